@@ -1,0 +1,120 @@
+import Foundation
+import Logging
+
+/// A decoded amoCRM answer.
+public struct AmoResponse: Sendable {
+    public var status: Int
+    /// nil for 204 (nothing found) and empty bodies.
+    public var json: JSONValue?
+    public var requestID: String?
+}
+
+/// The amoCRM API v4 client: every request goes through the one rate limiter, carries a
+/// bearer token (renewed once on 401), and failures are classified into `AmoError`.
+public final class AmoClient: Sendable {
+    public let baseURL: String
+    let transport: any HTTPTransport
+    public let limiter: RateLimiter
+    let tokens: any AccessTokenProvider
+    let timeout: TimeInterval
+    let logger: Logger
+    let observer: (@Sendable (_ endpoint: String, _ status: Int, _ seconds: Double) -> Void)?
+
+    public init(baseURL: String, transport: any HTTPTransport, limiter: RateLimiter, tokens: any AccessTokenProvider,
+                timeout: TimeInterval, logger: Logger,
+                observer: (@Sendable (_ endpoint: String, _ status: Int, _ seconds: Double) -> Void)? = nil) {
+        self.baseURL = baseURL
+        self.transport = transport
+        self.limiter = limiter
+        self.tokens = tokens
+        self.timeout = timeout
+        self.logger = logger
+        self.observer = observer
+    }
+
+    /// Sends one request; throws `AmoError`.
+    public func send(_ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil) async throws -> AmoResponse {
+        let label = "\(method) \(path)"
+        var token = try await tokens.accessToken()
+        var response = try await perform(method, path, query: query, body: body, token: token, label: label)
+        if response.status == 401 {
+            logger.info("amoCRM answered 401, renewing the token once", metadata: ["amo.request": "\(label)"])
+            token = try await tokens.renew(after: token)
+            response = try await perform(method, path, query: query, body: body, token: token, label: label)
+        }
+        return try classify(response, label: label)
+    }
+
+    private func perform(_ method: String, _ path: String, query: [(String, String)], body: JSONValue?, token: String, label: String) async throws -> IncomingResponse {
+        var components = URLComponents(string: baseURL + path)!
+        if !query.isEmpty { components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
+        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        var headers = ["Authorization": "Bearer \(token)", "Accept": "application/json", "User-Agent": "amosync/\(AmoSync.version)"]
+        if body != nil { headers["Content-Type"] = "application/json" }
+        let request = OutgoingRequest(method: method, url: components.url!, headers: headers, body: body?.canonicalData, timeout: timeout)
+        try await limiter.acquire()
+        let started = ContinuousClock.now
+        do {
+            let response = try await transport.send(request)
+            observer?(Self.endpoint(path), response.status, (ContinuousClock.now - started).seconds)
+            return response
+        } catch let error as TransportError {
+            observer?(Self.endpoint(path), 0, (ContinuousClock.now - started).seconds)
+            let kind: AmoError.Kind = method == "GET" ? .transient : .unknownOutcome
+            throw AmoError(kind: error.timedOut || method == "GET" ? kind : .unknownOutcome, request: label, status: nil, title: nil, detail: error.description)
+        }
+    }
+
+    /// `/api/v4/leads/123/notes` → `/api/v4/leads/{id}/notes` (bounded metric labels).
+    static func endpoint(_ path: String) -> String {
+        path.split(separator: "/").map { $0.allSatisfy(\.isASCIIDigit) ? "{id}" : String($0) }.joined(separator: "/").prefixed("/")
+    }
+
+    private func classify(_ response: IncomingResponse, label: String) throws -> AmoResponse {
+        let requestID = response.header("X-Request-Id")
+        let json = response.body.isEmpty ? nil : try? JSONValue.parse(response.body)
+        switch response.status {
+        case 200..<300:
+            if response.status != 204, !response.body.isEmpty, json == nil {
+                throw AmoError(kind: .transient, request: label, status: response.status, title: nil, detail: "response body is not JSON")
+            }
+            Task { await limiter.succeeded() }
+            return AmoResponse(status: response.status, json: json, requestID: requestID)
+        case 429:
+            throw AmoError(kind: .throttled, request: label, status: 429, title: "Too Many Requests",
+                           detail: "rate limit exceeded", amoRequestID: requestID)
+        case 403 where json == nil:
+            throw AmoError(kind: .throttled, request: label, status: 403, title: "Forbidden",
+                           detail: "blocked by amoCRM (HTML 403: IP block after too many requests)", amoRequestID: requestID)
+        case 401:
+            throw AmoError(kind: .unauthorized, request: label, status: 401, title: json?["title"]?.stringValue,
+                           detail: json?["detail"]?.stringValue ?? "unauthorized after renewing the token", amoRequestID: requestID)
+        case 500...:
+            throw AmoError(kind: .transient, request: label, status: response.status, title: json?["title"]?.stringValue,
+                           detail: json?["detail"]?.stringValue ?? "server error", amoRequestID: requestID)
+        default:
+            throw AmoError(kind: .rejected, request: label, status: response.status, title: json?["title"]?.stringValue,
+                           detail: json?["detail"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self),
+                           validationErrors: Self.validationErrors(json), amoRequestID: requestID)
+        }
+    }
+
+    static func validationErrors(_ json: JSONValue?) -> [AmoValidationError] {
+        guard let groups = json?["validation-errors"]?.arrayValue else { return [] }
+        return groups.flatMap { group -> [AmoValidationError] in
+            let requestID = group["request_id"]?.textValue
+            return (group["errors"]?.arrayValue ?? []).map { error in
+                AmoValidationError(requestID: requestID, code: error["code"]?.textValue ?? "", path: error["path"]?.textValue ?? "",
+                                   detail: error["detail"]?.textValue ?? "")
+            }
+        }
+    }
+}
+
+extension String {
+    func prefixed(_ prefix: String) -> String { hasPrefix(prefix) ? self : prefix + self }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

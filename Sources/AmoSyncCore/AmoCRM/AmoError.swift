@@ -1,0 +1,49 @@
+/// A failed amoCRM request, classified once here so that callers only switch on `kind`.
+public struct AmoError: Error, Sendable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// 429 or an HTML 403 (IP block): pause all delivery.
+        case throttled
+        /// 5xx or a connection that failed before sending: retry later.
+        case transient
+        /// No answer after the request was sent (timeout, reset): the write may have happened.
+        case unknownOutcome
+        /// Credentials do not work and could not be renewed: pause delivery, spend no attempts.
+        case unauthorized
+        /// 400/402/404 and other 4xx: the request itself is wrong; fail the job.
+        case rejected
+    }
+
+    public var kind: Kind
+    /// `POST /api/v4/leads`
+    public var request: String
+    public var status: Int?
+    public var title: String?
+    public var detail: String
+    public var validationErrors: [AmoValidationError] = []
+    public var amoRequestID: String?
+
+    public var description: String {
+        var text = "\(request): "
+        if let status { text += "HTTP \(status) " }
+        if let title, !title.isEmpty { text += "\(title): " }
+        text += detail
+        return text
+    }
+
+    public var isRetryable: Bool { kind == .transient || kind == .unknownOutcome || kind == .throttled }
+}
+
+/// One item of `validation-errors`: which batch item (`request_id`) and which field.
+public struct AmoValidationError: Sendable, Equatable, Codable {
+    public var requestID: String?
+    public var code: String
+    public var path: String
+    public var detail: String
+
+    public init(requestID: String?, code: String, path: String, detail: String) {
+        self.requestID = requestID
+        self.code = code
+        self.path = path
+        self.detail = detail
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// The composition root: one place that wires store, client, worker and HTTP intake, used
+/// by `serve`, `sandbox` and the end-to-end tests alike.
+public struct Daemon: Sendable {
+    public let config: Config
+    public let store: JobStore
+    public let health: DeliveryHealth
+    public let client: AmoClient
+    public let worker: DeliveryWorker
+    let group: ServiceGroup
+
+    /// Builds the daemon. `onListening` receives the bound HTTP port (useful with port 0).
+    public static func build(config: Config, logger: Logger, transport: any HTTPTransport = URLSessionTransport(),
+                             signals: [UnixSignal] = [.sigterm, .sigint], shutdownGrace: Duration = .seconds(7),
+                             onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> Daemon {
+        let store = try JobStore(path: config.databasePath)
+        try? store.setMeta("auth_problem", nil)  // a new process starts hopeful; the first request tells
+        let health = DeliveryHealth(store: store)
+        let doorbell = Doorbell()
+        let tokens: any AccessTokenProvider = config.amocrm.longLivedToken.map(LongLivedToken.init)
+            ?? StoredTokens(path: config.amocrm.tokensFile)
+        let client = AmoClient(baseURL: config.amocrm.apiBase, transport: transport,
+                               limiter: RateLimiter(requestsPerSecond: config.amocrm.requestsPerSecond), tokens: tokens,
+                               timeout: config.amocrm.timeoutSeconds, logger: logger)
+        let delivery = BatchDelivery(client: client, catalog: FieldCatalog(client: client), store: store, config: config,
+                                     locks: ContactLocks(), health: health, logger: logger)
+        let worker = DeliveryWorker(store: store, delivery: delivery, health: health, doorbell: doorbell, config: config.worker,
+                                    logger: logger, shutdownGrace: shutdownGrace)
+        let router = Router()
+        IntakeRoutes(config: config, writer: IntakeWriter(store: store), store: store, health: health, doorbell: doorbell, logger: logger)
+            .register(on: router)
+        let app = Application(router: router,
+                              configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "amosync"),
+                              onServerRunning: { channel in await onListening(channel.localAddress?.port ?? config.server.port) },
+                              logger: logger)
+        // Services stop in reverse order: HTTP intake first, then the worker.
+        let group = ServiceGroup(configuration: .init(services: [worker, app], gracefulShutdownSignals: signals, logger: logger))
+        return Daemon(config: config, store: store, health: health, client: client, worker: worker, group: group)
+    }
+
+    /// Runs until SIGTERM/SIGINT or `shutdown()`.
+    public func run() async throws { try await group.run() }
+
+    /// Stops intake, then the worker, gracefully.
+    public func shutdown() async { await group.triggerGracefulShutdown() }
+}

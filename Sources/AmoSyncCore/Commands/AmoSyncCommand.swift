@@ -1,0 +1,115 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+/// `amosync`: the root command.
+public struct AmoSyncCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "amosync",
+        abstract: "Delivers shop orders and website forms into amoCRM (Kommo), durably and within the API's rate limit.",
+        discussion: """
+            Start with `amosync sandbox`: the whole pipeline against a built-in fake amoCRM, with curl examples.
+            Every command takes --config PATH (default: $AMOSYNC_CONFIG, else /etc/amosync/config.json).
+            """,
+        version: AmoSync.version,
+        subcommands: [Serve.self, Sandbox.self, FakeAmoCRMCommand.self, Jobs.self, Stats.self, Check.self])
+
+    public init() {}
+
+    /// The executable's entry point: parses the arguments and runs the (async) subcommand.
+    public static func runMain(_ arguments: [String]? = nil) async {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// `--config PATH`, shared by every command that reads the config.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "Config file (default: $AMOSYNC_CONFIG, else /etc/amosync/config.json).")
+    var config: String?
+
+    var path: String { config ?? ProcessInfo.processInfo.environment["AMOSYNC_CONFIG"] ?? "/etc/amosync/config.json" }
+
+    /// Loads the config, or prints every problem with its key path and exits 1.
+    func load() throws -> Config {
+        do { return try Config.load(path: path) } catch let error as ConfigError {
+            Console.error("\(path): \(error.description)")
+            throw ExitCode.failure
+        }
+    }
+
+    /// Opens the queue database named in the config.
+    func openStore() throws -> (Config, JobStore) {
+        let config = try load()
+        do { return (config, try JobStore(path: config.databasePath)) } catch {
+            Console.error("cannot open the database \(config.databasePath) (database.path): \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// `--log-level`, `--log-format` for long-running commands.
+struct LogOptions: ParsableArguments {
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    @Option(help: "text (journald-friendly, no timestamps) or json (for log shippers).")
+    var logFormat: String = "text"
+
+    func bootstrap(label: String = "amosync") throws -> Logger {
+        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level: unknown level \(logLevel)") }
+        guard let format = LineLogHandler.Format(rawValue: logFormat) else { throw ValidationError("--log-format: expected text or json") }
+        LoggingSystem.bootstrap { LineLogHandler(label: $0, level: level, format: format) }
+        var logger = Logger(label: label)
+        logger.logLevel = level
+        return logger
+    }
+}
+
+/// Where commands print: stdout for results, stderr for problems.
+enum Console {
+    static func print(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+    static func error(_ text: String) { FileHandle.standardError.write(Data(("amosync: " + text + "\n").utf8)) }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the daemon: HTTP intake and the delivery worker, until SIGTERM/SIGINT.")
+
+    @OptionGroup var options: ConfigOptions
+    @OptionGroup var logging: LogOptions
+
+    func run() async throws {
+        let config = try options.load()
+        let logger = try logging.bootstrap()
+        let daemon: Daemon
+        do {
+            daemon = try Daemon.build(config: config, logger: logger) { port in
+                logger.info("amosync listening", metadata: ["host": "\(config.server.host)", "port": "\(port)",
+                                                            "database": "\(config.databasePath)"])
+            }
+        } catch {
+            Console.error("cannot start: \(error)")
+            throw ExitCode.failure
+        }
+        try await daemon.run()
+    }
+}
+
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Validate the config file; exit 0 only if all is well.")
+
+    @OptionGroup var options: ConfigOptions
+
+    func run() async throws {
+        _ = try options.load()
+        Console.print("\(options.path): configuration is valid")
+    }
+}

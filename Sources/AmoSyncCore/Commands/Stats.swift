@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+
+/// `amosync stats`: queue counts, delivery freshness, credentials.
+struct Stats: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Counts per state, oldest queued job, last delivery, token state.")
+    @OptionGroup var options: ConfigOptions
+    @Flag(help: "One JSON document.") var json = false
+
+    func run() async throws {
+        let (config, store) = try options.openStore()
+        let report = try StatsReport.collect(config: config, store: store)
+        Console.print(json ? report.json.prettyString : report.text)
+    }
+}
+
+/// Everything `stats` shows, gathered from the database and the token files.
+public struct StatsReport: Sendable {
+    public var stats: JobStore.Stats
+    public var authMode: String
+    public var authState: String
+    public var authProblem: String?
+    public var expiresAt: Date?
+    public var throttlePauses: Int
+    public var lastThrottleAt: Date?
+
+    public static func collect(config: Config, store: JobStore) throws -> StatsReport {
+        let problem = try store.meta("auth_problem")
+        var report = StatsReport(stats: try store.stats(), authMode: config.amocrm.longLivedToken == nil ? "oauth" : "long_lived",
+                                 authState: "ok", authProblem: problem, expiresAt: nil,
+                                 throttlePauses: Int(try store.meta("throttle_pauses") ?? "") ?? 0,
+                                 lastThrottleAt: (try store.meta("last_throttle_at")).flatMap(Double.init).map(Date.init(timeIntervalSince1970:)))
+        if let token = config.amocrm.longLivedToken {
+            report.expiresAt = JWT.expiry(token)
+        } else if let data = FileManager.default.contents(atPath: config.amocrm.tokensFile), let json = try? JSONValue.parse(data) {
+            report.expiresAt = json["expires_at"]?.doubleValue.map(Date.init(timeIntervalSince1970:))
+                ?? json["access_token"]?.stringValue.flatMap(JWT.expiry)
+        } else {
+            report.authState = "missing"
+        }
+        if problem != nil || (config.amocrm.longLivedToken != nil && report.expiresAt.map { $0 < Date() } == true) {
+            report.authState = "dead"
+        }
+        return report
+    }
+
+    public var json: JSONValue {
+        let counts = JSONValue.object(Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0.rawValue, .number(Double(stats.counts[$0] ?? 0))) }))
+        return ["jobs": counts,
+                "oldest_queued_seconds": stats.oldestQueuedSeconds.map { .number($0.rounded()) } ?? .null,
+                "last_delivery_at": JobReport.date(stats.lastDeliveryAt),
+                "delivered_last_hour": .number(Double(stats.deliveredLastHour)),
+                "auth": ["mode": .string(authMode), "state": .string(authState), "expires_at": JobReport.date(expiresAt),
+                         "problem": authProblem.map(JSONValue.string) ?? .null],
+                "rate_limit": ["pauses": .number(Double(throttlePauses)), "last_pause_at": JobReport.date(lastThrottleAt)]]
+    }
+
+    public var text: String {
+        let iso = JobReport.iso
+        var lines = JobState.allCases.map { "\($0.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(stats.counts[$0] ?? 0)" }
+        lines.append("oldest queued job: " + (stats.oldestQueuedSeconds.map { "\(Int($0))s ago" } ?? "none"))
+        lines.append("delivered in the last hour: \(stats.deliveredLastHour)")
+        lines.append("last delivery: " + (stats.lastDeliveryAt.map { iso.string(from: $0) } ?? "never"))
+        lines.append("auth: \(authMode), \(authState)" + (expiresAt.map { ", expires \(iso.string(from: $0))" } ?? ""))
+        if let authProblem { lines.append("auth problem: \(authProblem)") }
+        lines.append("rate-limit pauses: \(throttlePauses)" + (lastThrottleAt.map { ", last \(iso.string(from: $0))" } ?? ""))
+        return lines.joined(separator: "\n")
+    }
+}

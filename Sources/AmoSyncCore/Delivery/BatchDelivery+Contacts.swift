@@ -1,0 +1,109 @@
+import Foundation
+
+extension BatchDelivery {
+    /// Finds or creates each customer's contact (one per group of jobs sharing a phone or
+    /// email), merges new phones, emails and fields into existing contacts, then records
+    /// the contact ids. Updates go in one request, creations in another.
+    func deliverContacts(_ items: [DeliveryItem], _ fields: ResolvedFields) async throws {
+        let needing = items.filter { $0.active && $0.job.kind != .orderUpdate && $0.plan.contact != nil && $0.job.progress.contactID == nil }
+        var creates: [BatchEntry] = []
+        var patches: [BatchEntry] = []
+        for group in Self.groups(needing) {
+            let plan = Self.merged(group.compactMap(\.plan.contact))
+            let match = try await matcher.match(phones: plan.phones, emails: plan.emails)
+            if match.candidates.count > 1, let chosen = match.contact {
+                group.forEach { $0.warn("\(match.candidates.count) contacts match this customer (\(match.candidates.map(String.init).joined(separator: ", "))): used #\(chosen.id), the most recently updated") }
+            }
+            if let existing = match.contact {
+                var warnings: [String] = []
+                if let body = mergeBody(existing, plan: plan, fields: fields, warnings: &warnings) {
+                    patches.append(BatchEntry(items: group, body: body))
+                }
+                for item in group {
+                    warnings.forEach(item.warn)
+                    item.update { $0.contactID = existing.id }
+                }
+            } else {
+                var warnings: [String] = []
+                let body = createBody(plan, fields: fields, warnings: &warnings)
+                group.forEach { item in warnings.forEach(item.warn) }
+                creates.append(BatchEntry(items: group, body: body))
+            }
+        }
+        if !patches.isEmpty {
+            let answer = try await sendBatch("PATCH", "/api/v4/contacts", &patches, embedded: "contacts", names: fields.names)
+            for (index, entry) in patches.enumerated() where answer[index] != nil {
+                entry.items.forEach { $0.update { $0.contactUpdated = true } }
+            }
+        }
+        if !creates.isEmpty {
+            let answer = try await sendBatch("POST", "/api/v4/contacts", &creates, embedded: "contacts", names: fields.names)
+            for (index, entry) in creates.enumerated() {
+                guard let id = answer[index]?["id"]?.intValue else { continue }
+                entry.items.forEach { $0.update { $0.contactID = id; $0.contactUpdated = true } }
+            }
+            unanswered(creates, request: "POST /api/v4/contacts") { $0.contactID == nil }
+        }
+        try checkpoint(items)
+    }
+
+    /// One customer's data from several jobs: all phones and emails, the first name, all fields.
+    static func merged(_ plans: [ContactPlan]) -> ContactPlan {
+        var result = ContactPlan()
+        for plan in plans {
+            if result.name == nil { result.name = plan.name }
+            result.phones += plan.phones.filter { !result.phones.contains($0) }
+            result.emails += plan.emails.filter { !result.emails.contains($0) }
+            result.fields += plan.fields
+        }
+        return result
+    }
+
+    func createBody(_ plan: ContactPlan, fields: ResolvedFields, warnings: inout [String]) -> [String: JSONValue] {
+        var values = FieldValueEncoder.encode(plan.fields, resolved: fields.contact, missing: fields.contactMissing,
+                                              skip: { ["PHONE", "EMAIL"].contains($0.code ?? "") }, warnings: &warnings)
+            .map(\.json).filter { $0["values"]?.isNull == false }
+        if !plan.phones.isEmpty {
+            values.append(["field_code": "PHONE", "values": .array(plan.phones.map { ["value": .string($0), "enum_code": .string(config.contacts.phoneEnum)] })])
+        }
+        if !plan.emails.isEmpty {
+            values.append(["field_code": "EMAIL", "values": .array(plan.emails.map { ["value": .string($0), "enum_code": .string(config.contacts.emailEnum)] })])
+        }
+        var body: [String: JSONValue] = ["name": .string(plan.name ?? plan.phones.first ?? plan.emails.first ?? "Customer")]
+        if !values.isEmpty { body["custom_fields_values"] = .array(values) }
+        return body
+    }
+
+    func isReadonly(_ field: AmoField) -> Bool {
+        config.contacts.readonlyFields.contains { name in
+            name.caseInsensitiveCompare(field.name) == .orderedSame || name == field.code || name == "\(field.id)"
+        }
+    }
+
+    /// The PATCH for an existing contact, or nil when nothing would change: existing phones
+    /// and emails are kept with their enum codes and new ones appended; readonly fields and
+    /// the name (when readonly) are never touched; empty values never wipe anything.
+    func mergeBody(_ existing: ExistingContact, plan: ContactPlan, fields: ResolvedFields, warnings: inout [String]) -> [String: JSONValue]? {
+        var body: [String: JSONValue] = ["id": .number(Double(existing.id))]
+        let readonlyName = config.contacts.readonlyFields.contains { $0.lowercased() == "name" }
+        if let name = plan.name, !readonlyName, !name.isEmpty, name != existing.name { body["name"] = .string(name) }
+        var values = FieldValueEncoder.encode(plan.fields, resolved: fields.contact, missing: fields.contactMissing,
+                                              skip: { ["PHONE", "EMAIL"].contains($0.code ?? "") || isReadonly($0) }, warnings: &warnings)
+            .map(\.json).filter { $0["values"]?.isNull == false }
+        let code = config.contacts.defaultCountryCode
+        let knownPhones = Set(existing.phones.compactMap { ContactKey.phone($0.value, countryCode: code) })
+        let newPhones = plan.phones.filter { !knownPhones.contains($0) }
+        if !newPhones.isEmpty {
+            let kept: [JSONValue] = existing.phones.map { ["value": .string($0.value), "enum_code": .string($0.enumCode ?? "WORK")] }
+            values.append(["field_code": "PHONE", "values": .array(kept + newPhones.map { ["value": .string($0), "enum_code": .string(config.contacts.phoneEnum)] })])
+        }
+        let knownEmails = Set(existing.emails.compactMap { ContactKey.email($0.value) })
+        let newEmails = plan.emails.filter { !knownEmails.contains($0) }
+        if !newEmails.isEmpty {
+            let kept: [JSONValue] = existing.emails.map { ["value": .string($0.value), "enum_code": .string($0.enumCode ?? "WORK")] }
+            values.append(["field_code": "EMAIL", "values": .array(kept + newEmails.map { ["value": .string($0), "enum_code": .string(config.contacts.emailEnum)] })])
+        }
+        if !values.isEmpty { body["custom_fields_values"] = .array(values) }
+        return body.count > 1 ? body : nil
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+
+extension BatchDelivery {
+    /// Creates the leads of the batch in one request, linked to their contacts and stamped
+    /// with the job key. A job whose earlier create may have taken effect (sent, no answer
+    /// stored) first looks its key up, so a crash never makes a second lead.
+    func deliverLeads(_ items: [DeliveryItem], _ fields: ResolvedFields) async throws {
+        let needing = items.filter { $0.active && $0.job.kind != .orderUpdate && $0.plan.lead != nil && $0.job.progress.leadID == nil }
+        guard !needing.isEmpty else { return }
+        for item in needing where item.job.progress.leadSent {
+            if let found = try await findLead(key: item.plan.key, keyField: fields.key) {
+                item.update { $0.leadID = found }
+            }
+        }
+        let creating = needing.filter { $0.job.progress.leadID == nil }
+        if fields.key == nil { creating.forEach { $0.warn("the amosync_key lead field could not be created: a crash while sending may duplicate this lead") } }
+        var entries = creating.map { item -> BatchEntry in
+            var warnings: [String] = []
+            let body = leadBody(item, fields: fields, warnings: &warnings)
+            warnings.forEach(item.warn)
+            return BatchEntry(items: [item], body: body)
+        }
+        creating.forEach { item in item.update { $0.leadSent = true } }
+        try checkpoint(items)
+        let answer = try await sendBatch("POST", "/api/v4/leads", &entries, embedded: "leads", names: fields.names)
+        for (index, entry) in entries.enumerated() {
+            guard let id = answer[index]?["id"]?.intValue else { continue }
+            entry.items.forEach { $0.update { $0.leadID = id } }
+        }
+        unanswered(entries, request: "POST /api/v4/leads") { $0.leadID == nil }
+        try checkpoint(items)
+    }
+
+    /// An entry amoCRM neither created nor refused: retry it rather than call it done.
+    func unanswered(_ entries: [BatchEntry], request: String, missing: (JobProgress) -> Bool) {
+        for item in entries.flatMap(\.items) where item.active && missing(item.job.progress) {
+            retryOrFail(item, Attempt(at: Date(), durationMs: 0, outcome: .retry, request: request,
+                                      error: "amoCRM's answer did not include this entity"))
+        }
+    }
+
+    func leadBody(_ item: DeliveryItem, fields: ResolvedFields, warnings: inout [String]) -> [String: JSONValue] {
+        let lead = item.plan.lead!
+        var values = FieldValueEncoder.encode(lead.fields, resolved: fields.lead, missing: fields.leadMissing, warnings: &warnings)
+            .map(\.json).filter { $0["values"]?.isNull == false }
+        if let key = fields.key {
+            values.append(["field_id": .number(Double(key.id)), "values": [["value": .string(item.plan.key)]]])
+        }
+        var body: [String: JSONValue] = ["name": .string(lead.name), "pipeline_id": .number(Double(lead.pipelineID)),
+                                         "status_id": .number(Double(lead.statusID))]
+        if let price = lead.price { body["price"] = .number(Double(price)) }
+        if let user = lead.responsibleUserID { body["responsible_user_id"] = .number(Double(user)) }
+        if !values.isEmpty { body["custom_fields_values"] = .array(values) }
+        var embedded: [String: JSONValue] = [:]
+        if !lead.tags.isEmpty { embedded["tags"] = .array(lead.tags.map { ["name": .string($0)] }) }
+        if let contact = item.job.progress.contactID { embedded["contacts"] = [["id": .number(Double(contact)), "is_main": true]] }
+        if !embedded.isEmpty { body["_embedded"] = .object(embedded) }
+        return body
+    }
+
+    /// The lead stamped with `key`, if amoCRM has one.
+    func findLead(key: String, keyField: AmoField?) async throws -> Int? {
+        guard let keyField else { return nil }
+        let response = try await client.send("GET", "/api/v4/leads", query: [("query", key), ("limit", "50")])
+        for lead in response.json?.value(at: "_embedded.leads")?.arrayValue ?? [] {
+            let stamped = (lead["custom_fields_values"]?.arrayValue ?? []).contains { field in
+                field["field_id"]?.intValue == keyField.id && (field["values"]?.arrayValue ?? []).contains { $0["value"]?.textValue == key }
+            }
+            if stamped, let id = lead["id"]?.intValue { return id }
+        }
+        return nil
+    }
+
+    /// Applies changed orders to the lead their first job created: status through
+    /// `status_map` (won/lost with the lead's pipeline), price and fields.
+    func deliverLeadUpdates(_ items: [DeliveryItem], _ fields: ResolvedFields) async throws {
+        let updates = items.filter { $0.active && $0.job.kind == .orderUpdate && $0.job.progress.leadID == nil }
+        guard !updates.isEmpty else { return }
+        var entries: [BatchEntry] = []
+        for item in updates {
+            guard let leadID = try store.leadID(source: item.job.source, externalID: item.job.externalID), let lead = item.plan.lead else {
+                fail(item, Attempt(at: Date(), durationMs: 0, outcome: .failed,
+                                   error: "this order has no lead yet: its first job was not delivered (retry or cancel that job first)"))
+                continue
+            }
+            var warnings: [String] = []
+            let values = FieldValueEncoder.encode(lead.fields, resolved: fields.lead, missing: fields.leadMissing, warnings: &warnings)
+                .map(\.json).filter { $0["values"]?.isNull == false }
+            warnings.forEach(item.warn)
+            var body: [String: JSONValue] = ["id": .number(Double(leadID))]
+            if let price = lead.price { body["price"] = .number(Double(price)) }
+            if let status = lead.mappedStatusID {
+                body["status_id"] = .number(Double(status))
+                if status == 142 || status == 143 { body["pipeline_id"] = .number(Double(lead.pipelineID)) }
+            }
+            if !values.isEmpty { body["custom_fields_values"] = .array(values) }
+            entries.append(BatchEntry(items: [item], body: body))
+        }
+        let answer = try await sendBatch("PATCH", "/api/v4/leads", &entries, embedded: "leads", names: fields.names)
+        for (index, entry) in entries.enumerated() {
+            guard let id = answer[index]?["id"]?.intValue else { continue }
+            entry.items.forEach { $0.update { $0.leadID = id } }
+        }
+        unanswered(entries, request: "PATCH /api/v4/leads") { $0.leadID == nil }
+        try checkpoint(items)
+    }
+
+    /// Adds each lead's note, all in one request; a note whose earlier create may have
+    /// taken effect is looked up first.
+    func deliverNotes(_ items: [DeliveryItem]) async throws {
+        let needing = items.filter { $0.active && $0.job.kind != .orderUpdate && $0.plan.note != nil && $0.job.progress.noteID == nil && $0.job.progress.leadID != nil }
+        guard !needing.isEmpty else { return }
+        for item in needing where item.job.progress.noteSent {
+            let response = try await client.send("GET", "/api/v4/leads/\(item.job.progress.leadID!)/notes")
+            let existing = (response.json?.value(at: "_embedded.notes")?.arrayValue ?? []).first { $0.value(at: "params.text")?.stringValue == item.plan.note }
+            if let id = existing?["id"]?.intValue { item.update { $0.noteID = id } }
+        }
+        let creating = needing.filter { $0.job.progress.noteID == nil }
+        var entries = creating.map { item in
+            BatchEntry(items: [item], body: ["entity_id": .number(Double(item.job.progress.leadID!)), "note_type": "common",
+                                             "params": ["text": .string(item.plan.note!)]])
+        }
+        creating.forEach { item in item.update { $0.noteSent = true } }
+        try checkpoint(items)
+        let answer = try await sendBatch("POST", "/api/v4/leads/notes", &entries, embedded: "notes", names: [:])
+        for (index, entry) in entries.enumerated() {
+            guard let id = answer[index]?["id"]?.intValue else { continue }
+            entry.items.forEach { $0.update { $0.noteID = id } }
+        }
+        unanswered(entries, request: "POST /api/v4/leads/notes") { $0.noteID == nil }
+        try checkpoint(items)
+    }
+}

@@ -1,0 +1,186 @@
+import Foundation
+import Logging
+
+/// Delivers a claimed batch step by step — fields, contacts, lead updates, leads, notes —
+/// sending each step for the whole batch in one request, and checkpointing every finished
+/// step in the job rows so that a crash never repeats a step that took effect.
+public struct BatchDelivery: Sendable {
+    let client: AmoClient
+    let catalog: FieldCatalog
+    let store: JobStore
+    let config: Config
+    let locks: ContactLocks
+    let health: DeliveryHealth
+    let logger: Logger
+    let policy: RetryPolicy
+    static let keyField = FieldRef.name("amosync_key", type: "text")
+
+    public init(client: AmoClient, catalog: FieldCatalog, store: JobStore, config: Config, locks: ContactLocks,
+                health: DeliveryHealth, logger: Logger) {
+        self.client = client
+        self.catalog = catalog
+        self.store = store
+        self.config = config
+        self.locks = locks
+        self.health = health
+        self.logger = logger
+        self.policy = RetryPolicy(config.worker)
+    }
+
+    var matcher: ContactMatcher {
+        ContactMatcher(client: client, countryCode: config.contacts.defaultCountryCode, matchBy: config.contacts.matchBy)
+    }
+
+    /// Counts of what happened to a batch.
+    public struct Summary: Sendable, Equatable {
+        public var done = 0, retried = 0, failed = 0, deferred = 0
+    }
+
+    /// Delivers the jobs and records the outcome of each.
+    @discardableResult
+    public func deliver(_ jobs: [Job]) async -> Summary {
+        let started = Date()
+        let items = jobs.map(DeliveryItem.init)
+        var locked: [String] = []
+        do {
+            locked = await lockCustomers(items)
+            let fields = try await resolveFields(items)
+            try await deliverContacts(items, fields)
+            try await deliverLeadUpdates(items, fields)
+            try await deliverLeads(items, fields)
+            try await deliverNotes(items)
+            let attempt = Attempt(at: started, durationMs: Self.milliseconds(since: started), outcome: .done)
+            for item in items where item.active { item.finish(.done, attempt) }
+            await health.credentialsWork()
+        } catch let error as AmoError {
+            await handle(error, items, started: started)
+        } catch is CancellationError {
+            for item in items where item.active {
+                item.finish(.retry(at: Date(), refundAttempt: true),
+                            Attempt(at: started, durationMs: Self.milliseconds(since: started), outcome: .interrupted, error: "stopped by shutdown"))
+            }
+        } catch {
+            await handle(AmoError(kind: .transient, request: "delivery", status: nil, title: nil, detail: "\(error)"), items, started: started)
+        }
+        await locks.unlock(locked)
+        return record(items)
+    }
+
+    static func milliseconds(since date: Date) -> Int { Int(Date().timeIntervalSince(date) * 1000) }
+
+    /// Applies a request failure that stopped the batch to every job still in it.
+    private func handle(_ error: AmoError, _ items: [DeliveryItem], started: Date) async {
+        let base = Attempt(at: started, durationMs: Self.milliseconds(since: started), outcome: .retry, httpStatus: error.status,
+                           request: error.request, error: error.description,
+                           validationErrors: error.validationErrors.map { ValidationIssue(path: $0.path, code: $0.code, detail: $0.detail) })
+        var metadata: Logger.Metadata = ["amo.request": "\(error.request)", "amo.kind": "\(error.kind)", "jobs": "\(items.filter(\.active).count)"]
+        if let status = error.status { metadata["amo.status"] = "\(status)" }
+        if let id = error.amoRequestID { metadata["amo.request_id"] = "\(id)" }
+        switch error.kind {
+        case .throttled:
+            let pause = await client.limiter.throttled()
+            await health.throttled()
+            logger.warning("amoCRM throttled us: all delivery paused", metadata: metadata.merging(["pause_s": "\(pause.seconds)"]) { $1 })
+            var attempt = base
+            attempt.outcome = .throttled
+            for item in items where item.active { item.finish(.retry(at: Date().addingTimeInterval(pause.seconds), refundAttempt: true), attempt) }
+        case .unauthorized:
+            await health.credentialsFailed(error.detail)
+            logger.error("amoCRM credentials do not work: delivery paused", metadata: metadata)
+            var attempt = base
+            attempt.outcome = .paused
+            for item in items where item.active { item.finish(.retry(at: Date().addingTimeInterval(30), refundAttempt: true), attempt) }
+        case .transient, .unknownOutcome:
+            logger.warning("amoCRM request failed, will retry", metadata: metadata)
+            for item in items where item.active { retryOrFail(item, base) }
+        case .rejected:
+            logger.warning("amoCRM rejected a request", metadata: metadata)
+            for item in items where item.active { fail(item, base) }
+        }
+    }
+
+    func retryOrFail(_ item: DeliveryItem, _ attempt: Attempt) {
+        if policy.exhausted(item.job.attempts) {
+            var final = attempt
+            final.outcome = .failed
+            final.error = "\(attempt.error ?? "failed") (attempt \(item.job.attempts) of \(policy.maxAttempts), giving up)"
+            item.finish(.failed, final)
+        } else {
+            item.finish(.retry(at: Date().addingTimeInterval(policy.delay(afterAttempt: item.job.attempts)), refundAttempt: false), attempt)
+        }
+    }
+
+    func fail(_ item: DeliveryItem, _ attempt: Attempt) {
+        var final = attempt
+        final.outcome = .failed
+        item.finish(.failed, final)
+    }
+
+    /// Saves outcomes; deferred jobs go back without an attempt.
+    private func record(_ items: [DeliveryItem]) -> Summary {
+        var summary = Summary()
+        var outcomes: [(job: Job, resolution: JobStore.Resolution, attempt: Attempt)] = []
+        for item in items {
+            if item.deferred, item.resolution == nil { summary.deferred += 1; continue }
+            guard let resolution = item.resolution, let attempt = item.attempt else { continue }
+            outcomes.append((item.job, resolution, attempt))
+            switch resolution {
+            case .done: summary.done += 1
+            case .retry: summary.retried += 1
+            case .failed: summary.failed += 1
+            }
+        }
+        do {
+            try store.finish(outcomes)
+            try store.release(items.filter { $0.deferred && $0.resolution == nil }.map(\.job.id), runAt: Date().addingTimeInterval(0.5))
+        } catch {
+            logger.error("could not record delivery outcomes; leases will expire and the jobs resume", metadata: ["error": "\(error)"])
+        }
+        for (job, resolution, attempt) in outcomes {
+            var metadata: Logger.Metadata = ["job.id": "\(job.id)", "job.kind": "\(job.kind.rawValue)", "job.external_id": "\(job.externalID)"]
+            if let lead = job.progress.leadID { metadata["amo.lead_id"] = "\(lead)" }
+            switch resolution {
+            case .done: logger.info("job delivered", metadata: metadata)
+            case .failed:
+                metadata["error"] = "\(attempt.error ?? "")"
+                logger.error("job failed", metadata: metadata)
+            case .retry: logger.debug("job will be retried", metadata: metadata)
+            }
+        }
+        return summary
+    }
+
+    /// Saves the progress of changed jobs in one transaction.
+    func checkpoint(_ items: [DeliveryItem]) throws {
+        let changed = items.filter(\.dirty)
+        try store.saveProgress(changed.map { ($0.job.id, $0.job.progress) })
+        for item in changed { item.dirty = false }
+    }
+
+    /// Reserves the customers of this batch; jobs whose customer is in another batch wait.
+    private func lockCustomers(_ items: [DeliveryItem]) async -> [String] {
+        var locked: [String] = []
+        for group in Self.groups(items.filter { $0.active && $0.job.kind != .orderUpdate && $0.plan.contact != nil && $0.job.progress.contactID == nil }) {
+            let keys = Array(Set(group.flatMap(\.contactKeys)))
+            if await locks.tryLock(keys) { locked += keys } else { group.forEach { $0.deferred = true } }
+        }
+        return locked
+    }
+
+    /// Jobs sharing any phone or email belong to one customer.
+    static func groups(_ items: [DeliveryItem]) -> [[DeliveryItem]] {
+        var groups: [(keys: Set<String>, items: [DeliveryItem])] = []
+        for item in items {
+            var keys = Set(item.contactKeys)
+            var members = [item]
+            groups.removeAll { group in
+                guard !group.keys.isDisjoint(with: keys) else { return false }
+                keys.formUnion(group.keys)
+                members = group.items + members
+                return true
+            }
+            groups.append((keys, members))
+        }
+        return groups.map { $0.items.sorted { $0.job.id < $1.job.id } }
+    }
+}

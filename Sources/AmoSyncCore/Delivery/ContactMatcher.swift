@@ -1,0 +1,72 @@
+import Foundation
+
+/// A contact as amoCRM returned it, with normalized keys.
+public struct ExistingContact: Sendable, Equatable {
+    public var id: Int
+    public var name: String
+    public var updatedAt: Int
+    /// Stored values with their enum codes, in amoCRM's order.
+    public var phones: [(value: String, enumCode: String?)]
+    public var emails: [(value: String, enumCode: String?)]
+    /// field id → has a non-empty value
+    public var filledFields: Set<Int>
+
+    public static func == (a: ExistingContact, b: ExistingContact) -> Bool { a.id == b.id && a.updatedAt == b.updatedAt }
+
+    init?(_ json: JSONValue) {
+        guard let id = json["id"]?.intValue else { return nil }
+        self.id = id
+        name = json["name"]?.stringValue ?? ""
+        updatedAt = json["updated_at"]?.intValue ?? 0
+        phones = []
+        emails = []
+        filledFields = []
+        for field in json["custom_fields_values"]?.arrayValue ?? [] {
+            let values = (field["values"]?.arrayValue ?? []).compactMap { item -> (String, String?)? in
+                guard let text = item["value"]?.textValue else { return nil }
+                return (text, item["enum_code"]?.stringValue ?? item["enum"]?.stringValue)
+            }
+            switch field["field_code"]?.stringValue {
+            case "PHONE": phones = values
+            case "EMAIL": emails = values
+            default: if let fieldID = field["field_id"]?.intValue, !values.isEmpty { filledFields.insert(fieldID) }
+            }
+        }
+    }
+
+    /// Normalized keys of this contact.
+    func keys(countryCode: String) -> Set<String> {
+        Set(phones.compactMap { ContactKey.phone($0.value, countryCode: countryCode) } + emails.compactMap { ContactKey.email($0.value) })
+    }
+}
+
+/// Finds the customer's existing contact: searches amoCRM by national phone number and by
+/// email, keeps only contacts whose own values match exactly after normalization, and
+/// picks the most recently updated one.
+struct ContactMatcher: Sendable {
+    let client: AmoClient
+    let countryCode: String
+    let matchBy: [String]
+
+    struct Match {
+        var contact: ExistingContact?
+        var candidates: [Int]
+    }
+
+    func match(phones: [String], emails: [String]) async throws -> Match {
+        var queries: [String] = []
+        if matchBy.contains("phone") { queries += phones.map { ContactKey.nationalNumber($0, countryCode: countryCode) } }
+        if matchBy.contains("email") { queries += emails }
+        let wanted = Set((matchBy.contains("phone") ? phones : []) + (matchBy.contains("email") ? emails : []))
+        var found: [Int: ExistingContact] = [:]
+        for query in Set(queries).sorted() {
+            let response = try await client.send("GET", "/api/v4/contacts", query: [("query", query), ("limit", "50")])
+            for json in response.json?.value(at: "_embedded.contacts")?.arrayValue ?? [] {
+                guard let contact = ExistingContact(json), !contact.keys(countryCode: countryCode).isDisjoint(with: wanted) else { continue }
+                found[contact.id] = contact
+            }
+        }
+        let best = found.values.max { ($0.updatedAt, $0.id) < ($1.updatedAt, $1.id) }
+        return Match(contact: best, candidates: found.keys.sorted())
+    }
+}

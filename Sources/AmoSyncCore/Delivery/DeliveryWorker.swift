@@ -1,0 +1,93 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The queue worker, a `Service`: `concurrency` lanes each claim a batch and deliver it.
+/// On graceful shutdown it stops claiming, lets in-flight batches finish for up to
+/// `shutdownGrace`, then cancels them (their jobs are released, no attempt spent).
+public final class DeliveryWorker: Service {
+    let store: JobStore
+    let delivery: BatchDelivery
+    let health: DeliveryHealth
+    let doorbell: Doorbell
+    let config: Config.Worker
+    let logger: Logger
+    let shutdownGrace: Duration
+    let idlePoll: Duration
+    let authProbeInterval: Duration = .seconds(30)
+    let heartbeat: (@Sendable () -> Void)?
+    private let stopping = Atomic<Bool>(false)
+
+    public init(store: JobStore, delivery: BatchDelivery, health: DeliveryHealth, doorbell: Doorbell, config: Config.Worker,
+                logger: Logger, shutdownGrace: Duration = .seconds(7), idlePoll: Duration = .seconds(1),
+                heartbeat: (@Sendable () -> Void)? = nil) {
+        self.store = store
+        self.delivery = delivery
+        self.health = health
+        self.doorbell = doorbell
+        self.config = config
+        self.logger = logger
+        self.shutdownGrace = shutdownGrace
+        self.idlePoll = idlePoll
+        self.heartbeat = heartbeat
+    }
+
+    public func run() async throws {
+        let lanes = Task {
+            await withTaskGroup(of: Void.self) { group in
+                for lane in 0..<config.concurrency { group.addTask { await self.lane(lane) } }
+            }
+        }
+        await withGracefulShutdownHandler {
+            await lanes.value
+        } onGracefulShutdown: {
+            self.stopping.store(true, ordering: .relaxed)
+            self.doorbell.ring()
+            let grace = self.shutdownGrace
+            Task {
+                try? await Task.sleep(for: grace)
+                lanes.cancel()
+            }
+        }
+        logger.info("worker stopped")
+    }
+
+    private var isStopping: Bool { stopping.load(ordering: .relaxed) }
+
+    private func lane(_ number: Int) async {
+        var lastAuthLog: ContinuousClock.Instant?
+        var lastProbe: ContinuousClock.Instant?
+        while !isStopping, !Task.isCancelled {
+            heartbeat?()
+            if let problem = await health.credentialsProblem {
+                // Paused: jobs stay queued. Lane 0 probes once every 30 s; it also logs once a minute.
+                if number == 0, lastAuthLog.map({ ContinuousClock.now - $0 > .seconds(60) }) ?? true {
+                    logger.error("delivery paused: amoCRM credentials do not work; jobs stay queued and spend no attempts",
+                                 metadata: ["reason": "\(problem)"])
+                    lastAuthLog = .now
+                }
+                if number != 0 || lastProbe.map({ ContinuousClock.now - $0 < authProbeInterval }) ?? false {
+                    try? await Task.sleep(for: .milliseconds(500))
+                    continue
+                }
+                lastProbe = .now
+            }
+            let jobs: [Job]
+            do {
+                jobs = try store.claimBatch(limit: config.batchSize, leaseFor: config.leaseSeconds)
+            } catch {
+                logger.error("could not claim jobs", metadata: ["error": "\(error)"])
+                await doorbell.wait(timeout: .seconds(1))
+                continue
+            }
+            if jobs.isEmpty {
+                let next = (try? store.nextRunAt()) ?? nil
+                let wait = next.map { min(idlePoll.seconds, max(0.02, $0.timeIntervalSinceNow)) } ?? idlePoll.seconds
+                await doorbell.wait(timeout: .milliseconds(Int64(wait * 1000)))
+                continue
+            }
+            await delivery.deliver(jobs)
+        }
+    }
+}

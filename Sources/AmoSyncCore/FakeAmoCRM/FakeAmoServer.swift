@@ -1,0 +1,58 @@
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// Request context that keeps the channel, so the fake can drop a connection.
+public struct FakeContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    public var maxUploadSize: Int { 16 << 20 }
+}
+
+/// The fake amoCRM as a real HTTP server on loopback (`amosync fake-amocrm`, tests, sandbox).
+public struct FakeAmoServer: HTTPResponder {
+    public typealias Context = FakeContext
+    public let state: FakeAmoState
+
+    public init(state: FakeAmoState) { self.state = state }
+
+    public func respond(to request: Request, context: FakeContext) async throws -> Response {
+        var request = request
+        let body = try await request.collectBody(upTo: 16 << 20)
+        var query: [String: String] = [:]
+        for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
+        var headers: [String: String] = [:]
+        for field in request.headers { headers[field.name.canonicalName] = field.value }
+        let fakeRequest = FakeRequest(method: request.method.rawValue, path: request.uri.path, query: query, headers: headers,
+                                      body: Data(buffer: body))
+        let answer = await state.handle(fakeRequest)
+        let latency = await state.faults.latencyMs
+        if latency > 0, !fakeRequest.path.hasPrefix("/__fake") { try await Task.sleep(for: .milliseconds(latency)) }
+        if answer.dropConnection {
+            try? await context.channel.close()
+            throw CancellationError()
+        }
+        var response = Response(status: .init(code: answer.status), body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
+        if !answer.body.isEmpty { response.headers[.contentType] = answer.contentType }
+        response.headers[.init("X-Request-Id")!] = UUID().uuidString.lowercased()
+        return response
+    }
+
+    /// A Hummingbird application serving the fake; `onRunning` receives the bound port.
+    public static func application(state: FakeAmoState, host: String = "127.0.0.1", port: Int,
+                                   logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol
+    {
+        Application(responder: FakeAmoServer(state: state),
+                     configuration: .init(address: .hostname(host, port: port), serverName: "fake-amocrm"),
+                     onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+                     logger: logger)
+    }
+}

@@ -1,0 +1,79 @@
+import Foundation
+
+extension FakeAmoState {
+    /// Request figures for assertions and benchmarks.
+    public struct RequestStats: Sendable, Equatable {
+        public var total: Int
+        public var throttled: Int
+        /// The most requests that arrived in any 1-second window.
+        public var maxPerSecond: Int
+        public var byEndpoint: [String: Int]
+    }
+
+    public func requestStats() -> RequestStats {
+        var maxInWindow = 0
+        var start = 0
+        for end in log.indices {
+            while log[end].at - log[start].at >= 1 { start += 1 }
+            maxInWindow = max(maxInWindow, end - start + 1)
+        }
+        var byEndpoint: [String: Int] = [:]
+        for entry in log { byEndpoint["\(entry.method) \(AmoClient.endpoint(entry.path))", default: 0] += 1 }
+        return RequestStats(total: log.count, throttled: log.filter { $0.status == 429 }.count, maxPerSecond: maxInWindow, byEndpoint: byEndpoint)
+    }
+
+    /// A contact created by "a manager" (not through the API log).
+    @discardableResult
+    public func seedContact(name: String, phones: [String] = [], emails: [String] = [], updatedAgo: Double = 0) -> Int {
+        let time = Int(now - updatedAgo)
+        var contact = FakeEntity(id: allocate("contact"), name: name, responsibleUserID: users[0], createdAt: time, updatedAt: time)
+        if !phones.isEmpty { contact.fields.append(FakeFieldValues(fieldID: 3, values: phones.map { (.string($0), "WORK") })) }
+        if !emails.isEmpty { contact.fields.append(FakeFieldValues(fieldID: 5, values: emails.map { (.string($0), "WORK") })) }
+        contacts[contact.id] = contact
+        return contact.id
+    }
+
+    /// Everything the account holds, as `GET /__fake/state` returns it.
+    public func snapshot() -> JSONValue {
+        let stats = requestStats()
+        return [
+            "contacts": .array(contacts.values.sorted { $0.id < $1.id }.map { render($0, entity: "contacts") }),
+            "leads": .array(leads.values.sorted { $0.id < $1.id }.map { render($0, entity: "leads") }),
+            "notes": .array(notes.values.sorted { $0.id < $1.id }.map(noteJSON)),
+            "custom_fields": ["leads": .array((fields["leads"] ?? []).map(\.json)), "contacts": .array((fields["contacts"] ?? []).map(\.json))],
+            "requests": [
+                "total": .number(Double(stats.total)), "throttled": .number(Double(stats.throttled)),
+                "max_per_second": .number(Double(stats.maxPerSecond)),
+                "by_endpoint": .object(stats.byEndpoint.mapValues { .number(Double($0)) }),
+                "log": .array(log.suffix(1000).map { ["at": .number($0.at), "method": .string($0.method), "path": .string($0.path), "status": .number(Double($0.status))] }),
+            ],
+        ]
+    }
+
+    /// `/__fake/state`, `/__fake/faults`, `/__fake/contacts`: test and benchmark control.
+    func control(_ request: FakeRequest) -> FakeResponse {
+        let body = request.body.isEmpty ? nil : try? JSONValue.parse(request.body)
+        switch (request.method, request.path) {
+        case ("GET", "/__fake/state"):
+            return .json(200, snapshot(), contentType: "application/json")
+        case ("POST", "/__fake/faults"):
+            var faults = FakeFaults()
+            if let fail = body?["fail_next"] {
+                faults.failNext = [(fail["count"]?.intValue ?? 1, fail["status"]?.intValue ?? 503)]
+            }
+            faults.latencyMs = body?["latency_ms"]?.intValue ?? 0
+            faults.failRate = body?["fail_rate"]?.doubleValue ?? 0
+            faults.dropAfterApply = body?["drop_after_apply"]?.intValue ?? 0
+            if let seconds = body?["outage_seconds"]?.doubleValue { faults.outageUntil = Date().addingTimeInterval(seconds) }
+            self.faults = faults
+            return .json(200, ["ok": true], contentType: "application/json")
+        case ("POST", "/__fake/contacts"):
+            let id = seedContact(name: body?["name"]?.textValue ?? "Contact",
+                                 phones: body?["phones"]?.arrayValue?.compactMap(\.textValue) ?? [],
+                                 emails: body?["emails"]?.arrayValue?.compactMap(\.textValue) ?? [])
+            return .json(200, ["id": .number(Double(id))], contentType: "application/json")
+        default:
+            return .problem(404, title: "Not Found", detail: "unknown control path \(request.path)")
+        }
+    }
+}

@@ -1,0 +1,136 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Logging
+import NIOCore
+
+/// The HTTP intake of `CONTRACT.md` §3: decode, authenticate, map, store, answer — 2xx only
+/// after the job is committed.
+public struct IntakeRoutes: Sendable {
+    let config: Config
+    let mapper: Mapper
+    let writer: IntakeWriter
+    let store: JobStore
+    let health: DeliveryHealth
+    let doorbell: Doorbell
+    let logger: Logger
+    let tokens: [[UInt8]]
+
+    public init(config: Config, writer: IntakeWriter, store: JobStore, health: DeliveryHealth, doorbell: Doorbell, logger: Logger) {
+        self.config = config
+        self.mapper = Mapper(config: config)
+        self.writer = writer
+        self.store = store
+        self.health = health
+        self.doorbell = doorbell
+        self.logger = logger
+        self.tokens = config.intakeTokens.map { Array($0.utf8) }
+    }
+
+    public func register(on router: Router<BasicRequestContext>) {
+        router.post("/v1/orders") { request, _ in await self.respond { try await self.order(request) } }
+        router.post("/v1/forms/:form") { request, context in
+            let form = context.parameters.get("form") ?? ""
+            return await self.respond { try await self.form(request, name: form) }
+        }
+        router.get("/healthz") { _, _ in Response.json(.ok, ["status": "ok"]) }
+        router.get("/readyz") { _, _ in await self.readiness() }
+    }
+
+    func respond(_ body: () async throws -> Response) async -> Response {
+        do { return try await body() } catch let error as IntakeError {
+            return error.response
+        } catch {
+            logger.error("intake failed", metadata: ["error": "\(error)"])
+            return IntakeError(status: .internalServerError, code: "internal", message: "internal error").response
+        }
+    }
+
+    func authorize(_ request: Request) throws(IntakeError) {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { throw .unauthorized }
+        let presented = Array(header.dropFirst(7).trimmingCharacters(in: .whitespaces).utf8)
+        var matched = false
+        for token in tokens { matched = Self.constantTimeEqual(token, presented) || matched }
+        guard matched else { throw .unauthorized }
+    }
+
+    /// Compares without an early exit, so timing does not reveal a token's prefix.
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        guard a.count == b.count else { return false }
+        var difference: UInt8 = 0
+        for (x, y) in zip(a, b) { difference |= x ^ y }
+        return difference == 0
+    }
+
+    /// Reads the body within `max_body_bytes` and decodes it by Content-Type.
+    func body(_ request: Request, allowed: [String]) async throws -> JSONValue {
+        let contentType = request.headers[.contentType]
+        guard let kind = BodyDecoder.kind(of: contentType),
+              allowed.contains(where: { contentType?.lowercased().hasPrefix($0) ?? false }) else {
+            throw IntakeError.unsupported(contentType, allowed: allowed)
+        }
+        let limit = config.server.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw IntakeError.tooLarge(limit) }
+        let buffer: ByteBuffer
+        do { buffer = try await request.body.collect(upTo: limit) } catch is NIOTooManyBytesError { throw IntakeError.tooLarge(limit) }
+        return try BodyDecoder.decode(Data(buffer: buffer), as: kind)
+    }
+
+    func store(_ job: JobStore.NewJob) async throws -> JobStore.EnqueueResult {
+        let result: JobStore.EnqueueResult
+        do { result = try await writer.submit(job) } catch {
+            logger.error("could not store a job", metadata: ["error": "\(error)"])
+            throw IntakeError.storage(error)
+        }
+        if !result.duplicate { doorbell.ring() }
+        logger.info(result.duplicate ? "duplicate ignored" : "job queued",
+                    metadata: ["job.id": "\(result.jobID)", "job.kind": "\(result.kind.rawValue)", "job.source": "\(job.mapped.source)",
+                               "job.external_id": "\(job.mapped.externalID)"])
+        return result
+    }
+
+    static func accepted(_ result: JobStore.EnqueueResult) -> Response {
+        if result.duplicate {
+            return .json(.ok, ["job_id": .number(Double(result.jobID)), "state": .string(result.state.rawValue), "duplicate": true,
+                               "kind": .string(result.kind.rawValue)])
+        }
+        return .json(.accepted, ["job_id": .number(Double(result.jobID)), "state": "queued", "kind": .string(result.kind.rawValue)])
+    }
+
+    func order(_ request: Request) async throws -> Response {
+        try authorize(request)
+        let input = try await body(request, allowed: ["application/json"])
+        let mapped: MappedJob
+        do { mapped = try mapper.mapOrder(input) } catch { throw IntakeError.invalid(error) }
+        return Self.accepted(try await store(.order(mapped, input: input)))
+    }
+
+    func form(_ request: Request, name: String) async throws -> Response {
+        guard let form = config.forms[name] else { throw IntakeError.notFound("no form named \(name) in the configuration") }
+        if !form.isPublic { try authorize(request) }
+        let input = try await body(request, allowed: ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"])
+        let key = request.headers[HTTPField.Name("Idempotency-Key")!]?.trimmingCharacters(in: .whitespaces)
+        let externalID = key.flatMap { $0.isEmpty ? nil : String($0.prefix(200)) } ?? UUID().uuidString.lowercased()
+        let mapped: MappedJob
+        do { mapped = try mapper.mapForm(name, values: input, externalID: externalID) } catch { throw IntakeError.invalid(error) }
+        let result = try await store(JobStore.NewJob(mapped: mapped, input: input, dedupeKey: "forms:\(name):\(externalID)"))
+        if let redirect = form.redirectURL, request.headers[.accept]?.contains("text/html") == true {
+            var response = Response(status: .seeOther)
+            response.headers[.location] = redirect
+            return response
+        }
+        return Self.accepted(result)
+    }
+
+    func readiness() async -> Response {
+        var problems: [JSONValue] = []
+        do {
+            try await store.database.write { db in try db.execute(sql: "UPDATE meta SET value = value WHERE 0") }
+        } catch {
+            problems.append(.string("database not writable: \(error)"))
+        }
+        if let problem = await health.credentialsProblem { problems.append(.string("amoCRM credentials: \(problem)")) }
+        if problems.isEmpty { return .json(.ok, ["status": "ready"]) }
+        return .json(.serviceUnavailable, ["status": "not ready", "problems": .array(problems)])
+    }
+}

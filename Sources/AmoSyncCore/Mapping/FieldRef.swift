@@ -1,0 +1,71 @@
+/// The right-hand side of a mapping: which amoCRM field receives a value.
+public enum FieldRef: Sendable, Hashable {
+    /// A field id in the account.
+    case id(Int)
+    /// A field code (`PHONE`, `UTM_SOURCE`) or a field name, tried in that order.
+    case name(String, type: String?)
+
+    public static let allowedTypes: Set<String> = ["text", "textarea", "numeric", "url", "date", "checkbox"]
+
+    static func read(_ value: JSONValue, path: String, problems: ConfigProblems) -> FieldRef? {
+        switch value {
+        case .number:
+            guard let id = ConfigObject.int(value, path: path, problems: problems) else { return nil }
+            return .id(id)
+        case .string:
+            guard let text = ConfigObject.string(value, path: path, problems: problems) else { return nil }
+            if let id = Int(text) { return .id(id) }
+            guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+                problems.add(path, "field name must not be empty")
+                return nil
+            }
+            return .name(text, type: nil)
+        case .object:
+            guard var object = ConfigObject(value, path: path, problems: problems) else { return nil }
+            let name = object.string("name", required: true)
+            let type = object.string("type")
+            object.finish()
+            if let type, !allowedTypes.contains(type) {
+                problems.add("\(path).type", "must be one of \(allowedTypes.sorted().joined(separator: ", ")), got \(type)")
+                return nil
+            }
+            return name.map { .name($0, type: type) }
+        default:
+            problems.add(path, "expected a field name, a field id or {\"name\", \"type\"}")
+            return nil
+        }
+    }
+
+    /// How this reference reads in messages and `jobs show`.
+    public var label: String {
+        switch self {
+        case .id(let id): return "#\(id)"
+        case .name(let name, _): return name
+        }
+    }
+}
+
+import Foundation
+
+extension FieldRef: Codable {
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if let id = try? container.decode(Int.self) {
+            self = .id(id)
+        } else if let name = try? container.decode(String.self) {
+            self = .name(name, type: nil)
+        } else {
+            let object = try container.decode([String: String].self)
+            self = .name(object["name"] ?? "", type: object["type"])
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        switch self {
+        case .id(let id): try container.encode(id)
+        case .name(let name, nil): try container.encode(name)
+        case .name(let name, let type?): try container.encode(["name": name, "type": type])
+        }
+    }
+}

@@ -1,0 +1,176 @@
+import Foundation
+
+extension Mapper {
+    /// Maps an order body (`CONTRACT.md` §3) to a plan; throws 422 details on bad input.
+    public func mapOrder(_ input: JSONValue) throws(MappingError) -> MappedJob {
+        guard case .object = input else { throw MappingError(path: "", problem: "expected a JSON object") }
+        var problems: [MappingError.Detail] = []
+        let id = Self.identifier(input["id"])
+        if id == nil { problems.append(.init(path: "id", problem: "required: a non-empty string or number")) }
+
+        let customer = input["customer"]
+        if let customer, !customer.isNull, customer.objectValue == nil {
+            problems.append(.init(path: "customer", problem: "expected an object"))
+        }
+        let phone = Self.text(customer?["phone"])
+        let email = Self.text(customer?["email"])
+        var keys = contactKeys(phone: phone, email: email, phonePath: "customer.phone", emailPath: "customer.email")
+        var warnings: [String] = []
+        if keys.phones.isEmpty, keys.emails.isEmpty {
+            problems.append(contentsOf: keys.invalid)
+            if keys.invalid.isEmpty {
+                problems.append(.init(path: "customer", problem: "required: customer.phone or customer.email"))
+            }
+        } else {
+            warnings += keys.invalid.map { "\($0.path): \($0.problem), value dropped" }
+            keys.invalid = []
+        }
+
+        let items = parseItems(input, problems: &problems)
+        let total = input["total"].flatMap { $0.isNull ? nil : $0 }
+        if let total, total.doubleValue == nil { problems.append(.init(path: "total", problem: "expected a number")) }
+        if items.isEmpty, total == nil, problems.allSatisfy({ !$0.path.hasPrefix("items") }) {
+            problems.append(.init(path: "items", problem: "required: at least one item, or a total"))
+        }
+        for path in ["responsible_user_id"] {
+            if let value = input[path], !value.isNull, value.intValue == nil {
+                problems.append(.init(path: path, problem: "expected an integer user id"))
+            }
+        }
+        let leadOverrides: [FieldValue]
+        let contactOverrides: [FieldValue]
+        do {
+            leadOverrides = try overrides(input.value(at: "amocrm.lead"), path: "amocrm.lead")
+            contactOverrides = try overrides(input.value(at: "amocrm.contact"), path: "amocrm.contact")
+        } catch {
+            throw MappingError(problems + error.details)
+        }
+        guard problems.isEmpty, let id else { throw MappingError(problems) }
+
+        let goods = items.map(\.line).joined(separator: "\n")
+        let routing = route(items: items, orderResponsible: input["responsible_user_id"]?.intValue, status: input["status"]?.textValue)
+        let tracking = tracking(from: input["utm"]?.objectValue ?? [:])
+        let computed = ["goods": goods]
+        let lead = LeadPlan(
+            name: Template.render(config.orders.leadName, with: input),
+            price: price(total: total?.doubleValue, items: items, delivery: input.value(at: "delivery.cost")?.doubleValue),
+            pipelineID: routing.pipelineID, statusID: routing.statusID, responsibleUserID: routing.responsibleUserID,
+            fields: fieldValues(config.orders.leadFields, from: input, computed: computed) + trackingFields(tracking) + leadOverrides,
+            tags: config.orders.tags,
+            mappedStatusID: (input["status"]?.textValue).flatMap { config.orders.statusMap[$0] })
+        let contact = ContactPlan(
+            name: Self.text(customer?["name"]).map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 },
+            phones: keys.phones, emails: keys.emails,
+            fields: fieldValues(config.orders.contactFields, from: input, computed: computed) + contactOverrides)
+        let note = config.orders.note ? orderNote(id: id, input: input, goods: goods, tracking: tracking) : nil
+        let plan = DeliveryPlan(key: "orders:\(id)", contact: contact, lead: lead, note: note, warnings: warnings)
+        return MappedJob(kind: .order, source: "orders", externalID: id, plan: plan, searchKeys: [id] + keys.phones + keys.emails)
+    }
+
+    static func identifier(_ value: JSONValue?) -> String? {
+        guard let text = value?.textValue?.trimmingCharacters(in: .whitespaces), !text.isEmpty, value?.boolValue == nil else { return nil }
+        return text
+    }
+
+    struct Item {
+        var name: String
+        var sku: String?
+        var price: Double
+        var quantity: Double
+        var categories: [Int]
+        var sum: Double { price * quantity }
+        var line: String {
+            let label = sku.map { "\(name) (\($0))" } ?? name
+            return "\(label) \(JSONValue.format(price)) × \(JSONValue.format(quantity)) = \(JSONValue.format((sum * 100).rounded() / 100))"
+        }
+    }
+
+    private func parseItems(_ input: JSONValue, problems: inout [MappingError.Detail]) -> [Item] {
+        guard let raw = input["items"], !raw.isNull else { return [] }
+        guard case .array(let list) = raw else {
+            problems.append(.init(path: "items", problem: "expected an array"))
+            return []
+        }
+        var items: [Item] = []
+        for (index, entry) in list.enumerated() {
+            let path = "items.\(index)"
+            guard case .object = entry else {
+                problems.append(.init(path: path, problem: "expected an object"))
+                continue
+            }
+            guard let name = Self.text(entry["name"]), !name.trimmingCharacters(in: .whitespaces).isEmpty else {
+                problems.append(.init(path: "\(path).name", problem: "required"))
+                continue
+            }
+            let price = entry["price"].flatMap { $0.isNull ? nil : $0 }
+            if let price, price.doubleValue == nil { problems.append(.init(path: "\(path).price", problem: "expected a number")) }
+            let quantity = entry["quantity"].flatMap { $0.isNull ? nil : $0 }
+            if let quantity, quantity.doubleValue == nil { problems.append(.init(path: "\(path).quantity", problem: "expected a number")) }
+            var categories: [Int] = []
+            if let raw = entry["categories"], !raw.isNull {
+                if case .array(let ids) = raw, ids.allSatisfy({ $0.intValue != nil || Int($0.stringValue ?? "") != nil }) {
+                    categories = ids.compactMap { $0.intValue ?? Int($0.stringValue ?? "") }
+                } else {
+                    problems.append(.init(path: "\(path).categories", problem: "expected an array of category ids"))
+                }
+            }
+            if categories.isEmpty {
+                let productID = Self.identifier(entry["id"]) ?? Self.identifier(entry["product_id"])
+                let sku = Self.text(entry["sku"])
+                categories = productID.flatMap { config.catalogProducts[$0] } ?? sku.flatMap { config.catalogSKUs[$0] } ?? []
+            }
+            items.append(Item(name: name.trimmingCharacters(in: .whitespaces),
+                              sku: Self.text(entry["sku"]).flatMap { $0.isEmpty ? nil : $0 },
+                              price: price?.doubleValue ?? 0, quantity: quantity?.doubleValue ?? 1, categories: categories))
+        }
+        return items
+    }
+
+    struct Routing: Equatable {
+        var pipelineID: Int
+        var statusID: Int
+        var responsibleUserID: Int?
+    }
+
+    /// Items in order, each item's categories nearest first: the first configured category decides.
+    func route(items: [Item], orderResponsible: Int?, status: String?) -> Routing {
+        let orders = config.orders
+        let rule = items.lazy.flatMap(\.categories).compactMap { orders.categories[$0] }.first
+        var routing = Routing(pipelineID: rule?.pipelineID ?? orders.pipelineID, statusID: rule?.statusID ?? orders.statusID)
+        if let mapped = status.flatMap({ orders.statusMap[$0] }) { routing.statusID = mapped }
+        if let categoryUser = rule?.responsibleUserID, orders.categoryResponsibleWins || orderResponsible == nil {
+            routing.responsibleUserID = categoryUser
+        } else {
+            routing.responsibleUserID = orderResponsible ?? orders.responsibleUserID
+        }
+        return routing
+    }
+
+    /// `total` rounded; without it, items plus delivery.
+    func price(total: Double?, items: [Item], delivery: Double?) -> Int? {
+        if let total { return Int(total.rounded()) }
+        return Int((items.reduce(0) { $0 + $1.sum } + (delivery ?? 0)).rounded())
+    }
+
+    private func orderNote(id: String, input: JSONValue, goods: String, tracking: [(key: String, value: String)]) -> String {
+        var lines = ["Заказ #\(id)"]
+        if !goods.isEmpty { lines += ["Товары:", goods] }
+        if let name = input.value(at: "delivery.name")?.textValue {
+            let cost = input.value(at: "delivery.cost")?.textValue.map { " (\($0))" } ?? ""
+            lines.append("Доставка: \(name)\(cost)")
+        }
+        if let payment = input.value(at: "payment.name")?.textValue { lines.append("Оплата: \(payment)") }
+        let address = ["city", "street", "building", "room"].compactMap { input.value(at: "address.\($0)")?.textValue }
+            .filter { !$0.isEmpty }
+        if !address.isEmpty {
+            let comment = input.value(at: "address.comment")?.textValue.map { " (\($0))" } ?? ""
+            lines.append("Адрес: \(address.joined(separator: ", "))\(comment)")
+        }
+        if let total = input["total"]?.textValue {
+            lines.append("Итого: \(total)\(input["currency"]?.textValue.map { " \($0)" } ?? "")")
+        }
+        if let comment = input["comment"]?.textValue, !comment.isEmpty { lines.append("Комментарий: \(comment)") }
+        if !tracking.isEmpty { lines.append("UTM: " + tracking.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")) }
+        return lines.joined(separator: "\n")
+    }
+}

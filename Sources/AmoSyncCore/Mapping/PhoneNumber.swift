@@ -1,0 +1,40 @@
+/// Phone and email normalization: the one definition of "the same number" used by
+/// mapping, contact matching, the contact index and `jobs find`.
+public enum ContactKey {
+    /// `+79125550102` for `8 (912) 555-01-02`, `+7 912 555 01 02`, `79125550102` and
+    /// `9125550102` with country code 7. Nil when there are too few digits.
+    public static func phone(_ raw: String, countryCode: String) -> String? {
+        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        var digits = trimmed.filter(\.isASCIIDigit)
+        guard digits.count >= 5, digits.count <= 15 + 2 else { return nil }
+        if trimmed.hasPrefix("+") { return "+" + digits }
+        if digits.hasPrefix("00") { return "+" + digits.dropFirst(2) }
+        if countryCode == "7" {
+            if digits.count == 11, digits.hasPrefix("8") || digits.hasPrefix("7") { digits.removeFirst() }
+            if digits.count == 10 { return "+7" + digits }
+            return "+" + digits
+        }
+        if digits.hasPrefix(countryCode), digits.count > 10 { return "+" + digits }
+        if digits.hasPrefix("0") { digits.removeFirst() }
+        return "+" + countryCode + digits
+    }
+
+    /// The digits after the country code: what a manager may have typed in any format.
+    public static func nationalNumber(_ normalized: String, countryCode: String) -> String {
+        let digits = normalized.filter(\.isASCIIDigit)
+        if digits.hasPrefix(countryCode), digits.count > countryCode.count + 6 {
+            return String(digits.dropFirst(countryCode.count))
+        }
+        return digits
+    }
+
+    /// Trimmed and lowercased; nil unless it looks like an address.
+    public static func email(_ raw: String) -> String? {
+        let email = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let parts = email.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !email.contains(" ") else { return nil }
+        return email
+    }
+}
+
+import Foundation

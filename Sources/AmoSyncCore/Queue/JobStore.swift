@@ -1,0 +1,227 @@
+import Foundation
+import GRDB
+
+/// The durable queue: one SQLite file in WAL mode with `synchronous=FULL`, so that an
+/// acknowledged job survives a crash of the process or the machine. Every method is one
+/// transaction. Admin commands open the same file while the daemon runs.
+public final class JobStore: Sendable {
+    public let database: DatabasePool
+    let now: @Sendable () -> Date
+
+    public init(path: String, now: @escaping @Sendable () -> Date = Date.init) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        database = try DatabasePool(path: path, configuration: configuration)
+        // DatabasePool sets synchronous=NORMAL on its writer after prepareDatabase: restore FULL.
+        try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try Migrations.migrator.migrate(database)
+        self.now = now
+    }
+
+    /// `PRAGMA synchronous` on the writer connection (2 = FULL).
+    public func writerSynchronous() throws -> Int {
+        try database.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    }
+
+    // MARK: Intake
+
+    /// What `enqueue` did.
+    public struct EnqueueResult: Sendable, Equatable {
+        public var jobID: Int64
+        public var kind: JobKind
+        public var duplicate: Bool
+        public var state: JobState = .queued
+    }
+
+    /// A job to store: the mapped plan and the raw input.
+    public struct NewJob: Sendable {
+        public var mapped: MappedJob
+        public var input: JSONValue
+        public var dedupeKey: String
+
+        public init(mapped: MappedJob, input: JSONValue, dedupeKey: String) {
+            self.mapped = mapped
+            self.input = input
+            self.dedupeKey = dedupeKey
+        }
+
+        /// Orders dedupe on id + content: the same content again is a duplicate, changed
+        /// content becomes an update of the same order.
+        public static func order(_ mapped: MappedJob, input: JSONValue) -> NewJob {
+            NewJob(mapped: mapped, input: input, dedupeKey: "orders:\(mapped.externalID):\(SHA256.hex(input.canonicalData).prefix(32))")
+        }
+    }
+
+    /// Stores new jobs in one transaction (one fsync for all of them).
+    public func enqueue(_ jobs: [NewJob]) throws -> [EnqueueResult] {
+        let now = self.now().timeIntervalSince1970
+        return try database.write { db in try jobs.map { try Self.insert($0, now: now, db: db) } }
+    }
+
+    public func enqueue(_ job: NewJob) throws -> EnqueueResult { try enqueue([job])[0] }
+
+    /// `enqueue` on GRDB's writer queue, without blocking a Swift concurrency thread.
+    public func enqueueAsync(_ jobs: [NewJob]) async throws -> [EnqueueResult] {
+        let now = self.now().timeIntervalSince1970
+        return try await database.write { db in try jobs.map { try Self.insert($0, now: now, db: db) } }
+    }
+
+    static func insert(_ job: NewJob, now: Double, db: Database) throws -> EnqueueResult {
+        if let row = try Row.fetchOne(db, sql: "SELECT id, kind, state FROM jobs WHERE dedupe_key = ?", arguments: [job.dedupeKey]) {
+            return EnqueueResult(jobID: row["id"], kind: JobKind(rawValue: row["kind"]) ?? .order, duplicate: true,
+                                 state: JobState(rawValue: row["state"]) ?? .queued)
+        }
+        var kind = job.mapped.kind
+        if kind == .order,
+           try Bool.fetchOne(db, sql: "SELECT 1 FROM jobs WHERE source = ? AND external_id = ? AND kind = 'order' LIMIT 1",
+                             arguments: [job.mapped.source, job.mapped.externalID]) == true {
+            kind = .orderUpdate
+        }
+        try db.execute(sql: """
+            INSERT INTO jobs (kind, source, external_id, dedupe_key, state, input, plan, warnings, run_at, created_at, updated_at, search)
+            VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [kind.rawValue, job.mapped.source, job.mapped.externalID, job.dedupeKey,
+                             job.input.canonicalString, json(job.mapped.plan), json(job.mapped.plan.warnings),
+                             now, now, now, " " + job.mapped.searchKeys.joined(separator: " ") + " "])
+        return EnqueueResult(jobID: db.lastInsertedRowID, kind: kind, duplicate: false)
+    }
+
+    // MARK: Worker
+
+    /// Leases up to `limit` ready jobs (queued and due, or running with an expired lease)
+    /// and counts an attempt for each. Later jobs of an order wait for earlier ones.
+    public func claimBatch(limit: Int, leaseFor lease: TimeInterval) throws -> [Job] {
+        let now = self.now().timeIntervalSince1970
+        return try database.write { db in
+            let rows = try Row.fetchAll(db, sql: """
+                UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?
+                WHERE id IN (
+                  SELECT j.id FROM jobs j
+                  WHERE ((j.state = 'queued' AND j.run_at <= ?) OR (j.state = 'running' AND j.lease_until < ?))
+                    AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.source = j.source AND p.external_id = j.external_id
+                                    AND p.id < j.id AND p.state IN ('queued', 'running', 'failed'))
+                  ORDER BY j.run_at, j.id LIMIT ?)
+                RETURNING *
+                """, arguments: [now + lease, now, now, now, limit])
+            return try rows.map(Job.init(row:)).sorted { $0.id < $1.id }
+        }
+    }
+
+    /// When the next queued job becomes due (nil when nothing waits).
+    public func nextRunAt() throws -> Date? {
+        try database.read { db in
+            try Double.fetchOne(db, sql: """
+                SELECT MIN(t) FROM (SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued'
+                                    UNION ALL SELECT MIN(lease_until) FROM jobs WHERE state = 'running')
+                """).map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
+    /// Checkpoints finished steps of several jobs in one transaction.
+    public func saveProgress(_ updates: [(id: Int64, progress: JobProgress)]) throws {
+        guard !updates.isEmpty else { return }
+        let now = self.now().timeIntervalSince1970
+        try database.write { db in
+            for update in updates {
+                try db.execute(sql: "UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?",
+                               arguments: [Self.json(update.progress), now, update.id])
+            }
+        }
+    }
+
+    /// How a delivery attempt ended for one job.
+    public enum Resolution: Sendable {
+        case done
+        case retry(at: Date, refundAttempt: Bool)
+        case failed
+    }
+
+    /// Records the end of an attempt for several jobs in one transaction.
+    public func finish(_ outcomes: [(job: Job, resolution: Resolution, attempt: Attempt)]) throws {
+        guard !outcomes.isEmpty else { return }
+        let now = self.now().timeIntervalSince1970
+        try database.write { db in
+            for (job, resolution, attempt) in outcomes {
+                let warnings = Self.json(job.warnings)
+                let progress = Self.json(job.progress)
+                switch resolution {
+                case .done:
+                    try db.execute(sql: """
+                        UPDATE jobs SET state = 'done', lease_until = NULL, finished_at = ?, updated_at = ?, progress = ?,
+                          warnings = ?, last_error = NULL WHERE id = ?
+                        """, arguments: [now, now, progress, warnings, job.id])
+                    try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_delivery_at', ?)", arguments: ["\(now)"])
+                case .retry(let at, let refund):
+                    try db.execute(sql: """
+                        UPDATE jobs SET state = 'queued', lease_until = NULL, run_at = ?, updated_at = ?, progress = ?,
+                          warnings = ?, last_error = COALESCE(?, last_error), attempts = MAX(0, attempts - ?) WHERE id = ?
+                        """, arguments: [at.timeIntervalSince1970, now, progress, warnings, attempt.error, refund ? 1 : 0, job.id])
+                case .failed:
+                    try db.execute(sql: """
+                        UPDATE jobs SET state = 'failed', lease_until = NULL, finished_at = ?, updated_at = ?, progress = ?,
+                          warnings = ?, last_error = ? WHERE id = ?
+                        """, arguments: [now, now, progress, warnings, attempt.error, job.id])
+                }
+                try Self.record(attempt, jobID: job.id, db: db)
+            }
+        }
+    }
+
+    static func record(_ attempt: Attempt, jobID: Int64, db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO job_attempts (job_id, at, duration_ms, outcome, http_status, request, error, validation_errors)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [jobID, attempt.at.timeIntervalSince1970, attempt.durationMs, attempt.outcome.rawValue,
+                             attempt.httpStatus, attempt.request, attempt.error, json(attempt.validationErrors)])
+    }
+
+    /// Gives leased jobs back without spending their attempt (shutdown, global pause).
+    public func release(_ ids: [Int64], runAt: Date? = nil) throws {
+        guard !ids.isEmpty else { return }
+        let now = self.now().timeIntervalSince1970
+        try database.write { db in
+            try db.execute(sql: """
+                UPDATE jobs SET state = 'queued', lease_until = NULL, attempts = MAX(0, attempts - 1), run_at = ?, updated_at = ?
+                WHERE state = 'running' AND id IN (\(ids.map { _ in "?" }.joined(separator: ",")))
+                """, arguments: StatementArguments([runAt?.timeIntervalSince1970 ?? now, now]) + StatementArguments(ids))
+        }
+    }
+
+    /// Small shared state between the daemon and admin commands (credential problems…).
+    public func setMeta(_ key: String, _ value: String?) throws {
+        try database.write { db in
+            if let value {
+                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
+            } else {
+                try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [key])
+            }
+        }
+    }
+
+    public func meta(_ key: String) throws -> String? {
+        try database.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+    }
+
+    /// The lead created by the first delivered job of an order (for update jobs).
+    public func leadID(source: String, externalID: String) throws -> Int? {
+        try database.read { db in
+            let rows = try String.fetchAll(db, sql: """
+                SELECT progress FROM jobs WHERE source = ? AND external_id = ? AND state = 'done' ORDER BY id
+                """, arguments: [source, externalID])
+            return rows.lazy.compactMap { try? JSONDecoder().decode(JobProgress.self, from: Data($0.utf8)).leadID }.first
+        }
+    }
+}

@@ -1,0 +1,3 @@
+import AmoSyncCore
+
+await AmoSyncCommand.runMain()
