@@ -50,7 +50,8 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     public var description: String { timedOut ? "timed out: \(message)" : "connection failed: \(message)" }
 }
 
-/// `URLSession` (libcurl on Linux) behind `HTTPTransport`.
+/// `URLSession` (libcurl on Linux) behind `HTTPTransport`. Redirects are not followed:
+/// amoCRM does not redirect API calls, and a redirect is an answer worth seeing.
 public final class URLSessionTransport: HTTPTransport {
     private let session: URLSession
 
@@ -59,7 +60,7 @@ public final class URLSessionTransport: HTTPTransport {
         configuration.httpMaximumConnectionsPerHost = 16
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.urlCache = nil
-        session = URLSession(configuration: configuration)
+        session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
     }
 
     public func send(_ request: OutgoingRequest) async throws -> IncomingResponse {
@@ -68,7 +69,9 @@ public final class URLSessionTransport: HTTPTransport {
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         urlRequest.httpBody = request.body
         do {
-            let (data, response) = try await session.data(for: urlRequest)
+            let session = self.session
+            let prepared = urlRequest
+            let (data, response) = try await Self.withDeadline(request.timeout + 1) { try await session.data(for: prepared) }
             guard let http = response as? HTTPURLResponse else { throw TransportError(timedOut: false, message: "not an HTTP response") }
             var headers: [String: String] = [:]
             for (key, value) in http.allHeaderFields { headers["\(key)"] = "\(value)" }
@@ -77,8 +80,35 @@ public final class URLSessionTransport: HTTPTransport {
             throw TransportError(timedOut: error.code == .timedOut, message: error.localizedDescription)
         } catch let error as TransportError {
             throw error
+        } catch is CancellationError where !Task.isCancelled {
+            throw TransportError(timedOut: true, message: "no answer within \(Int(request.timeout)) s")
         } catch {
             throw TransportError(timedOut: false, message: "\(error)")
         }
+    }
+}
+
+extension URLSessionTransport {
+    /// Runs `work`, cancelling it after `seconds`: a request never hangs longer than its timeout,
+    /// whatever the HTTP library does with a half-closed connection.
+    static func withDeadline<T: Sendable>(_ seconds: Double, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await work() }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let value = first else { throw CancellationError() }
+            return value
+        }
+    }
+}
+
+/// Hands 3xx answers back instead of following them.
+final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+        completionHandler(nil)
     }
 }

@@ -36,7 +36,7 @@ public struct FakeAmoServer: HTTPResponder {
         let latency = await state.faults.latencyMs
         if latency > 0, !fakeRequest.path.hasPrefix("/__fake") { try await Task.sleep(for: .milliseconds(latency)) }
         if answer.dropConnection {
-            try? await context.channel.close()
+            context.channel.close(promise: nil)
             throw CancellationError()
         }
         var response = Response(status: .init(code: answer.status), body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))

@@ -63,7 +63,9 @@ extension FakeAmoState {
             }
             faults.latencyMs = body?["latency_ms"]?.intValue ?? 0
             faults.failRate = body?["fail_rate"]?.doubleValue ?? 0
-            faults.dropAfterApply = body?["drop_after_apply"]?.intValue ?? 0
+            for (endpoint, count) in body?["drop_after_apply"]?.objectValue ?? [:] {
+                faults.dropAfterApply[endpoint] = count.intValue ?? 1
+            }
             if let seconds = body?["outage_seconds"]?.doubleValue { faults.outageUntil = Date().addingTimeInterval(seconds) }
             self.faults = faults
             return .json(200, ["ok": true], contentType: "application/json")

@@ -135,8 +135,9 @@ public actor FakeAmoState {
         case ("GET", 3) where entity == "leads" && third == "notes": response = listNotes(Int(second!) ?? 0)
         default: return .problem(404, title: "Not Found", detail: "Unknown path \(request.path)")
         }
-        if request.method != "GET", response.status < 300, faults.dropAfterApply > 0 {
-            faults.dropAfterApply -= 1
+        let endpoint = "\(request.method) \(request.path)"
+        if request.method != "GET", response.status < 300, let left = faults.dropAfterApply[endpoint], left > 0 {
+            faults.dropAfterApply[endpoint] = left - 1
             response.dropConnection = true
         }
         return response

@@ -109,7 +109,8 @@ public struct FakeFaults: Sendable {
     public var failRate = 0.0
     /// API requests answered 503 while the wall clock is inside this window.
     public var outageUntil: Date?
-    /// The next N writes are applied, then the connection is dropped without an answer.
-    public var dropAfterApply = 0
+    /// Writes to these endpoints (`POST /api/v4/leads`) are applied, then the connection
+    /// is dropped without an answer, as many times as the count says.
+    public var dropAfterApply: [String: Int] = [:]
     public init() {}
 }

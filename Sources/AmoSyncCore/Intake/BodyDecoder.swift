@@ -3,7 +3,7 @@ import Foundation
 /// Request bodies of the three kinds intake accepts, decoded into one flat or nested
 /// `JSONValue` object.
 public enum BodyDecoder {
-    public enum Kind: Equatable { case json, urlencoded, multipart(boundary: String) }
+    public enum Kind: Equatable, Sendable { case json, urlencoded, multipart(boundary: String) }
 
     /// The body kind for a Content-Type header, nil when unsupported.
     public static func kind(of contentType: String?) -> Kind? {

@@ -27,7 +27,7 @@ extension Mapper {
         }
 
         let items = parseItems(input, problems: &problems)
-        let total = input["total"].flatMap { $0.isNull ? nil : $0 }
+        let total = input["total"]?.nonNull
         if let total, total.doubleValue == nil { problems.append(.init(path: "total", problem: "expected a number")) }
         if items.isEmpty, total == nil, problems.allSatisfy({ !$0.path.hasPrefix("items") }) {
             problems.append(.init(path: "items", problem: "required: at least one item, or a total"))
@@ -102,9 +102,9 @@ extension Mapper {
                 problems.append(.init(path: "\(path).name", problem: "required"))
                 continue
             }
-            let price = entry["price"].flatMap { $0.isNull ? nil : $0 }
+            let price = entry["price"]?.nonNull
             if let price, price.doubleValue == nil { problems.append(.init(path: "\(path).price", problem: "expected a number")) }
-            let quantity = entry["quantity"].flatMap { $0.isNull ? nil : $0 }
+            let quantity = entry["quantity"]?.nonNull
             if let quantity, quantity.doubleValue == nil { problems.append(.init(path: "\(path).quantity", problem: "expected a number")) }
             var categories: [Int] = []
             if let raw = entry["categories"], !raw.isNull {

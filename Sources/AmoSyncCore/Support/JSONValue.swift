@@ -123,6 +123,8 @@ extension JSONValue {
         return nil
     }
     public var isNull: Bool { if case .null = self { return true } else { return false } }
+    /// nil for JSON null (beware: a bare `nil` literal would become `.null`).
+    public var nonNull: JSONValue? { isNull ? Optional.none : self }
 
     /// The value as text for a CRM field or a template: numbers without trailing zeros,
     /// nil for null, objects and arrays.

@@ -1,0 +1,233 @@
+import Foundation
+import Testing
+@testable import AmoSyncCore
+
+/// The daemon and the fake amoCRM over loopback: orders and forms in, CRM state out.
+@Suite struct EndToEndTests {
+    static func fields(_ entity: JSONValue) -> [String: [String]] {
+        var result: [String: [String]] = [:]
+        for field in entity["custom_fields_values"]?.arrayValue ?? [] {
+            let name = field["field_code"]?.stringValue ?? field["field_name"]?.stringValue ?? ""
+            result[name] = (field["values"]?.arrayValue ?? []).compactMap { $0["value"]?.textValue }
+        }
+        return result
+    }
+
+    @Test func ordersAndFormsBecomeLeadsContactsAndNotes() async throws {
+        let fake = try await RunningFake.start()
+        let daemon = try await RunningDaemon.start(fake: fake)
+        defer { fake.stop() }
+        #expect(try await daemon.send("/v1/orders", json: sampleOrder(id: "1042", categories: [40, 12, 3],
+                                                                       extra: ["utm": ["source": "yandex"], "weight": 1.2])).status == 202)
+        #expect(try await daemon.send("/v1/forms/callback", json: ["name": "Anna", "phone": "+7 912 555 01 02", "message": "Call me"]).status == 202)
+        try await daemon.waitIdle()
+        let state = await fake.state.snapshot()
+        let leads = try #require(state["leads"]?.arrayValue)
+        let contacts = try #require(state["contacts"]?.arrayValue)
+        #expect(leads.count == 2)
+        #expect(contacts.count == 1, "the form's phone is the order customer's phone: one contact")
+        let contactID = contacts[0]["id"]
+        let order = try #require(leads.first { $0["name"] == "Заказ #1042" })
+        #expect(order["pipeline_id"] == 23456)
+        #expect(order["status_id"] == 567890)
+        #expect(order["responsible_user_id"] == 123453)
+        #expect(order["price"] == 5490)
+        #expect(order.value(at: "_embedded.contacts.0.id") == contactID)
+        #expect(order.value(at: "_embedded.tags.0.name") == "shop")
+        let fields = Self.fields(order)
+        #expect(fields["Товары"] == ["Kettle (K-77) 5100 × 1 = 5100"])
+        #expect(fields["Доставка"] == ["Courier"])
+        #expect(fields["Вес"] == ["1.2"])
+        #expect(fields["UTM_SOURCE"] == ["yandex"])
+        #expect(fields["amosync_key"] == ["orders:1042"])
+        let goods = state["custom_fields"]?["leads"]?.arrayValue?.first { $0["name"] == "Товары" }
+        #expect(goods?["type"] == "textarea")
+        let form = try #require(leads.first { $0["name"] == "Заявка с сайта: callback" })
+        #expect(form["status_id"] == 32392160)
+        #expect(Self.fields(form)["Сообщение"] == ["Call me"])
+        #expect(form.value(at: "_embedded.contacts.0.id") == contactID)
+        let contact = Self.fields(contacts[0])
+        #expect(contact["PHONE"] == ["+79125550102"])
+        #expect(contact["EMAIL"] == ["anna@example.org"])
+        let notes = try #require(state["notes"]?.arrayValue)
+        #expect(notes.count == 2)
+        #expect(notes.contains { $0["entity_id"] == order["id"] && $0.value(at: "params.text")?.stringValue?.contains("Оплата: Card") == true })
+        let jobs = try daemon.store.list(JobStore.Filter())
+        #expect(jobs.allSatisfy { $0.state == .done && $0.attempts == 1 })
+        #expect(jobs.compactMap(\.progress.leadID).sorted() == leads.compactMap { $0["id"]?.intValue }.sorted())
+        await daemon.stop()
+    }
+
+    @Test func existingContactIsMatchedExactlyAndMergedWithoutLosingValues() async throws {
+        let fake = try await RunningFake.start()
+        let anna = await fake.state.seedContact(name: "Анна (менеджер)", phones: ["8 (912) 555-01-02"], updatedAgo: 100)
+        // A fuzzy search hit: its name holds the digits, its phone is someone else's.
+        let decoy = await fake.state.seedContact(name: "Заказ 9125550102", phones: ["+7 999 000-00-00"])
+        let daemon = try await RunningDaemon.start(fake: fake)
+        defer { fake.stop() }
+        #expect(try await daemon.send("/v1/orders", json: sampleOrder(id: "1")).status == 202)
+        try await daemon.waitIdle()
+        let state = await fake.state.snapshot()
+        let contacts = try #require(state["contacts"]?.arrayValue)
+        #expect(contacts.count == 2, "no new contact")
+        let merged = try #require(contacts.first { $0["id"]?.intValue == anna })
+        #expect(merged["name"] == "Анна (менеджер)", "name is readonly")
+        #expect(Self.fields(merged)["PHONE"] == ["8 (912) 555-01-02"], "the same number is not added again")
+        #expect(Self.fields(merged)["EMAIL"] == ["anna@example.org"], "the new email is added")
+        let untouched = try #require(contacts.first { $0["id"]?.intValue == decoy })
+        #expect(Self.fields(untouched)["EMAIL"] == nil)
+        #expect(state["leads"]?.value(at: "0._embedded.contacts.0.id")?.intValue == anna)
+        await daemon.stop()
+    }
+
+    @Test func severalMatchesPickTheMostRecentlyUpdatedAndSayWhy() async throws {
+        let fake = try await RunningFake.start()
+        let older = await fake.state.seedContact(name: "Old", phones: ["+79125550102"], updatedAgo: 1000)
+        let newer = await fake.state.seedContact(name: "New", emails: ["ANNA@example.org"], updatedAgo: 10)
+        let daemon = try await RunningDaemon.start(fake: fake)
+        defer { fake.stop() }
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1"))
+        try await daemon.waitIdle()
+        let job = try #require(try daemon.store.list(JobStore.Filter()).first)
+        #expect(job.progress.contactID == newer)
+        #expect(job.warnings.contains("2 contacts match this customer (\(older), \(newer)): used #\(newer), the most recently updated"))
+        await daemon.stop()
+    }
+
+    @Test func neverMoreThanSevenRequestsInAnySecond() async throws {
+        let fake = try await RunningFake.start()
+        let daemon = try await RunningDaemon.start(fake: fake) {
+            $0.set("worker.batch_size", 1)
+            $0.set("worker.concurrency", 4)
+        }
+        defer { fake.stop() }
+        for index in 0..<10 {
+            _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "\(index)", phone: "+7 912 000 00 \(10 + index)", email: nil))
+        }
+        try await daemon.waitIdle(timeout: .seconds(60))
+        let stats = await fake.state.requestStats()
+        #expect(stats.total >= 40)
+        #expect(stats.throttled == 0)
+        #expect(stats.maxPerSecond <= 7)
+        #expect(try daemon.store.stats().counts[.done] == 10)
+        await daemon.stop()
+    }
+
+    @Test func aBurstOf503IsRetriedWithBackoff() async throws {
+        let fake = try await RunningFake.start()
+        let daemon = try await RunningDaemon.start(fake: fake)
+        defer { fake.stop() }
+        var faults = FakeFaults()
+        faults.failNext = [(count: 4, status: 503)]
+        await fake.state.setFaults(faults)
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1"))
+        try await daemon.waitIdle()
+        let job = try #require(try daemon.store.list(JobStore.Filter()).first)
+        #expect(job.state == .done)
+        #expect(job.attempts > 1)
+        let attempts = try daemon.store.attempts(of: job.id)
+        #expect(attempts.first?.httpStatus == 503)
+        #expect(attempts.last?.outcome == .done)
+        #expect((await fake.state.snapshot())["leads"]?.arrayValue?.count == 1)
+        await daemon.stop()
+    }
+
+    @Test func throttlingPausesEverythingWithoutSpendingAttempts() async throws {
+        let fake = try await RunningFake.start()
+        let daemon = try await RunningDaemon.start(fake: fake)
+        defer { fake.stop() }
+        var faults = FakeFaults()
+        faults.failNext = [(count: 1, status: 429)]
+        await fake.state.setFaults(faults)
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1"))
+        try await daemon.waitIdle()
+        let job = try #require(try daemon.store.list(JobStore.Filter()).first)
+        #expect(job.state == .done)
+        #expect(job.attempts == 1, "a throttled attempt is refunded")
+        #expect(try daemon.store.attempts(of: job.id).map(\.outcome) == [.throttled, .done])
+        #expect(await daemon.daemon.health.throttlePauses == 1)
+        await daemon.stop()
+    }
+
+    @Test func aRejectedLeadFailsAloneWithAmoCRMsValidationErrors() async throws {
+        let fake = try await RunningFake.start()
+        let daemon = try await RunningDaemon.start(fake: fake) {
+            $0.set("orders.categories", ["99": ["pipeline_id": 99999, "status_id": 1]])
+        }
+        defer { fake.stop() }
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "bad", phone: "89120000001", email: nil, categories: [99]))
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "good", phone: "89120000002", email: nil))
+        try await daemon.waitIdle()
+        let jobs = try daemon.store.list(JobStore.Filter())
+        let bad = try #require(jobs.first { $0.externalID == "bad" })
+        #expect(bad.state == .failed)
+        #expect(jobs.first { $0.externalID == "good" }?.state == .done)
+        let shown = JobReport.showJSON(bad, attempts: try daemon.store.attempts(of: bad.id), config: daemon.daemon.config)
+        #expect(shown["state"] == "failed")
+        #expect(shown.value(at: "attempt_log.0.http_status") == 400)
+        #expect(shown.value(at: "attempt_log.0.validation_errors.0") == ["path": "pipeline_id", "code": "NotSupportedChoice",
+                                                                         "detail": "The value you selected is not a valid choice."])
+        let text = JobReport.showText(bad, attempts: try daemon.store.attempts(of: bad.id), config: daemon.daemon.config)
+        #expect(text.contains("POST /api/v4/leads  HTTP 400"))
+        #expect(text.contains("pipeline_id: NotSupportedChoice"))
+        #expect((await fake.state.snapshot())["leads"]?.arrayValue?.count == 1)
+        await daemon.stop()
+    }
+
+    @Test func refusedValuesAreDroppedWithWarningsInsteadOfSinkingTheLead() async throws {
+        let fake = try await RunningFake.start()
+        let daemon = try await RunningDaemon.start(fake: fake) {
+            $0.set("orders.lead_fields", ["delivery.name": "Способ доставки", "weight": ["name": "Вес", "type": "numeric"]])
+        }
+        defer { fake.stop() }
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1", extra: [
+            "delivery": ["name": "Drone"], "weight": "heavy", "responsible_user_id": 999_999,
+        ]))
+        try await daemon.waitIdle()
+        let job = try #require(try daemon.store.list(JobStore.Filter()).first)
+        #expect(job.state == .done)
+        #expect(job.warnings.contains("delivery.name → Способ доставки: \"Drone\" is not an option of this list, value dropped"))
+        #expect(job.warnings.contains("weight → Вес: \"heavy\" is not a number, value dropped"))
+        #expect(job.warnings.contains { $0.hasPrefix("responsible user 999999 refused by amoCRM") })
+        let lead = try #require((await fake.state.snapshot())["leads"]?.arrayValue?.first)
+        #expect(lead["responsible_user_id"] == 504141, "the account's default user")
+        #expect(Self.fields(lead)["Способ доставки"] == nil)
+        await daemon.stop()
+    }
+
+    @Test func aChangedOrderUpdatesItsLead() async throws {
+        let fake = try await RunningFake.start()
+        let daemon = try await RunningDaemon.start(fake: fake)
+        defer { fake.stop() }
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "7"))
+        let update = try await daemon.send("/v1/orders", json: sampleOrder(id: "7", extra: ["status": "completed", "total": 6000]))
+        #expect(update.json?["kind"] == "order_update")
+        try await daemon.waitIdle()
+        let leads = try #require((await fake.state.snapshot())["leads"]?.arrayValue)
+        #expect(leads.count == 1)
+        #expect(leads[0]["status_id"] == 142)
+        #expect(leads[0]["pipeline_id"] == 3177727)
+        #expect(leads[0]["price"] == 6000)
+        #expect(try daemon.store.list(JobStore.Filter()).allSatisfy { $0.state == .done })
+        await daemon.stop()
+    }
+
+    @Test func aLostAnswerDoesNotCreateASecondLeadOrNote() async throws {
+        let fake = try await RunningFake.start()
+        var faults = FakeFaults()
+        faults.dropAfterApply = ["POST /api/v4/leads": 1, "POST /api/v4/leads/notes": 1, "POST /api/v4/contacts": 1]
+        await fake.state.setFaults(faults)
+        let daemon = try await RunningDaemon.start(fake: fake) { $0.set("amocrm.timeout_seconds", 1) }
+        defer { fake.stop() }
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1"))
+        try await daemon.waitIdle()
+        let state = await fake.state.snapshot()
+        #expect(state["leads"]?.arrayValue?.count == 1)
+        #expect(state["notes"]?.arrayValue?.count == 1)
+        #expect(state["contacts"]?.arrayValue?.count == 1)
+        let job = try #require(try daemon.store.list(JobStore.Filter()).first)
+        #expect(job.state == .done)
+        #expect(job.attempts == 4, "three lost answers, then success")
+        await daemon.stop()
+    }
+}

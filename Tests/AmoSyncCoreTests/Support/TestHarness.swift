@@ -1,0 +1,192 @@
+import Foundation
+import Hummingbird
+import Logging
+@testable import AmoSyncCore
+
+/// A temporary directory removed when the test ends.
+final class TempDir: Sendable {
+    let path: String
+
+    init() {
+        path = (NSTemporaryDirectory() as NSString).appendingPathComponent("amosync-test-\(UUID().uuidString)")
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Logs go nowhere unless a test asks for them.
+func quietLogger() -> Logger {
+    var logger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
+    logger.logLevel = .critical
+    return logger
+}
+
+/// A fake amoCRM running on a loopback port for one test.
+final class RunningFake: Sendable {
+    let state: FakeAmoState
+    let port: Int
+    let token: String
+    let task: Task<Void, any Error>
+
+    static func start(requestsPerSecond: Int = 7, faults: FakeFaults = FakeFaults()) async throws -> RunningFake {
+        let token = JWT.make(["exp": .number(Date().addingTimeInterval(86_400).timeIntervalSince1970.rounded())])
+        var options = FakeAmoState.Options()
+        options.longLivedTokens = [token]
+        options.requestsPerSecond = requestsPerSecond
+        options.faults = faults
+        let state = FakeAmoState(options: options)
+        let box = PortBox()
+        let app = FakeAmoServer.application(state: state, port: 0, logger: quietLogger()) { await box.set($0) }
+        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        return RunningFake(state: state, port: try await box.wait(), token: token, task: task)
+    }
+
+    init(state: FakeAmoState, port: Int, token: String, task: Task<Void, any Error>) {
+        self.state = state
+        self.port = port
+        self.token = token
+        self.task = task
+    }
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    func stop() { task.cancel() }
+}
+
+/// The whole daemon (intake + worker) against a running fake, on loopback ports.
+final class RunningDaemon: Sendable {
+    let daemon: Daemon
+    let port: Int
+    let task: Task<Void, any Error>
+    let dir: TempDir
+    static let intakeToken = "test-intake-token-0123456789"
+
+    static func start(fake: RunningFake, dir: TempDir = TempDir(), configure: (inout JSONValue) -> Void = { _ in }) async throws -> RunningDaemon {
+        var json = testConfig(fake: fake, dir: dir)
+        configure(&json)
+        let config = try Config.parse(json.canonicalData, environment: [:])
+        let box = PortBox()
+        let daemon = try Daemon.build(config: config, logger: quietLogger(), signals: [], shutdownGrace: .seconds(3)) { await box.set($0) }
+        let task = Task { try await daemon.run() }
+        return RunningDaemon(daemon: daemon, port: try await box.wait(), task: task, dir: dir)
+    }
+
+    init(daemon: Daemon, port: Int, task: Task<Void, any Error>, dir: TempDir) {
+        self.daemon = daemon
+        self.port = port
+        self.task = task
+        self.dir = dir
+    }
+
+    var store: JobStore { daemon.store }
+
+    func stop() async {
+        await daemon.shutdown()
+        _ = try? await task.value
+    }
+
+    /// Sends a request to the daemon.
+    func send(_ path: String, method: String = "POST", json: JSONValue? = nil, body: Data? = nil, contentType: String? = nil,
+              token: String? = RunningDaemon.intakeToken, headers: [String: String] = [:]) async throws -> HTTPResult {
+        var allHeaders = headers
+        if let token { allHeaders["Authorization"] = "Bearer \(token)" }
+        var payload = body
+        if let json {
+            payload = json.canonicalData
+            allHeaders["Content-Type"] = contentType ?? "application/json"
+        } else if let contentType {
+            allHeaders["Content-Type"] = contentType
+        }
+        let response = try await URLSessionTransport().send(
+            OutgoingRequest(method: method, url: URL(string: "http://127.0.0.1:\(port)\(path)")!, headers: allHeaders, body: payload, timeout: 10))
+        return HTTPResult(status: response.status, headers: response.headers, json: try? JSONValue.parse(response.body))
+    }
+
+    /// Waits until every job is done, failed or cancelled.
+    func waitIdle(timeout: Duration = .seconds(30)) async throws {
+        try await eventually(timeout: timeout) {
+            let stats = try store.stats()
+            return stats.counts[.queued] == 0 && stats.counts[.running] == 0
+        }
+    }
+}
+
+struct HTTPResult {
+    var status: Int
+    var headers: [String: String]
+    var json: JSONValue?
+
+    func header(_ name: String) -> String? { headers.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value }
+}
+
+struct Timeout: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Polls `condition` until true; throws after `timeout`.
+func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if try await condition() { return }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    throw Timeout(description: "condition not met within \(timeout)")
+}
+
+/// The config every end-to-end test starts from.
+func testConfig(fake: RunningFake, dir: TempDir) -> JSONValue {
+    [
+        "server": ["host": "127.0.0.1", "port": 0],
+        "database": ["path": .string(dir.file("queue.sqlite3"))],
+        "amocrm": ["subdomain": "example", "base_url": .string(fake.baseURL), "long_lived_token": .string(fake.token),
+                   "requests_per_second": 7, "timeout_seconds": 5],
+        "intake": ["tokens": [.string(RunningDaemon.intakeToken)]],
+        "worker": ["backoff_base_seconds": 0.2, "backoff_max_seconds": 1, "max_attempts": 5, "concurrency": 2],
+        "orders": [
+            "pipeline_id": 3177727, "status_id": 32392159,
+            "categories": ["40": ["pipeline_id": 23456, "status_id": 567890, "responsible_user_id": 123453]],
+            "status_map": ["paid": 32392161, "completed": 142],
+            "lead_fields": ["goods": "Товары", "delivery.name": "Доставка", "weight": "Вес"],
+            "tags": ["shop"],
+        ],
+        "utm_fields": ["utm_source": "UTM_SOURCE"],
+        "forms": [
+            "callback": ["pipeline_id": 3177727, "status_id": 32392160, "lead_fields": ["message": "Сообщение"],
+                         "required_fields": ["phone"], "tags": ["site-form"]],
+            "open": ["public": true, "redirect_url": "https://shop.example/thanks"],
+            "profile": ["create_lead": false],
+        ],
+    ]
+}
+
+extension JSONValue {
+    /// Sets a value at a dotted path inside objects (creating them).
+    mutating func set(_ path: String, _ value: JSONValue) {
+        let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
+        var object = objectValue ?? [:]
+        if parts.count == 1 { object[parts[0]] = value } else {
+            var child = object[parts[0]] ?? .object([:])
+            child.set(parts[1], value)
+            object[parts[0]] = child
+        }
+        self = .object(object)
+    }
+}
+
+/// An order body as shops send it.
+func sampleOrder(id: String = "1042", phone: String? = "8 (912) 555-01-02", email: String? = "anna@example.org",
+                 categories: [Int] = [7], extra: [String: JSONValue] = [:]) -> JSONValue {
+    var customer: [String: JSONValue] = ["name": "Anna Ivanova"]
+    if let phone { customer["phone"] = .string(phone) }
+    if let email { customer["email"] = .string(email) }
+    var order: [String: JSONValue] = [
+        "id": .string(id), "customer": .object(customer),
+        "items": [["id": "77", "name": "Kettle", "sku": "K-77", "price": 5100, "quantity": 1, "categories": .array(categories.map { .number(Double($0)) })]],
+        "delivery": ["name": "Courier", "cost": 390], "payment": ["name": "Card"], "total": 5490, "status": "new",
+    ]
+    order.merge(extra) { $1 }
+    return .object(order)
+}
