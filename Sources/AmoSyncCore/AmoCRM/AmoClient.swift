@@ -42,7 +42,7 @@ public final class AmoClient: Sendable {
             token = try await tokens.renew(after: token)
             response = try await perform(method, path, query: query, body: body, token: token, label: label)
         }
-        return try classify(response, label: label)
+        return try await classify(response, label: label)
     }
 
     private func perform(_ method: String, _ path: String, query: [(String, String)], body: JSONValue?, token: String, label: String) async throws -> IncomingResponse {
@@ -52,16 +52,21 @@ public final class AmoClient: Sendable {
         var headers = ["Authorization": "Bearer \(token)", "Accept": "application/json", "User-Agent": "amosync/\(AmoSync.version)"]
         if body != nil { headers["Content-Type"] = "application/json" }
         let request = OutgoingRequest(method: method, url: components.url!, headers: headers, body: body?.canonicalData, timeout: timeout)
-        try await limiter.acquire()
+        let ticket = try await limiter.acquire()
         let started = ContinuousClock.now
         do {
             let response = try await transport.send(request)
+            await limiter.release(ticket)
             observer?(Self.endpoint(path), response.status, (ContinuousClock.now - started).seconds)
             return response
         } catch let error as TransportError {
+            await limiter.release(ticket)
             observer?(Self.endpoint(path), 0, (ContinuousClock.now - started).seconds)
             let kind: AmoError.Kind = method == "GET" ? .transient : .unknownOutcome
             throw AmoError(kind: error.timedOut || method == "GET" ? kind : .unknownOutcome, request: label, status: nil, title: nil, detail: error.description)
+        } catch {
+            await limiter.release(ticket)
+            throw error
         }
     }
 
@@ -70,7 +75,7 @@ public final class AmoClient: Sendable {
         path.split(separator: "/").map { $0.allSatisfy(\.isASCIIDigit) ? "{id}" : String($0) }.joined(separator: "/").prefixed("/")
     }
 
-    private func classify(_ response: IncomingResponse, label: String) throws -> AmoResponse {
+    private func classify(_ response: IncomingResponse, label: String) async throws -> AmoResponse {
         let requestID = response.header("X-Request-Id")
         let json = response.body.isEmpty ? nil : try? JSONValue.parse(response.body)
         switch response.status {
@@ -78,7 +83,7 @@ public final class AmoClient: Sendable {
             if response.status != 204, !response.body.isEmpty, json == nil {
                 throw AmoError(kind: .transient, request: label, status: response.status, title: nil, detail: "response body is not JSON")
             }
-            Task { await limiter.succeeded() }
+            await limiter.succeeded()
             return AmoResponse(status: response.status, json: json, requestID: requestID)
         case 429:
             throw AmoError(kind: .throttled, request: label, status: 429, title: "Too Many Requests",

@@ -68,41 +68,62 @@ public final class URLSessionTransport: HTTPTransport {
         urlRequest.httpMethod = request.method
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         urlRequest.httpBody = request.body
-        do {
-            let session = self.session
-            let prepared = urlRequest
-            let (data, response) = try await Self.withDeadline(request.timeout + 1) { try await session.data(for: prepared) }
-            guard let http = response as? HTTPURLResponse else { throw TransportError(timedOut: false, message: "not an HTTP response") }
-            var headers: [String: String] = [:]
-            for (key, value) in http.allHeaderFields { headers["\(key)"] = "\(value)" }
-            return IncomingResponse(status: http.statusCode, headers: headers, body: data)
-        } catch let error as URLError {
-            throw TransportError(timedOut: error.code == .timedOut, message: error.localizedDescription)
-        } catch let error as TransportError {
-            throw error
-        } catch is CancellationError where !Task.isCancelled {
-            throw TransportError(timedOut: true, message: "no answer within \(Int(request.timeout)) s")
-        } catch {
-            throw TransportError(timedOut: false, message: "\(error)")
+        let once = ResumeOnce()
+        let session = self.session
+        let timeout = request.timeout
+        return try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<IncomingResponse, any Error>) in
+                let task = session.dataTask(with: urlRequest) { data, response, error in
+                    once.resume(continuation, Self.result(data: data, response: response, error: error))
+                }
+                once.setTask(task)
+                task.resume()
+                // A hard deadline: the request never outlives its timeout, whatever libcurl does
+                // with a half-closed connection.
+                Task {
+                    try? await Task.sleep(for: .milliseconds(Int64((timeout + 1) * 1000)))
+                    if once.resume(continuation, .failure(TransportError(timedOut: true, message: "no answer within \(Int(timeout)) s"))) {
+                        task.cancel()
+                    }
+                }
+            }
+        } onCancel: {
+            once.cancel()
         }
+    }
+
+    static func result(data: Data?, response: URLResponse?, error: (any Error)?) -> Result<IncomingResponse, any Error> {
+        if let error {
+            let code = (error as? URLError)?.code
+            return .failure(TransportError(timedOut: code == .timedOut, message: error.localizedDescription))
+        }
+        guard let http = response as? HTTPURLResponse else { return .failure(TransportError(timedOut: false, message: "not an HTTP response")) }
+        var headers: [String: String] = [:]
+        for (key, value) in http.allHeaderFields { headers["\(key)"] = "\(value)" }
+        return .success(IncomingResponse(status: http.statusCode, headers: headers, body: data ?? Data()))
     }
 }
 
-extension URLSessionTransport {
-    /// Runs `work`, cancelling it after `seconds`: a request never hangs longer than its timeout,
-    /// whatever the HTTP library does with a half-closed connection.
-    static func withDeadline<T: Sendable>(_ seconds: Double, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await work() }
-            group.addTask {
-                try await Task.sleep(for: .milliseconds(Int64(seconds * 1000)))
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let value = first else { throw CancellationError() }
-            return value
+/// Resumes a continuation exactly once, from the answer, the deadline or cancellation.
+final class ResumeOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    private var task: URLSessionDataTask?
+
+    func setTask(_ task: URLSessionDataTask) { lock.withLock { self.task = task } }
+
+    @discardableResult
+    func resume(_ continuation: CheckedContinuation<IncomingResponse, any Error>, _ result: Result<IncomingResponse, any Error>) -> Bool {
+        let first = lock.withLock { () -> Bool in
+            if done { return false }
+            done = true
+            return true
         }
+        if first { continuation.resume(with: result) }
+        return first
     }
+
+    func cancel() { lock.withLock { task }?.cancel() }
 }
 
 /// Hands 3xx answers back instead of following them.

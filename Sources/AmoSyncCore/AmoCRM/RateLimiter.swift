@@ -1,11 +1,18 @@
 import Foundation
 
 /// The one gate for every request to amoCRM: never more than `limit` requests in any
-/// sliding window of `window` seconds, and a global pause after a 429 or an IP block.
+/// sliding window, and a global pause after a 429 or an IP block.
+///
+/// amoCRM counts a request when it arrives, which the client cannot see: it happens somewhere
+/// between sending and receiving the answer. So a request holds its slot from the moment it
+/// is sent until one window after its answer arrived. Then no window of the server's can
+/// hold more than `limit` arrivals, whatever the network and the scheduler do in between.
 public actor RateLimiter {
     public let limit: Int
     public let window: Duration
-    private var sent: [ContinuousClock.Instant] = []
+    private var inFlight: [Int: ContinuousClock.Instant] = [:]
+    private var finished: [ContinuousClock.Instant] = []
+    private var nextTicket = 0
     private var pausedUntil: ContinuousClock.Instant?
     private var pauseStreak = 0
     private let clock = ContinuousClock()
@@ -14,9 +21,7 @@ public actor RateLimiter {
     public private(set) var pauses = 0
 
     /// `requestsPerSecond` may be fractional (0.5 = one request every two seconds).
-    /// `margin` widens the window so that network jitter cannot squeeze requests
-    /// into one server-side second.
-    public init(requestsPerSecond: Double, margin: Duration = .milliseconds(60)) {
+    public init(requestsPerSecond: Double, margin: Duration = .milliseconds(10)) {
         if requestsPerSecond >= 1 {
             limit = Int(requestsPerSecond.rounded(.down))
             window = .seconds(1) + margin
@@ -26,8 +31,9 @@ public actor RateLimiter {
         }
     }
 
-    /// Waits until one more request may be sent, then counts it as sent.
-    public func acquire() async throws {
+    /// Waits until one more request may be sent; returns the ticket to `release` when its
+    /// answer (or failure) arrived.
+    public func acquire() async throws -> Int {
         let started = clock.now
         while true {
             try Task.checkCancellation()
@@ -36,25 +42,33 @@ public actor RateLimiter {
                 try await clock.sleep(until: pausedUntil)
                 continue
             }
-            sent.removeAll { now - $0 >= window }
-            if sent.count < limit {
-                sent.append(now)
-                break
-            }
-            try await clock.sleep(until: sent[0] + window)
+            finished.removeAll { now - $0 >= window }
+            if inFlight.count + finished.count < limit { break }
+            let wake = finished.min().map { $0 + window } ?? now + .milliseconds(5)
+            try await clock.sleep(until: min(wake, now + .milliseconds(50)))
         }
-        let waited = clock.now - started
-        waitedSeconds += Double(waited.components.seconds) + Double(waited.components.attoseconds) / 1e18
+        nextTicket += 1
+        inFlight[nextTicket] = clock.now
+        waitedSeconds += (clock.now - started).seconds
+        return nextTicket
+    }
+
+    /// The request's answer arrived (or it failed): its slot is held one more window.
+    public func release(_ ticket: Int) {
+        guard inFlight.removeValue(forKey: ticket) != nil else { return }
+        finished.append(clock.now)
     }
 
     /// After a 429 or a 403 block: nothing is sent for a growing pause (1 s, 2 s, 4 s … 5 min).
     @discardableResult
     public func throttled() -> Duration {
+        let now = clock.now
+        // Throttles reported by requests that were already in flight count once.
+        if let pausedUntil, pausedUntil > now { return pausedUntil - now }
         pauseStreak += 1
         pauses += 1
         let seconds = min(300, 1 << min(pauseStreak - 1, 9))
-        let until = clock.now + .seconds(seconds)
-        if pausedUntil.map({ $0 < until }) ?? true { pausedUntil = until }
+        pausedUntil = now + .seconds(seconds)
         return .seconds(seconds)
     }
 

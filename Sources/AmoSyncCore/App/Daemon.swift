@@ -28,7 +28,9 @@ public struct Daemon: Sendable {
                                limiter: RateLimiter(requestsPerSecond: config.amocrm.requestsPerSecond), tokens: tokens,
                                timeout: config.amocrm.timeoutSeconds, logger: logger)
         let delivery = BatchDelivery(client: client, catalog: FieldCatalog(client: client), store: store, config: config,
-                                     locks: ContactLocks(), health: health, logger: logger)
+                                     locks: ContactLocks(),
+                                     index: ContactIndex(store: store, client: client, countryCode: config.contacts.defaultCountryCode, logger: logger),
+                                     health: health, logger: logger)
         let worker = DeliveryWorker(store: store, delivery: delivery, health: health, doorbell: doorbell, config: config.worker,
                                     logger: logger, shutdownGrace: shutdownGrace)
         let router = Router()

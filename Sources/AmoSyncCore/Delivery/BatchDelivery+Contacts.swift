@@ -6,34 +6,38 @@ extension BatchDelivery {
     /// the contact ids. Updates go in one request, creations in another.
     func deliverContacts(_ items: [DeliveryItem], _ fields: ResolvedFields) async throws {
         let needing = items.filter { $0.active && $0.job.kind != .orderUpdate && $0.plan.contact != nil && $0.job.progress.contactID == nil }
+        guard !needing.isEmpty else { return }
+        let indexed = try await index?.refresh() ?? false
         var creates: [BatchEntry] = []
-        var patches: [BatchEntry] = []
+        var patches: [(entry: BatchEntry, contact: ExistingContact)] = []
         for group in Self.groups(needing) {
             let plan = Self.merged(group.compactMap(\.plan.contact))
-            let match = try await matcher.match(phones: plan.phones, emails: plan.emails)
+            let match = try await matcher.match(phones: plan.phones, emails: plan.emails, indexed: indexed)
             if match.candidates.count > 1, let chosen = match.contact {
                 group.forEach { $0.warn("\(match.candidates.count) contacts match this customer (\(match.candidates.map(String.init).joined(separator: ", "))): used #\(chosen.id), the most recently updated") }
             }
+            var warnings: [String] = []
             if let existing = match.contact {
-                var warnings: [String] = []
                 if let body = mergeBody(existing, plan: plan, fields: fields, warnings: &warnings) {
-                    patches.append(BatchEntry(items: group, body: body))
+                    patches.append((BatchEntry(items: group, body: body), existing))
                 }
-                for item in group {
-                    warnings.forEach(item.warn)
-                    item.update { $0.contactID = existing.id }
-                }
+                for item in group { item.update { $0.contactID = existing.id } }
             } else {
-                var warnings: [String] = []
                 let body = createBody(plan, fields: fields, warnings: &warnings)
-                group.forEach { item in warnings.forEach(item.warn) }
-                creates.append(BatchEntry(items: group, body: body))
+                if group.count == 1, group[0].plan.lead != nil {
+                    group[0].newContact = body  // created with its lead, in one leads/complex request
+                } else {
+                    creates.append(BatchEntry(items: group, body: body))
+                }
             }
+            group.forEach { item in warnings.forEach(item.warn) }
         }
         if !patches.isEmpty {
-            let answer = try await sendBatch("PATCH", "/api/v4/contacts", &patches, embedded: "contacts", names: fields.names)
-            for (index, entry) in patches.enumerated() where answer[index] != nil {
+            var entries = patches.map(\.entry)
+            let answer = try await sendBatch("PATCH", "/api/v4/contacts", &entries, embedded: "contacts", names: fields.names)
+            for (index, entry) in entries.enumerated() where answer[index] != nil {
                 entry.items.forEach { $0.update { $0.contactUpdated = true } }
+                try self.index?.record([Self.merged(patches[index].contact, body: entry.body)])
             }
         }
         if !creates.isEmpty {
@@ -41,10 +45,32 @@ extension BatchDelivery {
             for (index, entry) in creates.enumerated() {
                 guard let id = answer[index]?["id"]?.intValue else { continue }
                 entry.items.forEach { $0.update { $0.contactID = id; $0.contactUpdated = true } }
+                try recordCreated(id: id, body: entry.body)
             }
             unanswered(creates, request: "POST /api/v4/contacts") { $0.contactID == nil }
         }
         try checkpoint(items)
+    }
+
+    /// Puts a contact amosync created into the index (amoCRM's own copy follows with the next sync).
+    func recordCreated(id: Int, body: [String: JSONValue]) throws {
+        var json = body
+        json["id"] = .number(Double(id))
+        json["updated_at"] = .number(Date().timeIntervalSince1970.rounded(.down))
+        try index?.record([.object(json)])
+    }
+
+    /// An existing contact with a PATCH applied, for the index.
+    static func merged(_ contact: ExistingContact, body: [String: JSONValue]) -> JSONValue {
+        var phones = contact.phones
+        var emails = contact.emails
+        for field in body["custom_fields_values"]?.arrayValue ?? [] {
+            let values = (field["values"]?.arrayValue ?? []).compactMap { item in item["value"]?.textValue.map { ($0, item["enum_code"]?.stringValue) } }
+            if field["field_code"] == "PHONE" { phones = values }
+            if field["field_code"] == "EMAIL" { emails = values }
+        }
+        return ExistingContact.json(id: contact.id, name: body["name"]?.stringValue ?? contact.name,
+                                    updatedAt: Int(Date().timeIntervalSince1970), phones: phones, emails: emails)
     }
 
     /// One customer's data from several jobs: all phones and emails, the first name, all fields.

@@ -24,12 +24,19 @@ extension BatchDelivery {
         let leadRefs = Set(active.flatMap { $0.plan.lead?.fields.map(\.field) ?? [] })
         let contactRefs = Set(active.filter { $0.job.progress.contactID == nil || !$0.job.progress.contactUpdated }
             .flatMap { $0.plan.contact?.fields.map(\.field) ?? [] })
-        if !leadRefs.isEmpty {
-            (result.lead, result.leadMissing) = try await catalog.resolve(Array(leadRefs), entity: "leads", autoCreate: config.fields.autoCreateLeads)
-        }
-        if active.contains(where: { $0.plan.lead != nil && $0.job.progress.leadID == nil }) {
-            let key = try await catalog.resolve([Self.keyField], entity: "leads", autoCreate: true, apiOnly: ["amosync_key"])
-            result.key = key.resolved[Self.keyField]
+        let needsKey = active.contains { $0.plan.lead != nil && $0.job.progress.leadID == nil }
+        if config.fields.autoCreateLeads, needsKey || !leadRefs.isEmpty {
+            // One request creates the missing mapped fields and amosync_key together.
+            (result.lead, result.leadMissing) = try await catalog.resolve(Array(leadRefs) + (needsKey ? [Self.keyField] : []),
+                                                                         entity: "leads", autoCreate: true, apiOnly: ["amosync_key"])
+            result.key = result.lead[Self.keyField]
+        } else {
+            if !leadRefs.isEmpty {
+                (result.lead, result.leadMissing) = try await catalog.resolve(Array(leadRefs), entity: "leads", autoCreate: false)
+            }
+            if needsKey {
+                result.key = try await catalog.resolve([Self.keyField], entity: "leads", autoCreate: true, apiOnly: ["amosync_key"]).resolved[Self.keyField]
+            }
         }
         if !contactRefs.isEmpty {
             (result.contact, result.contactMissing) = try await catalog.resolve(Array(contactRefs), entity: "contacts",
@@ -45,7 +52,7 @@ extension BatchDelivery {
     /// amoCRM refuses (an unknown option, a deleted responsible user) is dropped with a
     /// warning and the item re-sent; other errors fail only their item. Returns the
     /// answer's embedded entities by entry index.
-    func sendBatch(_ method: String, _ path: String, _ entries: inout [BatchEntry], embedded: String, names: [Int: String]) async throws -> [Int: JSONValue] {
+    func sendBatch(_ method: String, _ path: String, _ entries: inout [BatchEntry], embedded: String?, names: [Int: String]) async throws -> [Int: JSONValue] {
         for _ in 0..<4 {
             let indices = entries.indices.filter { entries[$0].active }
             if indices.isEmpty { return [:] }
@@ -57,8 +64,11 @@ extension BatchDelivery {
             do {
                 let response = try await client.send(method, path, body: body)
                 var result: [Int: JSONValue] = [:]
-                for item in response.json?.value(at: "_embedded.\(embedded)")?.arrayValue ?? [] {
-                    if let index = item["request_id"]?.textValue.flatMap(Int.init) { result[index] = item }
+                let list = embedded.map { response.json?.value(at: "_embedded.\($0)")?.arrayValue ?? [] } ?? response.json?.arrayValue ?? []
+                for item in list {
+                    // leads/complex answers request_id as an array of strings.
+                    let requestID = item["request_id"]?.textValue ?? item["request_id"]?.arrayValue?.first?.textValue
+                    if let index = requestID.flatMap(Int.init) { result[index] = item }
                 }
                 return result
             } catch let error as AmoError where error.kind == .rejected {

@@ -1,33 +1,55 @@
 import Foundation
 
 extension BatchDelivery {
-    /// Creates the leads of the batch in one request, linked to their contacts and stamped
+    /// Creates the leads of the batch in one `leads/complex` request, each linked to its
+    /// contact (an existing one by id, a new one created in the same request) and stamped
     /// with the job key. A job whose earlier create may have taken effect (sent, no answer
-    /// stored) first looks its key up, so a crash never makes a second lead.
+    /// stored) first looks its key up, so a crash never makes a second lead or contact.
     func deliverLeads(_ items: [DeliveryItem], _ fields: ResolvedFields) async throws {
         let needing = items.filter { $0.active && $0.job.kind != .orderUpdate && $0.plan.lead != nil && $0.job.progress.leadID == nil }
         guard !needing.isEmpty else { return }
         for item in needing where item.job.progress.leadSent {
             if let found = try await findLead(key: item.plan.key, keyField: fields.key) {
-                item.update { $0.leadID = found }
+                item.update { progress in
+                    progress.leadID = found.lead
+                    progress.contactID = progress.contactID ?? found.contact
+                }
             }
         }
         let creating = needing.filter { $0.job.progress.leadID == nil }
+        guard !creating.isEmpty else { return try checkpoint(items) }
         if fields.key == nil { creating.forEach { $0.warn("the amosync_key lead field could not be created: a crash while sending may duplicate this lead") } }
         var entries = creating.map { item -> BatchEntry in
             var warnings: [String] = []
-            let body = leadBody(item, fields: fields, warnings: &warnings)
+            var body = leadBody(item, fields: fields, warnings: &warnings)
             warnings.forEach(item.warn)
+            var embedded = body["_embedded"]?.objectValue ?? [:]
+            if let contact = item.job.progress.contactID {
+                embedded["contacts"] = [["id": .number(Double(contact))]]
+            } else if let contact = item.newContact {
+                embedded["contacts"] = [.object(contact)]
+            }
+            if !embedded.isEmpty { body["_embedded"] = .object(embedded) }
             return BatchEntry(items: [item], body: body)
         }
         creating.forEach { item in item.update { $0.leadSent = true } }
         try checkpoint(items)
-        let answer = try await sendBatch("POST", "/api/v4/leads", &entries, embedded: "leads", names: fields.names)
+        let answer = try await sendBatch("POST", "/api/v4/leads/complex", &entries, embedded: nil, names: fields.names)
         for (index, entry) in entries.enumerated() {
             guard let id = answer[index]?["id"]?.intValue else { continue }
-            entry.items.forEach { $0.update { $0.leadID = id } }
+            let contact = answer[index]?["contact_id"]?.intValue
+            for item in entry.items {
+                if item.job.progress.contactID == nil, let contact, let body = item.newContact { try recordCreated(id: contact, body: body) }
+                item.update { progress in
+                    progress.leadID = id
+                    if progress.contactID == nil, let contact {
+                        progress.contactID = contact
+                        progress.contactUpdated = true
+                    }
+                }
+            }
         }
-        unanswered(entries, request: "POST /api/v4/leads") { $0.leadID == nil }
+        unanswered(entries, request: "POST /api/v4/leads/complex") { $0.leadID == nil }
         try checkpoint(items)
     }
 
@@ -53,20 +75,19 @@ extension BatchDelivery {
         if !values.isEmpty { body["custom_fields_values"] = .array(values) }
         var embedded: [String: JSONValue] = [:]
         if !lead.tags.isEmpty { embedded["tags"] = .array(lead.tags.map { ["name": .string($0)] }) }
-        if let contact = item.job.progress.contactID { embedded["contacts"] = [["id": .number(Double(contact)), "is_main": true]] }
         if !embedded.isEmpty { body["_embedded"] = .object(embedded) }
         return body
     }
 
-    /// The lead stamped with `key`, if amoCRM has one.
-    func findLead(key: String, keyField: AmoField?) async throws -> Int? {
+    /// The lead stamped with `key` and its main contact, if amoCRM has it.
+    func findLead(key: String, keyField: AmoField?) async throws -> (lead: Int, contact: Int?)? {
         guard let keyField else { return nil }
-        let response = try await client.send("GET", "/api/v4/leads", query: [("query", key), ("limit", "50")])
+        let response = try await client.send("GET", "/api/v4/leads", query: [("query", key), ("with", "contacts"), ("limit", "50")])
         for lead in response.json?.value(at: "_embedded.leads")?.arrayValue ?? [] {
             let stamped = (lead["custom_fields_values"]?.arrayValue ?? []).contains { field in
                 field["field_id"]?.intValue == keyField.id && (field["values"]?.arrayValue ?? []).contains { $0["value"]?.textValue == key }
             }
-            if stamped, let id = lead["id"]?.intValue { return id }
+            if stamped, let id = lead["id"]?.intValue { return (id, lead.value(at: "_embedded.contacts.0.id")?.intValue) }
         }
         return nil
     }

@@ -10,13 +10,15 @@ public struct BatchDelivery: Sendable {
     let store: JobStore
     let config: Config
     let locks: ContactLocks
+    let index: ContactIndex?
     let health: DeliveryHealth
     let logger: Logger
     let policy: RetryPolicy
     static let keyField = FieldRef.name("amosync_key", type: "text")
 
     public init(client: AmoClient, catalog: FieldCatalog, store: JobStore, config: Config, locks: ContactLocks,
-                health: DeliveryHealth, logger: Logger) {
+                index: ContactIndex?, health: DeliveryHealth, logger: Logger) {
+        self.index = index
         self.client = client
         self.catalog = catalog
         self.store = store
@@ -28,7 +30,7 @@ public struct BatchDelivery: Sendable {
     }
 
     var matcher: ContactMatcher {
-        ContactMatcher(client: client, countryCode: config.contacts.defaultCountryCode, matchBy: config.contacts.matchBy)
+        ContactMatcher(client: client, countryCode: config.contacts.defaultCountryCode, matchBy: config.contacts.matchBy, index: index)
     }
 
     /// Counts of what happened to a batch.

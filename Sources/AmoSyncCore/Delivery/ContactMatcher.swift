@@ -34,36 +34,57 @@ public struct ExistingContact: Sendable, Equatable {
         }
     }
 
+    /// A contact in amoCRM's JSON shape, for what amosync itself wrote.
+    static func json(id: Int, name: String, updatedAt: Int, phones: [(value: String, enumCode: String?)],
+                     emails: [(value: String, enumCode: String?)]) -> JSONValue {
+        func field(_ code: String, _ values: [(value: String, enumCode: String?)]) -> JSONValue {
+            ["field_code": .string(code), "values": .array(values.map { ["value": .string($0.value), "enum_code": $0.enumCode.map(JSONValue.string) ?? .null] })]
+        }
+        var fields: [JSONValue] = []
+        if !phones.isEmpty { fields.append(field("PHONE", phones)) }
+        if !emails.isEmpty { fields.append(field("EMAIL", emails)) }
+        return ["id": .number(Double(id)), "name": .string(name), "updated_at": .number(Double(updatedAt)), "custom_fields_values": .array(fields)]
+    }
+
     /// Normalized keys of this contact.
     func keys(countryCode: String) -> Set<String> {
         Set(phones.compactMap { ContactKey.phone($0.value, countryCode: countryCode) } + emails.compactMap { ContactKey.email($0.value) })
     }
 }
 
-/// Finds the customer's existing contact: searches amoCRM by national phone number and by
-/// email, keeps only contacts whose own values match exactly after normalization, and
-/// picks the most recently updated one.
+/// Finds the customer's existing contact: in the local index when it is usable, else by
+/// searching amoCRM for the national phone number and the email. Only contacts whose own
+/// values match exactly after normalization count; the most recently updated one wins.
 struct ContactMatcher: Sendable {
     let client: AmoClient
     let countryCode: String
     let matchBy: [String]
+    let index: ContactIndex?
 
     struct Match {
         var contact: ExistingContact?
         var candidates: [Int]
     }
 
-    func match(phones: [String], emails: [String]) async throws -> Match {
-        var queries: [String] = []
-        if matchBy.contains("phone") { queries += phones.map { ContactKey.nationalNumber($0, countryCode: countryCode) } }
-        if matchBy.contains("email") { queries += emails }
+    func match(phones: [String], emails: [String], indexed: Bool) async throws -> Match {
         let wanted = Set((matchBy.contains("phone") ? phones : []) + (matchBy.contains("email") ? emails : []))
         var found: [Int: ExistingContact] = [:]
-        for query in Set(queries).sorted() {
-            let response = try await client.send("GET", "/api/v4/contacts", query: [("query", query), ("limit", "50")])
-            for json in response.json?.value(at: "_embedded.contacts")?.arrayValue ?? [] {
-                guard let contact = ExistingContact(json), !contact.keys(countryCode: countryCode).isDisjoint(with: wanted) else { continue }
+        if indexed, let index {
+            for contact in try index.contacts(withAnyOf: Array(wanted)) where !contact.keys(countryCode: countryCode).isDisjoint(with: wanted) {
                 found[contact.id] = contact
+            }
+        } else {
+            var queries: [String] = []
+            if matchBy.contains("phone") { queries += phones.map { ContactKey.nationalNumber($0, countryCode: countryCode) } }
+            if matchBy.contains("email") { queries += emails }
+            for query in Set(queries).sorted() {
+                let response = try await client.send("GET", "/api/v4/contacts", query: [("query", query), ("limit", "50")])
+                let list = response.json?.value(at: "_embedded.contacts")?.arrayValue ?? []
+                try index?.record(list)
+                for json in list {
+                    guard let contact = ExistingContact(json), !contact.keys(countryCode: countryCode).isDisjoint(with: wanted) else { continue }
+                    found[contact.id] = contact
+                }
             }
         }
         let best = found.values.max { ($0.updatedAt, $0.id) < ($1.updatedAt, $1.id) }

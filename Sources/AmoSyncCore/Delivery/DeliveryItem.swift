@@ -8,6 +8,8 @@ final class DeliveryItem {
     /// Put back without an attempt (its customer is being created by another batch).
     var deferred = false
     var dirty = false
+    /// A new contact to create together with the lead (`leads/complex`).
+    var newContact: [String: JSONValue]?
 
     init(job: Job) { self.job = job }
 

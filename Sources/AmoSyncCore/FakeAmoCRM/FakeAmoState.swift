@@ -132,6 +132,7 @@ public actor FakeAmoState {
         case ("POST", 1) where fields[entity] != nil: response = createEntities(entity, body)
         case ("PATCH", 1) where fields[entity] != nil: response = updateEntities(entity, body)
         case ("POST", 2) where entity == "leads" && second == "notes": response = createNotes(body)
+        case ("POST", 2) where entity == "leads" && second == "complex": response = createComplex(body)
         case ("GET", 3) where entity == "leads" && third == "notes": response = listNotes(Int(second!) ?? 0)
         default: return .problem(404, title: "Not Found", detail: "Unknown path \(request.path)")
         }

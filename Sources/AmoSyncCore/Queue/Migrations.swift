@@ -45,6 +45,21 @@ enum Migrations {
                 CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
                 """)
         }
+        migrator.registerMigration("v2-contact-index") { db in
+            try db.execute(sql: """
+                CREATE TABLE contact_index (
+                  contact_id INTEGER PRIMARY KEY NOT NULL,
+                  updated_at INTEGER NOT NULL,
+                  data TEXT NOT NULL
+                );
+                CREATE TABLE contact_keys (
+                  key TEXT NOT NULL,
+                  contact_id INTEGER NOT NULL REFERENCES contact_index (contact_id) ON DELETE CASCADE,
+                  PRIMARY KEY (key, contact_id)
+                ) WITHOUT ROWID;
+                CREATE INDEX contact_keys_contact ON contact_keys (contact_id);
+                """)
+        }
         return migrator
     }
 }

@@ -1,0 +1,97 @@
+import Foundation
+import Testing
+@testable import AmoSyncCore
+
+/// Batching, the contact index and validation inside a batch.
+@Suite struct BatchDeliveryTests {
+    /// Queues orders before the daemon starts, so the first claim takes them all as one batch.
+    static func prequeue(_ orders: [JSONValue], fake: RunningFake, dir: TempDir, configure: (inout JSONValue) -> Void = { _ in }) throws {
+        var json = testConfig(fake: fake, dir: dir)
+        configure(&json)
+        let mapper = Mapper(config: try Config.parse(json.canonicalData, environment: [:]))
+        let store = try JobStore(path: dir.file("queue.sqlite3"))
+        _ = try store.enqueue(try orders.map { .order(try mapper.mapOrder($0), input: $0) })
+    }
+
+    @Test func aBatchCostsOneRequestPerStep() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        for index in 0..<15 { await fake.state.seedContact(name: "Existing \(index)", phones: ["+7 912 100 00 \(10 + index)"]) }
+        let dir = TempDir()
+        let orders = (0..<30).map { index in
+            sampleOrder(id: "\(index)", phone: "+7 912 100 00 \(10 + index)", email: nil, extra: ["weight": .number(Double(index))])
+        }
+        try Self.prequeue(orders, fake: fake, dir: dir)
+        let daemon = try await RunningDaemon.start(fake: fake, dir: dir)
+        try await daemon.waitIdle()
+        let stats = await fake.state.requestStats()
+        #expect(stats.byEndpoint["POST /api/v4/leads/complex"] == 1)
+        #expect(stats.byEndpoint["POST /api/v4/leads/notes"] == 1)
+        #expect(stats.byEndpoint["POST /api/v4/leads/custom_fields"] == 1, "missing fields and amosync_key created in one request")
+        #expect(stats.byEndpoint["GET /api/v4/contacts"] == 1, "one index sync, no search per order")
+        #expect(stats.byEndpoint["POST /api/v4/contacts"] == nil, "new customers are created inside leads/complex")
+        let state = await fake.state.snapshot()
+        #expect(state["leads"]?.arrayValue?.count == 30)
+        #expect(state["contacts"]?.arrayValue?.count == 30, "15 existing + 15 new")
+        for lead in state["leads"]?.arrayValue ?? [] {
+            #expect(lead.value(at: "_embedded.contacts.0.id") != nil)
+        }
+        #expect(try daemon.store.stats().counts[.done] == 30)
+        await daemon.stop()
+    }
+
+    @Test func aJobFailingValidationFailsAloneInItsBatch() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let dir = TempDir()
+        let configure: (inout JSONValue) -> Void = { $0.set("orders.categories", ["99": ["pipeline_id": 99999, "status_id": 1]]) }
+        try Self.prequeue([sampleOrder(id: "a", phone: "89120000001"), sampleOrder(id: "bad", phone: "89120000002", categories: [99]),
+                           sampleOrder(id: "c", phone: "89120000003")], fake: fake, dir: dir, configure: configure)
+        let daemon = try await RunningDaemon.start(fake: fake, dir: dir, configure: configure)
+        try await daemon.waitIdle()
+        let jobs = try daemon.store.list(JobStore.Filter())
+        #expect(Dictionary(uniqueKeysWithValues: jobs.map { ($0.externalID, $0.state) }) == ["a": .done, "bad": .failed, "c": .done])
+        #expect(jobs.allSatisfy { $0.attempts == 1 })
+        #expect((await fake.state.snapshot())["leads"]?.arrayValue?.count == 2)
+        #expect(await fake.state.requestStats().byEndpoint["POST /api/v4/leads/complex"] == 2, "sent once, then once more without the bad lead")
+        await daemon.stop()
+    }
+
+    @Test func aContactAManagerJustCreatedIsMatchedFromTheIndex() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let daemon = try await RunningDaemon.start(fake: fake)
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1", phone: "89120000001", email: nil))
+        try await daemon.waitIdle()
+        let manager = await fake.state.seedContact(name: "Created by a manager", phones: ["8-912-000-00-02"])
+        try await Task.sleep(for: .seconds(1))
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "2", phone: "+79120000002", email: nil))
+        try await daemon.waitIdle()
+        let job = try #require(try daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" })
+        #expect(job.progress.contactID == manager)
+        let searches = await fake.state.snapshot()["requests"]?["log"]?.arrayValue?.filter {
+            $0["path"] == "/api/v4/contacts" && $0["method"] == "GET"
+        }
+        #expect(searches?.count == 2, "one index refresh per batch, no query search")
+        #expect((await fake.state.snapshot())["contacts"]?.arrayValue?.count == 2)
+        await daemon.stop()
+    }
+
+    @Test func theIndexSurvivesRestartsAndHoldsNormalizedKeys() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let id = await fake.state.seedContact(name: "A", phones: ["8 (912) 555-01-02", "+7 495 123 45 67"], emails: [" Mixed@Case.org "])
+        let dir = TempDir()
+        let store = try JobStore(path: dir.file("queue.sqlite3"))
+        let client = AmoClient(baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: RateLimiter(requestsPerSecond: 7),
+                               tokens: LongLivedToken(fake.token), timeout: 5, logger: quietLogger())
+        let index = ContactIndex(store: store, client: client, countryCode: "7", logger: quietLogger())
+        #expect(try await index.refresh())
+        #expect(try index.contacts(withAnyOf: ["+79125550102"]).map(\.id) == [id])
+        #expect(try index.contacts(withAnyOf: ["+74951234567"]).map(\.id) == [id])
+        #expect(try index.contacts(withAnyOf: ["mixed@case.org"]).map(\.id) == [id])
+        #expect(try index.contacts(withAnyOf: ["+79125550103"]).isEmpty)
+        let reopened = ContactIndex(store: try JobStore(path: dir.file("queue.sqlite3")), client: client, countryCode: "7", logger: quietLogger())
+        #expect(try reopened.count() == 1)
+    }
+}

@@ -1,0 +1,54 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import AmoSyncCore
+
+@Suite struct RateLimiterTests {
+    @Test func aRequestInFlightHoldsItsSlot() async throws {
+        let limiter = RateLimiter(requestsPerSecond: 2)
+        let first = try await limiter.acquire()
+        _ = try await limiter.acquire()
+        let flag = Flag()
+        let third = Task {
+            _ = try await limiter.acquire()
+            flag.set()
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!flag.isSet, "two requests in flight: the third waits")
+        await limiter.release(first)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!flag.isSet, "an answered request still counts for one window")
+        try await third.value
+        #expect(flag.isSet)
+    }
+
+    @Test func throttlingPausesGrowAndConcurrentReportsCountOnce() async {
+        let limiter = RateLimiter(requestsPerSecond: 7)
+        #expect(await limiter.throttled() == .seconds(1))
+        #expect(await limiter.throttled() <= .seconds(1), "a second report during the pause does not double it")
+        #expect(await limiter.isPaused)
+        #expect(await limiter.pauses == 1)
+    }
+
+    @Test(arguments: [(7.0, 7), (3.5, 3), (0.5, 1)])
+    func limits(rps: Double, limit: Int) async { #expect(await RateLimiter(requestsPerSecond: rps).limit == limit) }
+
+    @Test(arguments: [(1, 10.0), (2, 20.0), (5, 160.0), (20, 3600.0)])
+    func backoffDoublesUpToTheCap(attempt: Int, expected: Double) {
+        let policy = RetryPolicy(base: 10, max: 3600, maxAttempts: 12)
+        #expect(policy.delay(afterAttempt: attempt, random: 1) == expected)
+        #expect(policy.delay(afterAttempt: attempt, random: 0.5) == expected / 2)
+    }
+
+    @Test func sha256KnownVectors() {
+        #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+        #expect(SHA256.hex([UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+        #expect(SHA256.hex(Array(String(repeating: "a", count: 1000).utf8)) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+    }
+}
+
+final class Flag: Sendable {
+    private let value = Atomic<Bool>(false)
+    func set() { value.store(true, ordering: .relaxed) }
+    var isSet: Bool { value.load(ordering: .relaxed) }
+}
