@@ -36,6 +36,7 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "amosync", dependencies: ["AmoSyncCore"]),
+        .executableTarget(name: "amosync-bench", dependencies: ["AmoSyncCore"], path: "Benchmarks/AmoSyncBench"),
         .testTarget(name: "AmoSyncCoreTests", dependencies: ["AmoSyncCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -46,7 +46,7 @@ public final class AmoClient: Sendable {
     }
 
     private func perform(_ method: String, _ path: String, query: [(String, String)], body: JSONValue?, token: String, label: String) async throws -> IncomingResponse {
-        var components = URLComponents(string: baseURL + path)!
+        var components = URLComponents(string: (await tokens.accountBase() ?? baseURL) + path)!
         if !query.isEmpty { components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
         components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
         var headers = ["Authorization": "Bearer \(token)", "Accept": "application/json", "User-Agent": "amosync/\(AmoSync.version)"]

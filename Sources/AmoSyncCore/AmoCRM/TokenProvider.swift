@@ -5,6 +5,12 @@ public protocol AccessTokenProvider: Sendable {
     func accessToken() async throws -> String
     /// The server rejected `token` (401): renew it once if possible and return the new one.
     func renew(after rejected: String) async throws -> String
+    /// The account's API base when it moved (renamed account); nil keeps the configured one.
+    func accountBase() async -> String?
+}
+
+extension AccessTokenProvider {
+    public func accountBase() async -> String? { nil }
 }
 
 /// A long-lived token (private integrations): never refreshed.

@@ -14,27 +14,40 @@ public struct Daemon: Sendable {
     public let worker: DeliveryWorker
     let group: ServiceGroup
 
+    /// Knobs for benchmarks and tests; the defaults are what `serve` runs.
+    public struct Options: Sendable {
+        /// Match contacts through the local index (false: a `query` search per customer).
+        public var contactIndex = true
+        /// Most intake jobs committed in one transaction (1: one commit per request).
+        public var intakeBatchLimit = 512
+        public var shutdownGrace: Duration = .seconds(7)
+        public init() {}
+    }
+
     /// Builds the daemon. `onListening` receives the bound HTTP port (useful with port 0).
     public static func build(config: Config, logger: Logger, transport: any HTTPTransport = URLSessionTransport(),
-                             signals: [UnixSignal] = [.sigterm, .sigint], shutdownGrace: Duration = .seconds(7),
+                             signals: [UnixSignal] = [.sigterm, .sigint], options: Options = Options(),
                              onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> Daemon {
         let store = try JobStore(path: config.databasePath)
         try? store.setMeta("auth_problem", nil)  // a new process starts hopeful; the first request tells
         let health = DeliveryHealth(store: store)
         let doorbell = Doorbell()
-        let tokens: any AccessTokenProvider = config.amocrm.longLivedToken.map(LongLivedToken.init)
-            ?? StoredTokens(path: config.amocrm.tokensFile)
-        let client = AmoClient(baseURL: config.amocrm.apiBase, transport: transport,
-                               limiter: RateLimiter(requestsPerSecond: config.amocrm.requestsPerSecond), tokens: tokens,
+        let limiter = RateLimiter(requestsPerSecond: config.amocrm.requestsPerSecond)
+        let tokens = Self.tokenProvider(config: config, transport: transport, limiter: limiter, logger: logger) { problem in
+            if let problem { await health.credentialsFailed(problem) } else { await health.credentialsWork() }
+        }
+        let client = AmoClient(baseURL: config.amocrm.apiBase, transport: transport, limiter: limiter, tokens: tokens,
                                timeout: config.amocrm.timeoutSeconds, logger: logger)
         let delivery = BatchDelivery(client: client, catalog: FieldCatalog(client: client), store: store, config: config,
                                      locks: ContactLocks(),
-                                     index: ContactIndex(store: store, client: client, countryCode: config.contacts.defaultCountryCode, logger: logger),
+                                     index: options.contactIndex
+                                         ? ContactIndex(store: store, client: client, countryCode: config.contacts.defaultCountryCode, logger: logger)
+                                         : nil,
                                      health: health, logger: logger)
         let worker = DeliveryWorker(store: store, delivery: delivery, health: health, doorbell: doorbell, config: config.worker,
-                                    logger: logger, shutdownGrace: shutdownGrace)
+                                    logger: logger, shutdownGrace: options.shutdownGrace)
         let router = Router()
-        IntakeRoutes(config: config, writer: IntakeWriter(store: store), store: store, health: health, doorbell: doorbell, logger: logger)
+        IntakeRoutes(config: config, writer: IntakeWriter(store: store, maxBatch: options.intakeBatchLimit), store: store, health: health, doorbell: doorbell, logger: logger)
             .register(on: router)
         let app = Application(router: router,
                               configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "amosync"),
@@ -43,6 +56,17 @@ public struct Daemon: Sendable {
         // Services stop in reverse order: HTTP intake first, then the worker.
         let group = ServiceGroup(configuration: .init(services: [worker, app], gracefulShutdownSignals: signals, logger: logger))
         return Daemon(config: config, store: store, health: health, client: client, worker: worker, group: group)
+    }
+
+    /// A long-lived token, or the `TokenManager` for OAuth.
+    public static func tokenProvider(config: Config, transport: any HTTPTransport, limiter: RateLimiter, logger: Logger,
+                                     onStateChange: @escaping @Sendable (String?) async -> Void = { _ in }) -> any AccessTokenProvider {
+        if let token = config.amocrm.longLivedToken { return LongLivedToken(token) }
+        return TokenManager(client: .init(id: config.amocrm.clientID ?? "", secret: config.amocrm.clientSecret ?? "",
+                                          redirectURI: config.amocrm.redirectURI ?? ""),
+                            file: TokenFile(path: config.amocrm.tokensFile), baseURL: config.amocrm.apiBase, transport: transport,
+                            limiter: limiter, timeout: config.amocrm.timeoutSeconds, logger: logger,
+                            authCode: config.amocrm.authCode, onStateChange: onStateChange)
     }
 
     /// Runs until SIGTERM/SIGINT or `shutdown()`.

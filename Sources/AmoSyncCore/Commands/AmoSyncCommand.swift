@@ -85,13 +85,17 @@ struct Serve: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigOptions
     @OptionGroup var logging: LogOptions
+    @Option(help: ArgumentHelp("Most intake jobs committed in one transaction (1 = one commit per request).", visibility: .hidden))
+    var intakeBatchLimit = 512
 
     func run() async throws {
         let config = try options.load()
         let logger = try logging.bootstrap()
         let daemon: Daemon
+        var daemonOptions = Daemon.Options()
+        daemonOptions.intakeBatchLimit = max(1, intakeBatchLimit)
         do {
-            daemon = try Daemon.build(config: config, logger: logger) { port in
+            daemon = try Daemon.build(config: config, logger: logger, options: daemonOptions) { port in
                 logger.info("amosync listening", metadata: ["host": "\(config.server.host)", "port": "\(port)",
                                                             "database": "\(config.databasePath)"])
             }

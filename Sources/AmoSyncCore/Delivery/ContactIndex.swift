@@ -12,7 +12,8 @@ public final class ContactIndex: Sendable {
     let client: AmoClient
     let countryCode: String
     let logger: Logger
-    /// A refresh started this recently is shared instead of repeated.
+    /// A refresh started this recently is shared instead of repeated: it still sees every
+    /// contact changed a second before the batch that asks.
     let reuseWindow: Duration
     private struct State {
         var refresh: Task<Bool, any Error>?
@@ -22,7 +23,7 @@ public final class ContactIndex: Sendable {
     private let state = Mutex(State())
     static let pageSize = 250
 
-    public init(store: JobStore, client: AmoClient, countryCode: String, logger: Logger, reuseWindow: Duration = .milliseconds(300)) {
+    public init(store: JobStore, client: AmoClient, countryCode: String, logger: Logger, reuseWindow: Duration = .milliseconds(800)) {
         self.database = store.database
         self.client = client
         self.countryCode = countryCode

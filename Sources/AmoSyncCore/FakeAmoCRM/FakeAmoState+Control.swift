@@ -69,6 +69,11 @@ extension FakeAmoState {
             if let seconds = body?["outage_seconds"]?.doubleValue { faults.outageUntil = Date().addingTimeInterval(seconds) }
             self.faults = faults
             return .json(200, ["ok": true], contentType: "application/json")
+        case ("POST", "/__fake/oauth/code"):
+            return .json(200, ["code": .string(issueCode())], contentType: "application/json")
+        case ("POST", "/__fake/oauth/revoke"):
+            revokeAll()
+            return .json(200, ["ok": true], contentType: "application/json")
         case ("POST", "/__fake/contacts"):
             let id = seedContact(name: body?["name"]?.textValue ?? "Contact",
                                  phones: body?["phones"]?.arrayValue?.compactMap(\.textValue) ?? [],

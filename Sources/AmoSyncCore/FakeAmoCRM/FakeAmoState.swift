@@ -7,6 +7,9 @@ public actor FakeAmoState {
         public var subdomain = "example"
         public var requestsPerSecond = 7
         public var longLivedTokens: [String] = []
+        public var oauthClient: FakeOAuthClient?
+        /// Lifetime of issued access tokens.
+        public var accessTTL: Double = 86_400
         public var faults = FakeFaults()
         public init() {}
     }
@@ -14,6 +17,13 @@ public actor FakeAmoState {
     let subdomain: String
     let requestsPerSecond: Int
     var validTokens: Set<String>
+    let oauthClient: FakeOAuthClient?
+    var accessTTL: Double
+    var codes: [String: Double] = [:]
+    var refreshTokens: Set<String> = []
+    var accessTokens: [String: Double] = [:]
+    var refreshCount = 0
+    var exchangeCount = 0
     public var faults: FakeFaults
     var arrivals: [Double] = []
     var log: [FakeLogEntry] = []
@@ -37,6 +47,8 @@ public actor FakeAmoState {
         subdomain = options.subdomain
         requestsPerSecond = options.requestsPerSecond
         validTokens = Set(options.longLivedTokens)
+        oauthClient = options.oauthClient
+        accessTTL = options.accessTTL
         faults = options.faults
         fields["contacts"] = [
             FakeField(id: 3, name: "Телефон", type: "multitext", code: "PHONE",
@@ -97,13 +109,14 @@ public actor FakeAmoState {
         }
         if request.path.hasPrefix("/oauth2/") { return nil }
         let auth = request.header("Authorization") ?? ""
-        guard auth.hasPrefix("Bearer "), validTokens.contains(String(auth.dropFirst(7))) else {
+        guard auth.hasPrefix("Bearer "), isValidAccessToken(String(auth.dropFirst(7))) else {
             return .problem(401, title: "Unauthorized", detail: "Неверный логин или пароль")
         }
         return nil
     }
 
     private func route(_ request: FakeRequest) -> FakeResponse {
+        if request.path.hasPrefix("/oauth2/") { return oauth(request) }
         let parts = request.path.split(separator: "/").map(String.init)
         guard parts.count >= 3, parts[0] == "api", parts[1] == "v4" else {
             return .problem(404, title: "Not Found", detail: "Unknown path \(request.path)")

@@ -69,7 +69,9 @@ final class RunningDaemon: Sendable {
         configure(&json)
         let config = try Config.parse(json.canonicalData, environment: [:])
         let box = PortBox()
-        let daemon = try Daemon.build(config: config, logger: quietLogger(), signals: [], shutdownGrace: .seconds(3)) { await box.set($0) }
+        var options = Daemon.Options()
+        options.shutdownGrace = .seconds(3)
+        let daemon = try Daemon.build(config: config, logger: quietLogger(), signals: [], options: options) { await box.set($0) }
         let task = Task { try await daemon.run() }
         return RunningDaemon(daemon: daemon, port: try await box.wait(), task: task, dir: dir)
     }

@@ -1,0 +1,167 @@
+// amosync-bench: reproducible performance runs (see README, "Benchmarks").
+//   swift run -c release amosync-bench drain [--orders 5000] [--existing 2500] [--latency-ms 150] [--naive-orders 100]
+//   swift run -c release amosync-bench prefill --config PATH --jobs 100000
+import AmoSyncCore
+import Foundation
+import Logging
+
+func option(_ name: String, _ fallback: Int) -> Int {
+    guard let index = CommandLine.arguments.firstIndex(of: "--\(name)"), index + 1 < CommandLine.arguments.count,
+          let value = Int(CommandLine.arguments[index + 1]) else { return fallback }
+    return value
+}
+
+func stringOption(_ name: String) -> String? {
+    guard let index = CommandLine.arguments.firstIndex(of: "--\(name)"), index + 1 < CommandLine.arguments.count else { return nil }
+    return CommandLine.arguments[index + 1]
+}
+
+func quiet() -> Logger {
+    var logger = Logger(label: "bench", factory: { _ in SwiftLogNoOpLogHandler() })
+    logger.logLevel = .critical
+    return logger
+}
+
+/// A fresh fake amoCRM on a free port.
+func startFake(latencyMs: Int, existing: Int) async throws -> (FakeAmoState, Int, String, Task<Void, any Error>) {
+    let token = JWT.make(["exp": .number(Date().addingTimeInterval(86_400).timeIntervalSince1970.rounded())])
+    var options = FakeAmoState.Options()
+    options.longLivedTokens = [token]
+    options.faults.latencyMs = latencyMs
+    let state = FakeAmoState(options: options)
+    for index in 0..<existing {
+        await state.seedContact(name: "Customer \(index)", phones: [phone(index)], emails: ["customer\(index)@example.org"], updatedAgo: 3600)
+    }
+    let port = PortHolder()
+    let app = FakeAmoServer.application(state: state, port: 0, logger: quiet()) { await port.set($0) }
+    let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+    return (state, try await port.wait(), token, task)
+}
+
+actor PortHolder {
+    var port: Int?
+    func set(_ value: Int) { port = value }
+    func wait() async throws -> Int {
+        while port == nil { try await Task.sleep(for: .milliseconds(10)) }
+        return port!
+    }
+}
+
+func phone(_ index: Int) -> String { "+7 9\(String(format: "%09d", index))" }
+
+func benchConfig(fakePort: Int, token: String, dir: String, batchSize: Int, concurrency: Int) -> JSONValue {
+    [
+        "server": ["host": "127.0.0.1", "port": 0],
+        "database": ["path": .string(dir + "/queue.sqlite3")],
+        "amocrm": ["subdomain": "bench", "base_url": .string("http://127.0.0.1:\(fakePort)"), "long_lived_token": .string(token)],
+        "intake": ["tokens": ["bench-intake-token-0123456789"]],
+        "worker": ["batch_size": .number(Double(batchSize)), "concurrency": .number(Double(concurrency))],
+        "orders": [
+            "pipeline_id": 3177727, "status_id": 32392159,
+            "lead_fields": ["goods": "Товары", "delivery.name": "Доставка", "payment.name": "Оплата", "address.city": "Город"],
+            "tags": ["shop"], "note": true,
+        ],
+    ]
+}
+
+/// Order `index`: even ones from existing customers, odd ones from new customers.
+func order(_ index: Int, existing: Int) -> JSONValue {
+    let customer = index % 2 == 0 && existing > 0 ? (index / 2) % existing : 1_000_000 + index
+    return [
+        "id": .string("B-\(index)"),
+        "customer": ["name": .string("Customer \(customer)"), "phone": .string(phone(customer)), "email": .string("customer\(customer)@example.org")],
+        "address": ["city": "Perm"],
+        "items": [["id": "77", "name": "Kettle", "sku": "K-77", "price": 5100, "quantity": 1],
+                  ["id": "78", "name": "Cup", "price": 19.99, "quantity": 2]],
+        "delivery": ["name": "Courier", "cost": 390], "payment": ["name": "Card"], "total": 5529.98,
+    ]
+}
+
+struct DrainResult {
+    var orders: Int
+    var seconds: Double
+    var requests: Int
+    var throttled: Int
+    var maxPerSecond: Int
+    var byEndpoint: [String: Int]
+    var done: Int
+}
+
+func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurrency: Int, index: Bool) async throws -> DrainResult {
+    let (fake, fakePort, token, fakeTask) = try await startFake(latencyMs: latencyMs, existing: existing)
+    let dir = NSTemporaryDirectory() + "amosync-bench-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let config = try Config.parse(benchConfig(fakePort: fakePort, token: token, dir: dir, batchSize: batchSize, concurrency: concurrency).canonicalData)
+    let store = try JobStore(path: config.databasePath)
+    let mapper = Mapper(config: config)
+    for chunk in stride(from: 0, to: orders, by: 1000) {
+        _ = try store.enqueue(try (chunk..<min(orders, chunk + 1000)).map { i in
+            let input = order(i, existing: existing)
+            return .order(try mapper.mapOrder(input), input: input)
+        })
+    }
+    let before = await fake.requestStats().total
+    var options = Daemon.Options()
+    options.contactIndex = index
+    let daemon = try Daemon.build(config: config, logger: quiet(), signals: [], options: options)
+    let started = ContinuousClock.now
+    let task = Task { try await daemon.run() }
+    var done = 0
+    while true {
+        let stats = try store.stats()
+        done = stats.counts[.done] ?? 0
+        if (stats.counts[.queued] ?? 0) + (stats.counts[.running] ?? 0) == 0 { break }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    let elapsed = ContinuousClock.now - started
+    await daemon.shutdown()
+    _ = try? await task.value
+    let stats = await fake.requestStats()
+    fakeTask.cancel()
+    let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    return DrainResult(orders: orders, seconds: seconds, requests: stats.total - before, throttled: stats.throttled,
+                       maxPerSecond: stats.maxPerSecond, byEndpoint: stats.byEndpoint, done: done)
+}
+
+func report(_ label: String, _ result: DrainResult) {
+    let rate = Double(result.orders) / result.seconds
+    print(String(format: "| %@ | %d | %.1f s | %.1f | %d | %.3f | %d | %d |", label, result.orders, result.seconds, rate,
+                 result.requests, Double(result.requests) / Double(result.orders), result.throttled, result.maxPerSecond))
+}
+
+let mode = CommandLine.arguments.dropFirst().first ?? "help"
+switch mode {
+case "drain":
+    let orders = option("orders", 5000)
+    let existing = option("existing", 2500)
+    let latency = option("latency-ms", 150)
+    let naiveOrders = option("naive-orders", 100)
+    print("drain: \(orders) orders (half from \(existing) existing customers), fake amoCRM at 7 req/s with \(latency) ms latency")
+    print("| mode | orders | time | orders/s | requests | requests/order | 429s | max requests in 1 s |")
+    print("|---|---|---|---|---|---|---|---|")
+    let batched = try await drain(orders: orders, existing: existing, latencyMs: latency, batchSize: 50, concurrency: 4, index: true)
+    report("batched (50 per batch, contact index, leads/complex)", batched)
+    if naiveOrders > 0 {
+        let naive = try await drain(orders: naiveOrders, existing: existing, latencyMs: latency, batchSize: 1, concurrency: 1, index: false)
+        report("one order at a time (search, then create)", naive)
+    }
+    print("requests by endpoint (batched): " + batched.byEndpoint.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
+    if batched.done != orders { print("WARNING: only \(batched.done) of \(orders) orders were delivered") }
+case "prefill":
+    guard let path = stringOption("config") else { print("prefill needs --config PATH"); exit(2) }
+    let jobs = option("jobs", 100_000)
+    let config = try Config.load(path: path)
+    let store = try JobStore(path: config.databasePath)
+    let mapper = Mapper(config: config)
+    for chunk in stride(from: 0, to: jobs, by: 2000) {
+        _ = try store.enqueue(try (chunk..<min(jobs, chunk + 2000)).map { i in
+            let input = order(i, existing: 0)
+            return .order(try mapper.mapOrder(input), input: input)
+        })
+    }
+    print("queued \(jobs) jobs in \(config.databasePath)")
+default:
+    print("usage: amosync-bench drain [--orders N] [--existing N] [--latency-ms N] [--naive-orders N]")
+    print("       amosync-bench prefill --config PATH [--jobs N]")
+}

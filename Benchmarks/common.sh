@@ -1,0 +1,41 @@
+# Shared by the benchmark scripts: release build, a fake amoCRM, a config in a temp dir.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+swift build -c release --product amosync >&2
+swift build -c release --product amosync-bench >&2
+BIN="$PWD/.build/release/amosync"
+BENCH="$PWD/.build/release/amosync-bench"
+WORK=$(mktemp -d /tmp/amosync-bench.XXXXXX)
+PIDS=()
+cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+trap cleanup EXIT
+TOKEN="bench-long-lived-token"
+FAKE_PORT=${FAKE_PORT:-18099}
+
+start_fake() {  # start_fake LATENCY_MS
+  "$BIN" fake-amocrm --port "$FAKE_PORT" --token "$TOKEN" --latency-ms "$1" --log-level error >"$WORK/fake.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$FAKE_PORT/__fake/state" >/dev/null 2>&1 && return; sleep 0.1; done
+  echo "fake amoCRM did not start" >&2; exit 1
+}
+
+write_config() {  # write_config NAME PORT
+  cat >"$WORK/$1.json" <<JSON
+{
+  "server": { "host": "127.0.0.1", "port": $2 },
+  "database": { "path": "$WORK/$1.sqlite3" },
+  "amocrm": { "subdomain": "bench", "base_url": "http://127.0.0.1:$FAKE_PORT", "long_lived_token": "$TOKEN" },
+  "intake": { "tokens": ["bench-intake-token-0123456789"] },
+  "orders": {
+    "pipeline_id": 3177727, "status_id": 32392159,
+    "categories": { "40": { "pipeline_id": 23456, "status_id": 567890 } },
+    "lead_fields": { "goods": "Товары", "delivery.name": "Доставка" }, "tags": ["shop"]
+  }
+}
+JSON
+}
+
+wait_http() {  # wait_http PORT
+  for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return; sleep 0.1; done
+  echo "daemon did not start" >&2; exit 1
+}

@@ -1,0 +1,26 @@
+-- wrk script: every request posts a new, unique order.
+local threads = {}
+function setup(thread)
+  thread:set("tid", #threads + 1)
+  table.insert(threads, thread)
+end
+
+local counter = 0
+local token = os.getenv("AMOSYNC_BENCH_TOKEN") or "bench-intake-token-0123456789"
+request = function()
+  counter = counter + 1
+  local body = string.format(
+    '{"id":"w%d-%d","customer":{"name":"Load Test","phone":"+7912%07d","email":"load%d-%d@example.org"},' ..
+    '"items":[{"id":"77","name":"Kettle","sku":"K-77","price":5100,"quantity":1,"categories":[40,12,3]}],' ..
+    '"delivery":{"name":"Courier","cost":390},"total":5490}',
+    tid, counter, counter % 10000000, tid, counter)
+  return wrk.format("POST", "/v1/orders",
+    {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, body)
+end
+
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format("requests=%d\nnon2xx=%d\nsocket_errors=%d\nduration_s=%.3f\np50_ms=%.2f\np99_ms=%.2f\nmax_ms=%.2f\n",
+    summary.requests, e.status, e.connect + e.read + e.write + e.timeout, summary.duration / 1e6,
+    latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
+end

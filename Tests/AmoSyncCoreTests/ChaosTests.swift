@@ -1,0 +1,96 @@
+import Foundation
+import Testing
+@testable import AmoSyncCore
+
+/// The daemon as a real process, killed and stopped in the middle of a drain.
+@Suite(.serialized) struct ChaosTests {
+    static let orders = 300
+    static let customers = 200
+
+    /// 300 orders from 200 customers, queued before the first start.
+    static func prepare(fake: RunningFake, dir: TempDir) throws -> String {
+        var json = testConfig(fake: fake, dir: dir)
+        json.set("worker", ["batch_size": 10, "concurrency": 2, "lease_seconds": 5, "backoff_base_seconds": 0.2, "backoff_max_seconds": 1,
+                            "max_attempts": 50])
+        json.set("amocrm.timeout_seconds", 2)
+        let path = dir.file("config.json")
+        try json.canonicalData.write(to: URL(fileURLWithPath: path))
+        let mapper = Mapper(config: try Config.parse(json.canonicalData, environment: [:]))
+        let store = try JobStore(path: dir.file("queue.sqlite3"))
+        _ = try store.enqueue(try (0..<orders).map { index in
+            let customer = index % customers
+            let input = sampleOrder(id: "C-\(index)", phone: "+7 912 300 \(String(format: "%04d", customer))", email: "c\(customer)@example.org")
+            return .order(try mapper.mapOrder(input), input: input)
+        })
+        return path
+    }
+
+    /// Exactly one lead and one note per order, one contact per customer, every job done.
+    static func verify(fake: RunningFake, dir: TempDir) async throws {
+        let state = await fake.state.snapshot()
+        let leads = state["leads"]?.arrayValue ?? []
+        let keys = leads.compactMap { lead in
+            lead["custom_fields_values"]?.arrayValue?.first { $0["field_name"] == "amosync_key" }?.value(at: "values.0.value")?.stringValue
+        }
+        #expect(leads.count == orders)
+        #expect(Set(keys).count == orders, "every order has exactly one lead")
+        let notes = state["notes"]?.arrayValue ?? []
+        #expect(notes.count == orders)
+        #expect(Set(notes.compactMap { $0["entity_id"]?.intValue }).count == orders, "one note per lead")
+        let contacts = state["contacts"]?.arrayValue ?? []
+        let phones = contacts.flatMap { EndToEndTests.fields($0)["PHONE"] ?? [] }
+        #expect(contacts.count == customers)
+        #expect(Set(phones).count == phones.count, "no two contacts share a phone")
+        let store = try JobStore(path: dir.file("queue.sqlite3"))
+        let stats = try store.stats()
+        #expect(stats.counts[.done] == orders)
+        #expect(stats.counts[.failed] == 0)
+    }
+
+    static func waitUntilDrained(_ dir: TempDir, timeout: Duration = .seconds(120)) async throws {
+        let store = try JobStore(path: dir.file("queue.sqlite3"))
+        try await eventually(timeout: timeout) {
+            let stats = try store.stats()
+            return stats.counts[.queued] == 0 && stats.counts[.running] == 0
+        }
+    }
+
+    @Test func killedThreeTimesDuringTheDrainNothingIsLostOrDuplicated() async throws {
+        let fake = try await RunningFake.start(faults: { var f = FakeFaults(); f.latencyMs = 30; return f }())
+        defer { fake.stop() }
+        let dir = TempDir()
+        let config = try Self.prepare(fake: fake, dir: dir)
+        let store = try JobStore(path: dir.file("queue.sqlite3"))
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<3 {
+            let daemon = try DaemonProcess(config: config, log: dir.file("daemon.log"))
+            let before = try store.stats().counts[.done] ?? 0
+            // Kill at a random moment once it is delivering.
+            try await eventually(timeout: .seconds(60)) { (try store.stats().counts[.done] ?? 0) > before }
+            try await Task.sleep(for: .milliseconds(Int64.random(in: 0...1500, using: &generator)))
+            daemon.kill()
+        }
+        #expect((try store.stats().counts[.done] ?? 0) < Self.orders, "the kills happened during the drain")
+        let daemon = try DaemonProcess(config: config, log: dir.file("daemon.log"))
+        try await Self.waitUntilDrained(dir)
+        #expect(try await daemon.terminate(timeout: .seconds(15)) == 0)
+        try await Self.verify(fake: fake, dir: dir)
+    }
+
+    @Test func sigtermDuringTheDrainExitsCleanlyAndResumesWithoutRepeats() async throws {
+        let fake = try await RunningFake.start(faults: { var f = FakeFaults(); f.latencyMs = 150; return f }())
+        defer { fake.stop() }
+        let dir = TempDir()
+        let config = try Self.prepare(fake: fake, dir: dir)
+        let store = try JobStore(path: dir.file("queue.sqlite3"))
+        let first = try DaemonProcess(config: config, log: dir.file("daemon.log"))
+        try await eventually(timeout: .seconds(60)) { (try store.stats().counts[.done] ?? 0) >= 20 }
+        #expect(try await first.terminate(timeout: .seconds(10)) == 0, "SIGTERM exits 0 within 10 s")
+        #expect(try store.stats().counts[.running] == 0, "leases released")
+        #expect((try store.stats().counts[.done] ?? 0) < Self.orders)
+        let second = try DaemonProcess(config: config, log: dir.file("daemon.log"))
+        try await Self.waitUntilDrained(dir)
+        #expect(try await second.terminate(timeout: .seconds(10)) == 0)
+        try await Self.verify(fake: fake, dir: dir)
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+@testable import AmoSyncCore
+
+/// `amosync serve` as a real child process, for crash and shutdown tests.
+final class DaemonProcess {
+    let process = Process()
+
+    /// The `amosync` executable next to the test binary (`swift build` puts both in one folder).
+    static func binary() throws -> URL {
+        let candidates = [
+            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("amosync"),
+            URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+                .deletingLastPathComponent().appendingPathComponent(".build/debug/amosync"),
+        ]
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+            throw Timeout(description: "amosync executable not found (run `swift build` first): \(candidates.map(\.path))")
+        }
+        return found
+    }
+
+    init(config: String, log: String) throws {
+        process.executableURL = try Self.binary()
+        process.arguments = ["serve", "--config", config, "--log-level", "info"]
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    func kill() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM, then the exit status (nil when it did not exit within `timeout`).
+    func terminate(timeout: Duration) async throws -> Int32? {
+        Foundation.kill(process.processIdentifier, SIGTERM)
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        if process.isRunning {
+            kill()
+            return nil
+        }
+        return process.terminationStatus
+    }
+}
