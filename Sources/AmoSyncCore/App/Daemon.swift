@@ -11,6 +11,7 @@ public struct Daemon: Sendable {
     public let store: JobStore
     public let health: DeliveryHealth
     public let client: AmoClient
+    public let tokens: any AccessTokenProvider
     public let worker: DeliveryWorker
     let group: ServiceGroup
 
@@ -21,6 +22,8 @@ public struct Daemon: Sendable {
         /// Most intake jobs committed in one transaction (1: one commit per request).
         public var intakeBatchLimit = 512
         public var shutdownGrace: Duration = .seconds(7)
+        /// While credentials are dead, how often the worker tries again (new tokens are picked up then).
+        public var authProbeInterval: Duration = .seconds(10)
         public init() {}
     }
 
@@ -45,23 +48,33 @@ public struct Daemon: Sendable {
                                          : nil,
                                      health: health, logger: logger)
         let worker = DeliveryWorker(store: store, delivery: delivery, health: health, doorbell: doorbell, config: config.worker,
-                                    logger: logger, shutdownGrace: options.shutdownGrace)
+                                    logger: logger, shutdownGrace: options.shutdownGrace, authProbeInterval: options.authProbeInterval)
         let router = Router()
         IntakeRoutes(config: config, writer: IntakeWriter(store: store, maxBatch: options.intakeBatchLimit), store: store, health: health, doorbell: doorbell, logger: logger)
             .register(on: router)
+        if let manager = tokens as? TokenManager {
+            OAuthRoutes(store: store, tokens: manager, logger: logger).register(on: router)
+            Task { await OAuthRoutes.finishPending(store: store, tokens: manager, logger: logger) }
+        }
         let app = Application(router: router,
                               configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "amosync"),
                               onServerRunning: { channel in await onListening(channel.localAddress?.port ?? config.server.port) },
                               logger: logger)
         // Services stop in reverse order: HTTP intake first, then the worker.
         let group = ServiceGroup(configuration: .init(services: [worker, app], gracefulShutdownSignals: signals, logger: logger))
-        return Daemon(config: config, store: store, health: health, client: client, worker: worker, group: group)
+        return Daemon(config: config, store: store, health: health, client: client, tokens: tokens, worker: worker, group: group)
     }
 
     /// A long-lived token, or the `TokenManager` for OAuth.
     public static func tokenProvider(config: Config, transport: any HTTPTransport, limiter: RateLimiter, logger: Logger,
                                      onStateChange: @escaping @Sendable (String?) async -> Void = { _ in }) -> any AccessTokenProvider {
-        if let token = config.amocrm.longLivedToken { return LongLivedToken(token) }
+        if let token = config.amocrm.longLivedToken {
+            if let expiry = JWT.expiry(token), expiry.timeIntervalSinceNow < 14 * 86_400 {
+                logger.warning("the long-lived token expires soon: create a new one in amoCRM and update amocrm.long_lived_token",
+                               metadata: ["expires_at": "\(expiry)"])
+            }
+            return LongLivedToken(token)
+        }
         return TokenManager(client: .init(id: config.amocrm.clientID ?? "", secret: config.amocrm.clientSecret ?? "",
                                           redirectURI: config.amocrm.redirectURI ?? ""),
                             file: TokenFile(path: config.amocrm.tokensFile), baseURL: config.amocrm.apiBase, transport: transport,

@@ -12,7 +12,7 @@ public struct AmoSyncCommand: AsyncParsableCommand {
             Every command takes --config PATH (default: $AMOSYNC_CONFIG, else /etc/amosync/config.json).
             """,
         version: AmoSync.version,
-        subcommands: [Serve.self, Sandbox.self, FakeAmoCRMCommand.self, Jobs.self, Stats.self, Check.self])
+        subcommands: [Serve.self, Sandbox.self, FakeAmoCRMCommand.self, Jobs.self, Stats.self, Auth.self, Check.self])
 
     public init() {}
 

@@ -32,9 +32,8 @@ public struct StatsReport: Sendable {
                                  lastThrottleAt: (try store.meta("last_throttle_at")).flatMap(Double.init).map(Date.init(timeIntervalSince1970:)))
         if let token = config.amocrm.longLivedToken {
             report.expiresAt = JWT.expiry(token)
-        } else if let data = FileManager.default.contents(atPath: config.amocrm.tokensFile), let json = try? JSONValue.parse(data) {
-            report.expiresAt = json["expires_at"]?.doubleValue.map(Date.init(timeIntervalSince1970:))
-                ?? json["access_token"]?.stringValue.flatMap(JWT.expiry)
+        } else if let stored = try? TokenFile(path: config.amocrm.tokensFile).read() {
+            report.expiresAt = stored.expiresAt
         } else {
             report.authState = "missing"
         }

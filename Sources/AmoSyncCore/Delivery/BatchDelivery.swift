@@ -91,7 +91,8 @@ public struct BatchDelivery: Sendable {
             logger.error("amoCRM credentials do not work: delivery paused", metadata: metadata)
             var attempt = base
             attempt.outcome = .paused
-            for item in items where item.active { item.finish(.retry(at: Date().addingTimeInterval(30), refundAttempt: true), attempt) }
+            // The worker pauses while credentials are dead; the jobs are ready as soon as they work.
+            for item in items where item.active { item.finish(.retry(at: Date().addingTimeInterval(1), refundAttempt: true), attempt) }
         case .transient, .unknownOutcome:
             logger.warning("amoCRM request failed, will retry", metadata: metadata)
             for item in items where item.active { retryOrFail(item, base) }

@@ -15,13 +15,14 @@ public final class DeliveryWorker: Service {
     let logger: Logger
     let shutdownGrace: Duration
     let idlePoll: Duration
-    let authProbeInterval: Duration = .seconds(30)
+    let authProbeInterval: Duration
     let heartbeat: (@Sendable () -> Void)?
     private let stopping = Atomic<Bool>(false)
 
     public init(store: JobStore, delivery: BatchDelivery, health: DeliveryHealth, doorbell: Doorbell, config: Config.Worker,
                 logger: Logger, shutdownGrace: Duration = .seconds(7), idlePoll: Duration = .seconds(1),
-                heartbeat: (@Sendable () -> Void)? = nil) {
+                authProbeInterval: Duration = .seconds(10), heartbeat: (@Sendable () -> Void)? = nil) {
+        self.authProbeInterval = authProbeInterval
         self.store = store
         self.delivery = delivery
         self.health = health
@@ -61,7 +62,7 @@ public final class DeliveryWorker: Service {
         while !isStopping, !Task.isCancelled {
             heartbeat?()
             if let problem = await health.credentialsProblem {
-                // Paused: jobs stay queued. Lane 0 probes once every 30 s; it also logs once a minute.
+                // Paused: jobs stay queued. Lane 0 tries again every `authProbeInterval` and logs once a minute.
                 if number == 0, lastAuthLog.map({ ContinuousClock.now - $0 > .seconds(60) }) ?? true {
                     logger.error("delivery paused: amoCRM credentials do not work; jobs stay queued and spend no attempts",
                                  metadata: ["reason": "\(problem)"])

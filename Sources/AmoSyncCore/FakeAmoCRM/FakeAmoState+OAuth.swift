@@ -32,6 +32,12 @@ extension FakeAmoState {
         accessTokens.removeAll()
     }
 
+    /// Every issued access token stops working (refresh tokens still do).
+    public func expireAccessTokens() { accessTokens.removeAll() }
+
+    /// Refresh attempts with an already used or revoked token.
+    public var revokedRefreshAttempts: Int { revokedAttempts }
+
     /// Lets access tokens expire `seconds` from now.
     public func setAccessTTL(_ seconds: Double) { accessTTL = seconds }
 
@@ -70,6 +76,7 @@ extension FakeAmoState {
             return issueTokens()
         case "refresh_token":
             guard let token = body["refresh_token"], refreshTokens.remove(token) != nil else {
+                revokedAttempts += 1
                 return invalidRequest("Token has been revoked", 401)
             }
             refreshCount += 1

@@ -24,6 +24,7 @@ public actor FakeAmoState {
     var accessTokens: [String: Double] = [:]
     var refreshCount = 0
     var exchangeCount = 0
+    var revokedAttempts = 0
     public var faults: FakeFaults
     var arrivals: [Double] = []
     var log: [FakeLogEntry] = []
