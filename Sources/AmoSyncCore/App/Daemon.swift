@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import NIOCore
 import UnixSignals
 
 /// The composition root: one place that wires store, client, worker and HTTP intake, used
@@ -13,6 +14,7 @@ public struct Daemon: Sendable {
     public let client: AmoClient
     public let tokens: any AccessTokenProvider
     public let worker: DeliveryWorker
+    public let metrics: DaemonMetrics
     let group: ServiceGroup
 
     /// Knobs for benchmarks and tests; the defaults are what `serve` runs.
@@ -34,22 +36,33 @@ public struct Daemon: Sendable {
         let store = try JobStore(path: config.databasePath)
         try? store.setMeta("auth_problem", nil)  // a new process starts hopeful; the first request tells
         let health = DeliveryHealth(store: store)
+        let notifier = SystemdNotifier()
         let doorbell = Doorbell()
         let limiter = RateLimiter(requestsPerSecond: config.amocrm.requestsPerSecond)
         let tokens = Self.tokenProvider(config: config, transport: transport, limiter: limiter, logger: logger) { problem in
             if let problem { await health.credentialsFailed(problem) } else { await health.credentialsWork() }
         }
+        let metrics = DaemonMetrics()
         let client = AmoClient(baseURL: config.amocrm.apiBase, transport: transport, limiter: limiter, tokens: tokens,
-                               timeout: config.amocrm.timeoutSeconds, logger: logger)
+                               timeout: config.amocrm.timeoutSeconds, logger: logger) { endpoint, status, seconds in
+            metrics.amoRequest(endpoint: endpoint, status: status, seconds: seconds)
+        }
         let delivery = BatchDelivery(client: client, catalog: FieldCatalog(client: client), store: store, config: config,
                                      locks: ContactLocks(),
                                      index: options.contactIndex
                                          ? ContactIndex(store: store, client: client, countryCode: config.contacts.defaultCountryCode, logger: logger)
                                          : nil,
-                                     health: health, logger: logger)
+                                     health: health, metrics: metrics, logger: logger)
         let worker = DeliveryWorker(store: store, delivery: delivery, health: health, doorbell: doorbell, config: config.worker,
-                                    logger: logger, shutdownGrace: options.shutdownGrace, authProbeInterval: options.authProbeInterval)
+                                    logger: logger, shutdownGrace: options.shutdownGrace, authProbeInterval: options.authProbeInterval,
+                                    retentionDays: config.retentionDays, heartbeat: { notifier.heartbeat() })
         let router = Router()
+        router.add(middleware: MetricsMiddleware(metrics: metrics))
+        router.get("/metrics") { _, _ in
+            var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: await metrics.render(store: store, limiter: limiter, tokens: tokens))))
+            response.headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+            return response
+        }
         IntakeRoutes(config: config, writer: IntakeWriter(store: store, maxBatch: options.intakeBatchLimit), store: store, health: health, doorbell: doorbell, logger: logger)
             .register(on: router)
         if let manager = tokens as? TokenManager {
@@ -58,11 +71,15 @@ public struct Daemon: Sendable {
         }
         let app = Application(router: router,
                               configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "amosync"),
-                              onServerRunning: { channel in await onListening(channel.localAddress?.port ?? config.server.port) },
+                              onServerRunning: { channel in
+                                  // The database is open and the port bound: tell systemd.
+                                  notifier.notify("READY=1\nSTATUS=accepting orders and forms")
+                                  await onListening(channel.localAddress?.port ?? config.server.port)
+                              },
                               logger: logger)
         // Services stop in reverse order: HTTP intake first, then the worker.
         let group = ServiceGroup(configuration: .init(services: [worker, app], gracefulShutdownSignals: signals, logger: logger))
-        return Daemon(config: config, store: store, health: health, client: client, tokens: tokens, worker: worker, group: group)
+        return Daemon(config: config, store: store, health: health, client: client, tokens: tokens, worker: worker, metrics: metrics, group: group)
     }
 
     /// A long-lived token, or the `TokenManager` for OAuth.

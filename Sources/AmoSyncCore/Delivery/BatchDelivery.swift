@@ -12,12 +12,14 @@ public struct BatchDelivery: Sendable {
     let locks: ContactLocks
     let index: ContactIndex?
     let health: DeliveryHealth
+    let metrics: DaemonMetrics?
     let logger: Logger
     let policy: RetryPolicy
     static let keyField = FieldRef.name("amosync_key", type: "text")
 
     public init(client: AmoClient, catalog: FieldCatalog, store: JobStore, config: Config, locks: ContactLocks,
-                index: ContactIndex?, health: DeliveryHealth, logger: Logger) {
+                index: ContactIndex?, health: DeliveryHealth, metrics: DaemonMetrics? = nil, logger: Logger) {
+        self.metrics = metrics
         self.index = index
         self.client = client
         self.catalog = catalog
@@ -139,6 +141,9 @@ public struct BatchDelivery: Sendable {
         } catch {
             logger.error("could not record delivery outcomes; leases will expire and the jobs resume", metadata: ["error": "\(error)"])
         }
+        metrics?.delivery(outcome: "done", count: summary.done)
+        metrics?.delivery(outcome: "retry", count: summary.retried)
+        metrics?.delivery(outcome: "failed", count: summary.failed)
         for (job, resolution, attempt) in outcomes {
             var metadata: Logger.Metadata = ["job.id": "\(job.id)", "job.kind": "\(job.kind.rawValue)", "job.external_id": "\(job.externalID)"]
             if let lead = job.progress.leadID { metadata["amo.lead_id"] = "\(lead)" }

@@ -16,13 +16,16 @@ public final class DeliveryWorker: Service {
     let shutdownGrace: Duration
     let idlePoll: Duration
     let authProbeInterval: Duration
+    /// Delivered jobs (with customers' personal data) are deleted after this many days.
+    let retentionDays: Int
     let heartbeat: (@Sendable () -> Void)?
     private let stopping = Atomic<Bool>(false)
 
     public init(store: JobStore, delivery: BatchDelivery, health: DeliveryHealth, doorbell: Doorbell, config: Config.Worker,
                 logger: Logger, shutdownGrace: Duration = .seconds(7), idlePoll: Duration = .seconds(1),
-                authProbeInterval: Duration = .seconds(10), heartbeat: (@Sendable () -> Void)? = nil) {
+                authProbeInterval: Duration = .seconds(10), retentionDays: Int = 30, heartbeat: (@Sendable () -> Void)? = nil) {
         self.authProbeInterval = authProbeInterval
+        self.retentionDays = retentionDays
         self.store = store
         self.delivery = delivery
         self.health = health
@@ -59,8 +62,15 @@ public final class DeliveryWorker: Service {
     private func lane(_ number: Int) async {
         var lastAuthLog: ContinuousClock.Instant?
         var lastProbe: ContinuousClock.Instant?
+        var lastPurge: ContinuousClock.Instant?
         while !isStopping, !Task.isCancelled {
             heartbeat?()
+            if number == 0, lastPurge.map({ ContinuousClock.now - $0 > .seconds(3600) }) ?? true {
+                lastPurge = .now
+                if let purged = try? store.purge(olderThanDays: Double(retentionDays)), purged > 0 {
+                    logger.info("old delivered jobs deleted (retention_days)", metadata: ["count": "\(purged)", "retention_days": "\(retentionDays)"])
+                }
+            }
             if let problem = await health.credentialsProblem {
                 // Paused: jobs stay queued. Lane 0 tries again every `authProbeInterval` and logs once a minute.
                 if number == 0, lastAuthLog.map({ ContinuousClock.now - $0 > .seconds(60) }) ?? true {

@@ -1,0 +1,79 @@
+import Foundation
+import Testing
+@testable import AmoSyncCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+@Suite struct OperationsTests {
+    @Test func metricsCountIntakeDeliveriesAndAmoCRMRequestsWithoutSecrets() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let daemon = try await RunningDaemon.start(fake: fake)
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1"))
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1"))
+        _ = try await daemon.send("/v1/orders", json: ["id": "2"])
+        try await daemon.waitIdle()
+        let response = try await URLSessionTransport().send(OutgoingRequest(method: "GET", url: URL(string: "http://127.0.0.1:\(daemon.port)/metrics")!))
+        let text = String(decoding: response.body, as: UTF8.self)
+        #expect(response.header("Content-Type")?.hasPrefix("text/plain") == true)
+        #expect(text.contains(#"amosync_intake_requests_total{route="/v1/orders",status="202"} 1"#))
+        #expect(text.contains(#"amosync_intake_requests_total{route="/v1/orders",status="200"} 1"#))
+        #expect(text.contains(#"amosync_intake_requests_total{route="/v1/orders",status="422"} 1"#))
+        #expect(text.contains(#"amosync_jobs{state="done"} 1"#))
+        #expect(text.contains(#"amosync_deliveries_total{outcome="done"} 1"#))
+        #expect(text.contains(#"amosync_amocrm_requests_total{endpoint="/api/v4/leads/complex",status="200"} 1"#))
+        #expect(text.contains("amosync_amocrm_request_duration_seconds_bucket"))
+        for family in ["amosync_ratelimit_wait_seconds_total", "amosync_token_refreshes_total", "amosync_oldest_queued_seconds"] {
+            #expect(text.contains(family), "\(family)")
+        }
+        #expect(!text.contains(fake.token))
+        #expect(!text.contains(RunningDaemon.intakeToken))
+        await daemon.stop()
+    }
+
+    @Test func systemdNotifySendsDatagrams() throws {
+        let dir = TempDir()
+        let path = dir.file("notify.sock")
+        let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+        #expect(fd >= 0)
+        defer { close(fd) }
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        withUnsafeMutableBytes(of: &address.sun_path) { buffer in for (i, byte) in path.utf8.enumerated() { buffer[i] = byte } }
+        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        #expect(bound == 0)
+        let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"])
+        #expect(notifier.watchdogInterval == .seconds(1))
+        #expect(notifier.notify("READY=1"))
+        notifier.heartbeat()
+        notifier.heartbeat()  // too soon: not sent again
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let first = recv(fd, &buffer, buffer.count, 0)
+        #expect(String(decoding: buffer[0..<max(0, first)], as: UTF8.self) == "READY=1")
+        let second = recv(fd, &buffer, buffer.count, 0)
+        #expect(String(decoding: buffer[0..<max(0, second)], as: UTF8.self) == "WATCHDOG=1")
+        let third = recv(fd, &buffer, buffer.count, Int32(MSG_DONTWAIT))
+        #expect(third < 0, "one keep-alive per interval")
+        #expect(!SystemdNotifier(environment: [:]).notify("READY=1"), "nothing without NOTIFY_SOCKET")
+    }
+
+    @Test func jobReportsListFindAndRedact() throws {
+        let dir = TempDir()
+        let store = try JobStore(path: dir.file("q.sqlite3"))
+        let input: JSONValue = ["id": "55", "customer": ["phone": "8 912 555 01 02", "password": "hunter2"], "total": 10]
+        _ = try store.enqueue(.order(try Mapper(config: MappingTests.config()).mapOrder(input), input: input))
+        let jobs = try store.list(JobStore.Filter())
+        let table = JobReport.listTable(jobs)
+        #expect(table.hasPrefix("ID  KIND   SOURCE  EXTERNAL ID  STATE   ATTEMPTS  NEXT RUN  LAST ERROR"))
+        #expect(table.contains("55"))
+        #expect(JobReport.listJSON(jobs).value(at: "jobs.0.external_id") == "55")
+        let shown = JobReport.showJSON(jobs[0], attempts: [], config: MappingTests.config())
+        #expect(shown.value(at: "input.customer.password") == "[redacted]")
+        #expect(Jobs.searchKey("8 (912) 555-01-02", countryCode: "7") == "+79125550102")
+        #expect(Jobs.searchKey(" Anna@Example.org", countryCode: "7") == "anna@example.org")
+        #expect(Jobs.searchKey("A-1042", countryCode: "7") == "A-1042")
+        #expect(throws: (any Error).self) { try Jobs.parseSince("yesterday") }
+        #expect(abs(try Jobs.parseSince("2h").timeIntervalSinceNow + 7200) < 5)
+    }
+}
