@@ -150,6 +150,7 @@ extension Config {
     }
 
     static func describe(_ error: any Error) -> String {
+        if let error = error as? JSONParseError { return error.description }
         if case DecodingError.dataCorrupted(let context) = error {
             return (context.underlyingError.map { "\($0.localizedDescription)" }) ?? context.debugDescription
         }

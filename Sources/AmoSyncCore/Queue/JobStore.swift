@@ -49,19 +49,25 @@ public final class JobStore: Sendable {
     /// A job to store: the mapped plan and the raw input.
     public struct NewJob: Sendable {
         public var mapped: MappedJob
-        public var input: JSONValue
+        /// The input as stored: canonical JSON.
+        public var inputText: String
         public var dedupeKey: String
 
         public init(mapped: MappedJob, input: JSONValue, dedupeKey: String) {
+            self.init(mapped: mapped, inputBytes: input.canonicalBytes, dedupeKey: dedupeKey)
+        }
+
+        init(mapped: MappedJob, inputBytes: [UInt8], dedupeKey: String) {
             self.mapped = mapped
-            self.input = input
+            self.inputText = String(decoding: inputBytes, as: UTF8.self)
             self.dedupeKey = dedupeKey
         }
 
         /// Orders dedupe on id + content: the same content again is a duplicate, changed
         /// content becomes an update of the same order.
         public static func order(_ mapped: MappedJob, input: JSONValue) -> NewJob {
-            NewJob(mapped: mapped, input: input, dedupeKey: "orders:\(mapped.externalID):\(SHA256.hex(input.canonicalData).prefix(32))")
+            let bytes = input.canonicalBytes
+            return NewJob(mapped: mapped, inputBytes: bytes, dedupeKey: "orders:\(mapped.externalID):\(SHA256.hex(bytes).prefix(32))")
         }
     }
 
@@ -94,7 +100,7 @@ public final class JobStore: Sendable {
             INSERT INTO jobs (kind, source, external_id, dedupe_key, state, input, plan, warnings, run_at, created_at, updated_at, search)
             VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [kind.rawValue, job.mapped.source, job.mapped.externalID, job.dedupeKey,
-                             job.input.canonicalString, json(job.mapped.plan), json(job.mapped.plan.warnings),
+                             job.inputText, json(job.mapped.plan), json(job.mapped.plan.warnings),
                              now, now, now, " " + job.mapped.searchKeys.joined(separator: " ") + " "])
         return EnqueueResult(jobID: db.lastInsertedRowID, kind: kind, duplicate: false)
     }

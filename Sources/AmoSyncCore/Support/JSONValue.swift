@@ -59,7 +59,7 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
 extension JSONValue {
     /// Parses a JSON document; throws on malformed input.
     public static func parse(_ data: Data) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: data)
+        try JSONParser.parse(data)
     }
 
     /// Decodes any Decodable from this value.
@@ -73,13 +73,16 @@ extension JSONValue {
     }
 
     /// Compact JSON with sorted keys: equal values give equal bytes.
-    public var canonicalData: Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(self)) ?? Data("null".utf8)
+    public var canonicalData: Data { Data(canonicalBytes) }
+
+    public var canonicalBytes: [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256)
+        JSONWriter.write(self, into: &bytes)
+        return bytes
     }
 
-    public var canonicalString: String { String(decoding: canonicalData, as: UTF8.self) }
+    public var canonicalString: String { String(decoding: canonicalBytes, as: UTF8.self) }
 
     public var prettyString: String {
         let encoder = JSONEncoder()

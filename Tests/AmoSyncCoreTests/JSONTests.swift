@@ -1,0 +1,34 @@
+import Foundation
+import Testing
+@testable import AmoSyncCore
+
+@Suite struct JSONTests {
+    @Test(arguments: [
+        (#"{"b":1,"a":[true,false,null,"x"],"c":{"d":-1.5e2}}"#, #"{"a":[true,false,null,"x"],"b":1,"c":{"d":-150}}"#),
+        (#" [ "\u041f\u0440\u0438\u0432\u0435\u0442", "\ud83d\ude00", "a\"b\\c\/d\n" ] "#, #"["Привет","😀","a\"b\\c/d\n"]"#),
+        (#"{"n":5100.0,"m":19.99,"z":0,"big":5940139491234}"#, #"{"big":5940139491234,"m":19.99,"n":5100,"z":0}"#),
+        (#""tab\tand\u0001""#, #""tab\tand\u0001""#),
+    ])
+    func parseAndWriteCanonically(input: String, canonical: String) throws {
+        let value = try JSONValue.parse(Data(input.utf8))
+        #expect(value.canonicalString == canonical)
+        #expect(try JSONValue.parse(value.canonicalData) == value, "round trip")
+        #expect(try JSONDecoder().decode(JSONValue.self, from: Data(canonical.utf8)) == value, "agrees with Foundation")
+    }
+
+    @Test(arguments: ["{", #"{"a" 1}"#, "[1,]", "01", "tru", #""unterminated"#, "{} x", #""\x""#, #""\ud800""#, "-", "1e400", "\"a\u{01}\""])
+    func malformedInputIsRejected(input: String) {
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(Data(input.utf8)) }
+    }
+
+    @Test func deepNestingIsRejectedNotCrashing() {
+        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        #expect(throws: JSONParseError.self) { try JSONValue.parse(Data(deep.utf8)) }
+    }
+
+    @Test func errorsSayWhere() {
+        do { _ = try JSONValue.parse(Data(#"{"id": 1,}"#.utf8)) } catch {
+            #expect("\(error)" == "expected a key in quotes at byte 9")
+        }
+    }
+}
