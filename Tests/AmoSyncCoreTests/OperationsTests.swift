@@ -77,3 +77,41 @@ import Glibc
         #expect(abs(try Jobs.parseSince("2h").timeIntervalSinceNow + 7200) < 5)
     }
 }
+
+@Suite struct AccountCheckTests {
+    @Test func findingsNameTheirKeyPaths() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let dir = TempDir()
+        var json = testConfig(fake: fake, dir: dir)
+        json.set("orders.status_id", 567890)  // belongs to pipeline 23456, not 3177727
+        json.set("orders.categories", ["40": ["pipeline_id": 99, "status_id": 1], "41": ["pipeline_id": 3177727, "status_id": 32392156, "responsible_user_id": 777]])
+        json.set("orders.status_map", ["paid": 424242, "completed": 142])
+        json.set("orders.lead_fields", ["weight": 999_001, "goods": "Товары"])
+        json.set("orders.contact_fields", ["address.city": "Город"])
+        json.set("fields", ["auto_create": ["contacts": false]])
+        let config = try Config.parse(json.canonicalData, environment: [:])
+        let client = AmoClient(baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: RateLimiter(requestsPerSecond: 7),
+                               tokens: LongLivedToken(fake.token), timeout: 5, logger: quietLogger())
+        let findings = try await AccountCheck(config: config, client: client).run()
+        let lines = findings.filter(\.isProblem).map(\.line)
+        #expect(lines.contains { $0.hasPrefix("orders.status_id: status 567890 is not in pipeline 3177727 (Воронка)") })
+        #expect(lines.contains { $0.hasPrefix("orders.categories.40.pipeline_id: no pipeline 99 in the account") })
+        #expect(lines.contains("orders.categories.41.status_id: status 32392156 is the incoming-leads stage of Воронка: leads cannot be created there through the API"))
+        #expect(lines.contains("orders.categories.41.responsible_user_id: no user 777 in the account"))
+        #expect(lines.contains("orders.status_map.paid: no status 424242 in any pipeline"))
+        #expect(lines.contains("orders.lead_fields.weight: no leads field with id 999001 in the account"))
+        #expect(lines.contains("orders.contact_fields.address.city: no contacts field named Город in the account and fields.auto_create.contacts is off"))
+        #expect(findings.contains(.init(path: "orders.lead_fields.goods", message: "field Товары is missing; it will be created on first use", isProblem: false)))
+        #expect(lines.count == 7)
+    }
+
+    @Test func aMatchingConfigHasNoProblems() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let config = try Config.parse(testConfig(fake: fake, dir: TempDir()).canonicalData, environment: [:])
+        let client = AmoClient(baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: RateLimiter(requestsPerSecond: 7),
+                               tokens: LongLivedToken(fake.token), timeout: 5, logger: quietLogger())
+        #expect(try await AccountCheck(config: config, client: client).run().filter(\.isProblem).isEmpty)
+    }
+}

@@ -26,6 +26,8 @@ public struct Daemon: Sendable {
         public var shutdownGrace: Duration = .seconds(7)
         /// While credentials are dead, how often the worker tries again (new tokens are picked up then).
         public var authProbeInterval: Duration = .seconds(10)
+        /// Compare the config with the account once at start and log what does not match.
+        public var checkAccountAtStart = true
         public init() {}
     }
 
@@ -77,6 +79,13 @@ public struct Daemon: Sendable {
                                   await onListening(channel.localAddress?.port ?? config.server.port)
                               },
                               logger: logger)
+        // A config that does not match the account is reported at start (and by `amosync check`).
+        if options.checkAccountAtStart { Task {
+            guard let findings = try? await AccountCheck(config: config, client: client).run() else { return }
+            for finding in findings where finding.isProblem {
+                logger.error("the configuration does not match the account", metadata: ["path": "\(finding.path)", "problem": "\(finding.message)"])
+            }
+        } }
         // Services stop in reverse order: HTTP intake first, then the worker.
         let group = ServiceGroup(configuration: .init(services: [worker, app], gracefulShutdownSignals: signals, logger: logger))
         return Daemon(config: config, store: store, health: health, client: client, tokens: tokens, worker: worker, metrics: metrics, group: group)

@@ -108,12 +108,35 @@ struct Serve: AsyncParsableCommand {
 }
 
 struct Check: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Validate the config file; exit 0 only if all is well.")
+    static let configuration = CommandConfiguration(
+        abstract: "Validate the config file, then check it against the account; exit 0 only if all is well.",
+        discussion: "One line per problem, with its config key path. Usable in a deploy script: amosync check && systemctl restart amosync")
 
     @OptionGroup var options: ConfigOptions
+    @Flag(help: "Only validate the file; do not call amoCRM.") var offline = false
 
     func run() async throws {
-        _ = try options.load()
+        let config = try options.load()
         Console.print("\(options.path): configuration is valid")
+        if offline { return }
+        let limiter = RateLimiter(requestsPerSecond: min(2, config.amocrm.requestsPerSecond))
+        let tokens = Daemon.tokenProvider(config: config, transport: URLSessionTransport(), limiter: limiter,
+                                          logger: Logger(label: "amosync", factory: { _ in SwiftLogNoOpLogHandler() }))
+        if config.amocrm.longLivedToken == nil, (try? TokenFile(path: config.amocrm.tokensFile).read()) == nil {
+            Console.print("amocrm: no tokens yet (\(config.amocrm.tokensFile)): account checks skipped; authorize with `amosync auth url` or `amosync auth exchange`")
+            throw ExitCode.failure
+        }
+        let client = AmoClient(baseURL: config.amocrm.apiBase, transport: URLSessionTransport(), limiter: limiter, tokens: tokens,
+                               timeout: config.amocrm.timeoutSeconds, logger: Logger(label: "amosync", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let findings: [AccountCheck.Finding]
+        do { findings = try await AccountCheck(config: config, client: client).run() } catch let error as AmoError {
+            Console.print("amocrm: cannot check the account: \(error.kind == .unauthorized ? error.detail : error.description)")
+            throw ExitCode.failure
+        }
+        for finding in findings { Console.print((finding.isProblem ? "" : "note: ") + finding.line) }
+        let problems = findings.filter(\.isProblem).count
+        Console.print(problems == 0 ? "account \(config.amocrm.subdomain): all pipelines, statuses, users and fields check out"
+                                    : "\(problems) problem(s) found")
+        if problems > 0 { throw ExitCode.failure }
     }
 }

@@ -71,6 +71,7 @@ final class RunningDaemon: Sendable {
         let box = PortBox()
         var options = Daemon.Options()
         options.shutdownGrace = .seconds(3)
+        options.checkAccountAtStart = false  // tests count requests
         let daemon = try Daemon.build(config: config, logger: quietLogger(), signals: [], options: options) { await box.set($0) }
         let task = Task { try await daemon.run() }
         return RunningDaemon(daemon: daemon, port: try await box.wait(), task: task, dir: dir)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Checks the units: `systemd-analyze verify` must be silent and the offline security
+# exposure must be 2.0 or lower. Skipped (with a note) where systemd-analyze is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v systemd-analyze >/dev/null; then
+  echo "systemd/check.sh: systemd-analyze not found, unit checks skipped"
+  exit 0
+fi
+binary="$PWD/.build/debug/amosync"
+[ -x "$binary" ] || { echo "systemd/check.sh: build first ($binary missing)"; exit 1; }
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+for unit in amosync.service amosync@.service; do
+  copy="$tmp/${unit/@./@ci.}"
+  sed "s#/usr/local/bin/amosync#$binary#" "systemd/$unit" >"$copy"
+  out=$(systemd-analyze verify "$copy" 2>&1 || true)
+  if [ -n "$out" ]; then echo "systemd-analyze verify $unit:"; echo "$out"; exit 1; fi
+  exposure=$(systemd-analyze security --offline=true "systemd/$unit" 2>/dev/null | sed -n 's/.*Overall exposure level for .*: \([0-9.]*\).*/\1/p')
+  if ! awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 2.0) }'; then
+    echo "systemd-analyze security $unit: exposure ${exposure:-unknown} is above 2.0"; exit 1
+  fi
+  echo "systemd/$unit: verify ok, exposure $exposure"
+done
