@@ -61,3 +61,47 @@ public struct FieldValue: Codable, Sendable, Equatable {
         self.from = from
     }
 }
+
+// Intake stores a plan for every request: these build the same JSON as `Codable` would,
+// without `JSONEncoder`'s per-value overhead.
+extension DeliveryPlan {
+    public var json: JSONValue {
+        var object: [String: JSONValue] = ["key": .string(key), "warnings": .array(warnings.map(JSONValue.string))]
+        if let contact { object["contact"] = contact.json }
+        if let lead { object["lead"] = lead.json }
+        if let note { object["note"] = .string(note) }
+        return .object(object)
+    }
+}
+
+extension ContactPlan {
+    var json: JSONValue {
+        var object: [String: JSONValue] = ["phones": .array(phones.map(JSONValue.string)), "emails": .array(emails.map(JSONValue.string)),
+                                           "fields": .array(fields.map(\.json))]
+        if let name { object["name"] = .string(name) }
+        return .object(object)
+    }
+}
+
+extension LeadPlan {
+    var json: JSONValue {
+        var object: [String: JSONValue] = ["name": .string(name), "pipelineID": .number(Double(pipelineID)), "statusID": .number(Double(statusID)),
+                                           "fields": .array(fields.map(\.json)), "tags": .array(tags.map(JSONValue.string))]
+        if let price { object["price"] = .number(Double(price)) }
+        if let responsibleUserID { object["responsibleUserID"] = .number(Double(responsibleUserID)) }
+        if let mappedStatusID { object["mappedStatusID"] = .number(Double(mappedStatusID)) }
+        return .object(object)
+    }
+}
+
+extension FieldValue {
+    var json: JSONValue {
+        let ref: JSONValue
+        switch field {
+        case .id(let id): ref = .number(Double(id))
+        case .name(let name, nil): ref = .string(name)
+        case .name(let name, let type?): ref = ["name": .string(name), "type": .string(type)]
+        }
+        return ["field": ref, "value": .string(value), "from": .string(from)]
+    }
+}

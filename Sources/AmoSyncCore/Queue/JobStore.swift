@@ -100,7 +100,8 @@ public final class JobStore: Sendable {
             INSERT INTO jobs (kind, source, external_id, dedupe_key, state, input, plan, warnings, run_at, created_at, updated_at, search)
             VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)
             """, arguments: [kind.rawValue, job.mapped.source, job.mapped.externalID, job.dedupeKey,
-                             job.inputText, json(job.mapped.plan), json(job.mapped.plan.warnings),
+                             job.inputText, job.mapped.plan.json.canonicalString,
+                             JSONValue.array(job.mapped.plan.warnings.map(JSONValue.string)).canonicalString,
                              now, now, now, " " + job.mapped.searchKeys.joined(separator: " ") + " "])
         return EnqueueResult(jobID: db.lastInsertedRowID, kind: kind, duplicate: false)
     }
