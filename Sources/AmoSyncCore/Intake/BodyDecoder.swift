@@ -8,7 +8,7 @@ public enum BodyDecoder {
     /// The body kind for a Content-Type header, nil when unsupported.
     public static func kind(of contentType: String?) -> Kind? {
         guard let contentType else { return nil }
-        let parts = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
+        let parts = contentType.split(separator: ";").map { $0.trimmed }
         switch parts.first?.lowercased() {
         case "application/json": return .json
         case "application/x-www-form-urlencoded": return .urlencoded
@@ -97,7 +97,7 @@ public enum BodyDecoder {
     static func parseDisposition(_ line: String) -> [String: String] {
         var result: [String: String] = [:]
         for item in line.split(separator: ";").dropFirst() {
-            let pair = item.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let pair = item.split(separator: "=", maxSplits: 1).map { $0.trimmed }
             if pair.count == 2 { result[pair[0].lowercased()] = pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
         }
         return result

@@ -48,7 +48,7 @@ public struct IntakeRoutes: Sendable {
 
     func authorize(_ request: Request) throws(IntakeError) {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { throw .unauthorized }
-        let presented = Array(header.dropFirst(7).trimmingCharacters(in: .whitespaces).utf8)
+        let presented = Array(header.dropFirst(7).trimmed.utf8)
         var matched = false
         for token in tokens { matched = Self.constantTimeEqual(token, presented) || matched }
         guard matched else { throw .unauthorized }
@@ -109,7 +109,7 @@ public struct IntakeRoutes: Sendable {
         guard let form = config.forms[name] else { throw IntakeError.notFound("no form named \(name) in the configuration") }
         if !form.isPublic { try authorize(request) }
         let input = try await body(request, allowed: ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"])
-        let key = request.headers[HTTPField.Name("Idempotency-Key")!]?.trimmingCharacters(in: .whitespaces)
+        let key = request.headers[HTTPField.Name("Idempotency-Key")!]?.trimmed
         let externalID = key.flatMap { $0.isEmpty ? nil : String($0.prefix(200)) } ?? UUID().uuidString.lowercased()
         let mapped: MappedJob
         do { mapped = try mapper.mapForm(name, values: input, externalID: externalID) } catch { throw IntakeError.invalid(error) }

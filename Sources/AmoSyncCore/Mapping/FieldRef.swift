@@ -15,7 +15,7 @@ public enum FieldRef: Sendable, Hashable {
         case .string:
             guard let text = ConfigObject.string(value, path: path, problems: problems) else { return nil }
             if let id = Int(text) { return .id(id) }
-            guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            guard !text.trimmed.isEmpty else {
                 problems.add(path, "field name must not be empty")
                 return nil
             }

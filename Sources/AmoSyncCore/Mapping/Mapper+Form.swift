@@ -19,7 +19,7 @@ extension Mapper {
             }
         }
         for field in form.requiredFields {
-            let text = Self.text(values[field])?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+            let text = Self.text(values[field])?.trimmed ?? ""
             if text.isEmpty { problems.append(.init(path: field, problem: "required")) }
         }
         guard problems.isEmpty else { throw MappingError(problems) }
@@ -40,7 +40,7 @@ extension Mapper {
             let lower = key.lowercased()
             return lower.hasPrefix("utm_") || ["gclid", "yclid", "_ga", "fbclid", "roistat"].contains(lower)
         })
-        let contactName = Self.text(values[form.contactName])?.trimmingCharacters(in: .whitespacesAndNewlines)
+        let contactName = Self.text(values[form.contactName])?.trimmed
         var contact: ContactPlan?
         if !keys.phones.isEmpty || !keys.emails.isEmpty {
             contact = ContactPlan(name: contactName.flatMap { $0.isEmpty ? nil : $0 }, phones: keys.phones, emails: keys.emails,
@@ -69,7 +69,7 @@ extension Mapper {
         let tracked = Set(tracking.map(\.key))
         var lines = ["Заявка с формы \(name)"]
         for key in values.keys.sorted() where !Self.formMetaInputs.contains(key.lowercased()) && !tracked.contains(key.lowercased()) {
-            if let text = Self.text(values[key]), !text.trimmingCharacters(in: .whitespaces).isEmpty {
+            if let text = Self.text(values[key]), !text.trimmed.isEmpty {
                 lines.append("\(key): \(text)")
             }
         }

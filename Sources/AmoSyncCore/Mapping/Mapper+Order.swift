@@ -59,7 +59,7 @@ extension Mapper {
             tags: config.orders.tags,
             mappedStatusID: (input["status"]?.textValue).flatMap { config.orders.statusMap[$0] })
         let contact = ContactPlan(
-            name: Self.text(customer?["name"]).map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : $0 },
+            name: Self.text(customer?["name"]).map { $0.trimmed }.flatMap { $0.isEmpty ? nil : $0 },
             phones: keys.phones, emails: keys.emails,
             fields: fieldValues(config.orders.contactFields, from: input, computed: computed) + contactOverrides)
         let note = config.orders.note ? orderNote(id: id, input: input, goods: goods, tracking: tracking) : nil
@@ -68,7 +68,7 @@ extension Mapper {
     }
 
     static func identifier(_ value: JSONValue?) -> String? {
-        guard let text = value?.textValue?.trimmingCharacters(in: .whitespaces), !text.isEmpty, value?.boolValue == nil else { return nil }
+        guard let text = value?.textValue?.trimmed, !text.isEmpty, value?.boolValue == nil else { return nil }
         return text
     }
 
@@ -98,7 +98,7 @@ extension Mapper {
                 problems.append(.init(path: path, problem: "expected an object"))
                 continue
             }
-            guard let name = Self.text(entry["name"]), !name.trimmingCharacters(in: .whitespaces).isEmpty else {
+            guard let name = Self.text(entry["name"]), !name.trimmed.isEmpty else {
                 problems.append(.init(path: "\(path).name", problem: "required"))
                 continue
             }
@@ -119,7 +119,7 @@ extension Mapper {
                 let sku = Self.text(entry["sku"])
                 categories = productID.flatMap { config.catalogProducts[$0] } ?? sku.flatMap { config.catalogSKUs[$0] } ?? []
             }
-            items.append(Item(name: name.trimmingCharacters(in: .whitespaces),
+            items.append(Item(name: name.trimmed,
                               sku: Self.text(entry["sku"]).flatMap { $0.isEmpty ? nil : $0 },
                               price: price?.doubleValue ?? 0, quantity: quantity?.doubleValue ?? 1, categories: categories))
         }

@@ -23,12 +23,12 @@ public struct Mapper: Sendable {
         var phones: [String] = []
         var emails: [String] = []
         var invalid: [MappingError.Detail] = []
-        if let phone, !phone.trimmingCharacters(in: .whitespaces).isEmpty {
+        if let phone, !phone.trimmed.isEmpty {
             if let normalized = ContactKey.phone(phone, countryCode: countryCode) { phones.append(normalized) } else {
                 invalid.append(.init(path: phonePath, problem: "not a phone number"))
             }
         }
-        if let email, !email.trimmingCharacters(in: .whitespaces).isEmpty {
+        if let email, !email.trimmed.isEmpty {
             if let normalized = ContactKey.email(email) { emails.append(normalized) } else {
                 invalid.append(.init(path: emailPath, problem: "not an email address"))
             }
@@ -47,7 +47,7 @@ public struct Mapper: Sendable {
     }
 
     func value(_ text: String?, field: FieldRef, from path: String) -> FieldValue? {
-        let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let trimmed = text?.trimmed ?? ""
         if trimmed.isEmpty, config.fields.skipEmpty { return nil }
         return FieldValue(field: field, value: trimmed, from: path)
     }
@@ -76,7 +76,7 @@ public struct Mapper: Sendable {
     func tracking(from values: [String: JSONValue]) -> [(key: String, value: String)] {
         var result: [String: String] = [:]
         for (key, value) in values {
-            guard let text = value.textValue?.trimmingCharacters(in: .whitespaces), !text.isEmpty else { continue }
+            guard let text = value.textValue?.trimmed, !text.isEmpty else { continue }
             let lower = key.lowercased()
             let name = lower.hasPrefix("utm_") || ["gclid", "yclid", "_ga", "fbclid", "roistat"].contains(lower) ? lower : "utm_" + lower
             result[name] = text

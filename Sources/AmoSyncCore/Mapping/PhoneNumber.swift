@@ -4,7 +4,7 @@ public enum ContactKey {
     /// `+79125550102` for `8 (912) 555-01-02`, `+7 912 555 01 02`, `79125550102` and
     /// `9125550102` with country code 7. Nil when there are too few digits.
     public static func phone(_ raw: String, countryCode: String) -> String? {
-        let trimmed = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmed = raw.trimmed
         var digits = trimmed.filter(\.isASCIIDigit)
         guard digits.count >= 5, digits.count <= 15 + 2 else { return nil }
         if trimmed.hasPrefix("+") { return "+" + digits }
@@ -30,7 +30,7 @@ public enum ContactKey {
 
     /// Trimmed and lowercased; nil unless it looks like an address.
     public static func email(_ raw: String) -> String? {
-        let email = raw.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        let email = raw.trimmed.lowercased()
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !email.contains(" ") else { return nil }
         return email

@@ -14,7 +14,7 @@ public enum Template {
             rest = rest[rest.index(after: close)...]
         }
         output += rest
-        return output.trimmingCharacters(in: .whitespaces)
+        return output.trimmed
     }
 }
 

@@ -86,23 +86,25 @@ public final class JobStore: Sendable {
     }
 
     static func insert(_ job: NewJob, now: Double, db: Database) throws -> EnqueueResult {
-        if let row = try Row.fetchOne(db, sql: "SELECT id, kind, state FROM jobs WHERE dedupe_key = ?", arguments: [job.dedupeKey]) {
+        // Cached statements: intake runs these thousands of times a second.
+        let existing = try db.cachedStatement(sql: "SELECT id, kind, state FROM jobs WHERE dedupe_key = ?")
+        if let row = try Row.fetchOne(existing, arguments: [job.dedupeKey]) {
             return EnqueueResult(jobID: row["id"], kind: JobKind(rawValue: row["kind"]) ?? .order, duplicate: true,
                                  state: JobState(rawValue: row["state"]) ?? .queued)
         }
         var kind = job.mapped.kind
-        if kind == .order,
-           try Bool.fetchOne(db, sql: "SELECT 1 FROM jobs WHERE source = ? AND external_id = ? AND kind = 'order' LIMIT 1",
-                             arguments: [job.mapped.source, job.mapped.externalID]) == true {
-            kind = .orderUpdate
+        if kind == .order {
+            let earlier = try db.cachedStatement(sql: "SELECT 1 FROM jobs WHERE source = ? AND external_id = ? AND kind = 'order' LIMIT 1")
+            if try Bool.fetchOne(earlier, arguments: [job.mapped.source, job.mapped.externalID]) == true { kind = .orderUpdate }
         }
-        try db.execute(sql: """
+        let insert = try db.cachedStatement(sql: """
             INSERT INTO jobs (kind, source, external_id, dedupe_key, state, input, plan, warnings, run_at, created_at, updated_at, search)
             VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [kind.rawValue, job.mapped.source, job.mapped.externalID, job.dedupeKey,
-                             job.inputText, job.mapped.plan.json.canonicalString,
-                             JSONValue.array(job.mapped.plan.warnings.map(JSONValue.string)).canonicalString,
-                             now, now, now, " " + job.mapped.searchKeys.joined(separator: " ") + " "])
+            """)
+        try insert.execute(arguments: [kind.rawValue, job.mapped.source, job.mapped.externalID, job.dedupeKey,
+                                       job.inputText, job.mapped.plan.json.canonicalString,
+                                       JSONValue.array(job.mapped.plan.warnings.map(JSONValue.string)).canonicalString,
+                                       now, now, now, " " + job.mapped.searchKeys.joined(separator: " ") + " "])
         return EnqueueResult(jobID: db.lastInsertedRowID, kind: kind, duplicate: false)
     }
 

@@ -117,7 +117,7 @@ extension JSONValue {
     public var doubleValue: Double? {
         switch self {
         case .number(let v): return v
-        case .string(let s): return Double(s.trimmingCharacters(in: .whitespaces))
+        case .string(let s): return Double(s.trimmed)
         default: return nil
         }
     }
@@ -144,5 +144,16 @@ extension JSONValue {
     public static func format(_ number: Double) -> String {
         if number.rounded() == number, abs(number) < 1e15 { return String(Int64(number)) }
         return "\(number)"
+    }
+}
+
+extension StringProtocol {
+    /// Without leading and trailing white space and newlines. (Much cheaper than Foundation's
+    /// `trimmingCharacters(in:)` on the intake path.)
+    public var trimmed: String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!
+        return String(String.UnicodeScalarView(scalars[first...last]))
     }
 }
