@@ -15,13 +15,18 @@ public actor RateLimiter {
     private var nextTicket = 0
     private var pausedUntil: ContinuousClock.Instant?
     private var pauseStreak = 0
+    private var outageStreak = 0
     private let clock = ContinuousClock()
     /// Seconds spent waiting for the window or a pause (for metrics and stats).
     public private(set) var waitedSeconds: Double = 0
     public private(set) var pauses = 0
 
     /// `requestsPerSecond` may be fractional (0.5 = one request every two seconds).
-    public init(requestsPerSecond: Double, margin: Duration = .milliseconds(10)) {
+    /// First pause after an outage-like failure; doubles up to 60 s.
+    let outageBase: Double
+
+    public init(requestsPerSecond: Double, margin: Duration = .milliseconds(10), outageBase: Double = 1) {
+        self.outageBase = outageBase
         if requestsPerSecond >= 1 {
             limit = Int(requestsPerSecond.rounded(.down))
             window = .seconds(1) + margin
@@ -72,9 +77,31 @@ public actor RateLimiter {
         return .seconds(seconds)
     }
 
-    /// A request went through: the next throttle starts from one second again.
-    public func succeeded() { pauseStreak = 0 }
+    /// After a batch failed on a connection error, a timeout or a 5xx: amoCRM is probably
+    /// down, so delivery pauses (1 s, 2 s … 60 s) instead of spinning through the backlog.
+    @discardableResult
+    public func backOff() -> Duration {
+        let now = clock.now
+        if let pausedUntil, pausedUntil > now { return pausedUntil - now }
+        outageStreak += 1
+        let seconds = min(60, outageBase * Double(1 << min(outageStreak - 1, 10)))
+        let pause = Duration.milliseconds(Int64(seconds * 1000))
+        pausedUntil = now + pause
+        return pause
+    }
 
-    /// True while a throttle pause is in force.
+    /// A request went through: the next pause starts from one second again.
+    public func succeeded() {
+        pauseStreak = 0
+        outageStreak = 0
+    }
+
+    /// True while a pause is in force.
     public var isPaused: Bool { pausedUntil.map { $0 > clock.now } ?? false }
+
+    /// How long the current pause still lasts.
+    public var pauseRemaining: Duration? {
+        guard let pausedUntil, pausedUntil > clock.now else { return nil }
+        return pausedUntil - clock.now
+    }
 }

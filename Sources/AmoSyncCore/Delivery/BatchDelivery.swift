@@ -96,7 +96,8 @@ public struct BatchDelivery: Sendable {
             // The worker pauses while credentials are dead; the jobs are ready as soon as they work.
             for item in items where item.active { item.finish(.retry(at: Date().addingTimeInterval(1), refundAttempt: true), attempt) }
         case .transient, .unknownOutcome:
-            logger.warning("amoCRM request failed, will retry", metadata: metadata)
+            let pause = await client.limiter.backOff()
+            logger.warning("amoCRM request failed, will retry; delivery paused", metadata: metadata.merging(["pause_s": "\(pause.seconds)"]) { $1 })
             for item in items where item.active { retryOrFail(item, base) }
         case .rejected:
             logger.warning("amoCRM rejected a request", metadata: metadata)

@@ -84,6 +84,11 @@ public final class DeliveryWorker: Service {
                 }
                 lastProbe = .now
             }
+            // A throttle or outage pause: claim nothing until it is over.
+            if let pause = await delivery.client.limiter.pauseRemaining {
+                try? await Task.sleep(for: min(pause, .seconds(1)))
+                continue
+            }
             let jobs: [Job]
             do {
                 jobs = try store.claimBatch(limit: config.batchSize, leaseFor: config.leaseSeconds)
