@@ -148,7 +148,7 @@ struct Jobs: AsyncParsableCommand {
         switch job.kind {
         case .order, .orderUpdate: return try mapper.mapOrder(job.input).plan
         case .form: return try mapper.mapForm(job.source, values: job.input, externalID: job.externalID).plan
-        case .contact: return job.plan
+        case .contact: return try mapper.mapContact(job.input).plan
         }
     }
 }

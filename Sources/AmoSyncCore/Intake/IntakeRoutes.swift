@@ -29,6 +29,7 @@ public struct IntakeRoutes: Sendable {
 
     public func register(on router: Router<BasicRequestContext>) {
         router.post("/v1/orders") { request, _ in await self.respond { try await self.order(request) } }
+        router.post("/v1/contacts") { request, _ in await self.respond { try await self.contact(request) } }
         router.post("/v1/forms/:form") { request, context in
             let form = context.parameters.get("form") ?? ""
             return await self.respond { try await self.form(request, name: form) }
@@ -103,6 +104,16 @@ public struct IntakeRoutes: Sendable {
         let mapped: MappedJob
         do { mapped = try mapper.mapOrder(input) } catch { throw IntakeError.invalid(error) }
         return Self.accepted(try await store(.order(mapped, input: input)))
+    }
+
+    func contact(_ request: Request) async throws -> Response {
+        try authorize(request)
+        let input = try await body(request, allowed: ["application/json"])
+        let mapped: MappedJob
+        do { mapped = try mapper.mapContact(input) } catch { throw IntakeError.invalid(error) }
+        let bytes = input.canonicalBytes
+        return Self.accepted(try await store(JobStore.NewJob(mapped: mapped, input: input,
+                                                             dedupeKey: "contacts:\(mapped.externalID):\(SHA256.hex(bytes).prefix(32))")))
     }
 
     func form(_ request: Request, name: String) async throws -> Response {

@@ -36,10 +36,13 @@ extension Mapper {
             throw MappingError(path: form.contactPhone, problem: "a contact-only form needs a phone or an email")
         }
 
-        let tracking = tracking(from: values.filter { key, _ in
+        let cookieField = values.first { $0.key.lowercased() == "cookies" }?.value.stringValue
+        var trackingInput = cookieField.map(Self.cookieTracking) ?? [:]
+        trackingInput.merge(values.filter { key, _ in
             let lower = key.lowercased()
             return lower.hasPrefix("utm_") || ["gclid", "yclid", "_ga", "fbclid", "roistat"].contains(lower)
-        })
+        }) { $1 }
+        let tracking = tracking(from: trackingInput)
         let contactName = Self.text(values[form.contactName])?.trimmed
         var contact: ContactPlan?
         if !keys.phones.isEmpty || !keys.emails.isEmpty {

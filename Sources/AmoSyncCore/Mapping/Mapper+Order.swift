@@ -49,7 +49,9 @@ extension Mapper {
 
         let goods = items.map(\.line).joined(separator: "\n")
         let routing = route(items: items, orderResponsible: input["responsible_user_id"]?.intValue, status: input["status"]?.textValue)
-        let tracking = tracking(from: input["utm"]?.objectValue ?? [:])
+        var trackingInput = (input["cookies"]?.stringValue).map(Self.cookieTracking) ?? [:]
+        trackingInput.merge(input["utm"]?.objectValue ?? [:]) { $1 }  // explicit values win over cookies
+        let tracking = tracking(from: trackingInput)
         let computed = ["goods": goods]
         let lead = LeadPlan(
             name: Template.render(config.orders.leadName, with: input),
