@@ -235,6 +235,9 @@ extension Config {
         form.note = section.bool("note") ?? form.note
         form.isPublic = section.bool("public") ?? false
         form.redirectURL = section.string("redirect_url")
+        form.allowedOrigins = section.strings("allowed_origins") ?? []
+        form.honeypot = section.string("honeypot")
+        form.perIPPerMinute = section.int("per_ip_per_minute", range: 0...100_000) ?? form.perIPPerMinute
         if (form.pipelineID == nil) != (form.statusID == nil) {
             section.problems.add(section.child(form.pipelineID == nil ? "pipeline_id" : "status_id"),
                                  "pipeline_id and status_id go together")

@@ -97,6 +97,12 @@ public struct Config: Sendable {
         public var note = true
         public var isPublic = false
         public var redirectURL: String?
+        /// Origins allowed to `fetch()` this form from a browser (CORS).
+        public var allowedOrigins: [String] = []
+        /// An input real people leave empty; a bot that fills it is dropped silently.
+        public var honeypot: String?
+        /// Submissions per minute from one IP address (public forms; 0 = no limit).
+        public var perIPPerMinute = 20
     }
 
     public var server = Server()

@@ -58,7 +58,7 @@ public struct Daemon: Sendable {
         let worker = DeliveryWorker(store: store, delivery: delivery, health: health, doorbell: doorbell, config: config.worker,
                                     logger: logger, shutdownGrace: options.shutdownGrace, authProbeInterval: options.authProbeInterval,
                                     retentionDays: config.retentionDays, heartbeat: { notifier.heartbeat() })
-        let router = Router()
+        let router = Router(context: IntakeContext.self)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         router.get("/metrics") { _, _ in
             var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: await metrics.render(store: store, limiter: limiter, tokens: tokens))))

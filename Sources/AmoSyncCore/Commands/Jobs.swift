@@ -146,7 +146,7 @@ struct Jobs: AsyncParsableCommand {
     /// A fresh plan from the stored input and the current config.
     static func remap(_ job: Job, mapper: Mapper) throws -> DeliveryPlan {
         switch job.kind {
-        case .order, .orderUpdate: return try mapper.mapOrder(job.input).plan
+        case .order, .orderUpdate: return try mapper.mapOrder(job.input, source: job.source).plan
         case .form: return try mapper.mapForm(job.source, values: job.input, externalID: job.externalID).plan
         case .contact: return try mapper.mapContact(job.input).plan
         }

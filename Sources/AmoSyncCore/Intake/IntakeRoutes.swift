@@ -15,6 +15,7 @@ public struct IntakeRoutes: Sendable {
     let doorbell: Doorbell
     let logger: Logger
     let tokens: [[UInt8]]
+    let ipLimit = IPRateLimit()
 
     public init(config: Config, writer: IntakeWriter, store: JobStore, health: DeliveryHealth, doorbell: Doorbell, logger: Logger) {
         self.config = config
@@ -27,12 +28,21 @@ public struct IntakeRoutes: Sendable {
         self.tokens = config.intakeTokens.map { Array($0.utf8) }
     }
 
-    public func register(on router: Router<BasicRequestContext>) {
+    public func register(on router: Router<IntakeContext>) {
         router.post("/v1/orders") { request, _ in await self.respond { try await self.order(request) } }
         router.post("/v1/contacts") { request, _ in await self.respond { try await self.contact(request) } }
+        router.post("/v1/hooks/:source") { request, context in
+            let source = context.parameters.get("source") ?? ""
+            return await self.respond { try await self.hook(request, source: source) }
+        }
         router.post("/v1/forms/:form") { request, context in
             let form = context.parameters.get("form") ?? ""
-            return await self.respond { try await self.form(request, name: form) }
+            var response = await self.respond { try await self.form(request, name: form, context: context) }
+            self.allowOrigin(request, form: form, response: &response)
+            return response
+        }
+        router.on("/v1/forms/:form", method: .options) { request, context in
+            self.preflight(request, form: context.parameters.get("form") ?? "")
         }
         router.get("/healthz") { _, _ in Response.json(.ok, ["status": "ok"]) }
         router.get("/readyz") { _, _ in await self.readiness() }
@@ -70,11 +80,14 @@ public struct IntakeRoutes: Sendable {
               allowed.contains(where: { contentType?.lowercased().hasPrefix($0) ?? false }) else {
             throw IntakeError.unsupported(contentType, allowed: allowed)
         }
+        return try BodyDecoder.decode(try await rawBody(request), as: kind)
+    }
+
+    /// The body as sent, within `max_body_bytes` (413 without reading the rest).
+    func rawBody(_ request: Request) async throws -> Data {
         let limit = config.server.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw IntakeError.tooLarge(limit) }
-        let buffer: ByteBuffer
-        do { buffer = try await request.body.collect(upTo: limit) } catch is NIOTooManyBytesError { throw IntakeError.tooLarge(limit) }
-        return try BodyDecoder.decode(Data(buffer: buffer), as: kind)
+        do { return Data(buffer: try await request.body.collect(upTo: limit)) } catch is NIOTooManyBytesError { throw IntakeError.tooLarge(limit) }
     }
 
     func store(_ job: JobStore.NewJob) async throws -> JobStore.EnqueueResult {
@@ -116,21 +129,62 @@ public struct IntakeRoutes: Sendable {
                                                              dedupeKey: "contacts:\(mapped.externalID):\(SHA256.hex(bytes).prefix(32))")))
     }
 
-    func form(_ request: Request, name: String) async throws -> Response {
+    func form(_ request: Request, name: String, context: IntakeContext) async throws -> Response {
         guard let form = config.forms[name] else { throw IntakeError.notFound("no form named \(name) in the configuration") }
         if !form.isPublic { try authorize(request) }
         let input = try await body(request, allowed: ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"])
+        let browser = request.headers[.accept]?.contains("text/html") == true
+        if form.isPublic, let wait = await ipLimit.check("\(name)|\(Self.clientIP(context))", limit: form.perIPPerMinute) {
+            logger.warning("public form flooded: submission refused", metadata: ["form": "\(name)"])
+            throw IntakeError(status: .tooManyRequests, code: "too_many_submissions",
+                              message: "too many submissions from this address; try again in \(wait) s", headers: [("Retry-After", "\(wait)")])
+        }
+        if let trap = form.honeypot, let value = input[trap]?.textValue, !value.trimmed.isEmpty {
+            logger.info("honeypot filled: submission dropped", metadata: ["form": "\(name)"])
+            return browser ? thanks(form) : .json(.accepted, ["state": "queued"])
+        }
         let key = request.headers[HTTPField.Name("Idempotency-Key")!]?.trimmed
         let externalID = key.flatMap { $0.isEmpty ? nil : String($0.prefix(200)) } ?? UUID().uuidString.lowercased()
         let mapped: MappedJob
         do { mapped = try mapper.mapForm(name, values: input, externalID: externalID) } catch { throw IntakeError.invalid(error) }
         let result = try await store(JobStore.NewJob(mapped: mapped, input: input, dedupeKey: "forms:\(name):\(externalID)"))
-        if let redirect = form.redirectURL, request.headers[.accept]?.contains("text/html") == true {
+        return browser ? thanks(form) : Self.accepted(result)
+    }
+
+    /// After a browser's `<form method=post>`: 303 to `redirect_url`, or a small page.
+    func thanks(_ form: Config.Form) -> Response {
+        if let redirect = form.redirectURL {
             var response = Response(status: .seeOther)
             response.headers[.location] = redirect
             return response
         }
-        return Self.accepted(result)
+        return OAuthRoutes.page(.ok, "Thank you", "Your request has been received. We will contact you soon.")
+    }
+
+    static func clientIP(_ context: IntakeContext) -> String {
+        switch context.remoteAddress {
+        case .v4(let address)?: return address.host
+        case .v6(let address)?: return address.host
+        default: return "unknown"
+        }
+    }
+
+    /// CORS for `fetch()` posts from the form's allowed origins.
+    func allowOrigin(_ request: Request, form: String, response: inout Response) {
+        guard let origin = request.headers[.origin], config.forms[form]?.allowedOrigins.contains(origin) == true else { return }
+        response.headers[.accessControlAllowOrigin] = origin
+        response.headers[.vary] = "Origin"
+    }
+
+    func preflight(_ request: Request, form: String) -> Response {
+        var response = Response(status: .noContent)
+        guard let origin = request.headers[.origin], config.forms[form]?.allowedOrigins.contains(origin) == true else { return response }
+        response.headers[.accessControlAllowOrigin] = origin
+        response.headers[.accessControlAllowMethods] = "POST, OPTIONS"
+        response.headers[.accessControlAllowHeaders] = "Content-Type, Idempotency-Key, Authorization"
+        response.headers[.accessControlMaxAge] = "600"
+        response.headers[.vary] = "Origin"
+        return response
     }
 
     func readiness() async -> Response {

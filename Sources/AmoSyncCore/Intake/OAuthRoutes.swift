@@ -18,7 +18,7 @@ public struct OAuthRoutes: Sendable {
         self.logger = logger
     }
 
-    public func register(on router: Router<BasicRequestContext>) {
+    public func register(on router: Router<IntakeContext>) {
         router.get("/oauth/callback") { request, _ in
             var query: [String: String] = [:]
             for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }

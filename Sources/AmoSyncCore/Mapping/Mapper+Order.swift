@@ -2,7 +2,7 @@ import Foundation
 
 extension Mapper {
     /// Maps an order body (`CONTRACT.md` §3) to a plan; throws 422 details on bad input.
-    public func mapOrder(_ input: JSONValue) throws(MappingError) -> MappedJob {
+    public func mapOrder(_ input: JSONValue, source: String = "orders") throws(MappingError) -> MappedJob {
         guard case .object = input else { throw MappingError(path: "", problem: "expected a JSON object") }
         var problems: [MappingError.Detail] = []
         let id = Self.identifier(input["id"])
@@ -65,8 +65,8 @@ extension Mapper {
             phones: keys.phones, emails: keys.emails,
             fields: fieldValues(config.orders.contactFields, from: input, computed: computed) + contactOverrides)
         let note = config.orders.note ? orderNote(id: id, input: input, goods: goods, tracking: tracking) : nil
-        let plan = DeliveryPlan(key: "orders:\(id)", contact: contact, lead: lead, note: note, warnings: warnings)
-        return MappedJob(kind: .order, source: "orders", externalID: id, plan: plan, searchKeys: [id] + keys.phones + keys.emails)
+        let plan = DeliveryPlan(key: "\(source):\(id)", contact: contact, lead: lead, note: note, warnings: warnings)
+        return MappedJob(kind: .order, source: source, externalID: id, plan: plan, searchKeys: [id] + keys.phones + keys.emails)
     }
 
     static func identifier(_ value: JSONValue?) -> String? {

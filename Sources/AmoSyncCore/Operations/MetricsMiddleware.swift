@@ -2,7 +2,7 @@ import Hummingbird
 
 /// Counts intake requests by route template and status.
 struct MetricsMiddleware: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = IntakeContext
     let metrics: DaemonMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -67,7 +67,7 @@ public final class JobStore: Sendable {
         /// content becomes an update of the same order.
         public static func order(_ mapped: MappedJob, input: JSONValue) -> NewJob {
             let bytes = input.canonicalBytes
-            return NewJob(mapped: mapped, inputBytes: bytes, dedupeKey: "orders:\(mapped.externalID):\(SHA256.hex(bytes).prefix(32))")
+            return NewJob(mapped: mapped, inputBytes: bytes, dedupeKey: "\(mapped.source):\(mapped.externalID):\(SHA256.hex(bytes).prefix(32))")
         }
     }
 

@@ -1,0 +1,63 @@
+import Foundation
+
+/// A WooCommerce order webhook (REST API v3 order) translated into amosync's order body.
+enum WooCommerceAdapter {
+    static func order(_ woo: JSONValue) throws(MappingError) -> JSONValue {
+        guard case .object = woo, let id = Mapper.identifier(woo["id"]) else {
+            throw MappingError(path: "id", problem: "a WooCommerce order with an id was expected")
+        }
+        let billing = woo["billing"]?.objectValue ?? [:]
+        let shipping = woo["shipping"]?.objectValue ?? [:]
+        func text(_ object: [String: JSONValue], _ key: String) -> String? {
+            object[key]?.textValue.flatMap { $0.trimmed.isEmpty ? nil : $0.trimmed }
+        }
+        let name = [text(billing, "first_name"), text(billing, "last_name")].compactMap { $0 }.joined(separator: " ")
+        var customer: [String: JSONValue] = [:]
+        if !name.isEmpty { customer["name"] = .string(name) }
+        if let phone = text(billing, "phone") ?? text(shipping, "phone") { customer["phone"] = .string(phone) }
+        if let email = text(billing, "email") { customer["email"] = .string(email) }
+        if let company = text(billing, "company") { customer["company"] = .string(company) }
+        let place = text(shipping, "city") != nil ? shipping : billing
+        var address: [String: JSONValue] = [:]
+        for (ours, theirs) in [("city", "city"), ("postcode", "postcode"), ("state", "state"), ("country", "country")] {
+            if let value = text(place, theirs) { address[ours] = .string(value) }
+        }
+        let street = [text(place, "address_1"), text(place, "address_2")].compactMap { $0 }.joined(separator: ", ")
+        if !street.isEmpty { address["street"] = .string(street) }
+        let items: [JSONValue] = (woo["line_items"]?.arrayValue ?? []).map { line in
+            var item: [String: JSONValue] = ["name": line["name"] ?? "", "quantity": .number(line["quantity"]?.doubleValue ?? 1)]
+            if let product = Mapper.identifier(line["product_id"]) { item["id"] = .string(product) }
+            if let sku = line["sku"]?.textValue, !sku.isEmpty { item["sku"] = .string(sku) }
+            let quantity = line["quantity"]?.doubleValue ?? 1
+            let price = line["price"]?.doubleValue ?? (line["total"]?.doubleValue).map { $0 / max(quantity, 1) } ?? 0
+            item["price"] = .number(price)
+            return .object(item)
+        }
+        var order: [String: JSONValue] = ["id": .string(id), "customer": .object(customer), "items": .array(items), "source": "woocommerce"]
+        if !address.isEmpty { order["address"] = .object(address) }
+        if let number = Mapper.identifier(woo["number"]) { order["number"] = .string(number) }
+        for key in ["status", "currency", "payment_method_title", "date_created"] { if let value = woo[key]?.textValue { order[key] = .string(value) } }
+        if let total = woo["total"]?.doubleValue { order["total"] = .number(total) }
+        if let note = woo["customer_note"]?.textValue, !note.trimmed.isEmpty { order["comment"] = .string(note) }
+        if let method = woo["payment_method_title"]?.textValue { order["payment"] = ["name": .string(method)] }
+        let shippingLines = woo["shipping_lines"]?.arrayValue ?? []
+        if !shippingLines.isEmpty {
+            order["delivery"] = ["name": .string(shippingLines.compactMap { $0["method_title"]?.textValue }.joined(separator: ", ")),
+                                 "cost": .number(shippingLines.compactMap { $0["total"]?.doubleValue }.reduce(0, +))]
+        }
+        let coupons = (woo["coupon_lines"]?.arrayValue ?? []).compactMap { $0["code"]?.textValue }
+        if !coupons.isEmpty { order["coupons"] = .string(coupons.joined(separator: ", ")) }
+        let fees = (woo["fee_lines"]?.arrayValue ?? []).compactMap { fee -> String? in
+            fee["name"]?.textValue.map { "\($0): \(fee["total"]?.textValue ?? "")" }
+        }
+        if !fees.isEmpty { order["fees"] = .string(fees.joined(separator: ", ")) }
+        var utm: [String: JSONValue] = [:]
+        for meta in woo["meta_data"]?.arrayValue ?? [] {
+            guard var key = meta["key"]?.textValue?.lowercased(), let value = meta["value"]?.textValue, !value.isEmpty else { continue }
+            if key.hasPrefix("_wc_order_attribution_utm_") { key = "utm_" + key.dropFirst("_wc_order_attribution_utm_".count) }
+            if key.hasPrefix("utm_") || ["gclid", "yclid", "_ga"].contains(key) { utm[key] = .string(value) }
+        }
+        if !utm.isEmpty { order["utm"] = .object(utm) }
+        return .object(order)
+    }
+}
