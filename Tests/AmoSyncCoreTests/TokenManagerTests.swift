@@ -110,9 +110,13 @@ import Testing
         _ = try await running.send("/v1/orders", json: sampleOrder(id: "2", phone: "89120000002"))
         try await eventually { await daemon.health.credentialsProblem != nil }
         try await Task.sleep(for: .seconds(1))
+        // The worker probes now and then; between probes the job waits, queued, with no attempt spent.
+        try await eventually {
+            let job = try daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" }
+            return job?.state == .queued && job?.attempts == 0
+        }
         let waiting = try #require(try daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" })
-        #expect(waiting.state == .queued)
-        #expect(waiting.attempts == 0, "no attempts spent while credentials are dead")
+        #expect(try daemon.store.attempts(of: waiting.id).allSatisfy { $0.outcome == .paused })
         let ready = try await running.send("/readyz", method: "GET", token: nil)
         #expect(ready.status == 503)
         #expect(ready.json?["problems"]?.arrayValue?.first?.stringValue?.contains("Token has been revoked") == true)

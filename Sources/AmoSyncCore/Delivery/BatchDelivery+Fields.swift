@@ -94,7 +94,11 @@ extension BatchDelivery {
         var dropFields: Set<Int> = []
         for problem in problems {
             let parts = problem.path.split(separator: ".")
-            if problem.path == "responsible_user_id" {
+            if problem.path == "status_id", entry.body["status_id"] != nil {
+                let status = entry.body["status_id"]?.textValue ?? ""
+                entry.body["status_id"] = nil
+                entry.items.forEach { $0.warn("status \(status) refused by amoCRM for pipeline \(entry.body["pipeline_id"]?.textValue ?? "?") (\(problem.code)): the pipeline's first stage is used") }
+            } else if problem.path == "responsible_user_id" {
                 let user = entry.body["responsible_user_id"]?.textValue ?? ""
                 entry.body["responsible_user_id"] = nil
                 entry.items.forEach { $0.warn("responsible user \(user) refused by amoCRM (\(problem.code)): the account's default is used") }

@@ -69,6 +69,9 @@ extension FakeAmoState {
             if let seconds = body?["outage_seconds"]?.doubleValue { faults.outageUntil = Date().addingTimeInterval(seconds) }
             self.faults = faults
             return .json(200, ["ok": true], contentType: "application/json")
+        case ("GET", "/__fake/thanks"):
+            return FakeResponse(status: 200, contentType: "text/html; charset=utf-8",
+                                body: Data("<!doctype html><title>Thanks</title><h1>Thank you, we received your request</h1>".utf8))
         case ("POST", "/__fake/oauth/code"):
             return .json(200, ["code": .string(issueCode())], contentType: "application/json")
         case ("POST", "/__fake/oauth/revoke"):
