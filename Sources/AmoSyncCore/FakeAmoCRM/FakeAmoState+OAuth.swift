@@ -4,16 +4,7 @@ import Foundation
 /// once and live 20 minutes, access tokens expire, refresh tokens are single-use and rotate,
 /// reuse is answered with the real 401 "Token has been revoked", a wrong client with
 /// "Некорректный клиент".
-public struct FakeOAuthClient: Sendable {
-    public var id: String
-    public var secret: String
-    public var redirectURI: String
-    public init(id: String, secret: String, redirectURI: String) {
-        self.id = id
-        self.secret = secret
-        self.redirectURI = redirectURI
-    }
-}
+public typealias FakeOAuthClient = TokenManager.Client
 
 extension FakeAmoState {
     /// A new authorization code, as if an admin had just opened "Keys and access".
