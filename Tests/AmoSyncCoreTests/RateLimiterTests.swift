@@ -52,3 +52,30 @@ final class Flag: Sendable {
     func set() { value.store(true, ordering: .relaxed) }
     var isSet: Bool { value.load(ordering: .relaxed) }
 }
+
+@Suite struct SharedBudgetTests {
+    /// An admin command and the daemon on one database share the account's budget.
+    @Test func anotherLiveProcessesRequestsTakeSlots() async throws {
+        let dir = TempDir()
+        let store = try JobStore(path: dir.file("q.sqlite3"))
+        let budget = SharedBudget(store: store)
+        // Two requests of another live process (pid 1 is always alive) answered just now.
+        try await store.database.write { db in
+            for _ in 0..<2 { try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (1, ?)", arguments: [Date().timeIntervalSince1970]) }
+            // A dead process's request in flight holds nothing.
+            try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [Date().timeIntervalSince1970 + 300])
+        }
+        #expect(budget.others(window: 1.01) == 2)
+        let limiter = RateLimiter(requestsPerSecond: 3, shared: budget)
+        _ = try await limiter.acquire()
+        let flag = Flag()
+        let second = Task {
+            _ = try await limiter.acquire()
+            flag.set()
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(!flag.isSet, "3 per second: 2 from the other process + 1 of ours")
+        try await second.value
+        #expect(flag.isSet, "free again once the other process's requests are a window old")
+    }
+}

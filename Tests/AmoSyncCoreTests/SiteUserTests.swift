@@ -47,3 +47,27 @@ import Testing
         #expect(job.plan.note?.contains("COOKIES") == false, "the raw cookie string stays out of the note")
     }
 }
+
+@Suite struct FieldRuleTests {
+    @Test func readonlyCustomFieldsAreNeverOverwrittenAndMissingFieldsWarnWithoutAutoCreate() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let existing = await fake.state.seedContact(name: "Anna", phones: ["+79125550102"])
+        let daemon = try await RunningDaemon.start(fake: fake) {
+            $0.set("contacts.readonly_fields", ["name", "POSITION"])
+            $0.set("orders.contact_fields", ["position": "Должность", "note": "Заметка"])
+            $0.set("fields", ["auto_create": ["contacts": false]])
+        }
+        // A manager filled the contact's position; the shop must not overwrite it.
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1", phone: "+7 912 555 01 02", email: nil,
+                                                                   extra: ["position": "Buyer", "note": "VIP"]))
+        try await daemon.waitIdle()
+        let job = try #require(try daemon.store.list(JobStore.Filter()).first)
+        #expect(job.state == .done)
+        #expect(job.progress.contactID == existing)
+        #expect(job.warnings.contains("note → Заметка skipped: no field named Заметка in the account and auto-create is off"))
+        let contact = try #require((await fake.state.snapshot())["contacts"]?.arrayValue?.first)
+        #expect(EndToEndTests.fields(contact)["POSITION"] == nil, "readonly by code: not written")
+        await daemon.stop()
+    }
+}

@@ -24,9 +24,13 @@ public actor RateLimiter {
     /// `requestsPerSecond` may be fractional (0.5 = one request every two seconds).
     /// First pause after an outage-like failure; doubles up to 60 s.
     let outageBase: Double
+    /// Other processes using the same account (admin commands and the daemon).
+    let shared: SharedBudget?
+    private var sharedRows: [Int: Int64] = [:]
 
-    public init(requestsPerSecond: Double, margin: Duration = .milliseconds(10), outageBase: Double = 1) {
+    public init(requestsPerSecond: Double, margin: Duration = .milliseconds(10), outageBase: Double = 1, shared: SharedBudget? = nil) {
         self.outageBase = outageBase
+        self.shared = shared
         if requestsPerSecond >= 1 {
             limit = Int(requestsPerSecond.rounded(.down))
             window = .seconds(1) + margin
@@ -48,12 +52,14 @@ public actor RateLimiter {
                 continue
             }
             finished.removeAll { now - $0 >= window }
-            if inFlight.count + finished.count < limit { break }
+            let others = shared?.others(window: window.seconds) ?? 0
+            if inFlight.count + finished.count + others < limit { break }
             let wake = finished.min().map { $0 + window } ?? now + .milliseconds(5)
             try await clock.sleep(until: min(wake, now + .milliseconds(50)))
         }
         nextTicket += 1
         inFlight[nextTicket] = clock.now
+        if let row = shared?.record() { sharedRows[nextTicket] = row }
         waitedSeconds += (clock.now - started).seconds
         return nextTicket
     }
@@ -62,6 +68,7 @@ public actor RateLimiter {
     public func release(_ ticket: Int) {
         guard inFlight.removeValue(forKey: ticket) != nil else { return }
         finished.append(clock.now)
+        if let row = sharedRows.removeValue(forKey: ticket) { shared?.release(row) }
     }
 
     /// After a 429 or a 403 block: nothing is sent for a growing pause (1 s, 2 s, 4 s … 5 min).

@@ -119,7 +119,9 @@ struct Check: AsyncParsableCommand {
         let config = try options.load()
         Console.print("\(options.path): configuration is valid")
         if offline { return }
-        let limiter = RateLimiter(requestsPerSecond: min(2, config.amocrm.requestsPerSecond))
+        // The same budget as a running daemon on this database.
+        let limiter = RateLimiter(requestsPerSecond: config.amocrm.requestsPerSecond,
+                                  shared: (try? JobStore(path: config.databasePath)).map(SharedBudget.init))
         let tokens = Daemon.tokenProvider(config: config, transport: URLSessionTransport(), limiter: limiter,
                                           logger: Logger(label: "amosync", factory: { _ in SwiftLogNoOpLogHandler() }))
         if config.amocrm.longLivedToken == nil, (try? TokenFile(path: config.amocrm.tokensFile).read()) == nil {

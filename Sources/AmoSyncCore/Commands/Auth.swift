@@ -24,7 +24,7 @@ struct Auth: AsyncParsableCommand {
                 Console.error("amocrm.long_lived_token is set: OAuth codes are not used with a long-lived token")
                 throw ExitCode.failure
             }
-            let manager = Auth.manager(config)
+            let manager = Auth.manager(config, store: store)
             do {
                 let tokens = try await manager.exchange(code: code, referer: referer)
                 try? store.setMeta("auth_problem", nil)
@@ -91,10 +91,11 @@ struct Auth: AsyncParsableCommand {
         }
     }
 
-    static func manager(_ config: Config) -> TokenManager {
+    static func manager(_ config: Config, store: JobStore) -> TokenManager {
         TokenManager(client: .init(id: config.amocrm.clientID ?? "", secret: config.amocrm.clientSecret ?? "", redirectURI: config.amocrm.redirectURI ?? ""),
                      file: TokenFile(path: config.amocrm.tokensFile), baseURL: config.amocrm.apiBase, transport: URLSessionTransport(),
-                     limiter: RateLimiter(requestsPerSecond: config.amocrm.requestsPerSecond), timeout: config.amocrm.timeoutSeconds,
+                     limiter: RateLimiter(requestsPerSecond: config.amocrm.requestsPerSecond, shared: SharedBudget(store: store)),
+                     timeout: config.amocrm.timeoutSeconds,
                      logger: .init(label: "amosync", factory: { _ in LineLogHandler(label: "amosync", level: .warning) }))
     }
 }

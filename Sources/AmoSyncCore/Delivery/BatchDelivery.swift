@@ -146,7 +146,8 @@ public struct BatchDelivery: Sendable {
         metrics?.delivery(outcome: "retry", count: summary.retried)
         metrics?.delivery(outcome: "failed", count: summary.failed)
         for (job, resolution, attempt) in outcomes {
-            var metadata: Logger.Metadata = ["job.id": "\(job.id)", "job.kind": "\(job.kind.rawValue)", "job.external_id": "\(job.externalID)"]
+            var metadata: Logger.Metadata = ["job.id": "\(job.id)", "job.kind": "\(job.kind.rawValue)"]
+            metadata[job.kind == .order || job.kind == .orderUpdate ? "order.id" : "job.external_id"] = "\(job.externalID)"
             if let lead = job.progress.leadID { metadata["amo.lead_id"] = "\(lead)" }
             switch resolution {
             case .done: logger.info("job delivered", metadata: metadata)

@@ -60,6 +60,16 @@ enum Migrations {
                 CREATE INDEX contact_keys_contact ON contact_keys (contact_id);
                 """)
         }
+        migrator.registerMigration("v3-shared-rate-budget") { db in
+            try db.execute(sql: """
+                CREATE TABLE api_requests (
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  pid INTEGER NOT NULL,
+                  at REAL NOT NULL
+                );
+                CREATE INDEX api_requests_at ON api_requests (at);
+                """)
+        }
         return migrator
     }
 }
