@@ -114,8 +114,9 @@ public final class JobStore: Sendable {
     /// and counts an attempt for each. Later jobs of an order wait for earlier ones.
     public func claimBatch(limit: Int, leaseFor lease: TimeInterval) throws -> [Job] {
         let now = self.now().timeIntervalSince1970
-        return try database.write { db in
-            let rows = try Row.fetchAll(db, sql: """
+        // Rows are decoded after the transaction: intake waits for the writer, not for JSON decoding.
+        let rows = try database.write { db in
+            try Row.fetchAll(db, sql: """
                 UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?
                 WHERE id IN (
                   SELECT j.id FROM jobs j
@@ -125,8 +126,8 @@ public final class JobStore: Sendable {
                   ORDER BY j.run_at, j.id LIMIT ?)
                 RETURNING *
                 """, arguments: [now + lease, now, now, now, limit])
-            return try rows.map(Job.init(row:)).sorted { $0.id < $1.id }
         }
+        return try rows.map(Job.init(row:)).sorted { $0.id < $1.id }
     }
 
     /// When the next queued job becomes due (nil when nothing waits).
@@ -143,10 +144,10 @@ public final class JobStore: Sendable {
     public func saveProgress(_ updates: [(id: Int64, progress: JobProgress)]) throws {
         guard !updates.isEmpty else { return }
         let now = self.now().timeIntervalSince1970
+        let encoded = updates.map { (Self.json($0.progress), $0.id) }
         try database.write { db in
-            for update in updates {
-                try db.execute(sql: "UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?",
-                               arguments: [Self.json(update.progress), now, update.id])
+            for (progress, id) in encoded {
+                try db.execute(sql: "UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?", arguments: [progress, now, id])
             }
         }
     }
@@ -162,10 +163,10 @@ public final class JobStore: Sendable {
     public func finish(_ outcomes: [(job: Job, resolution: Resolution, attempt: Attempt)]) throws {
         guard !outcomes.isEmpty else { return }
         let now = self.now().timeIntervalSince1970
+        let encoded = outcomes.map { (job: $0.job, resolution: $0.resolution, attempt: $0.attempt,
+                                      warnings: Self.json($0.job.warnings), progress: Self.json($0.job.progress)) }
         try database.write { db in
-            for (job, resolution, attempt) in outcomes {
-                let warnings = Self.json(job.warnings)
-                let progress = Self.json(job.progress)
+            for (job, resolution, attempt, warnings, progress) in encoded {
                 switch resolution {
                 case .done:
                     try db.execute(sql: """
