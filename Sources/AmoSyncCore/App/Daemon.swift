@@ -26,6 +26,8 @@ public struct Daemon: Sendable {
         public var shutdownGrace: Duration = .seconds(7)
         /// While credentials are dead, how often the worker tries again (new tokens are picked up then).
         public var authProbeInterval: Duration = .seconds(10)
+        /// `serve`: exit this long after shutdown began, whatever is still waiting (nil: never).
+        public var forceExitAfter: Duration?
         /// Compare the config with the account once at start and log what does not match.
         public var checkAccountAtStart = true
         public init() {}
@@ -88,7 +90,9 @@ public struct Daemon: Sendable {
             }
         } }
         // Services stop in reverse order: HTTP intake first, then the worker.
-        let group = ServiceGroup(configuration: .init(services: [worker, app], gracefulShutdownSignals: signals, logger: logger))
+        var services: [any Service] = [worker, app]
+        if let limit = options.forceExitAfter { services.append(ShutdownDeadline(limit: limit, logger: logger)) }
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: signals, logger: logger))
         return Daemon(config: config, store: store, health: health, client: client, tokens: tokens, worker: worker, metrics: metrics, group: group)
     }
 

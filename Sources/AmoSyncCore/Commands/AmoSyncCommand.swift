@@ -94,6 +94,7 @@ struct Serve: AsyncParsableCommand {
         let daemon: Daemon
         var daemonOptions = Daemon.Options()
         daemonOptions.intakeBatchLimit = max(1, intakeBatchLimit)
+        daemonOptions.forceExitAfter = .seconds(20)  // inside systemd's TimeoutStopSec=30
         do {
             daemon = try Daemon.build(config: config, logger: logger, options: daemonOptions) { port in
                 logger.info("amosync listening", metadata: ["host": "\(config.server.host)", "port": "\(port)",
