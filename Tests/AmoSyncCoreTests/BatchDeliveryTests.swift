@@ -95,3 +95,24 @@ import Testing
         #expect(try reopened.count() == 1)
     }
 }
+
+@Suite struct DeletedContactTests {
+    @Test func aContactDeletedInAmoCRMIsForgottenAndTheCustomerCreatedAnew() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let gone = await fake.state.seedContact(name: "Anna", phones: ["+79125550102"])
+        let daemon = try await RunningDaemon.start(fake: fake)
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1", email: nil))
+        try await daemon.waitIdle()
+        await fake.state.deleteContact(gone)  // the index still holds it
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "2", email: nil))
+        try await daemon.waitIdle()
+        let job = try #require(try daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" })
+        #expect(job.state == .done)
+        #expect(job.warnings.contains("contact #\(gone) no longer exists in amoCRM: a new contact was created"))
+        let contacts = try #require((await fake.state.snapshot())["contacts"]?.arrayValue)
+        #expect(contacts.count == 1)
+        #expect(job.progress.contactID == contacts[0]["id"]?.intValue)
+        await daemon.stop()
+    }
+}

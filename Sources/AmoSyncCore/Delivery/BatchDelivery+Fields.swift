@@ -94,7 +94,18 @@ extension BatchDelivery {
         var dropFields: Set<Int> = []
         for problem in problems {
             let parts = problem.path.split(separator: ".")
-            if problem.path == "status_id", entry.body["status_id"] != nil {
+            if problem.path == "_embedded.contacts.0.id", let replacement = entry.items.first?.newContact,
+               let gone = entry.body["_embedded"]?.value(at: "contacts.0.id")?.intValue {
+                // The matched contact was deleted in amoCRM: forget it and create the customer anew.
+                try? index?.forget(gone)
+                var embedded = entry.body["_embedded"]?.objectValue ?? [:]
+                embedded["contacts"] = [.object(replacement)]
+                entry.body["_embedded"] = .object(embedded)
+                entry.items.forEach { item in
+                    item.update { $0.contactID = nil }
+                    item.warn("contact #\(gone) no longer exists in amoCRM: a new contact was created")
+                }
+            } else if problem.path == "status_id", entry.body["status_id"] != nil {
                 let status = entry.body["status_id"]?.textValue ?? ""
                 entry.body["status_id"] = nil
                 entry.items.forEach { $0.warn("status \(status) refused by amoCRM for pipeline \(entry.body["pipeline_id"]?.textValue ?? "?") (\(problem.code)): the pipeline's first stage is used") }

@@ -26,6 +26,11 @@ extension BatchDelivery {
             var embedded = body["_embedded"]?.objectValue ?? [:]
             if let contact = item.job.progress.contactID {
                 embedded["contacts"] = [["id": .number(Double(contact))]]
+                // Kept in case amoCRM says the contact no longer exists (deleted by a manager).
+                if let plan = item.plan.contact {
+                    var ignored: [String] = []
+                    item.newContact = createBody(plan, fields: fields, warnings: &ignored)
+                }
             } else if let contact = item.newContact {
                 embedded["contacts"] = [.object(contact)]
             }

@@ -110,6 +110,11 @@ public final class ContactIndex: Sendable {
         try record([ExistingContact.json(id: id, name: name, updatedAt: Int(Date().timeIntervalSince1970), phones: phones, emails: emails)])
     }
 
+    /// Drops a contact that no longer exists in amoCRM.
+    public func forget(_ id: Int) throws {
+        try database.write { db in try db.execute(sql: "DELETE FROM contact_index WHERE contact_id = ?", arguments: [id]) }
+    }
+
     /// Indexed contacts holding any of `keys`.
     public func contacts(withAnyOf keys: [String]) throws -> [ExistingContact] {
         guard !keys.isEmpty else { return [] }

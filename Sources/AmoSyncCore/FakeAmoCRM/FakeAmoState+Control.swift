@@ -33,6 +33,9 @@ extension FakeAmoState {
         return contact.id
     }
 
+    /// A manager deletes a contact.
+    public func deleteContact(_ id: Int) { contacts[id] = nil }
+
     /// Everything the account holds, as `GET /__fake/state` returns it.
     public func snapshot() -> JSONValue {
         let stats = requestStats()
