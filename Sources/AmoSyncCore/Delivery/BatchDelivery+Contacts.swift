@@ -35,29 +35,33 @@ extension BatchDelivery {
         if !patches.isEmpty {
             var entries = patches.map(\.entry)
             let answer = try await sendBatch("PATCH", "/api/v4/contacts", &entries, embedded: "contacts", names: fields.names)
+            var merged: [JSONValue] = []
             for (index, entry) in entries.enumerated() where answer[index] != nil {
                 entry.items.forEach { $0.update { $0.contactUpdated = true } }
-                try self.index?.record([Self.merged(patches[index].contact, body: entry.body)])
+                merged.append(Self.merged(patches[index].contact, body: entry.body))
             }
+            try self.index?.record(merged)
         }
         if !creates.isEmpty {
             let answer = try await sendBatch("POST", "/api/v4/contacts", &creates, embedded: "contacts", names: fields.names)
+            var created: [JSONValue] = []
             for (index, entry) in creates.enumerated() {
                 guard let id = answer[index]?["id"]?.intValue else { continue }
                 entry.items.forEach { $0.update { $0.contactID = id; $0.contactUpdated = true } }
-                try recordCreated(id: id, body: entry.body)
+                created.append(Self.createdContact(id: id, body: entry.body))
             }
+            try index?.record(created)
             unanswered(creates, request: "POST /api/v4/contacts") { $0.contactID == nil }
         }
         try checkpoint(items)
     }
 
-    /// Puts a contact amosync created into the index (amoCRM's own copy follows with the next sync).
-    func recordCreated(id: Int, body: [String: JSONValue]) throws {
+    /// A contact amosync created, for the index (amoCRM's own copy follows with the next sync).
+    static func createdContact(id: Int, body: [String: JSONValue]) -> JSONValue {
         var json = body
         json["id"] = .number(Double(id))
         json["updated_at"] = .number(Date().timeIntervalSince1970.rounded(.down))
-        try index?.record([.object(json)])
+        return .object(json)
     }
 
     /// An existing contact with a PATCH applied, for the index.

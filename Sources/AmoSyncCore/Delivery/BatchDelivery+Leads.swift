@@ -40,11 +40,15 @@ extension BatchDelivery {
         creating.forEach { item in item.update { $0.leadSent = true } }
         try checkpoint(items)
         let answer = try await sendBatch("POST", "/api/v4/leads/complex", &entries, embedded: nil, names: fields.names)
+        var created: [JSONValue] = []
+        defer { try? index?.record(created) }  // one transaction for the batch's new contacts
         for (index, entry) in entries.enumerated() {
             guard let id = answer[index]?["id"]?.intValue else { continue }
             let contact = answer[index]?["contact_id"]?.intValue
             for item in entry.items {
-                if item.job.progress.contactID == nil, let contact, let body = item.newContact { try recordCreated(id: contact, body: body) }
+                if item.job.progress.contactID == nil, let contact, let body = item.newContact {
+                    created.append(Self.createdContact(id: contact, body: body))
+                }
                 item.update { progress in
                     progress.leadID = id
                     if progress.contactID == nil, let contact {
