@@ -111,7 +111,9 @@ public final class JobStore: Sendable {
     // MARK: Worker
 
     /// Leases up to `limit` ready jobs (queued and due, or running with an expired lease)
-    /// and counts an attempt for each. Later jobs of an order wait for earlier ones.
+    /// and counts an attempt for each. Later jobs of an order wait for earlier ones. Each
+    /// branch walks an index and stops at `limit`: the claim holds the writer only briefly,
+    /// however long the queue is.
     public func claimBatch(limit: Int, leaseFor lease: TimeInterval) throws -> [Job] {
         let now = self.now().timeIntervalSince1970
         // Rows are decoded after the transaction: intake waits for the writer, not for JSON decoding.
@@ -119,13 +121,23 @@ public final class JobStore: Sendable {
             try Row.fetchAll(db, sql: """
                 UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?
                 WHERE id IN (
-                  SELECT j.id FROM jobs j
-                  WHERE ((j.state = 'queued' AND j.run_at <= ?) OR (j.state = 'running' AND j.lease_until < ?))
-                    AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.source = j.source AND p.external_id = j.external_id
-                                    AND p.id < j.id AND p.state IN ('queued', 'running', 'failed'))
-                  ORDER BY j.run_at, j.id LIMIT ?)
+                  SELECT id FROM (
+                    SELECT id, run_at FROM (
+                      SELECT j.id, j.run_at FROM jobs j
+                      WHERE j.state = 'queued' AND j.run_at <= ?
+                        AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.source = j.source AND p.external_id = j.external_id
+                                        AND p.id < j.id AND p.state IN ('queued', 'running', 'failed'))
+                      ORDER BY j.run_at, j.id LIMIT ?)
+                    UNION ALL
+                    SELECT id, run_at FROM (
+                      SELECT j.id, j.run_at FROM jobs j
+                      WHERE j.state = 'running' AND j.lease_until < ?
+                        AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.source = j.source AND p.external_id = j.external_id
+                                        AND p.id < j.id AND p.state IN ('queued', 'running', 'failed'))
+                      LIMIT ?))
+                  ORDER BY run_at, id LIMIT ?)
                 RETURNING *
-                """, arguments: [now + lease, now, now, now, limit])
+                """, arguments: [now + lease, now, now, limit, now, limit, limit])
         }
         return try rows.map(Job.init(row:)).sorted { $0.id < $1.id }
     }
