@@ -71,3 +71,23 @@ import Testing
         await daemon.stop()
     }
 }
+
+@Suite struct SkipEmptyTests {
+    @Test(arguments: [(true, ["Kazan"]), (false, nil)] as [(Bool, [String]?)])
+    func anEmptyValueWipesAFieldOnlyWithSkipEmptyOff(skipEmpty: Bool, expected: [String]?) async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let daemon = try await RunningDaemon.start(fake: fake) {
+            $0.set("orders.contact_fields", ["city": "Город"])
+            $0.set("fields", ["skip_empty": .bool(skipEmpty)])
+        }
+        _ = try await daemon.send("/v1/contacts", json: ["id": "u-1", "email": "a@example.org", "city": "Kazan"])
+        try await daemon.waitIdle()
+        _ = try await daemon.send("/v1/contacts", json: ["id": "u-1", "email": "a@example.org", "city": ""])
+        try await daemon.waitIdle()
+        let contact = try #require((await fake.state.snapshot())["contacts"]?.arrayValue?.first)
+        #expect(EndToEndTests.fields(contact)["Город"] == expected)
+        #expect(try daemon.store.list(JobStore.Filter()).allSatisfy { $0.state == .done })
+        await daemon.stop()
+    }
+}

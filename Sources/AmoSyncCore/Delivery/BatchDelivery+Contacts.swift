@@ -119,7 +119,8 @@ extension BatchDelivery {
         if let name = plan.name, !readonlyName, !name.isEmpty, name != existing.name { body["name"] = .string(name) }
         var values = FieldValueEncoder.encode(plan.fields, resolved: fields.contact, missing: fields.contactMissing,
                                               skip: { ["PHONE", "EMAIL"].contains($0.code ?? "") || isReadonly($0) }, warnings: &warnings)
-            .map(\.json).filter { $0["values"]?.isNull == false }
+            // An empty value (only present with skip_empty off) clears a field the contact has filled.
+            .map(\.json).filter { $0["values"]?.isNull == false || existing.filledFields.contains($0["field_id"]?.intValue ?? -1) }
         let code = config.contacts.defaultCountryCode
         let knownPhones = Set(existing.phones.compactMap { ContactKey.phone($0.value, countryCode: code) })
         let newPhones = plan.phones.filter { !knownPhones.contains($0) }

@@ -114,8 +114,9 @@ extension BatchDelivery {
                 continue
             }
             var warnings: [String] = []
+            // Empty values (only present with skip_empty off) clear the lead's field.
             let values = FieldValueEncoder.encode(lead.fields, resolved: fields.lead, missing: fields.leadMissing, warnings: &warnings)
-                .map(\.json).filter { $0["values"]?.isNull == false }
+                .map(\.json)
             warnings.forEach(item.warn)
             var body: [String: JSONValue] = ["id": .number(Double(leadID))]
             if let price = lead.price { body["price"] = .number(Double(price)) }
