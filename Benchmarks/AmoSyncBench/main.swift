@@ -98,7 +98,7 @@ func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurren
     for chunk in stride(from: 0, to: orders, by: 1000) {
         _ = try store.enqueue(try (chunk..<min(orders, chunk + 1000)).map { i in
             let input = order(i, existing: existing)
-            return .order(try mapper.mapOrder(input), input: input)
+            return .versioned(try mapper.mapOrder(input), input: input)
         })
     }
     let before = await fake.requestStats().total
@@ -157,7 +157,7 @@ case "prefill":
     for chunk in stride(from: 0, to: jobs, by: 2000) {
         _ = try store.enqueue(try (chunk..<min(jobs, chunk + 2000)).map { i in
             let input = order(i, existing: 0)
-            return .order(try mapper.mapOrder(input), input: input)
+            return .versioned(try mapper.mapOrder(input), input: input)
         })
     }
     print("queued \(jobs) jobs in \(config.databasePath)")

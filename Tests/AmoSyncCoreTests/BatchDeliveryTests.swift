@@ -10,7 +10,7 @@ import Testing
         configure(&json)
         let mapper = Mapper(config: try Config.parse(json.canonicalData, environment: [:]))
         let store = try JobStore(path: dir.file("queue.sqlite3"))
-        _ = try store.enqueue(try orders.map { .order(try mapper.mapOrder($0), input: $0) })
+        _ = try store.enqueue(try orders.map { .versioned(try mapper.mapOrder($0), input: $0) })
     }
 
     @Test func aBatchCostsOneRequestPerStep() async throws {

@@ -20,7 +20,7 @@ import Testing
         _ = try store.enqueue(try (0..<orders).map { index in
             let customer = index % customers
             let input = sampleOrder(id: "C-\(index)", phone: "+7 912 300 \(String(format: "%04d", customer))", email: "c\(customer)@example.org")
-            return .order(try mapper.mapOrder(input), input: input)
+            return .versioned(try mapper.mapOrder(input), input: input)
         })
         return path
     }

@@ -20,7 +20,7 @@ final class TestClock: @unchecked Sendable {
 
     func order(_ id: String, status: String = "new") throws -> JobStore.NewJob {
         let input: JSONValue = ["id": .string(id), "customer": ["phone": "89125550102"], "total": 10, "status": .string(status)]
-        return .order(try mapper.mapOrder(input), input: input)
+        return .versioned(try mapper.mapOrder(input), input: input)
     }
 
     @Test func writerIsSynchronousFullInWALMode() throws {

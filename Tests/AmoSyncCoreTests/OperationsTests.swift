@@ -62,7 +62,7 @@ import Glibc
         let dir = TempDir()
         let store = try JobStore(path: dir.file("q.sqlite3"))
         let input: JSONValue = ["id": "55", "customer": ["phone": "8 912 555 01 02", "password": "hunter2"], "total": 10]
-        _ = try store.enqueue(.order(try Mapper(config: MappingTests.config()).mapOrder(input), input: input))
+        _ = try store.enqueue(.versioned(try Mapper(config: MappingTests.config()).mapOrder(input), input: input))
         let jobs = try store.list(JobStore.Filter())
         let table = JobReport.listTable(jobs)
         #expect(table.hasPrefix("ID  KIND   SOURCE  EXTERNAL ID  STATE   ATTEMPTS  NEXT RUN  LAST ERROR"))

@@ -22,7 +22,7 @@ import Testing
                         onState: @escaping @Sendable (String?) async -> Void = { _ in }) -> TokenManager {
         TokenManager(client: client, file: TokenFile(path: file), baseURL: fake.baseURL, transport: URLSessionTransport(),
                      limiter: limiter, timeout: 5, logger: logger?.logger() ?? quietLogger(),
-                     refreshMargin: margin, onStateChange: onState)
+                     refreshMargin: margin, followReferer: false, onStateChange: onState)
     }
 
     static func amoClient(_ fake: RunningFake, tokens: any AccessTokenProvider, limiter: RateLimiter) -> AmoClient {

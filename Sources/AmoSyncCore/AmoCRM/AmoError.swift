@@ -30,7 +30,6 @@ public struct AmoError: Error, Sendable, CustomStringConvertible {
         return text
     }
 
-    public var isRetryable: Bool { kind == .transient || kind == .unknownOutcome || kind == .throttled }
 }
 
 /// One item of `validation-errors`: which batch item (`request_id`) and which field.

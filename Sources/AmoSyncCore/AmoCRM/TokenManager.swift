@@ -29,6 +29,8 @@ public actor TokenManager: AccessTokenProvider {
     /// Refresh this long before the access token expires.
     let refreshMargin: TimeInterval
     let authCode: String?
+    /// False when `base_url` overrides the account host (a proxy or the fake): a referer is then ignored.
+    let followReferer: Bool
     /// Told when credentials die (`reason`) or work again (`nil`).
     let onStateChange: @Sendable (String?) async -> Void
     private var tokens: TokenSet?
@@ -40,7 +42,7 @@ public actor TokenManager: AccessTokenProvider {
 
     public init(client: Client, file: TokenFile, baseURL: String, transport: any HTTPTransport, limiter: RateLimiter,
                 timeout: TimeInterval, logger: Logger, refreshMargin: TimeInterval = 600, authCode: String? = nil,
-                onStateChange: @escaping @Sendable (String?) async -> Void = { _ in }) {
+                followReferer: Bool = true, onStateChange: @escaping @Sendable (String?) async -> Void = { _ in }) {
         self.client = client
         self.file = file
         self.baseURL = baseURL
@@ -50,13 +52,8 @@ public actor TokenManager: AccessTokenProvider {
         self.logger = logger
         self.refreshMargin = refreshMargin
         self.authCode = authCode
+        self.followReferer = followReferer
         self.onStateChange = onStateChange
-    }
-
-    /// The current pair (after picking up a newer file).
-    public func current() -> TokenSet? {
-        reloadIfChanged()
-        return tokens
     }
 
     public var deadReason: String? { dead }
@@ -138,7 +135,7 @@ public actor TokenManager: AccessTokenProvider {
     @discardableResult
     public func exchange(code: String, referer: String?) async throws -> TokenSet {
         var base = baseURL
-        if let referer, let host = Self.host(referer), URL(string: baseURL)?.host != host, !baseURL.contains("127.0.0.1") {
+        if let referer, let host = Self.host(referer), followReferer, URL(string: baseURL)?.host != host {
             logger.warning("the account's address differs from the configuration: using the one amoCRM named",
                            metadata: ["configured": "\(baseURL)", "referer": "\(host)"])
             base = "https://\(host)"

@@ -110,7 +110,7 @@ public struct Daemon: Sendable {
                                           redirectURI: config.amocrm.redirectURI ?? ""),
                             file: TokenFile(path: config.amocrm.tokensFile), baseURL: config.amocrm.apiBase, transport: transport,
                             limiter: limiter, timeout: config.amocrm.timeoutSeconds, logger: logger,
-                            authCode: config.amocrm.authCode, onStateChange: onStateChange)
+                            authCode: config.amocrm.authCode, followReferer: config.amocrm.baseURL == nil, onStateChange: onStateChange)
     }
 
     /// Runs until SIGTERM/SIGINT or `shutdown()`.

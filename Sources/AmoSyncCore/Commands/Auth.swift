@@ -96,6 +96,7 @@ struct Auth: AsyncParsableCommand {
                      file: TokenFile(path: config.amocrm.tokensFile), baseURL: config.amocrm.apiBase, transport: URLSessionTransport(),
                      limiter: RateLimiter(requestsPerSecond: config.amocrm.requestsPerSecond, shared: SharedBudget(store: store)),
                      timeout: config.amocrm.timeoutSeconds,
-                     logger: .init(label: "amosync", factory: { _ in LineLogHandler(label: "amosync", level: .warning) }))
+                     logger: .init(label: "amosync", factory: { _ in LineLogHandler(label: "amosync", level: .warning) }),
+                     followReferer: config.amocrm.baseURL == nil)
     }
 }

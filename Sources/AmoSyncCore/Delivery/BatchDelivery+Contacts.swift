@@ -5,7 +5,7 @@ extension BatchDelivery {
     /// email), merges new phones, emails and fields into existing contacts, then records
     /// the contact ids. Updates go in one request, creations in another.
     func deliverContacts(_ items: [DeliveryItem], _ fields: ResolvedFields) async throws {
-        let needing = items.filter { $0.active && $0.job.kind != .orderUpdate && $0.plan.contact != nil && $0.job.progress.contactID == nil }
+        let needing = items.filter(\.needsContact)
         guard !needing.isEmpty else { return }
         let indexed = try await index?.refresh() ?? false
         var creates: [BatchEntry] = []

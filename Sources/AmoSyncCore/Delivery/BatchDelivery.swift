@@ -170,7 +170,7 @@ public struct BatchDelivery: Sendable {
     /// Reserves the customers of this batch; jobs whose customer is in another batch wait.
     private func lockCustomers(_ items: [DeliveryItem]) async -> [String] {
         var locked: [String] = []
-        for group in Self.groups(items.filter { $0.active && $0.job.kind != .orderUpdate && $0.plan.contact != nil && $0.job.progress.contactID == nil }) {
+        for group in Self.groups(items.filter(\.needsContact)) {
             let keys = Array(Set(group.flatMap(\.contactKeys)))
             if await locks.tryLock(keys) { locked += keys } else { group.forEach { $0.deferred = true } }
         }

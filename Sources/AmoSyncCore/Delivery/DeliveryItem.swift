@@ -18,6 +18,9 @@ final class DeliveryItem {
 
     var contactKeys: [String] { (plan.contact?.phones ?? []) + (plan.contact?.emails ?? []) }
 
+    /// Still to find or create its customer's contact (order updates reuse the first job's).
+    var needsContact: Bool { active && job.kind != .orderUpdate && plan.contact != nil && job.progress.contactID == nil }
+
     func warn(_ text: String) {
         if !job.warnings.contains(text) { job.warnings.append(text) }
     }
@@ -31,35 +34,5 @@ final class DeliveryItem {
         guard self.resolution == nil else { return }
         self.resolution = resolution
         self.attempt = attempt
-    }
-}
-
-/// What the rest of the daemon learns from deliveries: credentials, throttling, last success.
-/// Credential problems are also written to the database, so `stats` and `auth status`
-/// (other processes) can report them.
-public actor DeliveryHealth {
-    public private(set) var credentialsProblem: String?
-    public private(set) var lastThrottleAt: Date?
-    public private(set) var throttlePauses = 0
-    let store: JobStore?
-
-    public init(store: JobStore? = nil) { self.store = store }
-
-    public func credentialsFailed(_ reason: String) {
-        guard credentialsProblem != reason else { return }
-        credentialsProblem = reason
-        try? store?.setMeta("auth_problem", reason)
-    }
-
-    public func credentialsWork() {
-        guard credentialsProblem != nil else { return }
-        credentialsProblem = nil
-        try? store?.setMeta("auth_problem", nil)
-    }
-    public func throttled() {
-        lastThrottleAt = Date()
-        throttlePauses += 1
-        try? store?.setMeta("throttle_pauses", "\(throttlePauses)")
-        try? store?.setMeta("last_throttle_at", "\(Date().timeIntervalSince1970)")
     }
 }

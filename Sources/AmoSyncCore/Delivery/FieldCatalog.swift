@@ -136,6 +136,4 @@ public actor FieldCatalog {
         return (response.json?.value(at: "_embedded.custom_fields")?.arrayValue ?? []).compactMap(Self.field)
     }
 
-    /// Forgets everything (after `amosync check` finds changes, or in tests).
-    public func invalidate() { fields = [:] }
 }

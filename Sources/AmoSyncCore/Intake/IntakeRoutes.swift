@@ -114,9 +114,7 @@ public struct IntakeRoutes: Sendable {
     func order(_ request: Request) async throws -> Response {
         try authorize(request)
         let input = try await body(request, allowed: ["application/json"])
-        let mapped: MappedJob
-        do { mapped = try mapper.mapOrder(input) } catch { throw IntakeError.invalid(error) }
-        return Self.accepted(try await store(.order(mapped, input: input)))
+        return try await order(input, source: "orders")
     }
 
     func contact(_ request: Request) async throws -> Response {
@@ -124,9 +122,7 @@ public struct IntakeRoutes: Sendable {
         let input = try await body(request, allowed: ["application/json"])
         let mapped: MappedJob
         do { mapped = try mapper.mapContact(input) } catch { throw IntakeError.invalid(error) }
-        let bytes = input.canonicalBytes
-        return Self.accepted(try await store(JobStore.NewJob(mapped: mapped, input: input,
-                                                             dedupeKey: "contacts:\(mapped.externalID):\(SHA256.hex(bytes).prefix(32))")))
+        return Self.accepted(try await store(.versioned(mapped, input: input)))
     }
 
     func form(_ request: Request, name: String, context: IntakeContext) async throws -> Response {

@@ -63,9 +63,9 @@ public final class JobStore: Sendable {
             self.dedupeKey = dedupeKey
         }
 
-        /// Orders dedupe on id + content: the same content again is a duplicate, changed
-        /// content becomes an update of the same order.
-        public static func order(_ mapped: MappedJob, input: JSONValue) -> NewJob {
+        /// Orders (and site users) dedupe on id + content: the same content again is a
+        /// duplicate, changed content becomes an update of the same order.
+        public static func versioned(_ mapped: MappedJob, input: JSONValue) -> NewJob {
             let bytes = input.canonicalBytes
             return NewJob(mapped: mapped, inputBytes: bytes, dedupeKey: "\(mapped.source):\(mapped.externalID):\(SHA256.hex(bytes).prefix(32))")
         }

@@ -50,7 +50,7 @@ extension IntakeRoutes {
         } catch let error as MappingError {
             throw IntakeError.invalid(error)
         }
-        return Self.accepted(try await store(.order(mapped, input: input)))
+        return Self.accepted(try await store(.versioned(mapped, input: input)))
     }
 
     /// Tilda posts a form-encoded body to one URL per site; `test=test` is its set-up check.

@@ -10,9 +10,7 @@ enum ShopifyAdapter {
         let customer = shop["customer"]?.objectValue ?? [:]
         let billing = shop["billing_address"]?.objectValue ?? [:]
         let shipping = shop["shipping_address"]?.objectValue ?? [:]
-        func text(_ object: [String: JSONValue], _ key: String) -> String? {
-            object[key]?.textValue.flatMap { $0.trimmed.isEmpty ? nil : $0.trimmed }
-        }
+        let text = WebhookText.field
         let name = [text(customer, "first_name") ?? text(billing, "first_name"), text(customer, "last_name") ?? text(billing, "last_name")]
             .compactMap { $0 }.joined(separator: " ")
         var person: [String: JSONValue] = [:]

@@ -8,9 +8,7 @@ enum WooCommerceAdapter {
         }
         let billing = woo["billing"]?.objectValue ?? [:]
         let shipping = woo["shipping"]?.objectValue ?? [:]
-        func text(_ object: [String: JSONValue], _ key: String) -> String? {
-            object[key]?.textValue.flatMap { $0.trimmed.isEmpty ? nil : $0.trimmed }
-        }
+        let text = WebhookText.field
         let name = [text(billing, "first_name"), text(billing, "last_name")].compactMap { $0 }.joined(separator: " ")
         var customer: [String: JSONValue] = [:]
         if !name.isEmpty { customer["name"] = .string(name) }

@@ -1,0 +1,31 @@
+import Foundation
+
+/// What the rest of the daemon learns from deliveries: credentials, throttling, last success.
+/// Credential problems are also written to the database, so `stats` and `auth status`
+/// (other processes) can report them.
+public actor DeliveryHealth {
+    public private(set) var credentialsProblem: String?
+    public private(set) var lastThrottleAt: Date?
+    public private(set) var throttlePauses = 0
+    let store: JobStore?
+
+    public init(store: JobStore? = nil) { self.store = store }
+
+    public func credentialsFailed(_ reason: String) {
+        guard credentialsProblem != reason else { return }
+        credentialsProblem = reason
+        try? store?.setMeta("auth_problem", reason)
+    }
+
+    public func credentialsWork() {
+        guard credentialsProblem != nil else { return }
+        credentialsProblem = nil
+        try? store?.setMeta("auth_problem", nil)
+    }
+    public func throttled() {
+        lastThrottleAt = Date()
+        throttlePauses += 1
+        try? store?.setMeta("throttle_pauses", "\(throttlePauses)")
+        try? store?.setMeta("last_throttle_at", "\(Date().timeIntervalSince1970)")
+    }
+}
