@@ -81,26 +81,36 @@ extension FakeAmoState {
         return .json(200, render(value, entity: entity))
     }
 
+    /// Validates every item of a batch first (amoCRM applies all or nothing): the built entities,
+    /// or the `validation-errors` answer naming each failing item by `request_id`.
+    func validateAll(_ items: [JSONValue], _ build: (JSONValue, inout [JSONValue]) -> FakeEntity?) -> (built: [FakeEntity], refused: FakeResponse?) {
+        var errors: [JSONValue] = []
+        var built: [FakeEntity] = []
+        for (index, item) in items.enumerated() {
+            var problems: [JSONValue] = []
+            let value = build(item, &problems)
+            if let value, problems.isEmpty { built.append(value) } else {
+                errors.append(["request_id": .string(item["request_id"]?.textValue ?? "\(index)"), "errors": .array(problems)])
+            }
+        }
+        return (built, errors.isEmpty ? nil : validationFailure(errors))
+    }
+
     func createEntities(_ entity: String, _ body: JSONValue?) -> FakeResponse {
         guard let items = body?.arrayValue, !items.isEmpty else { return .problem(400, title: "Bad Request", detail: "expected a non-empty array") }
         if items.count > 250 { return .problem(400, title: "Bad Request", detail: "too many entities in one request") }
-        var errors: [JSONValue] = []
-        var built: [FakeEntity] = []
         let time = Int(now)
-        for (index, item) in items.enumerated() {
-            let requestID = item["request_id"]?.textValue ?? "\(index)"
-            var problems: [JSONValue] = []
+        let validated = validateAll(items) { item, problems in
             var value = FakeEntity(id: 0, name: item["name"]?.textValue ?? "", responsibleUserID: users[0], createdAt: time, updatedAt: time)
             if value.name.isEmpty, entity == "contacts" {
                 value.name = [item["first_name"]?.textValue, item["last_name"]?.textValue].compactMap { $0 }.joined(separator: " ")
             }
             checkCommon(item, into: &value, entity: entity, problems: &problems)
             if entity == "leads" { checkLead(item, into: &value, creating: true, problems: &problems) }
-            if problems.isEmpty { built.append(value) } else {
-                errors.append(["request_id": .string(requestID), "errors": .array(problems)])
-            }
+            return value
         }
-        if !errors.isEmpty { return validationFailure(errors) }
+        if let refused = validated.refused { return refused }
+        let built = validated.built
         var answer: [JSONValue] = []
         for (index, var value) in built.enumerated() {
             value.id = allocate(entity == "contacts" ? "contact" : "lead")
@@ -113,25 +123,20 @@ extension FakeAmoState {
 
     func updateEntities(_ entity: String, _ body: JSONValue?) -> FakeResponse {
         guard let items = body?.arrayValue, !items.isEmpty else { return .problem(400, title: "Bad Request", detail: "expected a non-empty array") }
-        var errors: [JSONValue] = []
-        var built: [FakeEntity] = []
         let time = Int(now)
-        for (index, item) in items.enumerated() {
-            let requestID = item["request_id"]?.textValue ?? "\(index)"
-            var problems: [JSONValue] = []
+        let validated = validateAll(items) { item, problems in
             guard let id = item["id"]?.intValue, var value = store(entity)[id] else {
-                errors.append(["request_id": .string(requestID), "errors": [["code": "NotFound", "path": "id", "detail": "Entity not found"]]])
-                continue
+                problems.append(Self.problem("NotFound", "id", "Entity not found"))
+                return nil
             }
             if let name = item["name"]?.textValue { value.name = name }
             value.updatedAt = max(time, value.updatedAt)
             checkCommon(item, into: &value, entity: entity, problems: &problems)
             if entity == "leads" { checkLead(item, into: &value, creating: false, problems: &problems) }
-            if problems.isEmpty { built.append(value) } else {
-                errors.append(["request_id": .string(requestID), "errors": .array(problems)])
-            }
+            return value
         }
-        if !errors.isEmpty { return validationFailure(errors) }
+        if let refused = validated.refused { return refused }
+        let built = validated.built
         var answer: [JSONValue] = []
         for (index, value) in built.enumerated() {
             put(value, in: entity)

@@ -185,7 +185,6 @@ public final class JobStore: Sendable {
                         UPDATE jobs SET state = 'done', lease_until = NULL, finished_at = ?, updated_at = ?, progress = ?,
                           warnings = ?, last_error = NULL WHERE id = ?
                         """, arguments: [now, now, progress, warnings, job.id])
-                    try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_delivery_at', ?)", arguments: ["\(now)"])
                 case .retry(let at, let refund):
                     try db.execute(sql: """
                         UPDATE jobs SET state = 'queued', lease_until = NULL, run_at = ?, updated_at = ?, progress = ?,
@@ -198,6 +197,9 @@ public final class JobStore: Sendable {
                         """, arguments: [now, now, progress, warnings, attempt.error, job.id])
                 }
                 try Self.record(attempt, jobID: job.id, db: db)
+            }
+            if encoded.contains(where: { if case .done = $0.resolution { return true } else { return false } }) {
+                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_delivery_at', ?)", arguments: ["\(now)"])
             }
         }
     }
