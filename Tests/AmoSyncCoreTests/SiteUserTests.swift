@@ -91,3 +91,13 @@ import Testing
         await daemon.stop()
     }
 }
+
+@Suite struct SiteUserKeyTests {
+    @Test func withoutAnIDTheJobIsKeyedByADigestNotByTheEmail() throws {
+        let job = try Mapper(config: MappingTests.config()).mapContact(["email": "Oleg@Example.org"])
+        #expect(job.externalID.hasPrefix("c-"))
+        #expect(!job.externalID.contains("oleg"))
+        #expect(job.searchKeys.contains("oleg@example.org"), "jobs find still finds it by email")
+        #expect(try Mapper(config: MappingTests.config()).mapContact(["email": "oleg@example.org "]).externalID == job.externalID)
+    }
+}

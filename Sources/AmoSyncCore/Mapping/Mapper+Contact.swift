@@ -13,7 +13,8 @@ extension Mapper {
             throw MappingError(keys.invalid.isEmpty ? [.init(path: "phone", problem: "required: phone or email")] : keys.invalid)
         }
         let overrides = try overrides(input.value(at: "amocrm.contact"), path: "amocrm.contact")
-        let id = Self.identifier(input["id"]) ?? (keys.emails.first ?? keys.phones.first!)
+        // Without a user id, a digest of the email/phone keys the job: logs never carry personal data.
+        let id = Self.identifier(input["id"]) ?? "c-" + SHA256.hex(Array((keys.emails.first ?? keys.phones.first!).utf8)).prefix(16)
         let name = Self.text(input["name"])?.trimmed
         let plan = DeliveryPlan(
             key: "contacts:\(id)",
