@@ -4,22 +4,67 @@ import Testing
 @testable import AmoSyncCore
 
 @Suite struct RateLimiterTests {
-    @Test func aRequestInFlightHoldsItsSlot() async throws {
-        let limiter = RateLimiter(requestsPerSecond: 2)
+    /// An allowance longer than any request: the slot is held until one window after the answer.
+    @Test func withALongAllowanceARequestInFlightHoldsItsSlot() async throws {
+        let limiter = RateLimiter(requestsPerSecond: 2, arrivalAllowance: .seconds(60))
         let first = try await limiter.acquire()
-        _ = try await limiter.acquire()
+        first.stamp.mark()
+        try await limiter.acquire().stamp.mark()
         let flag = Flag()
         let third = Task {
             _ = try await limiter.acquire()
             flag.set()
         }
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(!flag.isSet, "two requests in flight: the third waits")
+        try await Task.sleep(for: .milliseconds(1300))
+        #expect(!flag.isSet, "two requests in flight for longer than a window: the third still waits")
         await limiter.release(first)
         try await Task.sleep(for: .milliseconds(300))
         #expect(!flag.isSet, "an answered request still counts for one window")
         try await third.value
         #expect(flag.isSet)
+    }
+
+    /// Slow answers do not hold slots past `sent + allowance + window`: latency does not cap throughput.
+    @Test(.timeLimit(.minutes(1))) func aSlowRequestFreesItsSlotAfterTheAllowance() async throws {
+        let limiter = RateLimiter(requestsPerSecond: 2, margin: .zero, arrivalAllowance: .milliseconds(200))
+        let clock = ContinuousClock()
+        let start = clock.now
+        try await limiter.acquire().stamp.mark()
+        try await limiter.acquire().stamp.mark()
+        // Neither request is ever answered; the third may go once they must have arrived a window ago.
+        _ = try await limiter.acquire()
+        let waited = clock.now - start
+        #expect(waited >= .milliseconds(1200), "not before sent + 200 ms + 1 s, got \(waited)")
+    }
+
+    /// A granted slot whose request has not left yet (its task not scheduled) is held until it is.
+    @Test func aRequestNotYetSentHoldsItsSlot() async throws {
+        let limiter = RateLimiter(requestsPerSecond: 1, margin: .zero, arrivalAllowance: .milliseconds(100))
+        let first = try await limiter.acquire()
+        let flag = Flag()
+        let second = Task {
+            _ = try await limiter.acquire()
+            flag.set()
+        }
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect(!flag.isSet, "granted 1.5 s ago but never sent: still holding")
+        first.stamp.mark()
+        try await second.value
+        #expect(flag.isSet)
+    }
+
+    /// A fast answer ends the allowance early: the slot is counted from the answer.
+    @Test func aFastAnswerIsCountedFromTheAnswer() async throws {
+        let limiter = RateLimiter(requestsPerSecond: 1, margin: .zero, arrivalAllowance: .seconds(5))
+        let clock = ContinuousClock()
+        let first = try await limiter.acquire()
+        first.stamp.mark()
+        try await Task.sleep(for: .milliseconds(100))
+        await limiter.release(first)
+        let answered = clock.now
+        _ = try await limiter.acquire()
+        let waited = clock.now - answered
+        #expect(waited >= .milliseconds(990), "one window after the answer, got \(waited)")
     }
 
     @Test func throttlingPausesGrowAndConcurrentReportsCountOnce() async {

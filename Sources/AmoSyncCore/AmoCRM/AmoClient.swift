@@ -51,22 +51,19 @@ public final class AmoClient: Sendable {
         components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
         var headers = ["Authorization": "Bearer \(token)", "Accept": "application/json", "User-Agent": "amosync/\(AmoSync.version)"]
         if body != nil { headers["Content-Type"] = "application/json" }
-        let request = OutgoingRequest(method: method, url: components.url!, headers: headers, body: body?.canonicalData, timeout: timeout)
-        let ticket = try await limiter.acquire()
-        let started = ContinuousClock.now
+        var request = OutgoingRequest(method: method, url: components.url!, headers: headers, body: body?.canonicalData, timeout: timeout)
+        // The duration metric starts when the request leaves, not when it queued for a slot.
+        let sent = SendStamp()
+        request.onSend = sent.mark
+        let elapsed = { sent.sent.map { (ContinuousClock.now - $0).seconds } ?? 0 }
         do {
-            let response = try await transport.send(request)
-            await limiter.release(ticket)
-            observer?(Self.endpoint(path), response.status, (ContinuousClock.now - started).seconds)
+            let response = try await limiter.perform(request, on: transport)
+            observer?(Self.endpoint(path), response.status, elapsed())
             return response
         } catch let error as TransportError {
-            await limiter.release(ticket)
-            observer?(Self.endpoint(path), 0, (ContinuousClock.now - started).seconds)
+            observer?(Self.endpoint(path), 0, elapsed())
             let kind: AmoError.Kind = method == "GET" ? .transient : .unknownOutcome
             throw AmoError(kind: error.timedOut || method == "GET" ? kind : .unknownOutcome, request: label, status: nil, title: nil, detail: error.description)
-        } catch {
-            await limiter.release(ticket)
-            throw error
         }
     }
 

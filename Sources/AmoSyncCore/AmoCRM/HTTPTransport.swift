@@ -10,6 +10,8 @@ public struct OutgoingRequest: Sendable {
     public var headers: [String: String]
     public var body: Data?
     public var timeout: TimeInterval
+    /// Called right before the request is handed to the network (the rate limiter's stamp).
+    public var onSend: (@Sendable () -> Void)?
 
     public init(method: String, url: URL, headers: [String: String] = [:], body: Data? = nil, timeout: TimeInterval = 20) {
         self.method = method
@@ -77,6 +79,7 @@ public final class URLSessionTransport: HTTPTransport {
                     once.resume(continuation, Self.result(data: data, response: response, error: error))
                 }
                 once.setTask(task)
+                request.onSend?()
                 task.resume()
                 // A hard deadline: the request never outlives its timeout, whatever libcurl does
                 // with a half-closed connection.

@@ -3,14 +3,23 @@ import Foundation
 /// The one gate for every request to amoCRM: never more than `limit` requests in any
 /// sliding window, and a global pause after a 429 or an IP block.
 ///
-/// amoCRM counts a request when it arrives, which the client cannot see: it happens somewhere
-/// between sending and receiving the answer. So a request holds its slot from the moment it
-/// is sent until one window after its answer arrived. Then no window of the server's can
-/// hold more than `limit` arrivals, whatever the network and the scheduler do in between.
+/// amoCRM counts a request when it arrives, somewhere between our sending it and its answer.
+/// A request holds its slot from the moment it is sent until one window after the earlier of
+/// its answer and `sent + arrivalAllowance`:
+/// - a request answered within the allowance is counted exactly as the server could have seen it;
+/// - a slow request (amoCRM taking 300 ms to process a batch) frees its slot one window after it
+///   must have arrived, so latency does not cap throughput: with enough requests in flight the
+///   daemon sends `limit` requests every `window + arrivalAllowance`.
+/// The allowance covers the difference between two requests' travel times to the server
+/// (scheduling and network jitter, not latency). An allowance longer than the request timeout
+/// holds every slot until its answer, which is exact whatever the network does.
 public actor RateLimiter {
     public let limit: Int
     public let window: Duration
-    private var inFlight: [Int: ContinuousClock.Instant] = [:]
+    public let arrivalAllowance: Duration
+    /// Requests still waiting for their answer, with the moment each was handed to the network.
+    private var inFlight: [Int: SendStamp] = [:]
+    /// For answered requests: when each stopped being able to arrive later.
     private var finished: [ContinuousClock.Instant] = []
     private var nextTicket = 0
     private var pausedUntil: ContinuousClock.Instant?
@@ -21,16 +30,20 @@ public actor RateLimiter {
     public private(set) var waitedSeconds: Double = 0
     public private(set) var pauses = 0
 
-    /// `requestsPerSecond` may be fractional (0.5 = one request every two seconds).
     /// First pause after an outage-like failure; doubles up to 60 s.
     let outageBase: Double
     /// Other processes using the same account (admin commands and the daemon).
     let shared: SharedBudget?
     private var sharedRows: [Int: Int64] = [:]
 
-    public init(requestsPerSecond: Double, margin: Duration = .milliseconds(10), outageBase: Double = 1, shared: SharedBudget? = nil) {
+    public static let defaultArrivalAllowance = Duration.milliseconds(50)
+
+    /// `requestsPerSecond` may be fractional (0.5 = one request every two seconds).
+    public init(requestsPerSecond: Double, margin: Duration = .milliseconds(10), arrivalAllowance: Duration = defaultArrivalAllowance,
+                outageBase: Double = 1, shared: SharedBudget? = nil) {
         self.outageBase = outageBase
         self.shared = shared
+        self.arrivalAllowance = arrivalAllowance
         if requestsPerSecond >= 1 {
             limit = Int(requestsPerSecond.rounded(.down))
             window = .seconds(1) + margin
@@ -41,8 +54,9 @@ public actor RateLimiter {
     }
 
     /// Waits until one more request may be sent; returns the ticket to `release` when its
-    /// answer (or failure) arrived.
-    public func acquire() async throws -> Int {
+    /// answer (or failure) arrived. Mark the ticket's stamp at the moment the request leaves
+    /// (`perform` does both); an unmarked request is counted until one window after its answer.
+    public func acquire() async throws -> Ticket {
         let started = clock.now
         while true {
             try Task.checkCancellation()
@@ -52,23 +66,51 @@ public actor RateLimiter {
                 continue
             }
             finished.removeAll { now - $0 >= window }
+            // Not yet sent: holds its slot. Sent: until it must have arrived one window ago.
+            let holding = inFlight.values.map { $0.sent.map { $0 + arrivalAllowance + window } }.filter { $0.map { $0 > now } ?? true }
             let others = shared?.others(window: window.seconds) ?? 0
-            if inFlight.count + finished.count + others < limit { break }
-            let wake = finished.min().map { $0 + window } ?? now + .milliseconds(5)
-            try await clock.sleep(until: min(wake, now + .milliseconds(50)))
+            if holding.count + finished.count + others < limit { break }
+            let frees = finished.map { $0 + window } + holding.compactMap { $0 }
+            let wake = frees.min() ?? now + .milliseconds(5)
+            try await clock.sleep(until: min(max(wake, now + .milliseconds(1)), now + .milliseconds(50)))
         }
         nextTicket += 1
-        inFlight[nextTicket] = clock.now
-        if let row = shared?.record() { sharedRows[nextTicket] = row }
+        if let row = shared?.record(allowance: arrivalAllowance.seconds) { sharedRows[nextTicket] = row }
+        let ticket = Ticket(id: nextTicket, stamp: SendStamp())
+        inFlight[ticket.id] = ticket.stamp
         waitedSeconds += (clock.now - started).seconds
-        return nextTicket
+        return ticket
     }
 
-    /// The request's answer arrived (or it failed): its slot is held one more window.
-    public func release(_ ticket: Int) {
-        guard inFlight.removeValue(forKey: ticket) != nil else { return }
-        finished.append(clock.now)
-        if let row = sharedRows.removeValue(forKey: ticket) { shared?.release(row) }
+    /// The request's answer arrived (or it failed): its slot is held one more window from the
+    /// earlier of now and the end of its arrival allowance.
+    public func release(_ ticket: Ticket) {
+        guard inFlight.removeValue(forKey: ticket.id) != nil else { return }
+        let now = clock.now
+        let arrivedBy = ticket.stamp.sent.map { min(now, $0 + arrivalAllowance) } ?? now
+        finished.append(arrivedBy)
+        if let row = sharedRows.removeValue(forKey: ticket.id) {
+            shared?.release(row, arrivedBy: Date().timeIntervalSince1970 - (now - arrivedBy).seconds)
+        }
+    }
+
+    /// Sends `request` within one slot, stamping the moment the transport hands it to the network.
+    public nonisolated func perform(_ request: OutgoingRequest, on transport: any HTTPTransport) async throws -> IncomingResponse {
+        let ticket = try await acquire()
+        var request = request
+        let callerStamp = request.onSend
+        request.onSend = {
+            ticket.stamp.mark()
+            callerStamp?()
+        }
+        do {
+            let response = try await transport.send(request)
+            await release(ticket)
+            return response
+        } catch {
+            await release(ticket)
+            throw error
+        }
     }
 
     /// After a 429 or a 403 block: nothing is sent for a growing pause (1 s, 2 s, 4 s … 5 min).

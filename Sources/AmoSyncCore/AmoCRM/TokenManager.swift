@@ -181,14 +181,11 @@ public actor TokenManager: AccessTokenProvider {
                                          "grant_type": .string(grant), "redirect_uri": .string(client.redirectURI)]
         body[grant == "refresh_token" ? "refresh_token" : "code"] = .string(value)
         let url = URL(string: base + "/oauth2/access_token")!
-        let ticket = try await limiter.acquire()
         let response: IncomingResponse
         do {
-            response = try await transport.send(OutgoingRequest(method: "POST", url: url, headers: ["Content-Type": "application/json"],
-                                                                body: JSONValue.object(body).canonicalData, timeout: timeout))
-            await limiter.release(ticket)
+            response = try await limiter.perform(OutgoingRequest(method: "POST", url: url, headers: ["Content-Type": "application/json"],
+                                                                 body: JSONValue.object(body).canonicalData, timeout: timeout), on: transport)
         } catch {
-            await limiter.release(ticket)
             throw AmoError(kind: .transient, request: "POST /oauth2/access_token", status: nil, title: nil, detail: "\(error)")
         }
         let json = try? JSONValue.parse(response.body)

@@ -101,6 +101,7 @@ extension Config {
         amocrm.tokensFile = section.string("tokens_file") ?? amocrm.tokensFile
         amocrm.requestsPerSecond = section.double("requests_per_second", range: 0.1...7) ?? amocrm.requestsPerSecond
         amocrm.timeoutSeconds = section.double("timeout_seconds", range: 1...300) ?? amocrm.timeoutSeconds
+        amocrm.arrivalAllowanceMs = section.int("arrival_allowance_ms", range: 0...300_000) ?? amocrm.arrivalAllowanceMs
         if section.values["long_lived_token"]?.nonNull == nil {
             for key in ["client_id", "client_secret", "redirect_uri"] where section.values[key] == nil || section.values[key]!.isNull {
                 problems.add(section.child(key), "is required unless long_lived_token is set")

@@ -20,6 +20,14 @@ public struct Config: Sendable {
         public var tokensFile = "/var/lib/amosync/tokens.json"
         public var requestsPerSecond: Double = 7
         public var timeoutSeconds: Double = 20
+        /// See `RateLimiter`: how much later than its sending a request may reach amoCRM.
+        public var arrivalAllowanceMs = 50
+
+        /// The account's one rate limiter, with this process's share of the common budget.
+        public func limiter(outageBase: Double = 1, shared: SharedBudget?) -> RateLimiter {
+            RateLimiter(requestsPerSecond: requestsPerSecond, arrivalAllowance: .milliseconds(arrivalAllowanceMs),
+                        outageBase: outageBase, shared: shared)
+        }
 
         /// `https://{subdomain}.{domain}` unless `base_url` overrides it.
         public var apiBase: String {

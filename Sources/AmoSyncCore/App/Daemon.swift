@@ -42,8 +42,7 @@ public struct Daemon: Sendable {
         let health = DeliveryHealth(store: store)
         let notifier = SystemdNotifier()
         let doorbell = Doorbell()
-        let limiter = RateLimiter(requestsPerSecond: config.amocrm.requestsPerSecond, outageBase: min(1, config.worker.backoffBaseSeconds),
-                                  shared: SharedBudget(store: store))
+        let limiter = config.amocrm.limiter(outageBase: min(1, config.worker.backoffBaseSeconds), shared: SharedBudget(store: store))
         let tokens = Self.tokenProvider(config: config, transport: transport, limiter: limiter, logger: logger) { problem in
             if let problem { await health.credentialsFailed(problem) } else { await health.credentialsWork() }
         }

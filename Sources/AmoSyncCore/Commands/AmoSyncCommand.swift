@@ -121,8 +121,7 @@ struct Check: AsyncParsableCommand {
         Console.print("\(options.path): configuration is valid")
         if offline { return }
         // The same budget as a running daemon on this database.
-        let limiter = RateLimiter(requestsPerSecond: config.amocrm.requestsPerSecond,
-                                  shared: (try? JobStore(path: config.databasePath)).map(SharedBudget.init))
+        let limiter = config.amocrm.limiter(shared: (try? JobStore(path: config.databasePath)).map(SharedBudget.init))
         let tokens = Daemon.tokenProvider(config: config, transport: URLSessionTransport(), limiter: limiter,
                                           logger: Logger(label: "amosync", factory: { _ in SwiftLogNoOpLogHandler() }))
         if config.amocrm.longLivedToken == nil, (try? TokenFile(path: config.amocrm.tokensFile).read()) == nil {

@@ -94,7 +94,7 @@ struct Auth: AsyncParsableCommand {
     static func manager(_ config: Config, store: JobStore) -> TokenManager {
         TokenManager(client: .init(id: config.amocrm.clientID ?? "", secret: config.amocrm.clientSecret ?? "", redirectURI: config.amocrm.redirectURI ?? ""),
                      file: TokenFile(path: config.amocrm.tokensFile), baseURL: config.amocrm.apiBase, transport: URLSessionTransport(),
-                     limiter: RateLimiter(requestsPerSecond: config.amocrm.requestsPerSecond, shared: SharedBudget(store: store)),
+                     limiter: config.amocrm.limiter(shared: SharedBudget(store: store)),
                      timeout: config.amocrm.timeoutSeconds,
                      logger: .init(label: "amosync", factory: { _ in LineLogHandler(label: "amosync", level: .warning) }),
                      followReferer: config.amocrm.baseURL == nil)

@@ -24,8 +24,14 @@ func quietLogger() -> Logger {
     return logger
 }
 
+/// Where a test's fake amoCRM listens and the token it accepts.
+protocol FakeAccount: Sendable {
+    var baseURL: String { get }
+    var token: String { get }
+}
+
 /// A fake amoCRM running on a loopback port for one test.
-final class RunningFake: Sendable {
+final class RunningFake: FakeAccount {
     let state: FakeAmoState
     let port: Int
     let token: String
@@ -64,7 +70,7 @@ final class RunningDaemon: Sendable {
     let dir: TempDir
     static let intakeToken = "test-intake-token-0123456789"
 
-    static func start(fake: RunningFake, dir: TempDir = TempDir(), configure: (inout JSONValue) -> Void = { _ in }) async throws -> RunningDaemon {
+    static func start(fake: some FakeAccount, dir: TempDir = TempDir(), configure: (inout JSONValue) -> Void = { _ in }) async throws -> RunningDaemon {
         var json = testConfig(fake: fake, dir: dir)
         configure(&json)
         let config = try Config.parse(json.canonicalData, environment: [:])
@@ -140,7 +146,7 @@ func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -
 }
 
 /// The config every end-to-end test starts from.
-func testConfig(fake: RunningFake, dir: TempDir) -> JSONValue {
+func testConfig(fake: some FakeAccount, dir: TempDir) -> JSONValue {
     [
         "server": ["host": "127.0.0.1", "port": 0],
         "database": ["path": .string(dir.file("queue.sqlite3"))],
