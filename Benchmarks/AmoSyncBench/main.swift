@@ -83,6 +83,7 @@ struct DrainResult {
     var requests: Int
     var throttled: Int
     var maxPerSecond: Int
+    var busiest10s: Double
     var byEndpoint: [String: Int]
     var done: Int
 }
@@ -121,13 +122,13 @@ func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurren
     fakeTask.cancel()
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     return DrainResult(orders: orders, seconds: seconds, requests: stats.total - before, throttled: stats.throttled,
-                       maxPerSecond: stats.maxPerSecond, byEndpoint: stats.byEndpoint, done: done)
+                       maxPerSecond: stats.maxPerSecond, busiest10s: stats.busiest10sPerSecond, byEndpoint: stats.byEndpoint, done: done)
 }
 
 func report(_ label: String, _ result: DrainResult) {
     let rate = Double(result.orders) / result.seconds
-    print(String(format: "| %@ | %d | %.1f s | %.1f | %d | %.3f | %d | %d |", label, result.orders, result.seconds, rate,
-                 result.requests, Double(result.requests) / Double(result.orders), result.throttled, result.maxPerSecond))
+    print(String(format: "| %@ | %d | %.1f s | %.1f | %d | %.3f | %d | %d | %.1f |", label, result.orders, result.seconds, rate,
+                 result.requests, Double(result.requests) / Double(result.orders), result.throttled, result.maxPerSecond, result.busiest10s))
 }
 
 let mode = CommandLine.arguments.dropFirst().first ?? "help"
@@ -138,8 +139,8 @@ case "drain":
     let latency = option("latency-ms", 150)
     let naiveOrders = option("naive-orders", 100)
     print("drain: \(orders) orders (half from \(existing) existing customers), fake amoCRM at 7 req/s with \(latency) ms latency")
-    print("| mode | orders | time | orders/s | requests | requests/order | 429s | max requests in 1 s |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| mode | orders | time | orders/s | requests | requests/order | 429s | max requests in 1 s | req/s, busiest 10 s |")
+    print("|---|---|---|---|---|---|---|---|---|")
     let batched = try await drain(orders: orders, existing: existing, latencyMs: latency, batchSize: 50, concurrency: 4, index: true)
     report("batched (50 per batch, contact index, leads/complex)", batched)
     if naiveOrders > 0 {

@@ -7,19 +7,26 @@ extension FakeAmoState {
         public var throttled: Int
         /// The most requests that arrived in any 1-second window.
         public var maxPerSecond: Int
+        /// The most requests that arrived in any 10-second window, divided by 10: the sustained rate.
+        public var busiest10sPerSecond: Double
         public var byEndpoint: [String: Int]
     }
 
     public func requestStats() -> RequestStats {
-        var maxInWindow = 0
-        var start = 0
-        for end in log.indices {
-            while log[end].at - log[start].at >= 1 { start += 1 }
-            maxInWindow = max(maxInWindow, end - start + 1)
-        }
         var byEndpoint: [String: Int] = [:]
         for entry in log { byEndpoint["\(entry.method) \(AmoClient.endpoint(entry.path))", default: 0] += 1 }
-        return RequestStats(total: log.count, throttled: log.filter { $0.status == 429 }.count, maxPerSecond: maxInWindow, byEndpoint: byEndpoint)
+        return RequestStats(total: log.count, throttled: log.filter { $0.status == 429 }.count, maxPerSecond: mostArrivals(within: 1),
+                            busiest10sPerSecond: Double(mostArrivals(within: 10)) / 10, byEndpoint: byEndpoint)
+    }
+
+    private func mostArrivals(within seconds: Double) -> Int {
+        var most = 0
+        var start = 0
+        for end in log.indices {
+            while log[end].at - log[start].at >= seconds { start += 1 }
+            most = max(most, end - start + 1)
+        }
+        return most
     }
 
     /// A contact created by "a manager" (not through the API log).
