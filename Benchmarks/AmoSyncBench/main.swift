@@ -1,5 +1,5 @@
 // amosync-bench: reproducible performance runs (see README, "Benchmarks").
-//   swift run -c release amosync-bench drain [--orders 5000] [--existing 2500] [--latency-ms 150] [--naive-orders 100]
+//   swift run -c release amosync-bench drain [--orders 5000] [--existing 2500] [--latency-ms 150] [--naive-orders 100] [--allowance-ms 50]
 //   swift run -c release amosync-bench prefill --config PATH --jobs 100000
 import AmoSyncCore
 import Foundation
@@ -53,7 +53,8 @@ func benchConfig(fakePort: Int, token: String, dir: String, batchSize: Int, conc
     [
         "server": ["host": "127.0.0.1", "port": 0],
         "database": ["path": .string(dir + "/queue.sqlite3")],
-        "amocrm": ["subdomain": "bench", "base_url": .string("http://127.0.0.1:\(fakePort)"), "long_lived_token": .string(token)],
+        "amocrm": ["subdomain": "bench", "base_url": .string("http://127.0.0.1:\(fakePort)"), "long_lived_token": .string(token),
+                   "arrival_allowance_ms": .number(Double(option("allowance-ms", 50)))],
         "intake": ["tokens": ["bench-intake-token-0123456789"]],
         "worker": ["batch_size": .number(Double(batchSize)), "concurrency": .number(Double(concurrency))],
         "orders": [
@@ -138,7 +139,8 @@ case "drain":
     let existing = option("existing", 2500)
     let latency = option("latency-ms", 150)
     let naiveOrders = option("naive-orders", 100)
-    print("drain: \(orders) orders (half from \(existing) existing customers), fake amoCRM at 7 req/s with \(latency) ms latency")
+    print("drain: \(orders) orders (half from \(existing) existing customers), fake amoCRM at 7 req/s with \(latency) ms latency, "
+          + "arrival allowance \(option("allowance-ms", 50)) ms")
     print("| mode | orders | time | orders/s | requests | requests/order | 429s | max requests in 1 s | req/s, busiest 10 s |")
     print("|---|---|---|---|---|---|---|---|---|")
     let batched = try await drain(orders: orders, existing: existing, latencyMs: latency, batchSize: 50, concurrency: 4, index: true)
@@ -163,6 +165,6 @@ case "prefill":
     }
     print("queued \(jobs) jobs in \(config.databasePath)")
 default:
-    print("usage: amosync-bench drain [--orders N] [--existing N] [--latency-ms N] [--naive-orders N]")
+    print("usage: amosync-bench drain [--orders N] [--existing N] [--latency-ms N] [--naive-orders N] [--allowance-ms N]")
     print("       amosync-bench prefill --config PATH [--jobs N]")
 }
