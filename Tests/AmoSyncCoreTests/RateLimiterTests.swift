@@ -73,6 +73,7 @@ import Testing
         #expect(await limiter.throttled() <= .seconds(1), "a second report during the pause does not double it")
         #expect(await limiter.isPaused)
         #expect(await limiter.pauses == 1)
+        #expect(await limiter.arrivalAllowance == RateLimiter.defaultArrivalAllowance * 2, "a 429 means arrivals bunched: more allowance")
     }
 
     @Test(arguments: [(7.0, 7), (3.5, 3), (0.5, 1)])

@@ -119,4 +119,5 @@ extension String {
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    var milliseconds: Int { Int((seconds * 1000).rounded()) }
 }

@@ -13,10 +13,12 @@ import Foundation
 /// The allowance covers the difference between two requests' travel times to the server
 /// (scheduling and network jitter, not latency). An allowance longer than the request timeout
 /// holds every slot until its answer, which is exact whatever the network does.
+/// A 429 means the assumption failed: the allowance doubles (up to one window) for the rest
+/// of the process's life.
 public actor RateLimiter {
     public let limit: Int
     public let window: Duration
-    public let arrivalAllowance: Duration
+    public private(set) var arrivalAllowance: Duration
     /// Requests still waiting for their answer, with the moment each was handed to the network.
     private var inFlight: [Int: SendStamp] = [:]
     /// For answered requests: when each stopped being able to arrive later.
@@ -113,7 +115,8 @@ public actor RateLimiter {
         }
     }
 
-    /// After a 429 or a 403 block: nothing is sent for a growing pause (1 s, 2 s, 4 s … 5 min).
+    /// After a 429 or a 403 block: nothing is sent for a growing pause (1 s, 2 s, 4 s … 5 min),
+    /// and the arrival allowance doubles.
     @discardableResult
     public func throttled() -> Duration {
         let now = clock.now
@@ -121,6 +124,7 @@ public actor RateLimiter {
         if let pausedUntil, pausedUntil > now { return pausedUntil - now }
         pauseStreak += 1
         pauses += 1
+        arrivalAllowance = min(window, max(arrivalAllowance * 2, .milliseconds(25)))
         let seconds = min(300, 1 << min(pauseStreak - 1, 9))
         pausedUntil = now + .seconds(seconds)
         return .seconds(seconds)

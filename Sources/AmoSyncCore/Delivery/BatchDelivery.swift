@@ -83,8 +83,10 @@ public struct BatchDelivery: Sendable {
         switch error.kind {
         case .throttled:
             let pause = await client.limiter.throttled()
+            let allowance = await client.limiter.arrivalAllowance
             await health.throttled()
-            logger.warning("amoCRM throttled us: all delivery paused", metadata: metadata.merging(["pause_s": "\(pause.seconds)"]) { $1 })
+            logger.warning("amoCRM throttled us: all delivery paused; the arrival allowance is now \(allowance.milliseconds) ms",
+                           metadata: metadata.merging(["pause_s": "\(pause.seconds)"]) { $1 })
             var attempt = base
             attempt.outcome = .throttled
             for item in items where item.active { item.finish(.retry(at: Date().addingTimeInterval(pause.seconds), refundAttempt: true), attempt) }
