@@ -46,6 +46,7 @@ import Testing
         ("server.prot", JSONValue.number(1), "server.prot: unknown key"),
         ("amocrm.requests_per_second", JSONValue.number(8), "amocrm.requests_per_second: must be between 0.1 and 7, got 8"),
         ("server.port", JSONValue.string("80"), "server.port: expected integer"),
+        ("amocrm.arrival_allowance_ms", JSONValue.number(-5), "amocrm.arrival_allowance_ms: must be between 0 and 300000, got -5"),
         ("orders.categories", JSONValue.object(["40": ["pipeline_id": 5]]), "orders.categories.40.status_id: is required"),
         ("orders.categories", JSONValue.object(["40": ["pipeline_id": 5, "status_id": "x"]]), "orders.categories.40.status_id: expected integer"),
         ("contacts.enum_types", JSONValue.object(["phone": "CELL"]), "contacts.enum_types.phone: unknown enum code CELL; one of WORK, WORKDD, MOB, FAX, HOME, OTHER"),

@@ -91,7 +91,7 @@ import Glibc
         json.set("orders.contact_fields", ["address.city": "Город"])
         json.set("fields", ["auto_create": ["contacts": false]])
         let config = try Config.parse(json.canonicalData, environment: [:])
-        let client = AmoClient(baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: RateLimiter(requestsPerSecond: 7),
+        let client = AmoClient(baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: RateLimiter.strict(),
                                tokens: LongLivedToken(fake.token), timeout: 5, logger: quietLogger())
         let findings = try await AccountCheck(config: config, client: client).run()
         let lines = findings.filter(\.isProblem).map(\.line)
@@ -110,7 +110,7 @@ import Glibc
         let fake = try await RunningFake.start()
         defer { fake.stop() }
         let config = try Config.parse(testConfig(fake: fake, dir: TempDir()).canonicalData, environment: [:])
-        let client = AmoClient(baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: RateLimiter(requestsPerSecond: 7),
+        let client = AmoClient(baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: RateLimiter.strict(),
                                tokens: LongLivedToken(fake.token), timeout: 5, logger: quietLogger())
         #expect(try await AccountCheck(config: config, client: client).run().filter(\.isProblem).isEmpty)
     }

@@ -18,7 +18,7 @@ import Testing
     }
 
     static func manager(_ fake: RunningFake, file: String, margin: TimeInterval = 60, logger: LogCapture? = nil,
-                        limiter: RateLimiter = RateLimiter(requestsPerSecond: 7),
+                        limiter: RateLimiter = RateLimiter.strict(),
                         onState: @escaping @Sendable (String?) async -> Void = { _ in }) -> TokenManager {
         TokenManager(client: client, file: TokenFile(path: file), baseURL: fake.baseURL, transport: URLSessionTransport(),
                      limiter: limiter, timeout: 5, logger: logger?.logger() ?? quietLogger(),
@@ -34,7 +34,7 @@ import Testing
         let fake = try await Self.fake()
         defer { fake.stop() }
         let dir = TempDir()
-        let limiter = RateLimiter(requestsPerSecond: 7)
+        let limiter = RateLimiter.strict()
         let manager = Self.manager(fake, file: dir.file("tokens.json"), limiter: limiter)
         try await manager.exchange(code: await fake.state.issueCode(), referer: nil)
         await fake.state.expireAccessTokens()

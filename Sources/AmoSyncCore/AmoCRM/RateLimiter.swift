@@ -124,7 +124,7 @@ public actor RateLimiter {
         if let pausedUntil, pausedUntil > now { return pausedUntil - now }
         pauseStreak += 1
         pauses += 1
-        arrivalAllowance = min(window, max(arrivalAllowance * 2, .milliseconds(25)))
+        arrivalAllowance = max(arrivalAllowance, min(window, max(arrivalAllowance * 2, .milliseconds(25))))
         let seconds = min(300, 1 << min(pauseStreak - 1, 9))
         pausedUntil = now + .seconds(seconds)
         return .seconds(seconds)
