@@ -7,12 +7,12 @@ import Testing
 @Suite struct TokenManagerTests {
     static let client = TokenManager.Client(id: "client-id-1", secret: "client-secret-XYZ", redirectURI: "https://shop.example/amo")
 
-    static func fake() async throws -> RunningFake {
+    static func fake(host: String = "127.0.0.1") async throws -> RunningFake {
         var options = FakeAmoState.Options()
         options.oauthClient = FakeOAuthClient(id: client.id, secret: client.secret, redirectURI: client.redirectURI)
         let state = FakeAmoState(options: options)
         let box = PortBox()
-        let app = FakeAmoServer.application(state: state, port: 0, logger: quietLogger()) { await box.set($0) }
+        let app = FakeAmoServer.application(state: state, host: host, port: 0, logger: quietLogger()) { await box.set($0) }
         let task = Task { try await app.runService(gracefulShutdownSignals: []) }
         return RunningFake(state: state, port: try await box.wait(), token: "", task: task)
     }
@@ -28,6 +28,26 @@ import Testing
     static func amoClient(_ fake: RunningFake, tokens: any AccessTokenProvider, limiter: RateLimiter) -> AmoClient {
         AmoClient(baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: limiter, tokens: tokens,
                   timeout: 5, logger: quietLogger())
+    }
+
+    /// A renamed account: amoCRM names its new host in the redirect's `referer`. The exchange goes
+    /// there, and so does every later request, also after a restart (the tokens file keeps the address).
+    @Test func aRefererNamingAnotherHostIsFollowedAndKept() async throws {
+        // The account now lives on 127.0.0.2; the configured address (127.0.0.1, same port) has nothing.
+        let fake = try await Self.fake(host: "127.0.0.2")
+        defer { fake.stop() }
+        let dir = TempDir()
+        let configured = "http://127.0.0.1:\(fake.port)"
+        func manager() -> TokenManager {
+            TokenManager(client: Self.client, file: TokenFile(path: dir.file("tokens.json")), baseURL: configured, transport: URLSessionTransport(),
+                         limiter: RateLimiter.strict(), timeout: 5, logger: quietLogger(), followReferer: true)
+        }
+        let pair = try await manager().exchange(code: await fake.state.issueCode(), referer: "127.0.0.2")
+        #expect(pair.baseURL == "http://127.0.0.2:\(fake.port)")
+        #expect(try TokenFile(path: dir.file("tokens.json")).read()?.baseURL == "http://127.0.0.2:\(fake.port)")
+        let client = AmoClient(baseURL: configured, transport: URLSessionTransport(), limiter: RateLimiter.strict(), tokens: manager(),
+                               timeout: 5, logger: quietLogger())
+        #expect(try await client.send("GET", "/api/v4/account").status == 200, "a restarted daemon uses the kept address")
     }
 
     @Test func concurrentUnauthorizedRequestsCauseExactlyOneRefresh() async throws {

@@ -138,7 +138,7 @@ public actor TokenManager: AccessTokenProvider {
         if let referer, let host = Self.host(referer), followReferer, URL(string: baseURL)?.host != host {
             logger.warning("the account's address differs from the configuration: using the one amoCRM named",
                            metadata: ["configured": "\(baseURL)", "referer": "\(host)"])
-            base = "https://\(host)"
+            base = Self.rebased(baseURL, host: host)
         }
         let lock = try await file.lock()
         defer { file.unlock(lock) }
@@ -146,6 +146,13 @@ public actor TokenManager: AccessTokenProvider {
         if base != baseURL { new.baseURL = base }
         try persist(new)
         return new
+    }
+
+    /// The configured address with the account's new host (scheme and port kept).
+    static func rebased(_ configured: String, host: String) -> String {
+        guard var components = URLComponents(string: configured) else { return "https://\(host)" }
+        components.host = host
+        return components.string ?? "https://\(host)"
     }
 
     static func host(_ referer: String) -> String? {

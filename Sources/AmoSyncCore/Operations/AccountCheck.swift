@@ -71,10 +71,7 @@ public struct AccountCheck: Sendable {
             stage("orders.categories.\(category)", pipeline: rule.pipelineID, status: rule.statusID)
             user("orders.categories.\(category).responsible_user_id", rule.responsibleUserID)
         }
-        let knownStatuses = Set(account.pipelines.values.flatMap { $0.statuses.keys })
-        for (shopStatus, status) in config.orders.statusMap.sorted(by: { $0.key < $1.key }) where status != 142 && status != 143 {
-            if !knownStatuses.contains(status) { problem("orders.status_map.\(shopStatus)", "no status \(status) in any pipeline") }
-        }
+        statusMapFindings(account, into: &found)
         for (name, form) in config.forms.sorted(by: { $0.key < $1.key }) where form.createLead {
             if let pipeline = form.pipelineID, let status = form.statusID { stage("forms.\(name)", pipeline: pipeline, status: status) }
             user("forms.\(name).responsible_user_id", form.responsibleUserID)
@@ -99,5 +96,27 @@ public struct AccountCheck: Sendable {
             }
         }
         return found
+    }
+
+    /// A `status_map` stage exists, and applies to every pipeline orders are routed to: a stage of
+    /// one pipeline cannot move a lead in another (delivery drops it with a warning, and says so here).
+    private func statusMapFindings(_ account: Account, into found: inout [Finding]) {
+        var routes: [Int: [String]] = [config.orders.pipelineID: ["orders.pipeline_id"]]
+        for (category, rule) in config.orders.categories.sorted(by: { $0.key < $1.key }) {
+            routes[rule.pipelineID, default: []].append("orders.categories.\(category)")
+        }
+        for (shopStatus, status) in config.orders.statusMap.sorted(by: { $0.key < $1.key }) where status != 142 && status != 143 {
+            let path = "orders.status_map.\(shopStatus)"
+            guard let home = account.pipelines.first(where: { $0.value.statuses[status] != nil }) else {
+                found.append(Finding(path: path, message: "no status \(status) in any pipeline", isProblem: true))
+                continue
+            }
+            for (pipeline, paths) in routes.sorted(by: { $0.key < $1.key }) where pipeline != home.key {
+                guard let other = account.pipelines[pipeline] else { continue }
+                found.append(Finding(path: path, message: "status \(status) is in pipeline \(home.key) (\(home.value.name)); leads in pipeline "
+                    + "\(pipeline) (\(other.name), from \(paths.joined(separator: ", "))) keep their stage when an order becomes \(shopStatus)",
+                    isProblem: false))
+            }
+        }
     }
 }
