@@ -7,13 +7,14 @@ end
 
 local counter = 0
 local token = os.getenv("AMOSYNC_BENCH_TOKEN") or "bench-intake-token-0123456789"
+local prefix = os.getenv("AMOSYNC_BENCH_PREFIX") or "w"
 request = function()
   counter = counter + 1
   local body = string.format(
-    '{"id":"w%d-%d","customer":{"name":"Load Test","phone":"+7912%07d","email":"load%d-%d@example.org"},' ..
+    '{"id":"%s%d-%d","customer":{"name":"Load Test","phone":"+7912%07d","email":"load%d-%d@example.org"},' ..
     '"items":[{"id":"77","name":"Kettle","sku":"K-77","price":5100,"quantity":1,"categories":[40,12,3]}],' ..
     '"delivery":{"name":"Courier","cost":390},"total":5490}',
-    tid, counter, counter % 10000000, tid, counter)
+    prefix, tid, counter, counter % 10000000, tid, counter)
   return wrk.format("POST", "/v1/orders",
     {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, body)
 end

@@ -9,13 +9,13 @@ ROUNDS=${ROUNDS:-30}
 start_fake 150
 write_config shutdown 18083
 "$BENCH" prefill --config "$WORK/shutdown.json" --jobs 20000 >/dev/null
-slowest=0; failures=0
+slowest=0; failures=0; acked=0
 echo "shutdown: $ROUNDS rounds, 20,000-job backlog, wrk -t2 -c32 posting orders, SIGTERM after 1-3 s"
 for round in $(seq "$ROUNDS"); do
   "$BIN" serve --config "$WORK/shutdown.json" --log-level warning >>"$WORK/shutdown.log" 2>&1 &
   pid=$!
   wait_http 18083
-  wrk -t 2 -c 32 -d 5s -s "$(dirname "$0")/intake.lua" "http://127.0.0.1:18083" >/dev/null 2>&1 &
+  AMOSYNC_BENCH_PREFIX="r$round-" wrk -t 2 -c 32 -d 5s -s "$(dirname "$0")/intake.lua" "http://127.0.0.1:18083" >"$WORK/round.wrk" 2>&1 &
   load=$!
   sleep "$(( (RANDOM % 3) + 1 )).$(( RANDOM % 10 ))"
   start=$(date +%s%N)
@@ -23,10 +23,16 @@ for round in $(seq "$ROUNDS"); do
   rc=0; wait "$pid" || rc=$?
   ms=$(( ($(date +%s%N) - start) / 1000000 ))
   wait "$load" 2>/dev/null || true
+  requests=$(sed -n 's/^requests=//p' "$WORK/round.wrk"); non2xx=$(sed -n 's/^non2xx=//p' "$WORK/round.wrk")
+  errors=$(sed -n 's/^socket_errors=//p' "$WORK/round.wrk")
+  acked=$((acked + ${requests:-0} - ${non2xx:-0} - ${errors:-0}))
   [ "$ms" -gt "$slowest" ] && slowest=$ms
   if [ "$rc" -ne 0 ] || [ "$ms" -gt 10000 ]; then
     failures=$((failures + 1))
     echo "round $round: exit $rc after $ms ms"
   fi
 done
+stored=$("$BIN" stats --json --config "$WORK/shutdown.json" | python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"]; print(sum(j.values()) - 20000)')
+verdict="yes"; [ "$stored" -ge "$acked" ] || verdict="NO"
 echo "rounds: $ROUNDS, slow or failed exits: $failures, slowest exit: $slowest ms"
+echo "orders acknowledged: $acked, stored: $stored, every acknowledged order stored: $verdict"
