@@ -24,6 +24,7 @@ import Glibc
         #expect(text.contains(#"amosync_deliveries_total{outcome="done"} 1"#))
         #expect(text.contains(#"amosync_amocrm_requests_total{endpoint="/api/v4/leads/complex",status="200"} 1"#))
         #expect(text.contains("amosync_amocrm_request_duration_seconds_bucket"))
+        #expect(text.contains("amosync_ratelimit_arrival_allowance_seconds \(RateLimiter.strictAllowanceSeconds)"), "the configured allowance")
         for family in ["amosync_ratelimit_wait_seconds_total", "amosync_token_refreshes_total", "amosync_oldest_queued_seconds"] {
             #expect(text.contains(family), "\(family)")
         }

@@ -55,6 +55,7 @@ public final class DaemonMetrics: Sendable {
         }
         advance("amosync_ratelimit_wait_seconds_total", to: await limiter.waitedSeconds)
         advance("amosync_ratelimit_pauses_total", to: Double(await limiter.pauses))
+        registry.makeGauge(name: "amosync_ratelimit_arrival_allowance_seconds").set(await limiter.arrivalAllowance.seconds)
         var refreshes = 0
         if let manager = tokens as? TokenManager { refreshes = await manager.refreshes }
         advance("amosync_token_refreshes_total", to: Double(refreshes))
