@@ -77,7 +77,7 @@ public actor RateLimiter {
             try await clock.sleep(until: min(max(wake, now + .milliseconds(1)), now + .milliseconds(50)))
         }
         nextTicket += 1
-        if let row = shared?.record(allowance: arrivalAllowance.seconds) { sharedRows[nextTicket] = row }
+        if let row = shared?.record() { sharedRows[nextTicket] = row }
         let ticket = Ticket(id: nextTicket, stamp: SendStamp())
         inFlight[ticket.id] = ticket.stamp
         waitedSeconds += (clock.now - started).seconds

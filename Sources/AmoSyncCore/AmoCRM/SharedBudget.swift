@@ -23,19 +23,20 @@ public final class SharedBudget: Sendable {
         return pids.filter { kill(pid_t($0), 0) == 0 || errno == EPERM }.count
     }
 
-    /// Records a request about to be sent. Its time is when it can have arrived at the latest
-    /// (`RateLimiter.arrivalAllowance` from now); `release` moves it earlier when the answer came sooner.
-    func record(allowance: Double) -> Int64? {
+    /// Records a request about to be sent. Other processes count it as in flight until `release`
+    /// sets the time by which it has arrived (`RateLimiter.release`).
+    func record() -> Int64? {
         try? database.write { db in
             try db.execute(sql: "DELETE FROM api_requests WHERE at < ?", arguments: [Date().timeIntervalSince1970 - 60])
-            try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (?, ?)", arguments: [pid, Date().timeIntervalSince1970 + allowance])
+            // In flight: a time past any request timeout, corrected on release.
+            try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (?, ?)", arguments: [pid, Date().timeIntervalSince1970 + 300])
             return db.lastInsertedRowID
         }
     }
 
     func release(_ id: Int64, arrivedBy: Double) {
         try? database.write { db in
-            try db.execute(sql: "UPDATE api_requests SET at = min(at, ?) WHERE id = ?", arguments: [arrivedBy, id])
+            try db.execute(sql: "UPDATE api_requests SET at = ? WHERE id = ?", arguments: [arrivedBy, id])
         }
     }
 }
