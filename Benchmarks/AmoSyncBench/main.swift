@@ -1,6 +1,7 @@
 // amosync-bench: reproducible performance runs (see README, "Benchmarks").
 //   swift run -c release amosync-bench drain [--orders 5000] [--existing 2500] [--latency-ms 150] [--naive-orders 100] [--allowance-ms 50]
 //   swift run -c release amosync-bench prefill --config PATH --jobs 100000
+//   amosync-bench fake …: the fake amoCRM; the drain starts it as a child process
 import AmoSyncCore
 import Foundation
 import Logging
@@ -22,9 +23,10 @@ func quiet() -> Logger {
     return logger
 }
 
-/// A fresh fake amoCRM on a free port.
-func startFake(latencyMs: Int, existing: Int) async throws -> (FakeAmoState, Int, String, Task<Void, any Error>) {
-    let token = JWT.make(["exp": .number(Date().addingTimeInterval(86_400).timeIntervalSince1970.rounded())])
+/// `amosync-bench fake`: the fake amoCRM with `existing` customers, in this process until killed.
+/// Prints its port first. The drain runs it as a child process: amoCRM's clock is then not slowed
+/// by the daemon's own work, as the real one would not be.
+func serveFake(latencyMs: Int, existing: Int, token: String) async throws {
     var options = FakeAmoState.Options()
     options.longLivedTokens = [token]
     options.faults.latencyMs = latencyMs
@@ -32,19 +34,53 @@ func startFake(latencyMs: Int, existing: Int) async throws -> (FakeAmoState, Int
     for index in 0..<existing {
         await state.seedContact(name: "Customer \(index)", phones: [phone(index)], emails: ["customer\(index)@example.org"], updatedAgo: 3600)
     }
-    let port = PortHolder()
-    let app = FakeAmoServer.application(state: state, port: 0, logger: quiet()) { await port.set($0) }
-    let task = Task { try await app.runService(gracefulShutdownSignals: []) }
-    return (state, try await port.wait(), token, task)
+    let app = FakeAmoServer.application(state: state, port: 0, logger: quiet()) { port in
+        FileHandle.standardOutput.write(Data("port=\(port)\n".utf8))
+    }
+    try await app.runService(gracefulShutdownSignals: [])
 }
 
-actor PortHolder {
-    var port: Int?
-    func set(_ value: Int) { port = value }
-    func wait() async throws -> Int {
-        while port == nil { try await Task.sleep(for: .milliseconds(10)) }
-        return port!
+/// The fake as a child process.
+final class FakeChild {
+    let process = Process()
+    let port: Int
+    let token = JWT.make(["exp": .number(Date().addingTimeInterval(86_400).timeIntervalSince1970.rounded())])
+
+    init(latencyMs: Int, existing: Int) throws {
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["fake", "--latency-ms", "\(latencyMs)", "--existing", "\(existing)", "--token", token]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        var text = ""
+        while !text.contains("\n") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            text += String(decoding: chunk, as: UTF8.self)
+        }
+        guard let port = text.split(separator: "\n").first.flatMap({ Int($0.dropFirst("port=".count)) }) else {
+            throw BenchError(message: "the fake did not start: \(text)")
+        }
+        self.port = port
     }
+
+    /// `GET /__fake/state` → `requests`.
+    func requests() async throws -> JSONValue {
+        let answer = try await URLSessionTransport().send(OutgoingRequest(method: "GET", url: URL(string: "http://127.0.0.1:\(port)/__fake/state")!,
+                                                                          timeout: 60))
+        guard let requests = try JSONValue.parse(answer.body)["requests"] else { throw BenchError(message: "no request stats") }
+        return requests
+    }
+
+    func stop() {
+        process.terminate()
+        process.waitUntilExit()
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
 }
 
 func phone(_ index: Int) -> String { "+7 9\(String(format: "%09d", index))" }
@@ -90,11 +126,12 @@ struct DrainResult {
 }
 
 func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurrency: Int, index: Bool) async throws -> DrainResult {
-    let (fake, fakePort, token, fakeTask) = try await startFake(latencyMs: latencyMs, existing: existing)
+    let fake = try FakeChild(latencyMs: latencyMs, existing: existing)
+    defer { fake.stop() }
     let dir = NSTemporaryDirectory() + "amosync-bench-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let config = try Config.parse(benchConfig(fakePort: fakePort, token: token, dir: dir, batchSize: batchSize, concurrency: concurrency).canonicalData)
+    let config = try Config.parse(benchConfig(fakePort: fake.port, token: fake.token, dir: dir, batchSize: batchSize, concurrency: concurrency).canonicalData)
     let store = try JobStore(path: config.databasePath)
     let mapper = Mapper(config: config)
     for chunk in stride(from: 0, to: orders, by: 1000) {
@@ -103,7 +140,7 @@ func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurren
             return .versioned(try mapper.mapOrder(input), input: input)
         })
     }
-    let before = await fake.requestStats().total
+    let before = try await fake.requests()["total"]?.intValue ?? 0
     var options = Daemon.Options()
     options.contactIndex = index
     let daemon = try Daemon.build(config: config, logger: quiet(), signals: [], options: options)
@@ -119,11 +156,12 @@ func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurren
     let elapsed = ContinuousClock.now - started
     await daemon.shutdown()
     _ = try? await task.value
-    let stats = await fake.requestStats()
-    fakeTask.cancel()
+    let stats = try await fake.requests()
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    return DrainResult(orders: orders, seconds: seconds, requests: stats.total - before, throttled: stats.throttled,
-                       maxPerSecond: stats.maxPerSecond, busiest10s: stats.busiest10sPerSecond, byEndpoint: stats.byEndpoint, done: done)
+    return DrainResult(orders: orders, seconds: seconds, requests: (stats["total"]?.intValue ?? 0) - before,
+                       throttled: stats["throttled"]?.intValue ?? -1, maxPerSecond: stats["max_per_second"]?.intValue ?? -1,
+                       busiest10s: stats["busiest_10s_per_second"]?.doubleValue ?? -1,
+                       byEndpoint: (stats["by_endpoint"]?.objectValue ?? [:]).mapValues { $0.intValue ?? 0 }, done: done)
 }
 
 func report(_ label: String, _ result: DrainResult) {
@@ -151,6 +189,8 @@ case "drain":
     }
     print("requests by endpoint (batched): " + batched.byEndpoint.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
     if batched.done != orders { print("WARNING: only \(batched.done) of \(orders) orders were delivered") }
+case "fake":
+    try await serveFake(latencyMs: option("latency-ms", 0), existing: option("existing", 0), token: stringOption("token") ?? "bench-token")
 case "prefill":
     guard let path = stringOption("config") else { print("prefill needs --config PATH"); exit(2) }
     let jobs = option("jobs", 100_000)
@@ -167,4 +207,5 @@ case "prefill":
 default:
     print("usage: amosync-bench drain [--orders N] [--existing N] [--latency-ms N] [--naive-orders N] [--allowance-ms N]")
     print("       amosync-bench prefill --config PATH [--jobs N]")
+    print("       amosync-bench fake [--latency-ms N] [--existing N] [--token T]   (the drain's fake amoCRM, run as a child)")
 }

@@ -54,6 +54,7 @@ extension FakeAmoState {
             "requests": [
                 "total": .number(Double(stats.total)), "throttled": .number(Double(stats.throttled)),
                 "max_per_second": .number(Double(stats.maxPerSecond)),
+                "busiest_10s_per_second": .number(stats.busiest10sPerSecond),
                 "by_endpoint": .object(stats.byEndpoint.mapValues { .number(Double($0)) }),
                 "log": .array(log.suffix(1000).map { ["at": .number($0.at), "method": .string($0.method), "path": .string($0.path), "status": .number(Double($0.status))] }),
             ],
