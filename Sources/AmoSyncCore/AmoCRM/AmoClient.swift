@@ -54,7 +54,7 @@ public final class AmoClient: Sendable {
         var request = OutgoingRequest(method: method, url: components.url!, headers: headers, body: body?.canonicalData, timeout: timeout)
         // The duration metric starts when the request leaves, not when it queued for a slot.
         let sent = SendStamp()
-        request.onSend = sent.mark
+        request.sendStamp = sent
         let elapsed = { sent.sent.map { (ContinuousClock.now - $0).seconds } ?? 0 }
         do {
             let response = try await limiter.perform(request, on: transport)
@@ -62,8 +62,8 @@ public final class AmoClient: Sendable {
             return response
         } catch let error as TransportError {
             observer?(Self.endpoint(path), 0, elapsed())
-            let kind: AmoError.Kind = method == "GET" ? .transient : .unknownOutcome
-            throw AmoError(kind: error.timedOut || method == "GET" ? kind : .unknownOutcome, request: label, status: nil, title: nil, detail: error.description)
+            // A write that got no answer may have been applied; a read can simply be repeated.
+            throw AmoError(kind: method == "GET" ? .transient : .unknownOutcome, request: label, status: nil, title: nil, detail: error.description)
         }
     }
 

@@ -10,8 +10,8 @@ public struct OutgoingRequest: Sendable {
     public var headers: [String: String]
     public var body: Data?
     public var timeout: TimeInterval
-    /// Called right before the request is handed to the network (the rate limiter's stamp).
-    public var onSend: (@Sendable () -> Void)?
+    /// Marked right before the request is handed to the network (the rate limiter's send time).
+    public var sendStamp: SendStamp?
 
     public init(method: String, url: URL, headers: [String: String] = [:], body: Data? = nil, timeout: TimeInterval = 20) {
         self.method = method
@@ -79,7 +79,7 @@ public final class URLSessionTransport: HTTPTransport {
                     once.resume(continuation, Self.result(data: data, response: response, error: error))
                 }
                 once.setTask(task)
-                request.onSend?()
+                request.sendStamp?.mark()
                 task.resume()
                 // A hard deadline: the request never outlives its timeout, whatever libcurl does
                 // with a half-closed connection.

@@ -56,9 +56,9 @@ public actor RateLimiter {
     }
 
     /// Waits until one more request may be sent; returns the ticket to `release` when its
-    /// answer (or failure) arrived. Mark the ticket's stamp at the moment the request leaves
-    /// (`perform` does both); an unmarked request is counted until one window after its answer.
-    public func acquire() async throws -> Ticket {
+    /// answer (or failure) arrived. Mark `stamp` at the moment the request leaves (`perform`
+    /// does both); an unmarked request is counted until one window after its answer.
+    public func acquire(stamp: SendStamp = SendStamp()) async throws -> Ticket {
         let started = clock.now
         while true {
             try Task.checkCancellation()
@@ -78,7 +78,7 @@ public actor RateLimiter {
         }
         nextTicket += 1
         if let row = shared?.record() { sharedRows[nextTicket] = row }
-        let ticket = Ticket(id: nextTicket, stamp: SendStamp())
+        let ticket = Ticket(id: nextTicket, stamp: stamp)
         inFlight[ticket.id] = ticket.stamp
         waitedSeconds += (clock.now - started).seconds
         return ticket
@@ -96,15 +96,13 @@ public actor RateLimiter {
         }
     }
 
-    /// Sends `request` within one slot, stamping the moment the transport hands it to the network.
+    /// Sends `request` within one slot; the transport marks its `sendStamp` (the caller's, if it
+    /// brought one to time the request) when it hands it to the network.
     public nonisolated func perform(_ request: OutgoingRequest, on transport: any HTTPTransport) async throws -> IncomingResponse {
-        let ticket = try await acquire()
         var request = request
-        let callerStamp = request.onSend
-        request.onSend = {
-            ticket.stamp.mark()
-            callerStamp?()
-        }
+        let stamp = request.sendStamp ?? SendStamp()
+        request.sendStamp = stamp
+        let ticket = try await acquire(stamp: stamp)
         do {
             let response = try await transport.send(request)
             await release(ticket)
