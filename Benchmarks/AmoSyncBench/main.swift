@@ -24,7 +24,7 @@ func quiet() -> Logger {
 }
 
 /// `amosync-bench fake`: the fake amoCRM with `existing` customers, in this process until killed.
-/// Prints its port first. The drain runs it as a child process: amoCRM's clock is then not slowed
+/// The drain runs it as a child process (`FakeAmoProcess`): amoCRM's clock is then not slowed
 /// by the daemon's own work, as the real one would not be.
 func serveFake(latencyMs: Int, existing: Int, token: String) async throws {
     var options = FakeAmoState.Options()
@@ -35,52 +35,15 @@ func serveFake(latencyMs: Int, existing: Int, token: String) async throws {
         await state.seedContact(name: "Customer \(index)", phones: [phone(index)], emails: ["customer\(index)@example.org"], updatedAgo: 3600)
     }
     let app = FakeAmoServer.application(state: state, port: 0, logger: quiet()) { port in
-        FileHandle.standardOutput.write(Data("port=\(port)\n".utf8))
+        FileHandle.standardOutput.write(Data("\(FakeAmoProcess.banner)127.0.0.1:\(port)\n".utf8))
     }
     try await app.runService(gracefulShutdownSignals: [])
 }
 
-/// The fake as a child process.
-final class FakeChild {
-    let process = Process()
-    let port: Int
+func startFake(latencyMs: Int, existing: Int) throws -> FakeAmoProcess {
     let token = JWT.make(["exp": .number(Date().addingTimeInterval(86_400).timeIntervalSince1970.rounded())])
-
-    init(latencyMs: Int, existing: Int) throws {
-        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        process.arguments = ["fake", "--latency-ms", "\(latencyMs)", "--existing", "\(existing)", "--token", token]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        var text = ""
-        while !text.contains("\n") {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            text += String(decoding: chunk, as: UTF8.self)
-        }
-        guard let port = text.split(separator: "\n").first.flatMap({ Int($0.dropFirst("port=".count)) }) else {
-            throw BenchError(message: "the fake did not start: \(text)")
-        }
-        self.port = port
-    }
-
-    /// `GET /__fake/state` → `requests`.
-    func requests() async throws -> JSONValue {
-        let answer = try await URLSessionTransport().send(OutgoingRequest(method: "GET", url: URL(string: "http://127.0.0.1:\(port)/__fake/state")!,
-                                                                          timeout: 60))
-        guard let requests = try JSONValue.parse(answer.body)["requests"] else { throw BenchError(message: "no request stats") }
-        return requests
-    }
-
-    func stop() {
-        process.terminate()
-        process.waitUntilExit()
-    }
-}
-
-struct BenchError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
+    return try FakeAmoProcess(executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
+                              arguments: ["fake", "--latency-ms", "\(latencyMs)", "--existing", "\(existing)", "--token", token], token: token)
 }
 
 func phone(_ index: Int) -> String { "+7 9\(String(format: "%09d", index))" }
@@ -117,16 +80,14 @@ func order(_ index: Int, existing: Int) -> JSONValue {
 struct DrainResult {
     var orders: Int
     var seconds: Double
+    /// Requests of the drain (the fake's total less the ones before the daemon started).
     var requests: Int
-    var throttled: Int
-    var maxPerSecond: Int
-    var busiest10s: Double
-    var byEndpoint: [String: Int]
+    var fake: FakeAmoState.RequestStats
     var done: Int
 }
 
 func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurrency: Int, index: Bool) async throws -> DrainResult {
-    let fake = try FakeChild(latencyMs: latencyMs, existing: existing)
+    let fake = try startFake(latencyMs: latencyMs, existing: existing)
     defer { fake.stop() }
     let dir = NSTemporaryDirectory() + "amosync-bench-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -140,7 +101,7 @@ func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurren
             return .versioned(try mapper.mapOrder(input), input: input)
         })
     }
-    let before = try await fake.requests()["total"]?.intValue ?? 0
+    let before = try await fake.requestStats().total
     var options = Daemon.Options()
     options.contactIndex = index
     let daemon = try Daemon.build(config: config, logger: quiet(), signals: [], options: options)
@@ -156,18 +117,15 @@ func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurren
     let elapsed = ContinuousClock.now - started
     await daemon.shutdown()
     _ = try? await task.value
-    let stats = try await fake.requests()
+    let stats = try await fake.requestStats()
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    return DrainResult(orders: orders, seconds: seconds, requests: (stats["total"]?.intValue ?? 0) - before,
-                       throttled: stats["throttled"]?.intValue ?? -1, maxPerSecond: stats["max_per_second"]?.intValue ?? -1,
-                       busiest10s: stats["busiest_10s_per_second"]?.doubleValue ?? -1,
-                       byEndpoint: (stats["by_endpoint"]?.objectValue ?? [:]).mapValues { $0.intValue ?? 0 }, done: done)
+    return DrainResult(orders: orders, seconds: seconds, requests: stats.total - before, fake: stats, done: done)
 }
 
 func report(_ label: String, _ result: DrainResult) {
     let rate = Double(result.orders) / result.seconds
     print(String(format: "| %@ | %d | %.1f s | %.1f | %d | %.3f | %d | %d | %.1f |", label, result.orders, result.seconds, rate,
-                 result.requests, Double(result.requests) / Double(result.orders), result.throttled, result.maxPerSecond, result.busiest10s))
+                 result.requests, Double(result.requests) / Double(result.orders), result.fake.throttled, result.fake.maxPerSecond, result.fake.busiest10sPerSecond))
 }
 
 let mode = CommandLine.arguments.dropFirst().first ?? "help"
@@ -187,7 +145,7 @@ case "drain":
         let naive = try await drain(orders: naiveOrders, existing: existing, latencyMs: latency, batchSize: 1, concurrency: 1, index: false)
         report("one order at a time (search, then create)", naive)
     }
-    print("requests by endpoint (batched): " + batched.byEndpoint.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
+    print("requests by endpoint (batched): " + batched.fake.byEndpoint.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
     if batched.done != orders { print("WARNING: only \(batched.done) of \(orders) orders were delivered") }
 case "fake":
     try await serveFake(latencyMs: option("latency-ms", 0), existing: option("existing", 0), token: stringOption("token") ?? "bench-token")

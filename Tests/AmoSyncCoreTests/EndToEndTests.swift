@@ -100,7 +100,7 @@ import Testing
     @Test(arguments: [0, 300])
     func neverMoreThanSevenRequestsInAnySecond(latencyMs: Int) async throws {
         let dir = TempDir()
-        let fake = try await FakeProcess(latencyMs: latencyMs, log: dir.file("fake.log"))
+        let fake = try FakeAmoProcess.amosync(latencyMs: latencyMs, log: dir.file("fake.log"))
         defer { fake.stop() }
         let daemon = try await RunningDaemon.start(fake: fake, dir: dir) {
             $0.set("amocrm.arrival_allowance_ms", .number(Double(RateLimiter.defaultArrivalAllowance.milliseconds)))

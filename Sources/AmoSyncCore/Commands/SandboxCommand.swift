@@ -77,7 +77,7 @@ struct FakeAmoCRMCommand: AsyncParsableCommand {
         let state = FakeAmoState(options: options)
         let host = self.host
         let app = FakeAmoServer.application(state: state, host: host, port: port, logger: logger) { bound in
-            Console.print("fake amoCRM on http://\(host):\(bound)\nlong-lived token: \(token)")
+            Console.print("\(FakeAmoProcess.banner)\(host):\(bound)\nlong-lived token: \(token)")
         }
         try await app.runService()
     }

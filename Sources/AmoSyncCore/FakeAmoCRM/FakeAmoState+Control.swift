@@ -10,6 +10,22 @@ extension FakeAmoState {
         /// The most requests that arrived in any 10-second window, divided by 10: the sustained rate.
         public var busiest10sPerSecond: Double
         public var byEndpoint: [String: Int]
+
+        /// Read back from `snapshot()["requests"]`.
+        init?(json: JSONValue) {
+            guard let total = json["total"]?.intValue, let throttled = json["throttled"]?.intValue,
+                  let maxPerSecond = json["max_per_second"]?.intValue, let busiest = json["busiest_10s_per_second"]?.doubleValue else { return nil }
+            self.init(total: total, throttled: throttled, maxPerSecond: maxPerSecond, busiest10sPerSecond: busiest,
+                      byEndpoint: (json["by_endpoint"]?.objectValue ?? [:]).compactMapValues(\.intValue))
+        }
+
+        init(total: Int, throttled: Int, maxPerSecond: Int, busiest10sPerSecond: Double, byEndpoint: [String: Int]) {
+            self.total = total
+            self.throttled = throttled
+            self.maxPerSecond = maxPerSecond
+            self.busiest10sPerSecond = busiest10sPerSecond
+            self.byEndpoint = byEndpoint
+        }
     }
 
     public func requestStats() -> RequestStats {
