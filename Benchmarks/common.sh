@@ -39,3 +39,17 @@ wait_http() {  # wait_http PORT
   for _ in $(seq 100); do curl -fsS "http://127.0.0.1:$1/healthz" >/dev/null 2>&1 && return; sleep 0.1; done
   echo "daemon did not start" >&2; exit 1
 }
+
+need_wrk() { command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }; }
+
+wrk_field() {  # wrk_field NAME FILE: a figure intake.lua's done() printed
+  sed -n "s/^$1=//p" "$2"
+}
+
+acknowledged() {  # acknowledged FILE: answered 2xx (wrk's requests are answered ones; refused connections are socket errors)
+  echo $(( $(wrk_field requests "$1") - $(wrk_field non2xx "$1") ))
+}
+
+stored_jobs() {  # stored_jobs CONFIG: every job in the queue, whatever its state
+  "$BIN" stats --json --config "$1" | python3 -c 'import json,sys; print(sum(json.load(sys.stdin)["jobs"].values()))'
+}

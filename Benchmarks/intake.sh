@@ -3,7 +3,7 @@
 # `amosync serve` (release build), with group commit and with one commit per request.
 # Afterwards every acknowledged order must be in the queue.
 source "$(dirname "$0")/common.sh"
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+need_wrk
 DURATION=${DURATION:-10s}
 start_fake 150
 
@@ -14,13 +14,11 @@ run() {  # run NAME BATCH_LIMIT PORT
   PIDS+=($pid)
   wait_http "$3"
   wrk -t 2 -c 32 -d "$DURATION" --latency -s "$(dirname "$0")/intake.lua" "http://127.0.0.1:$3" >"$WORK/$1.wrk"
-  local requests non2xx errors p50 p99 seconds stored
-  requests=$(sed -n 's/^requests=//p' "$WORK/$1.wrk"); non2xx=$(sed -n 's/^non2xx=//p' "$WORK/$1.wrk")
-  errors=$(sed -n 's/^socket_errors=//p' "$WORK/$1.wrk"); seconds=$(sed -n 's/^duration_s=//p' "$WORK/$1.wrk")
-  p50=$(sed -n 's/^p50_ms=//p' "$WORK/$1.wrk"); p99=$(sed -n 's/^p99_ms=//p' "$WORK/$1.wrk")
-  local acked=$((requests - non2xx))  # wrk's requests are answered ones; socket errors are not among them
+  local out="$WORK/$1.wrk" non2xx errors p50 p99 seconds stored acked
+  non2xx=$(wrk_field non2xx "$out"); errors=$(wrk_field socket_errors "$out"); seconds=$(wrk_field duration_s "$out")
+  p50=$(wrk_field p50_ms "$out"); p99=$(wrk_field p99_ms "$out"); acked=$(acknowledged "$out")
   kill -TERM "$pid"; wait "$pid" || true
-  stored=$("$BIN" stats --json --config "$WORK/$1.json" | python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"]; print(sum(j.values()))')
+  stored=$(stored_jobs "$WORK/$1.json")
   local verdict="yes"; [ "$stored" -ge "$acked" ] || verdict="NO"
   printf '| %s | %s | %.0f | %s ms | %s ms | %s | %s | %s |\n' "$1" "$acked" "$(echo "$acked / $seconds" | bc -l)" "$p50" "$p99" "$((non2xx + errors))" "$stored" "$verdict"
 }

@@ -4,7 +4,7 @@
 # running, and time the exit. Reports the exit codes and the slowest exit; every acknowledged
 # order must be stored. Looks for the hang seen once after SIGTERM (see docs/benchmarks.md).
 source "$(dirname "$0")/common.sh"
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
+need_wrk
 ROUNDS=${ROUNDS:-30}
 start_fake 150
 write_config shutdown 18083
@@ -23,16 +23,14 @@ for round in $(seq "$ROUNDS"); do
   rc=0; wait "$pid" || rc=$?
   ms=$(( ($(date +%s%N) - start) / 1000000 ))
   wait "$load" 2>/dev/null || true
-  requests=$(sed -n 's/^requests=//p' "$WORK/round.wrk"); non2xx=$(sed -n 's/^non2xx=//p' "$WORK/round.wrk")
-  # wrk counts answered requests; connections refused after the stop are socket errors, not requests.
-  acked=$((acked + ${requests:-0} - ${non2xx:-0}))
+  acked=$((acked + $(acknowledged "$WORK/round.wrk")))
   [ "$ms" -gt "$slowest" ] && slowest=$ms
   if [ "$rc" -ne 0 ] || [ "$ms" -gt 10000 ]; then
     failures=$((failures + 1))
     echo "round $round: exit $rc after $ms ms"
   fi
 done
-stored=$("$BIN" stats --json --config "$WORK/shutdown.json" | python3 -c 'import json,sys; j=json.load(sys.stdin)["jobs"]; print(sum(j.values()) - 20000)')
+stored=$(( $(stored_jobs "$WORK/shutdown.json") - 20000 ))
 verdict="yes"; [ "$stored" -ge "$acked" ] || verdict="NO"
 echo "rounds: $ROUNDS, slow or failed exits: $failures, slowest exit: $slowest ms"
 echo "orders acknowledged: $acked, stored: $stored, every acknowledged order stored: $verdict"
