@@ -128,13 +128,14 @@ public struct IntakeRoutes: Sendable {
     func form(_ request: Request, name: String, context: IntakeContext) async throws -> Response {
         guard let form = config.forms[name] else { throw IntakeError.notFound("no form named \(name) in the configuration") }
         if !form.isPublic { try authorize(request) }
-        let input = try await body(request, allowed: ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"])
-        let browser = request.headers[.accept]?.contains("text/html") == true
+        // A flood is refused before its body is read.
         if form.isPublic, let wait = await ipLimit.check("\(name)|\(Self.clientIP(context))", limit: form.perIPPerMinute) {
             logger.warning("public form flooded: submission refused", metadata: ["form": "\(name)"])
             throw IntakeError(status: .tooManyRequests, code: "too_many_submissions",
                               message: "too many submissions from this address; try again in \(wait) s", headers: [("Retry-After", "\(wait)")])
         }
+        let input = try await body(request, allowed: ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"])
+        let browser = request.headers[.accept]?.contains("text/html") == true
         if let trap = form.honeypot, let value = input[trap]?.textValue, !value.trimmed.isEmpty {
             logger.info("honeypot filled: submission dropped", metadata: ["form": "\(name)"])
             return browser ? thanks(form) : .json(.accepted, ["state": "queued"])
