@@ -103,7 +103,6 @@ import Testing
         let fake = try FakeAmoProcess.amosync(latencyMs: latencyMs, log: dir.file("fake.log"))
         defer { fake.stop() }
         let daemon = try await RunningDaemon.start(fake: fake, dir: dir) {
-            $0.set("amocrm.arrival_allowance_ms", .number(Double(RateLimiter.defaultArrivalAllowance.milliseconds)))
             $0.set("worker.batch_size", 1)
             $0.set("worker.concurrency", 4)
         }

@@ -24,7 +24,7 @@ import Glibc
         #expect(text.contains(#"amosync_deliveries_total{outcome="done"} 1"#))
         #expect(text.contains(#"amosync_amocrm_requests_total{endpoint="/api/v4/leads/complex",status="200"} 1"#))
         #expect(text.contains("amosync_amocrm_request_duration_seconds_bucket"))
-        #expect(text.contains("amosync_ratelimit_arrival_allowance_seconds \(RateLimiter.strictAllowanceSeconds)"), "the configured allowance")
+        #expect(text.contains("amosync_ratelimit_arrival_allowance_seconds \(RateLimiter.defaultArrivalAllowance.seconds)"), "the configured allowance")
         for family in ["amosync_ratelimit_wait_seconds_total", "amosync_token_refreshes_total", "amosync_oldest_queued_seconds"] {
             #expect(text.contains(family), "\(family)")
         }
@@ -92,7 +92,7 @@ import Glibc
         json.set("orders.contact_fields", ["address.city": "Город"])
         json.set("fields", ["auto_create": ["contacts": false]])
         let config = try Config.parse(json.canonicalData, environment: [:])
-        let client = AmoClient(baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: RateLimiter.strict(),
+        let client = AmoClient(baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: RateLimiter(requestsPerSecond: 7),
                                tokens: LongLivedToken(fake.token), timeout: 5, logger: quietLogger())
         let findings = try await AccountCheck(config: config, client: client).run()
         let lines = findings.filter(\.isProblem).map(\.line)
@@ -111,7 +111,7 @@ import Glibc
         let fake = try await RunningFake.start()
         defer { fake.stop() }
         let config = try Config.parse(testConfig(fake: fake, dir: TempDir()).canonicalData, environment: [:])
-        let client = AmoClient(baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: RateLimiter.strict(),
+        let client = AmoClient(baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: RateLimiter(requestsPerSecond: 7),
                                tokens: LongLivedToken(fake.token), timeout: 5, logger: quietLogger())
         let findings = try await AccountCheck(config: config, client: client).run()
         #expect(findings.filter(\.isProblem).isEmpty)

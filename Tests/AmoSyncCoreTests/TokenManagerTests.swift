@@ -18,7 +18,7 @@ import Testing
     }
 
     static func manager(_ fake: RunningFake, file: String, margin: TimeInterval = 60, logger: LogCapture? = nil,
-                        limiter: RateLimiter = RateLimiter.strict(),
+                        limiter: RateLimiter = RateLimiter(requestsPerSecond: 7),
                         onState: @escaping @Sendable (String?) async -> Void = { _ in }) -> TokenManager {
         TokenManager(client: client, file: TokenFile(path: file), baseURL: fake.baseURL, transport: URLSessionTransport(),
                      limiter: limiter, timeout: 5, logger: logger?.logger() ?? quietLogger(),
@@ -40,12 +40,12 @@ import Testing
         let configured = "http://127.0.0.1:\(fake.port)"
         func manager() -> TokenManager {
             TokenManager(client: Self.client, file: TokenFile(path: dir.file("tokens.json")), baseURL: configured, transport: URLSessionTransport(),
-                         limiter: RateLimiter.strict(), timeout: 5, logger: quietLogger(), followReferer: true)
+                         limiter: RateLimiter(requestsPerSecond: 7), timeout: 5, logger: quietLogger(), followReferer: true)
         }
         let pair = try await manager().exchange(code: await fake.state.issueCode(), referer: "127.0.0.2")
         #expect(pair.baseURL == "http://127.0.0.2:\(fake.port)")
         #expect(try TokenFile(path: dir.file("tokens.json")).read()?.baseURL == "http://127.0.0.2:\(fake.port)")
-        let client = AmoClient(baseURL: configured, transport: URLSessionTransport(), limiter: RateLimiter.strict(), tokens: manager(),
+        let client = AmoClient(baseURL: configured, transport: URLSessionTransport(), limiter: RateLimiter(requestsPerSecond: 7), tokens: manager(),
                                timeout: 5, logger: quietLogger())
         #expect(try await client.send("GET", "/api/v4/account").status == 200, "a restarted daemon uses the kept address")
     }
@@ -54,7 +54,7 @@ import Testing
         let fake = try await Self.fake()
         defer { fake.stop() }
         let dir = TempDir()
-        let limiter = RateLimiter.strict()
+        let limiter = RateLimiter(requestsPerSecond: 7)
         let manager = Self.manager(fake, file: dir.file("tokens.json"), limiter: limiter)
         try await manager.exchange(code: await fake.state.issueCode(), referer: nil)
         await fake.state.expireAccessTokens()

@@ -30,8 +30,9 @@ public struct FakeAmoServer: HTTPResponder {
         for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
-        let fakeRequest = FakeRequest(method: request.method.rawValue, path: request.uri.path, query: query, headers: headers,
+        var fakeRequest = FakeRequest(method: request.method.rawValue, path: request.uri.path, query: query, headers: headers,
                                       body: Data(buffer: body))
+        fakeRequest.arrivedAt = request.headers[ArrivalStamp.header].flatMap(Double.init)
         let answer = await state.handle(fakeRequest)
         let latency = await state.faults.latencyMs
         if latency > 0, !fakeRequest.path.hasPrefix("/__fake") { try await Task.sleep(for: .milliseconds(latency)) }
@@ -51,6 +52,7 @@ public struct FakeAmoServer: HTTPResponder {
         -> some ApplicationProtocol
     {
         Application(responder: FakeAmoServer(state: state),
+                     server: .http1(configuration: .init(additionalChannelHandlers: [ArrivalStamp()])),
                      configuration: .init(address: .hostname(host, port: port), serverName: "fake-amocrm"),
                      onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
                      logger: logger)

@@ -36,10 +36,11 @@ extension FakeAmoState {
     }
 
     private func mostArrivals(within seconds: Double) -> Int {
+        let times = log.map(\.at).sorted()
         var most = 0
         var start = 0
-        for end in log.indices {
-            while log[end].at - log[start].at >= seconds { start += 1 }
+        for end in times.indices {
+            while times[end] - times[start] >= seconds { start += 1 }
             most = max(most, end - start + 1)
         }
         return most

@@ -79,18 +79,19 @@ public actor FakeAmoState {
     /// Answers one request.
     public func handle(_ request: FakeRequest) -> FakeResponse {
         if request.path.hasPrefix("/__fake") { return control(request) }
-        let response = admit(request) ?? route(request)
-        log.append(FakeLogEntry(at: now, method: request.method, path: request.path, status: response.status))
+        let arrived = request.arrivedAt.map { $0 + clockOffset } ?? now
+        let response = admit(request, at: arrived) ?? route(request)
+        log.append(FakeLogEntry(at: arrived, method: request.method, path: request.path, status: response.status))
         if log.count > 200_000 { log.removeFirst(50_000) }
         return response
     }
 
     /// Rate limit, injected faults and authorization; nil means "go on".
-    private func admit(_ request: FakeRequest) -> FakeResponse? {
-        let time = now
-        arrivals.append(time)
-        while let first = arrivals.first, time - first >= 1 { arrivals.removeFirst() }
-        if arrivals.count > requestsPerSecond { return .html(429, "Too Many Requests") }
+    private func admit(_ request: FakeRequest, at time: Double) -> FakeResponse? {
+        // Requests may be handled slightly out of their arrival order: keep the arrivals sorted.
+        arrivals.insert(time, at: arrivals.lastIndex { $0 <= time }.map { $0 + 1 } ?? 0)
+        while let first = arrivals.first, arrivals.last! - first >= 1 { arrivals.removeFirst() }
+        if arrivals.count(where: { $0 > time - 1 && $0 <= time }) > requestsPerSecond { return .html(429, "Too Many Requests") }
         if let until = faults.outageUntil, Date() < until {
             return .problem(503, title: "Service Unavailable", detail: "outage")
         }

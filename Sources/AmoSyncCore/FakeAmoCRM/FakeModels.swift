@@ -7,6 +7,8 @@ public struct FakeRequest: Sendable {
     public var query: [String: String]
     public var headers: [String: String]
     public var body: Data
+    /// Unix time the request arrived (stamped on the event loop); nil: when it is handled.
+    public var arrivedAt: Double?
 
     public init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: Data = Data()) {
         self.method = method

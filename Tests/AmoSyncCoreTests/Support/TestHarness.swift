@@ -30,18 +30,6 @@ protocol FakeAccount: Sendable {
     var token: String { get }
 }
 
-/// An in-process fake counts arrivals on the test process's thread pool, which the parallel suite keeps
-/// busy: its clock can lag our send stamps by hundreds of milliseconds (docs/delivery.md). Tests against
-/// it therefore use the strict limiter (slots held until one window after the answer); the arrival
-/// allowance itself is tested against `FakeProcess`.
-extension RateLimiter {
-    static func strict(requestsPerSecond: Double = 7) -> RateLimiter {
-        RateLimiter(requestsPerSecond: requestsPerSecond, arrivalAllowance: .seconds(strictAllowanceSeconds))
-    }
-
-    static let strictAllowanceSeconds: Int64 = 300
-}
-
 /// A fake amoCRM running on a loopback port for one test.
 final class RunningFake: FakeAccount {
     let state: FakeAmoState
@@ -163,8 +151,7 @@ func testConfig(fake: some FakeAccount, dir: TempDir) -> JSONValue {
         "server": ["host": "127.0.0.1", "port": 0],
         "database": ["path": .string(dir.file("queue.sqlite3"))],
         "amocrm": ["subdomain": "example", "base_url": .string(fake.baseURL), "long_lived_token": .string(fake.token),
-                   "requests_per_second": 7, "timeout_seconds": 5,
-                   "arrival_allowance_ms": .number(Double(RateLimiter.strictAllowanceSeconds * 1000))],
+                   "requests_per_second": 7, "timeout_seconds": 5],
         "intake": ["tokens": [.string(RunningDaemon.intakeToken)]],
         "worker": ["backoff_base_seconds": 0.2, "backoff_max_seconds": 1, "max_attempts": 5, "concurrency": 2],
         "orders": [
