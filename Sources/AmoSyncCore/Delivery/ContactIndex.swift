@@ -48,9 +48,13 @@ public final class ContactIndex: Sendable {
 
     /// A full sync while the index is incomplete, then one page of changes.
     private func sync() async throws -> Bool {
-        var cursor = Int(try meta("contact_index_cursor") ?? "") ?? 0
-        var page = Int(try meta("contact_index_page") ?? "") ?? 1
-        var complete = try meta("contact_index_complete") == "1"
+        let saved = try await database.read { db in
+            try Dictionary(Row.fetchAll(db, sql: "SELECT key, value FROM meta WHERE key LIKE 'contact_index_%'").map { ($0["key"] as String, $0["value"] as String) },
+                           uniquingKeysWith: { $1 })
+        }
+        var cursor = Int(saved["contact_index_cursor"] ?? "") ?? 0
+        var page = Int(saved["contact_index_page"] ?? "") ?? 1
+        var complete = saved["contact_index_complete"] == "1"
         let incremental = complete
         while true {
             let response: AmoResponse
@@ -64,7 +68,6 @@ public final class ContactIndex: Sendable {
                 return false
             }
             let contacts = response.json?.value(at: "_embedded.contacts")?.arrayValue ?? []
-            try record(contacts)
             let last = contacts.compactMap { $0["updated_at"]?.intValue }.max() ?? cursor
             if contacts.count == Self.pageSize {
                 if last == cursor { page += 1 } else { (cursor, page) = (last, 1) }
@@ -72,9 +75,11 @@ public final class ContactIndex: Sendable {
                 (cursor, page) = (max(cursor, last), 1)
                 complete = true
             }
-            let saved = [("contact_index_cursor", "\(cursor)"), ("contact_index_page", "\(page)"), ("contact_index_complete", complete ? "1" : "0")]
-            try await database.write { db in
-                for (key, value) in saved {
+            // The page and the cursor that moves past it in one transaction.
+            let position = [("contact_index_cursor", "\(cursor)"), ("contact_index_page", "\(page)"), ("contact_index_complete", complete ? "1" : "0")]
+            try await database.write { [countryCode] db in
+                try Self.store(contacts, in: db, countryCode: countryCode)
+                for (key, value) in position {
                     try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
                 }
             }
@@ -83,24 +88,22 @@ public final class ContactIndex: Sendable {
         }
     }
 
-    private func meta(_ key: String) throws -> String? {
-        try database.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
-    }
-
     /// Stores contacts as amoCRM returned them; an older copy never replaces a newer one.
     public func record(_ contacts: [JSONValue]) throws {
         guard !contacts.isEmpty else { return }
-        try database.write { db in
-            for json in contacts {
-                guard let contact = ExistingContact(json) else { continue }
-                let stored = try Int.fetchOne(db, sql: "SELECT updated_at FROM contact_index WHERE contact_id = ?", arguments: [contact.id])
-                if let stored, stored > contact.updatedAt { continue }
-                try db.execute(sql: "INSERT OR REPLACE INTO contact_index (contact_id, updated_at, data) VALUES (?, ?, ?)",
-                               arguments: [contact.id, contact.updatedAt, json.canonicalString])
-                try db.execute(sql: "DELETE FROM contact_keys WHERE contact_id = ?", arguments: [contact.id])
-                for key in contact.keys(countryCode: countryCode) {
-                    try db.execute(sql: "INSERT OR IGNORE INTO contact_keys (key, contact_id) VALUES (?, ?)", arguments: [key, contact.id])
-                }
+        try database.write { db in try Self.store(contacts, in: db, countryCode: countryCode) }
+    }
+
+    private static func store(_ contacts: [JSONValue], in db: Database, countryCode: String) throws {
+        for json in contacts {
+            guard let contact = ExistingContact(json) else { continue }
+            let stored = try Int.fetchOne(db, sql: "SELECT updated_at FROM contact_index WHERE contact_id = ?", arguments: [contact.id])
+            if let stored, stored > contact.updatedAt { continue }
+            try db.execute(sql: "INSERT OR REPLACE INTO contact_index (contact_id, updated_at, data) VALUES (?, ?, ?)",
+                           arguments: [contact.id, contact.updatedAt, json.canonicalString])
+            try db.execute(sql: "DELETE FROM contact_keys WHERE contact_id = ?", arguments: [contact.id])
+            for key in contact.keys(countryCode: countryCode) {
+                try db.execute(sql: "INSERT OR IGNORE INTO contact_keys (key, contact_id) VALUES (?, ?)", arguments: [key, contact.id])
             }
         }
     }
