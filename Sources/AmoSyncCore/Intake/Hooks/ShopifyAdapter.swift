@@ -20,12 +20,8 @@ enum ShopifyAdapter {
         }
         if let email = shop["email"]?.textValue.flatMap({ $0.isEmpty ? nil : $0 }) ?? text(customer, "email") { person["email"] = .string(email) }
         let place = shipping.isEmpty ? billing : shipping
-        var address: [String: JSONValue] = [:]
-        for (ours, theirs) in [("city", "city"), ("postcode", "zip"), ("country", "country"), ("state", "province")] {
-            if let value = text(place, theirs) { address[ours] = .string(value) }
-        }
-        let street = [text(place, "address1"), text(place, "address2")].compactMap { $0 }.joined(separator: ", ")
-        if !street.isEmpty { address["street"] = .string(street) }
+        let address = WebhookText.address(place, fields: [("city", "city"), ("postcode", "zip"), ("country", "country"), ("state", "province")],
+                                          streetLines: ["address1", "address2"])
         let items: [JSONValue] = (shop["line_items"]?.arrayValue ?? []).map { line in
             var item: [String: JSONValue] = ["name": line["title"] ?? line["name"] ?? "", "quantity": .number(line["quantity"]?.doubleValue ?? 1),
                                              "price": .number(line["price"]?.doubleValue ?? 0)]

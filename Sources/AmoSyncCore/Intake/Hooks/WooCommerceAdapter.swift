@@ -16,12 +16,8 @@ enum WooCommerceAdapter {
         if let email = text(billing, "email") { customer["email"] = .string(email) }
         if let company = text(billing, "company") { customer["company"] = .string(company) }
         let place = text(shipping, "city") != nil ? shipping : billing
-        var address: [String: JSONValue] = [:]
-        for (ours, theirs) in [("city", "city"), ("postcode", "postcode"), ("state", "state"), ("country", "country")] {
-            if let value = text(place, theirs) { address[ours] = .string(value) }
-        }
-        let street = [text(place, "address_1"), text(place, "address_2")].compactMap { $0 }.joined(separator: ", ")
-        if !street.isEmpty { address["street"] = .string(street) }
+        let address = WebhookText.address(place, fields: [("city", "city"), ("postcode", "postcode"), ("state", "state"), ("country", "country")],
+                                          streetLines: ["address_1", "address_2"])
         let items: [JSONValue] = (woo["line_items"]?.arrayValue ?? []).map { line in
             var item: [String: JSONValue] = ["name": line["name"] ?? "", "quantity": .number(line["quantity"]?.doubleValue ?? 1)]
             if let product = Mapper.identifier(line["product_id"]) { item["id"] = .string(product) }
