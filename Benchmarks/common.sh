@@ -22,7 +22,7 @@ start_fake() {  # start_fake LATENCY_MS
 write_config() {  # write_config NAME PORT
   cat >"$WORK/$1.json" <<JSON
 {
-  "server": { "host": "127.0.0.1", "port": $2 },
+  "server": { "host": "127.0.0.1", "port": $2, "metrics": "off" },
   "database": { "path": "$WORK/$1.sqlite3" },
   "amocrm": { "subdomain": "bench", "base_url": "http://127.0.0.1:$FAKE_PORT", "long_lived_token": "$TOKEN" },
   "intake": { "tokens": ["bench-intake-token-0123456789"] },

@@ -41,7 +41,7 @@ func serveFake(latencyMs: Int, existing: Int, token: String) async throws {
 }
 
 func startFake(latencyMs: Int, existing: Int) throws -> FakeAmoProcess {
-    let token = JWT.make(["exp": .number(Date().addingTimeInterval(86_400).timeIntervalSince1970.rounded())])
+    let token = JWT.make(["exp": .number(JSONNumber(Date().addingTimeInterval(86_400).timeIntervalSince1970.rounded()))])
     return try FakeAmoProcess(executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
                               arguments: ["fake", "--latency-ms", "\(latencyMs)", "--existing", "\(existing)", "--token", token], token: token)
 }
@@ -50,12 +50,12 @@ func phone(_ index: Int) -> String { "+7 9\(String(format: "%09d", index))" }
 
 func benchConfig(fakePort: Int, token: String, dir: String, batchSize: Int, concurrency: Int) -> JSONValue {
     [
-        "server": ["host": "127.0.0.1", "port": 0],
+        "server": ["host": "127.0.0.1", "port": 0, "metrics": "off"],
         "database": ["path": .string(dir + "/queue.sqlite3")],
         "amocrm": ["subdomain": "bench", "base_url": .string("http://127.0.0.1:\(fakePort)"), "long_lived_token": .string(token),
-                   "arrival_allowance_ms": .number(Double(option("allowance-ms", 50)))],
+                   "arrival_allowance_ms": .number(JSONNumber(option("allowance-ms", 50)))],
         "intake": ["tokens": ["bench-intake-token-0123456789"]],
-        "worker": ["batch_size": .number(Double(batchSize)), "concurrency": .number(Double(concurrency))],
+        "worker": ["batch_size": .number(JSONNumber(batchSize)), "concurrency": .number(JSONNumber(concurrency))],
         "orders": [
             "pipeline_id": 3177727, "status_id": 32392159,
             "lead_fields": ["goods": "Товары", "delivery.name": "Доставка", "payment.name": "Оплата", "address.city": "Город"],

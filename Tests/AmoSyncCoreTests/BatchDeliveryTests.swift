@@ -19,7 +19,7 @@ import Testing
         for index in 0..<15 { await fake.state.seedContact(name: "Existing \(index)", phones: ["+7 912 100 00 \(10 + index)"]) }
         let dir = TempDir()
         let orders = (0..<30).map { index in
-            sampleOrder(id: "\(index)", phone: "+7 912 100 00 \(10 + index)", email: nil, extra: ["weight": .number(Double(index))])
+            sampleOrder(id: "\(index)", phone: "+7 912 100 00 \(10 + index)", email: nil, extra: ["weight": .number(JSONNumber(index))])
         }
         try Self.prequeue(orders, fake: fake, dir: dir)
         let daemon = try await RunningDaemon.start(fake: fake, dir: dir)

@@ -20,7 +20,7 @@ import Testing
     }
 
     static func sign(_ body: Data, _ secret: String) -> String {
-        Data(HMAC.sha256(key: Array(secret.utf8), message: Array(body))).base64EncodedString()
+        Data(Hashing.hmacSHA256(key: Array(secret.utf8), message: Array(body))).base64EncodedString()
     }
 
     /// A WooCommerce REST v3 order as its webhook delivers it (trimmed to the fields amosync reads).
@@ -41,12 +41,12 @@ import Testing
 
     @Test func hmacKnownVectors() {
         // RFC 4231, test case 2.
-        let digest = HMAC.sha256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
+        let digest = Hashing.hmacSHA256(key: Array("Jefe".utf8), message: Array("what do ya want for nothing?".utf8))
         #expect(digest.map { String(format: "%02x", $0) }.joined() == "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843")
         // The way WooCommerce and Shopify sign: base64 of the raw body's HMAC (computed with Python's hmac).
-        #expect(HMAC.verifyBase64("xspNGMrVWxIcQDyrXfbm2UqRDdmgJAuEN8sLb9BkThg=", body: Array(#"{"id":1}"#.utf8), secret: "wc-secret"))
-        #expect(!HMAC.verifyBase64("xspNGMrVWxIcQDyrXfbm2UqRDdmgJAuEN8sLb9BkThg=", body: Array(#"{"id":2}"#.utf8), secret: "wc-secret"))
-        #expect(!HMAC.verifyBase64(nil, body: [], secret: "x"))
+        #expect(Hashing.verifyHMACBase64("xspNGMrVWxIcQDyrXfbm2UqRDdmgJAuEN8sLb9BkThg=", body: Array(#"{"id":1}"#.utf8), secret: "wc-secret"))
+        #expect(!Hashing.verifyHMACBase64("xspNGMrVWxIcQDyrXfbm2UqRDdmgJAuEN8sLb9BkThg=", body: Array(#"{"id":2}"#.utf8), secret: "wc-secret"))
+        #expect(!Hashing.verifyHMACBase64(nil, body: [], secret: "x"))
     }
 
     @Test func wooCommerceOrdersArriveSignedAndOnce() async throws {

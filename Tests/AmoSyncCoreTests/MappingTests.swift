@@ -26,7 +26,7 @@ import Testing
     }
 
     static func item(_ categories: [Int], price: Double = 100, quantity: Double = 1) -> JSONValue {
-        ["name": "Thing", "price": .number(price), "quantity": .number(quantity), "categories": .array(categories.map { .number(Double($0)) })]
+        ["name": "Thing", "price": .number(JSONNumber(price)), "quantity": .number(JSONNumber(quantity)), "categories": .array(categories.map { .number(JSONNumber($0)) })]
     }
 
     static func order(items: [JSONValue], extra: [String: JSONValue] = [:]) -> JSONValue {
@@ -65,7 +65,7 @@ import Testing
     ] as [(JSONValue, [JSONValue], Double?, Int)])
     func price(total: JSONValue, items: [JSONValue], delivery: Double?, expected: Int) throws {
         var extra: [String: JSONValue] = ["total": total]
-        if let delivery { extra["delivery"] = ["cost": .number(delivery)] }
+        if let delivery { extra["delivery"] = ["cost": .number(JSONNumber(delivery))] }
         let job = try Mapper(config: Self.config()).mapOrder(Self.order(items: items.isEmpty ? [Self.item([])] : items, extra: extra))
         #expect(job.plan.lead?.price == expected)
     }

@@ -22,7 +22,7 @@ import Testing
                         onState: @escaping @Sendable (String?) async -> Void = { _ in }) -> TokenManager {
         TokenManager(client: client, file: TokenFile(path: file), baseURL: fake.baseURL, transport: URLSessionTransport(),
                      limiter: limiter, timeout: 5, logger: logger?.logger() ?? quietLogger(),
-                     refreshMargin: margin, followReferer: false, onStateChange: onState)
+                     refreshMargin: margin, referers: RefererPolicy(accountHost: "example.amocrm.ru", followRenamed: false), onStateChange: onState)
     }
 
     static func amoClient(_ fake: RunningFake, tokens: any AccessTokenProvider, limiter: RateLimiter) -> AmoClient {
@@ -30,24 +30,61 @@ import Testing
                   timeout: 5, logger: quietLogger())
     }
 
-    /// A renamed account: amoCRM names its new host in the redirect's `referer`. The exchange goes
-    /// there, and so does every later request, also after a restart (the tokens file keeps the address).
-    @Test func aRefererNamingAnotherHostIsFollowedAndKept() async throws {
-        // The account now lives on 127.0.0.2; the configured address (127.0.0.1, same port) has nothing.
+    /// A renamed account: amoCRM names its new host in the redirect's `referer`. With
+    /// `follow_referer` the exchange goes there, and so does every later request, also after
+    /// a restart (the tokens file keeps the address). The transport stands in for DNS: the
+    /// renamed host is served by a fake on 127.0.0.2, the configured one by nothing.
+    @Test func aRenamedAccountIsFollowedOnlyWhenAllowedAndKept() async throws {
         let fake = try await Self.fake(host: "127.0.0.2")
         defer { fake.stop() }
         let dir = TempDir()
-        let configured = "http://127.0.0.1:\(fake.port)"
-        func manager() -> TokenManager {
-            TokenManager(client: Self.client, file: TokenFile(path: dir.file("tokens.json")), baseURL: configured, transport: URLSessionTransport(),
-                         limiter: RateLimiter(requestsPerSecond: 7), timeout: 5, logger: quietLogger(), followReferer: true)
+        let configured = "https://shop.amocrm.ru"
+        let transport = HostMapTransport(routes: ["renamed.amocrm.ru": URL(string: "http://127.0.0.2:\(fake.port)")!], secret: Self.client.secret)
+        func manager(follow: Bool) -> TokenManager {
+            TokenManager(client: Self.client, file: TokenFile(path: dir.file("tokens.json")), baseURL: configured, transport: transport,
+                         limiter: RateLimiter(requestsPerSecond: 7), timeout: 5, logger: quietLogger(),
+                         referers: RefererPolicy(accountHost: "shop.amocrm.ru", followRenamed: follow))
         }
-        let pair = try await manager().exchange(code: await fake.state.issueCode(), referer: "127.0.0.2")
-        #expect(pair.baseURL == "http://127.0.0.2:\(fake.port)")
-        #expect(try TokenFile(path: dir.file("tokens.json")).read()?.baseURL == "http://127.0.0.2:\(fake.port)")
-        let client = AmoClient(baseURL: configured, transport: URLSessionTransport(), limiter: RateLimiter(requestsPerSecond: 7), tokens: manager(),
+        await #expect(throws: AmoError.self, "not followed by default") {
+            try await manager(follow: false).exchange(code: await fake.state.issueCode(), referer: "renamed.amocrm.ru")
+        }
+        #expect(transport.requests.isEmpty, "nothing was sent anywhere")
+        let pair = try await manager(follow: true).exchange(code: await fake.state.issueCode(), referer: "renamed.amocrm.ru")
+        #expect(pair.baseURL == "https://renamed.amocrm.ru")
+        #expect(try TokenFile(path: dir.file("tokens.json")).read()?.baseURL == "https://renamed.amocrm.ru")
+        let client = AmoClient(baseURL: configured, transport: transport, limiter: RateLimiter(requestsPerSecond: 7), tokens: manager(follow: true),
                                timeout: 5, logger: quietLogger())
         #expect(try await client.send("GET", "/api/v4/account").status == 200, "a restarted daemon uses the kept address")
+        #expect(transport.requests.allSatisfy { $0.host == "renamed.amocrm.ru" })
+    }
+
+    /// Every look-alike of the issue, with `follow_referer` on: the secret goes nowhere.
+    @Test(arguments: ["evil.example", "amocrm.ru.evil.example", "https://evil.example:8443/path", "example.amocrm.ru@127.0.0.2",
+                      "evil.example/.amocrm.ru", "xamocrm.ru", ".amocrm.ru", "a..amocrm.ru", "-a.amocrm.ru", "shop.amocrm.ru:8443",
+                      "https://shop.amocrm.ru", "shop.amocrm.ru/x", "shop.amocrm.ru.", "127.0.0.2", "shop.amocrm.ru\n", "SHOP.amocrm.ru\u{0}"])
+    func aForeignRefererNeverReceivesTheSecret(referer: String) async throws {
+        let fake = try await Self.fake(host: "127.0.0.2")
+        defer { fake.stop() }
+        let dir = TempDir()
+        let transport = HostMapTransport(routes: [:], secret: Self.client.secret)
+        let manager = TokenManager(client: Self.client, file: TokenFile(path: dir.file("tokens.json")), baseURL: "http://127.0.0.2:\(fake.port)",
+                                   transport: transport, limiter: RateLimiter(requestsPerSecond: 7), timeout: 5, logger: quietLogger(),
+                                   referers: RefererPolicy(accountHost: "shop.amocrm.ru", followRenamed: true))
+        await #expect(throws: AmoError.self) { try await manager.exchange(code: await fake.state.issueCode(), referer: referer) }
+        #expect(transport.requests.isEmpty)
+        #expect(await fake.state.requestStats().total == 0)
+    }
+
+    @Test(arguments: [("shop.amocrm.ru", RefererPolicy.Decision.configured), ("Shop.AmoCRM.ru", .configured),
+                      ("renamed.amocrm.ru", .follow("renamed.amocrm.ru")), ("a.b.kommo.com", .follow("a.b.kommo.com")),
+                      ("shop.amocrm.com", .follow("shop.amocrm.com"))])
+    func refererPolicyFollowsOnlyAmoCRMHosts(referer: String, expected: RefererPolicy.Decision) {
+        #expect(RefererPolicy(accountHost: "shop.amocrm.ru", followRenamed: true).decide(referer) == expected)
+        let strict = RefererPolicy(accountHost: "shop.amocrm.ru", followRenamed: false).decide(referer)
+        if expected == .configured { #expect(strict == .configured) } else {
+            guard case .refuse(let reason) = strict else { Issue.record("followed without follow_referer"); return }
+            #expect(reason.contains("amocrm.follow_referer") && reason.contains(referer.lowercased()))
+        }
     }
 
     @Test func concurrentUnauthorizedRequestsCauseExactlyOneRefresh() async throws {
@@ -122,7 +159,7 @@ import Testing
         let daemon = try Daemon.build(config: config, logger: capture.logger(), signals: [], options: options) { await box.set($0) }
         let task = Task { try await daemon.run() }
         let port = try await box.wait()
-        let running = RunningDaemon(daemon: daemon, port: port, task: task, dir: dir)
+        let running = RunningDaemon(daemon: daemon, port: port, metricsPort: 0, task: task, dir: dir)
 
         _ = try await running.send("/v1/orders", json: sampleOrder(id: "1"))
         try await running.waitIdle()
@@ -139,7 +176,8 @@ import Testing
         #expect(try daemon.store.attempts(of: waiting.id).allSatisfy { $0.outcome == .paused })
         let ready = try await running.send("/readyz", method: "GET", token: nil)
         #expect(ready.status == 503)
-        #expect(ready.json?["problems"]?.arrayValue?.first?.stringValue?.contains("Token has been revoked") == true)
+        #expect(ready.json?["problems"] == ["amocrm_credentials"], "an outsider learns which check failed, not why")
+        #expect(ready.json?.canonicalString.contains("revoked") == false)
         let stats = try StatsReport.collect(config: config, store: daemon.store)
         #expect(stats.authState == "dead")
         #expect(await fake.state.revokedRefreshAttempts == 1, "the dead refresh token is not retried in a loop")
@@ -156,24 +194,71 @@ import Testing
         #expect(capture.all.contains { $0.contains("credentials") })
     }
 
-    @Test func theCallbackStoresTheCodeAndExchangesIt() async throws {
+    static func routes(_ fake: RunningFake, dir: TempDir, store: JobStore, logger: LogCapture? = nil) -> OAuthRoutes {
+        OAuthRoutes(store: store, tokens: Self.manager(fake, file: dir.file("tokens.json")),
+                    referers: RefererPolicy(accountHost: "example.amocrm.ru", followRenamed: false), logger: logger?.logger() ?? quietLogger())
+    }
+
+    @Test func theCallbackStoresTheCodeAndExchangesItOnce() async throws {
+        let fake = try await Self.fake()
+        defer { fake.stop() }
+        let dir = TempDir()
+        let store = try JobStore(path: dir.file("q.sqlite3"))
+        try store.issueOAuthState("s-123", expiresAt: Date().addingTimeInterval(600))
+        let routes = Self.routes(fake, dir: dir, store: store)
+        let code = await fake.state.issueCode()
+        #expect(routes.callback(["code": code, "state": "wrong"]).status == .badRequest)
+        #expect(routes.callback(["code": code, "state": "s-123", "referer": "example.amocrm.ru"]).status == .ok)
+        try await eventually { (try? TokenFile(path: dir.file("tokens.json")).read()) != nil }
+        try await eventually { (try? store.meta("pending_auth_code")) == nil }
+        #expect(routes.callback(["code": code, "state": "s-123"]).status == .badRequest, "a state works once")
+        // A widget install carries no state: only for the configured account.
+        #expect(routes.callback(["code": await fake.state.issueCode(), "from_widget": "1"]).status == .badRequest)
+        #expect(routes.callback(["code": await fake.state.issueCode(), "from_widget": "1", "referer": "evil.example"]).status == .badRequest)
+        #expect(routes.callback(["code": await fake.state.issueCode(), "from_widget": "1", "referer": "example.amocrm.ru"]).status == .ok)
+    }
+
+    @Test func anExpiredStateIsRefused() throws {
+        let dir = TempDir()
+        let store = try JobStore(path: dir.file("q.sqlite3"))
+        try store.issueOAuthState("s-old", expiresAt: Date().addingTimeInterval(-1))
+        #expect(try store.consumeOAuthState("s-old") == false)
+        try store.issueOAuthState("s-new", expiresAt: Date().addingTimeInterval(60))
+        #expect(try store.consumeOAuthState("s-new-") == false)
+        #expect(try store.consumeOAuthState("s-new") == true)
+        #expect(try store.consumeOAuthState("s-new") == false)
+    }
+
+    /// The issue's scenario: a working pair, then forged callbacks (no state, a foreign referer,
+    /// a replayed or repeated state, a flood): nothing is exchanged, the pair and deliveries go on.
+    @Test func forgedCallbacksNeverDisturbAWorkingPair() async throws {
         let fake = try await Self.fake()
         defer { fake.stop() }
         let dir = TempDir()
         let store = try JobStore(path: dir.file("q.sqlite3"))
         let manager = Self.manager(fake, file: dir.file("tokens.json"))
-        try store.setMeta("oauth_state", "s-123")
-        let routes = OAuthRoutes(store: store, tokens: manager, logger: quietLogger())
-        let code = await fake.state.issueCode()
-        let bad = routes.callback(["code": code, "state": "wrong"])
-        #expect(bad.status == .badRequest)
-        let ok = routes.callback(["code": code, "state": "s-123", "referer": "example.amocrm.ru"])
-        #expect(ok.status == .ok)
-        try await eventually { (try? TokenFile(path: dir.file("tokens.json")).read()) != nil }
-        #expect(try store.meta("pending_auth_code") == nil)
-        // A widget install carries no state.
-        let widget = routes.callback(["code": await fake.state.issueCode(), "from_widget": "1"])
-        #expect(widget.status == .ok)
+        let pair = try await manager.exchange(code: await fake.state.issueCode(), referer: nil)
+        let daemon = try await RunningDaemon.start(fake: fake, dir: dir) { config in
+            config.set("amocrm", ["subdomain": "example", "base_url": .string(fake.baseURL), "client_id": .string(Self.client.id),
+                                  "client_secret": .string(Self.client.secret), "redirect_uri": .string(Self.client.redirectURI),
+                                  "tokens_file": .string(dir.file("tokens.json")), "timeout_seconds": 5])
+        }
+        let before = await fake.state.requestStats().total
+        var statuses: [Int] = []
+        for query in ["code=x&from_widget=1&referer=evil.example", "code=abc&from_widget=1", "code=x&state=wrong&state=RIGHT",
+                      "code=x&from_widget=1&referer=example.amocrm.ru.evil.example", "code=x&state=guess"] {
+            statuses.append(try await daemon.send("/oauth/callback?\(query)", method: "GET", token: nil).status)
+        }
+        #expect(statuses == [400, 400, 400, 400, 400])
+        var flood: [Int] = []
+        for _ in 0..<3 { flood.append(try await daemon.send("/oauth/callback?code=x", method: "GET", token: nil).status) }
+        #expect(flood.contains(429), "callbacks are limited to \(OAuthRoutes.callbacksPerMinute) a minute")
+        #expect(await fake.state.requestStats().total == before, "no forged code reached any token endpoint")
+        #expect(try TokenFile(path: dir.file("tokens.json")).read()?.refreshToken == pair.refreshToken)
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "after-forgery"))
+        try await daemon.waitIdle()
+        #expect(try daemon.store.stats().counts[.done] == 1, "deliveries go on")
+        await daemon.stop()
     }
 
     @Test func fakeOAuthBehavesLikeAmoCRM() async throws {

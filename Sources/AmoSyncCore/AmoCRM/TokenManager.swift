@@ -29,8 +29,8 @@ public actor TokenManager: AccessTokenProvider {
     /// Refresh this long before the access token expires.
     let refreshMargin: TimeInterval
     let authCode: String?
-    /// False when `base_url` overrides the account host (a proxy or the fake): a referer is then ignored.
-    let followReferer: Bool
+    /// Which host an OAuth referer may name (the secret goes to it in the code exchange).
+    let referers: RefererPolicy
     /// Told when credentials die (`reason`) or work again (`nil`).
     let onStateChange: @Sendable (String?) async -> Void
     private var tokens: TokenSet?
@@ -42,7 +42,7 @@ public actor TokenManager: AccessTokenProvider {
 
     public init(client: Client, file: TokenFile, baseURL: String, transport: any HTTPTransport, limiter: RateLimiter,
                 timeout: TimeInterval, logger: Logger, refreshMargin: TimeInterval = 600, authCode: String? = nil,
-                followReferer: Bool = true, onStateChange: @escaping @Sendable (String?) async -> Void = { _ in }) {
+                referers: RefererPolicy, onStateChange: @escaping @Sendable (String?) async -> Void = { _ in }) {
         self.client = client
         self.file = file
         self.baseURL = baseURL
@@ -52,7 +52,7 @@ public actor TokenManager: AccessTokenProvider {
         self.logger = logger
         self.refreshMargin = refreshMargin
         self.authCode = authCode
-        self.followReferer = followReferer
+        self.referers = referers
         self.onStateChange = onStateChange
     }
 
@@ -130,16 +130,25 @@ public actor TokenManager: AccessTokenProvider {
     }
 
     /// Exchanges a one-time authorization code and stores the pair. `referer` is the account
-    /// host amoCRM names in the redirect (`example.amocrm.ru`): when it differs from the
-    /// configured one, the account was renamed and its new address is used and kept.
+    /// host amoCRM names in the redirect (`example.amocrm.ru`); see `RefererPolicy`. A renamed
+    /// account that the policy follows has its new address used and kept. A code that fails
+    /// leaves a working pair as it was.
     @discardableResult
     public func exchange(code: String, referer: String?) async throws -> TokenSet {
         var base = baseURL
-        if let referer, let host = Self.host(referer), followReferer, URL(string: baseURL)?.host != host {
-            logger.warning("the account's address differs from the configuration: using the one amoCRM named",
-                           metadata: ["configured": "\(baseURL)", "referer": "\(host)"])
-            base = Self.rebased(baseURL, host: host)
+        if let referer {
+            switch referers.decide(referer) {
+            case .configured: break
+            case .follow(let host):
+                logger.warning("the account's address differs from the configuration: using the one amoCRM named",
+                               metadata: ["configured": "\(baseURL)", "referer": "\(host)"])
+                base = Self.rebased(baseURL, host: host)
+            case .refuse(let reason):
+                logger.warning("OAuth referer refused: the code was not exchanged", metadata: ["reason": "\(reason)"])
+                throw AmoError(kind: .rejected, request: "POST /oauth2/access_token", status: nil, title: nil, detail: reason)
+            }
         }
+        reloadIfChanged()
         let lock = try await file.lock()
         defer { file.unlock(lock) }
         var new = try await request(grant: "authorization_code", value: code, base: base)
@@ -153,11 +162,6 @@ public actor TokenManager: AccessTokenProvider {
         guard var components = URLComponents(string: configured) else { return "https://\(host)" }
         components.host = host
         return components.string ?? "https://\(host)"
-    }
-
-    static func host(_ referer: String) -> String? {
-        let text = referer.contains("://") ? referer : "https://\(referer)"
-        return URL(string: text)?.host
     }
 
     private func persist(_ new: TokenSet) throws {

@@ -7,6 +7,27 @@ extension Config {
             server.host = section.string("host") ?? server.host
             server.port = section.int("port", range: 0...65535) ?? server.port
             server.maxBodyBytes = section.int("max_body_bytes", range: 1024...(64 << 20)) ?? server.maxBodyBytes
+            server.headerTimeoutSeconds = section.int("header_timeout_seconds", range: 1...600) ?? server.headerTimeoutSeconds
+            server.bodyTimeoutSeconds = section.int("body_timeout_seconds", range: 1...3600) ?? server.bodyTimeoutSeconds
+            server.idleTimeoutSeconds = section.int("idle_timeout_seconds", range: 1...3600) ?? server.idleTimeoutSeconds
+            server.maxConnections = section.int("max_connections", range: 1...100_000) ?? server.maxConnections
+            if let value = section.raw("metrics") {
+                switch value {
+                case .bool(false), .string("off"): server.metrics = nil
+                case .string(let text):
+                    if let listener = Self.listener(text) { server.metrics = listener } else {
+                        problems.add("server.metrics", "expected \"HOST:PORT\" (e.g. \"127.0.0.1:9464\") or \"off\", got \"\(text)\"")
+                    }
+                default: problems.add("server.metrics", "expected \"HOST:PORT\" or \"off\"")
+                }
+            }
+            if let proxies = section.strings("trusted_proxies") {
+                server.trustedProxies = proxies.enumerated().compactMap { index, text in
+                    if let cidr = CIDR(text) { return cidr }
+                    problems.add("server.trusted_proxies.\(index)", "expected an IP address or CIDR (e.g. \"127.0.0.1/32\"), got \"\(text)\"")
+                    return nil
+                }
+            }
             section.finish()
         }
         if var section = root.object("database") {
@@ -102,6 +123,7 @@ extension Config {
         amocrm.requestsPerSecond = section.double("requests_per_second", range: 0.1...7) ?? amocrm.requestsPerSecond
         amocrm.timeoutSeconds = section.double("timeout_seconds", range: 1...300) ?? amocrm.timeoutSeconds
         amocrm.arrivalAllowanceMs = section.int("arrival_allowance_ms", range: 0...300_000) ?? amocrm.arrivalAllowanceMs
+        amocrm.followReferer = section.bool("follow_referer") ?? amocrm.followReferer
         if section.values["long_lived_token"]?.nonNull == nil {
             for key in ["client_id", "client_secret", "redirect_uri"] where section.values[key] == nil || section.values[key]!.isNull {
                 problems.add(section.child(key), "is required unless long_lived_token is set")
@@ -246,8 +268,20 @@ extension Config {
         section.finish()
         return form
     }
+
+    /// `127.0.0.1:9464`, `[::1]:9464`, `0.0.0.0:0`.
+    static func listener(_ text: String) -> Listener? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            return nil
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        return Listener(host: host, port: port)
+    }
 }
 
 extension Character {
     var isASCIIDigit: Bool { isASCII && isNumber }
+
 }

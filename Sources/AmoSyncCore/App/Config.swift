@@ -6,6 +6,24 @@ public struct Config: Sendable {
         public var host = "127.0.0.1"
         public var port = 8080
         public var maxBodyBytes = 262_144
+        /// A new connection's request head must arrive within this.
+        public var headerTimeoutSeconds = 10
+        /// A request's body must arrive within this after its head.
+        public var bodyTimeoutSeconds = 30
+        /// A kept-alive connection with no request is closed after this.
+        public var idleTimeoutSeconds = 60
+        /// Connections open at once on the intake listener; more are closed at once.
+        public var maxConnections = 512
+        /// The operator listener for `/metrics`; nil: off. Never the intake port.
+        public var metrics: Listener? = Listener(host: "127.0.0.1", port: 9464)
+        /// Reverse proxies whose `X-Forwarded-For` / `X-Real-IP` name the client.
+        public var trustedProxies: [CIDR] = []
+    }
+
+    /// A `host:port` to listen on.
+    public struct Listener: Sendable, Equatable {
+        public var host: String
+        public var port: Int
     }
 
     public struct AmoCRM: Sendable {
@@ -22,6 +40,14 @@ public struct Config: Sendable {
         public var timeoutSeconds: Double = 20
         /// See `RateLimiter`: how much later than its sending a request may reach amoCRM.
         public var arrivalAllowanceMs = 50
+        /// Follow an OAuth referer naming another amoCRM host (a renamed account).
+        public var followReferer = false
+
+        /// Which OAuth referer may move the connection: the account host, or (with
+        /// `follow_referer` and no `base_url`) another host under amoCRM's domains.
+        public var referers: RefererPolicy {
+            RefererPolicy(accountHost: "\(subdomain).\(domain)", followRenamed: followReferer && baseURL == nil)
+        }
 
         /// The account's one rate limiter, with this process's share of the common budget.
         public func limiter(outageBase: Double = 1, shared: SharedBudget?) -> RateLimiter {

@@ -75,7 +75,7 @@ struct ConfigObject {
     }
 
     static func int(_ value: JSONValue, path: String, range: ClosedRange<Int>? = nil, problems: ConfigProblems) -> Int? {
-        guard case .number(let number) = value, let int = Int(exactly: number) else {
+        guard case .number(let number) = value, let int = number.int else {
             problems.add(path, "expected integer")
             return nil
         }
@@ -88,12 +88,12 @@ struct ConfigObject {
 
     mutating func double(_ key: String, range: ClosedRange<Double>) -> Double? {
         guard let value = raw(key) else { return nil }
-        guard case .number(let number) = value else {
+        guard case .number(let exact) = value, let number = exact.double else {
             problems.add(child(key), "expected a number")
             return nil
         }
         guard range.contains(number) else {
-            problems.add(child(key), "must be between \(JSONValue.format(range.lowerBound)) and \(JSONValue.format(range.upperBound)), got \(JSONValue.format(number))")
+            problems.add(child(key), "must be between \(JSONNumber(range.lowerBound)) and \(JSONNumber(range.upperBound)), got \(exact)")
             return nil
         }
         return number

@@ -30,6 +30,8 @@ public struct Daemon: Sendable {
         public var forceExitAfter: Duration?
         /// Compare the config with the account once at start and log what does not match.
         public var checkAccountAtStart = true
+        /// Receives the bound port of the `/metrics` listener (useful with port 0).
+        public var onMetricsListening: @Sendable (Int) async -> Void = { _ in }
         public init() {}
     }
 
@@ -62,19 +64,19 @@ public struct Daemon: Sendable {
                                     retentionDays: config.retentionDays, heartbeat: { notifier.heartbeat() })
         let router = Router(context: IntakeContext.self)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
-        router.get("/metrics") { _, _ in
-            var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: await metrics.render(store: store, limiter: limiter, tokens: tokens))))
-            response.headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
-            return response
-        }
         IntakeRoutes(config: config, writer: IntakeWriter(store: store, maxBatch: options.intakeBatchLimit), store: store, health: health, doorbell: doorbell, logger: logger)
             .register(on: router)
         if let manager = tokens as? TokenManager {
-            OAuthRoutes(store: store, tokens: manager, logger: logger).register(on: router)
-            Task { await OAuthRoutes.finishPending(store: store, tokens: manager, logger: logger) }
+            let oauth = OAuthRoutes(store: store, tokens: manager, referers: config.amocrm.referers, logger: logger)
+            oauth.register(on: router)
+            oauth.exchangePending()
         }
-        let app = Application(router: router,
-                              configuration: .init(address: .hostname(config.server.host, port: config.server.port), serverName: "amosync"),
+        let server = config.server
+        let limits = ConnectionGuard.Limits(headerTimeout: .seconds(Int64(server.headerTimeoutSeconds)),
+                                            bodyTimeout: .seconds(Int64(server.bodyTimeoutSeconds)),
+                                            idleTimeout: .seconds(Int64(server.idleTimeoutSeconds)), maxConnections: server.maxConnections)
+        let app = Application(router: router, server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(limits: limits)])),
+                              configuration: .init(address: .hostname(server.host, port: server.port), serverName: "amosync"),
                               onServerRunning: { channel in
                                   // The database is open and the port bound: tell systemd.
                                   notifier.notify("READY=1\nSTATUS=accepting orders and forms")
@@ -90,6 +92,19 @@ public struct Daemon: Sendable {
         } }
         // Services stop in reverse order: HTTP intake first, then the worker.
         var services: [any Service] = [worker, app]
+        if let listener = server.metrics {
+            // Operators' numbers on their own listener (loopback by default), never on the intake port.
+            let metricsRouter = Router()
+            metricsRouter.get("/metrics") { _, _ in
+                var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: await metrics.render(store: store, limiter: limiter, tokens: tokens))))
+                response.headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
+                return response
+            }
+            services.append(Application(router: metricsRouter,
+                                        configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "amosync"),
+                                        onServerRunning: { channel in await options.onMetricsListening(channel.localAddress?.port ?? listener.port) },
+                                        logger: logger))
+        }
         if let limit = options.forceExitAfter { services.append(ShutdownDeadline(limit: limit, logger: logger)) }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: signals, logger: logger))
         return Daemon(config: config, store: store, health: health, client: client, tokens: tokens, worker: worker, metrics: metrics, group: group)
@@ -109,7 +124,7 @@ public struct Daemon: Sendable {
                                           redirectURI: config.amocrm.redirectURI ?? ""),
                             file: TokenFile(path: config.amocrm.tokensFile), baseURL: config.amocrm.apiBase, transport: transport,
                             limiter: limiter, timeout: config.amocrm.timeoutSeconds, logger: logger,
-                            authCode: config.amocrm.authCode, followReferer: config.amocrm.baseURL == nil, onStateChange: onStateChange)
+                            authCode: config.amocrm.authCode, referers: config.amocrm.referers, onStateChange: onStateChange)
     }
 
     /// Runs until SIGTERM/SIGINT or `shutdown()`.

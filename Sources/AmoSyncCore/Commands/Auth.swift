@@ -80,14 +80,15 @@ struct Auth: AsyncParsableCommand {
 
         func run() async throws {
             let (config, store) = try options.openStore()
-            let state = UUID().uuidString.lowercased()
-            try store.setMeta("oauth_state", state)
+            let state = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined(separator: "-")
+            try store.issueOAuthState(state, expiresAt: Date().addingTimeInterval(OAuthRoutes.stateLifetime))
             let host = config.amocrm.domain == "kommo.com" ? "www.kommo.com" : "www.\(config.amocrm.domain)"
             var components = URLComponents(string: "https://\(host)/oauth")!
             components.queryItems = [URLQueryItem(name: "client_id", value: config.amocrm.clientID ?? ""),
                                      URLQueryItem(name: "state", value: state), URLQueryItem(name: "mode", value: "post_message")]
             Console.print(components.url!.absoluteString)
             Console.print("amoCRM redirects to \(config.amocrm.redirectURI ?? "amocrm.redirect_uri"); point it at this daemon's /oauth/callback.")
+            Console.print("The link works once, for \(Int(OAuthRoutes.stateLifetime / 60)) minutes.")
         }
     }
 
@@ -97,6 +98,6 @@ struct Auth: AsyncParsableCommand {
                      limiter: config.amocrm.limiter(shared: SharedBudget(store: store)),
                      timeout: config.amocrm.timeoutSeconds,
                      logger: .init(label: "amosync", factory: { _ in LineLogHandler(label: "amosync", level: .warning) }),
-                     followReferer: config.amocrm.baseURL == nil)
+                     referers: config.amocrm.referers)
     }
 }

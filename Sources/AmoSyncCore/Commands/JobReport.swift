@@ -9,8 +9,8 @@ public enum JobReport {
     static func date(_ date: Date?) -> JSONValue { date.map { .string(iso.string(from: $0)) } ?? .null }
 
     static func listEntry(_ job: Job) -> [String: JSONValue] {
-        ["id": .number(Double(job.id)), "kind": .string(job.kind.rawValue), "source": .string(job.source),
-         "external_id": .string(job.externalID), "state": .string(job.state.rawValue), "attempts": .number(Double(job.attempts)),
+        ["id": .number(JSONNumber(job.id)), "kind": .string(job.kind.rawValue), "source": .string(job.source),
+         "external_id": .string(job.externalID), "state": .string(job.state.rawValue), "attempts": .number(JSONNumber(job.attempts)),
          "run_at": date(job.runAt), "created_at": date(job.createdAt), "last_error": job.lastError.map(JSONValue.string) ?? .null]
     }
 
@@ -31,17 +31,17 @@ public enum JobReport {
         object["input"] = Redactor.redact(job.input)
         object["plan"] = (try? JSONValue.encode(job.plan)) ?? .null
         object["warnings"] = .array(job.warnings.map(JSONValue.string))
-        var result: [String: JSONValue] = ["lead_id": job.progress.leadID.map { .number(Double($0)) } ?? .null,
-                                           "contact_id": job.progress.contactID.map { .number(Double($0)) } ?? .null,
-                                           "note_id": job.progress.noteID.map { .number(Double($0)) } ?? .null]
+        var result: [String: JSONValue] = ["lead_id": job.progress.leadID.map { .number(JSONNumber($0)) } ?? .null,
+                                           "contact_id": job.progress.contactID.map { .number(JSONNumber($0)) } ?? .null,
+                                           "note_id": job.progress.noteID.map { .number(JSONNumber($0)) } ?? .null]
         if let lead = job.progress.leadID { result["lead_url"] = .string(config.amocrm.leadURL(lead)) }
         if let contact = job.progress.contactID {
             result["contact_url"] = .string("https://\(config.amocrm.subdomain).\(config.amocrm.domain)/contacts/detail/\(contact)")
         }
         object["result"] = .object(result)
         object["attempt_log"] = .array(attempts.map { attempt in
-            ["at": date(attempt.at), "duration_ms": .number(Double(attempt.durationMs)), "outcome": .string(attempt.outcome.rawValue),
-             "http_status": attempt.httpStatus.map { .number(Double($0)) } ?? .null,
+            ["at": date(attempt.at), "duration_ms": .number(JSONNumber(attempt.durationMs)), "outcome": .string(attempt.outcome.rawValue),
+             "http_status": attempt.httpStatus.map { .number(JSONNumber($0)) } ?? .null,
              "request": attempt.request.map(JSONValue.string) ?? .null, "error": attempt.error.map(JSONValue.string) ?? .null,
              "validation_errors": .array(attempt.validationErrors.map { ["path": .string($0.path), "code": .string($0.code), "detail": .string($0.detail)] })]
         })

@@ -18,7 +18,7 @@ struct Sandbox: AsyncParsableCommand {
         let logger = try logging.bootstrap()
         let dir = directory ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("amosync-sandbox-\(ProcessInfo.processInfo.processIdentifier)")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let token = JWT.make(["exp": .number(Date().addingTimeInterval(5 * 365 * 86_400).timeIntervalSince1970.rounded()), "api_domain": "127.0.0.1"])
+        let token = JWT.make(["exp": .number(JSONNumber(Date().addingTimeInterval(5 * 365 * 86_400).timeIntervalSince1970.rounded())), "api_domain": "127.0.0.1"])
         var options = FakeAmoState.Options()
         options.longLivedTokens = [token]
         let state = FakeAmoState(options: options)
@@ -68,7 +68,7 @@ struct FakeAmoCRMCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try logging.bootstrap(label: "fake-amocrm")
-        let token = self.token ?? JWT.make(["exp": .number(Date().addingTimeInterval(365 * 86_400).timeIntervalSince1970.rounded())])
+        let token = self.token ?? JWT.make(["exp": .number(JSONNumber(Date().addingTimeInterval(365 * 86_400).timeIntervalSince1970.rounded()))])
         var options = FakeAmoState.Options()
         options.requestsPerSecond = rps
         options.longLivedTokens = [token]

@@ -44,14 +44,14 @@ public struct StatsReport: Sendable {
     }
 
     public var json: JSONValue {
-        let counts = JSONValue.object(Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0.rawValue, .number(Double(stats.counts[$0] ?? 0))) }))
+        let counts = JSONValue.object(Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0.rawValue, .number(JSONNumber(stats.counts[$0] ?? 0))) }))
         return ["jobs": counts,
-                "oldest_queued_seconds": stats.oldestQueuedSeconds.map { .number($0.rounded()) } ?? .null,
+                "oldest_queued_seconds": stats.oldestQueuedSeconds.map { .number(JSONNumber($0.rounded())) } ?? .null,
                 "last_delivery_at": JobReport.date(stats.lastDeliveryAt),
-                "delivered_last_hour": .number(Double(stats.deliveredLastHour)),
+                "delivered_last_hour": .number(JSONNumber(stats.deliveredLastHour)),
                 "auth": ["mode": .string(authMode), "state": .string(authState), "expires_at": JobReport.date(expiresAt),
                          "problem": authProblem.map(JSONValue.string) ?? .null],
-                "rate_limit": ["pauses": .number(Double(throttlePauses)), "last_pause_at": JobReport.date(lastThrottleAt)]]
+                "rate_limit": ["pauses": .number(JSONNumber(throttlePauses)), "last_pause_at": JobReport.date(lastThrottleAt)]]
     }
 
     public var text: String {

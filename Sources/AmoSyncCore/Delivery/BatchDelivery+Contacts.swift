@@ -59,8 +59,8 @@ extension BatchDelivery {
     /// A contact amosync created, for the index (amoCRM's own copy follows with the next sync).
     static func createdContact(id: Int, body: [String: JSONValue]) -> JSONValue {
         var json = body
-        json["id"] = .number(Double(id))
-        json["updated_at"] = .number(Date().timeIntervalSince1970.rounded(.down))
+        json["id"] = .number(JSONNumber(id))
+        json["updated_at"] = .number(JSONNumber(Date().timeIntervalSince1970.rounded(.down)))
         return .object(json)
     }
 
@@ -114,7 +114,7 @@ extension BatchDelivery {
     /// and emails are kept with their enum codes and new ones appended; readonly fields and
     /// the name (when readonly) are never touched; empty values never wipe anything.
     func mergeBody(_ existing: ExistingContact, plan: ContactPlan, fields: ResolvedFields, warnings: inout [String]) -> [String: JSONValue]? {
-        var body: [String: JSONValue] = ["id": .number(Double(existing.id))]
+        var body: [String: JSONValue] = ["id": .number(JSONNumber(existing.id))]
         let readonlyName = config.contacts.readonlyFields.contains { $0.lowercased() == "name" }
         if let name = plan.name, !readonlyName, !name.isEmpty, name != existing.name { body["name"] = .string(name) }
         var values = FieldValueEncoder.encode(plan.fields, resolved: fields.contact, missing: fields.contactMissing,

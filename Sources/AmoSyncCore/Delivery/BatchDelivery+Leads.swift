@@ -25,7 +25,7 @@ extension BatchDelivery {
             warnings.forEach(item.warn)
             var embedded = body["_embedded"]?.objectValue ?? [:]
             if let contact = item.job.progress.contactID {
-                embedded["contacts"] = [["id": .number(Double(contact))]]
+                embedded["contacts"] = [["id": .number(JSONNumber(contact))]]
                 // Kept in case amoCRM says the contact no longer exists (deleted by a manager).
                 if let plan = item.plan.contact {
                     var ignored: [String] = []
@@ -75,12 +75,12 @@ extension BatchDelivery {
         var values = FieldValueEncoder.encode(lead.fields, resolved: fields.lead, missing: fields.leadMissing, warnings: &warnings)
             .map(\.json).filter { $0["values"]?.isNull == false }
         if let key = fields.key {
-            values.append(["field_id": .number(Double(key.id)), "values": [["value": .string(item.plan.key)]]])
+            values.append(["field_id": .number(JSONNumber(key.id)), "values": [["value": .string(item.plan.key)]]])
         }
-        var body: [String: JSONValue] = ["name": .string(lead.name), "pipeline_id": .number(Double(lead.pipelineID)),
-                                         "status_id": .number(Double(lead.statusID))]
-        if let price = lead.price { body["price"] = .number(Double(price)) }
-        if let user = lead.responsibleUserID { body["responsible_user_id"] = .number(Double(user)) }
+        var body: [String: JSONValue] = ["name": .string(lead.name), "pipeline_id": .number(JSONNumber(lead.pipelineID)),
+                                         "status_id": .number(JSONNumber(lead.statusID))]
+        if let price = lead.price { body["price"] = .number(JSONNumber(price)) }
+        if let user = lead.responsibleUserID { body["responsible_user_id"] = .number(JSONNumber(user)) }
         if !values.isEmpty { body["custom_fields_values"] = .array(values) }
         var embedded: [String: JSONValue] = [:]
         if !lead.tags.isEmpty { embedded["tags"] = .array(lead.tags.map { ["name": .string($0)] }) }
@@ -118,11 +118,11 @@ extension BatchDelivery {
             let values = FieldValueEncoder.encode(lead.fields, resolved: fields.lead, missing: fields.leadMissing, warnings: &warnings)
                 .map(\.json)
             warnings.forEach(item.warn)
-            var body: [String: JSONValue] = ["id": .number(Double(leadID))]
-            if let price = lead.price { body["price"] = .number(Double(price)) }
+            var body: [String: JSONValue] = ["id": .number(JSONNumber(leadID))]
+            if let price = lead.price { body["price"] = .number(JSONNumber(price)) }
             if let status = lead.mappedStatusID {
-                body["status_id"] = .number(Double(status))
-                if status == 142 || status == 143 { body["pipeline_id"] = .number(Double(lead.pipelineID)) }
+                body["status_id"] = .number(JSONNumber(status))
+                if status == 142 || status == 143 { body["pipeline_id"] = .number(JSONNumber(lead.pipelineID)) }
             }
             if !values.isEmpty { body["custom_fields_values"] = .array(values) }
             entries.append(BatchEntry(items: [item], body: body))
@@ -148,7 +148,7 @@ extension BatchDelivery {
         }
         let creating = needing.filter { $0.job.progress.noteID == nil }
         var entries = creating.map { item in
-            BatchEntry(items: [item], body: ["entity_id": .number(Double(item.job.progress.leadID!)), "note_type": "common",
+            BatchEntry(items: [item], body: ["entity_id": .number(JSONNumber(item.job.progress.leadID!)), "note_type": "common",
                                              "params": ["text": .string(item.plan.note!)]])
         }
         creating.forEach { item in item.update { $0.noteSent = true } }

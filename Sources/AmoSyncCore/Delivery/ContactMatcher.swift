@@ -43,7 +43,7 @@ public struct ExistingContact: Sendable, Equatable {
         var fields: [JSONValue] = []
         if !phones.isEmpty { fields.append(field("PHONE", phones)) }
         if !emails.isEmpty { fields.append(field("EMAIL", emails)) }
-        return ["id": .number(Double(id)), "name": .string(name), "updated_at": .number(Double(updatedAt)), "custom_fields_values": .array(fields)]
+        return ["id": .number(JSONNumber(id)), "name": .string(name), "updated_at": .number(JSONNumber(updatedAt)), "custom_fields_values": .array(fields)]
     }
 
     /// Normalized keys of this contact.

@@ -23,11 +23,11 @@ enum FieldValueEncoder {
     }
 
     static func encodeValue(_ text: String, field: AmoField, from: String, warnings: inout [String]) -> JSONValue? {
-        if text.isEmpty { return ["field_id": .number(Double(field.id)), "values": .null] }
+        if text.isEmpty { return ["field_id": .number(JSONNumber(field.id)), "values": .null] }
         let value: JSONValue
         switch field.type {
         case "numeric", "price", "monetary":
-            guard let number = Double(text.replacingOccurrences(of: ",", with: ".").replacingOccurrences(of: " ", with: "")) else {
+            guard let number = JSONNumber(parsing: text.replacingOccurrences(of: ",", with: ".").replacingOccurrences(of: " ", with: "")) else {
                 warnings.append("\(from) → \(field.name): \"\(text)\" is not a number, value dropped")
                 return nil
             }
@@ -45,11 +45,11 @@ enum FieldValueEncoder {
                 warnings.append("\(from) → \(field.name): \"\(text)\" is not a date, value dropped")
                 return nil
             }
-            value = .number(Double(timestamp))
+            value = .number(JSONNumber(timestamp))
         default:
             value = .string(text)
         }
-        return ["field_id": .number(Double(field.id)), "values": [["value": value]]]
+        return ["field_id": .number(JSONNumber(field.id)), "values": [["value": value]]]
     }
 
     static func timestamp(_ text: String) -> Int? {

@@ -57,7 +57,7 @@ extension FakeAmoState {
             entry.lead.id = allocate("lead")
             entry.lead.contactIDs = contactID.map { [$0] } ?? []
             leads[entry.lead.id] = entry.lead
-            answer.append(["id": .number(Double(entry.lead.id)), "contact_id": contactID.map { .number(Double($0)) } ?? .null,
+            answer.append(["id": .number(JSONNumber(entry.lead.id)), "contact_id": contactID.map { .number(JSONNumber($0)) } ?? .null,
                            "company_id": .null, "request_id": [.string(items[index]["request_id"]?.textValue ?? "\(index)")], "merged": false])
         }
         return .json(200, .array(answer), contentType: "application/json")

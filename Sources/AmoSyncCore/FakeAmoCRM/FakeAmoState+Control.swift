@@ -69,11 +69,11 @@ extension FakeAmoState {
             "notes": .array(notes.values.sorted { $0.id < $1.id }.map(noteJSON)),
             "custom_fields": ["leads": .array((fields["leads"] ?? []).map(\.json)), "contacts": .array((fields["contacts"] ?? []).map(\.json))],
             "requests": [
-                "total": .number(Double(stats.total)), "throttled": .number(Double(stats.throttled)),
-                "max_per_second": .number(Double(stats.maxPerSecond)),
-                "busiest_10s_per_second": .number(stats.busiest10sPerSecond),
-                "by_endpoint": .object(stats.byEndpoint.mapValues { .number(Double($0)) }),
-                "log": .array(log.suffix(1000).map { ["at": .number($0.at), "method": .string($0.method), "path": .string($0.path), "status": .number(Double($0.status))] }),
+                "total": .number(JSONNumber(stats.total)), "throttled": .number(JSONNumber(stats.throttled)),
+                "max_per_second": .number(JSONNumber(stats.maxPerSecond)),
+                "busiest_10s_per_second": .number(JSONNumber(stats.busiest10sPerSecond)),
+                "by_endpoint": .object(stats.byEndpoint.mapValues { .number(JSONNumber($0)) }),
+                "log": .array(log.suffix(1000).map { ["at": .number(JSONNumber($0.at)), "method": .string($0.method), "path": .string($0.path), "status": .number(JSONNumber($0.status))] }),
             ],
         ]
     }
@@ -109,7 +109,7 @@ extension FakeAmoState {
             let id = seedContact(name: body?["name"]?.textValue ?? "Contact",
                                  phones: body?["phones"]?.arrayValue?.compactMap(\.textValue) ?? [],
                                  emails: body?["emails"]?.arrayValue?.compactMap(\.textValue) ?? [])
-            return .json(200, ["id": .number(Double(id))], contentType: "application/json")
+            return .json(200, ["id": .number(JSONNumber(id))], contentType: "application/json")
         default:
             return .problem(404, title: "Not Found", detail: "unknown control path \(request.path)")
         }

@@ -10,30 +10,30 @@ extension FakeAmoState {
     func render(_ value: FakeEntity, entity: String) -> JSONValue {
         let defs = Dictionary(uniqueKeysWithValues: (fields[entity] ?? []).map { ($0.id, $0) })
         var object: [String: JSONValue] = [
-            "id": .number(Double(value.id)), "name": .string(value.name),
-            "responsible_user_id": .number(Double(value.responsibleUserID)),
-            "created_at": .number(Double(value.createdAt)), "updated_at": .number(Double(value.updatedAt)),
+            "id": .number(JSONNumber(value.id)), "name": .string(value.name),
+            "responsible_user_id": .number(JSONNumber(value.responsibleUserID)),
+            "created_at": .number(JSONNumber(value.createdAt)), "updated_at": .number(JSONNumber(value.updatedAt)),
             "account_id": 1231414,
         ]
         object["custom_fields_values"] = value.fields.isEmpty ? .null : .array(value.fields.map { cf in
             let def = defs[cf.fieldID]
-            return ["field_id": .number(Double(cf.fieldID)), "field_name": .string(def?.name ?? ""),
+            return ["field_id": .number(JSONNumber(cf.fieldID)), "field_name": .string(def?.name ?? ""),
                     "field_code": def?.code.map(JSONValue.string) ?? .null, "field_type": .string(def?.type ?? "text"),
                     "values": .array(cf.values.map { item in
                         var v: [String: JSONValue] = ["value": item.value]
                         if let code = item.enumCode { v["enum_code"] = .string(code) }
                         if let enumID = def?.enums.first(where: { $0.value == (item.enumCode ?? item.value.textValue) })?.id {
-                            v["enum_id"] = .number(Double(enumID))
+                            v["enum_id"] = .number(JSONNumber(enumID))
                         }
                         return .object(v)
                     })]
         })
         var embedded: [String: JSONValue] = ["tags": .array(value.tags.map { ["name": .string($0)] })]
         if entity == "leads" {
-            object["price"] = .number(Double(value.price))
-            object["pipeline_id"] = .number(Double(value.pipelineID))
-            object["status_id"] = .number(Double(value.statusID))
-            embedded["contacts"] = .array(value.contactIDs.enumerated().map { ["id": .number(Double($1)), "is_main": .bool($0 == 0)] })
+            object["price"] = .number(JSONNumber(value.price))
+            object["pipeline_id"] = .number(JSONNumber(value.pipelineID))
+            object["status_id"] = .number(JSONNumber(value.statusID))
+            embedded["contacts"] = .array(value.contactIDs.enumerated().map { ["id": .number(JSONNumber($1)), "is_main": .bool($0 == 0)] })
         }
         object["_embedded"] = .object(embedded)
         return .object(object)
@@ -72,7 +72,7 @@ extension FakeAmoState {
         if slice.isEmpty { return FakeResponse(status: 204) }
         var links: [String: JSONValue] = ["self": ["href": .string("/api/v4/\(entity)?page=\(page)")]]
         if page * limit < items.count { links["next"] = ["href": .string("/api/v4/\(entity)?page=\(page + 1)")] }
-        return .json(200, ["_page": .number(Double(page)), "_links": .object(links),
+        return .json(200, ["_page": .number(JSONNumber(page)), "_links": .object(links),
                            "_embedded": .object([entity: .array(slice.map { render($0, entity: entity) })])])
     }
 
@@ -115,7 +115,7 @@ extension FakeAmoState {
         for (index, var value) in built.enumerated() {
             value.id = allocate(entity == "contacts" ? "contact" : "lead")
             put(value, in: entity)
-            answer.append(["id": .number(Double(value.id)), "request_id": .string(items[index]["request_id"]?.textValue ?? "\(index)"),
+            answer.append(["id": .number(JSONNumber(value.id)), "request_id": .string(items[index]["request_id"]?.textValue ?? "\(index)"),
                            "_links": ["self": ["href": .string("/api/v4/\(entity)/\(value.id)")]]])
         }
         return .json(200, ["_links": ["self": ["href": .string("/api/v4/\(entity)")]], "_embedded": .object([entity: .array(answer)])])
@@ -140,7 +140,7 @@ extension FakeAmoState {
         var answer: [JSONValue] = []
         for (index, value) in built.enumerated() {
             put(value, in: entity)
-            answer.append(["id": .number(Double(value.id)), "updated_at": .number(Double(value.updatedAt)),
+            answer.append(["id": .number(JSONNumber(value.id)), "updated_at": .number(JSONNumber(value.updatedAt)),
                            "request_id": .string(items[index]["request_id"]?.textValue ?? "\(index)")])
         }
         return .json(200, ["_embedded": .object([entity: .array(answer)])])
@@ -163,7 +163,7 @@ extension FakeAmoState {
             let note = FakeNote(id: allocate("note"), entityID: item["entity_id"]!.intValue!, noteType: "common",
                                 text: item.value(at: "params.text")!.stringValue!)
             notes[note.id] = note
-            answer.append(["id": .number(Double(note.id)), "entity_id": .number(Double(note.entityID)),
+            answer.append(["id": .number(JSONNumber(note.id)), "entity_id": .number(JSONNumber(note.entityID)),
                            "request_id": .string(item["request_id"]?.textValue ?? "\(index)")])
         }
         return .json(200, ["_embedded": ["notes": .array(answer)]])
@@ -176,7 +176,7 @@ extension FakeAmoState {
     }
 
     func noteJSON(_ note: FakeNote) -> JSONValue {
-        ["id": .number(Double(note.id)), "entity_id": .number(Double(note.entityID)), "note_type": .string(note.noteType),
+        ["id": .number(JSONNumber(note.id)), "entity_id": .number(JSONNumber(note.entityID)), "note_type": .string(note.noteType),
          "params": ["text": .string(note.text)]]
     }
 }

@@ -52,7 +52,7 @@ extension FakeAmoState {
                                                     "status": 401, "detail": "Авторизация клиента не прошла"], contentType: "application/problem+json")
         let invalidRequest = { (hint: String, status: Int) in
             FakeResponse.json(status, ["hint": .string(hint), "title": "Некорректный запрос", "type": "https://developers.amocrm.ru/v3/errors/OAuthProblemJson",
-                                       "status": .number(Double(status)), "detail": "В запросе отсутствует ряд параметров или параметры невалидны"],
+                                       "status": .number(JSONNumber(status)), "detail": "В запросе отсутствует ряд параметров или параметры невалидны"],
                               contentType: "application/problem+json")
         }
         guard let client = oauthClient, body["client_id"] == client.id, body["client_secret"] == client.secret,
@@ -78,11 +78,11 @@ extension FakeAmoState {
     }
 
     private func issueTokens() -> FakeResponse {
-        let access = JWT.make(["exp": .number((now + accessTTL).rounded()), "api_domain": "api-a.amocrm.ru"])
+        let access = JWT.make(["exp": .number(JSONNumber((now + accessTTL).rounded())), "api_domain": "api-a.amocrm.ru"])
         let refresh = "def50200" + UUID().uuidString.replacingOccurrences(of: "-", with: "") + UUID().uuidString.replacingOccurrences(of: "-", with: "")
         accessTokens[access] = now + accessTTL
         refreshTokens.insert(refresh)
-        return .json(200, ["token_type": "Bearer", "expires_in": .number(accessTTL), "server_time": .number(now.rounded()),
+        return .json(200, ["token_type": "Bearer", "expires_in": .number(JSONNumber(accessTTL)), "server_time": .number(JSONNumber(now.rounded())),
                            "access_token": .string(access), "refresh_token": .string(refresh)], contentType: "application/json")
     }
 }

@@ -165,18 +165,18 @@ public actor FakeAmoState {
     }
 
     private func listUsers() -> FakeResponse {
-        .json(200, ["_embedded": ["users": .array(users.map { ["id": .number(Double($0)), "name": .string("User \($0)")] })]])
+        .json(200, ["_embedded": ["users": .array(users.map { ["id": .number(JSONNumber($0)), "name": .string("User \($0)")] })]])
     }
 
     private func listPipelines() -> FakeResponse {
         let list: [JSONValue] = pipelines.map { pipeline in
-            ["id": .number(Double(pipeline.id)), "name": .string(pipeline.name), "is_main": .bool(pipeline.id == pipelines[0].id),
+            ["id": .number(JSONNumber(pipeline.id)), "name": .string(pipeline.name), "is_main": .bool(pipeline.id == pipelines[0].id),
              "_embedded": ["statuses": .array(pipeline.statuses.map {
-                 ["id": .number(Double($0.id)), "name": .string($0.name), "type": .number(Double($0.type)),
-                  "pipeline_id": .number(Double(pipeline.id)), "is_editable": .bool($0.type == 0 && $0.id > 143)]
+                 ["id": .number(JSONNumber($0.id)), "name": .string($0.name), "type": .number(JSONNumber($0.type)),
+                  "pipeline_id": .number(JSONNumber(pipeline.id)), "is_editable": .bool($0.type == 0 && $0.id > 143)]
              })]]
         }
-        return .json(200, ["_total_items": .number(Double(list.count)), "_embedded": ["pipelines": .array(list)]])
+        return .json(200, ["_total_items": .number(JSONNumber(list.count)), "_embedded": ["pipelines": .array(list)]])
     }
 
     private func listFields(_ entity: String, query: [String: String]) -> FakeResponse {
@@ -189,8 +189,8 @@ public actor FakeAmoState {
         if page * limit < all.count {
             links["next"] = ["href": .string("/api/v4/\(entity)/custom_fields?page=\(page + 1)&limit=\(limit)")]
         }
-        return .json(200, ["_total_items": .number(Double(all.count)), "_page": .number(Double(page)),
-                           "_page_count": .number(Double((all.count + limit - 1) / limit)), "_links": .object(links),
+        return .json(200, ["_total_items": .number(JSONNumber(all.count)), "_page": .number(JSONNumber(page)),
+                           "_page_count": .number(JSONNumber((all.count + limit - 1) / limit)), "_links": .object(links),
                            "_embedded": ["custom_fields": .array(slice.map(\.json))]])
     }
 
@@ -220,7 +220,7 @@ public actor FakeAmoState {
             json["request_id"] = .string(item["request_id"]?.textValue ?? "\(index)")
             created.append(.object(json))
         }
-        return .json(200, ["_total_items": .number(Double(created.count)), "_embedded": ["custom_fields": .array(created)]])
+        return .json(200, ["_total_items": .number(JSONNumber(created.count)), "_embedded": ["custom_fields": .array(created)]])
     }
 
     func validationFailure(_ errors: [JSONValue]) -> FakeResponse {

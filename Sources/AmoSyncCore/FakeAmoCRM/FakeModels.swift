@@ -35,7 +35,7 @@ public struct FakeResponse: Sendable {
 
     static func problem(_ status: Int, title: String, detail: String, extra: [String: JSONValue] = [:]) -> FakeResponse {
         var object: [String: JSONValue] = ["title": .string(title), "type": .string("https://httpstatus.es/\(status)"),
-                                           "status": .number(Double(status)), "detail": .string(detail)]
+                                           "status": .number(JSONNumber(status)), "detail": .string(detail)]
         object.merge(extra) { _, new in new }
         return json(status, .object(object), contentType: "application/problem+json")
     }
@@ -56,10 +56,10 @@ struct FakeField: Sendable {
     var isPredefined = false
 
     var json: JSONValue {
-        var object: [String: JSONValue] = ["id": .number(Double(id)), "name": .string(name), "type": .string(type),
+        var object: [String: JSONValue] = ["id": .number(JSONNumber(id)), "name": .string(name), "type": .string(type),
                                            "code": code.map(JSONValue.string) ?? .null, "is_predefined": .bool(isPredefined),
                                            "is_api_only": false, "sort": 500]
-        object["enums"] = enums.isEmpty ? .null : .array(enums.map { ["id": .number(Double($0.id)), "value": .string($0.value), "sort": 1] })
+        object["enums"] = enums.isEmpty ? .null : .array(enums.map { ["id": .number(JSONNumber($0.id)), "value": .string($0.value), "sort": 1] })
         return .object(object)
     }
 }

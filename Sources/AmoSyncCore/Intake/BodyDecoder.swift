@@ -62,51 +62,121 @@ public enum BodyDecoder {
         }
     }
 
-    /// Text parts of a multipart body; file parts are skipped.
+    /// Text parts of a multipart body (RFC 7578 over RFC 2046's framing); file parts are
+    /// skipped. A delimiter counts only at the start of the body or after CRLF, and only when
+    /// `--` or a line break follows it, so boundary text inside a value is content; the
+    /// preamble and epilogue are ignored.
     static func parseMultipart(_ data: Data, boundary: String) throws(IntakeError) -> [(String, String)] {
-        let delimiter = Array("--\(boundary)".utf8)
+        guard (1...70).contains(boundary.utf8.count) else { throw .malformed("multipart boundary must be 1 to 70 characters long") }
         let bytes = [UInt8](data)
-        var positions: [Int] = []
-        var index = 0
-        while let found = find(delimiter, in: bytes, from: index) {
-            positions.append(found)
-            index = found + delimiter.count
+        let dashBoundary = Array("--\(boundary)".utf8)
+        let delimiter: [UInt8] = [13, 10] + dashBoundary
+        var position: Int
+        if bytes.starts(with: dashBoundary) {
+            position = dashBoundary.count
+        } else if let found = nextDelimiter(delimiter, in: bytes, from: 0) {
+            position = found + delimiter.count
+        } else {
+            throw .malformed("multipart body has no part for boundary \(boundary)")
         }
-        guard positions.count >= 2 else { throw .malformed("multipart body has no parts for boundary \(boundary)") }
         var result: [(String, String)] = []
-        for (start, end) in zip(positions, positions.dropFirst()) {
-            var partStart = start + delimiter.count
-            if bytes[partStart..<min(partStart + 2, bytes.count)].elementsEqual([13, 10]) { partStart += 2 }
-            var partEnd = end
-            if partEnd >= 2, bytes[partEnd - 2..<partEnd].elementsEqual([13, 10]) { partEnd -= 2 }
-            guard partStart <= partEnd, let split = find([13, 10, 13, 10], in: bytes, from: partStart), split <= partEnd else {
-                throw .malformed("multipart part without headers")
+        while true {
+            if bytes[position...].starts(with: [45, 45]) { return result }  // "--": the close delimiter
+            while position < bytes.count, bytes[position] == 32 || bytes[position] == 9 { position += 1 }  // transport padding
+            guard bytes[position...].starts(with: [13, 10]) else {
+                throw .malformed("multipart boundary is not followed by a line break at byte \(position)")
             }
-            let headers = String(decoding: bytes[partStart..<split], as: UTF8.self)
-            guard let disposition = headers.split(separator: "\r\n").first(where: { $0.lowercased().hasPrefix("content-disposition:") }) else {
-                throw .malformed("multipart part without Content-Disposition")
+            // The CRLF before the next delimiter belongs to the delimiter, so the search starts
+            // at this line break: a part without headers and body is `CRLF` + delimiter.
+            guard let next = nextDelimiter(delimiter, in: bytes, from: position) else {
+                throw .malformed("multipart body ends before its closing boundary --\(boundary)--")
             }
-            let parameters = parseDisposition(String(disposition))
-            guard let name = parameters["name"] else { throw .malformed("multipart part without a name") }
-            if parameters["filename"] != nil { continue }
-            result.append((name, String(decoding: bytes[(split + 4)..<partEnd], as: UTF8.self)))
+            if let field = try part(bytes[(position + 2)..<max(position + 2, next)]) { result.append(field) }
+            position = next + delimiter.count
         }
-        return result
     }
 
-    static func parseDisposition(_ line: String) -> [String: String] {
+    /// The next `delimiter` that is followed by `--` or by optional padding and CRLF.
+    static func nextDelimiter(_ delimiter: [UInt8], in bytes: [UInt8], from start: Int) -> Int? {
+        var from = start
+        while let found = find(delimiter, in: bytes, from: from) {
+            var after = found + delimiter.count
+            if bytes[after...].starts(with: [45, 45]) { return found }
+            while after < bytes.count, bytes[after] == 32 || bytes[after] == 9 { after += 1 }
+            if bytes[after...].starts(with: [13, 10]) { return found }
+            from = found + 1
+        }
+        return nil
+    }
+
+    /// One part: headers, an empty line, the content. Nil for a file part.
+    static func part(_ bytes: ArraySlice<UInt8>) throws(IntakeError) -> (String, String)? {
+        let headerEnd: Int
+        let contentStart: Int
+        if bytes.starts(with: [13, 10]) {
+            headerEnd = bytes.startIndex
+            contentStart = bytes.startIndex + 2
+        } else if let split = find([13, 10, 13, 10], in: bytes) {
+            headerEnd = split
+            contentStart = split + 4
+        } else {
+            throw .malformed("multipart part without the empty line that ends its headers")
+        }
+        let headers = String(decoding: bytes[bytes.startIndex..<headerEnd], as: UTF8.self)
+        let disposition = headers.split(separator: "\r\n").lazy.compactMap { line -> Substring? in
+            guard let colon = line.firstIndex(of: ":"), line[..<colon].trimmed.lowercased() == "content-disposition" else { return nil }
+            return line[line.index(after: colon)...]
+        }.first
+        guard let disposition else { throw .malformed("multipart part without Content-Disposition") }
+        let parameters = parseDisposition(disposition)
+        guard let name = parameters["name"] else { throw .malformed("multipart part without a name") }
+        if parameters.keys.contains(where: { $0.hasPrefix("filename") }) { return nil }
+        return (name, String(decoding: bytes[contentStart...], as: UTF8.self))
+    }
+
+    /// `form-data; name="a;b"; filename*=UTF-8''x` → lowercased parameter names and their
+    /// values. Quoted strings may hold `;` and `\"`; browsers write `"`, CR and LF in names
+    /// as `%22`, `%0D`, `%0A`, which are decoded back.
+    static func parseDisposition(_ value: some StringProtocol) -> [String: String] {
         var result: [String: String] = [:]
-        for item in line.split(separator: ";").dropFirst() {
-            let pair = item.split(separator: "=", maxSplits: 1).map { $0.trimmed }
-            if pair.count == 2 { result[pair[0].lowercased()] = pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")) }
+        var scalars = Substring(value).unicodeScalars[...]
+        func skipSpaces() { while let first = scalars.first, first == " " || first == "\t" { scalars.removeFirst() } }
+        // The disposition type, then `; name=value` pairs.
+        while let first = scalars.first, first != ";" { scalars.removeFirst() }
+        while scalars.first == ";" {
+            scalars.removeFirst()
+            skipSpaces()
+            var name = ""
+            while let first = scalars.first, first != "=", first != ";" { name.unicodeScalars.append(scalars.removeFirst()) }
+            guard scalars.first == "=" else { continue }
+            scalars.removeFirst()
+            skipSpaces()
+            var text = ""
+            if scalars.first == "\"" {
+                scalars.removeFirst()
+                while let next = scalars.popFirst(), next != "\"" {
+                    text.unicodeScalars.append(next == "\\" ? (scalars.popFirst() ?? next) : next)
+                }
+                while let first = scalars.first, first != ";" { scalars.removeFirst() }
+            } else {
+                while let first = scalars.first, first != ";" { text.unicodeScalars.append(scalars.removeFirst()) }
+                text = text.trimmed
+            }
+            let key = name.trimmed.lowercased()
+            guard !key.isEmpty else { continue }
+            result[key] = text.replacingOccurrences(of: "%22", with: "\"").replacingOccurrences(of: "%0D", with: "\r")
+                .replacingOccurrences(of: "%0A", with: "\n")
         }
         return result
     }
 
-    static func find(_ needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
-        guard !needle.isEmpty, haystack.count >= needle.count, start <= haystack.count - needle.count else { return nil }
+    /// The first index of `needle` in `haystack` at or after `start` (indices of `haystack`).
+    static func find<Bytes: RandomAccessCollection<UInt8>>(_ needle: [UInt8], in haystack: Bytes, from start: Int? = nil) -> Int?
+        where Bytes.Index == Int {
+        let start = start ?? haystack.startIndex
+        guard !needle.isEmpty, start >= haystack.startIndex, haystack.endIndex - start >= needle.count else { return nil }
         var i = start
-        let last = haystack.count - needle.count
+        let last = haystack.endIndex - needle.count
         while i <= last {
             if haystack[i] == needle[0], haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
             i += 1

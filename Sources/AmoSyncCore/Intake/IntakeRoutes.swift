@@ -61,16 +61,8 @@ public struct IntakeRoutes: Sendable {
         guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { throw .unauthorized }
         let presented = Array(header.dropFirst(7).trimmed.utf8)
         var matched = false
-        for token in tokens { matched = Self.constantTimeEqual(token, presented) || matched }
+        for token in tokens { matched = Hashing.constantTimeEqual(token, presented) || matched }
         guard matched else { throw .unauthorized }
-    }
-
-    /// Compares without an early exit, so timing does not reveal a token's prefix.
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for (x, y) in zip(a, b) { difference |= x ^ y }
-        return difference == 0
     }
 
     /// Reads the body within `max_body_bytes` and decodes it by Content-Type.
@@ -87,7 +79,13 @@ public struct IntakeRoutes: Sendable {
     func rawBody(_ request: Request) async throws -> Data {
         let limit = config.server.maxBodyBytes
         if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw IntakeError.tooLarge(limit) }
-        do { return Data(buffer: try await request.body.collect(upTo: limit)) } catch is NIOTooManyBytesError { throw IntakeError.tooLarge(limit) }
+        do { return Data(buffer: try await request.body.collect(upTo: limit)) } catch is NIOTooManyBytesError {
+            throw IntakeError.tooLarge(limit)
+        } catch {
+            // Broken chunking, a body shorter than Content-Length, a closed connection: the
+            // client's fault, answered 400 (if the connection still takes an answer).
+            throw IntakeError.malformed("the request body could not be read (\(type(of: error))); nothing was stored")
+        }
     }
 
     func store(_ job: JobStore.NewJob) async throws -> JobStore.EnqueueResult {
@@ -105,10 +103,10 @@ public struct IntakeRoutes: Sendable {
 
     static func accepted(_ result: JobStore.EnqueueResult) -> Response {
         if result.duplicate {
-            return .json(.ok, ["job_id": .number(Double(result.jobID)), "state": .string(result.state.rawValue), "duplicate": true,
+            return .json(.ok, ["job_id": .number(JSONNumber(result.jobID)), "state": .string(result.state.rawValue), "duplicate": true,
                                "kind": .string(result.kind.rawValue)])
         }
-        return .json(.accepted, ["job_id": .number(Double(result.jobID)), "state": "queued", "kind": .string(result.kind.rawValue)])
+        return .json(.accepted, ["job_id": .number(JSONNumber(result.jobID)), "state": "queued", "kind": .string(result.kind.rawValue)])
     }
 
     func order(_ request: Request) async throws -> Response {
@@ -129,7 +127,7 @@ public struct IntakeRoutes: Sendable {
         guard let form = config.forms[name] else { throw IntakeError.notFound("no form named \(name) in the configuration") }
         if !form.isPublic { try authorize(request) }
         // A flood is refused before its body is read.
-        if form.isPublic, let wait = await ipLimit.check("\(name)|\(Self.clientIP(context))", limit: form.perIPPerMinute) {
+        if form.isPublic, let wait = await ipLimit.check("\(name)|\(clientIP(request, context: context))", limit: form.perIPPerMinute) {
             logger.warning("public form flooded: submission refused", metadata: ["form": "\(name)"])
             throw IntakeError(status: .tooManyRequests, code: "too_many_submissions",
                               message: "too many submissions from this address; try again in \(wait) s", headers: [("Retry-After", "\(wait)")])
@@ -158,12 +156,25 @@ public struct IntakeRoutes: Sendable {
         return OAuthRoutes.page(.ok, "Thank you", "Your request has been received. We will contact you soon.")
     }
 
-    static func clientIP(_ context: IntakeContext) -> String {
+    /// The socket peer; when that is one of `server.trusted_proxies`, the client that proxy
+    /// names: the rightmost `X-Forwarded-For` address that is not a trusted proxy itself
+    /// (addresses further left are the client's own claims), else `X-Real-IP`.
+    func clientIP(_ request: Request, context: IntakeContext) -> String {
+        let peer: String
         switch context.remoteAddress {
-        case .v4(let address)?: return address.host
-        case .v6(let address)?: return address.host
-        default: return "unknown"
+        case .v4(let address)?: peer = address.host
+        case .v6(let address)?: peer = address.host
+        default: peer = "unknown"
         }
+        let proxies = config.server.trustedProxies
+        func trusted(_ address: String) -> Bool { proxies.contains { $0.contains(address) } }
+        guard trusted(peer) else { return peer }
+        let forwarded = request.headers[values: .init("X-Forwarded-For")!].flatMap { $0.split(separator: ",") }.map { $0.trimmed }
+        for address in forwarded.reversed() where !trusted(address) {
+            return CIDR.bytes(address) != nil ? address : peer
+        }
+        if let real = request.headers[.init("X-Real-IP")!]?.trimmed, CIDR.bytes(real) != nil { return real }
+        return peer
     }
 
     /// CORS for `fetch()` posts from the form's allowed origins.
@@ -184,14 +195,15 @@ public struct IntakeRoutes: Sendable {
         return response
     }
 
+    /// On the public port: which check failed, never why (paths, errors and credential
+    /// details are in the log and in `amosync stats`).
     func readiness() async -> Response {
         var problems: [JSONValue] = []
-        do {
-            try await store.database.write { db in try db.execute(sql: "UPDATE meta SET value = value WHERE 0") }
-        } catch {
-            problems.append(.string("database not writable: \(error)"))
+        do { try await store.checkWritable() } catch {
+            logger.error("readiness: the database is not writable", metadata: ["error": "\(error)"])
+            problems.append("database_not_writable")
         }
-        if let problem = await health.credentialsProblem { problems.append(.string("amoCRM credentials: \(problem)")) }
+        if await health.credentialsProblem != nil { problems.append("amocrm_credentials") }
         if problems.isEmpty { return .json(.ok, ["status": "ready"]) }
         return .json(.serviceUnavailable, ["status": "not ready", "problems": .array(problems)])
     }

@@ -3,25 +3,49 @@ import Hummingbird
 import HTTPTypes
 import Logging
 import NIOCore
+import Synchronization
 
 /// `GET /oauth/callback`: where amoCRM sends the admin after "Allow" (and the request it
 /// makes when a widget is installed). The code is stored durably and answered at once —
 /// amoCRM gives 3 seconds and never retries — then exchanged in the background.
+///
+/// The route needs no credential, so it trusts nothing: the `state` from `amosync auth url`
+/// works once and expires; a callback without one (a widget install) must name the
+/// configured account as its `referer`; a referer elsewhere is refused (see `RefererPolicy`);
+/// callbacks are limited to a few a minute and one exchange runs at a time.
 public struct OAuthRoutes: Sendable {
     let store: JobStore
     let tokens: TokenManager
+    let referers: RefererPolicy
     let logger: Logger
+    let flood = IPRateLimit(capacity: 1)
+    let exchanges = ExchangeRunner()
+    /// Callbacks accepted a minute, from everybody together.
+    static let callbacksPerMinute = 6
+    /// How long the link of `amosync auth url` works.
+    public static let stateLifetime: TimeInterval = 3600
 
-    public init(store: JobStore, tokens: TokenManager, logger: Logger) {
+    public init(store: JobStore, tokens: TokenManager, referers: RefererPolicy, logger: Logger) {
         self.store = store
         self.tokens = tokens
+        self.referers = referers
         self.logger = logger
     }
 
     public func register(on router: Router<IntakeContext>) {
         router.get("/oauth/callback") { request, _ in
+            if let wait = await flood.check("callback", limit: Self.callbacksPerMinute) {
+                logger.warning("OAuth callbacks flooded: callback refused")
+                var response = Self.page(.tooManyRequests, "Try again", "Too many authorization attempts; try again in \(wait) s.")
+                response.headers[.retryAfter] = "\(wait)"
+                return response
+            }
             var query: [String: String] = [:]
-            for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
+            for (key, value) in request.uri.queryParameters {
+                guard query.updateValue(String(value), forKey: String(key)) == nil else {
+                    return Self.page(.badRequest, "Not connected", "The parameter \(RefererPolicy.printable(String(key)).htmlEscaped) is repeated.")
+                }
+            }
             return self.callback(query)
         }
     }
@@ -34,51 +58,92 @@ public struct OAuthRoutes: Sendable {
     }
 
     func callback(_ query: [String: String]) -> Response {
-        if let error = query["error"] { return Self.page(.badRequest, "Not connected", "amoCRM said: \(error.htmlEscaped)") }
-        guard let code = query["code"], !code.isEmpty else {
+        if let error = query["error"] { return Self.page(.badRequest, "Not connected", "amoCRM said: \(RefererPolicy.printable(error).htmlEscaped)") }
+        guard let code = query["code"], !code.isEmpty, code.utf8.count <= 4096 else {
             return Self.page(.badRequest, "Not connected", "The request has no authorization code.")
         }
-        let fromWidget = query["from_widget"] != nil
-        if !fromWidget {
-            let expected = try? store.meta("oauth_state")
-            guard let expected, let state = query["state"], state == expected else {
-                logger.warning("OAuth callback with a wrong or missing state ignored")
-                return Self.page(.badRequest, "Not connected", "The state does not match: start again with the link from `amosync auth url`.")
+        let referer = query["referer"]
+        if let referer, case .refuse(let reason) = referers.decide(referer) {
+            logger.warning("OAuth callback refused", metadata: ["reason": "\(reason)"])
+            return Self.page(.badRequest, "Not connected", reason.htmlEscaped)
+        }
+        if let state = query["state"] {
+            guard (try? store.consumeOAuthState(state)) == true else {
+                logger.warning("OAuth callback with a wrong, used or expired state ignored")
+                return Self.page(.badRequest, "Not connected",
+                                 "The state does not match (or the link was used or has expired): start again with the link from `amosync auth url`.")
+            }
+        } else {
+            // A widget install carries no state; it must at least come for this account.
+            guard query["from_widget"] != nil, referer.map(referers.decide) == .configured else {
+                logger.warning("OAuth callback without state ignored")
+                return Self.page(.badRequest, "Not connected",
+                                 "The request has no state: start again with the link from `amosync auth url`.")
             }
         }
-        let referer = query["referer"]
-        let pending: JSONValue = ["code": .string(code), "referer": referer.map(JSONValue.string) ?? .null, "at": .number(Date().timeIntervalSince1970)]
+        let pending: JSONValue = ["code": .string(code), "referer": referer.map(JSONValue.string) ?? .null,
+                                  "at": .number(JSONNumber(Date().timeIntervalSince1970.rounded()))]
         do { try store.setMeta("pending_auth_code", pending.canonicalString) } catch {
             return Self.page(.serviceUnavailable, "Try again", "The code could not be stored.")
         }
-        Task { await Self.finishPending(store: store, tokens: tokens, logger: logger) }
+        exchangePending()
         return Self.page(.ok, "Connected", "amosync received the authorization and is exchanging it for tokens. You can close this page.")
     }
 
-    /// Exchanges a stored code (after a callback, or at start when one was left pending),
-    /// retrying transient failures while the code can still be valid (20 minutes).
-    public static func finishPending(store: JobStore, tokens: TokenManager, logger: Logger) async {
-        guard let raw = try? store.meta("pending_auth_code"), let pending = try? JSONValue.parse(Data(raw.utf8)),
-              let code = pending["code"]?.stringValue else { return }
-        let received = pending["at"]?.doubleValue ?? Date().timeIntervalSince1970
+    /// Exchanges the stored code in the background (after a callback, or at start when one
+    /// was left pending). One exchange runs at a time; a newer code is picked up by it.
+    public func exchangePending() {
+        let (store, tokens, logger) = (store, tokens, logger)
+        exchanges.run { await Self.finishPending(store: store, tokens: tokens, logger: logger) }
+    }
+
+    /// Exchanges the stored code, retrying transient failures while it can still be valid
+    /// (20 minutes). Each round reads the newest stored code.
+    static func finishPending(store: JobStore, tokens: TokenManager, logger: Logger) async {
         var delay = 1.0
-        while Date().timeIntervalSince1970 - received < 20 * 60 {
+        while let raw = try? store.meta("pending_auth_code"), let pending = try? JSONValue.parse(Data(raw.utf8)),
+              let code = pending["code"]?.stringValue {
+            let received = pending["at"]?.doubleValue ?? 0
+            guard Date().timeIntervalSince1970 - received < 20 * 60 else {
+                clear(store, raw)
+                return
+            }
             do {
                 try await tokens.exchange(code: code, referer: pending["referer"]?.stringValue)
-                try? store.setMeta("pending_auth_code", nil)
+                clear(store, raw)
                 logger.info("authorization code exchanged: tokens stored")
                 return
             } catch let error as AmoError where error.kind == .unauthorized || error.kind == .rejected {
-                try? store.setMeta("pending_auth_code", nil)
+                clear(store, raw)
                 logger.error("authorization code refused", metadata: ["error": "\(error.detail)"])
-                return
+                // A newer code may have been stored meanwhile: the loop reads it.
             } catch {
                 logger.warning("authorization code exchange failed, retrying", metadata: ["error": "\(error)"])
                 try? await Task.sleep(for: .seconds(delay))
                 delay = min(delay * 2, 60)
             }
         }
-        try? store.setMeta("pending_auth_code", nil)
+    }
+
+    /// Removes the pending code unless a newer one replaced it.
+    private static func clear(_ store: JobStore, _ raw: String) {
+        if (try? store.meta("pending_auth_code")) == raw { try? store.setMeta("pending_auth_code", nil) }
+    }
+}
+
+/// Runs at most one background job at a time: a request while one runs is absorbed by it
+/// (the running job reads the newest state when it loops).
+final class ExchangeRunner: Sendable {
+    private let running = Mutex<Task<Void, Never>?>(nil)
+
+    func run(_ work: @escaping @Sendable () async -> Void) {
+        running.withLock { task in
+            guard task == nil else { return }
+            task = Task {
+                await work()
+                self.running.withLock { $0 = nil }
+            }
+        }
     }
 }
 

@@ -85,11 +85,11 @@ extension ContactPlan {
 
 extension LeadPlan {
     var json: JSONValue {
-        var object: [String: JSONValue] = ["name": .string(name), "pipelineID": .number(Double(pipelineID)), "statusID": .number(Double(statusID)),
+        var object: [String: JSONValue] = ["name": .string(name), "pipelineID": .number(JSONNumber(pipelineID)), "statusID": .number(JSONNumber(statusID)),
                                            "fields": .array(fields.map(\.json)), "tags": .array(tags.map(JSONValue.string))]
-        if let price { object["price"] = .number(Double(price)) }
-        if let responsibleUserID { object["responsibleUserID"] = .number(Double(responsibleUserID)) }
-        if let mappedStatusID { object["mappedStatusID"] = .number(Double(mappedStatusID)) }
+        if let price { object["price"] = .number(JSONNumber(price)) }
+        if let responsibleUserID { object["responsibleUserID"] = .number(JSONNumber(responsibleUserID)) }
+        if let mappedStatusID { object["mappedStatusID"] = .number(JSONNumber(mappedStatusID)) }
         return .object(object)
     }
 }
@@ -98,7 +98,7 @@ extension FieldValue {
     var json: JSONValue {
         let ref: JSONValue
         switch field {
-        case .id(let id): ref = .number(Double(id))
+        case .id(let id): ref = .number(JSONNumber(id))
         case .name(let name, nil): ref = .string(name)
         case .name(let name, let type?): ref = ["name": .string(name), "type": .string(type)]
         }

@@ -14,7 +14,7 @@ extension Mapper {
         }
         let overrides = try overrides(input.value(at: "amocrm.contact"), path: "amocrm.contact")
         // Without a user id, a digest of the email/phone keys the job: logs never carry personal data.
-        let id = Self.identifier(input["id"]) ?? "c-" + SHA256.hex(Array((keys.emails.first ?? keys.phones.first!).utf8)).prefix(16)
+        let id = Self.identifier(input["id"]) ?? "c-" + Hashing.sha256Hex(Array((keys.emails.first ?? keys.phones.first!).utf8)).prefix(16)
         let name = Self.text(input["name"])?.trimmed
         let plan = DeliveryPlan(
             key: "contacts:\(id)",

@@ -27,9 +27,9 @@ extension Mapper {
         }
 
         let items = parseItems(input, problems: &problems)
-        let total = input["total"]?.nonNull
-        if let total, total.doubleValue == nil { problems.append(.init(path: "total", problem: "expected a number")) }
-        if items.isEmpty, total == nil, problems.allSatisfy({ !$0.path.hasPrefix("items") }) {
+        let total = Self.amount(input["total"], path: "total", range: Self.moneyRange, problems: &problems)
+        let delivery = Self.amount(input.value(at: "delivery.cost"), path: "delivery.cost", range: Self.moneyRange, problems: &problems)
+        if items.isEmpty, input["total"]?.nonNull == nil, problems.allSatisfy({ !$0.path.hasPrefix("items") }) {
             problems.append(.init(path: "items", problem: "required: at least one item, or a total"))
         }
         for path in ["responsible_user_id"] {
@@ -55,7 +55,7 @@ extension Mapper {
         let computed = ["goods": goods]
         let lead = LeadPlan(
             name: Template.render(config.orders.leadName, with: input),
-            price: price(total: total?.doubleValue, items: items, delivery: input.value(at: "delivery.cost")?.doubleValue),
+            price: price(total: total, items: items, delivery: delivery),
             pipelineID: routing.pipelineID, statusID: routing.statusID, responsibleUserID: routing.responsibleUserID,
             fields: fieldValues(config.orders.leadFields, from: input, computed: computed) + trackingFields(tracking) + leadOverrides,
             tags: config.orders.tags,
@@ -77,13 +77,13 @@ extension Mapper {
     struct Item {
         var name: String
         var sku: String?
-        var price: Double
-        var quantity: Double
+        var price: Decimal
+        var quantity: Decimal
         var categories: [Int]
-        var sum: Double { price * quantity }
+        var sum: Decimal { price * quantity }
         var line: String {
             let label = sku.map { "\(name) (\($0))" } ?? name
-            return "\(label) \(JSONValue.format(price)) × \(JSONValue.format(quantity)) = \(JSONValue.format((sum * 100).rounded() / 100))"
+            return "\(label) \(JSONValue.format(price)) × \(JSONValue.format(quantity)) = \(JSONValue.format(sum.rounded(2)))"
         }
     }
 
@@ -104,10 +104,8 @@ extension Mapper {
                 problems.append(.init(path: "\(path).name", problem: "required"))
                 continue
             }
-            let price = entry["price"]?.nonNull
-            if let price, price.doubleValue == nil { problems.append(.init(path: "\(path).price", problem: "expected a number")) }
-            let quantity = entry["quantity"]?.nonNull
-            if let quantity, quantity.doubleValue == nil { problems.append(.init(path: "\(path).quantity", problem: "expected a number")) }
+            let price = Self.amount(entry["price"], path: "\(path).price", range: Self.itemPriceRange, problems: &problems)
+            let quantity = Self.amount(entry["quantity"], path: "\(path).quantity", range: Self.quantityRange, problems: &problems)
             var categories: [Int] = []
             if let raw = entry["categories"], !raw.isNull {
                 if case .array(let ids) = raw, ids.allSatisfy({ $0.intValue != nil || Int($0.stringValue ?? "") != nil }) {
@@ -123,7 +121,7 @@ extension Mapper {
             }
             items.append(Item(name: name.trimmed,
                               sku: Self.text(entry["sku"]).flatMap { $0.isEmpty ? nil : $0 },
-                              price: price?.doubleValue ?? 0, quantity: quantity?.doubleValue ?? 1, categories: categories))
+                              price: price ?? 0, quantity: quantity ?? 1, categories: categories))
         }
         return items
     }
@@ -148,10 +146,32 @@ extension Mapper {
         return routing
     }
 
-    /// `total` rounded; without it, items plus delivery.
-    func price(total: Double?, items: [Item], delivery: Double?) -> Int? {
-        if let total { return Int(total.rounded()) }
-        return Int((items.reduce(0) { $0 + $1.sum } + (delivery ?? 0)).rounded())
+    /// Money an order may carry, in its currency's units; amoCRM's budget is a whole number.
+    static let moneyRange = Decimal(0)...Decimal(1_000_000_000_000)
+    /// An item's price may be negative (a discount line).
+    static let itemPriceRange = Decimal(-1_000_000_000_000)...Decimal(1_000_000_000_000)
+    static let quantityRange = Decimal(0)...Decimal(1_000_000)
+
+    /// A number (or numeric string) within `range`, exact; nil when absent. Anything else,
+    /// `"nan"`, `1e19` or `1e400` among them, is a problem naming the field.
+    static func amount(_ value: JSONValue?, path: String, range: ClosedRange<Decimal>, problems: inout [MappingError.Detail]) -> Decimal? {
+        guard let value = value?.nonNull else { return nil }
+        guard let number = value.decimalValue else {
+            problems.append(.init(path: path, problem: "expected a number"))
+            return nil
+        }
+        guard range.contains(number) else {
+            problems.append(.init(path: path, problem: "must be between \(range.lowerBound) and \(range.upperBound), got \(value.textValue ?? "")"))
+            return nil
+        }
+        return number
+    }
+
+    /// `total` rounded; without it, items plus delivery (never below 0). Inputs are bounded,
+    /// so the result always fits an `Int`.
+    func price(total: Decimal?, items: [Item], delivery: Decimal?) -> Int? {
+        let amount = total ?? max(0, items.reduce(Decimal(0)) { $0 + $1.sum } + (delivery ?? 0))
+        return amount.rounded().exactInt
     }
 
     private func orderNote(id: String, input: JSONValue, goods: String, tracking: [(key: String, value: String)]) -> String {

@@ -61,22 +61,61 @@ public struct Job: Sendable {
     public var lastError: String?
     public var warnings: [String]
 
+    /// A stored row that does not decode (edited by hand, written by a broken version).
+    struct Unreadable: Error, CustomStringConvertible {
+        var column: String
+        var reason: String
+        var description: String { "stored job cannot be read: \(column): \(reason)" }
+    }
+
     init(row: Row) throws {
+        func column<T>(_ name: String, _ decode: (String) throws -> T?) throws -> T {
+            let text: String? = row[name]
+            let decoded: T?
+            do { decoded = try text.flatMap(decode) } catch { throw Unreadable(column: name, reason: "\(error)") }
+            guard let decoded else { throw Unreadable(column: name, reason: "unexpected value \(text.map { "\"\($0.prefix(40))\"" } ?? "NULL")") }
+            return decoded
+        }
         id = row["id"]
-        kind = JobKind(rawValue: row["kind"]) ?? .order
+        kind = try column("kind") { JobKind(rawValue: $0) }
         source = row["source"]
         externalID = row["external_id"]
-        state = JobState(rawValue: row["state"]) ?? .queued
-        input = try JSONValue.parse(Data((row["input"] as String).utf8))
-        plan = try JSONDecoder().decode(DeliveryPlan.self, from: Data((row["plan"] as String).utf8))
-        progress = try JSONDecoder().decode(JobProgress.self, from: Data((row["progress"] as String).utf8))
+        state = try column("state") { JobState(rawValue: $0) }
+        input = try column("input") { try JSONValue.parse(Data($0.utf8)) }
+        plan = try column("plan") { try JSONDecoder().decode(DeliveryPlan.self, from: Data($0.utf8)) }
+        progress = try column("progress") { try JSONDecoder().decode(JobProgress.self, from: Data($0.utf8)) }
+        warnings = try column("warnings") { try JSONDecoder().decode([String].self, from: Data($0.utf8)) }
         attempts = row["attempts"]
         runAt = Date(timeIntervalSince1970: row["run_at"])
         leaseUntil = (row["lease_until"] as Double?).map(Date.init(timeIntervalSince1970:))
         createdAt = Date(timeIntervalSince1970: row["created_at"])
         updatedAt = Date(timeIntervalSince1970: row["updated_at"])
         lastError = row["last_error"]
-        warnings = try JSONDecoder().decode([String].self, from: Data((row["warnings"] as String).utf8))
+    }
+
+    /// What `jobs list` and `jobs show` can still say of a row that does not decode: its
+    /// identity, times and the decoding error; the input and plan are left empty.
+    init(unreadable row: Row, error: any Error) {
+        id = row["id"]
+        kind = (row["kind"] as String?).flatMap(JobKind.init(rawValue:)) ?? .order
+        source = row["source"] ?? ""
+        externalID = row["external_id"] ?? ""
+        state = (row["state"] as String?).flatMap(JobState.init(rawValue:)) ?? .failed
+        input = .null
+        plan = DeliveryPlan(key: "")
+        progress = JobProgress()
+        attempts = row["attempts"] ?? 0
+        runAt = Date(timeIntervalSince1970: row["run_at"] ?? 0)
+        leaseUntil = (row["lease_until"] as Double?).map(Date.init(timeIntervalSince1970:))
+        createdAt = Date(timeIntervalSince1970: row["created_at"] ?? 0)
+        updatedAt = Date(timeIntervalSince1970: row["updated_at"] ?? 0)
+        lastError = "\(error)"
+        warnings = []
+    }
+
+    /// Decodes a row for display: an unreadable row is shown with its decoding error.
+    static func displayed(_ row: Row) -> Job {
+        do { return try Job(row: row) } catch { return Job(unreadable: row, error: error) }
     }
 }
 

@@ -44,12 +44,12 @@ extension JobStore {
         arguments += [filter.limit]
         return try database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM jobs \(whereSQL) ORDER BY id DESC LIMIT ?", arguments: arguments)
-                .map(Job.init(row:))
+                .map(Job.displayed)
         }
     }
 
     public func job(_ id: Int64) throws -> Job? {
-        try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Job.init(row:)) }
+        try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Job.displayed) }
     }
 
     public func attempts(of id: Int64) throws -> [Attempt] {
@@ -77,7 +77,7 @@ extension JobStore {
         let now = self.now().timeIntervalSince1970
         return try database.write { db in
             try ids.map { id in
-                guard let job = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Job.init(row:)) else {
+                guard let job = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Job.displayed) else {
                     return Change(id: id, from: nil, to: nil, note: "no such job")
                 }
                 guard job.state == .failed || job.state == .cancelled else {

@@ -67,7 +67,7 @@ public final class JobStore: Sendable {
         /// duplicate, changed content becomes an update of the same order.
         public static func versioned(_ mapped: MappedJob, input: JSONValue) -> NewJob {
             let bytes = input.canonicalBytes
-            return NewJob(mapped: mapped, inputBytes: bytes, dedupeKey: "\(mapped.source):\(mapped.externalID):\(SHA256.hex(bytes).prefix(32))")
+            return NewJob(mapped: mapped, inputBytes: bytes, dedupeKey: "\(mapped.source):\(mapped.externalID):\(Hashing.sha256Hex(bytes).prefix(32))")
         }
     }
 
@@ -139,7 +139,26 @@ public final class JobStore: Sendable {
                 RETURNING *
                 """, arguments: [now + lease, now, now, limit, now, limit, limit])
         }
-        return try rows.map(Job.init(row:)).sorted { $0.id < $1.id }
+        var jobs: [Job] = []
+        var unreadable: [(id: Int64, error: String)] = []
+        for row in rows {
+            do { jobs.append(try Job(row: row)) } catch { unreadable.append((row["id"], "\(error)")) }
+        }
+        if !unreadable.isEmpty { try failUnreadable(unreadable) }
+        return jobs.sorted { $0.id < $1.id }
+    }
+
+    /// A claimed row that does not decode can never be delivered: it is failed with the
+    /// decoding error (for `jobs show`), and the claim goes on with the others.
+    func failUnreadable(_ rows: [(id: Int64, error: String)]) throws {
+        let now = self.now().timeIntervalSince1970
+        try database.write { db in
+            for (id, error) in rows {
+                try db.execute(sql: """
+                    UPDATE jobs SET state = 'failed', lease_until = NULL, finished_at = ?, updated_at = ?, last_error = ? WHERE id = ?
+                    """, arguments: [now, now, error, id])
+            }
+        }
     }
 
     /// When the next queued job becomes due (nil when nothing waits).

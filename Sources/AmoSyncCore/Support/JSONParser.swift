@@ -61,11 +61,15 @@ struct JSONParser {
         while true {
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a key in quotes") }
+            let keyOffset = index
             let key = try string()
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
-            result[key] = try value(depth: depth + 1)
+            let item = try value(depth: depth + 1)
+            guard result.updateValue(item, forKey: key) == nil else {
+                throw JSONParseError(offset: keyOffset, reason: "duplicate key \"\(key)\"")
+            }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of data") }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
@@ -101,9 +105,32 @@ struct JSONParser {
             }
             if byte == UInt8(ascii: "\\") { return try escapedString(from: start) }
             if byte < 0x20 { throw error("control character in a string") }
-            index += 1
+            index += byte < 0x80 ? 1 : try utf8Sequence()
         }
         throw error("unterminated string")
+    }
+
+    /// The length of the UTF-8 sequence at `index`; throws on invalid UTF-8 (overlong forms,
+    /// surrogates, truncated sequences and stray continuation bytes included).
+    func utf8Sequence() throws -> Int {
+        let lead = bytes[index]
+        let length: Int
+        switch lead {
+        case 0xC2...0xDF: length = 2
+        case 0xE0...0xEF: length = 3
+        case 0xF0...0xF4: length = 4
+        default: throw error("invalid UTF-8")
+        }
+        guard index + length <= bytes.count else { throw error("invalid UTF-8") }
+        var scalar = UInt32(lead) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+        for offset in 1..<length {
+            let byte = bytes[index + offset]
+            guard byte & 0xC0 == 0x80 else { throw error("invalid UTF-8") }
+            scalar = scalar << 6 | UInt32(byte & 0x3F)
+        }
+        if length == 3, scalar < 0x800 || (0xD800...0xDFFF).contains(scalar) { throw error("invalid UTF-8") }
+        if length == 4, scalar < 0x10000 || scalar > 0x10FFFF { throw error("invalid UTF-8") }
+        return length
     }
 
     mutating func escapedString(from start: Int) throws -> String {
@@ -144,8 +171,9 @@ struct JSONParser {
                 }
             default:
                 if byte < 0x20 { throw error("control character in a string") }
-                buffer.append(byte)
-                index += 1
+                let length = byte < 0x80 ? 1 : try utf8Sequence()
+                buffer.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[index..<(index + length)]))
+                index += length
             }
         }
         throw error("unterminated string")
@@ -169,21 +197,17 @@ struct JSONParser {
         return value
     }
 
-    mutating func number() throws -> Double {
+    /// A number by RFC 8259's grammar, kept as its text (no range limit, no rounding).
+    mutating func number() throws -> JSONNumber {
         let start = index
-        if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) else { throw error("invalid number") }
-        if bytes[index] == UInt8(ascii: "0"), index + 1 < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index + 1]) {
-            throw error("leading zero in a number")
-        }
         while index < bytes.count, Self.isNumberByte(bytes[index]) { index += 1 }
-        let text = String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self)
-        guard let value = Double(text), value.isFinite else { index = start; throw error("invalid number") }
-        return value
+        let text = UnsafeBufferPointer(rebasing: bytes[start..<index])
+        guard JSONNumber.isValid(text) else { index = start; throw error("invalid number") }
+        return JSONNumber(verbatim: String(decoding: text, as: UTF8.self))
     }
 
     static func isNumberByte(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e")
+        JSONNumber.isDigit(byte) || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "e")
             || byte == UInt8(ascii: "E") || byte == UInt8(ascii: "+") || byte == UInt8(ascii: "-")
     }
 }
@@ -194,7 +218,7 @@ enum JSONWriter {
         switch value {
         case .null: out.append(contentsOf: [0x6E, 0x75, 0x6C, 0x6C])
         case .bool(let flag): out.append(contentsOf: Array((flag ? "true" : "false").utf8))
-        case .number(let number): out.append(contentsOf: Array(JSONValue.format(number).utf8))
+        case .number(let number): out.append(contentsOf: Array(number.text.utf8))
         case .string(let text): string(text, into: &out)
         case .array(let items):
             out.append(UInt8(ascii: "["))

@@ -4,7 +4,7 @@ import Foundation
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
-    case number(Double)
+    case number(JSONNumber)
     case string(String)
     case array([JSONValue])
     case object([String: JSONValue])
@@ -17,8 +17,10 @@ extension JSONValue: Codable {
             self = .null
         } else if let value = try? container.decode(Bool.self) {
             self = .bool(value)
+        } else if let value = try? container.decode(Int64.self) {
+            self = .number(JSONNumber(value))
         } else if let value = try? container.decode(Double.self) {
-            self = .number(value)
+            self = .number(JSONNumber(value))
         } else if let value = try? container.decode(String.self) {
             self = .string(value)
         } else if let value = try? container.decode([JSONValue].self) {
@@ -34,7 +36,9 @@ extension JSONValue: Codable {
         case .null: try container.encodeNil()
         case .bool(let value): try container.encode(value)
         case .number(let value):
-            if let int = Int64(exactly: value) { try container.encode(int) } else { try container.encode(value) }
+            if let int = Int64(value.text) { try container.encode(int) } else if let decimal = value.decimal {
+                try container.encode(decimal)
+            } else { try container.encode(value.double ?? 0) }
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)
@@ -46,8 +50,8 @@ extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, Ex
     ExpressibleByArrayLiteral, ExpressibleByBooleanLiteral, ExpressibleByNilLiteral, ExpressibleByFloatLiteral
 {
     public init(stringLiteral value: String) { self = .string(value) }
-    public init(integerLiteral value: Int) { self = .number(Double(value)) }
-    public init(floatLiteral value: Double) { self = .number(value) }
+    public init(integerLiteral value: Int) { self = .number(JSONNumber(value)) }
+    public init(floatLiteral value: Double) { self = .number(JSONNumber(value)) }
     public init(booleanLiteral value: Bool) { self = .bool(value) }
     public init(nilLiteral: ()) { self = .null }
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
@@ -114,15 +118,19 @@ extension JSONValue {
     public var arrayValue: [JSONValue]? { if case .array(let v) = self { return v } else { return nil } }
     public var stringValue: String? { if case .string(let v) = self { return v } else { return nil } }
     public var boolValue: Bool? { if case .bool(let v) = self { return v } else { return nil } }
-    public var doubleValue: Double? {
+    /// A number, or a string holding one (`"1450.00"`, as WooCommerce and Shopify send money).
+    public var numberValue: JSONNumber? {
         switch self {
         case .number(let v): return v
-        case .string(let s): return Double(s.trimmed)
+        case .string(let s): return JSONNumber(parsing: s)
         default: return nil
         }
     }
+    /// Finite only: `"nan"`, `"inf"` and `1e400` are nil.
+    public var doubleValue: Double? { numberValue?.double }
+    public var decimalValue: Decimal? { numberValue?.decimal }
     public var intValue: Int? {
-        if case .number(let v) = self, let int = Int(exactly: v) { return int }
+        if case .number(let v) = self { return v.int }
         return nil
     }
     public var isNull: Bool { if case .null = self { return true } else { return false } }
@@ -134,17 +142,14 @@ extension JSONValue {
     public var textValue: String? {
         switch self {
         case .string(let s): return s
-        case .number(let n): return Self.format(n)
+        case .number(let n): return n.description
         case .bool(let b): return b ? "true" : "false"
         case .null, .array, .object: return nil
         }
     }
 
     /// `5100`, `19.99`, `1.2`: never `5100.0`.
-    public static func format(_ number: Double) -> String {
-        if number.rounded() == number, abs(number) < 1e15 { return String(Int64(number)) }
-        return "\(number)"
-    }
+    public static func format(_ number: Decimal) -> String { "\(number)" }
 }
 
 extension StringProtocol {

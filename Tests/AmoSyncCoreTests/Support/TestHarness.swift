@@ -30,6 +30,12 @@ protocol FakeAccount: Sendable {
     var token: String { get }
 }
 
+/// An account address where nothing listens, for tests that only look at intake.
+struct StaticFake: FakeAccount {
+    var baseURL: String { "http://127.0.0.1:9" }
+    var token: String { "static-token" }
+}
+
 /// A fake amoCRM running on a loopback port for one test.
 final class RunningFake: FakeAccount {
     let state: FakeAmoState
@@ -38,7 +44,7 @@ final class RunningFake: FakeAccount {
     let task: Task<Void, any Error>
 
     static func start(requestsPerSecond: Int = 7, faults: FakeFaults = FakeFaults()) async throws -> RunningFake {
-        let token = JWT.make(["exp": .number(Date().addingTimeInterval(86_400).timeIntervalSince1970.rounded())])
+        let token = JWT.make(["exp": .number(JSONNumber(Date().addingTimeInterval(86_400).timeIntervalSince1970.rounded()))])
         var options = FakeAmoState.Options()
         options.longLivedTokens = [token]
         options.requestsPerSecond = requestsPerSecond
@@ -66,26 +72,33 @@ final class RunningFake: FakeAccount {
 final class RunningDaemon: Sendable {
     let daemon: Daemon
     let port: Int
+    let metricsPort: Int
     let task: Task<Void, any Error>
     let dir: TempDir
     static let intakeToken = "test-intake-token-0123456789"
 
-    static func start(fake: some FakeAccount, dir: TempDir = TempDir(), configure: (inout JSONValue) -> Void = { _ in }) async throws -> RunningDaemon {
+    static func start(fake: some FakeAccount, dir: TempDir = TempDir(), logger: Logger = quietLogger(),
+                      configure: (inout JSONValue) -> Void = { _ in }) async throws -> RunningDaemon {
         var json = testConfig(fake: fake, dir: dir)
         configure(&json)
         let config = try Config.parse(json.canonicalData, environment: [:])
         let box = PortBox()
+        let metricsBox = PortBox()
         var options = Daemon.Options()
+        options.onMetricsListening = { await metricsBox.set($0) }
         options.shutdownGrace = .seconds(3)
         options.checkAccountAtStart = false  // tests count requests
-        let daemon = try Daemon.build(config: config, logger: quietLogger(), signals: [], options: options) { await box.set($0) }
+        let daemon = try Daemon.build(config: config, logger: logger, signals: [], options: options) { await box.set($0) }
         let task = Task { try await daemon.run() }
-        return RunningDaemon(daemon: daemon, port: try await box.wait(), task: task, dir: dir)
+        let port = try await box.wait()
+        let metricsPort = config.server.metrics == nil ? 0 : try await metricsBox.wait()
+        return RunningDaemon(daemon: daemon, port: port, metricsPort: metricsPort, task: task, dir: dir)
     }
 
-    init(daemon: Daemon, port: Int, task: Task<Void, any Error>, dir: TempDir) {
+    init(daemon: Daemon, port: Int, metricsPort: Int, task: Task<Void, any Error>, dir: TempDir) {
         self.daemon = daemon
         self.port = port
+        self.metricsPort = metricsPort
         self.task = task
         self.dir = dir
     }
@@ -148,7 +161,7 @@ func eventually(timeout: Duration = .seconds(20), _ condition: () async throws -
 /// The config every end-to-end test starts from.
 func testConfig(fake: some FakeAccount, dir: TempDir) -> JSONValue {
     [
-        "server": ["host": "127.0.0.1", "port": 0],
+        "server": ["host": "127.0.0.1", "port": 0, "metrics": "127.0.0.1:0"],
         "database": ["path": .string(dir.file("queue.sqlite3"))],
         "amocrm": ["subdomain": "example", "base_url": .string(fake.baseURL), "long_lived_token": .string(fake.token),
                    "requests_per_second": 7, "timeout_seconds": 5],
@@ -193,7 +206,7 @@ func sampleOrder(id: String = "1042", phone: String? = "8 (912) 555-01-02", emai
     if let email { customer["email"] = .string(email) }
     var order: [String: JSONValue] = [
         "id": .string(id), "customer": .object(customer),
-        "items": [["id": "77", "name": "Kettle", "sku": "K-77", "price": 5100, "quantity": 1, "categories": .array(categories.map { .number(Double($0)) })]],
+        "items": [["id": "77", "name": "Kettle", "sku": "K-77", "price": 5100, "quantity": 1, "categories": .array(categories.map { .number(JSONNumber($0)) })]],
         "delivery": ["name": "Courier", "cost": 390], "payment": ["name": "Card"], "total": 5490, "status": "new",
     ]
     order.merge(extra) { $1 }

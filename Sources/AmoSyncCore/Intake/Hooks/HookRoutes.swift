@@ -29,7 +29,7 @@ extension IntakeRoutes {
 
     /// A wrong or missing signature is 401, logged without the body; nothing is queued.
     func verify(_ signature: String?, raw: Data, source: String, secret: String?) throws {
-        guard let secret, HMAC.verifyBase64(signature, body: Array(raw), secret: secret) else {
+        guard let secret, Hashing.verifyHMACBase64(signature, body: Array(raw), secret: secret) else {
             logger.warning("webhook signature rejected", metadata: ["source": "\(source)", "signature_present": "\(signature != nil)",
                                                                     "body_bytes": "\(raw.count)"])
             throw IntakeError(status: .unauthorized, code: "bad_signature",
@@ -61,7 +61,7 @@ extension IntakeRoutes {
         if values["test"] == "test", values.count == 1 { return .json(.ok, ["status": "ok", "test": true]) }
         if let secret = source.secret {
             let presented = request.uri.queryParameters["key"].map { Array(String($0).utf8) } ?? []
-            guard Self.constantTimeEqual(presented, Array(secret.utf8)) else {
+            guard Hashing.constantTimeEqual(presented, Array(secret.utf8)) else {
                 logger.warning("webhook key rejected", metadata: ["source": "\(name)"])
                 throw IntakeError(status: .unauthorized, code: "bad_key", message: "the webhook URL needs ?key= with sources.\(name).secret")
             }

@@ -23,8 +23,8 @@ enum ShopifyAdapter {
         let address = WebhookText.address(place, fields: [("city", "city"), ("postcode", "zip"), ("country", "country"), ("state", "province")],
                                           streetLines: ["address1", "address2"])
         let items: [JSONValue] = (shop["line_items"]?.arrayValue ?? []).map { line in
-            var item: [String: JSONValue] = ["name": line["title"] ?? line["name"] ?? "", "quantity": .number(line["quantity"]?.doubleValue ?? 1),
-                                             "price": .number(line["price"]?.doubleValue ?? 0)]
+            var item: [String: JSONValue] = ["name": line["title"] ?? line["name"] ?? "", "quantity": WebhookText.number(line["quantity"], default: 1),
+                                             "price": WebhookText.number(line["price"], default: 0)]
             if let product = Mapper.identifier(line["product_id"]) { item["id"] = .string(product) }
             if let sku = line["sku"]?.textValue, !sku.isEmpty { item["sku"] = .string(sku) }
             return .object(item)
@@ -32,7 +32,7 @@ enum ShopifyAdapter {
         var order: [String: JSONValue] = ["id": .string(id), "shopify_id": .string(shopifyID), "customer": .object(person),
                                           "items": .array(items), "source": "shopify"]
         if !address.isEmpty { order["address"] = .object(address) }
-        if let total = shop["total_price"]?.doubleValue { order["total"] = .number(total) }
+        if let total = shop["total_price"]?.nonNull { order["total"] = WebhookText.number(total, default: 0) }
         for (ours, theirs) in [("currency", "currency"), ("status", "financial_status"), ("fulfillment_status", "fulfillment_status"),
                                ("created_at", "created_at"), ("tags", "tags"), ("referring_site", "referring_site")] {
             if let value = shop[theirs]?.textValue, !value.isEmpty { order[ours] = .string(value) }
@@ -41,7 +41,7 @@ enum ShopifyAdapter {
         let shippingLines = shop["shipping_lines"]?.arrayValue ?? []
         if !shippingLines.isEmpty {
             order["delivery"] = ["name": .string(shippingLines.compactMap { $0["title"]?.textValue }.joined(separator: ", ")),
-                                 "cost": .number(shippingLines.compactMap { $0["price"]?.doubleValue }.reduce(0, +))]
+                                 "cost": WebhookText.sum(shippingLines, "price")]
         }
         var utm: [String: JSONValue] = [:]
         if let landing = shop["landing_site"]?.textValue, let query = landing.split(separator: "?", maxSplits: 1).dropFirst().first {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// Reading platform payloads, where blank strings mean "not given".
 enum WebhookText {
     /// The trimmed text of `object[key]`, nil when missing or blank.
@@ -15,5 +17,23 @@ enum WebhookText {
         let street = streetLines.compactMap { field(place, $0) }.joined(separator: ", ")
         if !street.isEmpty { address["street"] = .string(street) }
         return address
+    }
+
+    /// A platform's number (often a string, `"125.50"`) as a JSON number. A value that is not
+    /// one is passed on as it came, so that the mapper names the field it was read into.
+    static func number(_ value: JSONValue?, default fallback: JSONNumber) -> JSONValue {
+        guard let value, !value.isNull else { return .number(fallback) }
+        return value.numberValue.map(JSONValue.number) ?? value
+    }
+
+    /// The sum of the platform's numbers under `key` (shipping lines): exact, in `Decimal`.
+    static func sum(_ lines: [JSONValue], _ key: String) -> JSONValue {
+        var total = Decimal(0)
+        for line in lines {
+            guard let value = line[key], !value.isNull else { continue }
+            guard let decimal = value.decimalValue else { return value }
+            total += decimal
+        }
+        return .number(JSONNumber(total))
     }
 }

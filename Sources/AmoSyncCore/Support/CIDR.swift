@@ -1,0 +1,50 @@
+import Foundation
+
+/// An IPv4 or IPv6 network (`10.0.0.0/8`, `::1/128`, or a single address), for
+/// `server.trusted_proxies`.
+public struct CIDR: Sendable, Equatable, CustomStringConvertible {
+    let network: [UInt8]
+    let prefix: Int
+
+    /// Nil unless `text` is an address with an optional `/prefix` in range.
+    public init?(_ text: String) {
+        let parts = text.trimmed.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+        guard let address = Self.bytes(String(parts[0])) else { return nil }
+        let bits = address.count * 8
+        if parts.count == 2 {
+            guard let prefix = Int(parts[1]), (0...bits).contains(prefix) else { return nil }
+            self.prefix = prefix
+        } else {
+            self.prefix = bits
+        }
+        network = address
+    }
+
+    public var description: String {
+        let family = network.count == 4 ? AF_INET : AF_INET6
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
+        _ = network.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &buffer, socklen_t(buffer.count)) }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/\(prefix)"
+    }
+
+    /// True when `address` (text, as a socket or a header gives it) is inside this network.
+    public func contains(_ address: String) -> Bool {
+        guard let bytes = Self.bytes(address), bytes.count == network.count else { return false }
+        var remaining = prefix
+        for (a, b) in zip(bytes, network) where remaining > 0 {
+            let mask: UInt8 = remaining >= 8 ? 0xFF : ~(0xFF >> UInt8(remaining))
+            if a & mask != b & mask { return false }
+            remaining -= 8
+        }
+        return true
+    }
+
+    /// The address's bytes (4 or 16), nil when it is not an IP address.
+    static func bytes(_ text: String) -> [UInt8]? {
+        var v4 = in_addr()
+        if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
+        var v6 = in6_addr()
+        if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
+        return nil
+    }
+}

@@ -1,0 +1,56 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A plain TCP client on loopback for what URLSession will not send: broken chunking, short
+/// bodies, unfinished headers, idle connections.
+final class RawClient {
+    let fd: Int32
+
+    init(port: Int, receiveTimeout seconds: Int = 15) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { throw Timeout(description: "connect failed: errno \(errno)") }
+        // A safety net against a hang, not a synchronization: reads return on close or answer.
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(fd) }
+
+    func send(_ text: String) { _ = text.utf8CString.withUnsafeBufferPointer { Glibc.send(fd, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) } }
+
+    func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+
+    /// Everything until the server closes the connection (or the safety timeout).
+    func readUntilClosed() -> (text: String, closed: Bool) {
+        var data = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count == 0 { return (String(decoding: data, as: UTF8.self), true) }
+            if count < 0 { return (String(decoding: data, as: UTF8.self), false) }
+            data += buffer[0..<count]
+        }
+    }
+
+    /// The first response's status line, or nil when the connection closed without one.
+    func readStatus() -> Int? {
+        var data = [UInt8]()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !String(decoding: data, as: UTF8.self).contains("\r\n") {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { break }
+            data += buffer[0..<count]
+        }
+        let line = String(decoding: data, as: UTF8.self).split(separator: "\r\n").first ?? ""
+        return line.split(separator: " ").dropFirst().first.flatMap { Int($0) }
+    }
+}
