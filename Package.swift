@@ -41,6 +41,7 @@ let package = Package(
         ),
         .executableTarget(name: "amosync", dependencies: ["AmoSyncCore"]),
         .executableTarget(name: "amosync-bench", dependencies: ["AmoSyncCore"], path: "Benchmarks/AmoSyncBench"),
+        .executableTarget(name: "amosync-fuzz", dependencies: ["AmoSyncCore"], path: "Fuzz/AmoSyncFuzz"),
         .testTarget(name: "AmoSyncCoreTests", dependencies: ["AmoSyncCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -53,6 +53,8 @@ import Testing
         ("contacts.match_by", JSONValue.array(["phone", "inn"]), "contacts.match_by.1: must be phone or email, got inn"),
         ("orders.lead_fields", JSONValue.object(["goods": ["name": "Товары", "type": "blob"]]), "orders.lead_fields.goods.type: must be one of checkbox, date, numeric, text, textarea, url, got blob"),
         ("worker.batch_size", JSONValue.number(51), "worker.batch_size: must be between 1 and 50, got 51"),
+        ("server.metrics", JSONValue.string("9464"), #"server.metrics: expected "HOST:PORT" (e.g. "127.0.0.1:9464") or "off", got "9464""#),
+        ("server.trusted_proxies", ["10.0.0.0/33"], #"server.trusted_proxies.0: expected an IP address or CIDR (e.g. "127.0.0.1/32"), got "10.0.0.0/33""#),
         ("forms.callback", JSONValue.object(["pipeline_id": 5]), "forms.callback.status_id: pipeline_id and status_id go together"),
         ("sources.woo", JSONValue.object(["type": "woocommerce"]), "sources.woo.secret: is required for woocommerce signatures"),
     ] as [(String, JSONValue, String)])

@@ -187,12 +187,60 @@ import Testing
         #expect(idle.readUntilClosed().closed, "idle timeout")
         #expect(try daemon.store.list(JobStore.Filter()).isEmpty)
         #expect(!capture.all.contains { $0.hasPrefix("error") }, "\(capture.all.filter { $0.hasPrefix("error") })")
-        // Past max_connections a connection is closed at once; the others still work.
+        await daemon.stop()
+    }
+
+    /// Past `max_connections` a connection is closed at once; the open ones still work.
+    @Test func connectionsPastTheCapAreClosed() async throws {
+        let daemon = try await RunningDaemon.start(fake: StaticFake()) { json in json.set("server.max_connections", 4) }
         let held = try (0..<4).map { _ in try RawClient(port: daemon.port) }
+        for client in held {
+            client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(client.readStatus() == 200)
+        }
         let extra = try RawClient(port: daemon.port)
         #expect(extra.readUntilClosed().closed)
         held[0].send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
         #expect(held[0].readStatus() == 200)
         await daemon.stop()
+    }
+}
+
+/// Behind a reverse proxy: only a trusted peer's `X-Forwarded-For` names the client.
+@Suite struct ClientAddressTests {
+    @Test func thePerAddressLimitKeysOnTheClientOnlyFromTrustedProxies() async throws {
+        func post(_ daemon: RunningDaemon, from client: String) async throws -> Int {
+            try await daemon.send("/v1/forms/open", body: Data("phone=89120000001".utf8), contentType: "application/x-www-form-urlencoded",
+                                  token: nil, headers: ["X-Forwarded-For": "203.0.113.9, \(client)"]).status
+        }
+        let trusting = try await RunningDaemon.start(fake: StaticFake()) { json in
+            json.set("server.trusted_proxies", ["127.0.0.1/32"])
+            json.set("forms.open.per_ip_per_minute", 1)
+        }
+        #expect(try await post(trusting, from: "198.51.100.1") == 202)
+        #expect(try await post(trusting, from: "198.51.100.2") == 202, "another visitor behind the same proxy")
+        #expect(try await post(trusting, from: "198.51.100.1") == 429, "the same visitor again")
+        await trusting.stop()
+        let untrusting = try await RunningDaemon.start(fake: StaticFake()) { json in json.set("forms.open.per_ip_per_minute", 1) }
+        #expect(try await post(untrusting, from: "198.51.100.1") == 202)
+        #expect(try await post(untrusting, from: "198.51.100.2") == 429, "headers from an untrusted peer are ignored")
+        await untrusting.stop()
+    }
+
+    @Test func theLimitUsesMonotonicTimeAndABoundedTable() async {
+        let limit = IPRateLimit(capacity: 3)
+        let start = ContinuousClock.now
+        #expect(await limit.check("a", limit: 1, now: start) == nil)
+        #expect(await limit.check("a", limit: 1, now: start + .seconds(59)) == 1)
+        #expect(await limit.check("a", limit: 1, now: start + .seconds(60)) == nil, "a minute later")
+        for key in ["b", "c", "d", "e"] { #expect(await limit.check(key, limit: 5, now: start + .seconds(61)) == nil) }
+        #expect(await limit.count == 3)
+    }
+
+    @Test(arguments: [("10.0.0.0/8", "10.255.1.2", true), ("10.0.0.0/8", "11.0.0.1", false), ("127.0.0.1", "127.0.0.1", true),
+                      ("::1/128", "::1", true), ("2001:db8::/32", "2001:db8:1::5", true), ("2001:db8::/32", "10.0.0.1", false),
+                      ("192.168.1.0/25", "192.168.1.200", false)])
+    func cidrs(network: String, address: String, inside: Bool) throws {
+        #expect(try #require(CIDR(network)).contains(address) == inside)
     }
 }
