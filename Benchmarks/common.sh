@@ -3,7 +3,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product amosync >&2
 swift build -c release --product amosync-bench >&2
-BIN="$PWD/.build/release/amosync"
+# AMOSYNC_BIN=PATH measures another build (an earlier commit) with the same script.
+BIN="${AMOSYNC_BIN:-$PWD/.build/release/amosync}"
 BENCH="$PWD/.build/release/amosync-bench"
 WORK=$(mktemp -d /tmp/amosync-bench.XXXXXX)
 PIDS=()
@@ -22,7 +23,7 @@ start_fake() {  # start_fake LATENCY_MS
 write_config() {  # write_config NAME PORT
   cat >"$WORK/$1.json" <<JSON
 {
-  "server": { "host": "127.0.0.1", "port": $2, "metrics": "off" },
+  "server": { "host": "127.0.0.1", "port": $2 },
   "database": { "path": "$WORK/$1.sqlite3" },
   "amocrm": { "subdomain": "bench", "base_url": "http://127.0.0.1:$FAKE_PORT", "long_lived_token": "$TOKEN" },
   "intake": { "tokens": ["bench-intake-token-0123456789"] },

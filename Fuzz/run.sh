@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-900}
 swift build --scratch-path .build-fuzz --product amosync-fuzz \
-  -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING -Xswiftc -parse-as-library
+  -Xswiftc -sanitize=fuzzer -Xswiftc -DFUZZING -Xswiftc -parse-as-library -Xswiftc -use-ld=lld
 work=$(mktemp -d)
 mkdir -p Fuzz/crashes
 cp Fuzz/corpus/* "$work"/

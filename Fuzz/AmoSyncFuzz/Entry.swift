@@ -1,11 +1,25 @@
 import Foundation
 
 #if FUZZING
-/// libFuzzer's entry point (built by `Fuzz/run.sh` with `-sanitize=fuzzer`).
+/// libFuzzer's driver, from the runtime `-sanitize=fuzzer` links.
+@_silgen_name("LLVMFuzzerRunDriver")
+func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                         _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
+
+/// libFuzzer's entry point: one input.
 @_cdecl("LLVMFuzzerTestOneInput")
-public func fuzzOneInput(_ bytes: UnsafePointer<UInt8>, _ count: Int) -> CInt {
-    FuzzHarness.run(Data(bytes: bytes, count: count))
+func fuzzOneInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
+    FuzzHarness.run(bytes.map { Data(bytes: $0, count: count) } ?? Data())
     return 0
+}
+
+/// SwiftPM may link an executable's entry point under this name; in a fuzzing build it
+/// hands over to libFuzzer's driver (`Fuzz/run.sh` builds with `-sanitize=fuzzer`).
+@_cdecl("amosync_fuzz_main")
+func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+    var count = argc
+    var arguments = argv
+    return LLVMFuzzerRunDriver(&count, &arguments) { bytes, size in fuzzOneInput(bytes, size) }
 }
 #else
 /// Without libFuzzer: `amosync-fuzz FILE…` runs each input once (a corpus or a crash file).

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import AmoSyncCore
 
@@ -283,5 +284,33 @@ import Testing
         let wrongClient = try await post(.object(base.merging(["client_secret": "nope", "grant_type": "authorization_code", "code": "x"]) { $1 }))
         #expect(wrongClient.0 == 401)
         #expect(wrongClient.1?["title"] == "Некорректный клиент")
+    }
+}
+
+@Suite struct ExchangeRunnerTests {
+    /// Requests while one exchange runs never start a second one: they make the running one
+    /// go once more when it ends (to read a code stored meanwhile).
+    @Test func oneAtATimeAndNothingMissed() async throws {
+        let runner = ExchangeRunner()
+        let started = AsyncStream<Void>.makeStream()
+        let release = AsyncStream<Void>.makeStream()
+        let runs = Mutex((total: 0, concurrent: 0, most: 0))
+        let work: @Sendable () async -> Void = {
+            runs.withLock { $0.total += 1; $0.concurrent += 1; $0.most = max($0.most, $0.concurrent) }
+            started.continuation.yield()
+            var releases = release.stream.makeAsyncIterator()
+            _ = await releases.next()
+            runs.withLock { $0.concurrent -= 1 }
+        }
+        var starts = started.stream.makeAsyncIterator()
+        runner.run(work)
+        _ = await starts.next()
+        for _ in 0..<5 { runner.run(work) }  // five callbacks while the first exchange runs
+        release.continuation.yield()
+        _ = await starts.next()  // the one more round
+        release.continuation.yield()
+        try await eventually { runner.isIdle }
+        #expect(runs.withLock { $0.total } == 2)
+        #expect(runs.withLock { $0.most } == 1)
     }
 }

@@ -173,18 +173,18 @@ import Testing
             let client = try RawClient(port: daemon.port)
             client.send(request)
             client.shutdownWrite()
-            let status = client.readStatus()
+            let status = await client.readStatus()
             #expect(status == nil || (400..<500).contains(status!), "\(request.debugDescription): \(status.map(String.init) ?? "closed")")
         }
         // Unfinished headers and a body that never ends are closed by the timeouts.
         let slowHead = try RawClient(port: daemon.port)
         slowHead.send("POST /v1/forms/open HTTP/1.1\r\nHost: x\r\n")
-        #expect(slowHead.readUntilClosed().closed, "header timeout")
+        #expect(await slowHead.readUntilClosed().closed, "header timeout")
         let slowBody = try RawClient(port: daemon.port)
         slowBody.send(head + "Content-Length: 100\r\n\r\nphone=")
-        #expect(slowBody.readUntilClosed().closed, "body timeout")
+        #expect(await slowBody.readUntilClosed().closed, "body timeout")
         let idle = try RawClient(port: daemon.port)
-        #expect(idle.readUntilClosed().closed, "idle timeout")
+        #expect(await idle.readUntilClosed().closed, "idle timeout")
         #expect(try daemon.store.list(JobStore.Filter()).isEmpty)
         #expect(!capture.all.contains { $0.hasPrefix("error") }, "\(capture.all.filter { $0.hasPrefix("error") })")
         await daemon.stop()
@@ -196,12 +196,12 @@ import Testing
         let held = try (0..<4).map { _ in try RawClient(port: daemon.port) }
         for client in held {
             client.send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-            #expect(client.readStatus() == 200)
+            #expect(await client.readStatus() == 200)
         }
         let extra = try RawClient(port: daemon.port)
-        #expect(extra.readUntilClosed().closed)
+        #expect(await extra.readUntilClosed().closed)
         held[0].send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
-        #expect(held[0].readStatus() == 200)
+        #expect(await held[0].readStatus() == 200)
         await daemon.stop()
     }
 }

@@ -131,17 +131,33 @@ public struct OAuthRoutes: Sendable {
     }
 }
 
-/// Runs at most one background job at a time: a request while one runs is absorbed by it
-/// (the running job reads the newest state when it loops).
+/// Runs at most one background job at a time. A request while one runs makes it run once
+/// more when it ends (it then reads the newest stored code), so nothing is missed and no two
+/// exchanges overlap.
 final class ExchangeRunner: Sendable {
-    private let running = Mutex<Task<Void, Never>?>(nil)
+    private struct State {
+        var task: Task<Void, Never>?
+        var again = false
+    }
+    private let state = Mutex(State())
+
+    var isIdle: Bool { state.withLock { $0.task == nil } }
 
     func run(_ work: @escaping @Sendable () async -> Void) {
-        running.withLock { task in
-            guard task == nil else { return }
-            task = Task {
-                await work()
-                self.running.withLock { $0 = nil }
+        state.withLock { state in
+            guard state.task == nil else {
+                state.again = true
+                return
+            }
+            state.task = Task {
+                repeat { await work() } while self.state.withLock { state in
+                    if state.again {
+                        state.again = false
+                        return true
+                    }
+                    state.task = nil
+                    return false
+                }
             }
         }
     }

@@ -29,8 +29,25 @@ final class RawClient {
 
     func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
 
+    /// Blocking socket reads run on a thread of their own: on Swift's cooperative pool (two
+    /// threads here) they would starve the daemon under test.
+    private func offPool<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { continuation in Thread { continuation.resume(returning: work()) }.start() }
+    }
+
     /// Everything until the server closes the connection (or the safety timeout).
-    func readUntilClosed() -> (text: String, closed: Bool) {
+    func readUntilClosed() async -> (text: String, closed: Bool) {
+        let fd = fd
+        return await offPool { Self.readUntilClosed(fd) }
+    }
+
+    /// The first response's status line, or nil when the connection closed without one.
+    func readStatus() async -> Int? {
+        let fd = fd
+        return await offPool { Self.readStatus(fd) }
+    }
+
+    private static func readUntilClosed(_ fd: Int32) -> (text: String, closed: Bool) {
         var data = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while true {
@@ -41,8 +58,7 @@ final class RawClient {
         }
     }
 
-    /// The first response's status line, or nil when the connection closed without one.
-    func readStatus() -> Int? {
+    private static func readStatus(_ fd: Int32) -> Int? {
         var data = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 4096)
         while !String(decoding: data, as: UTF8.self).contains("\r\n") {
