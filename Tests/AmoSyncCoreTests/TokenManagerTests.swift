@@ -76,6 +76,25 @@ import Testing
         #expect(await fake.state.requestStats().total == 0)
     }
 
+    /// A tokens file that names a foreign host (an older version followed any referer) is
+    /// never used: credentials are reported dead and nothing is sent there.
+    @Test func aStoredForeignAddressIsNeverUsed() async throws {
+        let dir = TempDir()
+        let file = TokenFile(path: dir.file("tokens.json"))
+        var stored = TokenSet(accessToken: "a", refreshToken: "r", expiresAt: Date().addingTimeInterval(86_400))
+        stored.baseURL = "https://evil.example"
+        try file.write(stored)
+        let transport = HostMapTransport(routes: [:], secret: Self.client.secret)
+        let manager = TokenManager(client: Self.client, file: file, baseURL: "https://shop.amocrm.ru", transport: transport,
+                                   limiter: RateLimiter(requestsPerSecond: 7), timeout: 5, logger: quietLogger(),
+                                   referers: RefererPolicy(accountHost: "shop.amocrm.ru", followRenamed: true))
+        let client = AmoClient(baseURL: "https://shop.amocrm.ru", transport: transport, limiter: RateLimiter(requestsPerSecond: 7),
+                               tokens: manager, timeout: 5, logger: quietLogger())
+        await #expect(throws: AmoError.self) { try await client.send("GET", "/api/v4/account") }
+        #expect(transport.requests.isEmpty)
+        #expect(await manager.deadReason?.contains("evil.example") == true)
+    }
+
     @Test(arguments: [("shop.amocrm.ru", RefererPolicy.Decision.configured), ("Shop.AmoCRM.ru", .configured),
                       ("renamed.amocrm.ru", .follow("renamed.amocrm.ru")), ("a.b.kommo.com", .follow("a.b.kommo.com")),
                       ("shop.amocrm.com", .follow("shop.amocrm.com"))])

@@ -93,6 +93,11 @@ public actor TokenManager: AccessTokenProvider {
         guard modified != loadedModified || (tokens == nil && modified != nil) else { return }
         loadedModified = modified
         guard let stored = try? file.read() else { return }
+        if let problem = foreignAddress(stored.baseURL) {
+            tokens = nil
+            markDead(problem)
+            return
+        }
         if stored != tokens {
             tokens = stored
             if dead != nil {
@@ -102,6 +107,17 @@ public actor TokenManager: AccessTokenProvider {
                 Task { await callback(nil) }
             }
         }
+    }
+
+    /// Why a stored account address may not be used, nil when it may: a tokens file written by
+    /// an older version (or by hand) could name any host, and every API call would go there.
+    func foreignAddress(_ base: String?) -> String? {
+        guard let base else { return nil }
+        let host = URL(string: base)?.host?.lowercased() ?? base
+        if host == URL(string: baseURL)?.host?.lowercased() { return nil }
+        if case .follow = referers.decide(host) { return nil }
+        return "the tokens file \(file.path) sends requests to \(RefererPolicy.printable(host)), which the configuration does not follow "
+            + "(amocrm.follow_referer, amoCRM's own domains only): authorize again with `amosync auth exchange --code CODE`"
     }
 
     /// One refresh at a time in this process; callers arriving meanwhile share its result.
