@@ -3,7 +3,7 @@ import GRDB
 import Testing
 @testable import AmoSyncCore
 
-/// Every status code of `CONTRACT.md` §3, over real loopback HTTP against the running daemon.
+/// Every status code of the README's "Intake API", over real loopback HTTP against the running daemon.
 @Suite struct IntakeTests {
     @Test func statusCodesAndErrorBodies() async throws {
         let fake = try await RunningFake.start()

@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 
-/// The one owner of OAuth tokens (`DESIGN.md` 6). amoCRM refresh tokens are single-use and
+/// The one owner of OAuth tokens (README, "Authorization"). amoCRM refresh tokens are single-use and
 /// rotate on every refresh, so: refreshes are single-flight inside the process and locked
 /// across processes; the new pair is written to `tokens_file` before it is used; a pair
 /// written by another process (`amosync auth exchange`) is picked up by itself; and dead

@@ -1,6 +1,6 @@
 import Foundation
 
-/// The whole configuration file (`CONTRACT.md` §2), typed and validated.
+/// The whole configuration file (README, "Configuration"), typed and validated.
 public struct Config: Sendable {
     public struct Server: Sendable {
         public var host = "127.0.0.1"

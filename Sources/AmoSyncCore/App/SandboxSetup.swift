@@ -8,7 +8,7 @@ public enum SandboxSetup {
     public static func configJSON(port: Int, fakePort: Int, directory: String, token: String) -> String {
         """
         {
-          "server": { "host": "127.0.0.1", "port": \(port) },
+          "server": { "host": "127.0.0.1", "port": \(port), "metrics": "off" },
           "database": { "path": "\(directory)/queue.sqlite3" },
           "amocrm": {
             "subdomain": "example", "base_url": "http://127.0.0.1:\(fakePort)",

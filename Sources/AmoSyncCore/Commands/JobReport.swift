@@ -1,7 +1,7 @@
 import Foundation
 
 /// What `jobs list`, `jobs show` and `stats` print, as text tables or JSON documents
-/// (`CONTRACT.md` §7). Pure functions, so tests check the exact output.
+/// (README, "Command line"). Pure functions, so tests check the exact output.
 public enum JobReport {
     /// `2026-11-20T10:00:00Z`
     static var iso: ISO8601DateFormatter { ISO8601DateFormatter() }

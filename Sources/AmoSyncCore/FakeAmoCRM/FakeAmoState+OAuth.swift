@@ -1,6 +1,6 @@
 import Foundation
 
-/// The OAuth side of the fake, as amoCRM behaves (`reference/amocrm-api.md` §2): codes work
+/// The OAuth side of the fake, as amoCRM behaves (README, "The fake amoCRM"): codes work
 /// once and live 20 minutes, access tokens expire, refresh tokens are single-use and rotate,
 /// reuse is answered with the real 401 "Token has been revoked", a wrong client with
 /// "Некорректный клиент".

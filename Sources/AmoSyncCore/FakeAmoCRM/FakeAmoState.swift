@@ -1,7 +1,7 @@
 import Foundation
 
 /// The fake amoCRM account: entities, custom fields, tokens, the rate limit and injected
-/// faults. `handle` answers like API v4 does (`reference/amocrm-api.md`).
+/// faults. `handle` answers like API v4 does (README, "The fake amoCRM").
 public actor FakeAmoState {
     public struct Options: Sendable {
         public var subdomain = "example"

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import HTTPTypes
 
-/// An intake failure as the client sees it: status and the JSON error body of `CONTRACT.md` §3.
+/// An intake failure as the client sees it: status and the JSON error body of the README's "Intake API".
 public struct IntakeError: Error, Sendable {
     public var status: HTTPResponse.Status
     public var code: String

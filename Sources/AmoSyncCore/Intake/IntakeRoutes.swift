@@ -4,7 +4,7 @@ import HTTPTypes
 import Logging
 import NIOCore
 
-/// The HTTP intake of `CONTRACT.md` §3: decode, authenticate, map, store, answer — 2xx only
+/// The HTTP intake (README, "Intake API"): decode, authenticate, map, store, answer — 2xx only
 /// after the job is committed.
 public struct IntakeRoutes: Sendable {
     let config: Config

@@ -1,7 +1,7 @@
 import Foundation
 
 extension Mapper {
-    /// Maps an order body (`CONTRACT.md` §3) to a plan; throws 422 details on bad input.
+    /// Maps an order body (README, "Intake API") to a plan; throws 422 details on bad input.
     public func mapOrder(_ input: JSONValue, source: String = "orders") throws(MappingError) -> MappedJob {
         guard case .object = input else { throw MappingError(path: "", problem: "expected a JSON object") }
         var problems: [MappingError.Detail] = []

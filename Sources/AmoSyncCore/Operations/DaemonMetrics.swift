@@ -3,7 +3,7 @@ import Foundation
 import Prometheus
 import Synchronization
 
-/// The daemon's Prometheus metrics (`CONTRACT.md` §7), on a registry of its own so that
+/// The daemon's Prometheus metrics (README, "Metrics"), on a registry of its own so that
 /// several daemons in one process (tests) never share counters. Event metrics go through
 /// swift-metrics; queue and limiter figures are sampled when `/metrics` is scraped.
 public final class DaemonMetrics: Sendable {

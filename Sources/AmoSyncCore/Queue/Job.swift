@@ -9,7 +9,7 @@ public enum JobKind: String, Codable, Sendable, CaseIterable {
     case contact
 }
 
-/// `CONTRACT.md` §4.
+/// Where a job stands (README, "Command line": `jobs list`).
 public enum JobState: String, Codable, Sendable, CaseIterable {
     case queued, running, done, failed, cancelled
 }
