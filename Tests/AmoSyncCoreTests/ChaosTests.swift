@@ -94,3 +94,26 @@ import Testing
         try await Self.verify(fake: fake, dir: dir)
     }
 }
+
+/// `serve` on a port another process holds: it says which keys to change and exits 1 at once
+/// (it used to hang, then exit 0 after its 20 s shutdown deadline).
+@Suite struct TakenPortTests {
+    @Test(arguments: ["server.port", "server.metrics"])
+    func aTakenPortStopsServeWithTheKeyNamed(key: String) async throws {
+        let holder = try RawListener()
+        let free = try RawListener()
+        let freePort = free.port
+        free.close()
+        let dir = TempDir()
+        var json = testConfig(fake: StaticFake(), dir: dir)
+        json.set("server.port", .number(JSONNumber(key == "server.port" ? holder.port : freePort)))
+        json.set("server.metrics", .string("127.0.0.1:\(key == "server.metrics" ? holder.port : 0)"))
+        let path = dir.file("config.json")
+        try json.canonicalData.write(to: URL(fileURLWithPath: path))
+        let daemon = try DaemonProcess(config: path, log: dir.file("daemon.log"))
+        let status = await daemon.exitStatus(within: .seconds(30))
+        #expect(status == 1)
+        let log = try String(contentsOfFile: dir.file("daemon.log"), encoding: .utf8)
+        #expect(log.contains("already in use") && log.contains("127.0.0.1:\(holder.port)"), "\(log)")
+    }
+}

@@ -127,8 +127,21 @@ public struct Daemon: Sendable {
                             authCode: config.amocrm.authCode, referers: config.amocrm.referers, onStateChange: onStateChange)
     }
 
-    /// Runs until SIGTERM/SIGINT or `shutdown()`.
-    public func run() async throws { try await group.run() }
+    /// Runs until SIGTERM/SIGINT or `shutdown()`. A listener that cannot be opened stops the
+    /// whole daemon with an error that names the config keys.
+    public func run() async throws {
+        do { try await group.run() } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            let metrics = config.server.metrics.map { " or server.metrics (\($0.host):\($0.port))" } ?? ""
+            throw StartError(message: "an address is already in use: server.host/server.port (\(config.server.host):\(config.server.port))"
+                             + "\(metrics); stop the other process or choose a free port")
+        }
+    }
+
+    /// Why the daemon could not run, for people.
+    public struct StartError: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
 
     /// Stops intake, then the worker, gracefully.
     public func shutdown() async { await group.triggerGracefulShutdown() }

@@ -104,7 +104,11 @@ struct Serve: AsyncParsableCommand {
             Console.error("cannot start: \(error)")
             throw ExitCode.failure
         }
-        try await daemon.run()
+        do { try await daemon.run() } catch {
+            logger.critical("amosync stopped", metadata: ["error": "\(error)"])
+            Console.error("amosync stopped: \(error)")
+            throw ExitCode.failure
+        }
     }
 }
 

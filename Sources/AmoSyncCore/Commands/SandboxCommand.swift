@@ -33,8 +33,11 @@ struct Sandbox: AsyncParsableCommand {
         let daemon = try Daemon.build(config: config, logger: logger) { bound in
             Console.print(SandboxSetup.instructions(port: bound, fakePort: actualFakePort, configPath: configPath))
         }
-        try await daemon.run()
-        fakeTask.cancel()
+        defer { fakeTask.cancel() }
+        do { try await daemon.run() } catch {
+            Console.error("sandbox stopped: \(error)")
+            throw ExitCode.failure
+        }
     }
 }
 

@@ -44,7 +44,9 @@ public final class DeliveryWorker: Service {
             }
         }
         await withGracefulShutdownHandler {
-            await lanes.value
+            // The lanes run in a task of their own (so that the grace period can cancel them);
+            // cancelling this service (a sibling failed to start) must reach them too.
+            await withTaskCancellationHandler { await lanes.value } onCancel: { lanes.cancel() }
         } onGracefulShutdown: {
             self.stopping.store(true, ordering: .relaxed)
             self.doorbell.ring()

@@ -29,6 +29,23 @@ final class DaemonProcess {
         try process.run()
     }
 
+    /// The exit status once the process ends by itself; nil (after a SIGKILL) when it is
+    /// still running after `limit`. Waits on a thread of its own, off Swift's pool.
+    func exitStatus(within limit: Duration) async -> Int32? {
+        let process = process
+        let watchdog = Thread {
+            Thread.sleep(forTimeInterval: limit.seconds)
+            if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) }
+        }
+        watchdog.start()
+        return await withCheckedContinuation { continuation in
+            Thread {
+                process.waitUntilExit()
+                continuation.resume(returning: process.terminationReason == .exit ? process.terminationStatus : nil)
+            }.start()
+        }
+    }
+
     func kill() {
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()
