@@ -121,3 +121,28 @@ import Glibc
             + "23456 (Опт, from orders.categories.40) keep their stage when an order becomes paid", isProblem: false)))
     }
 }
+
+@Suite struct DoorbellTests {
+    @Test func aRingWakesAWaiterBeforeItsTimeout() async throws {
+        let bell = Doorbell()
+        let woke = Flag()
+        let waiter = Task {
+            await bell.wait(timeout: .seconds(3600))
+            woke.set()
+        }
+        try await eventually { bell.ring(); return woke.isSet }
+        await waiter.value
+    }
+
+    @Test func cancellationEndsTheWaitAndATimeoutToo() async throws {
+        let bell = Doorbell()
+        let ended = Flag()
+        let waiter = Task {
+            await bell.wait(timeout: .seconds(3600))
+            ended.set()
+        }
+        waiter.cancel()
+        try await eventually { ended.isSet }
+        await bell.wait(timeout: .milliseconds(10))  // returns by itself
+    }
+}

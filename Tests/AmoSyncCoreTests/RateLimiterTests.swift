@@ -110,8 +110,8 @@ final class Flag: Sendable {
         // Two requests of another live process (pid 1 is always alive), in flight.
         try await store.database.write { db in
             for _ in 0..<2 { try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (1, ?)", arguments: [Date().timeIntervalSince1970 + 300]) }
-            // A dead process's request in flight holds nothing.
-            try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [Date().timeIntervalSince1970 + 300])
+            // A dead process's request sent 10 s ago, never answered, holds nothing.
+            try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [Date().timeIntervalSince1970 + 290])
         }
         #expect(budget.others(window: 1.01) == 2)
         let limiter = RateLimiter(requestsPerSecond: 3, shared: budget)
@@ -127,5 +127,20 @@ final class Flag: Sendable {
         try await store.database.write { db in try db.execute(sql: "UPDATE api_requests SET at = ? WHERE pid = 1", arguments: [Date().timeIntervalSince1970 - 5]) }
         try await second.value
         #expect(flag.isSet, "free again once the other process's requests are a window old")
+    }
+
+    /// A crash and an immediate restart: the dead process's last requests (answered or still in
+    /// flight when it died) count for one more window, as amoCRM counts them.
+    @Test func aDeadProcessesRecentRequestsStillCountForOneWindow() async throws {
+        let dir = TempDir()
+        let store = try JobStore(path: dir.file("q.sqlite3"))
+        let now = Date().timeIntervalSince1970
+        try await store.database.write { db in
+            try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [now - 0.1])  // answered just now
+            try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [now + SharedBudget.inFlightHorizon])  // sent now
+            try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [now - 5])  // answered long ago
+            try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [now + SharedBudget.inFlightHorizon - 10])  // sent 10 s ago
+        }
+        #expect(SharedBudget(store: store).others(window: 1.01) == 2)
     }
 }

@@ -13,14 +13,25 @@ public final class SharedBudget: Sendable {
 
     public init(store: JobStore) { database = store.database }
 
-    /// Requests of other live processes sent, in flight, or answered within `window` seconds.
+    /// A request in flight is stored this far in the future (past any timeout) until answered.
+    static let inFlightHorizon: Double = 300
+
+    /// Requests of other processes that amoCRM may still count: sent and in flight, or answered
+    /// within `window` seconds. A process that died mid-request (a crash, `kill -9`) stops
+    /// holding its requests one window after it sent them, so that a restarted daemon does not
+    /// hit the limit with its first requests; a live one holds them until it answers.
     func others(window: Double) -> Int {
-        let since = Date().timeIntervalSince1970 - window
-        let pids = (try? database.read { db in
-            try Int.fetchAll(db, sql: "SELECT pid FROM api_requests WHERE pid <> ? AND at > ?", arguments: [pid, since])
+        let now = Date().timeIntervalSince1970
+        let rows = (try? database.read { db in
+            try Row.fetchAll(db, sql: "SELECT pid, at FROM api_requests WHERE pid <> ? AND at > ?", arguments: [pid, now - window])
         }) ?? []
-        // A process that died mid-request holds nothing.
-        return pids.filter { kill(pid_t($0), 0) == 0 || errno == EPERM }.count
+        return rows.filter { row in
+            let at: Double = row["at"]
+            if at <= now { return true }  // answered: amoCRM has counted it within the window
+            let process: Int = row["pid"]
+            let alive = kill(pid_t(process), 0) == 0 || errno == EPERM
+            return alive || at - Self.inFlightHorizon > now - window
+        }.count
     }
 
     /// Records a request about to be sent. Other processes count it as in flight until `release`
@@ -29,7 +40,7 @@ public final class SharedBudget: Sendable {
         try? database.write { db in
             try db.execute(sql: "DELETE FROM api_requests WHERE at < ?", arguments: [Date().timeIntervalSince1970 - 60])
             // In flight: a time past any request timeout, corrected on release.
-            try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (?, ?)", arguments: [pid, Date().timeIntervalSince1970 + 300])
+            try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (?, ?)", arguments: [pid, Date().timeIntervalSince1970 + Self.inFlightHorizon])
             return db.lastInsertedRowID
         }
     }

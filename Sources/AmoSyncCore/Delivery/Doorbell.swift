@@ -1,20 +1,67 @@
 import Synchronization
 
-/// Wakes idle workers when intake stores a job, instead of waiting for the next poll.
+/// Wakes idle workers when intake stores a job, instead of waiting for the next poll. A
+/// waiter sleeps on a continuation until a ring, its timeout or its cancellation: an idle
+/// daemon does not wake up between polls.
 public final class Doorbell: Sendable {
-    private let rings = Atomic<Int>(0)
+    private struct State {
+        var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
+        /// Waiters woken (timeout, cancellation) before they had registered.
+        var woken: Set<UInt64> = []
+        var nextID: UInt64 = 0
+        var rings: UInt64 = 0
+    }
+    private let state = Mutex(State())
 
     public init() {}
 
-    public func ring() { rings.add(1, ordering: .relaxed) }
-
-    /// Returns after a ring or the timeout, whichever comes first.
-    public func wait(timeout: Duration) async {
-        let start = rings.load(ordering: .relaxed)
-        let deadline = ContinuousClock.now + timeout
-        while ContinuousClock.now < deadline, rings.load(ordering: .relaxed) == start {
-            try? await Task.sleep(for: .milliseconds(20))
-            if Task.isCancelled { return }
+    /// Wakes every waiter.
+    public func ring() {
+        let waiting = state.withLock { state in
+            state.rings &+= 1
+            defer { state.waiters.removeAll() }
+            return Array(state.waiters.values)
         }
+        for continuation in waiting { continuation.resume() }
+    }
+
+    /// Returns after a ring or the timeout, whichever comes first (at once when cancelled).
+    public func wait(timeout: Duration) async {
+        let (id, rings) = state.withLock { state in
+            state.nextID += 1
+            return (state.nextID, state.rings)
+        }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                await withTaskCancellationHandler {
+                    await withCheckedContinuation { continuation in self.register(id, ringsAtStart: rings, continuation) }
+                } onCancel: {
+                    self.wake(id)
+                }
+            }
+            group.addTask { try? await Task.sleep(for: timeout) }
+            await group.next()
+            group.cancelAll()
+        }
+        state.withLock { _ = $0.woken.remove(id) }
+    }
+
+    /// A ring since the wait began (before this registration) wakes it at once too.
+    private func register(_ id: UInt64, ringsAtStart: UInt64, _ continuation: CheckedContinuation<Void, Never>) {
+        let early = state.withLock { state in
+            if state.woken.remove(id) != nil || state.rings != ringsAtStart { return true }
+            state.waiters[id] = continuation
+            return false
+        }
+        if early { continuation.resume() }
+    }
+
+    private func wake(_ id: UInt64) {
+        let continuation = state.withLock { state in
+            if let waiting = state.waiters.removeValue(forKey: id) { return Optional(waiting) }
+            state.woken.insert(id)
+            return nil
+        }
+        continuation?.resume()
     }
 }
