@@ -117,3 +117,45 @@ import Testing
         #expect(log.contains("already in use") && log.contains("127.0.0.1:\(holder.port)"), "\(log)")
     }
 }
+
+/// Admin commands and the daemon opening a new database file at the same moment.
+@Suite struct FreshDatabaseTests {
+    @Test func commandsStartedTogetherOnANewFileAllSucceed() async throws {
+        let binary = try DaemonProcess.binary()
+        var failures: [String] = []
+        for round in 0..<20 {
+            let dir = TempDir()
+            var json = testConfig(fake: StaticFake(), dir: dir)
+            json.set("database.path", .string(dir.file("fresh-\(round).sqlite3")))
+            let path = dir.file("config.json")
+            try json.canonicalData.write(to: URL(fileURLWithPath: path))
+            let commands = [["stats", "--json"], ["jobs", "list"], ["stats"], ["jobs", "list", "--json"]]
+            let processes = try commands.map { arguments -> (Process, Pipe) in
+                let process = Process()
+                process.executableURL = binary
+                process.arguments = arguments + ["--config", path]
+                let output = Pipe()
+                process.standardOutput = output
+                process.standardError = output
+                try process.run()
+                return (process, output)
+            }
+            for (process, output) in processes {
+                let text = await Self.output(of: process, pipe: output)
+                if process.terminationStatus != 0 { failures.append("round \(round) \(process.arguments!.joined(separator: " ")): \(text)") }
+            }
+        }
+        #expect(failures.isEmpty, "\(failures)")
+    }
+
+    /// Reads everything and waits for the exit on a thread of its own, off Swift's pool.
+    static func output(of process: Process, pipe: Pipe) async -> String {
+        await withCheckedContinuation { continuation in
+            Thread {
+                let data = pipe.fileHandleForReading.readDataToEndOfFile()
+                process.waitUntilExit()
+                continuation.resume(returning: String(decoding: data, as: UTF8.self))
+            }.start()
+        }
+    }
+}

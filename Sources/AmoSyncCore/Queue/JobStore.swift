@@ -20,8 +20,18 @@ public final class JobStore: Sendable {
         database = try DatabasePool(path: path, configuration: configuration)
         // DatabasePool sets synchronous=NORMAL on its writer after prepareDatabase: restore FULL.
         try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        try Migrations.migrator.migrate(database)
+        try Self.migrate(database)
         self.now = now
+    }
+
+    /// Migrates, also when several processes open a new file at once (the daemon and an admin
+    /// command): each migration is one transaction, but two processes can both find it missing;
+    /// the one that loses sees it applied on its next try.
+    static func migrate(_ database: DatabasePool, attempts: Int = 5) throws {
+        for attempt in 1... {
+            // "table … already exists" (the other process won) or SQLITE_BUSY: look again.
+            do { return try Migrations.migrator.migrate(database) } catch is DatabaseError where attempt < attempts { continue }
+        }
     }
 
     /// `PRAGMA synchronous` on the writer connection (2 = FULL).
