@@ -159,3 +159,42 @@ import Testing
         }
     }
 }
+
+/// Shutdown's grace running out while amoCRM has not answered.
+@Suite struct CutOffTests {
+    @Test func aCancelledRequestIsACancellationNotATransportError() async throws {
+        let silent = try RawListener()  // accepts connections, never answers
+        let request = Task {
+            try await URLSessionTransport().send(OutgoingRequest(method: "POST", url: URL(string: "http://127.0.0.1:\(silent.port)/api/v4/leads")!,
+                                                                 body: Data("[]".utf8), timeout: 3600))
+        }
+        request.cancel()
+        await #expect(throws: CancellationError.self) { try await request.value }
+    }
+
+    /// Jobs whose requests the grace limit cuts off are released: no attempt spent, no
+    /// "failed" line, the log says so.
+    @Test func jobsCutOffAtShutdownAreReleasedWithoutSpendingAnAttempt() async throws {
+        let silent = try RawListener()
+        let capture = LogCapture()
+        let daemon = try await RunningDaemon.start(fake: SilentAccount(port: silent.port), logger: capture.logger()) { json in
+            json.set("amocrm.timeout_seconds", 300)
+        }
+        #expect(try await daemon.send("/v1/orders", json: sampleOrder(id: "cut-off")).status == 202)
+        try await eventually { try daemon.store.list(JobStore.Filter()).first?.state == .running }
+        await daemon.stop()  // the worker waits its grace (3 s in tests), then cancels the batch
+        let job = try #require(try daemon.store.list(JobStore.Filter()).first)
+        #expect(job.state == .queued)
+        #expect(job.attempts == 0)
+        #expect(try daemon.store.attempts(of: job.id).map(\.outcome) == [.interrupted])
+        #expect(capture.all.contains { $0.contains("jobs released without spending an attempt") })
+        #expect(!capture.all.contains { $0.hasPrefix("error") || $0.contains("amoCRM request failed") }, "\(capture.all)")
+    }
+}
+
+/// An account address where a socket accepts and nothing ever answers.
+struct SilentAccount: FakeAccount {
+    let port: Int
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+    var token: String { "silent-token" }
+}

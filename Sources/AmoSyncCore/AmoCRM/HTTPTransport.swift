@@ -62,10 +62,16 @@ public final class URLSessionTransport: HTTPTransport {
         configuration.httpMaximumConnectionsPerHost = 16
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.urlCache = nil
+        // Each request's own timeout (amocrm.timeout_seconds, up to 300 s) rules, not the
+        // session's 60 s default.
+        configuration.timeoutIntervalForRequest = 3600
         session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
     }
 
+    /// Throws `CancellationError` when the calling task is cancelled (shutdown's grace ran
+    /// out): that is no answer from amoCRM, and callers release the work instead of counting it.
     public func send(_ request: OutgoingRequest) async throws -> IncomingResponse {
+        try Task.checkCancellation()
         var urlRequest = URLRequest(url: request.url, timeoutInterval: request.timeout)
         urlRequest.httpMethod = request.method
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
@@ -98,6 +104,7 @@ public final class URLSessionTransport: HTTPTransport {
     static func result(data: Data?, response: URLResponse?, error: (any Error)?) -> Result<IncomingResponse, any Error> {
         if let error {
             let code = (error as? URLError)?.code
+            if code == .cancelled { return .failure(CancellationError()) }
             return .failure(TransportError(timedOut: code == .timedOut, message: error.localizedDescription))
         }
         guard let http = response as? HTTPURLResponse else { return .failure(TransportError(timedOut: false, message: "not an HTTP response")) }
@@ -111,9 +118,13 @@ public final class URLSessionTransport: HTTPTransport {
 final class ResumeOnce: @unchecked Sendable {
     private let lock = NSLock()
     private var done = false
+    private var cancelled = false
     private var task: URLSessionDataTask?
 
-    func setTask(_ task: URLSessionDataTask) { lock.withLock { self.task = task } }
+    /// Keeps the task; one cancelled before it existed is cancelled at once.
+    func setTask(_ task: URLSessionDataTask) {
+        if lock.withLock({ self.task = task; return cancelled }) { task.cancel() }
+    }
 
     @discardableResult
     func resume(_ continuation: CheckedContinuation<IncomingResponse, any Error>, _ result: Result<IncomingResponse, any Error>) -> Bool {
@@ -126,7 +137,7 @@ final class ResumeOnce: @unchecked Sendable {
         return first
     }
 
-    func cancel() { lock.withLock { task }?.cancel() }
+    func cancel() { lock.withLock { cancelled = true; return task }?.cancel() }
 }
 
 /// Hands 3xx answers back instead of following them.

@@ -59,6 +59,7 @@ public struct BatchDelivery: Sendable {
         } catch let error as AmoError {
             await handle(error, items, started: started)
         } catch is CancellationError {
+            logger.info("shutdown: requests cut off, jobs released without spending an attempt", metadata: ["jobs": "\(items.filter(\.active).count)"])
             for item in items where item.active {
                 item.finish(.retry(at: Date(), refundAttempt: true),
                             Attempt(at: started, durationMs: Self.milliseconds(since: started), outcome: .interrupted, error: "stopped by shutdown"))

@@ -43,7 +43,8 @@ public final class ContactIndex: Sendable {
             return task
         }
         guard let task else { return false }
-        return try await task.value
+        // Shared by every lane waiting for it; a cancelled waiter (shutdown) cancels it too.
+        return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
     }
 
     /// A full sync while the index is incomplete, then one page of changes.

@@ -33,7 +33,8 @@ public actor FieldCatalog {
         let task = Task { try await Self.fetch(entity, client: client) }
         loading[entity] = task
         defer { loading[entity] = nil }
-        let list = try await task.value
+        // Shared by every lane waiting for it; a cancelled waiter (shutdown) cancels it too.
+        let list = try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
         fields[entity] = list
         lastRefresh[entity] = .now
         return list
