@@ -6,15 +6,15 @@ import Foundation
 func LLVMFuzzerRunDriver(_ argc: UnsafeMutablePointer<CInt>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
                          _ callback: @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt) -> CInt
 
-/// libFuzzer's entry point: one input.
+/// libFuzzer's entry point: one input. (libFuzzer's runtime refers to it by this name.)
 @_cdecl("LLVMFuzzerTestOneInput")
 func fuzzOneInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int) -> CInt {
     FuzzHarness.run(bytes.map { Data(bytes: $0, count: count) } ?? Data())
     return 0
 }
 
-/// SwiftPM may link an executable's entry point under this name; in a fuzzing build it
-/// hands over to libFuzzer's driver (`Fuzz/run.sh` builds with `-sanitize=fuzzer`).
+/// SwiftPM links an executable's `main` to this name (`--defsym`), so libFuzzer's own `main`
+/// is not used: this one hands over to libFuzzer's driver. Both names are needed to link.
 @_cdecl("amosync_fuzz_main")
 func fuzzMain(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
     var count = argc
