@@ -123,26 +123,28 @@ import Glibc
 }
 
 @Suite struct DoorbellTests {
+    /// A task waiting an hour on `bell`, and the flag it sets when the wait ends.
+    static func waiter(on bell: Doorbell) -> (task: Task<Void, Never>, ended: Flag) {
+        let ended = Flag()
+        let task = Task {
+            await bell.wait(timeout: .seconds(3600))
+            ended.set()
+        }
+        return (task, ended)
+    }
+
     @Test func aRingWakesAWaiterBeforeItsTimeout() async throws {
         let bell = Doorbell()
-        let woke = Flag()
-        let waiter = Task {
-            await bell.wait(timeout: .seconds(3600))
-            woke.set()
-        }
-        try await eventually { bell.ring(); return woke.isSet }
-        await waiter.value
+        let waiter = Self.waiter(on: bell)
+        try await eventually { bell.ring(); return waiter.ended.isSet }
+        await waiter.task.value
     }
 
     @Test func cancellationEndsTheWaitAndATimeoutToo() async throws {
         let bell = Doorbell()
-        let ended = Flag()
-        let waiter = Task {
-            await bell.wait(timeout: .seconds(3600))
-            ended.set()
-        }
-        waiter.cancel()
-        try await eventually { ended.isSet }
+        let waiter = Self.waiter(on: bell)
+        waiter.task.cancel()
+        try await eventually { waiter.ended.isSet }
         await bell.wait(timeout: .milliseconds(10))  // returns by itself
     }
 }

@@ -43,6 +43,7 @@ public final class Doorbell: Sendable {
             await group.next()
             group.cancelAll()
         }
+        // A ring resumed it and the timeout's cancellation then marked it woken: forget the mark.
         state.withLock { _ = $0.woken.remove(id) }
     }
 

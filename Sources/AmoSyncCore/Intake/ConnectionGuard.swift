@@ -46,17 +46,19 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         arm(limits.headerTimeout, context: context)
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
-        timer?.cancel()
-        if counted { limits.open.wrappingSubtract(1, ordering: .relaxed) }
-        counted = false
-    }
+    func handlerRemoved(context: ChannelHandlerContext) { forget() }
 
     func channelInactive(context: ChannelHandlerContext) {
+        forget()
+        context.fireChannelInactive()
+    }
+
+    /// The connection is gone (either event may come first, or both): stop its timer and
+    /// stop counting it, once.
+    private func forget() {
         timer?.cancel()
         if counted { limits.open.wrappingSubtract(1, ordering: .relaxed) }
         counted = false
-        context.fireChannelInactive()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {

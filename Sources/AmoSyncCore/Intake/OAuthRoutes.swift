@@ -3,7 +3,6 @@ import Hummingbird
 import HTTPTypes
 import Logging
 import NIOCore
-import Synchronization
 
 /// `GET /oauth/callback`: where amoCRM sends the admin after "Allow" (and the request it
 /// makes when a widget is installed). The code is stored durably and answered at once —
@@ -128,38 +127,6 @@ public struct OAuthRoutes: Sendable {
     /// Removes the pending code unless a newer one replaced it.
     private static func clear(_ store: JobStore, _ raw: String) {
         if (try? store.meta("pending_auth_code")) == raw { try? store.setMeta("pending_auth_code", nil) }
-    }
-}
-
-/// Runs at most one background job at a time. A request while one runs makes it run once
-/// more when it ends (it then reads the newest stored code), so nothing is missed and no two
-/// exchanges overlap.
-final class ExchangeRunner: Sendable {
-    private struct State {
-        var task: Task<Void, Never>?
-        var again = false
-    }
-    private let state = Mutex(State())
-
-    var isIdle: Bool { state.withLock { $0.task == nil } }
-
-    func run(_ work: @escaping @Sendable () async -> Void) {
-        state.withLock { state in
-            guard state.task == nil else {
-                state.again = true
-                return
-            }
-            state.task = Task {
-                repeat { await work() } while self.state.withLock { state in
-                    if state.again {
-                        state.again = false
-                        return true
-                    }
-                    state.task = nil
-                    return false
-                }
-            }
-        }
     }
 }
 

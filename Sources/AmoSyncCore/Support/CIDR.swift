@@ -2,7 +2,7 @@ import Foundation
 
 /// An IPv4 or IPv6 network (`10.0.0.0/8`, `::1/128`, or a single address), for
 /// `server.trusted_proxies`.
-public struct CIDR: Sendable, Equatable, CustomStringConvertible {
+public struct CIDR: Sendable, Equatable {
     let network: [UInt8]
     let prefix: Int
 
@@ -18,13 +18,6 @@ public struct CIDR: Sendable, Equatable, CustomStringConvertible {
             self.prefix = bits
         }
         network = address
-    }
-
-    public var description: String {
-        let family = network.count == 4 ? AF_INET : AF_INET6
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
-        _ = network.withUnsafeBytes { inet_ntop(family, $0.baseAddress, &buffer, socklen_t(buffer.count)) }
-        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) + "/\(prefix)"
     }
 
     /// True when `address` (text, as a socket or a header gives it) is inside this network.

@@ -23,8 +23,9 @@ enum ShopifyAdapter {
         let address = WebhookText.address(place, fields: [("city", "city"), ("postcode", "zip"), ("country", "country"), ("state", "province")],
                                           streetLines: ["address1", "address2"])
         let items: [JSONValue] = (shop["line_items"]?.arrayValue ?? []).map { line in
-            var item: [String: JSONValue] = ["name": line["title"] ?? line["name"] ?? "", "quantity": WebhookText.number(line["quantity"], default: 1),
-                                             "price": WebhookText.number(line["price"], default: 0)]
+            var item: [String: JSONValue] = ["name": line["title"] ?? line["name"] ?? ""]
+            item["quantity"] = line["quantity"].map(WebhookText.number)
+            item["price"] = line["price"].map(WebhookText.number)
             if let product = Mapper.identifier(line["product_id"]) { item["id"] = .string(product) }
             if let sku = line["sku"]?.textValue, !sku.isEmpty { item["sku"] = .string(sku) }
             return .object(item)
@@ -32,7 +33,7 @@ enum ShopifyAdapter {
         var order: [String: JSONValue] = ["id": .string(id), "shopify_id": .string(shopifyID), "customer": .object(person),
                                           "items": .array(items), "source": "shopify"]
         if !address.isEmpty { order["address"] = .object(address) }
-        if let total = shop["total_price"]?.nonNull { order["total"] = WebhookText.number(total, default: 0) }
+        order["total"] = shop["total_price"].map(WebhookText.number)
         for (ours, theirs) in [("currency", "currency"), ("status", "financial_status"), ("fulfillment_status", "fulfillment_status"),
                                ("created_at", "created_at"), ("tags", "tags"), ("referring_site", "referring_site")] {
             if let value = shop[theirs]?.textValue, !value.isEmpty { order[ours] = .string(value) }

@@ -20,10 +20,10 @@ enum WebhookText {
     }
 
     /// A platform's number (often a string, `"125.50"`) as a JSON number. A value that is not
-    /// one is passed on as it came, so that the mapper names the field it was read into.
-    static func number(_ value: JSONValue?, default fallback: JSONNumber) -> JSONValue {
-        guard let value, !value.isNull else { return .number(fallback) }
-        return value.numberValue.map(JSONValue.number) ?? value
+    /// one is passed on as it came (null stays null: absent), so that the mapper names the field
+    /// it was read into.
+    static func number(_ value: JSONValue) -> JSONValue {
+        value.numberValue.map(JSONValue.number) ?? value
     }
 
     /// The sum of the platform's numbers under `key` (shipping lines): exact, in `Decimal`.

@@ -19,12 +19,13 @@ enum WooCommerceAdapter {
         let address = WebhookText.address(place, fields: [("city", "city"), ("postcode", "postcode"), ("state", "state"), ("country", "country")],
                                           streetLines: ["address_1", "address_2"])
         let items: [JSONValue] = (woo["line_items"]?.arrayValue ?? []).map { line in
-            var item: [String: JSONValue] = ["name": line["name"] ?? "", "quantity": WebhookText.number(line["quantity"], default: 1)]
+            var item: [String: JSONValue] = ["name": line["name"] ?? ""]
+            item["quantity"] = line["quantity"].map(WebhookText.number)
             if let product = Mapper.identifier(line["product_id"]) { item["id"] = .string(product) }
             if let sku = line["sku"]?.textValue, !sku.isEmpty { item["sku"] = .string(sku) }
             // `price` is the unit price; older stores send only the line `total`.
             if let price = line["price"]?.nonNull {
-                item["price"] = WebhookText.number(price, default: 0)
+                item["price"] = WebhookText.number(price)
             } else if let total = line["total"]?.decimalValue {
                 let quantity = line["quantity"]?.decimalValue ?? 1
                 item["price"] = .number(JSONNumber(quantity > 0 ? (total / quantity).rounded(2) : total))
@@ -35,7 +36,7 @@ enum WooCommerceAdapter {
         if !address.isEmpty { order["address"] = .object(address) }
         if let number = Mapper.identifier(woo["number"]) { order["number"] = .string(number) }
         for key in ["status", "currency", "payment_method_title", "date_created"] { if let value = woo[key]?.textValue { order[key] = .string(value) } }
-        if let total = woo["total"]?.nonNull { order["total"] = WebhookText.number(total, default: 0) }
+        order["total"] = woo["total"].map(WebhookText.number)
         if let note = woo["customer_note"]?.textValue, !note.trimmed.isEmpty { order["comment"] = .string(note) }
         if let method = woo["payment_method_title"]?.textValue { order["payment"] = ["name": .string(method)] }
         let shippingLines = woo["shipping_lines"]?.arrayValue ?? []
