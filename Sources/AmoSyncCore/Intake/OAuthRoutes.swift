@@ -62,7 +62,8 @@ public struct OAuthRoutes: Sendable {
             return Self.page(.badRequest, "Not connected", "The request has no authorization code.")
         }
         let referer = query["referer"]
-        if let referer, case .refuse(let reason) = referers.decide(referer) {
+        let decision = referer.map(referers.decide)
+        if case .refuse(let reason)? = decision {
             logger.warning("OAuth callback refused", metadata: ["reason": "\(reason)"])
             return Self.page(.badRequest, "Not connected", reason.htmlEscaped)
         }
@@ -74,7 +75,7 @@ public struct OAuthRoutes: Sendable {
             }
         } else {
             // A widget install carries no state; it must at least come for this account.
-            guard query["from_widget"] != nil, referer.map(referers.decide) == .configured else {
+            guard query["from_widget"] != nil, decision == .configured else {
                 logger.warning("OAuth callback without state ignored")
                 return Self.page(.badRequest, "Not connected",
                                  "The request has no state: start again with the link from `amosync auth url`.")
