@@ -96,7 +96,7 @@ func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurren
     let store = try JobStore(path: config.databasePath)
     let mapper = Mapper(config: config)
     for chunk in stride(from: 0, to: orders, by: 1000) {
-        _ = try store.enqueue(try (chunk..<min(orders, chunk + 1000)).map { i in
+        _ = try await store.enqueue(try (chunk..<min(orders, chunk + 1000)).map { i in
             let input = order(i, existing: existing)
             return .versioned(try mapper.mapOrder(input), input: input)
         })
@@ -109,7 +109,7 @@ func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurren
     let task = Task { try await daemon.run() }
     var done = 0
     while true {
-        let stats = try store.stats()
+        let stats = try await store.stats()
         done = stats.counts[.done] ?? 0
         if (stats.counts[.queued] ?? 0) + (stats.counts[.running] ?? 0) == 0 { break }
         try await Task.sleep(for: .milliseconds(100))
@@ -156,7 +156,7 @@ case "prefill":
     let store = try JobStore(path: config.databasePath)
     let mapper = Mapper(config: config)
     for chunk in stride(from: 0, to: jobs, by: 2000) {
-        _ = try store.enqueue(try (chunk..<min(jobs, chunk + 2000)).map { i in
+        _ = try await store.enqueue(try (chunk..<min(jobs, chunk + 2000)).map { i in
             let input = order(i, existing: 0)
             return .versioned(try mapper.mapOrder(input), input: input)
         })

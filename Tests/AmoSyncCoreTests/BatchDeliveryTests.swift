@@ -5,12 +5,12 @@ import Testing
 /// Batching, the contact index and validation inside a batch.
 @Suite struct BatchDeliveryTests {
     /// Queues orders before the daemon starts, so the first claim takes them all as one batch.
-    static func prequeue(_ orders: [JSONValue], fake: RunningFake, dir: TempDir, configure: (inout JSONValue) -> Void = { _ in }) throws {
+    static func prequeue(_ orders: [JSONValue], fake: RunningFake, dir: TempDir, configure: (inout JSONValue) -> Void = { _ in }) async throws {
         var json = testConfig(fake: fake, dir: dir)
         configure(&json)
         let mapper = Mapper(config: try Config.parse(json.canonicalData, environment: [:]))
         let store = try JobStore(path: dir.file("queue.sqlite3"))
-        _ = try store.enqueue(try orders.map { .versioned(try mapper.mapOrder($0), input: $0) })
+        _ = try await store.enqueue(try orders.map { .versioned(try mapper.mapOrder($0), input: $0) })
     }
 
     @Test func aBatchCostsOneRequestPerStep() async throws {
@@ -21,7 +21,7 @@ import Testing
         let orders = (0..<30).map { index in
             sampleOrder(id: "\(index)", phone: "+7 912 100 00 \(10 + index)", email: nil, extra: ["weight": .number(JSONNumber(index))])
         }
-        try Self.prequeue(orders, fake: fake, dir: dir)
+        try await Self.prequeue(orders, fake: fake, dir: dir)
         let daemon = try await RunningDaemon.start(fake: fake, dir: dir)
         try await daemon.waitIdle()
         let stats = await fake.state.requestStats()
@@ -36,7 +36,7 @@ import Testing
         for lead in state["leads"]?.arrayValue ?? [] {
             #expect(lead.value(at: "_embedded.contacts.0.id") != nil)
         }
-        #expect(try daemon.store.stats().counts[.done] == 30)
+        await #expect(try daemon.store.stats().counts[.done] == 30)
         await daemon.stop()
     }
 
@@ -45,11 +45,11 @@ import Testing
         defer { fake.stop() }
         let dir = TempDir()
         let configure: (inout JSONValue) -> Void = { $0.set("orders.categories", ["99": ["pipeline_id": 99999, "status_id": 1]]) }
-        try Self.prequeue([sampleOrder(id: "a", phone: "89120000001"), sampleOrder(id: "bad", phone: "89120000002", categories: [99]),
+        try await Self.prequeue([sampleOrder(id: "a", phone: "89120000001"), sampleOrder(id: "bad", phone: "89120000002", categories: [99]),
                            sampleOrder(id: "c", phone: "89120000003")], fake: fake, dir: dir, configure: configure)
         let daemon = try await RunningDaemon.start(fake: fake, dir: dir, configure: configure)
         try await daemon.waitIdle()
-        let jobs = try daemon.store.list(JobStore.Filter())
+        let jobs = try await daemon.store.list(JobStore.Filter())
         #expect(Dictionary(uniqueKeysWithValues: jobs.map { ($0.externalID, $0.state) }) == ["a": .done, "bad": .failed, "c": .done])
         #expect(jobs.allSatisfy { $0.attempts == 1 })
         #expect((await fake.state.snapshot())["leads"]?.arrayValue?.count == 2)
@@ -67,7 +67,7 @@ import Testing
         try await Task.sleep(for: .seconds(1))
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "2", phone: "+79120000002", email: nil))
         try await daemon.waitIdle()
-        let job = try #require(try daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" })
+        let job = try await #require(try daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" })
         #expect(job.progress.contactID == manager)
         let searches = await fake.state.snapshot()["requests"]?["log"]?.arrayValue?.filter {
             $0["path"] == "/api/v4/contacts" && $0["method"] == "GET"
@@ -87,12 +87,12 @@ import Testing
                                tokens: LongLivedToken(fake.token), timeout: 5, logger: quietLogger())
         let index = ContactIndex(store: store, client: client, countryCode: "7", logger: quietLogger())
         #expect(try await index.refresh())
-        #expect(try index.contacts(withAnyOf: ["+79125550102"]).map(\.id) == [id])
-        #expect(try index.contacts(withAnyOf: ["+74951234567"]).map(\.id) == [id])
-        #expect(try index.contacts(withAnyOf: ["mixed@case.org"]).map(\.id) == [id])
-        #expect(try index.contacts(withAnyOf: ["+79125550103"]).isEmpty)
+        await #expect(try index.contacts(withAnyOf: ["+79125550102"]).map(\.id) == [id])
+        await #expect(try index.contacts(withAnyOf: ["+74951234567"]).map(\.id) == [id])
+        await #expect(try index.contacts(withAnyOf: ["mixed@case.org"]).map(\.id) == [id])
+        await #expect(try index.contacts(withAnyOf: ["+79125550103"]).isEmpty)
         let reopened = ContactIndex(store: try JobStore(path: dir.file("queue.sqlite3")), client: client, countryCode: "7", logger: quietLogger())
-        #expect(try reopened.count() == 1)
+        await #expect(try reopened.count() == 1)
     }
 }
 
@@ -107,7 +107,7 @@ import Testing
         await fake.state.deleteContact(gone)  // the index still holds it
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "2", email: nil))
         try await daemon.waitIdle()
-        let job = try #require(try daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" })
+        let job = try await #require(try daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" })
         #expect(job.state == .done)
         #expect(job.warnings.contains("contact #\(gone) no longer exists in amoCRM: a new contact was created"))
         let contacts = try #require((await fake.state.snapshot())["contacts"]?.arrayValue)

@@ -8,7 +8,7 @@ import Testing
     static let customers = 200
 
     /// 300 orders from 200 customers, queued before the first start.
-    static func prepare(fake: RunningFake, dir: TempDir) throws -> String {
+    static func prepare(fake: RunningFake, dir: TempDir) async throws -> String {
         var json = testConfig(fake: fake, dir: dir)
         json.set("worker", ["batch_size": 10, "concurrency": 2, "lease_seconds": 5, "backoff_base_seconds": 0.2, "backoff_max_seconds": 1,
                             "max_attempts": 50])
@@ -17,7 +17,7 @@ import Testing
         try json.canonicalData.write(to: URL(fileURLWithPath: path))
         let mapper = Mapper(config: try Config.parse(json.canonicalData, environment: [:]))
         let store = try JobStore(path: dir.file("queue.sqlite3"))
-        _ = try store.enqueue(try (0..<orders).map { index in
+        _ = try await store.enqueue(try (0..<orders).map { index in
             let customer = index % customers
             let input = sampleOrder(id: "C-\(index)", phone: "+7 912 300 \(String(format: "%04d", customer))", email: "c\(customer)@example.org")
             return .versioned(try mapper.mapOrder(input), input: input)
@@ -42,7 +42,7 @@ import Testing
         #expect(contacts.count == customers)
         #expect(Set(phones).count == phones.count, "no two contacts share a phone")
         let store = try JobStore(path: dir.file("queue.sqlite3"))
-        let stats = try store.stats()
+        let stats = try await store.stats()
         #expect(stats.counts[.done] == orders)
         #expect(stats.counts[.failed] == 0)
     }
@@ -50,7 +50,7 @@ import Testing
     static func waitUntilDrained(_ dir: TempDir, timeout: Duration = .seconds(120)) async throws {
         let store = try JobStore(path: dir.file("queue.sqlite3"))
         try await eventually(timeout: timeout) {
-            let stats = try store.stats()
+            let stats = try await store.stats()
             return stats.counts[.queued] == 0 && stats.counts[.running] == 0
         }
     }
@@ -59,18 +59,18 @@ import Testing
         let fake = try await RunningFake.start(faults: { var f = FakeFaults(); f.latencyMs = 30; return f }())
         defer { fake.stop() }
         let dir = TempDir()
-        let config = try Self.prepare(fake: fake, dir: dir)
+        let config = try await Self.prepare(fake: fake, dir: dir)
         let store = try JobStore(path: dir.file("queue.sqlite3"))
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<3 {
             let daemon = try DaemonProcess(config: config, log: dir.file("daemon.log"))
-            let before = try store.stats().counts[.done] ?? 0
+            let before = try await store.stats().counts[.done] ?? 0
             // Kill at a random moment once it is delivering.
-            try await eventually(timeout: .seconds(60)) { (try store.stats().counts[.done] ?? 0) > before }
+            try await eventually(timeout: .seconds(60)) { await (try store.stats().counts[.done] ?? 0) > before }
             try await Task.sleep(for: .milliseconds(Int64.random(in: 0...1500, using: &generator)))
             daemon.kill()
         }
-        #expect((try store.stats().counts[.done] ?? 0) < Self.orders, "the kills happened during the drain")
+        await #expect((try store.stats().counts[.done] ?? 0) < Self.orders, "the kills happened during the drain")
         let daemon = try DaemonProcess(config: config, log: dir.file("daemon.log"))
         try await Self.waitUntilDrained(dir)
         #expect(try await daemon.terminate(timeout: .seconds(15)) == 0)
@@ -81,13 +81,13 @@ import Testing
         let fake = try await RunningFake.start(faults: { var f = FakeFaults(); f.latencyMs = 150; return f }())
         defer { fake.stop() }
         let dir = TempDir()
-        let config = try Self.prepare(fake: fake, dir: dir)
+        let config = try await Self.prepare(fake: fake, dir: dir)
         let store = try JobStore(path: dir.file("queue.sqlite3"))
         let first = try DaemonProcess(config: config, log: dir.file("daemon.log"))
-        try await eventually(timeout: .seconds(60)) { (try store.stats().counts[.done] ?? 0) >= 20 }
+        try await eventually(timeout: .seconds(60)) { await (try store.stats().counts[.done] ?? 0) >= 20 }
         #expect(try await first.terminate(timeout: .seconds(10)) == 0, "SIGTERM exits 0 within 10 s")
-        #expect(try store.stats().counts[.running] == 0, "leases released")
-        #expect((try store.stats().counts[.done] ?? 0) < Self.orders)
+        await #expect(try store.stats().counts[.running] == 0, "leases released")
+        await #expect((try store.stats().counts[.done] ?? 0) < Self.orders)
         let second = try DaemonProcess(config: config, log: dir.file("daemon.log"))
         try await Self.waitUntilDrained(dir)
         #expect(try await second.terminate(timeout: .seconds(10)) == 0)
@@ -181,12 +181,12 @@ import Testing
             json.set("amocrm.timeout_seconds", 300)
         }
         #expect(try await daemon.send("/v1/orders", json: sampleOrder(id: "cut-off")).status == 202)
-        try await eventually { try daemon.store.list(JobStore.Filter()).first?.state == .running }
+        try await eventually { try await daemon.store.list(JobStore.Filter()).first?.state == .running }
         await daemon.stop()  // the worker waits its grace (3 s in tests), then cancels the batch
-        let job = try #require(try daemon.store.list(JobStore.Filter()).first)
+        let job = try await #require(try daemon.store.list(JobStore.Filter()).first)
         #expect(job.state == .queued)
         #expect(job.attempts == 0)
-        #expect(try daemon.store.attempts(of: job.id).map(\.outcome) == [.interrupted])
+        await #expect(try daemon.store.attempts(of: job.id).map(\.outcome) == [.interrupted])
         #expect(capture.all.contains { $0.contains("jobs released without spending an attempt") })
         #expect(!capture.all.contains { $0.hasPrefix("error") || $0.contains("amoCRM request failed") }, "\(capture.all)")
     }

@@ -34,7 +34,7 @@ import Glibc
         await daemon.stop()
     }
 
-    @Test func systemdNotifySendsDatagrams() throws {
+    @Test func systemdNotifySendsDatagrams() async throws {
         let dir = TempDir()
         let path = dir.file("notify.sock")
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
@@ -60,12 +60,12 @@ import Glibc
         #expect(!SystemdNotifier(environment: [:]).notify("READY=1"), "nothing without NOTIFY_SOCKET")
     }
 
-    @Test func jobReportsListFindAndRedact() throws {
+    @Test func jobReportsListFindAndRedact() async throws {
         let dir = TempDir()
         let store = try JobStore(path: dir.file("q.sqlite3"))
         let input: JSONValue = ["id": "55", "customer": ["phone": "8 912 555 01 02", "password": "hunter2"], "total": 10]
-        _ = try store.enqueue(.versioned(try Mapper(config: MappingTests.config()).mapOrder(input), input: input))
-        let jobs = try store.list(JobStore.Filter())
+        _ = try await store.enqueue(.versioned(try Mapper(config: MappingTests.config()).mapOrder(input), input: input))
+        let jobs = try await store.list(JobStore.Filter())
         let table = JobReport.listTable(jobs)
         #expect(table.hasPrefix("ID  KIND   SOURCE  EXTERNAL ID  STATE   ATTEMPTS  NEXT RUN  LAST ERROR"))
         #expect(table.contains("55"))

@@ -113,7 +113,7 @@ final class Flag: Sendable {
             // A dead process's request sent 10 s ago, never answered, holds nothing.
             try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [Date().timeIntervalSince1970 + 290])
         }
-        #expect(budget.others(window: 1.01) == 2)
+        await #expect(budget.others(window: 1.01) == 2)
         let limiter = RateLimiter(requestsPerSecond: 3, shared: budget)
         _ = try await limiter.acquire()
         let flag = Flag()
@@ -141,6 +141,6 @@ final class Flag: Sendable {
             try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [now - 5])  // answered long ago
             try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [now + SharedBudget.inFlightHorizon - 10])  // sent 10 s ago
         }
-        #expect(SharedBudget(store: store).others(window: 1.01) == 2)
+        await #expect(SharedBudget(store: store).others(window: 1.01) == 2)
     }
 }

@@ -62,7 +62,7 @@ import Testing
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1", phone: "+7 912 555 01 02", email: nil,
                                                                    extra: ["position": "Buyer", "note": "VIP"]))
         try await daemon.waitIdle()
-        let job = try #require(try daemon.store.list(JobStore.Filter()).first)
+        let job = try await #require(try daemon.store.list(JobStore.Filter()).first)
         #expect(job.state == .done)
         #expect(job.progress.contactID == existing)
         #expect(job.warnings.contains("note → Заметка skipped: no field named Заметка in the account and auto-create is off"))
@@ -87,7 +87,7 @@ import Testing
         try await daemon.waitIdle()
         let contact = try #require((await fake.state.snapshot())["contacts"]?.arrayValue?.first)
         #expect(EndToEndTests.fields(contact)["Город"] == expected)
-        #expect(try daemon.store.list(JobStore.Filter()).allSatisfy { $0.state == .done })
+        await #expect(try daemon.store.list(JobStore.Filter()).allSatisfy { $0.state == .done })
         await daemon.stop()
     }
 }

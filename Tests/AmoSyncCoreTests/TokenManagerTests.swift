@@ -189,23 +189,23 @@ import Testing
         try await Task.sleep(for: .seconds(1))
         // The worker probes now and then; between probes the job waits, queued, with no attempt spent.
         try await eventually {
-            let job = try daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" }
+            let job = try await daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" }
             return job?.state == .queued && job?.attempts == 0
         }
-        let waiting = try #require(try daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" })
-        #expect(try daemon.store.attempts(of: waiting.id).allSatisfy { $0.outcome == .paused })
+        let waiting = try await #require(try daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" })
+        await #expect(try daemon.store.attempts(of: waiting.id).allSatisfy { $0.outcome == .paused })
         let ready = try await running.send("/readyz", method: "GET", token: nil)
         #expect(ready.status == 503)
         #expect(ready.json?["problems"] == ["amocrm_credentials"], "an outsider learns which check failed, not why")
         #expect(ready.json?.canonicalString.contains("revoked") == false)
-        let stats = try StatsReport.collect(config: config, store: daemon.store)
+        let stats = try await StatsReport.collect(config: config, store: daemon.store)
         #expect(stats.authState == "dead")
         #expect(await fake.state.revokedRefreshAttempts == 1, "the dead refresh token is not retried in a loop")
 
         // `amosync auth exchange` in another process: a new pair in the file.
         try await Self.manager(fake, file: dir.file("tokens.json")).exchange(code: await fake.state.issueCode(), referer: nil)
         try await running.waitIdle()
-        #expect(try daemon.store.list(JobStore.Filter()).allSatisfy { $0.state == .done })
+        await #expect(try daemon.store.list(JobStore.Filter()).allSatisfy { $0.state == .done })
         #expect(await daemon.health.credentialsProblem == nil)
         await running.stop()
 
@@ -214,7 +214,7 @@ import Testing
         #expect(capture.all.contains { $0.contains("credentials") })
     }
 
-    static func routes(_ fake: RunningFake, dir: TempDir, store: JobStore, logger: LogCapture? = nil) -> OAuthRoutes {
+    static func routes(_ fake: RunningFake, dir: TempDir, store: JobStore, logger: LogCapture? = nil) async -> OAuthRoutes {
         OAuthRoutes(store: store, tokens: Self.manager(fake, file: dir.file("tokens.json")),
                     referers: RefererPolicy(accountHost: "example.amocrm.ru", followRenamed: false), logger: logger?.logger() ?? quietLogger())
     }
@@ -224,29 +224,29 @@ import Testing
         defer { fake.stop() }
         let dir = TempDir()
         let store = try JobStore(path: dir.file("q.sqlite3"))
-        try store.issueOAuthState("s-123", expiresAt: Date().addingTimeInterval(600))
-        let routes = Self.routes(fake, dir: dir, store: store)
+        try await store.issueOAuthState("s-123", expiresAt: Date().addingTimeInterval(600))
+        let routes = await Self.routes(fake, dir: dir, store: store)
         let code = await fake.state.issueCode()
-        #expect(routes.callback(["code": code, "state": "wrong"]).status == .badRequest)
-        #expect(routes.callback(["code": code, "state": "s-123", "referer": "example.amocrm.ru"]).status == .ok)
+        await #expect(routes.callback(["code": code, "state": "wrong"]).status == .badRequest)
+        await #expect(routes.callback(["code": code, "state": "s-123", "referer": "example.amocrm.ru"]).status == .ok)
         try await eventually { (try? TokenFile(path: dir.file("tokens.json")).read()) != nil }
-        try await eventually { (try? store.meta("pending_auth_code")) == nil }
-        #expect(routes.callback(["code": code, "state": "s-123"]).status == .badRequest, "a state works once")
+        try await eventually { await (try? store.meta("pending_auth_code")) == nil }
+        await #expect(routes.callback(["code": code, "state": "s-123"]).status == .badRequest, "a state works once")
         // A widget install carries no state: only for the configured account.
-        #expect(routes.callback(["code": await fake.state.issueCode(), "from_widget": "1"]).status == .badRequest)
-        #expect(routes.callback(["code": await fake.state.issueCode(), "from_widget": "1", "referer": "evil.example"]).status == .badRequest)
-        #expect(routes.callback(["code": await fake.state.issueCode(), "from_widget": "1", "referer": "example.amocrm.ru"]).status == .ok)
+        await #expect(routes.callback(["code": await fake.state.issueCode(), "from_widget": "1"]).status == .badRequest)
+        await #expect(routes.callback(["code": await fake.state.issueCode(), "from_widget": "1", "referer": "evil.example"]).status == .badRequest)
+        await #expect(routes.callback(["code": await fake.state.issueCode(), "from_widget": "1", "referer": "example.amocrm.ru"]).status == .ok)
     }
 
-    @Test func anExpiredStateIsRefused() throws {
+    @Test func anExpiredStateIsRefused() async throws {
         let dir = TempDir()
         let store = try JobStore(path: dir.file("q.sqlite3"))
-        try store.issueOAuthState("s-old", expiresAt: Date().addingTimeInterval(-1))
-        #expect(try store.consumeOAuthState("s-old") == false)
-        try store.issueOAuthState("s-new", expiresAt: Date().addingTimeInterval(60))
-        #expect(try store.consumeOAuthState("s-new-") == false)
-        #expect(try store.consumeOAuthState("s-new") == true)
-        #expect(try store.consumeOAuthState("s-new") == false)
+        try await store.issueOAuthState("s-old", expiresAt: Date().addingTimeInterval(-1))
+        await #expect(try store.consumeOAuthState("s-old") == false)
+        try await store.issueOAuthState("s-new", expiresAt: Date().addingTimeInterval(60))
+        await #expect(try store.consumeOAuthState("s-new-") == false)
+        await #expect(try store.consumeOAuthState("s-new") == true)
+        await #expect(try store.consumeOAuthState("s-new") == false)
     }
 
     /// The issue's scenario: a working pair, then forged callbacks (no state, a foreign referer,
@@ -277,7 +277,7 @@ import Testing
         #expect(try TokenFile(path: dir.file("tokens.json")).read()?.refreshToken == pair.refreshToken)
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "after-forgery"))
         try await daemon.waitIdle()
-        #expect(try daemon.store.stats().counts[.done] == 1, "deliveries go on")
+        await #expect(try daemon.store.stats().counts[.done] == 1, "deliveries go on")
         await daemon.stop()
     }
 

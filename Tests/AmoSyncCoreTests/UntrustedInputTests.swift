@@ -61,17 +61,17 @@ import Testing
             let body = Data(#"{"id":\#(id),"customer":{"phone":"+79125550199"},"items":[{"name":"Kettle","price":1}]}"#.utf8)
             #expect(try await daemon.send("/v1/orders", body: body, contentType: "application/json").status == 202)
         }
-        #expect(Set(try daemon.store.list(JobStore.Filter()).map(\.externalID)) == ["123456789012345678", "123456789012345679"])
+        await #expect(Set(try daemon.store.list(JobStore.Filter()).map(\.externalID)) == ["123456789012345678", "123456789012345679"])
         await daemon.stop()
     }
 
     @Test(arguments: [("[1.]", 2), ("[2.e-3]", 2), ("[01]", 1), ("[-]", 1), ("[+1]", 1), ("[.5]", 1), ("[1e]", 1), ("[1e+]", 1)])
-    func numbersFollowRFC8259(text: String, offset: Int) {
+    func numbersFollowRFC8259(text: String, offset: Int) async {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(Data(text.utf8)) }
         do { _ = try JSONValue.parse(Data(text.utf8)) } catch let error as JSONParseError { #expect(error.offset == 1) } catch {}
     }
 
-    @Test func invalidUTF8AndDuplicateKeysAreRefusedWithTheirPlace() {
+    @Test func invalidUTF8AndDuplicateKeysAreRefusedWithTheirPlace() async {
         for (bytes, offset) in [([0x22, 0x61, 0xFF, 0x22] as [UInt8], 2), ([0x22, 0xC0, 0xAF, 0x22], 1), ([0x22, 0xED, 0xA0, 0x80, 0x22], 1),
                                 ([0x5B, 0x22, 0x61, 0xE2, 0x82, 0x22, 0x5D], 3), ([0x22, 0x5C, 0x6E, 0x80, 0x22], 3)] {
             do {
@@ -95,29 +95,29 @@ import Testing
         let answer = try await daemon.send("/v1/orders", body: body, contentType: "application/json")
         #expect(answer.status == 422)
         #expect(answer.json?["details"]?.arrayValue?.first?["path"] == "total")
-        #expect(try daemon.store.list(JobStore.Filter()).isEmpty)
+        await #expect(try daemon.store.list(JobStore.Filter()).isEmpty)
         await daemon.stop()
     }
 
     /// A row that does not decode is failed with the reason; claim, list and show go on.
-    @Test func aCorruptRowIsFailedAndEverythingElseGoesOn() throws {
+    @Test func aCorruptRowIsFailedAndEverythingElseGoesOn() async throws {
         let dir = TempDir()
         let store = try JobStore(path: dir.file("q.sqlite3"))
         let good = try Self.mapper.mapOrder(sampleOrder(id: "good"))
         let bad = try Self.mapper.mapOrder(sampleOrder(id: "bad"))
-        _ = try store.enqueue([.versioned(bad, input: sampleOrder(id: "bad")), .versioned(good, input: sampleOrder(id: "good"))])
-        try store.database.write { db in
+        _ = try await store.enqueue([.versioned(bad, input: sampleOrder(id: "bad")), .versioned(good, input: sampleOrder(id: "good"))])
+        try await store.database.write { db in
             try db.execute(sql: #"UPDATE jobs SET plan = '{"key":"orders:bad","lead":{"price":-9.223372036854776e+18}}' WHERE external_id = 'bad'"#)
         }
-        let claimed = try store.claimBatch(limit: 10, leaseFor: 60)
+        let claimed = try await store.claimBatch(limit: 10, leaseFor: 60)
         #expect(claimed.map(\.externalID) == ["good"])
-        let list = try store.list(JobStore.Filter())
+        let list = try await store.list(JobStore.Filter())
         #expect(list.count == 2)
         let corrupt = try #require(list.first { $0.externalID == "bad" })
         #expect(corrupt.state == .failed)
         #expect(corrupt.lastError?.hasPrefix("stored job cannot be read: plan:") == true)
-        #expect(try store.job(corrupt.id)?.state == .failed)
-        #expect(try store.claimBatch(limit: 10, leaseFor: 60).isEmpty, "not claimed again")
+        await #expect(try store.job(corrupt.id)?.state == .failed)
+        await #expect(try store.claimBatch(limit: 10, leaseFor: 60).isEmpty, "not claimed again")
     }
 
     /// The crash without any credential, and the RFC 7578 shapes browsers send.
@@ -185,7 +185,7 @@ import Testing
         #expect(await slowBody.readUntilClosed().closed, "body timeout")
         let idle = try RawClient(port: daemon.port)
         #expect(await idle.readUntilClosed().closed, "idle timeout")
-        #expect(try daemon.store.list(JobStore.Filter()).isEmpty)
+        await #expect(try daemon.store.list(JobStore.Filter()).isEmpty)
         #expect(!capture.all.contains { $0.hasPrefix("error") }, "\(capture.all.filter { $0.hasPrefix("error") })")
         await daemon.stop()
     }

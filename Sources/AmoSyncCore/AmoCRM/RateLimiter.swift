@@ -62,37 +62,42 @@ public actor RateLimiter {
         let started = clock.now
         while true {
             try Task.checkCancellation()
-            let now = clock.now
-            if let pausedUntil, pausedUntil > now {
+            if let pausedUntil, pausedUntil > clock.now {
                 try await clock.sleep(until: pausedUntil)
                 continue
             }
+            // Other processes' requests first: the read suspends, and what follows must not.
+            let others = await shared?.others(window: window.seconds) ?? 0
+            let now = clock.now
+            if let pausedUntil, pausedUntil > now { continue }  // a 429 arrived meanwhile
             finished.removeAll { now - $0 >= window }
             // Not yet sent: holds its slot. Sent: until it must have arrived one window ago.
             let holding = inFlight.values.map { $0.sent.map { $0 + arrivalAllowance + window } }.filter { $0.map { $0 > now } ?? true }
-            let others = shared?.others(window: window.seconds) ?? 0
             if holding.count + finished.count + others < limit { break }
             let frees = finished.map { $0 + window } + holding.compactMap { $0 }
             let wake = frees.min() ?? now + .milliseconds(5)
             try await clock.sleep(until: min(max(wake, now + .milliseconds(1)), now + .milliseconds(50)))
         }
         nextTicket += 1
-        if let row = shared?.record() { sharedRows[nextTicket] = row }
         let ticket = Ticket(id: nextTicket, stamp: stamp)
-        inFlight[ticket.id] = ticket.stamp
+        inFlight[ticket.id] = ticket.stamp  // the slot is taken before the next suspension
         waitedSeconds += (clock.now - started).seconds
+        if let row = await shared?.record() {
+            // Answered while the row was written (cannot happen before `acquire` returns, but stay exact).
+            if inFlight[ticket.id] == nil { await shared?.release(row, arrivedBy: Date().timeIntervalSince1970) } else { sharedRows[ticket.id] = row }
+        }
         return ticket
     }
 
     /// The request's answer arrived (or it failed): its slot is held one more window from the
     /// earlier of now and the end of its arrival allowance.
-    public func release(_ ticket: Ticket) {
+    public func release(_ ticket: Ticket) async {
         guard inFlight.removeValue(forKey: ticket.id) != nil else { return }
         let now = clock.now
         let arrivedBy = ticket.stamp.sent.map { min(now, $0 + arrivalAllowance) } ?? now
         finished.append(arrivedBy)
         if let row = sharedRows.removeValue(forKey: ticket.id) {
-            shared?.release(row, arrivedBy: Date().timeIntervalSince1970 - (now - arrivedBy).seconds)
+            await shared?.release(row, arrivedBy: Date().timeIntervalSince1970 - (now - arrivedBy).seconds)
         }
     }
 

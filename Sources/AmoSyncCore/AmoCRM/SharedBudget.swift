@@ -20,11 +20,14 @@ public final class SharedBudget: Sendable {
     /// within `window` seconds. A process that died mid-request (a crash, `kill -9`) stops
     /// holding its requests one window after it sent them, so that a restarted daemon does not
     /// hit the limit with its first requests; a live one holds them until it answers.
-    func others(window: Double) -> Int {
+    func others(window: Double) async -> Int {
         let now = Date().timeIntervalSince1970
-        let rows = (try? database.read { db in
-            try Row.fetchAll(db, sql: "SELECT pid, at FROM api_requests WHERE pid <> ? AND at > ?", arguments: [pid, now - window])
-        }) ?? []
+        let rows: [Row]
+        do {
+            rows = try await database.read { [pid] db in
+                try Row.fetchAll(db, sql: "SELECT pid, at FROM api_requests WHERE pid <> ? AND at > ?", arguments: [pid, now - window])
+            }
+        } catch { rows = [] }
         return rows.filter { row in
             let at: Double = row["at"]
             if at <= now { return true }  // answered: amoCRM has counted it within the window
@@ -36,8 +39,8 @@ public final class SharedBudget: Sendable {
 
     /// Records a request about to be sent. Other processes count it as in flight until `release`
     /// sets the time by which it has arrived (`RateLimiter.release`).
-    func record() -> Int64? {
-        try? database.write { db in
+    func record() async -> Int64? {
+        try? await database.write { [pid] db in
             try db.execute(sql: "DELETE FROM api_requests WHERE at < ?", arguments: [Date().timeIntervalSince1970 - 60])
             // In flight: a time past any request timeout, corrected on release.
             try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (?, ?)", arguments: [pid, Date().timeIntervalSince1970 + Self.inFlightHorizon])
@@ -45,8 +48,8 @@ public final class SharedBudget: Sendable {
         }
     }
 
-    func release(_ id: Int64, arrivedBy: Double) {
-        try? database.write { db in
+    func release(_ id: Int64, arrivedBy: Double) async {
+        try? await database.write { db in
             try db.execute(sql: "UPDATE api_requests SET at = ? WHERE id = ?", arguments: [arrivedBy, id])
         }
     }

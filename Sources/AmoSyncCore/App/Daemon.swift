@@ -40,7 +40,6 @@ public struct Daemon: Sendable {
                              signals: [UnixSignal] = [.sigterm, .sigint], options: Options = Options(),
                              onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> Daemon {
         let store = try JobStore(path: config.databasePath)
-        try? store.setMeta("auth_problem", nil)  // a new process starts hopeful; the first request tells
         let health = DeliveryHealth(store: store)
         let notifier = SystemdNotifier()
         let doorbell = Doorbell()
@@ -130,6 +129,7 @@ public struct Daemon: Sendable {
     /// Runs until SIGTERM/SIGINT or `shutdown()`. A listener that cannot be opened stops the
     /// whole daemon with an error that names the config keys.
     public func run() async throws {
+        try? await store.setMeta("auth_problem", nil)  // a new process starts hopeful; the first request tells
         do { try await group.run() } catch let error as IOError where error.errnoCode == EADDRINUSE {
             let metrics = config.server.metrics.map { " or server.metrics (\($0.host):\($0.port))" } ?? ""
             throw StartError(message: "an address is already in use: server.host/server.port (\(config.server.host):\(config.server.port))"

@@ -27,7 +27,7 @@ struct Auth: AsyncParsableCommand {
             let manager = Auth.manager(config, store: store)
             do {
                 let tokens = try await manager.exchange(code: code, referer: referer)
-                try? store.setMeta("auth_problem", nil)
+                try? await store.setMeta("auth_problem", nil)
                 Console.print("tokens stored in \(config.amocrm.tokensFile); the access token expires \(JobReport.iso.string(from: tokens.expiresAt))")
             } catch let error as AmoError {
                 Console.error(error.detail)
@@ -43,10 +43,10 @@ struct Auth: AsyncParsableCommand {
 
         func run() async throws {
             let (config, store) = try options.openStore()
-            let report = try StatsReport.collect(config: config, store: store)
+            let report = try await StatsReport.collect(config: config, store: store)
             let stored = try? TokenFile(path: config.amocrm.tokensFile).read()
             let canRefresh = report.authMode == "oauth" && stored != nil && report.authState != "dead"
-            let pending = (try? store.meta("pending_auth_code")) != nil
+            let pending = await (try? store.meta("pending_auth_code")) != nil
             if json {
                 var object = report.json["auth"]?.objectValue ?? [:]
                 object["can_refresh"] = .bool(canRefresh)
@@ -81,7 +81,7 @@ struct Auth: AsyncParsableCommand {
         func run() async throws {
             let (config, store) = try options.openStore()
             let state = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined(separator: "-")
-            try store.issueOAuthState(state, expiresAt: Date().addingTimeInterval(OAuthRoutes.stateLifetime))
+            try await store.issueOAuthState(state, expiresAt: Date().addingTimeInterval(OAuthRoutes.stateLifetime))
             let host = config.amocrm.domain == "kommo.com" ? "www.kommo.com" : "www.\(config.amocrm.domain)"
             var components = URLComponents(string: "https://\(host)/oauth")!
             components.queryItems = [URLQueryItem(name: "client_id", value: config.amocrm.clientID ?? ""),

@@ -25,7 +25,7 @@ struct Jobs: AsyncParsableCommand {
             filter.since = try since.map(Jobs.parseSince)
             filter.limit = limit
             let (_, store) = try options.openStore()
-            let jobs = try store.list(filter)
+            let jobs = try await store.list(filter)
             Console.print(json ? JobReport.listJSON(jobs).prettyString : JobReport.listTable(jobs))
         }
     }
@@ -38,11 +38,11 @@ struct Jobs: AsyncParsableCommand {
 
         func run() async throws {
             let (config, store) = try options.openStore()
-            guard let job = try store.job(id) else {
+            guard let job = try await store.job(id) else {
                 Console.error("no job \(id)")
                 throw ExitCode.failure
             }
-            let attempts = try store.attempts(of: id)
+            let attempts = try await store.attempts(of: id)
             Console.print(json ? JobReport.showJSON(job, attempts: attempts, config: config).prettyString
                                : JobReport.showText(job, attempts: attempts, config: config))
         }
@@ -60,10 +60,10 @@ struct Jobs: AsyncParsableCommand {
             var filter = JobStore.Filter()
             filter.limit = limit
             filter.text = Jobs.searchKey(text, countryCode: config.contacts.defaultCountryCode)
-            var jobs = try store.list(filter)
+            var jobs = try await store.list(filter)
             if jobs.isEmpty, filter.text != text {
                 filter.text = text
-                jobs = try store.list(filter)
+                jobs = try await store.list(filter)
             }
             Console.print(json ? JobReport.listJSON(jobs).prettyString : JobReport.listTable(jobs))
         }
@@ -86,10 +86,10 @@ struct Jobs: AsyncParsableCommand {
         func run() async throws {
             let (config, store) = try options.openStore()
             var targets = ids
-            if failed { targets += try store.failedIDs(since: try since.map(Jobs.parseSince)) }
+            if failed { await targets += try store.failedIDs(since: try since.map(Jobs.parseSince)) }
             let mapper = Mapper(config: config)
             let remap: (@Sendable (Job) throws -> DeliveryPlan)? = keepPlan ? nil : { @Sendable job in try Jobs.remap(job, mapper: mapper) }
-            let changes = try store.retry(ids: targets, remap: remap)
+            let changes = try await store.retry(ids: targets, remap: remap)
             Console.print(targets.isEmpty ? "no failed jobs" : JobReport.changes(changes, verb: "queued again"))
         }
     }
@@ -101,7 +101,7 @@ struct Jobs: AsyncParsableCommand {
 
         func run() async throws {
             let (_, store) = try options.openStore()
-            Console.print(JobReport.changes(try store.cancel(ids: ids), verb: "cancelled"))
+            await Console.print(JobReport.changes(try store.cancel(ids: ids), verb: "cancelled"))
         }
     }
 
@@ -112,7 +112,7 @@ struct Jobs: AsyncParsableCommand {
 
         func run() async throws {
             let (_, store) = try options.openStore()
-            Console.print("\(try store.purge(olderThanDays: olderThan)) job(s) deleted")
+            Console.print("\(try await store.purge(olderThanDays: olderThan)) job(s) deleted")
         }
     }
 

@@ -9,7 +9,7 @@ struct Stats: AsyncParsableCommand {
 
     func run() async throws {
         let (config, store) = try options.openStore()
-        let report = try StatsReport.collect(config: config, store: store)
+        let report = try await StatsReport.collect(config: config, store: store)
         Console.print(json ? report.json.prettyString : report.text)
     }
 }
@@ -24,12 +24,12 @@ public struct StatsReport: Sendable {
     public var throttlePauses: Int
     public var lastThrottleAt: Date?
 
-    public static func collect(config: Config, store: JobStore) throws -> StatsReport {
-        let problem = try store.meta("auth_problem")
-        var report = StatsReport(stats: try store.stats(), authMode: config.amocrm.longLivedToken == nil ? "oauth" : "long_lived",
+    public static func collect(config: Config, store: JobStore) async throws -> StatsReport {
+        let problem = try await store.meta("auth_problem")
+        var report = StatsReport(stats: try await store.stats(), authMode: config.amocrm.longLivedToken == nil ? "oauth" : "long_lived",
                                  authState: "ok", authProblem: problem, expiresAt: nil,
-                                 throttlePauses: Int(try store.meta("throttle_pauses") ?? "") ?? 0,
-                                 lastThrottleAt: (try store.meta("last_throttle_at")).flatMap(Double.init).map(Date.init(timeIntervalSince1970:)))
+                                 throttlePauses: Int(try await store.meta("throttle_pauses") ?? "") ?? 0,
+                                 lastThrottleAt: (try await store.meta("last_throttle_at")).flatMap(Double.init).map(Date.init(timeIntervalSince1970:)))
         if let token = config.amocrm.longLivedToken {
             report.expiresAt = JWT.expiry(token)
         } else if let stored = try? TokenFile(path: config.amocrm.tokensFile).read() {

@@ -40,7 +40,7 @@ extension BatchDelivery {
                 entry.items.forEach { $0.update { $0.contactUpdated = true } }
                 merged.append(Self.merged(patches[index].contact, body: entry.body))
             }
-            try self.index?.record(merged)
+            try await self.index?.record(merged)
         }
         if !creates.isEmpty {
             let answer = try await sendBatch("POST", "/api/v4/contacts", &creates, embedded: "contacts", names: fields.names)
@@ -50,10 +50,10 @@ extension BatchDelivery {
                 entry.items.forEach { $0.update { $0.contactID = id; $0.contactUpdated = true } }
                 created.append(Self.createdContact(id: id, body: entry.body))
             }
-            try index?.record(created)
+            try await index?.record(created)
             unanswered(creates, request: "POST /api/v4/contacts") { $0.contactID == nil }
         }
-        try checkpoint(items)
+        try await checkpoint(items)
     }
 
     /// A contact amosync created, for the index (amoCRM's own copy follows with the next sync).

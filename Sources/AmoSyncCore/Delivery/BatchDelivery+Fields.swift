@@ -78,7 +78,7 @@ extension BatchDelivery {
                     return [:]
                 }
                 for (index, problems) in byEntry where entries.indices.contains(index) {
-                    if !tolerate(problems, in: &entries[index], names: names) {
+                    if await !tolerate(problems, in: &entries[index], names: names) {
                         let attempt = attempt(for: error, entry: entries[index], names: names, only: problems)
                         entries[index].items.forEach { fail($0, attempt) }
                     }
@@ -90,14 +90,14 @@ extension BatchDelivery {
 
     /// Drops refused values (custom field values, responsible user) with a warning.
     /// False when an error cannot be fixed that way.
-    private func tolerate(_ problems: [AmoValidationError], in entry: inout BatchEntry, names: [Int: String]) -> Bool {
+    private func tolerate(_ problems: [AmoValidationError], in entry: inout BatchEntry, names: [Int: String]) async -> Bool {
         var dropFields: Set<Int> = []
         for problem in problems {
             let parts = problem.path.split(separator: ".")
             if problem.path == "_embedded.contacts.0.id", let replacement = entry.items.first?.newContact,
                let gone = entry.body["_embedded"]?.value(at: "contacts.0.id")?.intValue {
                 // The matched contact was deleted in amoCRM: forget it and create the customer anew.
-                try? index?.forget(gone)
+                try? await index?.forget(gone)
                 var embedded = entry.body["_embedded"]?.objectValue ?? [:]
                 embedded["contacts"] = [.object(replacement)]
                 entry.body["_embedded"] = .object(embedded)

@@ -17,7 +17,7 @@ extension BatchDelivery {
             }
         }
         let creating = needing.filter { $0.job.progress.leadID == nil }
-        guard !creating.isEmpty else { return try checkpoint(items) }
+        guard !creating.isEmpty else { return try await checkpoint(items) }
         if fields.key == nil { creating.forEach { $0.warn("the amosync_key lead field could not be created: a crash while sending may duplicate this lead") } }
         var entries = creating.map { item -> BatchEntry in
             var warnings: [String] = []
@@ -38,10 +38,9 @@ extension BatchDelivery {
             return BatchEntry(items: [item], body: body)
         }
         creating.forEach { item in item.update { $0.leadSent = true } }
-        try checkpoint(items)
+        try await checkpoint(items)
         let answer = try await sendBatch("POST", "/api/v4/leads/complex", &entries, embedded: nil, names: fields.names)
         var created: [JSONValue] = []
-        defer { try? index?.record(created) }  // one transaction for the batch's new contacts
         for (index, entry) in entries.enumerated() {
             guard let id = answer[index]?["id"]?.intValue else { continue }
             let contact = answer[index]?["contact_id"]?.intValue
@@ -58,8 +57,9 @@ extension BatchDelivery {
                 }
             }
         }
+        try? await index?.record(created)  // one transaction for the batch's new contacts
         unanswered(entries, request: "POST /api/v4/leads/complex") { $0.leadID == nil }
-        try checkpoint(items)
+        try await checkpoint(items)
     }
 
     /// An entry amoCRM neither created nor refused: retry it rather than call it done.
@@ -108,7 +108,7 @@ extension BatchDelivery {
         guard !updates.isEmpty else { return }
         var entries: [BatchEntry] = []
         for item in updates {
-            guard let leadID = try store.leadID(source: item.job.source, externalID: item.job.externalID), let lead = item.plan.lead else {
+            guard let leadID = try await store.leadID(source: item.job.source, externalID: item.job.externalID), let lead = item.plan.lead else {
                 fail(item, Attempt(at: Date(), durationMs: 0, outcome: .failed,
                                    error: "this order has no lead yet: its first job was not delivered (retry or cancel that job first)"))
                 continue
@@ -133,7 +133,7 @@ extension BatchDelivery {
             entry.items.forEach { $0.update { $0.leadID = id } }
         }
         unanswered(entries, request: "PATCH /api/v4/leads") { $0.leadID == nil }
-        try checkpoint(items)
+        try await checkpoint(items)
     }
 
     /// Adds each lead's note, all in one request; a note whose earlier create may have
@@ -152,13 +152,13 @@ extension BatchDelivery {
                                              "params": ["text": .string(item.plan.note!)]])
         }
         creating.forEach { item in item.update { $0.noteSent = true } }
-        try checkpoint(items)
+        try await checkpoint(items)
         let answer = try await sendBatch("POST", "/api/v4/leads/notes", &entries, embedded: "notes", names: [:])
         for (index, entry) in entries.enumerated() {
             guard let id = answer[index]?["id"]?.intValue else { continue }
             entry.items.forEach { $0.update { $0.noteID = id } }
         }
         unanswered(entries, request: "POST /api/v4/leads/notes") { $0.noteID == nil }
-        try checkpoint(items)
+        try await checkpoint(items)
     }
 }

@@ -43,8 +43,19 @@ public struct BatchDelivery: Sendable {
     /// Delivers the jobs and records the outcome of each.
     @discardableResult
     public func deliver(_ jobs: [Job]) async -> Summary {
+        let leases = LeaseKeeper(store: store, jobs: jobs, lease: config.worker.leaseSeconds, logger: logger)
+        let items = jobs.map { DeliveryItem(job: $0, leases: leases) }
+        return await withTaskGroup { group in
+            group.addTask { await leases.keep() }
+            await run(items)
+            group.cancelAll()
+            return await record(items)
+        }
+    }
+
+    /// The steps, each for the whole batch; on a failure the outcome of every job still in it.
+    private func run(_ items: [DeliveryItem]) async {
         let started = Date()
-        let items = jobs.map(DeliveryItem.init)
         var locked: [String] = []
         do {
             locked = await lockCustomers(items)
@@ -68,7 +79,6 @@ public struct BatchDelivery: Sendable {
             await handle(AmoError(kind: .transient, request: "delivery", status: nil, title: nil, detail: "\(error)"), items, started: started)
         }
         await locks.unlock(locked)
-        return record(items)
     }
 
     static func milliseconds(since date: Date) -> Int { Int(Date().timeIntervalSince(date) * 1000) }
@@ -125,25 +135,30 @@ public struct BatchDelivery: Sendable {
         item.finish(.failed, final)
     }
 
-    /// Saves outcomes; deferred jobs go back without an attempt.
-    private func record(_ items: [DeliveryItem]) -> Summary {
+    /// Saves outcomes; deferred jobs go back without an attempt. Jobs whose lease was lost
+    /// are left to the lane that holds them now.
+    private func record(_ items: [DeliveryItem]) async -> Summary {
+        var outcomes = items.compactMap { item -> (job: Job, resolution: JobStore.Resolution, attempt: Attempt)? in
+            guard !item.leaseLost, let resolution = item.resolution, let attempt = item.attempt else { return nil }
+            return (item.job, resolution, attempt)
+        }
+        let deferred = items.filter { $0.deferred && $0.resolution == nil && !$0.leaseLost }
+        do {
+            let lost = try await store.finish(outcomes)
+            try await store.release(deferred.map(\.job), runAt: Date().addingTimeInterval(0.5))
+            items.first?.leases?.markLost(lost)
+            outcomes.removeAll { lost.contains($0.job.id) }
+        } catch {
+            logger.error("could not record delivery outcomes; leases will expire and the jobs resume", metadata: ["error": "\(error)"])
+        }
         var summary = Summary()
-        var outcomes: [(job: Job, resolution: JobStore.Resolution, attempt: Attempt)] = []
-        for item in items {
-            if item.deferred, item.resolution == nil { summary.deferred += 1; continue }
-            guard let resolution = item.resolution, let attempt = item.attempt else { continue }
-            outcomes.append((item.job, resolution, attempt))
-            switch resolution {
+        summary.deferred = deferred.count
+        for outcome in outcomes {
+            switch outcome.resolution {
             case .done: summary.done += 1
             case .retry: summary.retried += 1
             case .failed: summary.failed += 1
             }
-        }
-        do {
-            try store.finish(outcomes)
-            try store.release(items.filter { $0.deferred && $0.resolution == nil }.map(\.job.id), runAt: Date().addingTimeInterval(0.5))
-        } catch {
-            logger.error("could not record delivery outcomes; leases will expire and the jobs resume", metadata: ["error": "\(error)"])
         }
         metrics?.delivery(outcome: "done", count: summary.done)
         metrics?.delivery(outcome: "retry", count: summary.retried)
@@ -164,9 +179,10 @@ public struct BatchDelivery: Sendable {
     }
 
     /// Saves the progress of changed jobs in one transaction.
-    func checkpoint(_ items: [DeliveryItem]) throws {
-        let changed = items.filter(\.dirty)
-        try store.saveProgress(changed.map { ($0.job.id, $0.job.progress) })
+    func checkpoint(_ items: [DeliveryItem]) async throws {
+        let changed = items.filter { $0.dirty && !$0.leaseLost }
+        let lost = try await store.saveProgress(changed.map(\.job))
+        items.first?.leases?.markLost(lost)
         for item in changed { item.dirty = false }
     }
 

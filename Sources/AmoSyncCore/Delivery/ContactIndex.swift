@@ -8,7 +8,8 @@ import Synchronization
 /// filled by a full sync once, then kept fresh with one `filter[updated_at][from]` request
 /// per batch, and by every contact amosync creates, updates or reads.
 public final class ContactIndex: Sendable {
-    let database: DatabasePool
+    let store: JobStore
+    var database: DatabasePool { store.database }
     let client: AmoClient
     let countryCode: String
     let logger: Logger
@@ -24,7 +25,7 @@ public final class ContactIndex: Sendable {
     static let pageSize = 250
 
     public init(store: JobStore, client: AmoClient, countryCode: String, logger: Logger, reuseWindow: Duration = .milliseconds(800)) {
-        self.database = store.database
+        self.store = store
         self.client = client
         self.countryCode = countryCode
         self.logger = logger
@@ -78,7 +79,7 @@ public final class ContactIndex: Sendable {
             }
             // The page and the cursor that moves past it in one transaction.
             let position = [("contact_index_cursor", "\(cursor)"), ("contact_index_page", "\(page)"), ("contact_index_complete", complete ? "1" : "0")]
-            try await database.write { [countryCode] db in
+            try await store.settle { [countryCode] db in
                 try Self.store(contacts, in: db, countryCode: countryCode)
                 for (key, value) in position {
                     try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
@@ -90,9 +91,9 @@ public final class ContactIndex: Sendable {
     }
 
     /// Stores contacts as amoCRM returned them; an older copy never replaces a newer one.
-    public func record(_ contacts: [JSONValue]) throws {
+    public func record(_ contacts: [JSONValue]) async throws {
         guard !contacts.isEmpty else { return }
-        try database.write { db in try Self.store(contacts, in: db, countryCode: countryCode) }
+        try await store.settle { [countryCode] db in try Self.store(contacts, in: db, countryCode: countryCode) }
     }
 
     private static func store(_ contacts: [JSONValue], in db: Database, countryCode: String) throws {
@@ -110,19 +111,19 @@ public final class ContactIndex: Sendable {
     }
 
     /// Records a contact from what amosync sent (create or merge), before amoCRM's copy arrives.
-    public func record(id: Int, name: String, phones: [(value: String, enumCode: String?)], emails: [(value: String, enumCode: String?)]) throws {
-        try record([ExistingContact.json(id: id, name: name, updatedAt: Int(Date().timeIntervalSince1970), phones: phones, emails: emails)])
+    public func record(id: Int, name: String, phones: [(value: String, enumCode: String?)], emails: [(value: String, enumCode: String?)]) async throws {
+        try await record([ExistingContact.json(id: id, name: name, updatedAt: Int(Date().timeIntervalSince1970), phones: phones, emails: emails)])
     }
 
     /// Drops a contact that no longer exists in amoCRM.
-    public func forget(_ id: Int) throws {
-        try database.write { db in try db.execute(sql: "DELETE FROM contact_index WHERE contact_id = ?", arguments: [id]) }
+    public func forget(_ id: Int) async throws {
+        try await store.settle { db in try db.execute(sql: "DELETE FROM contact_index WHERE contact_id = ?", arguments: [id]) }
     }
 
     /// Indexed contacts holding any of `keys`.
-    public func contacts(withAnyOf keys: [String]) throws -> [ExistingContact] {
+    public func contacts(withAnyOf keys: [String]) async throws -> [ExistingContact] {
         guard !keys.isEmpty else { return [] }
-        return try database.read { db in
+        return try await database.read { db in
             try String.fetchAll(db, sql: """
                 SELECT data FROM contact_index WHERE contact_id IN
                   (SELECT contact_id FROM contact_keys WHERE key IN (\(keys.map { _ in "?" }.joined(separator: ","))))
@@ -132,7 +133,7 @@ public final class ContactIndex: Sendable {
     }
 
     /// How many contacts are indexed.
-    public func count() throws -> Int {
-        try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM contact_index") ?? 0 }
+    public func count() async throws -> Int {
+        try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM contact_index") ?? 0 }
     }
 }

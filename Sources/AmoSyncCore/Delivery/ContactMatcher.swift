@@ -70,7 +70,7 @@ struct ContactMatcher: Sendable {
         let wanted = Set((matchBy.contains("phone") ? phones : []) + (matchBy.contains("email") ? emails : []))
         var found: [Int: ExistingContact] = [:]
         if indexed, let index {
-            for contact in try index.contacts(withAnyOf: Array(wanted)) where !contact.keys(countryCode: countryCode).isDisjoint(with: wanted) {
+            for contact in try await index.contacts(withAnyOf: Array(wanted)) where !contact.keys(countryCode: countryCode).isDisjoint(with: wanted) {
                 found[contact.id] = contact
             }
         } else {
@@ -80,7 +80,7 @@ struct ContactMatcher: Sendable {
             for query in Set(queries).sorted() {
                 let response = try await client.send("GET", "/api/v4/contacts", query: [("query", query), ("limit", "50")])
                 let list = response.json?.value(at: "_embedded.contacts")?.arrayValue ?? []
-                try index?.record(list)
+                try await index?.record(list)
                 for json in list {
                     guard let contact = ExistingContact(json), !contact.keys(countryCode: countryCode).isDisjoint(with: wanted) else { continue }
                     found[contact.id] = contact

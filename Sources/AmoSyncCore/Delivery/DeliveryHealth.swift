@@ -11,21 +11,21 @@ public actor DeliveryHealth {
 
     public init(store: JobStore? = nil) { self.store = store }
 
-    public func credentialsFailed(_ reason: String) {
+    public func credentialsFailed(_ reason: String) async {
         guard credentialsProblem != reason else { return }
         credentialsProblem = reason
-        try? store?.setMeta("auth_problem", reason)
+        try? await store?.setMeta("auth_problem", reason)
     }
 
-    public func credentialsWork() {
+    public func credentialsWork() async {
         guard credentialsProblem != nil else { return }
         credentialsProblem = nil
-        try? store?.setMeta("auth_problem", nil)
+        try? await store?.setMeta("auth_problem", nil)
     }
-    public func throttled() {
+    public func throttled() async {
         lastThrottleAt = Date()
         throttlePauses += 1
-        try? store?.setMeta("throttle_pauses", "\(throttlePauses)")
-        try? store?.setMeta("last_throttle_at", "\(Date().timeIntervalSince1970)")
+        try? await store?.setMeta("throttle_pauses", "\(throttlePauses)")
+        try? await store?.setMeta("last_throttle_at", "\(Date().timeIntervalSince1970)")
     }
 }

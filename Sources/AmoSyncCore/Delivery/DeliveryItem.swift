@@ -11,9 +11,16 @@ final class DeliveryItem {
     /// A new contact to create together with the lead (`leads/complex`).
     var newContact: [String: JSONValue]?
 
-    init(job: Job) { self.job = job }
+    /// The batch's leases: a job another lane took over is no longer this batch's to deliver.
+    let leases: LeaseKeeper?
 
-    var active: Bool { resolution == nil && !deferred }
+    init(job: Job, leases: LeaseKeeper? = nil) {
+        self.job = job
+        self.leases = leases
+    }
+
+    var leaseLost: Bool { leases?.isLost(job.id) ?? false }
+    var active: Bool { resolution == nil && !deferred && !leaseLost }
     var plan: DeliveryPlan { job.plan }
 
     var contactKeys: [String] { (plan.contact?.phones ?? []) + (plan.contact?.emails ?? []) }

@@ -69,7 +69,7 @@ public final class DeliveryWorker: Service {
             heartbeat?()
             if number == 0, lastPurge.map({ ContinuousClock.now - $0 > .seconds(3600) }) ?? true {
                 lastPurge = .now
-                if let purged = try? store.purge(olderThanDays: Double(retentionDays)), purged > 0 {
+                if let purged = try? await store.purge(olderThanDays: Double(retentionDays)), purged > 0 {
                     logger.info("old delivered jobs deleted (retention_days)", metadata: ["count": "\(purged)", "retention_days": "\(retentionDays)"])
                 }
             }
@@ -93,14 +93,14 @@ public final class DeliveryWorker: Service {
             }
             let jobs: [Job]
             do {
-                jobs = try store.claimBatch(limit: config.batchSize, leaseFor: config.leaseSeconds)
+                jobs = try await store.claimBatch(limit: config.batchSize, leaseFor: config.leaseSeconds)
             } catch {
                 logger.error("could not claim jobs", metadata: ["error": "\(error)"])
                 await doorbell.wait(timeout: .seconds(1))
                 continue
             }
             if jobs.isEmpty {
-                let next = (try? store.nextRunAt()) ?? nil
+                let next = await (try? store.nextRunAt()) ?? nil
                 let wait = next.map { min(idlePoll.seconds, max(0.02, $0.timeIntervalSinceNow)) } ?? idlePoll.seconds
                 await doorbell.wait(timeout: .milliseconds(Int64(wait * 1000)))
                 continue

@@ -43,12 +43,12 @@ public final class IntakeWriter: Sendable {
             }
             if batch.isEmpty { return }
             do {
-                let results = try await store.enqueueAsync(batch.map(\.job))
+                let results = try await store.enqueue(batch.map(\.job))
                 for (waiter, result) in zip(batch, results) { waiter.continuation.resume(returning: result) }
             } catch {
                 // One bad row must not fail its neighbours: retry each alone.
                 for waiter in batch {
-                    do { waiter.continuation.resume(returning: try await store.enqueueAsync([waiter.job])[0]) } catch {
+                    do { waiter.continuation.resume(returning: try await store.enqueue([waiter.job])[0]) } catch {
                         waiter.continuation.resume(throwing: error)
                     }
                 }

@@ -45,7 +45,7 @@ public struct OAuthRoutes: Sendable {
                     return Self.page(.badRequest, "Not connected", "The parameter \(RefererPolicy.printable(String(key)).htmlEscaped) is repeated.")
                 }
             }
-            return self.callback(query)
+            return await self.callback(query)
         }
     }
 
@@ -56,7 +56,7 @@ public struct OAuthRoutes: Sendable {
         return response
     }
 
-    func callback(_ query: [String: String]) -> Response {
+    func callback(_ query: [String: String]) async -> Response {
         if let error = query["error"] { return Self.page(.badRequest, "Not connected", "amoCRM said: \(RefererPolicy.printable(error).htmlEscaped)") }
         guard let code = query["code"], !code.isEmpty, code.utf8.count <= 4096 else {
             return Self.page(.badRequest, "Not connected", "The request has no authorization code.")
@@ -68,7 +68,7 @@ public struct OAuthRoutes: Sendable {
             return Self.page(.badRequest, "Not connected", reason.htmlEscaped)
         }
         if let state = query["state"] {
-            guard (try? store.consumeOAuthState(state)) == true else {
+            guard (try? await store.consumeOAuthState(state)) == true else {
                 logger.warning("OAuth callback with a wrong, used or expired state ignored")
                 return Self.page(.badRequest, "Not connected",
                                  "The state does not match (or the link was used or has expired): start again with the link from `amosync auth url`.")
@@ -83,7 +83,7 @@ public struct OAuthRoutes: Sendable {
         }
         let pending: JSONValue = ["code": .string(code), "referer": referer.map(JSONValue.string) ?? .null,
                                   "at": .number(JSONNumber(Date().timeIntervalSince1970.rounded()))]
-        do { try store.setMeta("pending_auth_code", pending.canonicalString) } catch {
+        do { try await store.setMeta("pending_auth_code", pending.canonicalString) } catch {
             return Self.page(.serviceUnavailable, "Try again", "The code could not be stored.")
         }
         exchangePending()
@@ -101,20 +101,20 @@ public struct OAuthRoutes: Sendable {
     /// (20 minutes). Each round reads the newest stored code.
     static func finishPending(store: JobStore, tokens: TokenManager, logger: Logger) async {
         var delay = 1.0
-        while let raw = try? store.meta("pending_auth_code"), let pending = try? JSONValue.parse(Data(raw.utf8)),
+        while let raw = try? await store.meta("pending_auth_code"), let pending = try? JSONValue.parse(Data(raw.utf8)),
               let code = pending["code"]?.stringValue {
             let received = pending["at"]?.doubleValue ?? 0
             guard Date().timeIntervalSince1970 - received < 20 * 60 else {
-                clear(store, raw)
+                await clear(store, raw)
                 return
             }
             do {
                 try await tokens.exchange(code: code, referer: pending["referer"]?.stringValue)
-                clear(store, raw)
+                await clear(store, raw)
                 logger.info("authorization code exchanged: tokens stored")
                 return
             } catch let error as AmoError where error.kind == .unauthorized || error.kind == .rejected {
-                clear(store, raw)
+                await clear(store, raw)
                 logger.error("authorization code refused", metadata: ["error": "\(error.detail)"])
                 // A newer code may have been stored meanwhile: the loop reads it.
             } catch {
@@ -126,8 +126,8 @@ public struct OAuthRoutes: Sendable {
     }
 
     /// Removes the pending code unless a newer one replaced it.
-    private static func clear(_ store: JobStore, _ raw: String) {
-        if (try? store.meta("pending_auth_code")) == raw { try? store.setMeta("pending_auth_code", nil) }
+    private static func clear(_ store: JobStore, _ raw: String) async {
+        if (try? await store.meta("pending_auth_code")) == raw { try? await store.setMeta("pending_auth_code", nil) }
     }
 }
 

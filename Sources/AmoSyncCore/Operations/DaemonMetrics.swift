@@ -47,7 +47,7 @@ public final class DaemonMetrics: Sendable {
 
     /// Samples the queue, the limiter and the tokens, then renders the text format.
     public func render(store: JobStore, limiter: RateLimiter, tokens: any AccessTokenProvider) async -> String {
-        if let stats = try? store.stats() {
+        if let stats = try? await store.stats() {
             for state in JobState.allCases {
                 registry.makeGauge(name: "amosync_jobs", labels: [("state", state.rawValue)]).set(Double(stats.counts[state] ?? 0))
             }

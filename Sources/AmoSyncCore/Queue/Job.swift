@@ -56,6 +56,8 @@ public struct Job: Sendable {
     public var attempts: Int
     public var runAt: Date
     public var leaseUntil: Date?
+    /// The claim that holds the lease of a running job (nil otherwise).
+    public var leaseOwner: String?
     public var createdAt: Date
     public var updatedAt: Date
     public var lastError: String?
@@ -88,6 +90,7 @@ public struct Job: Sendable {
         attempts = row["attempts"]
         runAt = Date(timeIntervalSince1970: row["run_at"])
         leaseUntil = (row["lease_until"] as Double?).map(Date.init(timeIntervalSince1970:))
+        leaseOwner = row["lease_owner"]
         createdAt = Date(timeIntervalSince1970: row["created_at"])
         updatedAt = Date(timeIntervalSince1970: row["updated_at"])
         lastError = row["last_error"]
@@ -107,6 +110,7 @@ public struct Job: Sendable {
         attempts = row["attempts"] ?? 0
         runAt = Date(timeIntervalSince1970: row["run_at"] ?? 0)
         leaseUntil = (row["lease_until"] as Double?).map(Date.init(timeIntervalSince1970:))
+        leaseOwner = row["lease_owner"]
         createdAt = Date(timeIntervalSince1970: row["created_at"] ?? 0)
         updatedAt = Date(timeIntervalSince1970: row["updated_at"] ?? 0)
         lastError = "\(error)"

@@ -15,7 +15,7 @@ extension JobStore {
     }
 
     /// Jobs newest first.
-    public func list(_ filter: Filter) throws -> [Job] {
+    public func list(_ filter: Filter) async throws -> [Job] {
         var clauses: [String] = []
         var arguments = StatementArguments()
         if !filter.states.isEmpty {
@@ -42,18 +42,19 @@ extension JobStore {
         }
         let whereSQL = clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND ")
         arguments += [filter.limit]
-        return try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM jobs \(whereSQL) ORDER BY id DESC LIMIT ?", arguments: arguments)
+        let bound = arguments
+        return try await database.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM jobs \(whereSQL) ORDER BY id DESC LIMIT ?", arguments: bound)
                 .map(Job.displayed)
         }
     }
 
-    public func job(_ id: Int64) throws -> Job? {
-        try database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Job.displayed) }
+    public func job(_ id: Int64) async throws -> Job? {
+        try await database.read { db in try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Job.displayed) }
     }
 
-    public func attempts(of id: Int64) throws -> [Attempt] {
-        try database.read { db in
+    public func attempts(of id: Int64) async throws -> [Attempt] {
+        try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM job_attempts WHERE job_id = ? ORDER BY id", arguments: [id]).map { row in
                 Attempt(at: Date(timeIntervalSince1970: row["at"]), durationMs: row["duration_ms"],
                         outcome: Attempt.Outcome(rawValue: row["outcome"]) ?? .retry, httpStatus: row["http_status"],
@@ -73,9 +74,9 @@ extension JobStore {
 
     /// Puts failed or cancelled jobs back to `queued` with attempts reset. `remap` builds a
     /// fresh plan from the stored input (nil keeps the old plan); mapping errors are reported.
-    public func retry(ids: [Int64], remap: (@Sendable (Job) throws -> DeliveryPlan)?) throws -> [Change] {
+    public func retry(ids: [Int64], remap: (@Sendable (Job) throws -> DeliveryPlan)?) async throws -> [Change] {
         let now = self.now().timeIntervalSince1970
-        return try database.write { db in
+        return try await database.write { db in
             try ids.map { id in
                 guard let job = try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE id = ?", arguments: [id]).map(Job.displayed) else {
                     return Change(id: id, from: nil, to: nil, note: "no such job")
@@ -91,7 +92,7 @@ extension JobStore {
                     }
                 }
                 try db.execute(sql: """
-                    UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?, updated_at = ?, lease_until = NULL,
+                    UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?, updated_at = ?, lease_until = NULL, lease_owner = NULL,
                       finished_at = NULL, plan = ?, warnings = ? WHERE id = ?
                     """, arguments: [now, now, Self.json(plan), Self.json(plan.warnings), id])
                 return Change(id: id, from: job.state, to: .queued, note: remap == nil ? "old plan kept" : "re-mapped with the current config")
@@ -100,17 +101,17 @@ extension JobStore {
     }
 
     /// Ids of failed jobs, optionally only those created since a date.
-    public func failedIDs(since: Date?) throws -> [Int64] {
-        try database.read { db in
+    public func failedIDs(since: Date?) async throws -> [Int64] {
+        try await database.read { db in
             try Int64.fetchAll(db, sql: "SELECT id FROM jobs WHERE state = 'failed' AND created_at >= ? ORDER BY id",
                                arguments: [since?.timeIntervalSince1970 ?? 0])
         }
     }
 
     /// Cancels queued or failed jobs (a running job is left to finish).
-    public func cancel(ids: [Int64]) throws -> [Change] {
+    public func cancel(ids: [Int64]) async throws -> [Change] {
         let now = self.now().timeIntervalSince1970
-        return try database.write { db in
+        return try await database.write { db in
             try ids.map { id in
                 guard let state = try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [id]).flatMap(JobState.init) else {
                     return Change(id: id, from: nil, to: nil, note: "no such job")
@@ -127,9 +128,9 @@ extension JobStore {
 
     /// Deletes done and cancelled jobs finished more than `days` ago; returns how many.
     @discardableResult
-    public func purge(olderThanDays days: Double) throws -> Int {
+    public func purge(olderThanDays days: Double) async throws -> Int {
         let cutoff = now().timeIntervalSince1970 - days * 86_400
-        return try database.write { db in
+        return try await database.write { db in
             try db.execute(sql: "DELETE FROM jobs WHERE state IN ('done', 'cancelled') AND COALESCE(finished_at, updated_at) < ?",
                            arguments: [cutoff])
             return db.changesCount
@@ -144,9 +145,9 @@ extension JobStore {
         public var deliveredLastHour: Int
     }
 
-    public func stats() throws -> Stats {
+    public func stats() async throws -> Stats {
         let now = self.now().timeIntervalSince1970
-        return try database.read { db in
+        return try await database.read { db in
             var counts: [JobState: Int] = Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0, 0) })
             for row in try Row.fetchAll(db, sql: "SELECT state, COUNT(*) AS n FROM jobs GROUP BY state") {
                 if let state = JobState(rawValue: row["state"]) { counts[state] = row["n"] }

@@ -8,16 +8,16 @@ extension JobStore {
     }
 
     /// Remembers the `state` of a new `auth url` link until `expiresAt`, replacing any earlier one.
-    public func issueOAuthState(_ state: String, expiresAt: Date) throws {
+    public func issueOAuthState(_ state: String, expiresAt: Date) async throws {
         let value = JSONValue.object(["state": .string(state), "expires_at": .number(JSONNumber(expiresAt.timeIntervalSince1970.rounded()))])
-        try setMeta("oauth_state", value.canonicalString)
+        try await setMeta("oauth_state", value.canonicalString)
     }
 
     /// True once for the state issued last, before it expires; compared in constant time. A
     /// matching state is used up in the same transaction, so a replay finds nothing.
-    public func consumeOAuthState(_ presented: String) throws -> Bool {
+    public func consumeOAuthState(_ presented: String) async throws -> Bool {
         let now = self.now().timeIntervalSince1970
-        return try database.write { db in
+        return try await database.write { db in
             guard let raw = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'oauth_state'"),
                   let stored = try? JSONValue.parse(Data(raw.utf8)), let state = stored["state"]?.stringValue,
                   let expires = stored["expires_at"]?.doubleValue else { return false }

@@ -82,18 +82,12 @@ public final class JobStore: Sendable {
     }
 
     /// Stores new jobs in one transaction (one fsync for all of them).
-    public func enqueue(_ jobs: [NewJob]) throws -> [EnqueueResult] {
+    public func enqueue(_ jobs: [NewJob]) async throws -> [EnqueueResult] {
         let now = self.now().timeIntervalSince1970
-        return try database.write { db in try jobs.map { try Self.insert($0, now: now, db: db) } }
+        return try await settle { db in try jobs.map { try Self.insert($0, now: now, db: db) } }
     }
 
-    public func enqueue(_ job: NewJob) throws -> EnqueueResult { try enqueue([job])[0] }
-
-    /// `enqueue` on GRDB's writer queue, without blocking a Swift concurrency thread.
-    public func enqueueAsync(_ jobs: [NewJob]) async throws -> [EnqueueResult] {
-        let now = self.now().timeIntervalSince1970
-        return try await database.write { db in try jobs.map { try Self.insert($0, now: now, db: db) } }
-    }
+    public func enqueue(_ job: NewJob) async throws -> EnqueueResult { try await enqueue([job])[0] }
 
     static func insert(_ job: NewJob, now: Double, db: Database) throws -> EnqueueResult {
         // Cached statements: intake runs these thousands of times a second.
@@ -123,13 +117,15 @@ public final class JobStore: Sendable {
     /// Leases up to `limit` ready jobs (queued and due, or running with an expired lease)
     /// and counts an attempt for each. Later jobs of an order wait for earlier ones. Each
     /// branch walks an index and stops at `limit`: the claim holds the writer only briefly,
-    /// however long the queue is.
-    public func claimBatch(limit: Int, leaseFor lease: TimeInterval) throws -> [Job] {
+    /// however long the queue is. The claimed jobs share a new `leaseOwner`: only this claim
+    /// can checkpoint, renew, finish or release them while its lease lasts.
+    public func claimBatch(limit: Int, leaseFor lease: TimeInterval) async throws -> [Job] {
         let now = self.now().timeIntervalSince1970
+        let owner = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(13))"
         // Rows are decoded after the transaction: intake waits for the writer, not for JSON decoding.
-        let rows = try database.write { db in
+        let rows = try await database.write { db in
             try Row.fetchAll(db, sql: """
-                UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, updated_at = ?
+                UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, lease_owner = ?, updated_at = ?
                 WHERE id IN (
                   SELECT id FROM (
                     SELECT id, run_at FROM (
@@ -147,33 +143,34 @@ public final class JobStore: Sendable {
                       LIMIT ?))
                   ORDER BY run_at, id LIMIT ?)
                 RETURNING *
-                """, arguments: [now + lease, now, now, limit, now, limit, limit])
+                """, arguments: [now + lease, owner, now, now, limit, now, limit, limit])
         }
         var jobs: [Job] = []
         var unreadable: [(id: Int64, error: String)] = []
         for row in rows {
             do { jobs.append(try Job(row: row)) } catch { unreadable.append((row["id"], "\(error)")) }
         }
-        if !unreadable.isEmpty { try failUnreadable(unreadable) }
+        if !unreadable.isEmpty { try await failUnreadable(unreadable) }
         return jobs.sorted { $0.id < $1.id }
     }
 
     /// A claimed row that does not decode can never be delivered: it is failed with the
     /// decoding error (for `jobs show`), and the claim goes on with the others.
-    func failUnreadable(_ rows: [(id: Int64, error: String)]) throws {
+    func failUnreadable(_ rows: [(id: Int64, error: String)]) async throws {
         let now = self.now().timeIntervalSince1970
-        try database.write { db in
+        try await settle { db in
             for (id, error) in rows {
                 try db.execute(sql: """
-                    UPDATE jobs SET state = 'failed', lease_until = NULL, finished_at = ?, updated_at = ?, last_error = ? WHERE id = ?
+                    UPDATE jobs SET state = 'failed', lease_until = NULL, lease_owner = NULL, finished_at = ?, updated_at = ?, last_error = ?
+                    WHERE id = ?
                     """, arguments: [now, now, error, id])
             }
         }
     }
 
     /// When the next queued job becomes due (nil when nothing waits).
-    public func nextRunAt() throws -> Date? {
-        try database.read { db in
+    public func nextRunAt() async throws -> Date? {
+        try await database.read { db in
             try Double.fetchOne(db, sql: """
                 SELECT MIN(t) FROM (SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued'
                                     UNION ALL SELECT MIN(lease_until) FROM jobs WHERE state = 'running')
@@ -181,15 +178,46 @@ public final class JobStore: Sendable {
         }
     }
 
-    /// Checkpoints finished steps of several jobs in one transaction.
-    public func saveProgress(_ updates: [(id: Int64, progress: JobProgress)]) throws {
-        guard !updates.isEmpty else { return }
+    /// A write that completes once started, even if the task that asked is cancelled: what a
+    /// request did in amoCRM is recorded at shutdown too. It runs on GRDB's writer queue, not
+    /// on a Swift concurrency thread.
+    func settle<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            database.asyncWrite(updates) { _, result in continuation.resume(with: result) }
+        }
+    }
+
+    /// The condition every write of a worker adds: the job still runs under this claim.
+    static let held = "state = 'running' AND lease_owner IS ?"
+
+    /// Extends the leases of jobs a lane still works on. Returns the ids whose lease this
+    /// claim no longer holds (expired and claimed by another lane, or finished by it).
+    public func renew(_ jobs: [Job], leaseFor lease: TimeInterval) async throws -> Set<Int64> {
+        guard !jobs.isEmpty else { return [] }
         let now = self.now().timeIntervalSince1970
-        let encoded = updates.map { (Self.json($0.progress), $0.id) }
-        try database.write { db in
-            for (progress, id) in encoded {
-                try db.execute(sql: "UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ?", arguments: [progress, now, id])
+        return try await settle { db in
+            var lost: Set<Int64> = []
+            for job in jobs {
+                try db.execute(sql: "UPDATE jobs SET lease_until = ? WHERE id = ? AND \(Self.held)", arguments: [now + lease, job.id, job.leaseOwner])
+                if db.changesCount == 0 { lost.insert(job.id) }
             }
+            return lost
+        }
+    }
+
+    /// Checkpoints finished steps of several jobs in one transaction. Returns the ids whose
+    /// lease was lost: their progress is not written (the new holder's is).
+    public func saveProgress(_ jobs: [Job]) async throws -> Set<Int64> {
+        guard !jobs.isEmpty else { return [] }
+        let now = self.now().timeIntervalSince1970
+        let encoded = jobs.map { (Self.json($0.progress), $0.id, $0.leaseOwner) }
+        return try await settle { db in
+            var lost: Set<Int64> = []
+            for (progress, id, owner) in encoded {
+                try db.execute(sql: "UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ? AND \(Self.held)", arguments: [progress, now, id, owner])
+                if db.changesCount == 0 { lost.insert(id) }
+            }
+            return lost
         }
     }
 
@@ -200,36 +228,43 @@ public final class JobStore: Sendable {
         case failed
     }
 
-    /// Records the end of an attempt for several jobs in one transaction.
-    public func finish(_ outcomes: [(job: Job, resolution: Resolution, attempt: Attempt)]) throws {
-        guard !outcomes.isEmpty else { return }
+    /// Records the end of an attempt for several jobs in one transaction. Jobs whose lease
+    /// was lost are left to their new holder; their ids are returned.
+    @discardableResult
+    public func finish(_ outcomes: [(job: Job, resolution: Resolution, attempt: Attempt)]) async throws -> Set<Int64> {
+        guard !outcomes.isEmpty else { return [] }
         let now = self.now().timeIntervalSince1970
         let encoded = outcomes.map { (job: $0.job, resolution: $0.resolution, attempt: $0.attempt,
                                       warnings: Self.json($0.job.warnings), progress: Self.json($0.job.progress)) }
-        try database.write { db in
+        return try await settle { db in
+            var lost: Set<Int64> = []
+            var delivered = false
             for (job, resolution, attempt, warnings, progress) in encoded {
                 switch resolution {
                 case .done:
                     try db.execute(sql: """
-                        UPDATE jobs SET state = 'done', lease_until = NULL, finished_at = ?, updated_at = ?, progress = ?,
-                          warnings = ?, last_error = NULL WHERE id = ?
-                        """, arguments: [now, now, progress, warnings, job.id])
+                        UPDATE jobs SET state = 'done', lease_until = NULL, lease_owner = NULL, finished_at = ?, updated_at = ?, progress = ?,
+                          warnings = ?, last_error = NULL WHERE id = ? AND \(Self.held)
+                        """, arguments: [now, now, progress, warnings, job.id, job.leaseOwner])
                 case .retry(let at, let refund):
                     try db.execute(sql: """
-                        UPDATE jobs SET state = 'queued', lease_until = NULL, run_at = ?, updated_at = ?, progress = ?,
-                          warnings = ?, last_error = COALESCE(?, last_error), attempts = MAX(0, attempts - ?) WHERE id = ?
-                        """, arguments: [at.timeIntervalSince1970, now, progress, warnings, attempt.error, refund ? 1 : 0, job.id])
+                        UPDATE jobs SET state = 'queued', lease_until = NULL, lease_owner = NULL, run_at = ?, updated_at = ?, progress = ?,
+                          warnings = ?, last_error = COALESCE(?, last_error), attempts = MAX(0, attempts - ?) WHERE id = ? AND \(Self.held)
+                        """, arguments: [at.timeIntervalSince1970, now, progress, warnings, attempt.error, refund ? 1 : 0, job.id, job.leaseOwner])
                 case .failed:
                     try db.execute(sql: """
-                        UPDATE jobs SET state = 'failed', lease_until = NULL, finished_at = ?, updated_at = ?, progress = ?,
-                          warnings = ?, last_error = ? WHERE id = ?
-                        """, arguments: [now, now, progress, warnings, attempt.error, job.id])
+                        UPDATE jobs SET state = 'failed', lease_until = NULL, lease_owner = NULL, finished_at = ?, updated_at = ?, progress = ?,
+                          warnings = ?, last_error = ? WHERE id = ? AND \(Self.held)
+                        """, arguments: [now, now, progress, warnings, attempt.error, job.id, job.leaseOwner])
                 }
+                guard db.changesCount > 0 else { lost.insert(job.id); continue }
+                if case .done = resolution { delivered = true }
                 try Self.record(attempt, jobID: job.id, db: db)
             }
-            if encoded.contains(where: { if case .done = $0.resolution { return true } else { return false } }) {
+            if delivered {
                 try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_delivery_at', ?)", arguments: ["\(now)"])
             }
+            return lost
         }
     }
 
@@ -241,21 +276,26 @@ public final class JobStore: Sendable {
                              attempt.httpStatus, attempt.request, attempt.error, json(attempt.validationErrors)])
     }
 
-    /// Gives leased jobs back without spending their attempt (shutdown, global pause).
-    public func release(_ ids: [Int64], runAt: Date? = nil) throws {
-        guard !ids.isEmpty else { return }
+    /// Gives leased jobs back without spending their attempt (shutdown, a customer locked by
+    /// another batch); only jobs this claim still holds.
+    public func release(_ jobs: [Job], runAt: Date? = nil) async throws {
+        guard !jobs.isEmpty else { return }
         let now = self.now().timeIntervalSince1970
-        try database.write { db in
-            try db.execute(sql: """
-                UPDATE jobs SET state = 'queued', lease_until = NULL, attempts = MAX(0, attempts - 1), run_at = ?, updated_at = ?
-                WHERE state = 'running' AND id IN (\(ids.map { _ in "?" }.joined(separator: ",")))
-                """, arguments: StatementArguments([runAt?.timeIntervalSince1970 ?? now, now]) + StatementArguments(ids))
+        let at = runAt?.timeIntervalSince1970 ?? now
+        let held = jobs.map { ($0.id, $0.leaseOwner) }
+        try await settle { db in
+            for (id, owner) in held {
+                try db.execute(sql: """
+                    UPDATE jobs SET state = 'queued', lease_until = NULL, lease_owner = NULL, attempts = MAX(0, attempts - 1), run_at = ?,
+                      updated_at = ? WHERE id = ? AND \(Self.held)
+                    """, arguments: [at, now, id, owner])
+            }
         }
     }
 
     /// Small shared state between the daemon and admin commands (credential problems…).
-    public func setMeta(_ key: String, _ value: String?) throws {
-        try database.write { db in
+    public func setMeta(_ key: String, _ value: String?) async throws {
+        try await settle { db in
             if let value {
                 try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
             } else {
@@ -264,13 +304,13 @@ public final class JobStore: Sendable {
         }
     }
 
-    public func meta(_ key: String) throws -> String? {
-        try database.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+    public func meta(_ key: String) async throws -> String? {
+        try await database.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
     }
 
     /// The lead created by the first delivered job of an order (for update jobs).
-    public func leadID(source: String, externalID: String) throws -> Int? {
-        try database.read { db in
+    public func leadID(source: String, externalID: String) async throws -> Int? {
+        try await database.read { db in
             let rows = try String.fetchAll(db, sql: """
                 SELECT progress FROM jobs WHERE source = ? AND external_id = ? AND state = 'done' ORDER BY id
                 """, arguments: [source, externalID])

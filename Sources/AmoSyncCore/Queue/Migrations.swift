@@ -70,6 +70,11 @@ enum Migrations {
                 CREATE INDEX api_requests_at ON api_requests (at);
                 """)
         }
+        migrator.registerMigration("v4-lease-owner") { db in
+            // Which claim holds a running job's lease: checkpoints and final writes are
+            // conditional on it, so a lane that lost its lease cannot overwrite the new holder.
+            try db.execute(sql: "ALTER TABLE jobs ADD COLUMN lease_owner TEXT")
+        }
         return migrator
     }
 }

@@ -130,7 +130,7 @@ final class RunningDaemon: Sendable {
     /// Waits until every job is done, failed or cancelled.
     func waitIdle(timeout: Duration = .seconds(30)) async throws {
         try await eventually(timeout: timeout) {
-            let stats = try store.stats()
+            let stats = try await store.stats()
             return stats.counts[.queued] == 0 && stats.counts[.running] == 0
         }
     }
