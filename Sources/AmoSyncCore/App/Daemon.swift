@@ -6,7 +6,8 @@ import NIOCore
 import UnixSignals
 
 /// The composition root: one place that wires store, client, worker and HTTP intake, used
-/// by `serve`, `sandbox` and the end-to-end tests alike.
+/// by `serve`, `sandbox` and the end-to-end tests alike. Building opens the database and
+/// creates objects; `run()` starts everything as services of one group.
 public struct Daemon: Sendable {
     public let config: Config
     public let store: JobStore
@@ -15,6 +16,9 @@ public struct Daemon: Sendable {
     public let tokens: any AccessTokenProvider
     public let worker: DeliveryWorker
     public let metrics: DaemonMetrics
+    /// The config in force (replaced by a reload).
+    public let rules: Live<Config>
+    let reloading: ConfigReload
     let group: ServiceGroup
 
     /// Knobs for benchmarks and tests; the defaults are what `serve` runs.
@@ -23,13 +27,21 @@ public struct Daemon: Sendable {
         public var contactIndex = true
         /// Most intake jobs committed in one transaction (1: one commit per request).
         public var intakeBatchLimit = 512
+        /// How long running batches may go on after shutdown began before they are cut off.
         public var shutdownGrace: Duration = .seconds(7)
+        /// The whole graceful shutdown; past it the group cancels every service (nil: no limit).
+        public var shutdownLimit: Duration?
+        /// After cancellation, how long until the process is stopped by force (a crash, so the
+        /// exit status is not 0; nil: wait).
+        public var cancellationLimit: Duration?
         /// While credentials are dead, how often the worker tries again (new tokens are picked up then).
         public var authProbeInterval: Duration = .seconds(10)
-        /// `serve`: exit this long after shutdown began, whatever is still waiting (nil: never).
-        public var forceExitAfter: Duration?
         /// Compare the config with the account once at start and log what does not match.
         public var checkAccountAtStart = true
+        /// Where `reload()` and SIGHUP read the config again (nil: reload is unavailable).
+        public var reloadConfig: (@Sendable () throws -> Config)?
+        /// Services started first and stopped last with the daemon (the sandbox's fake amoCRM).
+        public var companions: [any Service] = []
         /// Receives the bound port of the `/metrics` listener (useful with port 0).
         public var onMetricsListening: @Sendable (Int) async -> Void = { _ in }
         public init() {}
@@ -43,6 +55,7 @@ public struct Daemon: Sendable {
         let health = DeliveryHealth(store: store)
         let notifier = SystemdNotifier()
         let doorbell = Doorbell()
+        let rules = Live(config)
         let limiter = config.amocrm.limiter(outageBase: min(1, config.worker.backoffBaseSeconds), shared: SharedBudget(store: store))
         let tokens = Self.tokenProvider(config: config, transport: transport, limiter: limiter, logger: logger) { problem in
             if let problem { await health.credentialsFailed(problem) } else { await health.credentialsWork() }
@@ -58,17 +71,24 @@ public struct Daemon: Sendable {
                                          ? ContactIndex(store: store, client: client, countryCode: config.contacts.defaultCountryCode, logger: logger)
                                          : nil,
                                      health: health, metrics: metrics, logger: logger)
-        let worker = DeliveryWorker(store: store, delivery: delivery, health: health, doorbell: doorbell, config: config.worker,
+        let worker = DeliveryWorker(store: store, delivery: delivery, health: health, doorbell: doorbell, rules: rules,
                                     logger: logger, shutdownGrace: options.shutdownGrace, authProbeInterval: options.authProbeInterval,
-                                    retentionDays: config.retentionDays, heartbeat: { notifier.heartbeat() })
+                                    heartbeat: { notifier.heartbeat() })
         let router = Router(context: IntakeContext.self)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
-        IntakeRoutes(config: config, writer: IntakeWriter(store: store, maxBatch: options.intakeBatchLimit), store: store, health: health, doorbell: doorbell, logger: logger)
-            .register(on: router)
+        let writer = IntakeWriter(store: store, maxBatch: options.intakeBatchLimit)
+        let ipLimit = IPRateLimit()
+        let makeIntake: @Sendable (Config) -> IntakeRoutes = { config in
+            IntakeRoutes(config: config, writer: writer, store: store, health: health, doorbell: doorbell, logger: logger, ipLimit: ipLimit)
+        }
+        let intake = Live(makeIntake(config))
+        IntakeRoutes.register(intake, on: router)
+        var startup = StartupTasks(accountCheck: options.checkAccountAtStart ? AccountCheck(config: config, client: client) : nil,
+                                   pendingExchange: nil, logger: logger)
         if let manager = tokens as? TokenManager {
             let oauth = OAuthRoutes(store: store, tokens: manager, referers: config.amocrm.referers, logger: logger)
             oauth.register(on: router)
-            oauth.exchangePending()
+            startup.pendingExchange = { oauth.exchangePending() }
         }
         let server = config.server
         let limits = ConnectionGuard.Limits(headerTimeout: .seconds(Int64(server.headerTimeoutSeconds)),
@@ -82,15 +102,12 @@ public struct Daemon: Sendable {
                                   await onListening(channel.localAddress?.port ?? config.server.port)
                               },
                               logger: logger)
-        // A config that does not match the account is reported at start (and by `amosync check`).
-        if options.checkAccountAtStart { Task {
-            guard let findings = try? await AccountCheck(config: config, client: client).run() else { return }
-            for finding in findings where finding.isProblem {
-                logger.error("the configuration does not match the account", metadata: ["path": "\(finding.path)", "problem": "\(finding.message)"])
-            }
-        } }
-        // Services stop in reverse order: HTTP intake first, then the worker.
-        var services: [any Service] = [worker, app]
+        // Started in this order, stopped in reverse: the reloader first (STOPPING=1), then HTTP
+        // intake, then the worker, the start-up tasks, and last the companions.
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = options.companions.map { .init(service: $0) }
+        services.append(.init(service: startup, successTerminationBehavior: .ignore))
+        services.append(.init(service: worker))
+        services.append(.init(service: Listener(server: app, port: server.port, setting: "server.port or --port")))
         if let listener = server.metrics {
             // Operators' numbers on their own listener (loopback by default), never on the intake port.
             let metricsRouter = Router()
@@ -99,14 +116,20 @@ public struct Daemon: Sendable {
                 response.headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
                 return response
             }
-            services.append(Application(router: metricsRouter,
-                                        configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "amosync"),
-                                        onServerRunning: { channel in await options.onMetricsListening(channel.localAddress?.port ?? listener.port) },
-                                        logger: logger))
+            let metricsApp = Application(router: metricsRouter,
+                                         configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "amosync"),
+                                         onServerRunning: { channel in await options.onMetricsListening(channel.localAddress?.port ?? listener.port) },
+                                         logger: logger)
+            services.append(.init(service: Listener(server: metricsApp, port: listener.port, setting: "server.metrics")))
         }
-        if let limit = options.forceExitAfter { services.append(ShutdownDeadline(limit: limit, logger: logger)) }
-        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: signals, logger: logger))
-        return Daemon(config: config, store: store, health: health, client: client, tokens: tokens, worker: worker, metrics: metrics, group: group)
+        let reloading = ConfigReload(load: options.reloadConfig, rules: rules, intake: intake, makeIntake: makeIntake, worker: worker,
+                                     notifier: notifier, logger: logger)
+        services.append(.init(service: Reloader(reload: reloading, signals: [.sighup])))
+        var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals, logger: logger)
+        configuration.maximumGracefulShutdownDuration = options.shutdownLimit
+        configuration.maximumCancellationDuration = options.cancellationLimit
+        return Daemon(config: config, store: store, health: health, client: client, tokens: tokens, worker: worker, metrics: metrics,
+                      rules: rules, reloading: reloading, group: ServiceGroup(configuration: configuration))
     }
 
     /// A long-lived token, or the `TokenManager` for OAuth.
@@ -127,14 +150,10 @@ public struct Daemon: Sendable {
     }
 
     /// Runs until SIGTERM/SIGINT or `shutdown()`. A listener that cannot be opened stops the
-    /// whole daemon with an error that names the config keys.
+    /// whole daemon with an error that names the setting to change.
     public func run() async throws {
         try? await store.setMeta("auth_problem", nil)  // a new process starts hopeful; the first request tells
-        do { try await group.run() } catch let error as IOError where error.errnoCode == EADDRINUSE {
-            let metrics = config.server.metrics.map { " or server.metrics (\($0.host):\($0.port))" } ?? ""
-            throw StartError(message: "an address is already in use: server.host/server.port (\(config.server.host):\(config.server.port))"
-                             + "\(metrics); stop the other process or choose a free port")
-        }
+        try await group.run()
     }
 
     /// Why the daemon could not run, for people.

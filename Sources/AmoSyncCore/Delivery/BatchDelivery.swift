@@ -8,13 +8,13 @@ public struct BatchDelivery: Sendable {
     let client: AmoClient
     let catalog: FieldCatalog
     let store: JobStore
-    let config: Config
+    private(set) var config: Config
     let locks: ContactLocks
     let index: ContactIndex?
     let health: DeliveryHealth
     let metrics: DaemonMetrics?
     let logger: Logger
-    let policy: RetryPolicy
+    private(set) var policy: RetryPolicy
     static let keyField = FieldRef.name("amosync_key", type: "text")
 
     public init(client: AmoClient, catalog: FieldCatalog, store: JobStore, config: Config, locks: ContactLocks,
@@ -29,6 +29,14 @@ public struct BatchDelivery: Sendable {
         self.health = health
         self.logger = logger
         self.policy = RetryPolicy(config.worker)
+    }
+
+    /// The same delivery with another version of the config (after a reload).
+    func using(_ config: Config) -> BatchDelivery {
+        var copy = self
+        copy.config = config
+        copy.policy = RetryPolicy(config.worker)
+        return copy
     }
 
     var matcher: ContactMatcher {

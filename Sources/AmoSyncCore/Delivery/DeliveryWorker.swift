@@ -3,60 +3,99 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// The queue worker, a `Service`: `concurrency` lanes each claim a batch and deliver it.
-/// On graceful shutdown it stops claiming, lets in-flight batches finish for up to
-/// `shutdownGrace`, then cancels them (their jobs are released, no attempt spent).
+/// The queue worker, a `Service`: `worker.concurrency` lanes, child tasks of `run`, each
+/// claim a batch and deliver it. On graceful shutdown the lanes stop claiming; batches still
+/// running after `shutdownGrace` are cancelled (their jobs are released, no attempt spent).
+/// A reload that changes `worker.concurrency` adds or retires lanes.
 public final class DeliveryWorker: Service {
     let store: JobStore
     let delivery: BatchDelivery
     let health: DeliveryHealth
     let doorbell: Doorbell
-    let config: Config.Worker
+    /// The current config: worker limits and delivery rules, read once per batch.
+    let rules: Live<Config>
     let logger: Logger
     let shutdownGrace: Duration
+    /// The longest an idle lane 0 waits without a ring (jobs queued by other processes, due retries).
     let idlePoll: Duration
     let authProbeInterval: Duration
-    /// Delivered jobs (with customers' personal data) are deleted after this many days.
-    let retentionDays: Int
     let heartbeat: (@Sendable () -> Void)?
     private let stopping = Atomic<Bool>(false)
+    /// Rung by `reconfigure()`: the lane count may have changed.
+    private let reconfigured = Doorbell()
 
-    public init(store: JobStore, delivery: BatchDelivery, health: DeliveryHealth, doorbell: Doorbell, config: Config.Worker,
-                logger: Logger, shutdownGrace: Duration = .seconds(7), idlePoll: Duration = .seconds(1),
-                authProbeInterval: Duration = .seconds(10), retentionDays: Int = 30, heartbeat: (@Sendable () -> Void)? = nil) {
+    public init(store: JobStore, delivery: BatchDelivery, health: DeliveryHealth, doorbell: Doorbell, rules: Live<Config>,
+                logger: Logger, shutdownGrace: Duration = .seconds(7), idlePoll: Duration = .seconds(5),
+                authProbeInterval: Duration = .seconds(10), heartbeat: (@Sendable () -> Void)? = nil) {
         self.authProbeInterval = authProbeInterval
-        self.retentionDays = retentionDays
         self.store = store
         self.delivery = delivery
         self.health = health
         self.doorbell = doorbell
-        self.config = config
+        self.rules = rules
         self.logger = logger
         self.shutdownGrace = shutdownGrace
         self.idlePoll = idlePoll
         self.heartbeat = heartbeat
     }
 
+    /// What ended one of `run`'s child tasks.
+    private enum Event: Sendable {
+        case laneEnded(Int)
+        case graceOver
+        case reconfigured
+        case shutdownWatchEnded
+    }
+
     public func run() async throws {
-        let lanes = Task {
-            await withTaskGroup(of: Void.self) { group in
-                for lane in 0..<config.concurrency { group.addTask { await self.lane(lane) } }
+        await withTaskGroup(of: Event.self) { group in
+            var lanes: Set<Int> = []
+            func staff() {
+                guard !isStopping else { return }
+                for number in 0..<rules.current.worker.concurrency where !lanes.contains(number) {
+                    lanes.insert(number)
+                    group.addTask { await self.lane(number); return .laneEnded(number) }
+                }
             }
-        }
-        await withGracefulShutdownHandler {
-            // The lanes run in a task of their own (so that the grace period can cancel them);
-            // cancelling this service (a sibling failed to start) must reach them too.
-            await withTaskCancellationHandler { await lanes.value } onCancel: { lanes.cancel() }
-        } onGracefulShutdown: {
-            self.stopping.store(true, ordering: .relaxed)
-            self.doorbell.ring()
-            let grace = self.shutdownGrace
-            Task {
-                try? await Task.sleep(for: grace)
-                lanes.cancel()
+            staff()
+            group.addTask { await self.watchReconfiguration(); return .reconfigured }
+            group.addTask {
+                // Graceful shutdown: stop claiming, then cut off what still runs after the grace.
+                do { try await gracefulShutdown() } catch { return .shutdownWatchEnded }
+                self.stopping.store(true, ordering: .relaxed)
+                self.doorbell.ring()
+                self.reconfigured.ring()
+                do { try await Task.sleep(for: self.shutdownGrace) } catch { return .shutdownWatchEnded }
+                return .graceOver
+            }
+            while let event = await group.next() {
+                switch event {
+                case .laneEnded(let number):
+                    lanes.remove(number)
+                    if lanes.isEmpty, isStopping { group.cancelAll() }  // the watchers are all that is left
+                case .graceOver:
+                    logger.info("shutdown grace is over: cutting off the batches still running")
+                    group.cancelAll()
+                case .reconfigured:
+                    staff()
+                    if !isStopping, !Task.isCancelled { group.addTask { await self.watchReconfiguration(); return .reconfigured } }
+                case .shutdownWatchEnded:
+                    break
+                }
             }
         }
         logger.info("worker stopped")
+    }
+
+    /// A reload changed the config: lanes are added, or the ones beyond `concurrency` retire
+    /// after their batch.
+    public func reconfigure() {
+        reconfigured.ring()
+        doorbell.ring()
+    }
+
+    private func watchReconfiguration() async {
+        await reconfigured.wait(timeout: .seconds(86_400))
     }
 
     private var isStopping: Bool { stopping.load(ordering: .relaxed) }
@@ -66,11 +105,13 @@ public final class DeliveryWorker: Service {
         var lastProbe: ContinuousClock.Instant?
         var lastPurge: ContinuousClock.Instant?
         while !isStopping, !Task.isCancelled {
+            let config = rules.current
+            guard number < config.worker.concurrency else { return }  // retired by a reload
             heartbeat?()
             if number == 0, lastPurge.map({ ContinuousClock.now - $0 > .seconds(3600) }) ?? true {
                 lastPurge = .now
-                if let purged = try? await store.purge(olderThanDays: Double(retentionDays)), purged > 0 {
-                    logger.info("old delivered jobs deleted (retention_days)", metadata: ["count": "\(purged)", "retention_days": "\(retentionDays)"])
+                if let purged = try? await store.purge(olderThanDays: Double(config.retentionDays)), purged > 0 {
+                    logger.info("old delivered jobs deleted (retention_days)", metadata: ["count": "\(purged)", "retention_days": "\(config.retentionDays)"])
                 }
             }
             if let problem = await health.credentialsProblem {
@@ -81,7 +122,7 @@ public final class DeliveryWorker: Service {
                     lastAuthLog = .now
                 }
                 if number != 0 || lastProbe.map({ ContinuousClock.now - $0 < authProbeInterval }) ?? false {
-                    try? await Task.sleep(for: .milliseconds(500))
+                    await doorbell.wait(timeout: .milliseconds(500))
                     continue
                 }
                 lastProbe = .now
@@ -93,19 +134,33 @@ public final class DeliveryWorker: Service {
             }
             let jobs: [Job]
             do {
-                jobs = try await store.claimBatch(limit: config.batchSize, leaseFor: config.leaseSeconds)
+                jobs = try await store.claimBatch(limit: config.worker.batchSize, leaseFor: config.worker.leaseSeconds)
             } catch {
+                if Task.isCancelled { return }
                 logger.error("could not claim jobs", metadata: ["error": "\(error)"])
                 await doorbell.wait(timeout: .seconds(1))
                 continue
             }
             if jobs.isEmpty {
-                let next = await (try? store.nextRunAt()) ?? nil
-                let wait = next.map { min(idlePoll.seconds, max(0.02, $0.timeIntervalSinceNow)) } ?? idlePoll.seconds
-                await doorbell.wait(timeout: .milliseconds(Int64(wait * 1000)))
+                await idle(number)
                 continue
             }
-            await delivery.deliver(jobs)
+            // A full batch: there is probably more, wake the idle lanes.
+            if jobs.count == config.worker.batchSize { doorbell.ring() }
+            await delivery.using(config).deliver(jobs)
         }
+    }
+
+    /// Waits for intake's ring. Lane 0 also wakes when the next retry is due, and every
+    /// `idlePoll` for jobs that other processes queued (`jobs retry`); the other lanes wait
+    /// for a ring only, so an idle daemon hardly wakes.
+    private func idle(_ number: Int) async {
+        guard number == 0 else {
+            await doorbell.wait(timeout: .seconds(3600))
+            return
+        }
+        let next = (try? await store.nextRunAt()) ?? nil
+        let wait = next.map { min(idlePoll.seconds, max(0.02, $0.timeIntervalSinceNow)) } ?? idlePoll.seconds
+        await doorbell.wait(timeout: .milliseconds(Int64(wait * 1000)))
     }
 }

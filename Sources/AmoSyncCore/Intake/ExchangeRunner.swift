@@ -12,11 +12,13 @@ final class ExchangeRunner: Sendable {
 
     var isIdle: Bool { state.withLock { $0.task == nil } }
 
-    func run(_ work: @escaping @Sendable () async -> Void) {
+    /// Returns the task that will run `work` (the running one when one runs).
+    @discardableResult
+    func run(_ work: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
         state.withLock { state in
-            guard state.task == nil else {
+            if let running = state.task {
                 state.again = true
-                return
+                return running
             }
             state.task = Task {
                 repeat { await work() } while self.state.withLock { state in
@@ -28,6 +30,7 @@ final class ExchangeRunner: Sendable {
                     return false
                 }
             }
+            return state.task!
         }
     }
 }

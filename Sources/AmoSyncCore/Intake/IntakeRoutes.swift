@@ -15,9 +15,12 @@ public struct IntakeRoutes: Sendable {
     let doorbell: Doorbell
     let logger: Logger
     let tokens: [[UInt8]]
-    let ipLimit = IPRateLimit()
+    /// Shared by every version of the rules: a reload does not reset the per-IP counts.
+    let ipLimit: IPRateLimit
 
-    public init(config: Config, writer: IntakeWriter, store: JobStore, health: DeliveryHealth, doorbell: Doorbell, logger: Logger) {
+    init(config: Config, writer: IntakeWriter, store: JobStore, health: DeliveryHealth, doorbell: Doorbell, logger: Logger,
+                ipLimit: IPRateLimit = IPRateLimit()) {
+        self.ipLimit = ipLimit
         self.config = config
         self.mapper = Mapper(config: config)
         self.writer = writer
@@ -28,24 +31,33 @@ public struct IntakeRoutes: Sendable {
         self.tokens = config.intakeTokens.map { Array($0.utf8) }
     }
 
-    public func register(on router: Router<IntakeContext>) {
-        router.post("/v1/orders") { request, _ in await self.respond { try await self.order(request) } }
-        router.post("/v1/contacts") { request, _ in await self.respond { try await self.contact(request) } }
+    /// Routes every request to the rules current when it arrives (`live`, replaced by a reload).
+    static func register(_ live: Live<IntakeRoutes>, on router: Router<IntakeContext>) {
+        router.post("/v1/orders") { request, _ in
+            let routes = live.current
+            return await routes.respond { try await routes.order(request) }
+        }
+        router.post("/v1/contacts") { request, _ in
+            let routes = live.current
+            return await routes.respond { try await routes.contact(request) }
+        }
         router.post("/v1/hooks/:source") { request, context in
+            let routes = live.current
             let source = context.parameters.get("source") ?? ""
-            return await self.respond { try await self.hook(request, source: source) }
+            return await routes.respond { try await routes.hook(request, source: source) }
         }
         router.post("/v1/forms/:form") { request, context in
+            let routes = live.current
             let form = context.parameters.get("form") ?? ""
-            var response = await self.respond { try await self.form(request, name: form, context: context) }
-            self.allowOrigin(request, form: form, response: &response)
+            var response = await routes.respond { try await routes.form(request, name: form, context: context) }
+            routes.allowOrigin(request, form: form, response: &response)
             return response
         }
         router.on("/v1/forms/:form", method: .options) { request, context in
-            self.preflight(request, form: context.parameters.get("form") ?? "")
+            live.current.preflight(request, form: context.parameters.get("form") ?? "")
         }
         router.get("/healthz") { _, _ in Response.json(.ok, ["status": "ok"]) }
-        router.get("/readyz") { _, _ in await self.readiness() }
+        router.get("/readyz") { _, _ in await live.current.readiness() }
     }
 
     func respond(_ body: () async throws -> Response) async -> Response {

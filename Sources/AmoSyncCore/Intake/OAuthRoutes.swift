@@ -92,9 +92,10 @@ public struct OAuthRoutes: Sendable {
 
     /// Exchanges the stored code in the background (after a callback, or at start when one
     /// was left pending). One exchange runs at a time; a newer code is picked up by it.
-    public func exchangePending() {
+    @discardableResult
+    public func exchangePending() -> Task<Void, Never> {
         let (store, tokens, logger) = (store, tokens, logger)
-        exchanges.run { await Self.finishPending(store: store, tokens: tokens, logger: logger) }
+        return exchanges.run { await Self.finishPending(store: store, tokens: tokens, logger: logger) }
     }
 
     /// Exchanges the stored code, retrying transient failures while it can still be valid

@@ -53,7 +53,7 @@ final class RunningFake: FakeAccount {
         let box = PortBox()
         let app = FakeAmoServer.application(state: state, port: 0, logger: quietLogger()) { await box.set($0) }
         let task = Task { try await app.runService(gracefulShutdownSignals: []) }
-        return RunningFake(state: state, port: try await box.wait(), token: token, task: task)
+        return RunningFake(state: state, port: await box.wait(), token: token, task: task)
     }
 
     init(state: FakeAmoState, port: Int, token: String, task: Task<Void, any Error>) {
@@ -90,8 +90,8 @@ final class RunningDaemon: Sendable {
         options.checkAccountAtStart = false  // tests count requests
         let daemon = try Daemon.build(config: config, logger: logger, signals: [], options: options) { await box.set($0) }
         let task = Task { try await daemon.run() }
-        let port = try await box.wait()
-        let metricsPort = config.server.metrics == nil ? 0 : try await metricsBox.wait()
+        let port = await box.wait()
+        let metricsPort = config.server.metrics == nil ? 0 : await metricsBox.wait()
         return RunningDaemon(daemon: daemon, port: port, metricsPort: metricsPort, task: task, dir: dir)
     }
 
