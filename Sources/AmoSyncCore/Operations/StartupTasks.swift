@@ -3,7 +3,9 @@ import ServiceLifecycle
 
 /// Work the daemon does once at start, as a service of its group (so that shutdown reaches
 /// it): compare the config with the account, and finish an OAuth code exchange a previous
-/// process left pending. Ends when done; shutdown cancels what is still running.
+/// process left pending. Shutdown cancels what is still running; done early, it waits for
+/// its turn in the shutdown (a service group takes a service that ends during another's
+/// shutdown for a failure).
 struct StartupTasks: Service, CustomStringConvertible {
     var description: String { "StartupTasks" }
     let accountCheck: AccountCheck?
@@ -30,5 +32,6 @@ struct StartupTasks: Service, CustomStringConvertible {
                 }
             }
         }
+        try? await gracefulShutdown()
     }
 }

@@ -52,14 +52,22 @@ final class DaemonProcess {
     }
 
     /// SIGTERM, then the exit status (nil when it did not exit within `timeout`).
-    func terminate(timeout: Duration) async throws -> Int32? {
+    func terminate(timeout: Duration) async -> Int32? {
         Foundation.kill(process.processIdentifier, SIGTERM)
-        let deadline = ContinuousClock.now + timeout
-        while process.isRunning, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
-        if process.isRunning {
-            kill()
-            return nil
+        return await exitStatus(within: timeout)
+    }
+
+    func signal(_ number: Int32) { Foundation.kill(process.processIdentifier, number) }
+
+    /// The intake port, from the "amosync listening … port=N" line of its log.
+    static func port(fromLog log: String) async throws -> Int {
+        var port: Int?
+        try await eventually(timeout: .seconds(60)) {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            let line = text.split(separator: "\n").last { $0.contains("amosync listening") }
+            port = line?.split(separator: " ").first { $0.hasPrefix("port=") }.flatMap { Int($0.dropFirst(5)) }
+            return port != nil
         }
-        return process.terminationStatus
+        return port!
     }
 }

@@ -78,7 +78,8 @@ final class RunningDaemon: Sendable {
     static let intakeToken = "test-intake-token-0123456789"
 
     static func start(fake: some FakeAccount, dir: TempDir = TempDir(), logger: Logger = quietLogger(),
-                      configure: (inout JSONValue) -> Void = { _ in }) async throws -> RunningDaemon {
+                      configure: (inout JSONValue) -> Void = { _ in },
+                      options adjust: (inout Daemon.Options) -> Void = { _ in }) async throws -> RunningDaemon {
         var json = testConfig(fake: fake, dir: dir)
         configure(&json)
         let config = try Config.parse(json.canonicalData, environment: [:])
@@ -88,6 +89,7 @@ final class RunningDaemon: Sendable {
         options.onMetricsListening = { await metricsBox.set($0) }
         options.shutdownGrace = .seconds(3)
         options.checkAccountAtStart = false  // tests count requests
+        adjust(&options)
         let daemon = try Daemon.build(config: config, logger: logger, signals: [], options: options) { await box.set($0) }
         let task = Task { try await daemon.run() }
         let port = await box.wait()
