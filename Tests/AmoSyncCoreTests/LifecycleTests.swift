@@ -118,15 +118,21 @@ import Testing
         try json.canonicalData.write(to: URL(fileURLWithPath: path))
     }
 
-    /// A valid file takes effect for the next request: a new intake token and a new form; a
-    /// changed port is reported as needing a restart and not applied.
-    @Test func aValidReloadTakesEffectForTheNextRequest() async throws {
-        let dir = TempDir()
+    /// A daemon that reloads from `dir/config.json`, and the config it started with.
+    static func start(in dir: TempDir) async throws -> (daemon: RunningDaemon, json: JSONValue, path: String) {
         let path = dir.file("config.json")
-        var json = testConfig(fake: StaticFake(), dir: dir)
         let daemon = try await RunningDaemon.start(fake: StaticFake(), dir: dir, options: { options in
             options.reloadConfig = { try Config.load(path: path, environment: [:]) }
         })
+        return (daemon, testConfig(fake: StaticFake(), dir: dir), path)
+    }
+
+    /// A valid file takes effect for the next request: a new intake token and a new form; a
+    /// changed port is reported as needing a restart and not applied.
+    @Test func aValidReloadTakesEffectForTheNextRequest() async throws {
+        let started = try await Self.start(in: TempDir())
+        let (daemon, path) = (started.daemon, started.path)
+        var json = started.json
         defer { Task { await daemon.stop() } }
         #expect(try await daemon.send("/v1/forms/quote", json: ["phone": "+79125550102"]).status == 404)
         #expect(try await daemon.send("/v1/orders", json: sampleOrder(id: "R-1"), token: "second-token-0123456789").status == 401)
@@ -146,12 +152,9 @@ import Testing
 
     /// An invalid file is refused with its key paths and changes nothing.
     @Test func anInvalidReloadChangesNothing() async throws {
-        let dir = TempDir()
-        let path = dir.file("config.json")
-        var json = testConfig(fake: StaticFake(), dir: dir)
-        let daemon = try await RunningDaemon.start(fake: StaticFake(), dir: dir, options: { options in
-            options.reloadConfig = { try Config.load(path: path, environment: [:]) }
-        })
+        let started = try await Self.start(in: TempDir())
+        let (daemon, path) = (started.daemon, started.path)
+        var json = started.json
         defer { Task { await daemon.stop() } }
         json.set("intake.tokens", ["second-token-0123456789"])
         json.set("worker.batch_size", 100_000)
