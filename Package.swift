@@ -6,7 +6,6 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "amosync", targets: ["amosync"]),
-        .library(name: "AmoSyncCore", targets: ["AmoSyncCore"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -22,12 +21,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
+        // Config, mapping and plans: pure, no I/O.
         .target(
             name: "AmoSyncCore",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
+        ),
+        // The daemon: intake, queue, delivery, the amoCRM client, operations.
+        .target(
+            name: "AmoSyncServer",
             dependencies: [
+                "AmoSyncCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -36,13 +41,35 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
-                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
-        .executableTarget(name: "amosync", dependencies: ["AmoSyncCore"]),
-        .executableTarget(name: "amosync-bench", dependencies: ["AmoSyncCore"], path: "Benchmarks/AmoSyncBench"),
-        .executableTarget(name: "amosync-fuzz", dependencies: ["AmoSyncCore"], path: "Fuzz/AmoSyncFuzz"),
-        .testTarget(name: "AmoSyncCoreTests", dependencies: ["AmoSyncCore"]),
+        // The fake amoCRM: used by `sandbox`, `fake-amocrm`, tests and benchmarks, never by `serve`'s code.
+        .target(
+            name: "AmoCRMFake",
+            dependencies: [
+                "AmoSyncCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            ]
+        ),
+        // The commands.
+        .target(
+            name: "AmoSyncCLI",
+            dependencies: [
+                "AmoSyncCore", "AmoSyncServer", "AmoCRMFake",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(name: "amosync", dependencies: ["AmoSyncCLI"]),
+        .executableTarget(name: "amosync-bench", dependencies: ["AmoSyncCore", "AmoSyncServer", "AmoCRMFake"], path: "Benchmarks/AmoSyncBench"),
+        .executableTarget(name: "amosync-fuzz", dependencies: ["AmoSyncCore", "AmoSyncServer"], path: "Fuzz/AmoSyncFuzz"),
+        .testTarget(name: "AmoSyncCoreTests", dependencies: ["AmoSyncCore", "AmoSyncServer", "AmoCRMFake", "AmoSyncCLI"]),
     ],
     swiftLanguageModes: [.v6]
 )

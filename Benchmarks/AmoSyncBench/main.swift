@@ -3,6 +3,8 @@
 //   swift run -c release amosync-bench prefill --config PATH --jobs 100000
 //   amosync-bench fake …: the fake amoCRM; the drain starts it as a child process
 import AmoSyncCore
+import AmoSyncServer
+import AmoCRMFake
 import Foundation
 import Logging
 

@@ -1,3 +1,3 @@
-import AmoSyncCore
+import AmoSyncCLI
 
 await AmoSyncCommand.runMain()

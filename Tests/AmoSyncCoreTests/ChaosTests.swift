@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import AmoSyncCore
+@testable import AmoSyncServer
+@testable import AmoCRMFake
+@testable import AmoSyncCLI
 
 /// The daemon as a real process, killed and stopped in the middle of a drain.
 @Suite(.serialized) struct ChaosTests {

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import AmoSyncCore
+@testable import AmoSyncServer
+@testable import AmoCRMFake
+@testable import AmoSyncCLI
 
 /// The daemon and the fake amoCRM over loopback: orders and forms in, CRM state out.
 @Suite struct EndToEndTests {

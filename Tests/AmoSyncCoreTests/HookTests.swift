@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import AmoSyncCore
+@testable import AmoSyncServer
+@testable import AmoCRMFake
+@testable import AmoSyncCLI
 
 /// Native webhooks and browser forms, over loopback against the running daemon.
 @Suite struct HookTests {

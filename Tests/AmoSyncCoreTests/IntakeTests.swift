@@ -2,6 +2,9 @@ import Foundation
 import GRDB
 import Testing
 @testable import AmoSyncCore
+@testable import AmoSyncServer
+@testable import AmoCRMFake
+@testable import AmoSyncCLI
 
 /// Every status code of the README's "Intake API", over real loopback HTTP against the running daemon.
 @Suite struct IntakeTests {

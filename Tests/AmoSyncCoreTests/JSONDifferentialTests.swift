@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import AmoSyncCore
+@testable import AmoSyncServer
+@testable import AmoCRMFake
+@testable import AmoSyncCLI
 
 /// The JSON reader against Foundation's `JSONSerialization` on generated documents and on
 /// byte-level mutations of them. Both must accept and reject the same texts and read the

@@ -2,6 +2,9 @@ import Foundation
 import GRDB
 import Testing
 @testable import AmoSyncCore
+@testable import AmoSyncServer
+@testable import AmoCRMFake
+@testable import AmoSyncCLI
 
 /// A clock tests can move.
 final class TestClock: @unchecked Sendable {

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import AmoSyncCore
+@testable import AmoSyncServer
+@testable import AmoCRMFake
+@testable import AmoSyncCLI
 
 /// Leases that outlive a slow amoCRM, a starved thread pool, reloads and ports.
 @Suite(.serialized) struct LifecycleTests {

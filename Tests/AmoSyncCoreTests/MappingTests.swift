@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import AmoSyncCore
+@testable import AmoSyncServer
+@testable import AmoCRMFake
+@testable import AmoSyncCLI
 
 @Suite struct MappingTests {
     static func config(_ change: (inout JSONValue) -> Void = { _ in }) -> Config {

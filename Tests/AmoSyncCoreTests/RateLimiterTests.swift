@@ -2,6 +2,9 @@ import Foundation
 import Synchronization
 import Testing
 @testable import AmoSyncCore
+@testable import AmoSyncServer
+@testable import AmoCRMFake
+@testable import AmoSyncCLI
 
 @Suite struct RateLimiterTests {
     /// An allowance longer than any request: the slot is held until one window after the answer.

@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import AmoSyncCore
+@testable import AmoSyncServer
+@testable import AmoCRMFake
+@testable import AmoSyncCLI
 
 @Suite struct SiteUserTests {
     @Test func registrationsAndProfileEditsMaintainOneContact() async throws {

@@ -2,6 +2,9 @@ import Foundation
 import Synchronization
 import Testing
 @testable import AmoSyncCore
+@testable import AmoSyncServer
+@testable import AmoCRMFake
+@testable import AmoSyncCLI
 
 /// OAuth against the fake over loopback: single-flight refresh, rotation across restarts,
 /// durable writes, dead credentials and recovery, no secrets in logs.

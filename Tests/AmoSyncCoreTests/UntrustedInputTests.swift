@@ -2,6 +2,9 @@ import Foundation
 import GRDB
 import Testing
 @testable import AmoSyncCore
+@testable import AmoSyncServer
+@testable import AmoCRMFake
+@testable import AmoSyncCLI
 
 /// Every reproducer of the fuzz run: nothing traps, nothing poisons the queue, no two orders
 /// merge, no log line is forged, and transport errors are the client's (4xx), not ours.
@@ -122,11 +125,11 @@ import Testing
 
     /// The crash without any credential, and the RFC 7578 shapes browsers send.
     @Test func multipartFramingIsParsedByTheRFC() throws {
-        #expect(throws: IntakeError.self) {
+        #expect(throws: MalformedBody.self) {
             try BodyDecoder.parseMultipart(Data("--B\r\nContent-Disposition: form-data; name=\"phone\"\r\n\r\n--B--".utf8), boundary: "B")
         }
         for broken in ["--B", "--B\r\n", "--B\r\nX", "--B\r\n\r\n", "--Bx\r\n", "\r\n--B\r\nContent-Disposition: form-data\r\n\r\nv\r\n--B--"] {
-            #expect(throws: IntakeError.self, "\(broken.debugDescription)") { try BodyDecoder.parseMultipart(Data(broken.utf8), boundary: "B") }
+            #expect(throws: MalformedBody.self, "\(broken.debugDescription)") { try BodyDecoder.parseMultipart(Data(broken.utf8), boundary: "B") }
         }
         let body = "preamble text\r\n--B\r\n"
             + "Content-Disposition: form-data; name=\"a;b\"\r\n\r\nsemi\r\n--B\r\n"

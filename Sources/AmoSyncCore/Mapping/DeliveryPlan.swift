@@ -1,16 +1,16 @@
 /// What a job will do in amoCRM, computed at intake from the input and the config
 /// (a pure function), stored with the job, and resolved against the account at delivery.
-public struct DeliveryPlan: Codable, Sendable, Equatable {
+package struct DeliveryPlan: Codable, Sendable, Equatable {
     /// The job's identity in the CRM (`orders:1042`), written to the lead's
     /// `amosync_key` field so that a resumed job can find what it already created.
-    public var key: String
-    public var contact: ContactPlan?
-    public var lead: LeadPlan?
-    public var note: String?
+    package var key: String
+    package var contact: ContactPlan?
+    package var lead: LeadPlan?
+    package var note: String?
     /// Problems that did not stop the job (a dropped value, an ignored input).
-    public var warnings: [String] = []
+    package var warnings: [String] = []
 
-    public init(key: String, contact: ContactPlan? = nil, lead: LeadPlan? = nil, note: String? = nil, warnings: [String] = []) {
+    package init(key: String, contact: ContactPlan? = nil, lead: LeadPlan? = nil, note: String? = nil, warnings: [String] = []) {
         self.key = key
         self.contact = contact
         self.lead = lead
@@ -20,15 +20,15 @@ public struct DeliveryPlan: Codable, Sendable, Equatable {
 }
 
 /// The contact to find or create.
-public struct ContactPlan: Codable, Sendable, Equatable {
-    public var name: String?
+package struct ContactPlan: Codable, Sendable, Equatable {
+    package var name: String?
     /// Normalized (`+79125550102`).
-    public var phones: [String] = []
+    package var phones: [String] = []
     /// Trimmed and lowercased.
-    public var emails: [String] = []
-    public var fields: [FieldValue] = []
+    package var emails: [String] = []
+    package var fields: [FieldValue] = []
 
-    public init(name: String? = nil, phones: [String] = [], emails: [String] = [], fields: [FieldValue] = []) {
+    package init(name: String? = nil, phones: [String] = [], emails: [String] = [], fields: [FieldValue] = []) {
         self.name = name
         self.phones = phones
         self.emails = emails
@@ -37,25 +37,25 @@ public struct ContactPlan: Codable, Sendable, Equatable {
 }
 
 /// The lead to create.
-public struct LeadPlan: Codable, Sendable, Equatable {
-    public var name: String
-    public var price: Int?
-    public var pipelineID: Int
-    public var statusID: Int
-    public var responsibleUserID: Int?
-    public var fields: [FieldValue] = []
-    public var tags: [String] = []
+package struct LeadPlan: Codable, Sendable, Equatable {
+    package var name: String
+    package var price: Int?
+    package var pipelineID: Int
+    package var statusID: Int
+    package var responsibleUserID: Int?
+    package var fields: [FieldValue] = []
+    package var tags: [String] = []
     /// Set when the shop's order status is in `status_map`: what an update moves the lead to.
-    public var mappedStatusID: Int?
+    package var mappedStatusID: Int?
 }
 
 /// One value for one field, by reference; `from` names the input it came from.
-public struct FieldValue: Codable, Sendable, Equatable {
-    public var field: FieldRef
-    public var value: String
-    public var from: String
+package struct FieldValue: Codable, Sendable, Equatable {
+    package var field: FieldRef
+    package var value: String
+    package var from: String
 
-    public init(field: FieldRef, value: String, from: String) {
+    package init(field: FieldRef, value: String, from: String) {
         self.field = field
         self.value = value
         self.from = from
@@ -65,7 +65,7 @@ public struct FieldValue: Codable, Sendable, Equatable {
 // Intake stores a plan for every request: these build the same JSON as `Codable` would,
 // without `JSONEncoder`'s per-value overhead.
 extension DeliveryPlan {
-    public var json: JSONValue {
+    package var json: JSONValue {
         var object: [String: JSONValue] = ["key": .string(key), "warnings": .array(warnings.map(JSONValue.string))]
         if let contact { object["contact"] = contact.json }
         if let lead { object["lead"] = lead.json }

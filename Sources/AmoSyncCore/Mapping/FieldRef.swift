@@ -1,11 +1,11 @@
 /// The right-hand side of a mapping: which amoCRM field receives a value.
-public enum FieldRef: Sendable, Hashable {
+package enum FieldRef: Sendable, Hashable {
     /// A field id in the account.
     case id(Int)
     /// A field code (`PHONE`, `UTM_SOURCE`) or a field name, tried in that order.
     case name(String, type: String?)
 
-    public static let allowedTypes: Set<String> = ["text", "textarea", "numeric", "url", "date", "checkbox"]
+    package static let allowedTypes: Set<String> = ["text", "textarea", "numeric", "url", "date", "checkbox"]
 
     static func read(_ value: JSONValue, path: String, problems: ConfigProblems) -> FieldRef? {
         switch value {
@@ -37,7 +37,7 @@ public enum FieldRef: Sendable, Hashable {
     }
 
     /// How this reference reads in messages and `jobs show`.
-    public var label: String {
+    package var label: String {
         switch self {
         case .id(let id): return "#\(id)"
         case .name(let name, _): return name
@@ -48,7 +48,7 @@ public enum FieldRef: Sendable, Hashable {
 import Foundation
 
 extension FieldRef: Codable {
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if let id = try? container.decode(Int.self) {
             self = .id(id)
@@ -60,7 +60,7 @@ extension FieldRef: Codable {
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .id(let id): try container.encode(id)

@@ -4,7 +4,7 @@ extension Mapper {
     /// Maps a site user (`POST /v1/contacts`: a registration or a profile edit) to a
     /// contact-only plan: same matching, readonly and enum rules as orders; `orders.contact_fields`
     /// paths and `amocrm.contact` overrides apply to this body.
-    public func mapContact(_ input: JSONValue) throws(MappingError) -> MappedJob {
+    package func mapContact(_ input: JSONValue) throws(MappingError) -> MappedJob {
         guard case .object = input else { throw MappingError(path: "", problem: "expected a JSON object") }
         let phone = Self.text(input["phone"])
         let email = Self.text(input["email"])

@@ -6,7 +6,7 @@ extension Mapper {
 
     /// Maps a form submission (flat name → value) to a plan; `externalID` is the
     /// `Idempotency-Key` or a fresh id.
-    public func mapForm(_ name: String, values input: JSONValue, externalID: String) throws(MappingError) -> MappedJob {
+    package func mapForm(_ name: String, values input: JSONValue, externalID: String) throws(MappingError) -> MappedJob {
         guard let form = config.forms[name] else { throw MappingError(path: "form", problem: "unknown form \(name)") }
         guard case .object(let values) = input else { throw MappingError(path: "", problem: "expected a flat object of form inputs") }
         var problems: [MappingError.Detail] = []

@@ -2,7 +2,7 @@ import Foundation
 
 extension Mapper {
     /// Maps an order body (README, "Intake API") to a plan; throws 422 details on bad input.
-    public func mapOrder(_ input: JSONValue, source: String = "orders") throws(MappingError) -> MappedJob {
+    package func mapOrder(_ input: JSONValue, source: String = "orders") throws(MappingError) -> MappedJob {
         guard case .object = input else { throw MappingError(path: "", problem: "expected a JSON object") }
         var problems: [MappingError.Detail] = []
         let id = Self.identifier(input["id"])
@@ -69,7 +69,7 @@ extension Mapper {
         return MappedJob(kind: .order, source: source, externalID: id, plan: plan, searchKeys: [id] + keys.phones + keys.emails)
     }
 
-    static func identifier(_ value: JSONValue?) -> String? {
+    package static func identifier(_ value: JSONValue?) -> String? {
         guard let text = value?.textValue?.trimmed, !text.isEmpty, value?.boolValue == nil else { return nil }
         return text
     }

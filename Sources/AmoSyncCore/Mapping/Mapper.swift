@@ -1,20 +1,20 @@
 import Foundation
 
 /// The result of mapping one input: what to store and what to do.
-public struct MappedJob: Sendable, Equatable {
-    public var kind: JobKind
-    public var source: String
-    public var externalID: String
-    public var plan: DeliveryPlan
+package struct MappedJob: Sendable, Equatable {
+    package var kind: JobKind
+    package var source: String
+    package var externalID: String
+    package var plan: DeliveryPlan
     /// Normalized phones, emails and the order id, for `jobs find`.
-    public var searchKeys: [String]
+    package var searchKeys: [String]
 }
 
 /// Pure mapping from an order or form submission to a `DeliveryPlan` (no I/O, no clock).
-public struct Mapper: Sendable {
-    public let config: Config
+package struct Mapper: Sendable {
+    package let config: Config
 
-    public init(config: Config) { self.config = config }
+    package init(config: Config) { self.config = config }
 
     var countryCode: String { config.contacts.defaultCountryCode }
 

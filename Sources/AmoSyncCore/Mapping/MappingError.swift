@@ -1,16 +1,16 @@
 /// Input that cannot become a job (HTTP 422 with these details).
-public struct MappingError: Error, Sendable, Equatable {
-    public struct Detail: Sendable, Equatable, Codable {
-        public var path: String
-        public var problem: String
-        public init(path: String, problem: String) {
+package struct MappingError: Error, Sendable, Equatable {
+    package struct Detail: Sendable, Equatable, Codable {
+        package var path: String
+        package var problem: String
+        package init(path: String, problem: String) {
             self.path = path
             self.problem = problem
         }
     }
 
-    public var details: [Detail]
+    package var details: [Detail]
 
-    public init(_ details: [Detail]) { self.details = details }
-    public init(path: String, problem: String) { self.details = [.init(path: path, problem: problem)] }
+    package init(_ details: [Detail]) { self.details = details }
+    package init(path: String, problem: String) { self.details = [.init(path: path, problem: problem)] }
 }

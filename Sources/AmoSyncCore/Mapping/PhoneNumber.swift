@@ -1,9 +1,9 @@
 /// Phone and email normalization: the one definition of "the same number" used by
 /// mapping, contact matching, the contact index and `jobs find`.
-public enum ContactKey {
+package enum ContactKey {
     /// `+79125550102` for `8 (912) 555-01-02`, `+7 912 555 01 02`, `79125550102` and
     /// `9125550102` with country code 7. Nil when there are too few digits.
-    public static func phone(_ raw: String, countryCode: String) -> String? {
+    package static func phone(_ raw: String, countryCode: String) -> String? {
         let trimmed = raw.trimmed
         var digits = trimmed.filter(\.isASCIIDigit)
         guard digits.count >= 5, digits.count <= 15 + 2 else { return nil }
@@ -20,7 +20,7 @@ public enum ContactKey {
     }
 
     /// The digits after the country code: what a manager may have typed in any format.
-    public static func nationalNumber(_ normalized: String, countryCode: String) -> String {
+    package static func nationalNumber(_ normalized: String, countryCode: String) -> String {
         let digits = normalized.filter(\.isASCIIDigit)
         if digits.hasPrefix(countryCode), digits.count > countryCode.count + 6 {
             return String(digits.dropFirst(countryCode.count))
@@ -29,7 +29,7 @@ public enum ContactKey {
     }
 
     /// Trimmed and lowercased; nil unless it looks like an address.
-    public static func email(_ raw: String) -> String? {
+    package static func email(_ raw: String) -> String? {
         let email = raw.trimmed.lowercased()
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
         guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !email.contains(" ") else { return nil }

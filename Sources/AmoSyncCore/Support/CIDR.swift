@@ -2,12 +2,12 @@ import Foundation
 
 /// An IPv4 or IPv6 network (`10.0.0.0/8`, `::1/128`, or a single address), for
 /// `server.trusted_proxies`.
-public struct CIDR: Sendable, Equatable {
+package struct CIDR: Sendable, Equatable {
     let network: [UInt8]
     let prefix: Int
 
     /// Nil unless `text` is an address with an optional `/prefix` in range.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let parts = text.trimmed.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard let address = Self.bytes(String(parts[0])) else { return nil }
         let bits = address.count * 8
@@ -21,7 +21,7 @@ public struct CIDR: Sendable, Equatable {
     }
 
     /// True when `address` (text, as a socket or a header gives it) is inside this network.
-    public func contains(_ address: String) -> Bool {
+    package func contains(_ address: String) -> Bool {
         guard let bytes = Self.bytes(address), bytes.count == network.count else { return false }
         var remaining = prefix
         for (a, b) in zip(bytes, network) where remaining > 0 {
@@ -33,7 +33,7 @@ public struct CIDR: Sendable, Equatable {
     }
 
     /// The address's bytes (4 or 16), nil when it is not an IP address.
-    static func bytes(_ text: String) -> [UInt8]? {
+    package static func bytes(_ text: String) -> [UInt8]? {
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
         var v6 = in6_addr()

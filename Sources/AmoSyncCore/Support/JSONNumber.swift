@@ -2,11 +2,11 @@ import Foundation
 
 /// A JSON number kept as its digits: ids such as `123456789012345678` stay exact, money is
 /// read as `Decimal`, and nothing is rounded through `Double` until a caller asks for one.
-public struct JSONNumber: Sendable, Hashable, CustomStringConvertible, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral {
+package struct JSONNumber: Sendable, Hashable, CustomStringConvertible, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral {
     /// The number in RFC 8259 grammar, canonical: whole numbers as written, others in
     /// `Decimal`'s shortest form (`-1.5e2` → `-150`, `5100.0` → `5100`), so that equal values
     /// give equal bytes. A literal too long for `Decimal`'s 38 digits is kept as written.
-    public let text: String
+    package let text: String
 
     /// `text` must be valid by `isValid`.
     init(verbatim text: String) {
@@ -18,21 +18,21 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible, Expressib
         self.text = "\(decimal)"
     }
 
-    public init<I: BinaryInteger>(_ value: I) { text = String(value) }
+    package init<I: BinaryInteger>(_ value: I) { text = String(value) }
 
     /// A finite double, written without a trailing `.0`. Non-finite values have no JSON form.
-    public init(_ value: Double) {
+    package init(_ value: Double) {
         precondition(value.isFinite, "JSON has no non-finite numbers")
         text = value.rounded() == value && abs(value) < 1e15 ? String(Int64(value)) : "\(value)"
     }
 
-    public init(_ value: Decimal) { text = "\(value)" }  // Decimal's own text is canonical
+    package init(_ value: Decimal) { text = "\(value)" }  // Decimal's own text is canonical
 
-    public init(integerLiteral value: Int) { self.init(value) }
-    public init(floatLiteral value: Double) { self.init(value) }
+    package init(integerLiteral value: Int) { self.init(value) }
+    package init(floatLiteral value: Double) { self.init(value) }
 
     /// A number written as text (`"1450.00"`, `" 12 "`), nil unless it is a JSON number.
-    public init?(parsing text: some StringProtocol) {
+    package init?(parsing text: some StringProtocol) {
         let trimmed = text.trimmed
         guard Self.isValid(trimmed.utf8) else { return nil }
         self.init(verbatim: trimmed)
@@ -65,23 +65,23 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible, Expressib
     static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
 
     /// True when written as a whole number (no fraction, no exponent).
-    public var isIntegerLiteral: Bool { Self.isIntegerLiteral(text) }
+    package var isIntegerLiteral: Bool { Self.isIntegerLiteral(text) }
 
     static func isIntegerLiteral(_ text: String) -> Bool {
         !text.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
     }
 
     /// The value as a finite `Double` (nil when out of range).
-    public var double: Double? { Double(text).flatMap { $0.isFinite ? $0 : nil } }
+    package var double: Double? { Double(text).flatMap { $0.isFinite ? $0 : nil } }
 
     /// The exact integer, nil when it has a fraction or does not fit in `Int`.
-    public var int: Int? {
+    package var int: Int? {
         if isIntegerLiteral { return Int(text) }
         return decimal?.exactInt
     }
 
     /// The value as a decimal (nil when its exponent is beyond `Decimal`'s range).
-    public var decimal: Decimal? {
+    package var decimal: Decimal? {
         guard let value = Decimal(string: text, locale: Self.posix), !value.isNaN else { return nil }
         return value
     }
@@ -89,12 +89,12 @@ public struct JSONNumber: Sendable, Hashable, CustomStringConvertible, Expressib
     static let posix = Locale(identifier: "en_US_POSIX")
 
     /// For people and CRM fields: the canonical text (`19.990` → `19.99`, `1E3` → `1000`).
-    public var description: String { text }
+    package var description: String { text }
 }
 
 extension Decimal {
     /// Rounded half away from zero to `scale` decimal places.
-    func rounded(_ scale: Int = 0) -> Decimal {
+    package func rounded(_ scale: Int = 0) -> Decimal {
         var value = self
         var result = Decimal()
         NSDecimalRound(&result, &value, scale, .plain)

@@ -1,10 +1,10 @@
 import Foundation
 
 /// Where and why a JSON document is malformed.
-public struct JSONParseError: Error, CustomStringConvertible, Sendable {
-    public var offset: Int
-    public var reason: String
-    public var description: String { "\(reason) at byte \(offset)" }
+package struct JSONParseError: Error, CustomStringConvertible, Sendable {
+    package var offset: Int
+    package var reason: String
+    package var description: String { "\(reason) at byte \(offset)" }
 }
 
 /// A small, strict JSON reader and a canonical writer for `JSONValue`: intake parses every

@@ -1,7 +1,7 @@
 import Foundation
 
 /// Any JSON document. Orders, forms, plans and the fake's state travel as this.
-public enum JSONValue: Sendable, Hashable {
+package enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
     case number(JSONNumber)
@@ -11,7 +11,7 @@ public enum JSONValue: Sendable, Hashable {
 }
 
 extension JSONValue: Codable {
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
             self = .null
@@ -30,7 +30,7 @@ extension JSONValue: Codable {
         }
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {
         case .null: try container.encodeNil()
@@ -49,58 +49,58 @@ extension JSONValue: Codable {
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByDictionaryLiteral,
     ExpressibleByArrayLiteral, ExpressibleByBooleanLiteral, ExpressibleByNilLiteral, ExpressibleByFloatLiteral
 {
-    public init(stringLiteral value: String) { self = .string(value) }
-    public init(integerLiteral value: Int) { self = .number(JSONNumber(value)) }
-    public init(floatLiteral value: Double) { self = .number(JSONNumber(value)) }
-    public init(booleanLiteral value: Bool) { self = .bool(value) }
-    public init(nilLiteral: ()) { self = .null }
-    public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
-    public init(dictionaryLiteral elements: (String, JSONValue)...) {
+    package init(stringLiteral value: String) { self = .string(value) }
+    package init(integerLiteral value: Int) { self = .number(JSONNumber(value)) }
+    package init(floatLiteral value: Double) { self = .number(JSONNumber(value)) }
+    package init(booleanLiteral value: Bool) { self = .bool(value) }
+    package init(nilLiteral: ()) { self = .null }
+    package init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    package init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, last in last }))
     }
 }
 
 extension JSONValue {
     /// Parses a JSON document; throws on malformed input.
-    public static func parse(_ data: Data) throws -> JSONValue {
+    package static func parse(_ data: Data) throws -> JSONValue {
         try JSONParser.parse(data)
     }
 
     /// Decodes any Decodable from this value.
-    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+    package func decode<T: Decodable>(_ type: T.Type) throws -> T {
         try JSONDecoder().decode(T.self, from: try JSONEncoder().encode(self))
     }
 
     /// Encodes any Encodable into a JSONValue.
-    public static func encode<T: Encodable>(_ value: T) throws -> JSONValue {
+    package static func encode<T: Encodable>(_ value: T) throws -> JSONValue {
         try JSONDecoder().decode(JSONValue.self, from: try JSONEncoder().encode(value))
     }
 
     /// Compact JSON with sorted keys: equal values give equal bytes.
-    public var canonicalData: Data { Data(canonicalBytes) }
+    package var canonicalData: Data { Data(canonicalBytes) }
 
-    public var canonicalBytes: [UInt8] {
+    package var canonicalBytes: [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(256)
         JSONWriter.write(self, into: &bytes)
         return bytes
     }
 
-    public var canonicalString: String { String(decoding: canonicalBytes, as: UTF8.self) }
+    package var canonicalString: String { String(decoding: canonicalBytes, as: UTF8.self) }
 
-    public var prettyString: String {
+    package var prettyString: String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         return String(decoding: (try? encoder.encode(self)) ?? Data(), as: UTF8.self)
     }
 
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         if case .object(let object) = self { return object[key] }
         return nil
     }
 
     /// Follows a dotted path (`customer.phone`, `items.0.name`).
-    public func value(at path: String) -> JSONValue? {
+    package func value(at path: String) -> JSONValue? {
         var current: JSONValue? = self
         for part in path.split(separator: ".", omittingEmptySubsequences: false) {
             switch current {
@@ -114,12 +114,12 @@ extension JSONValue {
         return current
     }
 
-    public var objectValue: [String: JSONValue]? { if case .object(let v) = self { return v } else { return nil } }
-    public var arrayValue: [JSONValue]? { if case .array(let v) = self { return v } else { return nil } }
-    public var stringValue: String? { if case .string(let v) = self { return v } else { return nil } }
-    public var boolValue: Bool? { if case .bool(let v) = self { return v } else { return nil } }
+    package var objectValue: [String: JSONValue]? { if case .object(let v) = self { return v } else { return nil } }
+    package var arrayValue: [JSONValue]? { if case .array(let v) = self { return v } else { return nil } }
+    package var stringValue: String? { if case .string(let v) = self { return v } else { return nil } }
+    package var boolValue: Bool? { if case .bool(let v) = self { return v } else { return nil } }
     /// A number, or a string holding one (`"1450.00"`, as WooCommerce and Shopify send money).
-    public var numberValue: JSONNumber? {
+    package var numberValue: JSONNumber? {
         switch self {
         case .number(let v): return v
         case .string(let s): return JSONNumber(parsing: s)
@@ -127,19 +127,19 @@ extension JSONValue {
         }
     }
     /// Finite only: `"nan"`, `"inf"` and `1e400` are nil.
-    public var doubleValue: Double? { numberValue?.double }
-    public var decimalValue: Decimal? { numberValue?.decimal }
-    public var intValue: Int? {
+    package var doubleValue: Double? { numberValue?.double }
+    package var decimalValue: Decimal? { numberValue?.decimal }
+    package var intValue: Int? {
         if case .number(let v) = self { return v.int }
         return nil
     }
-    public var isNull: Bool { if case .null = self { return true } else { return false } }
+    package var isNull: Bool { if case .null = self { return true } else { return false } }
     /// nil for JSON null (beware: a bare `nil` literal would become `.null`).
-    public var nonNull: JSONValue? { isNull ? Optional.none : self }
+    package var nonNull: JSONValue? { isNull ? Optional.none : self }
 
     /// The value as text for a CRM field or a template: numbers without trailing zeros,
     /// nil for null, objects and arrays.
-    public var textValue: String? {
+    package var textValue: String? {
         switch self {
         case .string(let s): return s
         case .number(let n): return n.description
@@ -149,13 +149,13 @@ extension JSONValue {
     }
 
     /// `5100`, `19.99`, `1.2`: never `5100.0`.
-    public static func format(_ number: Decimal) -> String { "\(number)" }
+    package static func format(_ number: Decimal) -> String { "\(number)" }
 }
 
 extension StringProtocol {
     /// Without leading and trailing white space and newlines. (Much cheaper than Foundation's
     /// `trimmingCharacters(in:)` on the intake path.)
-    public var trimmed: String {
+    package var trimmed: String {
         let scalars = unicodeScalars
         guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }) else { return "" }
         let last = scalars.lastIndex(where: { !$0.properties.isWhitespace })!

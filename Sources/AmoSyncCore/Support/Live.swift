@@ -2,12 +2,12 @@ import Synchronization
 
 /// A value a reload replaces as a whole. Readers take one snapshot per unit of work (a
 /// request, a batch), so each unit runs with one consistent version from start to end.
-public final class Live<Value: Sendable>: Sendable {
+package final class Live<Value: Sendable>: Sendable {
     private let value: Mutex<Value>
 
-    public init(_ value: Value) { self.value = Mutex(value) }
+    package init(_ value: Value) { self.value = Mutex(value) }
 
-    public var current: Value { value.withLock { $0 } }
+    package var current: Value { value.withLock { $0 } }
 
-    public func replace(_ new: Value) { value.withLock { $0 = new } }
+    package func replace(_ new: Value) { value.withLock { $0 = new } }
 }

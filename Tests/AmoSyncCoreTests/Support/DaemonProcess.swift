@@ -1,5 +1,8 @@
 import Foundation
 @testable import AmoSyncCore
+@testable import AmoSyncServer
+@testable import AmoCRMFake
+@testable import AmoSyncCLI
 
 /// `amosync serve` as a real child process, for crash and shutdown tests.
 final class DaemonProcess {

@@ -2,6 +2,9 @@ import Foundation
 import Hummingbird
 import Logging
 @testable import AmoSyncCore
+@testable import AmoSyncServer
+@testable import AmoCRMFake
+@testable import AmoSyncCLI
 
 /// A temporary directory removed when the test ends.
 final class TempDir: Sendable {

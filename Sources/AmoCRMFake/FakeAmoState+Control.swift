@@ -1,0 +1,118 @@
+import Foundation
+import AmoSyncCore
+
+extension FakeAmoState {
+    /// Request figures for assertions and benchmarks.
+    package struct RequestStats: Sendable, Equatable {
+        package var total: Int
+        package var throttled: Int
+        /// The most requests that arrived in any 1-second window.
+        package var maxPerSecond: Int
+        /// The most requests that arrived in any 10-second window, divided by 10: the sustained rate.
+        package var busiest10sPerSecond: Double
+        package var byEndpoint: [String: Int]
+
+        /// Read back from `snapshot()["requests"]`.
+        init?(json: JSONValue) {
+            guard let total = json["total"]?.intValue, let throttled = json["throttled"]?.intValue,
+                  let maxPerSecond = json["max_per_second"]?.intValue, let busiest = json["busiest_10s_per_second"]?.doubleValue else { return nil }
+            self.init(total: total, throttled: throttled, maxPerSecond: maxPerSecond, busiest10sPerSecond: busiest,
+                      byEndpoint: (json["by_endpoint"]?.objectValue ?? [:]).compactMapValues(\.intValue))
+        }
+
+        init(total: Int, throttled: Int, maxPerSecond: Int, busiest10sPerSecond: Double, byEndpoint: [String: Int]) {
+            self.total = total
+            self.throttled = throttled
+            self.maxPerSecond = maxPerSecond
+            self.busiest10sPerSecond = busiest10sPerSecond
+            self.byEndpoint = byEndpoint
+        }
+    }
+
+    package func requestStats() -> RequestStats {
+        var byEndpoint: [String: Int] = [:]
+        for entry in log { byEndpoint["\(entry.method) \(AmoEndpoint.name(entry.path))", default: 0] += 1 }
+        return RequestStats(total: log.count, throttled: log.filter { $0.status == 429 }.count, maxPerSecond: mostArrivals(within: 1),
+                            busiest10sPerSecond: Double(mostArrivals(within: 10)) / 10, byEndpoint: byEndpoint)
+    }
+
+    private func mostArrivals(within seconds: Double) -> Int {
+        let times = log.map(\.at).sorted()
+        var most = 0
+        var start = 0
+        for end in times.indices {
+            while times[end] - times[start] >= seconds { start += 1 }
+            most = max(most, end - start + 1)
+        }
+        return most
+    }
+
+    /// A contact created by "a manager" (not through the API log).
+    @discardableResult
+    package func seedContact(name: String, phones: [String] = [], emails: [String] = [], updatedAgo: Double = 0) -> Int {
+        let time = Int(now - updatedAgo)
+        var contact = FakeEntity(id: allocate("contact"), name: name, responsibleUserID: users[0], createdAt: time, updatedAt: time)
+        if !phones.isEmpty { contact.fields.append(FakeFieldValues(fieldID: 3, values: phones.map { (.string($0), "WORK") })) }
+        if !emails.isEmpty { contact.fields.append(FakeFieldValues(fieldID: 5, values: emails.map { (.string($0), "WORK") })) }
+        contacts[contact.id] = contact
+        return contact.id
+    }
+
+    /// A manager deletes a contact.
+    package func deleteContact(_ id: Int) { contacts[id] = nil }
+
+    /// Everything the account holds, as `GET /__fake/state` returns it.
+    package func snapshot() -> JSONValue {
+        let stats = requestStats()
+        return [
+            "contacts": .array(contacts.values.sorted { $0.id < $1.id }.map { render($0, entity: "contacts") }),
+            "leads": .array(leads.values.sorted { $0.id < $1.id }.map { render($0, entity: "leads") }),
+            "notes": .array(notes.values.sorted { $0.id < $1.id }.map(noteJSON)),
+            "custom_fields": ["leads": .array((fields["leads"] ?? []).map(\.json)), "contacts": .array((fields["contacts"] ?? []).map(\.json))],
+            "requests": [
+                "total": .number(JSONNumber(stats.total)), "throttled": .number(JSONNumber(stats.throttled)),
+                "max_per_second": .number(JSONNumber(stats.maxPerSecond)),
+                "busiest_10s_per_second": .number(JSONNumber(stats.busiest10sPerSecond)),
+                "by_endpoint": .object(stats.byEndpoint.mapValues { .number(JSONNumber($0)) }),
+                "log": .array(log.suffix(1000).map { ["at": .number(JSONNumber($0.at)), "method": .string($0.method), "path": .string($0.path), "status": .number(JSONNumber($0.status))] }),
+            ],
+        ]
+    }
+
+    /// `/__fake/state`, `/__fake/faults`, `/__fake/contacts`: test and benchmark control.
+    func control(_ request: FakeRequest) -> FakeResponse {
+        let body = request.body.isEmpty ? nil : try? JSONValue.parse(request.body)
+        switch (request.method, request.path) {
+        case ("GET", "/__fake/state"):
+            return .json(200, snapshot(), contentType: "application/json")
+        case ("POST", "/__fake/faults"):
+            var faults = FakeFaults()
+            if let fail = body?["fail_next"] {
+                faults.failNext = [(fail["count"]?.intValue ?? 1, fail["status"]?.intValue ?? 503)]
+            }
+            faults.latencyMs = body?["latency_ms"]?.intValue ?? 0
+            faults.failRate = body?["fail_rate"]?.doubleValue ?? 0
+            for (endpoint, count) in body?["drop_after_apply"]?.objectValue ?? [:] {
+                faults.dropAfterApply[endpoint] = count.intValue ?? 1
+            }
+            if let seconds = body?["outage_seconds"]?.doubleValue { faults.outageUntil = Date().addingTimeInterval(seconds) }
+            self.faults = faults
+            return .json(200, ["ok": true], contentType: "application/json")
+        case ("GET", "/__fake/thanks"):
+            return FakeResponse(status: 200, contentType: "text/html; charset=utf-8",
+                                body: Data("<!doctype html><title>Thanks</title><h1>Thank you, we received your request</h1>".utf8))
+        case ("POST", "/__fake/oauth/code"):
+            return .json(200, ["code": .string(issueCode())], contentType: "application/json")
+        case ("POST", "/__fake/oauth/revoke"):
+            revokeAll()
+            return .json(200, ["ok": true], contentType: "application/json")
+        case ("POST", "/__fake/contacts"):
+            let id = seedContact(name: body?["name"]?.textValue ?? "Contact",
+                                 phones: body?["phones"]?.arrayValue?.compactMap(\.textValue) ?? [],
+                                 emails: body?["emails"]?.arrayValue?.compactMap(\.textValue) ?? [])
+            return .json(200, ["id": .number(JSONNumber(id))], contentType: "application/json")
+        default:
+            return .problem(404, title: "Not Found", detail: "unknown control path \(request.path)")
+        }
+    }
+}

@@ -1,0 +1,165 @@
+import ArgumentParser
+import Foundation
+import Logging
+import AmoSyncCore
+import AmoSyncServer
+import AmoCRMFake
+
+/// `amosync`: the root command.
+package struct AmoSyncCommand: AsyncParsableCommand {
+    package static let configuration = CommandConfiguration(
+        commandName: "amosync",
+        abstract: "Delivers shop orders and website forms into amoCRM (Kommo), durably and within the API's rate limit.",
+        discussion: """
+            Start with `amosync sandbox`: the whole pipeline against a built-in fake amoCRM, with curl examples.
+            Every command takes --config PATH (default: $AMOSYNC_CONFIG, else /etc/amosync/config.json).
+            """,
+        version: AmoSync.version,
+        subcommands: [Serve.self, Sandbox.self, FakeAmoCRMCommand.self, Jobs.self, Stats.self, Auth.self, Check.self])
+
+    package init() {}
+
+    /// The executable's entry point: parses the arguments and runs the (async) subcommand.
+    package static func runMain(_ arguments: [String]? = nil) async {
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// `--config PATH`, shared by every command that reads the config.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: .long, help: "Config file (default: $AMOSYNC_CONFIG, else /etc/amosync/config.json).")
+    var config: String?
+
+    var path: String { config ?? ProcessInfo.processInfo.environment["AMOSYNC_CONFIG"] ?? "/etc/amosync/config.json" }
+
+    /// Loads the config, or prints every problem with its key path and exits 1.
+    func load() throws -> Config {
+        do { return try Config.load(path: path) } catch let error as ConfigError {
+            Console.error("\(path): \(error.description)")
+            throw ExitCode.failure
+        }
+    }
+
+    /// Opens the queue database named in the config.
+    func openStore() throws -> (Config, JobStore) {
+        let config = try load()
+        do { return (config, try JobStore(path: config.databasePath)) } catch {
+            Console.error("cannot open the database \(config.databasePath) (database.path): \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+/// `--log-level`, `--log-format` for long-running commands.
+struct LogOptions: ParsableArguments {
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    @Option(help: "text (journald-friendly, no timestamps) or json (for log shippers).")
+    var logFormat: String = "text"
+
+    func bootstrap(label: String = "amosync") throws -> Logger {
+        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level: unknown level \(logLevel)") }
+        guard let format = LineLogHandler.Format(rawValue: logFormat) else { throw ValidationError("--log-format: expected text or json") }
+        LoggingSystem.bootstrap { LineLogHandler(label: $0, level: level, format: format) }
+        var logger = Logger(label: label)
+        logger.logLevel = level
+        return logger
+    }
+}
+
+/// Where commands print: stdout for results, stderr for problems.
+enum Console {
+    static func print(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
+    static func error(_ text: String) { FileHandle.standardError.write(Data(("amosync: " + text + "\n").utf8)) }
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the daemon: HTTP intake and the delivery worker, until SIGTERM/SIGINT.",
+        discussion: "SIGHUP (systemctl reload amosync) reads the config again: rules, forms, sources, intake tokens and worker limits change at once; an invalid file is refused and the running config stays.")
+
+    @OptionGroup var options: ConfigOptions
+    @OptionGroup var logging: LogOptions
+    @Option(help: "Listen on this port instead of server.port.") var port: Int?
+    @Option(help: ArgumentHelp("Most intake jobs committed in one transaction (1 = one commit per request).", visibility: .hidden))
+    var intakeBatchLimit = 512
+
+    func run() async throws {
+        var config = try options.load()
+        if let port { config.server.port = port }
+        let logger = try logging.bootstrap()
+        let daemon: Daemon
+        var daemonOptions = Daemon.Options()
+        daemonOptions.intakeBatchLimit = max(1, intakeBatchLimit)
+        // Batches get 7 s after SIGTERM, the whole shutdown 15 s; a service that still does not
+        // end 5 s after cancellation stops the process by force (non-zero), inside systemd's
+        // TimeoutStopSec=30.
+        daemonOptions.shutdownLimit = .seconds(15)
+        daemonOptions.cancellationLimit = .seconds(5)
+        let (path, port) = (options.path, port)
+        daemonOptions.reloadConfig = {
+            var config = try Config.load(path: path)
+            if let port { config.server.port = port }
+            return config
+        }
+        do {
+            daemon = try Daemon.build(config: config, logger: logger, options: daemonOptions) { [config] port in
+                logger.info("amosync listening", metadata: ["host": "\(config.server.host)", "port": "\(port)",
+                                                            "database": "\(config.databasePath)"])
+            }
+        } catch {
+            Console.error("cannot start: \(error)")
+            throw ExitCode.failure
+        }
+        do { try await daemon.run() } catch {
+            logger.critical("amosync stopped", metadata: ["error": "\(error)"])
+            Console.error("amosync stopped: \(error)")
+            throw ExitCode.failure
+        }
+    }
+}
+
+struct Check: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Validate the config file, then check it against the account; exit 0 only if all is well.",
+        discussion: "One line per problem, with its config key path. Usable in a deploy script: amosync check && systemctl restart amosync")
+
+    @OptionGroup var options: ConfigOptions
+    @Flag(help: "Only validate the file; do not call amoCRM.") var offline = false
+
+    func run() async throws {
+        let config = try options.load()
+        Console.print("\(options.path): configuration is valid")
+        if offline { return }
+        // The same budget as a running daemon on this database.
+        let limiter = config.amocrm.limiter(shared: (try? JobStore(path: config.databasePath)).map(SharedBudget.init))
+        let tokens = Daemon.tokenProvider(config: config, transport: URLSessionTransport(), limiter: limiter,
+                                          logger: Logger(label: "amosync", factory: { _ in SwiftLogNoOpLogHandler() }))
+        if config.amocrm.longLivedToken == nil, (try? TokenFile(path: config.amocrm.tokensFile).read()) == nil {
+            Console.print("amocrm: no tokens yet (\(config.amocrm.tokensFile)): account checks skipped; authorize with `amosync auth url` or `amosync auth exchange`")
+            throw ExitCode.failure
+        }
+        let client = AmoClient(baseURL: config.amocrm.apiBase, transport: URLSessionTransport(), limiter: limiter, tokens: tokens,
+                               timeout: config.amocrm.timeoutSeconds, logger: Logger(label: "amosync", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let findings: [AccountCheck.Finding]
+        do { findings = try await AccountCheck(config: config, client: client).run() } catch let error as AmoError {
+            Console.print("amocrm: cannot check the account: \(error.kind == .unauthorized ? error.detail : error.description)")
+            throw ExitCode.failure
+        }
+        for finding in findings { Console.print((finding.isProblem ? "" : "note: ") + finding.line) }
+        let problems = findings.filter(\.isProblem).count
+        Console.print(problems == 0 ? "account \(config.amocrm.subdomain): all pipelines, statuses, users and fields check out"
+                                    : "\(problems) problem(s) found")
+        if problems > 0 { throw ExitCode.failure }
+    }
+}

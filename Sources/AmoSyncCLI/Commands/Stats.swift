@@ -1,0 +1,71 @@
+import ArgumentParser
+import Foundation
+import AmoSyncCore
+import AmoSyncServer
+import AmoCRMFake
+
+/// `amosync stats`: queue counts, delivery freshness, credentials.
+struct Stats: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Counts per state, oldest queued job, last delivery, token state.")
+    @OptionGroup var options: ConfigOptions
+    @Flag(help: "One JSON document.") var json = false
+
+    func run() async throws {
+        let (config, store) = try options.openStore()
+        let report = try await StatsReport.collect(config: config, store: store)
+        Console.print(json ? report.json.prettyString : report.text)
+    }
+}
+
+/// Everything `stats` shows, gathered from the database and the token files.
+package struct StatsReport: Sendable {
+    package var stats: JobStore.Stats
+    package var authMode: String
+    package var authState: String
+    package var authProblem: String?
+    package var expiresAt: Date?
+    package var throttlePauses: Int
+    package var lastThrottleAt: Date?
+
+    package static func collect(config: Config, store: JobStore) async throws -> StatsReport {
+        let problem = try await store.meta("auth_problem")
+        var report = StatsReport(stats: try await store.stats(), authMode: config.amocrm.longLivedToken == nil ? "oauth" : "long_lived",
+                                 authState: "ok", authProblem: problem, expiresAt: nil,
+                                 throttlePauses: Int(try await store.meta("throttle_pauses") ?? "") ?? 0,
+                                 lastThrottleAt: (try await store.meta("last_throttle_at")).flatMap(Double.init).map(Date.init(timeIntervalSince1970:)))
+        if let token = config.amocrm.longLivedToken {
+            report.expiresAt = JWT.expiry(token)
+        } else if let stored = try? TokenFile(path: config.amocrm.tokensFile).read() {
+            report.expiresAt = stored.expiresAt
+        } else {
+            report.authState = "missing"
+        }
+        if problem != nil || (config.amocrm.longLivedToken != nil && report.expiresAt.map { $0 < Date() } == true) {
+            report.authState = "dead"
+        }
+        return report
+    }
+
+    package var json: JSONValue {
+        let counts = JSONValue.object(Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0.rawValue, .number(JSONNumber(stats.counts[$0] ?? 0))) }))
+        return ["jobs": counts,
+                "oldest_queued_seconds": stats.oldestQueuedSeconds.map { .number(JSONNumber($0.rounded())) } ?? .null,
+                "last_delivery_at": JobReport.date(stats.lastDeliveryAt),
+                "delivered_last_hour": .number(JSONNumber(stats.deliveredLastHour)),
+                "auth": ["mode": .string(authMode), "state": .string(authState), "expires_at": JobReport.date(expiresAt),
+                         "problem": authProblem.map(JSONValue.string) ?? .null],
+                "rate_limit": ["pauses": .number(JSONNumber(throttlePauses)), "last_pause_at": JobReport.date(lastThrottleAt)]]
+    }
+
+    package var text: String {
+        let iso = JobReport.iso
+        var lines = JobState.allCases.map { "\($0.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(stats.counts[$0] ?? 0)" }
+        lines.append("oldest queued job: " + (stats.oldestQueuedSeconds.map { "\(Int($0))s ago" } ?? "none"))
+        lines.append("delivered in the last hour: \(stats.deliveredLastHour)")
+        lines.append("last delivery: " + (stats.lastDeliveryAt.map { iso.string(from: $0) } ?? "never"))
+        lines.append("auth: \(authMode), \(authState)" + (expiresAt.map { ", expires \(iso.string(from: $0))" } ?? ""))
+        if let authProblem { lines.append("auth problem: \(authProblem)") }
+        lines.append("rate-limit pauses: \(throttlePauses)" + (lastThrottleAt.map { ", last \(iso.string(from: $0))" } ?? ""))
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,1 @@
+package enum AmoSync { package static let version = "0.1.0" }

@@ -1,0 +1,193 @@
+import Foundation
+
+/// The whole configuration file (README, "Configuration"), typed and validated.
+package struct Config: Sendable {
+    package struct Server: Sendable {
+        package var host = "127.0.0.1"
+        package var port = 8080
+        package var maxBodyBytes = 262_144
+        /// A new connection's request head must arrive within this.
+        package var headerTimeoutSeconds = 10
+        /// A request's body must arrive within this after its head.
+        package var bodyTimeoutSeconds = 30
+        /// A kept-alive connection with no request is closed after this.
+        package var idleTimeoutSeconds = 60
+        /// Connections open at once on the intake listener; more are closed at once.
+        package var maxConnections = 512
+        /// The operator listener for `/metrics`; nil: off. Never the intake port.
+        package var metrics: Listener? = Listener(host: "127.0.0.1", port: 9464)
+        /// Reverse proxies whose `X-Forwarded-For` / `X-Real-IP` name the client.
+        package var trustedProxies: [CIDR] = []
+    }
+
+    /// A `host:port` to listen on.
+    package struct Listener: Sendable, Equatable {
+        package var host: String
+        package var port: Int
+    }
+
+    package struct AmoCRM: Sendable {
+        package var subdomain = ""
+        package var domain = "amocrm.ru"
+        package var baseURL: String?
+        package var clientID: String?
+        package var clientSecret: String?
+        package var redirectURI: String?
+        package var authCode: String?
+        package var longLivedToken: String?
+        package var tokensFile = "/var/lib/amosync/tokens.json"
+        package var requestsPerSecond: Double = 7
+        package var timeoutSeconds: Double = 20
+        /// See `RateLimiter`: how much later than its sending a request may reach amoCRM.
+        package var arrivalAllowanceMs = 50
+        /// Follow an OAuth referer naming another amoCRM host (a renamed account).
+        package var followReferer = false
+
+        /// Which OAuth referer may move the connection: the account host, or (with
+        /// `follow_referer` and no `base_url`) another host under amoCRM's domains.
+        package var referers: RefererPolicy {
+            RefererPolicy(accountHost: "\(subdomain).\(domain)", followRenamed: followReferer && baseURL == nil)
+        }
+
+        /// `https://{subdomain}.{domain}` unless `base_url` overrides it.
+        package var apiBase: String {
+            var base = baseURL ?? "https://\(subdomain).\(domain)"
+            while base.hasSuffix("/") { base.removeLast() }
+            return base
+        }
+
+        /// Where a manager opens a lead in the browser.
+        package func leadURL(_ id: Int) -> String { "https://\(subdomain).\(domain)/leads/detail/\(id)" }
+    }
+
+    package struct Worker: Sendable {
+        package var concurrency = 4
+        package var maxAttempts = 12
+        package var backoffBaseSeconds: Double = 10
+        package var backoffMaxSeconds: Double = 3600
+        package var leaseSeconds: Double = 120
+        package var batchSize = 50
+    }
+
+    package struct Fields: Sendable {
+        package var skipEmpty = true
+        package var autoCreateLeads = true
+        package var autoCreateContacts = true
+    }
+
+    package struct Contacts: Sendable {
+        package var matchBy: [String] = ["phone", "email"]
+        package var defaultCountryCode = "7"
+        package var phoneEnum = "WORK"
+        package var emailEnum = "WORK"
+        package var readonlyFields: [String] = ["name"]
+    }
+
+    package struct CategoryRule: Sendable, Equatable {
+        package var pipelineID: Int
+        package var statusID: Int
+        package var responsibleUserID: Int?
+    }
+
+    package struct Orders: Sendable {
+        package var pipelineID = 0
+        package var statusID = 0
+        package var responsibleUserID: Int?
+        package var leadName = "Заказ #{id}"
+        package var categories: [Int: CategoryRule] = [:]
+        package var categoryResponsibleWins = true
+        package var statusMap: [String: Int] = [:]
+        package var leadFields: [String: FieldRef] = [:]
+        package var contactFields: [String: FieldRef] = [:]
+        package var tags: [String] = []
+        package var note = true
+    }
+
+    package struct Source: Sendable {
+        package var type: String
+        package var secret: String?
+        package var form: String?
+    }
+
+    package struct Form: Sendable {
+        package var createLead = true
+        package var pipelineID: Int?
+        package var statusID: Int?
+        package var responsibleUserID: Int?
+        package var leadName = "Заявка с сайта: {form}"
+        package var contactName = "name"
+        package var contactPhone = "phone"
+        package var contactEmail = "email"
+        package var leadFields: [String: FieldRef] = [:]
+        package var contactFields: [String: FieldRef] = [:]
+        package var requiredFields: [String] = []
+        package var tags: [String] = []
+        package var note = true
+        package var isPublic = false
+        package var redirectURL: String?
+        /// Origins allowed to `fetch()` this form from a browser (CORS).
+        package var allowedOrigins: [String] = []
+        /// An input real people leave empty; a bot that fills it is dropped silently.
+        package var honeypot: String?
+        /// Submissions per minute from one IP address (public forms; 0 = no limit).
+        package var perIPPerMinute = 20
+    }
+
+    package var server = Server()
+    package var databasePath = "/var/lib/amosync/queue.sqlite3"
+    package var amocrm = AmoCRM()
+    package var intakeTokens: [String] = []
+    package var worker = Worker()
+    package var fields = Fields()
+    package var contacts = Contacts()
+    package var orders = Orders()
+    package var utmFields: [String: FieldRef] = [:]
+    package var sources: [String: Source] = [:]
+    package var catalogProducts: [String: [Int]] = [:]
+    package var catalogSKUs: [String: [Int]] = [:]
+    package var forms: [String: Form] = [:]
+    package var retentionDays = 30
+
+    package init() {}
+}
+
+extension Config {
+    package static let phoneEnums = ["WORK", "WORKDD", "MOB", "FAX", "HOME", "OTHER"]
+    package static let emailEnums = ["WORK", "PRIV", "OTHER"]
+    package static let sourceTypes = ["woocommerce", "shopify", "tilda"]
+
+    /// Reads and validates a config file; every problem is reported with its key path.
+    package static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Config {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(problems: [.init(path: "", message: "cannot read config file \(path)")])
+        }
+        return try parse(data, environment: environment)
+    }
+
+    /// Parses and validates config JSON.
+    package static func parse(_ data: Data, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Config {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(data)
+        } catch {
+            throw ConfigError(problems: [.init(path: "", message: "not valid JSON: \(Self.describe(error))")])
+        }
+        let problems = ConfigProblems(environment: environment)
+        guard var root = ConfigObject(json, path: "", problems: problems) else {
+            throw ConfigError(problems: problems.list)
+        }
+        var config = Config()
+        config.read(&root)
+        root.finish()
+        if !problems.list.isEmpty { throw ConfigError(problems: problems.list) }
+        return config
+    }
+
+    package static func describe(_ error: any Error) -> String {
+        if let error = error as? JSONParseError { return error.description }
+        if case DecodingError.dataCorrupted(let context) = error {
+            return (context.underlyingError.map { "\($0.localizedDescription)" }) ?? context.debugDescription
+        }
+        return "\(error)"
+    }
+}

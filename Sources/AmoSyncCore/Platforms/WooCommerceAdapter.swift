@@ -1,0 +1,62 @@
+import Foundation
+
+/// A WooCommerce order webhook (REST API v3 order) translated into amosync's order body.
+package enum WooCommerceAdapter {
+    package static func order(_ woo: JSONValue) throws(MappingError) -> JSONValue {
+        guard case .object = woo, let id = Mapper.identifier(woo["id"]) else {
+            throw MappingError(path: "id", problem: "a WooCommerce order with an id was expected")
+        }
+        let billing = woo["billing"]?.objectValue ?? [:]
+        let shipping = woo["shipping"]?.objectValue ?? [:]
+        let text = WebhookText.field
+        let name = [text(billing, "first_name"), text(billing, "last_name")].compactMap { $0 }.joined(separator: " ")
+        var customer: [String: JSONValue] = [:]
+        if !name.isEmpty { customer["name"] = .string(name) }
+        if let phone = text(billing, "phone") ?? text(shipping, "phone") { customer["phone"] = .string(phone) }
+        if let email = text(billing, "email") { customer["email"] = .string(email) }
+        if let company = text(billing, "company") { customer["company"] = .string(company) }
+        let place = text(shipping, "city") != nil ? shipping : billing
+        let address = WebhookText.address(place, fields: [("city", "city"), ("postcode", "postcode"), ("state", "state"), ("country", "country")],
+                                          streetLines: ["address_1", "address_2"])
+        let items: [JSONValue] = (woo["line_items"]?.arrayValue ?? []).map { line in
+            var item: [String: JSONValue] = ["name": line["name"] ?? ""]
+            item["quantity"] = line["quantity"].map(WebhookText.number)
+            if let product = Mapper.identifier(line["product_id"]) { item["id"] = .string(product) }
+            if let sku = line["sku"]?.textValue, !sku.isEmpty { item["sku"] = .string(sku) }
+            // `price` is the unit price; older stores send only the line `total`.
+            if let price = line["price"]?.nonNull {
+                item["price"] = WebhookText.number(price)
+            } else if let total = line["total"]?.decimalValue {
+                let quantity = line["quantity"]?.decimalValue ?? 1
+                item["price"] = .number(JSONNumber(quantity > 0 ? (total / quantity).rounded(2) : total))
+            }
+            return .object(item)
+        }
+        var order: [String: JSONValue] = ["id": .string(id), "customer": .object(customer), "items": .array(items), "source": "woocommerce"]
+        if !address.isEmpty { order["address"] = .object(address) }
+        if let number = Mapper.identifier(woo["number"]) { order["number"] = .string(number) }
+        for key in ["status", "currency", "payment_method_title", "date_created"] { if let value = woo[key]?.textValue { order[key] = .string(value) } }
+        order["total"] = woo["total"].map(WebhookText.number)
+        if let note = woo["customer_note"]?.textValue, !note.trimmed.isEmpty { order["comment"] = .string(note) }
+        if let method = woo["payment_method_title"]?.textValue { order["payment"] = ["name": .string(method)] }
+        let shippingLines = woo["shipping_lines"]?.arrayValue ?? []
+        if !shippingLines.isEmpty {
+            order["delivery"] = ["name": .string(shippingLines.compactMap { $0["method_title"]?.textValue }.joined(separator: ", ")),
+                                 "cost": WebhookText.sum(shippingLines, "total")]
+        }
+        let coupons = (woo["coupon_lines"]?.arrayValue ?? []).compactMap { $0["code"]?.textValue }
+        if !coupons.isEmpty { order["coupons"] = .string(coupons.joined(separator: ", ")) }
+        let fees = (woo["fee_lines"]?.arrayValue ?? []).compactMap { fee -> String? in
+            fee["name"]?.textValue.map { "\($0): \(fee["total"]?.textValue ?? "")" }
+        }
+        if !fees.isEmpty { order["fees"] = .string(fees.joined(separator: ", ")) }
+        var utm: [String: JSONValue] = [:]
+        for meta in woo["meta_data"]?.arrayValue ?? [] {
+            guard var key = meta["key"]?.textValue?.lowercased(), let value = meta["value"]?.textValue, !value.isEmpty else { continue }
+            if key.hasPrefix("_wc_order_attribution_utm_") { key = "utm_" + key.dropFirst("_wc_order_attribution_utm_".count) }
+            if key.hasPrefix("utm_") || ["gclid", "yclid", "_ga"].contains(key) { utm[key] = .string(value) }
+        }
+        if !utm.isEmpty { order["utm"] = .object(utm) }
+        return .object(order)
+    }
+}

@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import AmoSyncCore
+
+/// A decoded amoCRM answer.
+package struct AmoResponse: Sendable {
+    package var status: Int
+    /// nil for 204 (nothing found) and empty bodies.
+    package var json: JSONValue?
+    package var requestID: String?
+}
+
+/// The amoCRM API v4 client: every request goes through the one rate limiter, carries a
+/// bearer token (renewed once on 401), and failures are classified into `AmoError`.
+package final class AmoClient: Sendable {
+    package let baseURL: String
+    let transport: any HTTPTransport
+    package let limiter: RateLimiter
+    let tokens: any AccessTokenProvider
+    let timeout: TimeInterval
+    let logger: Logger
+    let observer: (@Sendable (_ endpoint: String, _ status: Int, _ seconds: Double) -> Void)?
+
+    package init(baseURL: String, transport: any HTTPTransport, limiter: RateLimiter, tokens: any AccessTokenProvider,
+                timeout: TimeInterval, logger: Logger,
+                observer: (@Sendable (_ endpoint: String, _ status: Int, _ seconds: Double) -> Void)? = nil) {
+        self.baseURL = baseURL
+        self.transport = transport
+        self.limiter = limiter
+        self.tokens = tokens
+        self.timeout = timeout
+        self.logger = logger
+        self.observer = observer
+    }
+
+    /// Sends one request; throws `AmoError`.
+    package func send(_ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil) async throws -> AmoResponse {
+        let label = "\(method) \(path)"
+        var token = try await tokens.accessToken()
+        var response = try await perform(method, path, query: query, body: body, token: token, label: label)
+        if response.status == 401 {
+            logger.info("amoCRM answered 401, renewing the token once", metadata: ["amo.request": "\(label)"])
+            token = try await tokens.renew(after: token)
+            response = try await perform(method, path, query: query, body: body, token: token, label: label)
+        }
+        return try await classify(response, label: label)
+    }
+
+    private func perform(_ method: String, _ path: String, query: [(String, String)], body: JSONValue?, token: String, label: String) async throws -> IncomingResponse {
+        var components = URLComponents(string: (await tokens.accountBase() ?? baseURL) + path)!
+        if !query.isEmpty { components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
+        components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        var headers = ["Authorization": "Bearer \(token)", "Accept": "application/json", "User-Agent": "amosync/\(AmoSync.version)"]
+        if body != nil { headers["Content-Type"] = "application/json" }
+        var request = OutgoingRequest(method: method, url: components.url!, headers: headers, body: body?.canonicalData, timeout: timeout)
+        // The duration metric starts when the request leaves, not when it queued for a slot.
+        let sent = SendStamp()
+        request.sendStamp = sent
+        let elapsed = { sent.sent.map { (ContinuousClock.now - $0).seconds } ?? 0 }
+        do {
+            let response = try await limiter.perform(request, on: transport)
+            observer?(Self.endpoint(path), response.status, elapsed())
+            return response
+        } catch let error as TransportError {
+            observer?(Self.endpoint(path), 0, elapsed())
+            // A write that got no answer may have been applied; a read can simply be repeated.
+            throw AmoError(kind: method == "GET" ? .transient : .unknownOutcome, request: label, status: nil, title: nil, detail: error.description)
+        }
+    }
+
+    /// `/api/v4/leads/123/notes` → `/api/v4/leads/{id}/notes` (bounded metric labels).
+    static func endpoint(_ path: String) -> String { AmoEndpoint.name(path) }
+
+    private func classify(_ response: IncomingResponse, label: String) async throws -> AmoResponse {
+        let requestID = response.header("X-Request-Id")
+        let json = response.body.isEmpty ? nil : try? JSONValue.parse(response.body)
+        switch response.status {
+        case 200..<300:
+            if response.status != 204, !response.body.isEmpty, json == nil {
+                throw AmoError(kind: .transient, request: label, status: response.status, title: nil, detail: "response body is not JSON")
+            }
+            await limiter.succeeded()
+            return AmoResponse(status: response.status, json: json, requestID: requestID)
+        case 429:
+            throw AmoError(kind: .throttled, request: label, status: 429, title: "Too Many Requests",
+                           detail: "rate limit exceeded", amoRequestID: requestID)
+        case 403 where json == nil:
+            throw AmoError(kind: .throttled, request: label, status: 403, title: "Forbidden",
+                           detail: "blocked by amoCRM (HTML 403: IP block after too many requests)", amoRequestID: requestID)
+        case 401:
+            throw AmoError(kind: .unauthorized, request: label, status: 401, title: json?["title"]?.stringValue,
+                           detail: json?["detail"]?.stringValue ?? "unauthorized after renewing the token", amoRequestID: requestID)
+        case 500...:
+            throw AmoError(kind: .transient, request: label, status: response.status, title: json?["title"]?.stringValue,
+                           detail: json?["detail"]?.stringValue ?? "server error", amoRequestID: requestID)
+        default:
+            throw AmoError(kind: .rejected, request: label, status: response.status, title: json?["title"]?.stringValue,
+                           detail: json?["detail"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self),
+                           validationErrors: Self.validationErrors(json), amoRequestID: requestID)
+        }
+    }
+
+    static func validationErrors(_ json: JSONValue?) -> [AmoValidationError] {
+        guard let groups = json?["validation-errors"]?.arrayValue else { return [] }
+        return groups.flatMap { group -> [AmoValidationError] in
+            let requestID = group["request_id"]?.textValue
+            return (group["errors"]?.arrayValue ?? []).map { error in
+                AmoValidationError(requestID: requestID, code: error["code"]?.textValue ?? "", path: error["path"]?.textValue ?? "",
+                                   detail: error["detail"]?.textValue ?? "")
+            }
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    var milliseconds: Int { Int((seconds * 1000).rounded()) }
+}

@@ -1,0 +1,49 @@
+import AmoSyncCore
+/// A failed amoCRM request, classified once here so that callers only switch on `kind`.
+package struct AmoError: Error, Sendable, CustomStringConvertible {
+    package enum Kind: Sendable, Equatable {
+        /// 429 or an HTML 403 (IP block): pause all delivery.
+        case throttled
+        /// 5xx or a connection that failed before sending: retry later.
+        case transient
+        /// No answer after the request was sent (timeout, reset): the write may have happened.
+        case unknownOutcome
+        /// Credentials do not work and could not be renewed: pause delivery, spend no attempts.
+        case unauthorized
+        /// 400/402/404 and other 4xx: the request itself is wrong; fail the job.
+        case rejected
+    }
+
+    package var kind: Kind
+    /// `POST /api/v4/leads`
+    package var request: String
+    package var status: Int?
+    package var title: String?
+    package var detail: String
+    package var validationErrors: [AmoValidationError] = []
+    package var amoRequestID: String?
+
+    package var description: String {
+        var text = "\(request): "
+        if let status { text += "HTTP \(status) " }
+        if let title, !title.isEmpty { text += "\(title): " }
+        text += detail
+        return text
+    }
+
+}
+
+/// One item of `validation-errors`: which batch item (`request_id`) and which field.
+package struct AmoValidationError: Sendable, Equatable, Codable {
+    package var requestID: String?
+    package var code: String
+    package var path: String
+    package var detail: String
+
+    package init(requestID: String?, code: String, path: String, detail: String) {
+        self.requestID = requestID
+        self.code = code
+        self.path = path
+        self.detail = detail
+    }
+}

@@ -1,0 +1,241 @@
+import Foundation
+import Logging
+import AmoSyncCore
+
+/// The one owner of OAuth tokens (README, "Authorization"). amoCRM refresh tokens are single-use and
+/// rotate on every refresh, so: refreshes are single-flight inside the process and locked
+/// across processes; the new pair is written to `tokens_file` before it is used; a pair
+/// written by another process (`amosync auth exchange`) is picked up by itself; and dead
+/// credentials are reported, never retried in a loop.
+package actor TokenManager: AccessTokenProvider {
+    package typealias Client = OAuthClient
+
+    let client: Client
+    let file: TokenFile
+    let baseURL: String
+    let transport: any HTTPTransport
+    let limiter: RateLimiter
+    let timeout: TimeInterval
+    let logger: Logger
+    /// Refresh this long before the access token expires.
+    let refreshMargin: TimeInterval
+    let authCode: String?
+    /// Which host an OAuth referer may name (the secret goes to it in the code exchange).
+    let referers: RefererPolicy
+    /// Told when credentials die (`reason`) or work again (`nil`).
+    let onStateChange: @Sendable (String?) async -> Void
+    private var tokens: TokenSet?
+    private var loadedModified: Date?
+    private var refreshing: Task<TokenSet, any Error>?
+    private var dead: String?
+    private var triedAuthCode = false
+    package private(set) var refreshes = 0
+
+    package init(client: Client, file: TokenFile, baseURL: String, transport: any HTTPTransport, limiter: RateLimiter,
+                timeout: TimeInterval, logger: Logger, refreshMargin: TimeInterval = 600, authCode: String? = nil,
+                referers: RefererPolicy, onStateChange: @escaping @Sendable (String?) async -> Void = { _ in }) {
+        self.client = client
+        self.file = file
+        self.baseURL = baseURL
+        self.transport = transport
+        self.limiter = limiter
+        self.timeout = timeout
+        self.logger = logger
+        self.refreshMargin = refreshMargin
+        self.authCode = authCode
+        self.referers = referers
+        self.onStateChange = onStateChange
+    }
+
+    package var deadReason: String? { dead }
+
+    package func accessToken() async throws -> String {
+        reloadIfChanged()
+        if tokens == nil, let authCode, !triedAuthCode {
+            triedAuthCode = true
+            logger.info("no tokens stored: exchanging amocrm.auth_code")
+            _ = try await exchange(code: authCode, referer: nil)
+        }
+        if let dead { throw Self.unauthorized(dead) }
+        guard let tokens else {
+            throw Self.unauthorized("no tokens in \(file.path): authorize with `amosync auth exchange --code CODE` (or set amocrm.auth_code)")
+        }
+        if tokens.expiresAt.timeIntervalSinceNow < refreshMargin { return try await refresh(from: tokens).accessToken }
+        return tokens.accessToken
+    }
+
+    package func renew(after rejected: String) async throws -> String {
+        reloadIfChanged()
+        if let dead { throw Self.unauthorized(dead) }
+        guard let tokens else { return try await accessToken() }
+        if tokens.accessToken != rejected { return tokens.accessToken }  // someone refreshed meanwhile
+        return try await refresh(from: tokens).accessToken
+    }
+
+    /// Where the account moved, when amoCRM named a different host at authorization.
+    package func accountBase() async -> String? { tokens?.baseURL }
+
+    static func unauthorized(_ detail: String) -> AmoError {
+        AmoError(kind: .unauthorized, request: "POST /oauth2/access_token", status: 401, title: nil, detail: detail)
+    }
+
+    private func reloadIfChanged() {
+        let modified = file.modified()
+        guard modified != loadedModified || (tokens == nil && modified != nil) else { return }
+        loadedModified = modified
+        guard let stored = try? file.read() else { return }
+        if let problem = foreignAddress(stored.baseURL) {
+            tokens = nil
+            markDead(problem)
+            return
+        }
+        if stored != tokens {
+            tokens = stored
+            if dead != nil {
+                logger.info("new tokens found in the tokens file: delivery resumes")
+                dead = nil
+                let callback = onStateChange
+                Task { await callback(nil) }
+            }
+        }
+    }
+
+    /// Why a stored account address may not be used, nil when it may: a tokens file written by
+    /// an older version (or by hand) could name any host, and every API call would go there.
+    func foreignAddress(_ base: String?) -> String? {
+        guard let base else { return nil }
+        let host = URL(string: base)?.host?.lowercased() ?? base
+        if host == URL(string: baseURL)?.host?.lowercased() { return nil }
+        if case .follow = referers.decide(host) { return nil }
+        return "the tokens file \(file.path) sends requests to \(RefererPolicy.printable(host)), which the configuration does not follow "
+            + "(amocrm.follow_referer, amoCRM's own domains only): authorize again with `amosync auth exchange --code CODE`"
+    }
+
+    /// One refresh at a time in this process; callers arriving meanwhile share its result.
+    func refresh(from old: TokenSet) async throws -> TokenSet {
+        if let refreshing { return try await refreshing.value }
+        let task = Task { try await self.refreshLocked(old) }
+        refreshing = task
+        defer { refreshing = nil }
+        return try await task.value
+    }
+
+    private func refreshLocked(_ old: TokenSet) async throws -> TokenSet {
+        let lock = try await file.lock()
+        defer { file.unlock(lock) }
+        // Another process may have refreshed while we waited for the lock.
+        if let stored = try? file.read(), stored.refreshToken != old.refreshToken {
+            adopt(stored)
+            return stored
+        }
+        var new = try await request(grant: "refresh_token", value: old.refreshToken, base: old.baseURL ?? baseURL)
+        new.baseURL = old.baseURL
+        try persist(new)
+        refreshes += 1
+        logger.info("access token refreshed", metadata: ["expires_at": "\(new.expiresAt)"])
+        return new
+    }
+
+    /// Exchanges a one-time authorization code and stores the pair. `referer` is the account
+    /// host amoCRM names in the redirect (`example.amocrm.ru`); see `RefererPolicy`. A renamed
+    /// account that the policy follows has its new address used and kept. A code that fails
+    /// leaves a working pair as it was.
+    @discardableResult
+    package func exchange(code: String, referer: String?) async throws -> TokenSet {
+        var base = baseURL
+        if let referer {
+            switch referers.decide(referer) {
+            case .configured: break
+            case .follow(let host):
+                logger.warning("the account's address differs from the configuration: using the one amoCRM named",
+                               metadata: ["configured": "\(baseURL)", "referer": "\(host)"])
+                base = Self.rebased(baseURL, host: host)
+            case .refuse(let reason):
+                logger.warning("OAuth referer refused: the code was not exchanged", metadata: ["reason": "\(reason)"])
+                throw AmoError(kind: .rejected, request: "POST /oauth2/access_token", status: nil, title: nil, detail: reason)
+            }
+        }
+        reloadIfChanged()
+        let lock = try await file.lock()
+        defer { file.unlock(lock) }
+        var new = try await request(grant: "authorization_code", value: code, base: base)
+        if base != baseURL { new.baseURL = base }
+        try persist(new)
+        return new
+    }
+
+    /// The configured address with the account's new host (scheme and port kept).
+    static func rebased(_ configured: String, host: String) -> String {
+        guard var components = URLComponents(string: configured) else { return "https://\(host)" }
+        components.host = host
+        return components.string ?? "https://\(host)"
+    }
+
+    private func persist(_ new: TokenSet) throws {
+        try file.write(new)  // before the new pair is ever used
+        adopt(new)
+    }
+
+    private func adopt(_ new: TokenSet) {
+        tokens = new
+        loadedModified = file.modified()
+        if dead != nil {
+            dead = nil
+            let callback = onStateChange
+            Task { await callback(nil) }
+        }
+    }
+
+    private func markDead(_ reason: String) {
+        if dead == nil { logger.error("amoCRM credentials are dead", metadata: ["reason": "\(reason)"]) }
+        dead = reason
+        let callback = onStateChange
+        Task { await callback(reason) }
+    }
+
+    /// `POST /oauth2/access_token`, through the shared rate limiter.
+    private func request(grant: String, value: String, base: String) async throws -> TokenSet {
+        var body: [String: JSONValue] = ["client_id": .string(client.id), "client_secret": .string(client.secret),
+                                         "grant_type": .string(grant), "redirect_uri": .string(client.redirectURI)]
+        body[grant == "refresh_token" ? "refresh_token" : "code"] = .string(value)
+        let url = URL(string: base + "/oauth2/access_token")!
+        let response: IncomingResponse
+        do {
+            response = try await limiter.perform(OutgoingRequest(method: "POST", url: url, headers: ["Content-Type": "application/json"],
+                                                                 body: JSONValue.object(body).canonicalData, timeout: timeout), on: transport)
+        } catch {
+            throw AmoError(kind: .transient, request: "POST /oauth2/access_token", status: nil, title: nil, detail: "\(error)")
+        }
+        let json = try? JSONValue.parse(response.body)
+        switch response.status {
+        case 200..<300:
+            guard let access = json?["access_token"]?.stringValue, let refresh = json?["refresh_token"]?.stringValue else {
+                throw AmoError(kind: .transient, request: "POST /oauth2/access_token", status: response.status, title: nil,
+                               detail: "the token answer has no access_token/refresh_token")
+            }
+            let expiresIn = json?["expires_in"]?.doubleValue ?? 86_400
+            return TokenSet(accessToken: access, refreshToken: refresh, expiresAt: Date().addingTimeInterval(expiresIn))
+        case 401, 400, 403, 404:
+            let title = json?["title"]?.stringValue ?? ""
+            let hint = json?["hint"]?.stringValue ?? json?["detail"]?.stringValue ?? ""
+            let reason: String
+            if hint.localizedCaseInsensitiveContains("revoked") {
+                reason = "amoCRM answered \"Token has been revoked\": the refresh token was already used or expired (3 months unused). "
+                    + "Authorize again: `amosync auth exchange --code CODE` with a new code from the integration's settings"
+            } else if title.contains("клиент") || title.localizedCaseInsensitiveContains("client") {
+                reason = "amoCRM rejected the integration (\(title)): check amocrm.client_id, amocrm.client_secret and amocrm.redirect_uri"
+            } else if grant == "authorization_code" {
+                reason = "amoCRM refused the authorization code (HTTP \(response.status) \(title): \(hint)); codes live 20 minutes and work once: take a new one"
+            } else {
+                reason = "amoCRM refused the refresh (HTTP \(response.status) \(title): \(hint)): authorize again with `amosync auth exchange --code CODE`"
+            }
+            if grant == "refresh_token" || tokens == nil { markDead(reason) }
+            throw Self.unauthorized(reason)
+        case 429:
+            throw AmoError(kind: .throttled, request: "POST /oauth2/access_token", status: 429, title: nil, detail: "rate limit exceeded")
+        default:
+            throw AmoError(kind: .transient, request: "POST /oauth2/access_token", status: response.status, title: json?["title"]?.stringValue,
+                           detail: json?["detail"]?.stringValue ?? "token endpoint failed")
+        }
+    }
+}

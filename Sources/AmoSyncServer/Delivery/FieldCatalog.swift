@@ -1,0 +1,141 @@
+import Foundation
+import AmoSyncCore
+
+/// A custom field of the account.
+package struct AmoField: Sendable, Equatable {
+    package var id: Int
+    package var name: String
+    package var type: String
+    package var code: String?
+    package var enums: [String]
+}
+
+/// The account's custom fields per entity (`leads`, `contacts`), loaded once, refreshed
+/// when a name is unknown, and extended by auto-created fields. Creation is single-flight:
+/// fifty jobs needing the same new field at once create it once.
+package actor FieldCatalog {
+    let client: AmoClient
+    private var fields: [String: [AmoField]] = [:]
+    private var loading: [String: Task<[AmoField], any Error>] = [:]
+    private var lastRefresh: [String: ContinuousClock.Instant] = [:]
+    private var creating: [String: Task<[AmoField], any Error>] = [:]
+
+    package init(client: AmoClient) { self.client = client }
+
+    /// All fields of an entity, loading them on first use.
+    package func all(_ entity: String) async throws -> [AmoField] {
+        if let known = fields[entity] { return known }
+        return try await reload(entity)
+    }
+
+    private func reload(_ entity: String) async throws -> [AmoField] {
+        if let task = loading[entity] { return try await task.value }
+        let client = self.client
+        let task = Task { try await Self.fetch(entity, client: client) }
+        loading[entity] = task
+        defer { loading[entity] = nil }
+        // Shared by every lane waiting for it; a cancelled waiter (shutdown) cancels it too.
+        let list = try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+        fields[entity] = list
+        lastRefresh[entity] = .now
+        return list
+    }
+
+    static func fetch(_ entity: String, client: AmoClient) async throws -> [AmoField] {
+        var result: [AmoField] = []
+        var page = 1
+        while true {
+            let response = try await client.send("GET", "/api/v4/\(entity)/custom_fields", query: [("limit", "250"), ("page", "\(page)")])
+            let items = response.json?.value(at: "_embedded.custom_fields")?.arrayValue ?? []
+            result += items.compactMap(Self.field)
+            guard response.json?.value(at: "_links.next") != nil, !items.isEmpty, page < 40 else { break }
+            page += 1
+        }
+        return result
+    }
+
+    static func field(_ json: JSONValue) -> AmoField? {
+        guard let id = json["id"]?.intValue, let name = json["name"]?.stringValue else { return nil }
+        return AmoField(id: id, name: name, type: json["type"]?.stringValue ?? "text", code: json["code"]?.stringValue,
+                        enums: (json["enums"]?.arrayValue ?? []).compactMap { $0["value"]?.textValue })
+    }
+
+    static func find(_ ref: FieldRef, in list: [AmoField]) -> AmoField? {
+        switch ref {
+        case .id(let id): return list.first { $0.id == id }
+        case .name(let name, _):
+            return list.first { $0.code == name } ?? list.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }
+        }
+    }
+
+    /// Resolves references to fields. Unknown names trigger one refresh (a manager may have
+    /// added the field), then creation when `autoCreate` is on. Returns what could not be
+    /// resolved, with the reason.
+    package func resolve(_ refs: [FieldRef], entity: String, autoCreate: Bool, apiOnly: Set<String> = [])
+        async throws -> (resolved: [FieldRef: AmoField], missing: [FieldRef: String])
+    {
+        var list = try await all(entity)
+        var unknown = Set(refs.filter { Self.find($0, in: list) == nil })
+        let recently = lastRefresh[entity].map { ContinuousClock.now - $0 < .seconds(30) } ?? false
+        if !unknown.isEmpty, !recently {
+            list = try await reload(entity)
+            unknown = unknown.filter { Self.find($0, in: list) == nil }
+        }
+        var missing: [FieldRef: String] = [:]
+        let creatable = unknown.filter { ref in
+            if case .name = ref, autoCreate { return true }
+            missing[ref] = {
+                if case .id(let id) = ref { return "no field with id \(id) in the account" }
+                return "no field named \(ref.label) in the account and auto-create is off"
+            }()
+            return false
+        }
+        if !creatable.isEmpty {
+            list = try await create(Array(creatable), entity: entity, apiOnly: apiOnly)
+        }
+        var resolved: [FieldRef: AmoField] = [:]
+        for ref in refs {
+            if let field = Self.find(ref, in: list) { resolved[ref] = field } else if missing[ref] == nil {
+                missing[ref] = "the field \(ref.label) could not be created"
+            }
+        }
+        return (resolved, missing)
+    }
+
+    private func create(_ refs: [FieldRef], entity: String, apiOnly: Set<String>) async throws -> [AmoField] {
+        var waits: [Task<[AmoField], any Error>] = []
+        var mine: [FieldRef] = []
+        for ref in refs {
+            if let task = creating[Self.key(ref, entity)] { waits.append(task) } else if Self.find(ref, in: fields[entity] ?? []) == nil {
+                mine.append(ref)
+            }
+        }
+        let toCreate = mine
+        defer { for ref in toCreate { creating[Self.key(ref, entity)] = nil } }
+        if !toCreate.isEmpty {
+            let client = self.client
+            let task = Task { try await Self.post(toCreate, entity: entity, apiOnly: apiOnly, client: client) }
+            for ref in toCreate { creating[Self.key(ref, entity)] = task }
+            waits.append(task)
+        }
+        for task in waits {
+            let created = try await task.value
+            let known = fields[entity] ?? []
+            fields[entity] = known + created.filter { new in !known.contains { $0.id == new.id } }
+        }
+        return fields[entity] ?? []
+    }
+
+    static func key(_ ref: FieldRef, _ entity: String) -> String { "\(entity)/\(ref.label.lowercased())" }
+
+    static func post(_ refs: [FieldRef], entity: String, apiOnly: Set<String>, client: AmoClient) async throws -> [AmoField] {
+        let body: JSONValue = .array(refs.enumerated().compactMap { index, ref in
+            guard case .name(let name, let type) = ref else { return nil }
+            return ["name": .string(name), "type": .string(type ?? "text"), "is_api_only": .bool(apiOnly.contains(name)),
+                    "request_id": .string("\(index)")]
+        })
+        let response = try await client.send("POST", "/api/v4/\(entity)/custom_fields", body: body)
+        return (response.json?.value(at: "_embedded.custom_fields")?.arrayValue ?? []).compactMap(Self.field)
+    }
+
+}

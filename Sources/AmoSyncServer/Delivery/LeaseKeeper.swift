@@ -1,0 +1,50 @@
+import Foundation
+import Logging
+import Synchronization
+import AmoSyncCore
+
+/// Keeps a batch's leases while the batch works on it — also while it waits in the limiter
+/// or a pause — by renewing them every third of `lease_seconds`. A job whose lease this
+/// batch no longer holds (the process stalled past its lease and another lane claimed it) is
+/// marked lost: the batch sends nothing more for it and writes nothing for it.
+final class LeaseKeeper: Sendable {
+    let store: JobStore
+    let jobs: [Job]
+    let lease: TimeInterval
+    let logger: Logger
+    private let lost = Mutex<Set<Int64>>([])
+
+    init(store: JobStore, jobs: [Job], lease: TimeInterval, logger: Logger) {
+        self.store = store
+        self.jobs = jobs
+        self.lease = lease
+        self.logger = logger
+    }
+
+    func isLost(_ id: Int64) -> Bool { lost.withLock { $0.contains(id) } }
+
+    func markLost(_ ids: Set<Int64>) {
+        guard !ids.isEmpty else { return }
+        let new = lost.withLock { lost in
+            let new = ids.subtracting(lost)
+            lost.formUnion(new)
+            return new
+        }
+        if !new.isEmpty {
+            logger.warning("lease lost: another lane took these jobs over; this batch stops working on them",
+                           metadata: ["job.ids": "\(new.sorted())"])
+        }
+    }
+
+    /// Renews until cancelled (the batch is over).
+    func keep() async {
+        let interval = Duration.milliseconds(Int64(max(0.2, lease / 3) * 1000))
+        while true {
+            do { try await Task.sleep(for: interval) } catch { return }
+            let held = jobs.filter { !isLost($0.id) }
+            do { markLost(try await store.renew(held, leaseFor: lease)) } catch {
+                logger.warning("could not renew leases; trying again", metadata: ["error": "\(error)"])
+            }
+        }
+    }
+}

@@ -1,0 +1,223 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Logging
+import NIOCore
+import AmoSyncCore
+
+/// The HTTP intake (README, "Intake API"): decode, authenticate, map, store, answer — 2xx only
+/// after the job is committed.
+package struct IntakeRoutes: Sendable {
+    let config: Config
+    let mapper: Mapper
+    let writer: IntakeWriter
+    let store: JobStore
+    let health: DeliveryHealth
+    let doorbell: Doorbell
+    let logger: Logger
+    let tokens: [[UInt8]]
+    /// Shared by every version of the rules: a reload does not reset the per-IP counts.
+    let ipLimit: IPRateLimit
+
+    init(config: Config, writer: IntakeWriter, store: JobStore, health: DeliveryHealth, doorbell: Doorbell, logger: Logger,
+                ipLimit: IPRateLimit = IPRateLimit()) {
+        self.ipLimit = ipLimit
+        self.config = config
+        self.mapper = Mapper(config: config)
+        self.writer = writer
+        self.store = store
+        self.health = health
+        self.doorbell = doorbell
+        self.logger = logger
+        self.tokens = config.intakeTokens.map { Array($0.utf8) }
+    }
+
+    /// Routes every request to the rules current when it arrives (`live`, replaced by a reload).
+    static func register(_ live: Live<IntakeRoutes>, on router: Router<IntakeContext>) {
+        router.post("/v1/orders") { request, _ in
+            let routes = live.current
+            return await routes.respond { try await routes.order(request) }
+        }
+        router.post("/v1/contacts") { request, _ in
+            let routes = live.current
+            return await routes.respond { try await routes.contact(request) }
+        }
+        router.post("/v1/hooks/:source") { request, context in
+            let routes = live.current
+            let source = context.parameters.get("source") ?? ""
+            return await routes.respond { try await routes.hook(request, source: source) }
+        }
+        router.post("/v1/forms/:form") { request, context in
+            let routes = live.current
+            let form = context.parameters.get("form") ?? ""
+            var response = await routes.respond { try await routes.form(request, name: form, context: context) }
+            routes.allowOrigin(request, form: form, response: &response)
+            return response
+        }
+        router.on("/v1/forms/:form", method: .options) { request, context in
+            live.current.preflight(request, form: context.parameters.get("form") ?? "")
+        }
+        router.get("/healthz") { _, _ in Response.json(.ok, ["status": "ok"]) }
+        router.get("/readyz") { _, _ in await live.current.readiness() }
+    }
+
+    func respond(_ body: () async throws -> Response) async -> Response {
+        do { return try await body() } catch let error as IntakeError {
+            return error.response
+        } catch {
+            logger.error("intake failed", metadata: ["error": "\(error)"])
+            return IntakeError(status: .internalServerError, code: "internal", message: "internal error").response
+        }
+    }
+
+    func authorize(_ request: Request) throws(IntakeError) {
+        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { throw .unauthorized }
+        let presented = Array(header.dropFirst(7).trimmed.utf8)
+        var matched = false
+        for token in tokens { matched = Hashing.constantTimeEqual(token, presented) || matched }
+        guard matched else { throw .unauthorized }
+    }
+
+    /// Reads the body within `max_body_bytes` and decodes it by Content-Type.
+    func body(_ request: Request, allowed: [String]) async throws -> JSONValue {
+        let contentType = request.headers[.contentType]
+        guard let kind = BodyDecoder.kind(of: contentType),
+              allowed.contains(where: { contentType?.lowercased().hasPrefix($0) ?? false }) else {
+            throw IntakeError.unsupported(contentType, allowed: allowed)
+        }
+        return try IntakeError.decoding(try await rawBody(request), as: kind)
+    }
+
+    /// The body as sent, within `max_body_bytes` (413 without reading the rest).
+    func rawBody(_ request: Request) async throws -> Data {
+        let limit = config.server.maxBodyBytes
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw IntakeError.tooLarge(limit) }
+        do { return Data(buffer: try await request.body.collect(upTo: limit)) } catch is NIOTooManyBytesError {
+            throw IntakeError.tooLarge(limit)
+        } catch {
+            // Broken chunking, a body shorter than Content-Length, a closed connection: the
+            // client's fault, answered 400 (if the connection still takes an answer).
+            throw IntakeError.malformed("the request body could not be read (\(type(of: error))); nothing was stored")
+        }
+    }
+
+    func store(_ job: JobStore.NewJob) async throws -> JobStore.EnqueueResult {
+        let result: JobStore.EnqueueResult
+        do { result = try await writer.submit(job) } catch {
+            logger.error("could not store a job", metadata: ["error": "\(error)"])
+            throw IntakeError.storage(error)
+        }
+        if !result.duplicate { doorbell.ring() }
+        logger.info(result.duplicate ? "duplicate ignored" : "job queued",
+                    metadata: ["job.id": "\(result.jobID)", "job.kind": "\(result.kind.rawValue)", "job.source": "\(job.mapped.source)",
+                               "job.external_id": "\(job.mapped.externalID)"])
+        return result
+    }
+
+    static func accepted(_ result: JobStore.EnqueueResult) -> Response {
+        if result.duplicate {
+            return .json(.ok, ["job_id": .number(JSONNumber(result.jobID)), "state": .string(result.state.rawValue), "duplicate": true,
+                               "kind": .string(result.kind.rawValue)])
+        }
+        return .json(.accepted, ["job_id": .number(JSONNumber(result.jobID)), "state": "queued", "kind": .string(result.kind.rawValue)])
+    }
+
+    func order(_ request: Request) async throws -> Response {
+        try authorize(request)
+        let input = try await body(request, allowed: ["application/json"])
+        return try await order(input, source: "orders")
+    }
+
+    func contact(_ request: Request) async throws -> Response {
+        try authorize(request)
+        let input = try await body(request, allowed: ["application/json"])
+        let mapped: MappedJob
+        do { mapped = try mapper.mapContact(input) } catch { throw IntakeError.invalid(error) }
+        return Self.accepted(try await store(.versioned(mapped, input: input)))
+    }
+
+    func form(_ request: Request, name: String, context: IntakeContext) async throws -> Response {
+        guard let form = config.forms[name] else { throw IntakeError.notFound("no form named \(name) in the configuration") }
+        if !form.isPublic { try authorize(request) }
+        // A flood is refused before its body is read.
+        if form.isPublic, let wait = await ipLimit.check("\(name)|\(clientIP(request, context: context))", limit: form.perIPPerMinute) {
+            logger.warning("public form flooded: submission refused", metadata: ["form": "\(name)"])
+            throw IntakeError(status: .tooManyRequests, code: "too_many_submissions",
+                              message: "too many submissions from this address; try again in \(wait) s", headers: [("Retry-After", "\(wait)")])
+        }
+        let input = try await body(request, allowed: ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"])
+        let browser = request.headers[.accept]?.contains("text/html") == true
+        if let trap = form.honeypot, let value = input[trap]?.textValue, !value.trimmed.isEmpty {
+            logger.info("honeypot filled: submission dropped", metadata: ["form": "\(name)"])
+            return browser ? thanks(form) : .json(.accepted, ["state": "queued"])
+        }
+        let key = request.headers[HTTPField.Name("Idempotency-Key")!]?.trimmed
+        let externalID = key.flatMap { $0.isEmpty ? nil : String($0.prefix(200)) } ?? UUID().uuidString.lowercased()
+        let mapped: MappedJob
+        do { mapped = try mapper.mapForm(name, values: input, externalID: externalID) } catch { throw IntakeError.invalid(error) }
+        let result = try await store(JobStore.NewJob(mapped: mapped, input: input, dedupeKey: "forms:\(name):\(externalID)"))
+        return browser ? thanks(form) : Self.accepted(result)
+    }
+
+    /// After a browser's `<form method=post>`: 303 to `redirect_url`, or a small page.
+    func thanks(_ form: Config.Form) -> Response {
+        if let redirect = form.redirectURL {
+            var response = Response(status: .seeOther)
+            response.headers[.location] = redirect
+            return response
+        }
+        return OAuthRoutes.page(.ok, "Thank you", "Your request has been received. We will contact you soon.")
+    }
+
+    /// The socket peer; when that is one of `server.trusted_proxies`, the client that proxy
+    /// names: the rightmost `X-Forwarded-For` address that is not a trusted proxy itself
+    /// (addresses further left are the client's own claims), else `X-Real-IP`.
+    func clientIP(_ request: Request, context: IntakeContext) -> String {
+        let peer: String
+        switch context.remoteAddress {
+        case .v4(let address)?: peer = address.host
+        case .v6(let address)?: peer = address.host
+        default: peer = "unknown"
+        }
+        let proxies = config.server.trustedProxies
+        func trusted(_ address: String) -> Bool { proxies.contains { $0.contains(address) } }
+        guard trusted(peer) else { return peer }
+        let forwarded = request.headers[values: .init("X-Forwarded-For")!].flatMap { $0.split(separator: ",") }.map { $0.trimmed }
+        for address in forwarded.reversed() where !trusted(address) {
+            return CIDR.bytes(address) != nil ? address : peer
+        }
+        if let real = request.headers[.init("X-Real-IP")!]?.trimmed, CIDR.bytes(real) != nil { return real }
+        return peer
+    }
+
+    /// CORS for `fetch()` posts from the form's allowed origins.
+    func allowOrigin(_ request: Request, form: String, response: inout Response) {
+        guard let origin = request.headers[.origin], config.forms[form]?.allowedOrigins.contains(origin) == true else { return }
+        response.headers[.accessControlAllowOrigin] = origin
+        response.headers[.vary] = "Origin"
+    }
+
+    func preflight(_ request: Request, form: String) -> Response {
+        var response = Response(status: .noContent)
+        guard let origin = request.headers[.origin], config.forms[form]?.allowedOrigins.contains(origin) == true else { return response }
+        response.headers[.accessControlAllowOrigin] = origin
+        response.headers[.accessControlAllowMethods] = "POST, OPTIONS"
+        response.headers[.accessControlAllowHeaders] = "Content-Type, Idempotency-Key, Authorization"
+        response.headers[.accessControlMaxAge] = "600"
+        response.headers[.vary] = "Origin"
+        return response
+    }
+
+    /// On the public port: which check failed, never why (paths, errors and credential
+    /// details are in the log and in `amosync stats`).
+    func readiness() async -> Response {
+        var problems: [JSONValue] = []
+        do { try await store.checkWritable() } catch {
+            logger.error("readiness: the database is not writable", metadata: ["error": "\(error)"])
+            problems.append("database_not_writable")
+        }
+        if await health.credentialsProblem != nil { problems.append("amocrm_credentials") }
+        if problems.isEmpty { return .json(.ok, ["status": "ready"]) }
+        return .json(.serviceUnavailable, ["status": "not ready", "problems": .array(problems)])
+    }
+}

@@ -1,0 +1,65 @@
+import CoreMetrics
+import Foundation
+import Prometheus
+import Synchronization
+import AmoSyncCore
+
+/// The daemon's Prometheus metrics (README, "Metrics"), on a registry of its own so that
+/// several daemons in one process (tests) never share counters. Event metrics go through
+/// swift-metrics; queue and limiter figures are sampled when `/metrics` is scraped.
+package final class DaemonMetrics: Sendable {
+    package let registry = PrometheusCollectorRegistry()
+    let factory: PrometheusMetricsFactory
+    private let sampled = Mutex<[String: Double]>([:])
+
+    package init() {
+        // Families present from the start, even before anything happened.
+        _ = registry.makeCounter(name: "amosync_token_refreshes_total")
+        _ = registry.makeCounter(name: "amosync_ratelimit_wait_seconds_total")
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20].map { .milliseconds(Int64($0 * 1000)) }
+        self.factory = factory
+    }
+
+    package func intakeRequest(route: String, status: Int) {
+        Counter(label: "amosync_intake_requests_total", dimensions: [("route", route), ("status", "\(status)")], factory: factory).increment()
+    }
+
+    package func delivery(outcome: String, count: Int = 1) {
+        guard count > 0 else { return }
+        Counter(label: "amosync_deliveries_total", dimensions: [("outcome", outcome)], factory: factory).increment(by: count)
+    }
+
+    package func amoRequest(endpoint: String, status: Int, seconds: Double) {
+        Counter(label: "amosync_amocrm_requests_total", dimensions: [("endpoint", endpoint), ("status", status == 0 ? "error" : "\(status)")],
+                factory: factory).increment()
+        Timer(label: "amosync_amocrm_request_duration_seconds", factory: factory).recordNanoseconds(Int64(seconds * 1e9))
+    }
+
+    /// Brings a monotonically growing figure read at scrape time into a counter.
+    func advance(_ name: String, to total: Double) {
+        let delta = sampled.withLock { values -> Double in
+            let delta = total - (values[name] ?? 0)
+            values[name] = max(total, values[name] ?? 0)
+            return delta
+        }
+        if delta > 0 { registry.makeCounter(name: name).increment(by: delta) }
+    }
+
+    /// Samples the queue, the limiter and the tokens, then renders the text format.
+    package func render(store: JobStore, limiter: RateLimiter, tokens: any AccessTokenProvider) async -> String {
+        if let stats = try? await store.stats() {
+            for state in JobState.allCases {
+                registry.makeGauge(name: "amosync_jobs", labels: [("state", state.rawValue)]).set(Double(stats.counts[state] ?? 0))
+            }
+            registry.makeGauge(name: "amosync_oldest_queued_seconds").set(stats.oldestQueuedSeconds ?? 0)
+        }
+        advance("amosync_ratelimit_wait_seconds_total", to: await limiter.waitedSeconds)
+        advance("amosync_ratelimit_pauses_total", to: Double(await limiter.pauses))
+        registry.makeGauge(name: "amosync_ratelimit_arrival_allowance_seconds").set(await limiter.arrivalAllowance.seconds)
+        var refreshes = 0
+        if let manager = tokens as? TokenManager { refreshes = await manager.refreshes }
+        advance("amosync_token_refreshes_total", to: Double(refreshes))
+        return registry.emitToString()
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import GRDB
+import AmoSyncCore
+
+/// Where a job stands (README, "Command line": `jobs list`).
+package enum JobState: String, Codable, Sendable, CaseIterable {
+    case queued, running, done, failed, cancelled
+}
+
+/// Steps a job has finished in amoCRM and the ids they produced; saved in the same
+/// transaction that ends each step, so a resumed job never repeats a finished step.
+package struct JobProgress: Codable, Sendable, Equatable {
+    package var contactID: Int?
+    package var leadID: Int?
+    package var noteID: Int?
+    package var contactUpdated = false
+    /// A create was sent but its answer was not stored: look before creating again.
+    package var leadSent = false
+    package var noteSent = false
+
+    package init() {}
+
+    enum CodingKeys: String, CodingKey {
+        case contactID = "contact_id", leadID = "lead_id", noteID = "note_id"
+        case contactUpdated = "contact_updated", leadSent = "lead_sent", noteSent = "note_sent"
+    }
+
+    package init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        contactID = try c.decodeIfPresent(Int.self, forKey: .contactID)
+        leadID = try c.decodeIfPresent(Int.self, forKey: .leadID)
+        noteID = try c.decodeIfPresent(Int.self, forKey: .noteID)
+        contactUpdated = try c.decodeIfPresent(Bool.self, forKey: .contactUpdated) ?? false
+        leadSent = try c.decodeIfPresent(Bool.self, forKey: .leadSent) ?? false
+        noteSent = try c.decodeIfPresent(Bool.self, forKey: .noteSent) ?? false
+    }
+}
+
+/// One queued unit of work: the input as received, the plan, and where delivery stands.
+package struct Job: Sendable {
+    package var id: Int64
+    package var kind: JobKind
+    package var source: String
+    package var externalID: String
+    package var state: JobState
+    package var input: JSONValue
+    package var plan: DeliveryPlan
+    package var progress: JobProgress
+    package var attempts: Int
+    package var runAt: Date
+    package var leaseUntil: Date?
+    /// The claim that holds the lease of a running job (nil otherwise).
+    package var leaseOwner: String?
+    package var createdAt: Date
+    package var updatedAt: Date
+    package var lastError: String?
+    package var warnings: [String]
+
+    /// A stored row that does not decode (edited by hand, written by a broken version).
+    struct Unreadable: Error, CustomStringConvertible {
+        var column: String
+        var reason: String
+        var description: String { "stored job cannot be read: \(column): \(reason)" }
+    }
+
+    init(row: Row) throws {
+        func column<T>(_ name: String, _ decode: (String) throws -> T?) throws -> T {
+            let text: String? = row[name]
+            let decoded: T?
+            do { decoded = try text.flatMap(decode) } catch { throw Unreadable(column: name, reason: "\(error)") }
+            guard let decoded else { throw Unreadable(column: name, reason: "unexpected value \(text.map { "\"\($0.prefix(40))\"" } ?? "NULL")") }
+            return decoded
+        }
+        id = row["id"]
+        kind = try column("kind") { JobKind(rawValue: $0) }
+        source = row["source"]
+        externalID = row["external_id"]
+        state = try column("state") { JobState(rawValue: $0) }
+        input = try column("input") { try JSONValue.parse(Data($0.utf8)) }
+        plan = try column("plan") { try JSONDecoder().decode(DeliveryPlan.self, from: Data($0.utf8)) }
+        progress = try column("progress") { try JSONDecoder().decode(JobProgress.self, from: Data($0.utf8)) }
+        warnings = try column("warnings") { try JSONDecoder().decode([String].self, from: Data($0.utf8)) }
+        attempts = row["attempts"]
+        runAt = Date(timeIntervalSince1970: row["run_at"])
+        leaseUntil = (row["lease_until"] as Double?).map(Date.init(timeIntervalSince1970:))
+        leaseOwner = row["lease_owner"]
+        createdAt = Date(timeIntervalSince1970: row["created_at"])
+        updatedAt = Date(timeIntervalSince1970: row["updated_at"])
+        lastError = row["last_error"]
+    }
+
+    /// What `jobs list` and `jobs show` can still say of a row that does not decode: its
+    /// identity, times and the decoding error; the input and plan are left empty.
+    init(unreadable row: Row, error: any Error) {
+        id = row["id"]
+        kind = (row["kind"] as String?).flatMap(JobKind.init(rawValue:)) ?? .order
+        source = row["source"] ?? ""
+        externalID = row["external_id"] ?? ""
+        state = (row["state"] as String?).flatMap(JobState.init(rawValue:)) ?? .failed
+        input = .null
+        plan = DeliveryPlan(key: "")
+        progress = JobProgress()
+        attempts = row["attempts"] ?? 0
+        runAt = Date(timeIntervalSince1970: row["run_at"] ?? 0)
+        leaseUntil = (row["lease_until"] as Double?).map(Date.init(timeIntervalSince1970:))
+        leaseOwner = row["lease_owner"]
+        createdAt = Date(timeIntervalSince1970: row["created_at"] ?? 0)
+        updatedAt = Date(timeIntervalSince1970: row["updated_at"] ?? 0)
+        lastError = "\(error)"
+        warnings = []
+    }
+
+    /// Decodes a row for display: an unreadable row is shown with its decoding error.
+    static func displayed(_ row: Row) -> Job {
+        do { return try Job(row: row) } catch { return Job(unreadable: row, error: error) }
+    }
+}
+
+/// One delivery attempt as `jobs show` reports it.
+package struct Attempt: Codable, Sendable, Equatable {
+    package enum Outcome: String, Codable, Sendable { case done, retry, failed, throttled, paused, interrupted }
+
+    package var at: Date
+    package var durationMs: Int
+    package var outcome: Outcome
+    package var httpStatus: Int?
+    /// `POST /api/v4/leads`
+    package var request: String?
+    package var error: String?
+    package var validationErrors: [ValidationIssue]
+
+    package init(at: Date, durationMs: Int, outcome: Outcome, httpStatus: Int? = nil, request: String? = nil,
+                error: String? = nil, validationErrors: [ValidationIssue] = []) {
+        self.at = at
+        self.durationMs = durationMs
+        self.outcome = outcome
+        self.httpStatus = httpStatus
+        self.request = request
+        self.error = error
+        self.validationErrors = validationErrors
+    }
+}
+
+/// One entry of amoCRM's `validation-errors`, with the path made readable.
+package struct ValidationIssue: Codable, Sendable, Equatable {
+    package var path: String
+    package var code: String
+    package var detail: String
+
+    package init(path: String, code: String, detail: String) {
+        self.path = path
+        self.code = code
+        self.detail = detail
+    }
+}

@@ -1,0 +1,328 @@
+import Foundation
+import GRDB
+import AmoSyncCore
+
+/// The durable queue: one SQLite file in WAL mode with `synchronous=FULL`, so that an
+/// acknowledged job survives a crash of the process or the machine. Every method is one
+/// transaction. Admin commands open the same file while the daemon runs.
+package final class JobStore: Sendable {
+    package let database: DatabasePool
+    let now: @Sendable () -> Date
+
+    package init(path: String, now: @escaping @Sendable () -> Date = Date.init) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty { try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true) }
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        database = try Self.open(path, configuration)
+        self.now = now
+    }
+
+    /// Opens and migrates, also when several processes open a new file at once (the daemon and
+    /// admin commands): creating the file, switching it to WAL and each migration can meet the
+    /// other process half-way ("table … already exists", a busy or locked file); the one that
+    /// loses looks again a moment later, for up to about two seconds.
+    static func open(_ path: String, _ configuration: Configuration, attempts: Int = 20) throws -> DatabasePool {
+        var attempt = 1
+        while true {
+            do {
+                let database = try DatabasePool(path: path, configuration: configuration)
+                // DatabasePool sets synchronous=NORMAL on its writer after prepareDatabase: restore FULL.
+                try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+                try Migrations.migrator.migrate(database)
+                return database
+            } catch is DatabaseError where attempt < attempts {
+                Thread.sleep(forTimeInterval: 0.02 * Double(attempt))  // start-up only, before any task runs
+                attempt += 1
+            }
+        }
+    }
+
+    /// `PRAGMA synchronous` on the writer connection (2 = FULL).
+    package func writerSynchronous() throws -> Int {
+        try database.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
+    }
+
+    static func json<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return String(decoding: (try? encoder.encode(value)) ?? Data("null".utf8), as: UTF8.self)
+    }
+
+    // MARK: Intake
+
+    /// What `enqueue` did.
+    package struct EnqueueResult: Sendable, Equatable {
+        package var jobID: Int64
+        package var kind: JobKind
+        package var duplicate: Bool
+        package var state: JobState = .queued
+    }
+
+    /// A job to store: the mapped plan and the raw input.
+    package struct NewJob: Sendable {
+        package var mapped: MappedJob
+        /// The input as stored: canonical JSON.
+        package var inputText: String
+        package var dedupeKey: String
+
+        package init(mapped: MappedJob, input: JSONValue, dedupeKey: String) {
+            self.init(mapped: mapped, inputBytes: input.canonicalBytes, dedupeKey: dedupeKey)
+        }
+
+        init(mapped: MappedJob, inputBytes: [UInt8], dedupeKey: String) {
+            self.mapped = mapped
+            self.inputText = String(decoding: inputBytes, as: UTF8.self)
+            self.dedupeKey = dedupeKey
+        }
+
+        /// Orders (and site users) dedupe on id + content: the same content again is a
+        /// duplicate, changed content becomes an update of the same order.
+        package static func versioned(_ mapped: MappedJob, input: JSONValue) -> NewJob {
+            let bytes = input.canonicalBytes
+            return NewJob(mapped: mapped, inputBytes: bytes, dedupeKey: "\(mapped.source):\(mapped.externalID):\(Hashing.sha256Hex(bytes).prefix(32))")
+        }
+    }
+
+    /// Stores new jobs in one transaction (one fsync for all of them).
+    package func enqueue(_ jobs: [NewJob]) async throws -> [EnqueueResult] {
+        let now = self.now().timeIntervalSince1970
+        return try await settle { db in try jobs.map { try Self.insert($0, now: now, db: db) } }
+    }
+
+    package func enqueue(_ job: NewJob) async throws -> EnqueueResult { try await enqueue([job])[0] }
+
+    static func insert(_ job: NewJob, now: Double, db: Database) throws -> EnqueueResult {
+        // Cached statements: intake runs these thousands of times a second.
+        let existing = try db.cachedStatement(sql: "SELECT id, kind, state FROM jobs WHERE dedupe_key = ?")
+        if let row = try Row.fetchOne(existing, arguments: [job.dedupeKey]) {
+            return EnqueueResult(jobID: row["id"], kind: JobKind(rawValue: row["kind"]) ?? .order, duplicate: true,
+                                 state: JobState(rawValue: row["state"]) ?? .queued)
+        }
+        var kind = job.mapped.kind
+        if kind == .order {
+            let earlier = try db.cachedStatement(sql: "SELECT 1 FROM jobs WHERE source = ? AND external_id = ? AND kind = 'order' LIMIT 1")
+            if try Bool.fetchOne(earlier, arguments: [job.mapped.source, job.mapped.externalID]) == true { kind = .orderUpdate }
+        }
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO jobs (kind, source, external_id, dedupe_key, state, input, plan, warnings, run_at, created_at, updated_at, search)
+            VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)
+            """)
+        try insert.execute(arguments: [kind.rawValue, job.mapped.source, job.mapped.externalID, job.dedupeKey,
+                                       job.inputText, job.mapped.plan.json.canonicalString,
+                                       JSONValue.array(job.mapped.plan.warnings.map(JSONValue.string)).canonicalString,
+                                       now, now, now, " " + job.mapped.searchKeys.joined(separator: " ") + " "])
+        return EnqueueResult(jobID: db.lastInsertedRowID, kind: kind, duplicate: false)
+    }
+
+    // MARK: Worker
+
+    /// Leases up to `limit` ready jobs (queued and due, or running with an expired lease)
+    /// and counts an attempt for each. Later jobs of an order wait for earlier ones. Each
+    /// branch walks an index and stops at `limit`: the claim holds the writer only briefly,
+    /// however long the queue is. The claimed jobs share a new `leaseOwner`: only this claim
+    /// can checkpoint, renew, finish or release them while its lease lasts.
+    package func claimBatch(limit: Int, leaseFor lease: TimeInterval) async throws -> [Job] {
+        let now = self.now().timeIntervalSince1970
+        let owner = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(13))"
+        // Rows are decoded after the transaction: intake waits for the writer, not for JSON decoding.
+        let rows = try await database.write { db in
+            try Row.fetchAll(db, sql: """
+                UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, lease_owner = ?, updated_at = ?
+                WHERE id IN (
+                  SELECT id FROM (
+                    SELECT id, run_at FROM (
+                      SELECT j.id, j.run_at FROM jobs j
+                      WHERE j.state = 'queued' AND j.run_at <= ?
+                        AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.source = j.source AND p.external_id = j.external_id
+                                        AND p.id < j.id AND p.state IN ('queued', 'running', 'failed'))
+                      ORDER BY j.run_at, j.id LIMIT ?)
+                    UNION ALL
+                    SELECT id, run_at FROM (
+                      SELECT j.id, j.run_at FROM jobs j
+                      WHERE j.state = 'running' AND j.lease_until < ?
+                        AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.source = j.source AND p.external_id = j.external_id
+                                        AND p.id < j.id AND p.state IN ('queued', 'running', 'failed'))
+                      LIMIT ?))
+                  ORDER BY run_at, id LIMIT ?)
+                RETURNING *
+                """, arguments: [now + lease, owner, now, now, limit, now, limit, limit])
+        }
+        var jobs: [Job] = []
+        var unreadable: [(id: Int64, error: String)] = []
+        for row in rows {
+            do { jobs.append(try Job(row: row)) } catch { unreadable.append((row["id"], "\(error)")) }
+        }
+        if !unreadable.isEmpty { try await failUnreadable(unreadable) }
+        return jobs.sorted { $0.id < $1.id }
+    }
+
+    /// A claimed row that does not decode can never be delivered: it is failed with the
+    /// decoding error (for `jobs show`), and the claim goes on with the others.
+    func failUnreadable(_ rows: [(id: Int64, error: String)]) async throws {
+        let now = self.now().timeIntervalSince1970
+        try await settle { db in
+            for (id, error) in rows {
+                try db.execute(sql: """
+                    UPDATE jobs SET state = 'failed', lease_until = NULL, lease_owner = NULL, finished_at = ?, updated_at = ?, last_error = ?
+                    WHERE id = ?
+                    """, arguments: [now, now, error, id])
+            }
+        }
+    }
+
+    /// When the next queued job becomes due (nil when nothing waits).
+    package func nextRunAt() async throws -> Date? {
+        try await database.read { db in
+            try Double.fetchOne(db, sql: """
+                SELECT MIN(t) FROM (SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued'
+                                    UNION ALL SELECT MIN(lease_until) FROM jobs WHERE state = 'running')
+                """).map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
+    /// A write that completes once started, even if the task that asked is cancelled: what a
+    /// request did in amoCRM is recorded at shutdown too. It runs on GRDB's writer queue, not
+    /// on a Swift concurrency thread.
+    func settle<T: Sendable>(_ updates: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            database.asyncWrite(updates) { _, result in continuation.resume(with: result) }
+        }
+    }
+
+    /// The condition every write of a worker adds: the job still runs under this claim.
+    static let held = "state = 'running' AND lease_owner IS ?"
+
+    /// Extends the leases of jobs a lane still works on. Returns the ids whose lease this
+    /// claim no longer holds (expired and claimed by another lane, or finished by it).
+    package func renew(_ jobs: [Job], leaseFor lease: TimeInterval) async throws -> Set<Int64> {
+        guard !jobs.isEmpty else { return [] }
+        let now = self.now().timeIntervalSince1970
+        return try await settle { db in
+            var lost: Set<Int64> = []
+            for job in jobs {
+                try db.execute(sql: "UPDATE jobs SET lease_until = ? WHERE id = ? AND \(Self.held)", arguments: [now + lease, job.id, job.leaseOwner])
+                if db.changesCount == 0 { lost.insert(job.id) }
+            }
+            return lost
+        }
+    }
+
+    /// Checkpoints finished steps of several jobs in one transaction. Returns the ids whose
+    /// lease was lost: their progress is not written (the new holder's is).
+    package func saveProgress(_ jobs: [Job]) async throws -> Set<Int64> {
+        guard !jobs.isEmpty else { return [] }
+        let now = self.now().timeIntervalSince1970
+        let encoded = jobs.map { (Self.json($0.progress), $0.id, $0.leaseOwner) }
+        return try await settle { db in
+            var lost: Set<Int64> = []
+            for (progress, id, owner) in encoded {
+                try db.execute(sql: "UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ? AND \(Self.held)", arguments: [progress, now, id, owner])
+                if db.changesCount == 0 { lost.insert(id) }
+            }
+            return lost
+        }
+    }
+
+    /// How a delivery attempt ended for one job.
+    package enum Resolution: Sendable {
+        case done
+        case retry(at: Date, refundAttempt: Bool)
+        case failed
+    }
+
+    /// Records the end of an attempt for several jobs in one transaction. Jobs whose lease
+    /// was lost are left to their new holder; their ids are returned.
+    @discardableResult
+    package func finish(_ outcomes: [(job: Job, resolution: Resolution, attempt: Attempt)]) async throws -> Set<Int64> {
+        guard !outcomes.isEmpty else { return [] }
+        let now = self.now().timeIntervalSince1970
+        let encoded = outcomes.map { (job: $0.job, resolution: $0.resolution, attempt: $0.attempt,
+                                      warnings: Self.json($0.job.warnings), progress: Self.json($0.job.progress)) }
+        return try await settle { db in
+            var lost: Set<Int64> = []
+            var delivered = false
+            for (job, resolution, attempt, warnings, progress) in encoded {
+                switch resolution {
+                case .done:
+                    try db.execute(sql: """
+                        UPDATE jobs SET state = 'done', lease_until = NULL, lease_owner = NULL, finished_at = ?, updated_at = ?, progress = ?,
+                          warnings = ?, last_error = NULL WHERE id = ? AND \(Self.held)
+                        """, arguments: [now, now, progress, warnings, job.id, job.leaseOwner])
+                case .retry(let at, let refund):
+                    try db.execute(sql: """
+                        UPDATE jobs SET state = 'queued', lease_until = NULL, lease_owner = NULL, run_at = ?, updated_at = ?, progress = ?,
+                          warnings = ?, last_error = COALESCE(?, last_error), attempts = MAX(0, attempts - ?) WHERE id = ? AND \(Self.held)
+                        """, arguments: [at.timeIntervalSince1970, now, progress, warnings, attempt.error, refund ? 1 : 0, job.id, job.leaseOwner])
+                case .failed:
+                    try db.execute(sql: """
+                        UPDATE jobs SET state = 'failed', lease_until = NULL, lease_owner = NULL, finished_at = ?, updated_at = ?, progress = ?,
+                          warnings = ?, last_error = ? WHERE id = ? AND \(Self.held)
+                        """, arguments: [now, now, progress, warnings, attempt.error, job.id, job.leaseOwner])
+                }
+                guard db.changesCount > 0 else { lost.insert(job.id); continue }
+                if case .done = resolution { delivered = true }
+                try Self.record(attempt, jobID: job.id, db: db)
+            }
+            if delivered {
+                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES ('last_delivery_at', ?)", arguments: ["\(now)"])
+            }
+            return lost
+        }
+    }
+
+    static func record(_ attempt: Attempt, jobID: Int64, db: Database) throws {
+        try db.execute(sql: """
+            INSERT INTO job_attempts (job_id, at, duration_ms, outcome, http_status, request, error, validation_errors)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [jobID, attempt.at.timeIntervalSince1970, attempt.durationMs, attempt.outcome.rawValue,
+                             attempt.httpStatus, attempt.request, attempt.error, json(attempt.validationErrors)])
+    }
+
+    /// Gives leased jobs back without spending their attempt (shutdown, a customer locked by
+    /// another batch); only jobs this claim still holds.
+    package func release(_ jobs: [Job], runAt: Date? = nil) async throws {
+        guard !jobs.isEmpty else { return }
+        let now = self.now().timeIntervalSince1970
+        let at = runAt?.timeIntervalSince1970 ?? now
+        let held = jobs.map { ($0.id, $0.leaseOwner) }
+        try await settle { db in
+            for (id, owner) in held {
+                try db.execute(sql: """
+                    UPDATE jobs SET state = 'queued', lease_until = NULL, lease_owner = NULL, attempts = MAX(0, attempts - 1), run_at = ?,
+                      updated_at = ? WHERE id = ? AND \(Self.held)
+                    """, arguments: [at, now, id, owner])
+            }
+        }
+    }
+
+    /// Small shared state between the daemon and admin commands (credential problems…).
+    package func setMeta(_ key: String, _ value: String?) async throws {
+        try await settle { db in
+            if let value {
+                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
+            } else {
+                try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [key])
+            }
+        }
+    }
+
+    package func meta(_ key: String) async throws -> String? {
+        try await database.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = ?", arguments: [key]) }
+    }
+
+    /// The lead created by the first delivered job of an order (for update jobs).
+    package func leadID(source: String, externalID: String) async throws -> Int? {
+        try await database.read { db in
+            let rows = try String.fetchAll(db, sql: """
+                SELECT progress FROM jobs WHERE source = ? AND external_id = ? AND state = 'done' ORDER BY id
+                """, arguments: [source, externalID])
+            return rows.lazy.compactMap { try? JSONDecoder().decode(JobProgress.self, from: Data($0.utf8)).leadID }.first
+        }
+    }
+}
