@@ -13,7 +13,7 @@ package final class FakeAmoProcess: @unchecked Sendable {
     package let token: String
     let process = Process()
 
-    package var baseURL: String { "http://127.0.0.1:\(port)" }
+    var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// Starts `executable arguments` and waits for the port line; stderr goes to `log` if given.
     package init(executable: URL, arguments: [String], token: String, log: String? = nil) throws {
@@ -59,6 +59,6 @@ package final class FakeAmoProcess: @unchecked Sendable {
     }
 }
 
-package struct FakeAmoProcessError: Error, CustomStringConvertible {
-    package var description: String
+struct FakeAmoProcessError: Error, CustomStringConvertible {
+    var description: String
 }

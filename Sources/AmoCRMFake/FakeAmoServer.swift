@@ -20,9 +20,9 @@ package struct FakeContext: RequestContext {
 /// The fake amoCRM as a real HTTP server on loopback (`amosync fake-amocrm`, tests, sandbox).
 package struct FakeAmoServer: HTTPResponder {
     package typealias Context = FakeContext
-    package let state: FakeAmoState
+    let state: FakeAmoState
 
-    package init(state: FakeAmoState) { self.state = state }
+    init(state: FakeAmoState) { self.state = state }
 
     package func respond(to request: Request, context: FakeContext) async throws -> Response {
         var request = request

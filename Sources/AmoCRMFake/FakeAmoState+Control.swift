@@ -29,7 +29,7 @@ extension FakeAmoState {
         }
     }
 
-    package func requestStats() -> RequestStats {
+    func requestStats() -> RequestStats {
         var byEndpoint: [String: Int] = [:]
         for entry in log { byEndpoint["\(entry.method) \(AmoEndpoint.name(entry.path))", default: 0] += 1 }
         return RequestStats(total: log.count, throttled: log.filter { $0.status == 429 }.count, maxPerSecond: mostArrivals(within: 1),
@@ -59,10 +59,10 @@ extension FakeAmoState {
     }
 
     /// A manager deletes a contact.
-    package func deleteContact(_ id: Int) { contacts[id] = nil }
+    func deleteContact(_ id: Int) { contacts[id] = nil }
 
     /// Everything the account holds, as `GET /__fake/state` returns it.
-    package func snapshot() -> JSONValue {
+    func snapshot() -> JSONValue {
         let stats = requestStats()
         return [
             "contacts": .array(contacts.values.sorted { $0.id < $1.id }.map { render($0, entity: "contacts") }),

@@ -5,33 +5,33 @@ import AmoSyncCore
 /// once and live 20 minutes, access tokens expire, refresh tokens are single-use and rotate,
 /// reuse is answered with the real 401 "Token has been revoked", a wrong client with
 /// "Некорректный клиент".
-package typealias FakeOAuthClient = OAuthClient
+typealias FakeOAuthClient = OAuthClient
 
 extension FakeAmoState {
     /// A new authorization code, as if an admin had just opened "Keys and access".
-    package func issueCode() -> String {
+    func issueCode() -> String {
         let code = "def50200" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         codes[code] = now + 20 * 60
         return code
     }
 
     /// Tokens issued so far, for assertions.
-    package var oauthStats: (refreshes: Int, exchanges: Int) { (refreshCount, exchangeCount) }
+    var oauthStats: (refreshes: Int, exchanges: Int) { (refreshCount, exchangeCount) }
 
     /// Revokes every refresh token (as when an admin disconnects the integration).
-    package func revokeAll() {
+    func revokeAll() {
         refreshTokens.removeAll()
         accessTokens.removeAll()
     }
 
     /// Every issued access token stops working (refresh tokens still do).
-    package func expireAccessTokens() { accessTokens.removeAll() }
+    func expireAccessTokens() { accessTokens.removeAll() }
 
     /// Refresh attempts with an already used or revoked token.
-    package var revokedRefreshAttempts: Int { revokedAttempts }
+    var revokedRefreshAttempts: Int { revokedAttempts }
 
     /// Lets access tokens expire `seconds` from now.
-    package func setAccessTTL(_ seconds: Double) { accessTTL = seconds }
+    func setAccessTTL(_ seconds: Double) { accessTTL = seconds }
 
     func isValidAccessToken(_ token: String) -> Bool {
         if validTokens.contains(token) { return true }

@@ -5,12 +5,12 @@ import AmoSyncCore
 /// faults. `handle` answers like API v4 does (README, "The fake amoCRM").
 package actor FakeAmoState {
     package struct Options: Sendable {
-        package var subdomain = "example"
+        var subdomain = "example"
         package var requestsPerSecond = 7
         package var longLivedTokens: [String] = []
-        package var oauthClient: FakeOAuthClient?
+        var oauthClient: FakeOAuthClient?
         /// Lifetime of issued access tokens.
-        package var accessTTL: Double = 86_400
+        var accessTTL: Double = 86_400
         package var faults = FakeFaults()
         package init() {}
     }
@@ -26,7 +26,7 @@ package actor FakeAmoState {
     var refreshCount = 0
     var exchangeCount = 0
     var revokedAttempts = 0
-    package var faults: FakeFaults
+    var faults: FakeFaults
     var arrivals: [Double] = []
     var log: [FakeLogEntry] = []
     var fields: [String: [FakeField]] = ["leads": [], "contacts": []]
@@ -73,12 +73,12 @@ package actor FakeAmoState {
     }
 
     /// Adds a token the fake accepts (long-lived tokens, tokens issued by tests).
-    package func addToken(_ token: String) { validTokens.insert(token) }
+    func addToken(_ token: String) { validTokens.insert(token) }
 
-    package func setFaults(_ faults: FakeFaults) { self.faults = faults }
+    func setFaults(_ faults: FakeFaults) { self.faults = faults }
 
     /// Answers one request.
-    package func handle(_ request: FakeRequest) -> FakeResponse {
+    func handle(_ request: FakeRequest) -> FakeResponse {
         if request.path.hasPrefix("/__fake") { return control(request) }
         let arrived = request.arrivedAt.map { $0 + clockOffset } ?? now
         let response = admit(request, at: arrived) ?? route(request)

@@ -2,16 +2,16 @@ import Foundation
 import AmoSyncCore
 
 /// A request as the fake sees it, independent of the HTTP server.
-package struct FakeRequest: Sendable {
-    package var method: String
-    package var path: String
-    package var query: [String: String]
-    package var headers: [String: String]
-    package var body: Data
+struct FakeRequest: Sendable {
+    var method: String
+    var path: String
+    var query: [String: String]
+    var headers: [String: String]
+    var body: Data
     /// Unix time the request arrived (stamped on the event loop); nil: when it is handled.
-    package var arrivedAt: Double?
+    var arrivedAt: Double?
 
-    package init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: Data = Data()) {
+    init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: Data = Data()) {
         self.method = method
         self.path = path
         self.query = query
@@ -24,11 +24,11 @@ package struct FakeRequest: Sendable {
 
 /// The fake's answer. `dropConnection` closes the socket instead of answering, after the
 /// write was applied: the client sees a lost response (unknown outcome).
-package struct FakeResponse: Sendable {
-    package var status: Int
-    package var contentType = "application/hal+json"
-    package var body: Data = Data()
-    package var dropConnection = false
+struct FakeResponse: Sendable {
+    var status: Int
+    var contentType = "application/hal+json"
+    var body: Data = Data()
+    var dropConnection = false
 
     static func json(_ status: Int, _ value: JSONValue, contentType: String = "application/hal+json") -> FakeResponse {
         FakeResponse(status: status, contentType: contentType, body: value.canonicalData)
@@ -106,14 +106,14 @@ struct FakeLogEntry: Sendable {
 /// Faults to inject, set by tests, `--fail-rate`/`--latency-ms` or `POST /__fake/faults`.
 package struct FakeFaults: Sendable {
     /// The next N API requests get this status (5xx, 429, 403 HTML, 401).
-    package var failNext: [(count: Int, status: Int)] = []
+    var failNext: [(count: Int, status: Int)] = []
     package var latencyMs = 0
     /// A fraction (0…1) of API requests answered 503 at random.
     package var failRate = 0.0
     /// API requests answered 503 while the wall clock is inside this window.
-    package var outageUntil: Date?
+    var outageUntil: Date?
     /// Writes to these endpoints (`POST /api/v4/leads`) are applied, then the connection
     /// is dropped without an answer, as many times as the count says.
-    package var dropAfterApply: [String: Int] = [:]
-    package init() {}
+    var dropAfterApply: [String: Int] = [:]
+    init() {}
 }

@@ -5,7 +5,7 @@ import AmoCRMFake
 
 /// What `jobs list`, `jobs show` and `stats` print, as text tables or JSON documents
 /// (README, "Command line"). Pure functions, so tests check the exact output.
-package enum JobReport {
+enum JobReport {
     /// `2026-11-20T10:00:00Z`
     static var iso: ISO8601DateFormatter { ISO8601DateFormatter() }
 
@@ -17,9 +17,9 @@ package enum JobReport {
          "run_at": date(job.runAt), "created_at": date(job.createdAt), "last_error": job.lastError.map(JSONValue.string) ?? .null]
     }
 
-    package static func listJSON(_ jobs: [Job]) -> JSONValue { ["jobs": .array(jobs.map { .object(listEntry($0)) })] }
+    static func listJSON(_ jobs: [Job]) -> JSONValue { ["jobs": .array(jobs.map { .object(listEntry($0)) })] }
 
-    package static func listTable(_ jobs: [Job], now: Date = Date()) -> String {
+    static func listTable(_ jobs: [Job], now: Date = Date()) -> String {
         guard !jobs.isEmpty else { return "no jobs" }
         let rows = jobs.map { job -> [String] in
             let next = job.state == .queued ? relative(job.runAt, now: now) : "-"
@@ -29,7 +29,7 @@ package enum JobReport {
         return table(["ID", "KIND", "SOURCE", "EXTERNAL ID", "STATE", "ATTEMPTS", "NEXT RUN", "LAST ERROR"], rows)
     }
 
-    package static func showJSON(_ job: Job, attempts: [Attempt], config: Config) -> JSONValue {
+    static func showJSON(_ job: Job, attempts: [Attempt], config: Config) -> JSONValue {
         var object = listEntry(job)
         object["input"] = Redactor.redact(job.input)
         object["plan"] = (try? JSONValue.encode(job.plan)) ?? .null
@@ -51,7 +51,7 @@ package enum JobReport {
         return .object(object)
     }
 
-    package static func showText(_ job: Job, attempts: [Attempt], config: Config) -> String {
+    static func showText(_ job: Job, attempts: [Attempt], config: Config) -> String {
         var lines = ["Job \(job.id): \(job.kind.rawValue) \(job.externalID) from \(job.source)",
                      "State:    \(job.state.rawValue), \(job.attempts) attempt(s)" + (job.state == .queued ? ", next run \(iso.string(from: job.runAt))" : ""),
                      "Created:  \(iso.string(from: job.createdAt))"]
@@ -75,7 +75,7 @@ package enum JobReport {
         return lines.joined(separator: "\n")
     }
 
-    package static func changes(_ changes: [JobStore.Change], verb: String) -> String {
+    static func changes(_ changes: [JobStore.Change], verb: String) -> String {
         let done = changes.filter { $0.to != nil && $0.from != $0.to }.count
         let lines = changes.map { change -> String in
             let transition = change.from.map { from in "\(from.rawValue) → \(change.to?.rawValue ?? "?")" } ?? ""
@@ -100,7 +100,7 @@ package enum JobReport {
     }
 
     /// A plain text table with left-aligned columns.
-    package static func table(_ header: [String], _ rows: [[String]]) -> String {
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
         func line(_ cells: [String]) -> String {
             cells.enumerated().map { index, cell in
@@ -112,10 +112,10 @@ package enum JobReport {
 }
 
 /// Hides values of secret-looking keys in stored inputs before they are shown.
-package enum Redactor {
+enum Redactor {
     static let markers = ["password", "token", "secret", "api_key", "apikey", "authorization"]
 
-    package static func redact(_ value: JSONValue) -> JSONValue {
+    static func redact(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(let object):
             return .object(Dictionary(uniqueKeysWithValues: object.map { key, item in

@@ -18,16 +18,16 @@ struct Stats: AsyncParsableCommand {
 }
 
 /// Everything `stats` shows, gathered from the database and the token files.
-package struct StatsReport: Sendable {
-    package var stats: JobStore.Stats
-    package var authMode: String
-    package var authState: String
-    package var authProblem: String?
-    package var expiresAt: Date?
-    package var throttlePauses: Int
-    package var lastThrottleAt: Date?
+struct StatsReport: Sendable {
+    var stats: JobStore.Stats
+    var authMode: String
+    var authState: String
+    var authProblem: String?
+    var expiresAt: Date?
+    var throttlePauses: Int
+    var lastThrottleAt: Date?
 
-    package static func collect(config: Config, store: JobStore) async throws -> StatsReport {
+    static func collect(config: Config, store: JobStore) async throws -> StatsReport {
         let problem = try await store.meta("auth_problem")
         var report = StatsReport(stats: try await store.stats(), authMode: config.amocrm.longLivedToken == nil ? "oauth" : "long_lived",
                                  authState: "ok", authProblem: problem, expiresAt: nil,
@@ -46,7 +46,7 @@ package struct StatsReport: Sendable {
         return report
     }
 
-    package var json: JSONValue {
+    var json: JSONValue {
         let counts = JSONValue.object(Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0.rawValue, .number(JSONNumber(stats.counts[$0] ?? 0))) }))
         return ["jobs": counts,
                 "oldest_queued_seconds": stats.oldestQueuedSeconds.map { .number(JSONNumber($0.rounded())) } ?? .null,
@@ -57,7 +57,7 @@ package struct StatsReport: Sendable {
                 "rate_limit": ["pauses": .number(JSONNumber(throttlePauses)), "last_pause_at": JobReport.date(lastThrottleAt)]]
     }
 
-    package var text: String {
+    var text: String {
         let iso = JobReport.iso
         var lines = JobState.allCases.map { "\($0.rawValue.padding(toLength: 10, withPad: " ", startingAt: 0)) \(stats.counts[$0] ?? 0)" }
         lines.append("oldest queued job: " + (stats.oldestQueuedSeconds.map { "\(Int($0))s ago" } ?? "none"))

@@ -7,29 +7,29 @@ import AmoCRMFake
 
 /// One line per message on stdout, for journald (no timestamp: journald adds its own) or
 /// as JSON for log shippers. Metadata is printed as `key=value`, sorted.
-package struct LineLogHandler: LogHandler {
-    package enum Format: String, Sendable, CaseIterable { case text, json }
+struct LineLogHandler: LogHandler {
+    enum Format: String, Sendable, CaseIterable { case text, json }
 
-    package var logLevel: Logger.Level
-    package var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level
+    var metadata: Logger.Metadata = [:]
     let label: String
     let format: Format
     let timestamps: Bool
     static let lock = Mutex(())
 
-    package init(label: String, level: Logger.Level = .info, format: Format = .text, timestamps: Bool = false) {
+    init(label: String, level: Logger.Level = .info, format: Format = .text, timestamps: Bool = false) {
         self.label = label
         self.logLevel = level
         self.format = format
         self.timestamps = timestamps
     }
 
-    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    package func log(event: LogEvent) {
+    func log(event: LogEvent) {
         let line = line(level: event.level, message: event.message, metadata: event.metadata)
         Self.lock.withLock { _ in
             FileHandle.standardOutput.write(Data((line + "\n").utf8))

@@ -4,11 +4,11 @@ import AmoSyncServer
 import AmoCRMFake
 
 /// The zero-set-up demo: a config that points the daemon at the built-in fake amoCRM.
-package enum SandboxSetup {
-    package static let intakeToken = "sandbox-intake-token-please-change"
+enum SandboxSetup {
+    static let intakeToken = "sandbox-intake-token-please-change"
 
     /// A demo config (JSON) for a fake on `fakePort`, storing files under `directory`.
-    package static func configJSON(port: Int, fakePort: Int, directory: String, token: String) -> String {
+    static func configJSON(port: Int, fakePort: Int, directory: String, token: String) -> String {
         """
         {
           "server": { "host": "127.0.0.1", "port": \(port), "metrics": "off" },
@@ -39,7 +39,7 @@ package enum SandboxSetup {
     }
 
     /// Ready-to-paste commands for the running sandbox.
-    package static func instructions(port: Int, fakePort: Int, configPath: String) -> String {
+    static func instructions(port: Int, fakePort: Int, configPath: String) -> String {
         let base = "http://127.0.0.1:\(port)"
         return """
 

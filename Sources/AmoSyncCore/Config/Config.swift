@@ -29,7 +29,7 @@ package struct Config: Sendable {
     package struct AmoCRM: Sendable {
         package var subdomain = ""
         package var domain = "amocrm.ru"
-        package var baseURL: String?
+        var baseURL: String?
         package var clientID: String?
         package var clientSecret: String?
         package var redirectURI: String?
@@ -41,7 +41,7 @@ package struct Config: Sendable {
         /// See `RateLimiter`: how much later than its sending a request may reach amoCRM.
         package var arrivalAllowanceMs = 50
         /// Follow an OAuth referer naming another amoCRM host (a renamed account).
-        package var followReferer = false
+        var followReferer = false
 
         /// Which OAuth referer may move the connection: the account host, or (with
         /// `follow_referer` and no `base_url`) another host under amoCRM's domains.
@@ -70,7 +70,7 @@ package struct Config: Sendable {
     }
 
     package struct Fields: Sendable {
-        package var skipEmpty = true
+        var skipEmpty = true
         package var autoCreateLeads = true
         package var autoCreateContacts = true
     }
@@ -93,14 +93,14 @@ package struct Config: Sendable {
         package var pipelineID = 0
         package var statusID = 0
         package var responsibleUserID: Int?
-        package var leadName = "Заказ #{id}"
+        var leadName = "Заказ #{id}"
         package var categories: [Int: CategoryRule] = [:]
-        package var categoryResponsibleWins = true
+        var categoryResponsibleWins = true
         package var statusMap: [String: Int] = [:]
         package var leadFields: [String: FieldRef] = [:]
         package var contactFields: [String: FieldRef] = [:]
-        package var tags: [String] = []
-        package var note = true
+        var tags: [String] = []
+        var note = true
     }
 
     package struct Source: Sendable {
@@ -114,15 +114,15 @@ package struct Config: Sendable {
         package var pipelineID: Int?
         package var statusID: Int?
         package var responsibleUserID: Int?
-        package var leadName = "Заявка с сайта: {form}"
-        package var contactName = "name"
-        package var contactPhone = "phone"
-        package var contactEmail = "email"
+        var leadName = "Заявка с сайта: {form}"
+        var contactName = "name"
+        var contactPhone = "phone"
+        var contactEmail = "email"
         package var leadFields: [String: FieldRef] = [:]
         package var contactFields: [String: FieldRef] = [:]
-        package var requiredFields: [String] = []
-        package var tags: [String] = []
-        package var note = true
+        var requiredFields: [String] = []
+        var tags: [String] = []
+        var note = true
         package var isPublic = false
         package var redirectURL: String?
         /// Origins allowed to `fetch()` this form from a browser (CORS).
@@ -143,18 +143,18 @@ package struct Config: Sendable {
     package var orders = Orders()
     package var utmFields: [String: FieldRef] = [:]
     package var sources: [String: Source] = [:]
-    package var catalogProducts: [String: [Int]] = [:]
-    package var catalogSKUs: [String: [Int]] = [:]
+    var catalogProducts: [String: [Int]] = [:]
+    var catalogSKUs: [String: [Int]] = [:]
     package var forms: [String: Form] = [:]
     package var retentionDays = 30
 
-    package init() {}
+    init() {}
 }
 
 extension Config {
-    package static let phoneEnums = ["WORK", "WORKDD", "MOB", "FAX", "HOME", "OTHER"]
-    package static let emailEnums = ["WORK", "PRIV", "OTHER"]
-    package static let sourceTypes = ["woocommerce", "shopify", "tilda"]
+    static let phoneEnums = ["WORK", "WORKDD", "MOB", "FAX", "HOME", "OTHER"]
+    static let emailEnums = ["WORK", "PRIV", "OTHER"]
+    static let sourceTypes = ["woocommerce", "shopify", "tilda"]
 
     /// Reads and validates a config file; every problem is reported with its key path.
     package static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Config {

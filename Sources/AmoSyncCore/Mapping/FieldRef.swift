@@ -5,7 +5,7 @@ package enum FieldRef: Sendable, Hashable {
     /// A field code (`PHONE`, `UTM_SOURCE`) or a field name, tried in that order.
     case name(String, type: String?)
 
-    package static let allowedTypes: Set<String> = ["text", "textarea", "numeric", "url", "date", "checkbox"]
+    static let allowedTypes: Set<String> = ["text", "textarea", "numeric", "url", "date", "checkbox"]
 
     static func read(_ value: JSONValue, path: String, problems: ConfigProblems) -> FieldRef? {
         switch value {

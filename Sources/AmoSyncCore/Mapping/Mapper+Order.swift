@@ -69,7 +69,7 @@ extension Mapper {
         return MappedJob(kind: .order, source: source, externalID: id, plan: plan, searchKeys: [id] + keys.phones + keys.emails)
     }
 
-    package static func identifier(_ value: JSONValue?) -> String? {
+    static func identifier(_ value: JSONValue?) -> String? {
         guard let text = value?.textValue?.trimmed, !text.isEmpty, value?.boolValue == nil else { return nil }
         return text
     }

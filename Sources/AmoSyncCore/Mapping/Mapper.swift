@@ -12,7 +12,7 @@ package struct MappedJob: Sendable, Equatable {
 
 /// Pure mapping from an order or form submission to a `DeliveryPlan` (no I/O, no clock).
 package struct Mapper: Sendable {
-    package let config: Config
+    let config: Config
 
     package init(config: Config) { self.config = config }
 

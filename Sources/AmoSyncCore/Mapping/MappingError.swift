@@ -3,7 +3,7 @@ package struct MappingError: Error, Sendable, Equatable {
     package struct Detail: Sendable, Equatable, Codable {
         package var path: String
         package var problem: String
-        package init(path: String, problem: String) {
+        init(path: String, problem: String) {
             self.path = path
             self.problem = problem
         }
@@ -11,6 +11,6 @@ package struct MappingError: Error, Sendable, Equatable {
 
     package var details: [Detail]
 
-    package init(_ details: [Detail]) { self.details = details }
-    package init(path: String, problem: String) { self.details = [.init(path: path, problem: problem)] }
+    init(_ details: [Detail]) { self.details = details }
+    init(path: String, problem: String) { self.details = [.init(path: path, problem: problem)] }
 }

@@ -1,6 +1,6 @@
 /// `{path}` placeholders filled from an input document (`Заказ #{id}`, `{customer.name}`).
-package enum Template {
-    package static func render(_ template: String, with input: JSONValue, extra: [String: String] = [:]) -> String {
+enum Template {
+    static func render(_ template: String, with input: JSONValue, extra: [String: String] = [:]) -> String {
         var output = ""
         var rest = Substring(template)
         while let open = rest.firstIndex(of: "{") {

@@ -1,15 +1,15 @@
 import Foundation
 
 /// Reading platform payloads, where blank strings mean "not given".
-package enum WebhookText {
+enum WebhookText {
     /// The trimmed text of `object[key]`, nil when missing or blank.
-    package static func field(_ object: [String: JSONValue], _ key: String) -> String? {
+    static func field(_ object: [String: JSONValue], _ key: String) -> String? {
         object[key]?.textValue.flatMap { $0.trimmed.isEmpty ? nil : $0.trimmed }
     }
 
     /// Our `address` object from a platform's: `fields` maps our key → theirs; the street is
     /// their `streetLines` joined.
-    package static func address(_ place: [String: JSONValue], fields: [(ours: String, theirs: String)], streetLines: [String]) -> [String: JSONValue] {
+    static func address(_ place: [String: JSONValue], fields: [(ours: String, theirs: String)], streetLines: [String]) -> [String: JSONValue] {
         var address: [String: JSONValue] = [:]
         for (ours, theirs) in fields {
             if let value = field(place, theirs) { address[ours] = .string(value) }
@@ -22,12 +22,12 @@ package enum WebhookText {
     /// A platform's number (often a string, `"125.50"`) as a JSON number. A value that is not
     /// one is passed on as it came (null stays null: absent), so that the mapper names the field
     /// it was read into.
-    package static func number(_ value: JSONValue) -> JSONValue {
+    static func number(_ value: JSONValue) -> JSONValue {
         value.numberValue.map(JSONValue.number) ?? value
     }
 
     /// The sum of the platform's numbers under `key` (shipping lines): exact, in `Decimal`.
-    package static func sum(_ lines: [JSONValue], _ key: String) -> JSONValue {
+    static func sum(_ lines: [JSONValue], _ key: String) -> JSONValue {
         var total = Decimal(0)
         for line in lines {
             guard let value = line[key], !value.isNull else { continue }

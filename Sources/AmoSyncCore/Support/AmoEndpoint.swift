@@ -6,5 +6,5 @@ package enum AmoEndpoint {
 }
 
 extension String {
-    package func prefixed(_ prefix: String) -> String { hasPrefix(prefix) ? self : prefix + self }
+    func prefixed(_ prefix: String) -> String { hasPrefix(prefix) ? self : prefix + self }
 }

@@ -7,7 +7,7 @@ package struct CIDR: Sendable, Equatable {
     let prefix: Int
 
     /// Nil unless `text` is an address with an optional `/prefix` in range.
-    package init?(_ text: String) {
+    init?(_ text: String) {
         let parts = text.trimmed.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
         guard let address = Self.bytes(String(parts[0])) else { return nil }
         let bits = address.count * 8

@@ -11,7 +11,7 @@ package enum Hashing {
         }.joined()
     }
 
-    package static func hmacSHA256(key: [UInt8], message: some DataProtocol) -> [UInt8] {
+    static func hmacSHA256(key: [UInt8], message: some DataProtocol) -> [UInt8] {
         Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
     }
 

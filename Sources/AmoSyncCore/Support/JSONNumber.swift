@@ -6,7 +6,7 @@ package struct JSONNumber: Sendable, Hashable, CustomStringConvertible, Expressi
     /// The number in RFC 8259 grammar, canonical: whole numbers as written, others in
     /// `Decimal`'s shortest form (`-1.5e2` → `-150`, `5100.0` → `5100`), so that equal values
     /// give equal bytes. A literal too long for `Decimal`'s 38 digits is kept as written.
-    package let text: String
+    let text: String
 
     /// `text` must be valid by `isValid`.
     init(verbatim text: String) {
@@ -65,23 +65,23 @@ package struct JSONNumber: Sendable, Hashable, CustomStringConvertible, Expressi
     static func isDigit(_ byte: UInt8) -> Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) }
 
     /// True when written as a whole number (no fraction, no exponent).
-    package var isIntegerLiteral: Bool { Self.isIntegerLiteral(text) }
+    var isIntegerLiteral: Bool { Self.isIntegerLiteral(text) }
 
     static func isIntegerLiteral(_ text: String) -> Bool {
         !text.utf8.contains { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }
     }
 
     /// The value as a finite `Double` (nil when out of range).
-    package var double: Double? { Double(text).flatMap { $0.isFinite ? $0 : nil } }
+    var double: Double? { Double(text).flatMap { $0.isFinite ? $0 : nil } }
 
     /// The exact integer, nil when it has a fraction or does not fit in `Int`.
-    package var int: Int? {
+    var int: Int? {
         if isIntegerLiteral { return Int(text) }
         return decimal?.exactInt
     }
 
     /// The value as a decimal (nil when its exponent is beyond `Decimal`'s range).
-    package var decimal: Decimal? {
+    var decimal: Decimal? {
         guard let value = Decimal(string: text, locale: Self.posix), !value.isNaN else { return nil }
         return value
     }
@@ -94,7 +94,7 @@ package struct JSONNumber: Sendable, Hashable, CustomStringConvertible, Expressi
 
 extension Decimal {
     /// Rounded half away from zero to `scale` decimal places.
-    package func rounded(_ scale: Int = 0) -> Decimal {
+    func rounded(_ scale: Int = 0) -> Decimal {
         var value = self
         var result = Decimal()
         NSDecimalRound(&result, &value, scale, .plain)

@@ -1,10 +1,10 @@
 import Foundation
 
 /// Where and why a JSON document is malformed.
-package struct JSONParseError: Error, CustomStringConvertible, Sendable {
-    package var offset: Int
-    package var reason: String
-    package var description: String { "\(reason) at byte \(offset)" }
+struct JSONParseError: Error, CustomStringConvertible, Sendable {
+    var offset: Int
+    var reason: String
+    var description: String { "\(reason) at byte \(offset)" }
 }
 
 /// A small, strict JSON reader and a canonical writer for `JSONValue`: intake parses every

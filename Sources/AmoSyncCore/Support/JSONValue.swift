@@ -67,7 +67,7 @@ extension JSONValue {
     }
 
     /// Decodes any Decodable from this value.
-    package func decode<T: Decodable>(_ type: T.Type) throws -> T {
+    func decode<T: Decodable>(_ type: T.Type) throws -> T {
         try JSONDecoder().decode(T.self, from: try JSONEncoder().encode(self))
     }
 
@@ -119,7 +119,7 @@ extension JSONValue {
     package var stringValue: String? { if case .string(let v) = self { return v } else { return nil } }
     package var boolValue: Bool? { if case .bool(let v) = self { return v } else { return nil } }
     /// A number, or a string holding one (`"1450.00"`, as WooCommerce and Shopify send money).
-    package var numberValue: JSONNumber? {
+    var numberValue: JSONNumber? {
         switch self {
         case .number(let v): return v
         case .string(let s): return JSONNumber(parsing: s)
@@ -128,14 +128,14 @@ extension JSONValue {
     }
     /// Finite only: `"nan"`, `"inf"` and `1e400` are nil.
     package var doubleValue: Double? { numberValue?.double }
-    package var decimalValue: Decimal? { numberValue?.decimal }
+    var decimalValue: Decimal? { numberValue?.decimal }
     package var intValue: Int? {
         if case .number(let v) = self { return v.int }
         return nil
     }
     package var isNull: Bool { if case .null = self { return true } else { return false } }
     /// nil for JSON null (beware: a bare `nil` literal would become `.null`).
-    package var nonNull: JSONValue? { isNull ? Optional.none : self }
+    var nonNull: JSONValue? { isNull ? Optional.none : self }
 
     /// The value as text for a CRM field or a template: numbers without trailing zeros,
     /// nil for null, objects and arrays.
@@ -149,7 +149,7 @@ extension JSONValue {
     }
 
     /// `5100`, `19.99`, `1.2`: never `5100.0`.
-    package static func format(_ number: Decimal) -> String { "\(number)" }
+    static func format(_ number: Decimal) -> String { "\(number)" }
 }
 
 extension StringProtocol {

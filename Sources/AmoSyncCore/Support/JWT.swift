@@ -3,7 +3,7 @@ import Foundation
 /// Reads claims from a JWT without verifying it (amoCRM access tokens are JWTs; `exp` is
 /// the expiry, `api_domain` the API host).
 package enum JWT {
-    package static func claims(_ token: String) -> JSONValue? {
+    static func claims(_ token: String) -> JSONValue? {
         let parts = token.split(separator: ".")
         guard parts.count == 3 else { return nil }
         var base64 = parts[1].replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")

@@ -4,9 +4,9 @@
 /// bare host under amoCRM's own domains, and by default only the configured account's.
 package struct RefererPolicy: Sendable, Equatable {
     /// The configured account host, `shop.amocrm.ru`.
-    package let accountHost: String
+    let accountHost: String
     /// `amocrm.follow_referer`: a renamed account (another allowed host) may be followed.
-    package let followRenamed: Bool
+    let followRenamed: Bool
 
     static let allowedDomains = ["amocrm.ru", "amocrm.com", "kommo.com"]
 
@@ -19,7 +19,7 @@ package struct RefererPolicy: Sendable, Equatable {
         case refuse(String)
     }
 
-    package init(accountHost: String, followRenamed: Bool) {
+    init(accountHost: String, followRenamed: Bool) {
         self.accountHost = accountHost.lowercased()
         self.followRenamed = followRenamed
     }

@@ -3,19 +3,19 @@ import Logging
 import AmoSyncCore
 
 /// A decoded amoCRM answer.
-package struct AmoResponse: Sendable {
-    package var status: Int
+struct AmoResponse: Sendable {
+    var status: Int
     /// nil for 204 (nothing found) and empty bodies.
-    package var json: JSONValue?
-    package var requestID: String?
+    var json: JSONValue?
+    var requestID: String?
 }
 
 /// The amoCRM API v4 client: every request goes through the one rate limiter, carries a
 /// bearer token (renewed once on 401), and failures are classified into `AmoError`.
 package final class AmoClient: Sendable {
-    package let baseURL: String
+    let baseURL: String
     let transport: any HTTPTransport
-    package let limiter: RateLimiter
+    let limiter: RateLimiter
     let tokens: any AccessTokenProvider
     let timeout: TimeInterval
     let logger: Logger
@@ -34,7 +34,7 @@ package final class AmoClient: Sendable {
     }
 
     /// Sends one request; throws `AmoError`.
-    package func send(_ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil) async throws -> AmoResponse {
+    func send(_ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil) async throws -> AmoResponse {
         let label = "\(method) \(path)"
         var token = try await tokens.accessToken()
         var response = try await perform(method, path, query: query, body: body, token: token, label: label)

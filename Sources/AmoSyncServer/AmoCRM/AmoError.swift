@@ -16,12 +16,12 @@ package struct AmoError: Error, Sendable, CustomStringConvertible {
 
     package var kind: Kind
     /// `POST /api/v4/leads`
-    package var request: String
-    package var status: Int?
-    package var title: String?
+    var request: String
+    var status: Int?
+    var title: String?
     package var detail: String
-    package var validationErrors: [AmoValidationError] = []
-    package var amoRequestID: String?
+    var validationErrors: [AmoValidationError] = []
+    var amoRequestID: String?
 
     package var description: String {
         var text = "\(request): "
@@ -34,13 +34,13 @@ package struct AmoError: Error, Sendable, CustomStringConvertible {
 }
 
 /// One item of `validation-errors`: which batch item (`request_id`) and which field.
-package struct AmoValidationError: Sendable, Equatable, Codable {
-    package var requestID: String?
-    package var code: String
-    package var path: String
-    package var detail: String
+struct AmoValidationError: Sendable, Equatable, Codable {
+    var requestID: String?
+    var code: String
+    var path: String
+    var detail: String
 
-    package init(requestID: String?, code: String, path: String, detail: String) {
+    init(requestID: String?, code: String, path: String, detail: String) {
         self.requestID = requestID
         self.code = code
         self.path = path

@@ -6,15 +6,15 @@ import AmoSyncCore
 
 /// An outgoing HTTP request, independent of the library that sends it.
 package struct OutgoingRequest: Sendable {
-    package var method: String
-    package var url: URL
-    package var headers: [String: String]
-    package var body: Data?
-    package var timeout: TimeInterval
+    var method: String
+    var url: URL
+    var headers: [String: String]
+    var body: Data?
+    var timeout: TimeInterval
     /// Marked right before the request is handed to the network (the rate limiter's send time).
-    package var sendStamp: SendStamp?
+    var sendStamp: SendStamp?
 
-    package init(method: String, url: URL, headers: [String: String] = [:], body: Data? = nil, timeout: TimeInterval = 20) {
+    init(method: String, url: URL, headers: [String: String] = [:], body: Data? = nil, timeout: TimeInterval = 20) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -25,17 +25,17 @@ package struct OutgoingRequest: Sendable {
 
 /// What came back.
 package struct IncomingResponse: Sendable {
-    package var status: Int
-    package var headers: [String: String]
-    package var body: Data
+    var status: Int
+    var headers: [String: String]
+    var body: Data
 
-    package init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
+    init(status: Int, headers: [String: String] = [:], body: Data = Data()) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
-    package func header(_ name: String) -> String? {
+    func header(_ name: String) -> String? {
         headers.first { $0.key.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
 }
@@ -47,10 +47,10 @@ package protocol HTTPTransport: Sendable {
 }
 
 /// No HTTP response: the outcome of a write is unknown.
-package struct TransportError: Error, Sendable, CustomStringConvertible {
-    package var timedOut: Bool
-    package var message: String
-    package var description: String { timedOut ? "timed out: \(message)" : "connection failed: \(message)" }
+struct TransportError: Error, Sendable, CustomStringConvertible {
+    var timedOut: Bool
+    var message: String
+    var description: String { timedOut ? "timed out: \(message)" : "connection failed: \(message)" }
 }
 
 /// `URLSession` (libcurl on Linux) behind `HTTPTransport`. Redirects are not followed:

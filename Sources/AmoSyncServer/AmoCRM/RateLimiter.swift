@@ -17,9 +17,9 @@ import AmoSyncCore
 /// A 429 means the assumption failed: the allowance doubles (up to one window) for the rest
 /// of the process's life.
 package actor RateLimiter {
-    package let limit: Int
-    package let window: Duration
-    package private(set) var arrivalAllowance: Duration
+    let limit: Int
+    let window: Duration
+    private(set) var arrivalAllowance: Duration
     /// Requests still waiting for their answer, with the moment each was handed to the network.
     private var inFlight: [Int: SendStamp] = [:]
     /// For answered requests: when each stopped being able to arrive later.
@@ -30,8 +30,8 @@ package actor RateLimiter {
     private var outageStreak = 0
     private let clock = ContinuousClock()
     /// Seconds spent waiting for the window or a pause (for metrics and stats).
-    package private(set) var waitedSeconds: Double = 0
-    package private(set) var pauses = 0
+    private(set) var waitedSeconds: Double = 0
+    private(set) var pauses = 0
 
     /// First pause after an outage-like failure; doubles up to 60 s.
     let outageBase: Double
@@ -39,10 +39,10 @@ package actor RateLimiter {
     let shared: SharedBudget?
     private var sharedRows: [Int: Int64] = [:]
 
-    package static let defaultArrivalAllowance = Duration.milliseconds(50)
+    static let defaultArrivalAllowance = Duration.milliseconds(50)
 
     /// `requestsPerSecond` may be fractional (0.5 = one request every two seconds).
-    package init(requestsPerSecond: Double, margin: Duration = .milliseconds(10), arrivalAllowance: Duration = defaultArrivalAllowance,
+    init(requestsPerSecond: Double, margin: Duration = .milliseconds(10), arrivalAllowance: Duration = defaultArrivalAllowance,
                 outageBase: Double = 1, shared: SharedBudget? = nil) {
         self.outageBase = outageBase
         self.shared = shared
@@ -59,7 +59,7 @@ package actor RateLimiter {
     /// Waits until one more request may be sent; returns the ticket to `release` when its
     /// answer (or failure) arrived. Mark `stamp` at the moment the request leaves (`perform`
     /// does both); an unmarked request is counted until one window after its answer.
-    package func acquire(stamp: SendStamp = SendStamp()) async throws -> Ticket {
+    func acquire(stamp: SendStamp = SendStamp()) async throws -> Ticket {
         let started = clock.now
         while true {
             try Task.checkCancellation()
@@ -92,7 +92,7 @@ package actor RateLimiter {
 
     /// The request's answer arrived (or it failed): its slot is held one more window from the
     /// earlier of now and the end of its arrival allowance.
-    package func release(_ ticket: Ticket) async {
+    func release(_ ticket: Ticket) async {
         guard inFlight.removeValue(forKey: ticket.id) != nil else { return }
         let now = clock.now
         let arrivedBy = ticket.stamp.sent.map { min(now, $0 + arrivalAllowance) } ?? now
@@ -104,7 +104,7 @@ package actor RateLimiter {
 
     /// Sends `request` within one slot; the transport marks its `sendStamp` (the caller's, if it
     /// brought one to time the request) when it hands it to the network.
-    package nonisolated func perform(_ request: OutgoingRequest, on transport: any HTTPTransport) async throws -> IncomingResponse {
+    nonisolated func perform(_ request: OutgoingRequest, on transport: any HTTPTransport) async throws -> IncomingResponse {
         var request = request
         let stamp = request.sendStamp ?? SendStamp()
         request.sendStamp = stamp
@@ -122,7 +122,7 @@ package actor RateLimiter {
     /// After a 429 or a 403 block: nothing is sent for a growing pause (1 s, 2 s, 4 s … 5 min),
     /// and the arrival allowance doubles.
     @discardableResult
-    package func throttled() -> Duration {
+    func throttled() -> Duration {
         let now = clock.now
         // Throttles reported by requests that were already in flight count once.
         if let pausedUntil, pausedUntil > now { return pausedUntil - now }
@@ -137,7 +137,7 @@ package actor RateLimiter {
     /// After a batch failed on a connection error, a timeout or a 5xx: amoCRM is probably
     /// down, so delivery pauses (1 s, 2 s … 60 s) instead of spinning through the backlog.
     @discardableResult
-    package func backOff() -> Duration {
+    func backOff() -> Duration {
         let now = clock.now
         if let pausedUntil, pausedUntil > now { return pausedUntil - now }
         outageStreak += 1
@@ -148,16 +148,16 @@ package actor RateLimiter {
     }
 
     /// A request went through: the next pause starts from one second again.
-    package func succeeded() {
+    func succeeded() {
         pauseStreak = 0
         outageStreak = 0
     }
 
     /// True while a pause is in force.
-    package var isPaused: Bool { pausedUntil.map { $0 > clock.now } ?? false }
+    var isPaused: Bool { pausedUntil.map { $0 > clock.now } ?? false }
 
     /// How long the current pause still lasts.
-    package var pauseRemaining: Duration? {
+    var pauseRemaining: Duration? {
         guard let pausedUntil, pausedUntil > clock.now else { return nil }
         return pausedUntil - clock.now
     }

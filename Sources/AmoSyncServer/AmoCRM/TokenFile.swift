@@ -6,8 +6,8 @@ import AmoSyncCore
 
 /// An OAuth token pair as amosync keeps it.
 package struct TokenSet: Codable, Sendable, Equatable {
-    package var accessToken: String
-    package var refreshToken: String
+    var accessToken: String
+    var refreshToken: String
     package var expiresAt: Date
     /// The account's API host when it differs from the configured one (the account was renamed).
     package var baseURL: String?
@@ -16,7 +16,7 @@ package struct TokenSet: Codable, Sendable, Equatable {
         case accessToken = "access_token", refreshToken = "refresh_token", expiresAt = "expires_at", baseURL = "base_url"
     }
 
-    package init(accessToken: String, refreshToken: String, expiresAt: Date, baseURL: String? = nil) {
+    init(accessToken: String, refreshToken: String, expiresAt: Date, baseURL: String? = nil) {
         self.accessToken = accessToken
         self.refreshToken = refreshToken
         self.expiresAt = expiresAt
@@ -28,7 +28,7 @@ package struct TokenSet: Codable, Sendable, Equatable {
 /// directory fsync, mode 0600), so a crash at any point leaves either the old pair or the
 /// new one, never a torn file. A lock file serializes refreshes across processes.
 package struct TokenFile: Sendable {
-    package let path: String
+    let path: String
 
     package init(path: String) { self.path = path }
 
@@ -40,11 +40,11 @@ package struct TokenFile: Sendable {
     }
 
     /// Modification time, to notice a pair written by another process (`auth exchange`).
-    package func modified() -> Date? {
+    func modified() -> Date? {
         (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date
     }
 
-    package func write(_ tokens: TokenSet) throws {
+    func write(_ tokens: TokenSet) throws {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
         encoder.dateEncodingStrategy = .secondsSince1970
@@ -78,7 +78,7 @@ package struct TokenFile: Sendable {
     }
 
     /// Takes an exclusive lock shared by every process using this file; `unlock` gives it back.
-    package func lock() async throws -> Int32 {
+    func lock() async throws -> Int32 {
         let fd = open(path + ".lock", O_RDWR | O_CREAT, 0o600)
         guard fd >= 0 else { throw TokenFileError.io("cannot open \(path).lock: \(String(cString: strerror(errno)))") }
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
@@ -90,13 +90,13 @@ package struct TokenFile: Sendable {
         return fd
     }
 
-    package func unlock(_ fd: Int32) {
+    func unlock(_ fd: Int32) {
         flock(fd, LOCK_UN)
         close(fd)
     }
 }
 
-package enum TokenFileError: Error, CustomStringConvertible {
+enum TokenFileError: Error, CustomStringConvertible {
     case io(String)
-    package var description: String { if case .io(let text) = self { return text } else { return "" } }
+    var description: String { if case .io(let text) = self { return text } else { return "" } }
 }

@@ -29,7 +29,7 @@ package actor TokenManager: AccessTokenProvider {
     private var refreshing: Task<TokenSet, any Error>?
     private var dead: String?
     private var triedAuthCode = false
-    package private(set) var refreshes = 0
+    private(set) var refreshes = 0
 
     package init(client: Client, file: TokenFile, baseURL: String, transport: any HTTPTransport, limiter: RateLimiter,
                 timeout: TimeInterval, logger: Logger, refreshMargin: TimeInterval = 600, authCode: String? = nil,
@@ -47,7 +47,7 @@ package actor TokenManager: AccessTokenProvider {
         self.onStateChange = onStateChange
     }
 
-    package var deadReason: String? { dead }
+    var deadReason: String? { dead }
 
     package func accessToken() async throws -> String {
         reloadIfChanged()

@@ -11,18 +11,18 @@ package protocol AccessTokenProvider: Sendable {
 }
 
 extension AccessTokenProvider {
-    package func accountBase() async -> String? { nil }
+    func accountBase() async -> String? { nil }
 }
 
 /// A long-lived token (private integrations): never refreshed.
-package struct LongLivedToken: AccessTokenProvider {
+struct LongLivedToken: AccessTokenProvider {
     let token: String
 
-    package init(_ token: String) { self.token = token }
+    init(_ token: String) { self.token = token }
 
-    package func accessToken() async throws -> String { token }
+    func accessToken() async throws -> String { token }
 
-    package func renew(after rejected: String) async throws -> String {
+    func renew(after rejected: String) async throws -> String {
         throw AmoError(kind: .unauthorized, request: "auth", status: 401, title: "Unauthorized",
                        detail: "the long-lived token was rejected (expired or revoked): create a new one in amoCRM and put it in amocrm.long_lived_token")
     }

@@ -10,15 +10,15 @@ import AmoSyncCore
 /// by `serve`, `sandbox` and the end-to-end tests alike. Building opens the database and
 /// creates objects; `run()` starts everything as services of one group.
 package struct Daemon: Sendable {
-    package let config: Config
-    package let store: JobStore
-    package let health: DeliveryHealth
-    package let client: AmoClient
-    package let tokens: any AccessTokenProvider
-    package let worker: DeliveryWorker
-    package let metrics: DaemonMetrics
+    let config: Config
+    let store: JobStore
+    let health: DeliveryHealth
+    let client: AmoClient
+    let tokens: any AccessTokenProvider
+    let worker: DeliveryWorker
+    let metrics: DaemonMetrics
     /// The config in force (replaced by a reload).
-    package let rules: Live<Config>
+    let rules: Live<Config>
     let reloading: ConfigReload
     let group: ServiceGroup
 
@@ -29,22 +29,22 @@ package struct Daemon: Sendable {
         /// Most intake jobs committed in one transaction (1: one commit per request).
         package var intakeBatchLimit = 512
         /// How long running batches may go on after shutdown began before they are cut off.
-        package var shutdownGrace: Duration = .seconds(7)
+        var shutdownGrace: Duration = .seconds(7)
         /// The whole graceful shutdown; past it the group cancels every service (nil: no limit).
         package var shutdownLimit: Duration?
         /// After cancellation, how long until the process is stopped by force (a crash, so the
         /// exit status is not 0; nil: wait).
         package var cancellationLimit: Duration?
         /// While credentials are dead, how often the worker tries again (new tokens are picked up then).
-        package var authProbeInterval: Duration = .seconds(10)
+        var authProbeInterval: Duration = .seconds(10)
         /// Compare the config with the account once at start and log what does not match.
-        package var checkAccountAtStart = true
+        var checkAccountAtStart = true
         /// Where `reload()` and SIGHUP read the config again (nil: reload is unavailable).
         package var reloadConfig: (@Sendable () throws -> Config)?
         /// Services started first and stopped last with the daemon (the sandbox's fake amoCRM).
         package var companions: [any Service] = []
         /// Receives the bound port of the `/metrics` listener (useful with port 0).
-        package var onMetricsListening: @Sendable (Int) async -> Void = { _ in }
+        var onMetricsListening: @Sendable (Int) async -> Void = { _ in }
         package init() {}
     }
 
@@ -158,9 +158,9 @@ package struct Daemon: Sendable {
     }
 
     /// Why the daemon could not run, for people.
-    package struct StartError: Error, CustomStringConvertible {
-        package var message: String
-        package var description: String { message }
+    struct StartError: Error, CustomStringConvertible {
+        var message: String
+        var description: String { message }
     }
 
     /// Stops intake, then the worker, gracefully.

@@ -48,7 +48,7 @@ package enum FreePort {
     }
 
     /// True when a listening socket could be bound to `host:port` now.
-    package static func isFree(_ port: Int, host: String = "127.0.0.1") -> Bool {
+    static func isFree(_ port: Int, host: String = "127.0.0.1") -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }

@@ -34,7 +34,7 @@ struct ConfigReload: Sendable {
 
 extension Daemon {
     /// What a reload did.
-    package enum ReloadResult: Sendable, Equatable {
+    enum ReloadResult: Sendable, Equatable {
         /// Applied; `restartNeeded` lists changed keys that only a restart applies.
         case applied(restartNeeded: [String])
         /// Refused: the problems, one per line with its key path. Nothing changed.
@@ -45,7 +45,7 @@ extension Daemon {
 
     /// Reads the config file again and applies it (SIGHUP does the same).
     @discardableResult
-    package func reload() -> ReloadResult { reloading.run() }
+    func reload() -> ReloadResult { reloading.run() }
 }
 
 extension ConfigReload {

@@ -5,7 +5,7 @@ import AmoSyncCore
 /// Delivers a claimed batch step by step — fields, contacts, lead updates, leads, notes —
 /// sending each step for the whole batch in one request, and checkpointing every finished
 /// step in the job rows so that a crash never repeats a step that took effect.
-package struct BatchDelivery: Sendable {
+struct BatchDelivery: Sendable {
     let client: AmoClient
     let catalog: FieldCatalog
     let store: JobStore
@@ -18,7 +18,7 @@ package struct BatchDelivery: Sendable {
     private(set) var policy: RetryPolicy
     static let keyField = FieldRef.name("amosync_key", type: "text")
 
-    package init(client: AmoClient, catalog: FieldCatalog, store: JobStore, config: Config, locks: ContactLocks,
+    init(client: AmoClient, catalog: FieldCatalog, store: JobStore, config: Config, locks: ContactLocks,
                 index: ContactIndex?, health: DeliveryHealth, metrics: DaemonMetrics? = nil, logger: Logger) {
         self.metrics = metrics
         self.index = index
@@ -45,13 +45,13 @@ package struct BatchDelivery: Sendable {
     }
 
     /// Counts of what happened to a batch.
-    package struct Summary: Sendable, Equatable {
-        package var done = 0, retried = 0, failed = 0, deferred = 0
+    struct Summary: Sendable, Equatable {
+        var done = 0, retried = 0, failed = 0, deferred = 0
     }
 
     /// Delivers the jobs and records the outcome of each.
     @discardableResult
-    package func deliver(_ jobs: [Job]) async -> Summary {
+    func deliver(_ jobs: [Job]) async -> Summary {
         let leases = LeaseKeeper(store: store, jobs: jobs, lease: config.worker.leaseSeconds, logger: logger)
         let items = jobs.map { DeliveryItem(job: $0, leases: leases) }
         return await withTaskGroup { group in

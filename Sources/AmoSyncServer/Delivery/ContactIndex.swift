@@ -8,7 +8,7 @@ import AmoSyncCore
 /// in the queue's SQLite file, so that matching a customer costs no search request. It is
 /// filled by a full sync once, then kept fresh with one `filter[updated_at][from]` request
 /// per batch, and by every contact amosync creates, updates or reads.
-package final class ContactIndex: Sendable {
+final class ContactIndex: Sendable {
     let store: JobStore
     var database: DatabasePool { store.database }
     let client: AmoClient
@@ -25,7 +25,7 @@ package final class ContactIndex: Sendable {
     private let state = Mutex(State())
     static let pageSize = 250
 
-    package init(store: JobStore, client: AmoClient, countryCode: String, logger: Logger, reuseWindow: Duration = .milliseconds(800)) {
+    init(store: JobStore, client: AmoClient, countryCode: String, logger: Logger, reuseWindow: Duration = .milliseconds(800)) {
         self.store = store
         self.client = client
         self.countryCode = countryCode
@@ -35,7 +35,7 @@ package final class ContactIndex: Sendable {
 
     /// Brings the index up to date. False when amoCRM's filters are unavailable: callers
     /// then search with `query` instead.
-    package func refresh() async throws -> Bool {
+    func refresh() async throws -> Bool {
         let task = state.withLock { state -> Task<Bool, any Error>? in
             if state.filtersUnavailable { return nil }
             if let running = state.refresh, let started = state.startedAt, ContinuousClock.now - started < reuseWindow { return running }
@@ -92,7 +92,7 @@ package final class ContactIndex: Sendable {
     }
 
     /// Stores contacts as amoCRM returned them; an older copy never replaces a newer one.
-    package func record(_ contacts: [JSONValue]) async throws {
+    func record(_ contacts: [JSONValue]) async throws {
         guard !contacts.isEmpty else { return }
         try await store.settle { [countryCode] db in try Self.store(contacts, in: db, countryCode: countryCode) }
     }
@@ -112,17 +112,17 @@ package final class ContactIndex: Sendable {
     }
 
     /// Records a contact from what amosync sent (create or merge), before amoCRM's copy arrives.
-    package func record(id: Int, name: String, phones: [(value: String, enumCode: String?)], emails: [(value: String, enumCode: String?)]) async throws {
+    func record(id: Int, name: String, phones: [(value: String, enumCode: String?)], emails: [(value: String, enumCode: String?)]) async throws {
         try await record([ExistingContact.json(id: id, name: name, updatedAt: Int(Date().timeIntervalSince1970), phones: phones, emails: emails)])
     }
 
     /// Drops a contact that no longer exists in amoCRM.
-    package func forget(_ id: Int) async throws {
+    func forget(_ id: Int) async throws {
         try await store.settle { db in try db.execute(sql: "DELETE FROM contact_index WHERE contact_id = ?", arguments: [id]) }
     }
 
     /// Indexed contacts holding any of `keys`.
-    package func contacts(withAnyOf keys: [String]) async throws -> [ExistingContact] {
+    func contacts(withAnyOf keys: [String]) async throws -> [ExistingContact] {
         guard !keys.isEmpty else { return [] }
         return try await database.read { db in
             try String.fetchAll(db, sql: """
@@ -134,7 +134,7 @@ package final class ContactIndex: Sendable {
     }
 
     /// How many contacts are indexed.
-    package func count() async throws -> Int {
+    func count() async throws -> Int {
         try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM contact_index") ?? 0 }
     }
 }

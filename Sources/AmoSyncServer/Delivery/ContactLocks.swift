@@ -1,17 +1,17 @@
 import AmoSyncCore
 /// Contact keys (normalized phones and emails) held by batches in flight, so that two
 /// concurrent batches never create the same new customer twice.
-package actor ContactLocks {
+actor ContactLocks {
     private var held: Set<String> = []
 
-    package init() {}
+    init() {}
 
     /// Takes all keys, or none when any is held.
-    package func tryLock(_ keys: [String]) -> Bool {
+    func tryLock(_ keys: [String]) -> Bool {
         if keys.contains(where: held.contains) { return false }
         held.formUnion(keys)
         return true
     }
 
-    package func unlock(_ keys: [String]) { held.subtract(keys) }
+    func unlock(_ keys: [String]) { held.subtract(keys) }
 }

@@ -2,17 +2,17 @@ import Foundation
 import AmoSyncCore
 
 /// A contact as amoCRM returned it, with normalized keys.
-package struct ExistingContact: Sendable, Equatable {
-    package var id: Int
-    package var name: String
-    package var updatedAt: Int
+struct ExistingContact: Sendable, Equatable {
+    var id: Int
+    var name: String
+    var updatedAt: Int
     /// Stored values with their enum codes, in amoCRM's order.
-    package var phones: [(value: String, enumCode: String?)]
-    package var emails: [(value: String, enumCode: String?)]
+    var phones: [(value: String, enumCode: String?)]
+    var emails: [(value: String, enumCode: String?)]
     /// field id → has a non-empty value
-    package var filledFields: Set<Int>
+    var filledFields: Set<Int>
 
-    package static func == (a: ExistingContact, b: ExistingContact) -> Bool { a.id == b.id && a.updatedAt == b.updatedAt }
+    static func == (a: ExistingContact, b: ExistingContact) -> Bool { a.id == b.id && a.updatedAt == b.updatedAt }
 
     init?(_ json: JSONValue) {
         guard let id = json["id"]?.intValue else { return nil }

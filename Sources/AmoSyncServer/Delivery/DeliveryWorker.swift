@@ -8,7 +8,7 @@ import AmoSyncCore
 /// claim a batch and deliver it. On graceful shutdown the lanes stop claiming; batches still
 /// running after `shutdownGrace` are cancelled (their jobs are released, no attempt spent).
 /// A reload that changes `worker.concurrency` adds or retires lanes.
-package final class DeliveryWorker: Service {
+final class DeliveryWorker: Service {
     let store: JobStore
     let delivery: BatchDelivery
     let health: DeliveryHealth
@@ -25,7 +25,7 @@ package final class DeliveryWorker: Service {
     /// Rung by `reconfigure()`: the lane count may have changed.
     private let reconfigured = Doorbell()
 
-    package init(store: JobStore, delivery: BatchDelivery, health: DeliveryHealth, doorbell: Doorbell, rules: Live<Config>,
+    init(store: JobStore, delivery: BatchDelivery, health: DeliveryHealth, doorbell: Doorbell, rules: Live<Config>,
                 logger: Logger, shutdownGrace: Duration = .seconds(7), idlePoll: Duration = .seconds(5),
                 authProbeInterval: Duration = .seconds(10), heartbeat: (@Sendable () -> Void)? = nil) {
         self.authProbeInterval = authProbeInterval
@@ -48,7 +48,7 @@ package final class DeliveryWorker: Service {
         case shutdownWatchEnded
     }
 
-    package func run() async throws {
+    func run() async throws {
         await withTaskGroup(of: Event.self) { group in
             var lanes: Set<Int> = []
             func staff() {
@@ -90,7 +90,7 @@ package final class DeliveryWorker: Service {
 
     /// A reload changed the config: lanes are added, or the ones beyond `concurrency` retire
     /// after their batch.
-    package func reconfigure() {
+    func reconfigure() {
         reconfigured.ring()
         doorbell.ring()
     }

@@ -4,7 +4,7 @@ import AmoSyncCore
 /// Wakes idle workers when intake stores a job, instead of waiting for the next poll. A
 /// waiter sleeps on a continuation until a ring, its timeout or its cancellation: an idle
 /// daemon does not wake up between polls.
-package final class Doorbell: Sendable {
+final class Doorbell: Sendable {
     private struct State {
         var waiters: [UInt64: CheckedContinuation<Void, Never>] = [:]
         /// Waiters woken (timeout, cancellation) before they had registered.
@@ -14,10 +14,10 @@ package final class Doorbell: Sendable {
     }
     private let state = Mutex(State())
 
-    package init() {}
+    init() {}
 
     /// Wakes every waiter.
-    package func ring() {
+    func ring() {
         let waiting = state.withLock { state in
             state.rings &+= 1
             defer { state.waiters.removeAll() }
@@ -27,7 +27,7 @@ package final class Doorbell: Sendable {
     }
 
     /// Returns after a ring or the timeout, whichever comes first (at once when cancelled).
-    package func wait(timeout: Duration) async {
+    func wait(timeout: Duration) async {
         let (id, rings) = state.withLock { state in
             state.nextID += 1
             return (state.nextID, state.rings)

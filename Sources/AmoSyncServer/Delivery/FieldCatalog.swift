@@ -2,28 +2,28 @@ import Foundation
 import AmoSyncCore
 
 /// A custom field of the account.
-package struct AmoField: Sendable, Equatable {
-    package var id: Int
-    package var name: String
-    package var type: String
-    package var code: String?
-    package var enums: [String]
+struct AmoField: Sendable, Equatable {
+    var id: Int
+    var name: String
+    var type: String
+    var code: String?
+    var enums: [String]
 }
 
 /// The account's custom fields per entity (`leads`, `contacts`), loaded once, refreshed
 /// when a name is unknown, and extended by auto-created fields. Creation is single-flight:
 /// fifty jobs needing the same new field at once create it once.
-package actor FieldCatalog {
+actor FieldCatalog {
     let client: AmoClient
     private var fields: [String: [AmoField]] = [:]
     private var loading: [String: Task<[AmoField], any Error>] = [:]
     private var lastRefresh: [String: ContinuousClock.Instant] = [:]
     private var creating: [String: Task<[AmoField], any Error>] = [:]
 
-    package init(client: AmoClient) { self.client = client }
+    init(client: AmoClient) { self.client = client }
 
     /// All fields of an entity, loading them on first use.
-    package func all(_ entity: String) async throws -> [AmoField] {
+    func all(_ entity: String) async throws -> [AmoField] {
         if let known = fields[entity] { return known }
         return try await reload(entity)
     }
@@ -71,7 +71,7 @@ package actor FieldCatalog {
     /// Resolves references to fields. Unknown names trigger one refresh (a manager may have
     /// added the field), then creation when `autoCreate` is on. Returns what could not be
     /// resolved, with the reason.
-    package func resolve(_ refs: [FieldRef], entity: String, autoCreate: Bool, apiOnly: Set<String> = [])
+    func resolve(_ refs: [FieldRef], entity: String, autoCreate: Bool, apiOnly: Set<String> = [])
         async throws -> (resolved: [FieldRef: AmoField], missing: [FieldRef: String])
     {
         var list = try await all(entity)

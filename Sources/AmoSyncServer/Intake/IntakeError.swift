@@ -4,12 +4,12 @@ import HTTPTypes
 import AmoSyncCore
 
 /// An intake failure as the client sees it: status and the JSON error body of the README's "Intake API".
-package struct IntakeError: Error, Sendable {
-    package var status: HTTPResponse.Status
-    package var code: String
-    package var message: String
-    package var details: [MappingError.Detail] = []
-    package var headers: [(String, String)] = []
+struct IntakeError: Error, Sendable {
+    var status: HTTPResponse.Status
+    var code: String
+    var message: String
+    var details: [MappingError.Detail] = []
+    var headers: [(String, String)] = []
 
     static func malformed(_ message: String) -> IntakeError { .init(status: .badRequest, code: "malformed_body", message: message) }
     static let unauthorized = IntakeError(status: .unauthorized, code: "unauthorized",

@@ -7,7 +7,7 @@ import AmoSyncCore
 
 /// The HTTP intake (README, "Intake API"): decode, authenticate, map, store, answer — 2xx only
 /// after the job is committed.
-package struct IntakeRoutes: Sendable {
+struct IntakeRoutes: Sendable {
     let config: Config
     let mapper: Mapper
     let writer: IntakeWriter

@@ -5,7 +5,7 @@ import AmoSyncCore
 /// Group commit for intake: concurrent requests are coalesced into one SQLite transaction
 /// (one fsync), so durability stays `synchronous=FULL` while throughput scales with load.
 /// Each request still gets its answer only after its transaction committed.
-package final class IntakeWriter: Sendable {
+final class IntakeWriter: Sendable {
     typealias Waiter = (job: JobStore.NewJob, continuation: CheckedContinuation<JobStore.EnqueueResult, any Error>)
     private struct State {
         var pending: [Waiter] = []
@@ -16,13 +16,13 @@ package final class IntakeWriter: Sendable {
     private let state = Mutex(State())
     let maxBatch: Int
 
-    package init(store: JobStore, maxBatch: Int = 512) {
+    init(store: JobStore, maxBatch: Int = 512) {
         self.store = store
         self.maxBatch = maxBatch
     }
 
     /// Stores a job; returns once it is committed.
-    package func submit(_ job: JobStore.NewJob) async throws -> JobStore.EnqueueResult {
+    func submit(_ job: JobStore.NewJob) async throws -> JobStore.EnqueueResult {
         try await withCheckedThrowingContinuation { continuation in
             let start = state.withLock { state -> Bool in
                 state.pending.append((job, continuation))

@@ -25,14 +25,14 @@ package struct OAuthRoutes: Sendable {
     /// How long the link of `amosync auth url` works.
     package static let stateLifetime: TimeInterval = 3600
 
-    package init(store: JobStore, tokens: TokenManager, referers: RefererPolicy, logger: Logger) {
+    init(store: JobStore, tokens: TokenManager, referers: RefererPolicy, logger: Logger) {
         self.store = store
         self.tokens = tokens
         self.referers = referers
         self.logger = logger
     }
 
-    package func register(on router: Router<IntakeContext>) {
+    func register(on router: Router<IntakeContext>) {
         router.get("/oauth/callback") { request, _ in
             if let wait = await flood.check("callback", limit: Self.callbacksPerMinute) {
                 logger.warning("OAuth callbacks flooded: callback refused")
@@ -94,7 +94,7 @@ package struct OAuthRoutes: Sendable {
     /// Exchanges the stored code in the background (after a callback, or at start when one
     /// was left pending). One exchange runs at a time; a newer code is picked up by it.
     @discardableResult
-    package func exchangePending() -> Task<Void, Never> {
+    func exchangePending() -> Task<Void, Never> {
         let (store, tokens, logger) = (store, tokens, logger)
         return exchanges.run { await Self.finishPending(store: store, tokens: tokens, logger: logger) }
     }

@@ -5,8 +5,8 @@ import AmoSyncCore
 /// named in the config exist (or will be created), one finding per key path.
 package struct AccountCheck: Sendable {
     package struct Finding: Sendable, Equatable {
-        package var path: String
-        package var message: String
+        var path: String
+        var message: String
         /// false: information only (a field that will be created on first use).
         package var isProblem: Bool
         package var line: String { "\(path): \(message)" }

@@ -7,12 +7,12 @@ import AmoSyncCore
 /// The daemon's Prometheus metrics (README, "Metrics"), on a registry of its own so that
 /// several daemons in one process (tests) never share counters. Event metrics go through
 /// swift-metrics; queue and limiter figures are sampled when `/metrics` is scraped.
-package final class DaemonMetrics: Sendable {
-    package let registry = PrometheusCollectorRegistry()
+final class DaemonMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory
     private let sampled = Mutex<[String: Double]>([:])
 
-    package init() {
+    init() {
         // Families present from the start, even before anything happened.
         _ = registry.makeCounter(name: "amosync_token_refreshes_total")
         _ = registry.makeCounter(name: "amosync_ratelimit_wait_seconds_total")
@@ -21,16 +21,16 @@ package final class DaemonMetrics: Sendable {
         self.factory = factory
     }
 
-    package func intakeRequest(route: String, status: Int) {
+    func intakeRequest(route: String, status: Int) {
         Counter(label: "amosync_intake_requests_total", dimensions: [("route", route), ("status", "\(status)")], factory: factory).increment()
     }
 
-    package func delivery(outcome: String, count: Int = 1) {
+    func delivery(outcome: String, count: Int = 1) {
         guard count > 0 else { return }
         Counter(label: "amosync_deliveries_total", dimensions: [("outcome", outcome)], factory: factory).increment(by: count)
     }
 
-    package func amoRequest(endpoint: String, status: Int, seconds: Double) {
+    func amoRequest(endpoint: String, status: Int, seconds: Double) {
         Counter(label: "amosync_amocrm_requests_total", dimensions: [("endpoint", endpoint), ("status", status == 0 ? "error" : "\(status)")],
                 factory: factory).increment()
         Timer(label: "amosync_amocrm_request_duration_seconds", factory: factory).recordNanoseconds(Int64(seconds * 1e9))
@@ -47,7 +47,7 @@ package final class DaemonMetrics: Sendable {
     }
 
     /// Samples the queue, the limiter and the tokens, then renders the text format.
-    package func render(store: JobStore, limiter: RateLimiter, tokens: any AccessTokenProvider) async -> String {
+    func render(store: JobStore, limiter: RateLimiter, tokens: any AccessTokenProvider) async -> String {
         if let stats = try? await store.stats() {
             for state in JobState.allCases {
                 registry.makeGauge(name: "amosync_jobs", labels: [("state", state.rawValue)]).set(Double(stats.counts[state] ?? 0))

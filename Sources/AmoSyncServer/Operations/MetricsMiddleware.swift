@@ -3,7 +3,7 @@ import AmoSyncCore
 
 /// Counts intake requests by route template and status.
 struct MetricsMiddleware: RouterMiddleware {
-    typealias Context = IntakeContext
+    package typealias Context = IntakeContext
     let metrics: DaemonMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -6,13 +6,13 @@ import Glibc
 /// sd_notify(3) without libsystemd: `READY=1` once the database is open and the port bound,
 /// `STOPPING=1` on shutdown, and `WATCHDOG=1` keep-alives while the worker loop turns.
 /// Does nothing when systemd did not ask for it (no `$NOTIFY_SOCKET`).
-package final class SystemdNotifier: Sendable {
+final class SystemdNotifier: Sendable {
     let socketPath: String?
     /// Half of `WatchdogSec`, or nil when no watchdog is configured.
-    package let watchdogInterval: Duration?
+    let watchdogInterval: Duration?
     private let lastPing = Mutex<ContinuousClock.Instant?>(nil)
 
-    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         socketPath = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
         if let usec = environment["WATCHDOG_USEC"].flatMap(Int64.init), usec > 0 {
             watchdogInterval = .microseconds(usec / 2)
@@ -21,10 +21,10 @@ package final class SystemdNotifier: Sendable {
         }
     }
 
-    package var isActive: Bool { socketPath != nil }
+    var isActive: Bool { socketPath != nil }
 
     @discardableResult
-    package func notify(_ state: String) -> Bool {
+    func notify(_ state: String) -> Bool {
         guard let socketPath else { return false }
         let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
         guard fd >= 0 else { return false }
@@ -48,7 +48,7 @@ package final class SystemdNotifier: Sendable {
     }
 
     /// A keep-alive from the worker loop, sent at most once per half watchdog interval.
-    package func heartbeat() {
+    func heartbeat() {
         guard let interval = watchdogInterval else { return }
         let now = ContinuousClock.now
         let due = lastPing.withLock { last -> Bool in

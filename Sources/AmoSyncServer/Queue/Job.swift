@@ -13,12 +13,12 @@ package struct JobProgress: Codable, Sendable, Equatable {
     package var contactID: Int?
     package var leadID: Int?
     package var noteID: Int?
-    package var contactUpdated = false
+    var contactUpdated = false
     /// A create was sent but its answer was not stored: look before creating again.
-    package var leadSent = false
-    package var noteSent = false
+    var leadSent = false
+    var noteSent = false
 
-    package init() {}
+    init() {}
 
     enum CodingKeys: String, CodingKey {
         case contactID = "contact_id", leadID = "lead_id", noteID = "note_id"
@@ -48,11 +48,11 @@ package struct Job: Sendable {
     package var progress: JobProgress
     package var attempts: Int
     package var runAt: Date
-    package var leaseUntil: Date?
+    var leaseUntil: Date?
     /// The claim that holds the lease of a running job (nil otherwise).
-    package var leaseOwner: String?
+    var leaseOwner: String?
     package var createdAt: Date
-    package var updatedAt: Date
+    var updatedAt: Date
     package var lastError: String?
     package var warnings: [String]
 
@@ -129,7 +129,7 @@ package struct Attempt: Codable, Sendable, Equatable {
     package var error: String?
     package var validationErrors: [ValidationIssue]
 
-    package init(at: Date, durationMs: Int, outcome: Outcome, httpStatus: Int? = nil, request: String? = nil,
+    init(at: Date, durationMs: Int, outcome: Outcome, httpStatus: Int? = nil, request: String? = nil,
                 error: String? = nil, validationErrors: [ValidationIssue] = []) {
         self.at = at
         self.durationMs = durationMs
@@ -147,7 +147,7 @@ package struct ValidationIssue: Codable, Sendable, Equatable {
     package var code: String
     package var detail: String
 
-    package init(path: String, code: String, detail: String) {
+    init(path: String, code: String, detail: String) {
         self.path = path
         self.code = code
         self.detail = detail

@@ -4,7 +4,7 @@ import AmoSyncCore
 
 extension JobStore {
     /// Throws unless a write transaction can be taken (for `/readyz`).
-    package func checkWritable() async throws {
+    func checkWritable() async throws {
         try await database.write { db in try db.execute(sql: "UPDATE meta SET value = value WHERE 0") }
     }
 
@@ -16,7 +16,7 @@ extension JobStore {
 
     /// True once for the state issued last, before it expires; compared in constant time. A
     /// matching state is used up in the same transaction, so a replay finds nothing.
-    package func consumeOAuthState(_ presented: String) async throws -> Bool {
+    func consumeOAuthState(_ presented: String) async throws -> Bool {
         let now = self.now().timeIntervalSince1970
         return try await database.write { db in
             guard let raw = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'oauth_state'"),

@@ -6,7 +6,7 @@ import AmoSyncCore
 /// acknowledged job survives a crash of the process or the machine. Every method is one
 /// transaction. Admin commands open the same file while the daemon runs.
 package final class JobStore: Sendable {
-    package let database: DatabasePool
+    let database: DatabasePool
     let now: @Sendable () -> Date
 
     package init(path: String, now: @escaping @Sendable () -> Date = Date.init) throws {
@@ -43,7 +43,7 @@ package final class JobStore: Sendable {
     }
 
     /// `PRAGMA synchronous` on the writer connection (2 = FULL).
-    package func writerSynchronous() throws -> Int {
+    func writerSynchronous() throws -> Int {
         try database.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
@@ -58,20 +58,20 @@ package final class JobStore: Sendable {
 
     /// What `enqueue` did.
     package struct EnqueueResult: Sendable, Equatable {
-        package var jobID: Int64
-        package var kind: JobKind
-        package var duplicate: Bool
-        package var state: JobState = .queued
+        var jobID: Int64
+        var kind: JobKind
+        var duplicate: Bool
+        var state: JobState = .queued
     }
 
     /// A job to store: the mapped plan and the raw input.
     package struct NewJob: Sendable {
-        package var mapped: MappedJob
+        var mapped: MappedJob
         /// The input as stored: canonical JSON.
-        package var inputText: String
-        package var dedupeKey: String
+        var inputText: String
+        var dedupeKey: String
 
-        package init(mapped: MappedJob, input: JSONValue, dedupeKey: String) {
+        init(mapped: MappedJob, input: JSONValue, dedupeKey: String) {
             self.init(mapped: mapped, inputBytes: input.canonicalBytes, dedupeKey: dedupeKey)
         }
 
@@ -95,7 +95,7 @@ package final class JobStore: Sendable {
         return try await settle { db in try jobs.map { try Self.insert($0, now: now, db: db) } }
     }
 
-    package func enqueue(_ job: NewJob) async throws -> EnqueueResult { try await enqueue([job])[0] }
+    func enqueue(_ job: NewJob) async throws -> EnqueueResult { try await enqueue([job])[0] }
 
     static func insert(_ job: NewJob, now: Double, db: Database) throws -> EnqueueResult {
         // Cached statements: intake runs these thousands of times a second.
@@ -127,7 +127,7 @@ package final class JobStore: Sendable {
     /// branch walks an index and stops at `limit`: the claim holds the writer only briefly,
     /// however long the queue is. The claimed jobs share a new `leaseOwner`: only this claim
     /// can checkpoint, renew, finish or release them while its lease lasts.
-    package func claimBatch(limit: Int, leaseFor lease: TimeInterval) async throws -> [Job] {
+    func claimBatch(limit: Int, leaseFor lease: TimeInterval) async throws -> [Job] {
         let now = self.now().timeIntervalSince1970
         let owner = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(13))"
         // Rows are decoded after the transaction: intake waits for the writer, not for JSON decoding.
@@ -177,7 +177,7 @@ package final class JobStore: Sendable {
     }
 
     /// When the next queued job becomes due (nil when nothing waits).
-    package func nextRunAt() async throws -> Date? {
+    func nextRunAt() async throws -> Date? {
         try await database.read { db in
             try Double.fetchOne(db, sql: """
                 SELECT MIN(t) FROM (SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued'
@@ -200,7 +200,7 @@ package final class JobStore: Sendable {
 
     /// Extends the leases of jobs a lane still works on. Returns the ids whose lease this
     /// claim no longer holds (expired and claimed by another lane, or finished by it).
-    package func renew(_ jobs: [Job], leaseFor lease: TimeInterval) async throws -> Set<Int64> {
+    func renew(_ jobs: [Job], leaseFor lease: TimeInterval) async throws -> Set<Int64> {
         guard !jobs.isEmpty else { return [] }
         let now = self.now().timeIntervalSince1970
         return try await settle { db in
@@ -215,7 +215,7 @@ package final class JobStore: Sendable {
 
     /// Checkpoints finished steps of several jobs in one transaction. Returns the ids whose
     /// lease was lost: their progress is not written (the new holder's is).
-    package func saveProgress(_ jobs: [Job]) async throws -> Set<Int64> {
+    func saveProgress(_ jobs: [Job]) async throws -> Set<Int64> {
         guard !jobs.isEmpty else { return [] }
         let now = self.now().timeIntervalSince1970
         let encoded = jobs.map { (Self.json($0.progress), $0.id, $0.leaseOwner) }
@@ -230,7 +230,7 @@ package final class JobStore: Sendable {
     }
 
     /// How a delivery attempt ended for one job.
-    package enum Resolution: Sendable {
+    enum Resolution: Sendable {
         case done
         case retry(at: Date, refundAttempt: Bool)
         case failed
@@ -239,7 +239,7 @@ package final class JobStore: Sendable {
     /// Records the end of an attempt for several jobs in one transaction. Jobs whose lease
     /// was lost are left to their new holder; their ids are returned.
     @discardableResult
-    package func finish(_ outcomes: [(job: Job, resolution: Resolution, attempt: Attempt)]) async throws -> Set<Int64> {
+    func finish(_ outcomes: [(job: Job, resolution: Resolution, attempt: Attempt)]) async throws -> Set<Int64> {
         guard !outcomes.isEmpty else { return [] }
         let now = self.now().timeIntervalSince1970
         let encoded = outcomes.map { (job: $0.job, resolution: $0.resolution, attempt: $0.attempt,
@@ -286,7 +286,7 @@ package final class JobStore: Sendable {
 
     /// Gives leased jobs back without spending their attempt (shutdown, a customer locked by
     /// another batch); only jobs this claim still holds.
-    package func release(_ jobs: [Job], runAt: Date? = nil) async throws {
+    func release(_ jobs: [Job], runAt: Date? = nil) async throws {
         guard !jobs.isEmpty else { return }
         let now = self.now().timeIntervalSince1970
         let at = runAt?.timeIntervalSince1970 ?? now
@@ -317,7 +317,7 @@ package final class JobStore: Sendable {
     }
 
     /// The lead created by the first delivered job of an order (for update jobs).
-    package func leadID(source: String, externalID: String) async throws -> Int? {
+    func leadID(source: String, externalID: String) async throws -> Int? {
         try await database.read { db in
             let rows = try String.fetchAll(db, sql: """
                 SELECT progress FROM jobs WHERE source = ? AND external_id = ? AND state = 'done' ORDER BY id
