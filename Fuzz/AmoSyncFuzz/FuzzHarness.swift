@@ -1,6 +1,5 @@
 import Foundation
 @testable import AmoSyncCore
-import AmoSyncServer
 
 /// One fuzz input through what the public intake does with untrusted bytes: body decoding
 /// (JSON, urlencoded, multipart), the WooCommerce and Shopify adapters, mapping, storing
