@@ -1,7 +1,7 @@
+import AmoSyncCore
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
-import AmoSyncCore
 #endif
 
 /// A fake amoCRM in a child process (`amosync fake-amocrm`, or the drain benchmark's own fake),

@@ -1,7 +1,7 @@
+import AmoSyncCore
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
-import AmoSyncCore
 #endif
 
 /// An outgoing HTTP request, independent of the library that sends it.
