@@ -30,9 +30,8 @@ import Testing
     }
 
     @Test func errorsSayWhere() {
-        do { _ = try JSONValue.parse(Data(#"{"id": 1,}"#.utf8)) } catch {
-            #expect("\(error)" == "expected a key in quotes at byte 9")
-        }
+        let error = #expect(throws: JSONParseError.self) { try JSONValue.parse(Data(#"{"id": 1,}"#.utf8)) }
+        #expect(error.map { "\($0)" } == "expected a key in quotes at byte 9")
     }
 }
 

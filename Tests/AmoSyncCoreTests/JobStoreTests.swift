@@ -179,12 +179,14 @@ final class TestClock: @unchecked Sendable {
     @Test func reopenAfterUncleanStopKeepsCommittedJobs() async throws {
         let store = try store()
         let id = try await store.enqueue(try order("1")).jobID
-        let copy = TempDir()
-        for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: dir.file("q.sqlite3") + suffix) {
-            try FileManager.default.copyItem(atPath: dir.file("q.sqlite3") + suffix, toPath: copy.file("q.sqlite3") + suffix)
+        // The files as a killed process leaves them: the main file and its WAL, no checkpoint.
+        let mainOnly = TempDir(), withWAL = TempDir()
+        try FileManager.default.copyItem(atPath: dir.file("q.sqlite3"), toPath: mainOnly.file("q.sqlite3"))
+        for suffix in ["", "-wal"] {
+            try FileManager.default.copyItem(atPath: dir.file("q.sqlite3") + suffix, toPath: withWAL.file("q.sqlite3") + suffix)
         }
-        #expect(FileManager.default.fileExists(atPath: copy.file("q.sqlite3-wal")), "the commit is still only in the WAL")
-        let reopened = try JobStore(path: copy.file("q.sqlite3"))
+        await #expect(try JobStore(path: mainOnly.file("q.sqlite3")).job(id) == nil, "the commit is only in the WAL")
+        let reopened = try JobStore(path: withWAL.file("q.sqlite3"))
         await #expect(try reopened.job(id)?.externalID == "1")
         #expect(try reopened.writerSynchronous() == 2)
     }
