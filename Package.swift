@@ -5,7 +5,7 @@ let package = Package(
     name: "amosync",
     platforms: [.macOS(.v14)],
     products: [
-        .executable(name: "amosync", targets: ["amosync"]),
+        .executable(name: "amosync", targets: ["amosync"])
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -67,7 +67,8 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "amosync", dependencies: ["AmoSyncCLI"]),
-        .executableTarget(name: "amosync-bench", dependencies: ["AmoSyncCore", "AmoSyncServer", "AmoCRMFake"], path: "Benchmarks/AmoSyncBench"),
+        .executableTarget(
+            name: "amosync-bench", dependencies: ["AmoSyncCore", "AmoSyncServer", "AmoCRMFake"], path: "Benchmarks/AmoSyncBench"),
         .executableTarget(name: "amosync-fuzz", dependencies: ["AmoSyncCore"], path: "Fuzz/AmoSyncFuzz"),
         .testTarget(name: "AmoSyncCoreTests", dependencies: ["AmoSyncCore", "AmoSyncServer", "AmoCRMFake", "AmoSyncCLI"]),
     ],

@@ -10,7 +10,8 @@ import Logging
 
 func option(_ name: String, _ fallback: Int) -> Int {
     guard let index = CommandLine.arguments.firstIndex(of: "--\(name)"), index + 1 < CommandLine.arguments.count,
-          let value = Int(CommandLine.arguments[index + 1]) else { return fallback }
+        let value = Int(CommandLine.arguments[index + 1])
+    else { return fallback }
     return value
 }
 
@@ -34,7 +35,8 @@ func serveFake(latencyMs: Int, existing: Int, token: String) async throws {
     options.faults.latencyMs = latencyMs
     let state = FakeAmoState(options: options)
     for index in 0..<existing {
-        await state.seedContact(name: "Customer \(index)", phones: [phone(index)], emails: ["customer\(index)@example.org"], updatedAgo: 3600)
+        await state.seedContact(
+            name: "Customer \(index)", phones: [phone(index)], emails: ["customer\(index)@example.org"], updatedAgo: 3600)
     }
     let app = FakeAmoServer.application(state: state, port: 0, logger: quiet()) { port in
         FileHandle.standardOutput.write(Data("\(FakeAmoProcess.banner)127.0.0.1:\(port)\n".utf8))
@@ -44,8 +46,9 @@ func serveFake(latencyMs: Int, existing: Int, token: String) async throws {
 
 func startFake(latencyMs: Int, existing: Int) throws -> FakeAmoProcess {
     let token = JWT.make(["exp": .number(JSONNumber(Date().addingTimeInterval(86_400).timeIntervalSince1970.rounded()))])
-    return try FakeAmoProcess(executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
-                              arguments: ["fake", "--latency-ms", "\(latencyMs)", "--existing", "\(existing)", "--token", token], token: token)
+    return try FakeAmoProcess(
+        executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
+        arguments: ["fake", "--latency-ms", "\(latencyMs)", "--existing", "\(existing)", "--token", token], token: token)
 }
 
 func phone(_ index: Int) -> String { "+7 9\(String(format: "%09d", index))" }
@@ -54,8 +57,10 @@ func benchConfig(fakePort: Int, token: String, dir: String, batchSize: Int, conc
     [
         "server": ["host": "127.0.0.1", "port": 0, "metrics": "off"],
         "database": ["path": .string(dir + "/queue.sqlite3")],
-        "amocrm": ["subdomain": "bench", "base_url": .string("http://127.0.0.1:\(fakePort)"), "long_lived_token": .string(token),
-                   "arrival_allowance_ms": .number(JSONNumber(option("allowance-ms", 50)))],
+        "amocrm": [
+            "subdomain": "bench", "base_url": .string("http://127.0.0.1:\(fakePort)"), "long_lived_token": .string(token),
+            "arrival_allowance_ms": .number(JSONNumber(option("allowance-ms", 50))),
+        ],
         "intake": ["tokens": ["bench-intake-token-0123456789"]],
         "worker": ["batch_size": .number(JSONNumber(batchSize)), "concurrency": .number(JSONNumber(concurrency))],
         "orders": [
@@ -71,10 +76,14 @@ func order(_ index: Int, existing: Int) -> JSONValue {
     let customer = index % 2 == 0 && existing > 0 ? (index / 2) % existing : 1_000_000 + index
     return [
         "id": .string("B-\(index)"),
-        "customer": ["name": .string("Customer \(customer)"), "phone": .string(phone(customer)), "email": .string("customer\(customer)@example.org")],
+        "customer": [
+            "name": .string("Customer \(customer)"), "phone": .string(phone(customer)), "email": .string("customer\(customer)@example.org"),
+        ],
         "address": ["city": "Perm"],
-        "items": [["id": "77", "name": "Kettle", "sku": "K-77", "price": 5100, "quantity": 1],
-                  ["id": "78", "name": "Cup", "price": 19.99, "quantity": 2]],
+        "items": [
+            ["id": "77", "name": "Kettle", "sku": "K-77", "price": 5100, "quantity": 1],
+            ["id": "78", "name": "Cup", "price": 19.99, "quantity": 2],
+        ],
         "delivery": ["name": "Courier", "cost": 390], "payment": ["name": "Card"], "total": 5529.98,
     ]
 }
@@ -94,14 +103,16 @@ func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurren
     let dir = NSTemporaryDirectory() + "amosync-bench-\(UUID().uuidString)"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let config = try Config.parse(benchConfig(fakePort: fake.port, token: fake.token, dir: dir, batchSize: batchSize, concurrency: concurrency).canonicalData)
+    let config = try Config.parse(
+        benchConfig(fakePort: fake.port, token: fake.token, dir: dir, batchSize: batchSize, concurrency: concurrency).canonicalData)
     let store = try JobStore(path: config.databasePath)
     let mapper = Mapper(config: config)
     for chunk in stride(from: 0, to: orders, by: 1000) {
-        _ = try await store.enqueue(try (chunk..<min(orders, chunk + 1000)).map { i in
-            let input = order(i, existing: existing)
-            return .versioned(try mapper.mapOrder(input), input: input)
-        })
+        _ = try await store.enqueue(
+            try (chunk..<min(orders, chunk + 1000)).map { i in
+                let input = order(i, existing: existing)
+                return .versioned(try mapper.mapOrder(input), input: input)
+            })
     }
     let before = try await fake.requestStats().total
     var options = Daemon.Options()
@@ -126,8 +137,11 @@ func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurren
 
 func report(_ label: String, _ result: DrainResult) {
     let rate = Double(result.orders) / result.seconds
-    print(String(format: "| %@ | %d | %.1f s | %.1f | %d | %.3f | %d | %d | %.1f |", label, result.orders, result.seconds, rate,
-                 result.requests, Double(result.requests) / Double(result.orders), result.fake.throttled, result.fake.maxPerSecond, result.fake.busiest10sPerSecond))
+    print(
+        String(
+            format: "| %@ | %d | %.1f s | %.1f | %d | %.3f | %d | %d | %.1f |", label, result.orders, result.seconds, rate,
+            result.requests, Double(result.requests) / Double(result.orders), result.fake.throttled, result.fake.maxPerSecond,
+            result.fake.busiest10sPerSecond))
 }
 
 let mode = CommandLine.arguments.dropFirst().first ?? "help"
@@ -137,8 +151,9 @@ case "drain":
     let existing = option("existing", 2500)
     let latency = option("latency-ms", 150)
     let naiveOrders = option("naive-orders", 100)
-    print("drain: \(orders) orders (half from \(existing) existing customers), fake amoCRM at 7 req/s with \(latency) ms latency, "
-          + "arrival allowance \(option("allowance-ms", 50)) ms")
+    print(
+        "drain: \(orders) orders (half from \(existing) existing customers), fake amoCRM at 7 req/s with \(latency) ms latency, "
+            + "arrival allowance \(option("allowance-ms", 50)) ms")
     print("| mode | orders | time | orders/s | requests | requests/order | 429s | max requests in 1 s | req/s, busiest 10 s |")
     print("|---|---|---|---|---|---|---|---|---|")
     let batched = try await drain(orders: orders, existing: existing, latencyMs: latency, batchSize: 50, concurrency: 4, index: true)
@@ -147,7 +162,9 @@ case "drain":
         let naive = try await drain(orders: naiveOrders, existing: existing, latencyMs: latency, batchSize: 1, concurrency: 1, index: false)
         report("one order at a time (search, then create)", naive)
     }
-    print("requests by endpoint (batched): " + batched.fake.byEndpoint.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
+    print(
+        "requests by endpoint (batched): "
+            + batched.fake.byEndpoint.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
     if batched.done != orders { print("WARNING: only \(batched.done) of \(orders) orders were delivered") }
 case "fake":
     try await serveFake(latencyMs: option("latency-ms", 0), existing: option("existing", 0), token: stringOption("token") ?? "bench-token")
@@ -158,10 +175,11 @@ case "prefill":
     let store = try JobStore(path: config.databasePath)
     let mapper = Mapper(config: config)
     for chunk in stride(from: 0, to: jobs, by: 2000) {
-        _ = try await store.enqueue(try (chunk..<min(jobs, chunk + 2000)).map { i in
-            let input = order(i, existing: 0)
-            return .versioned(try mapper.mapOrder(input), input: input)
-        })
+        _ = try await store.enqueue(
+            try (chunk..<min(jobs, chunk + 2000)).map { i in
+                let input = order(i, existing: 0)
+                return .versioned(try mapper.mapOrder(input), input: input)
+            })
     }
     print("queued \(jobs) jobs in \(config.databasePath)")
 default:

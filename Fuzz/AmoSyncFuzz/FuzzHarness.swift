@@ -8,14 +8,14 @@ import Foundation
 enum FuzzHarness {
     static let config: Config = {
         let json = #"""
-        {"database": {"path": "/nonexistent/fuzz.sqlite3"},
-         "amocrm": {"subdomain": "fuzz", "long_lived_token": "t"},
-         "intake": {"tokens": ["fuzz-intake-token-0123456789"]},
-         "orders": {"pipeline_id": 1, "status_id": 2, "categories": {"40": {"pipeline_id": 3, "status_id": 4}},
-                    "status_map": {"paid": 5}, "lead_fields": {"goods": "Goods", "delivery.name": "Delivery"}},
-         "utm_fields": {"utm_source": "UTM_SOURCE"},
-         "forms": {"callback": {"pipeline_id": 1, "status_id": 2, "lead_fields": {"message": "Message"}, "required_fields": ["phone"]}}}
-        """#
+            {"database": {"path": "/nonexistent/fuzz.sqlite3"},
+             "amocrm": {"subdomain": "fuzz", "long_lived_token": "t"},
+             "intake": {"tokens": ["fuzz-intake-token-0123456789"]},
+             "orders": {"pipeline_id": 1, "status_id": 2, "categories": {"40": {"pipeline_id": 3, "status_id": 4}},
+                        "status_map": {"paid": 5}, "lead_fields": {"goods": "Goods", "delivery.name": "Delivery"}},
+             "utm_fields": {"utm_source": "UTM_SOURCE"},
+             "forms": {"callback": {"pipeline_id": 1, "status_id": 2, "lead_fields": {"message": "Message"}, "required_fields": ["phone"]}}}
+            """#
         return try! Config.parse(Data(json.utf8), environment: [:])
     }()
     static let mapper = Mapper(config: config)

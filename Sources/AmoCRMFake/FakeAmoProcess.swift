@@ -1,7 +1,7 @@
 import AmoSyncCore
 import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A fake amoCRM in a child process (`amosync fake-amocrm`, or the drain benchmark's own fake),
@@ -34,7 +34,8 @@ package final class FakeAmoProcess: @unchecked Sendable {
             text += String(decoding: chunk, as: UTF8.self)
         }
         guard let line = text.split(separator: "\n").first, line.hasPrefix(Self.banner),
-              let port = line.split(separator: ":").last.flatMap({ Int($0) }) else {
+            let port = line.split(separator: ":").last.flatMap({ Int($0) })
+        else {
             process.terminate()
             throw FakeAmoProcessError(description: "\(executable.path) did not start a fake amoCRM: \(text)")
         }

@@ -31,8 +31,9 @@ package struct FakeAmoServer: HTTPResponder {
         for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
-        var fakeRequest = FakeRequest(method: request.method.rawValue, path: request.uri.path, query: query, headers: headers,
-                                      body: Data(buffer: body))
+        var fakeRequest = FakeRequest(
+            method: request.method.rawValue, path: request.uri.path, query: query, headers: headers,
+            body: Data(buffer: body))
         fakeRequest.arrivedAt = request.headers[ArrivalStamp.header].flatMap(Double.init)
         let answer = await state.handle(fakeRequest)
         let latency = await state.faults.latencyMs
@@ -48,14 +49,17 @@ package struct FakeAmoServer: HTTPResponder {
     }
 
     /// A Hummingbird application serving the fake; `onRunning` receives the bound port.
-    package static func application(state: FakeAmoState, host: String = "127.0.0.1", port: Int,
-                                   logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+    package static func application(
+        state: FakeAmoState, host: String = "127.0.0.1", port: Int,
+        logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    )
         -> some ApplicationProtocol
     {
-        Application(responder: FakeAmoServer(state: state),
-                     server: .http1(configuration: .init(additionalChannelHandlers: [ArrivalStamp()])),
-                     configuration: .init(address: .hostname(host, port: port), serverName: "fake-amocrm"),
-                     onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
-                     logger: logger)
+        Application(
+            responder: FakeAmoServer(state: state),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ArrivalStamp()])),
+            configuration: .init(address: .hostname(host, port: port), serverName: "fake-amocrm"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) },
+            logger: logger)
     }
 }

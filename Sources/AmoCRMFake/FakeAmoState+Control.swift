@@ -15,9 +15,11 @@ extension FakeAmoState {
         /// Read back from `snapshot()["requests"]`.
         init?(json: JSONValue) {
             guard let total = json["total"]?.intValue, let throttled = json["throttled"]?.intValue,
-                  let maxPerSecond = json["max_per_second"]?.intValue, let busiest = json["busiest_10s_per_second"]?.doubleValue else { return nil }
-            self.init(total: total, throttled: throttled, maxPerSecond: maxPerSecond, busiest10sPerSecond: busiest,
-                      byEndpoint: (json["by_endpoint"]?.objectValue ?? [:]).compactMapValues(\.intValue))
+                let maxPerSecond = json["max_per_second"]?.intValue, let busiest = json["busiest_10s_per_second"]?.doubleValue
+            else { return nil }
+            self.init(
+                total: total, throttled: throttled, maxPerSecond: maxPerSecond, busiest10sPerSecond: busiest,
+                byEndpoint: (json["by_endpoint"]?.objectValue ?? [:]).compactMapValues(\.intValue))
         }
 
         init(total: Int, throttled: Int, maxPerSecond: Int, busiest10sPerSecond: Double, byEndpoint: [String: Int]) {
@@ -32,8 +34,9 @@ extension FakeAmoState {
     func requestStats() -> RequestStats {
         var byEndpoint: [String: Int] = [:]
         for entry in log { byEndpoint["\(entry.method) \(AmoEndpoint.name(entry.path))", default: 0] += 1 }
-        return RequestStats(total: log.count, throttled: log.filter { $0.status == 429 }.count, maxPerSecond: mostArrivals(within: 1),
-                            busiest10sPerSecond: Double(mostArrivals(within: 10)) / 10, byEndpoint: byEndpoint)
+        return RequestStats(
+            total: log.count, throttled: log.filter { $0.status == 429 }.count, maxPerSecond: mostArrivals(within: 1),
+            busiest10sPerSecond: Double(mostArrivals(within: 10)) / 10, byEndpoint: byEndpoint)
     }
 
     private func mostArrivals(within seconds: Double) -> Int {
@@ -68,13 +71,21 @@ extension FakeAmoState {
             "contacts": .array(contacts.values.sorted { $0.id < $1.id }.map { render($0, entity: "contacts") }),
             "leads": .array(leads.values.sorted { $0.id < $1.id }.map { render($0, entity: "leads") }),
             "notes": .array(notes.values.sorted { $0.id < $1.id }.map(noteJSON)),
-            "custom_fields": ["leads": .array((fields["leads"] ?? []).map(\.json)), "contacts": .array((fields["contacts"] ?? []).map(\.json))],
+            "custom_fields": [
+                "leads": .array((fields["leads"] ?? []).map(\.json)), "contacts": .array((fields["contacts"] ?? []).map(\.json)),
+            ],
             "requests": [
                 "total": .number(JSONNumber(stats.total)), "throttled": .number(JSONNumber(stats.throttled)),
                 "max_per_second": .number(JSONNumber(stats.maxPerSecond)),
                 "busiest_10s_per_second": .number(JSONNumber(stats.busiest10sPerSecond)),
                 "by_endpoint": .object(stats.byEndpoint.mapValues { .number(JSONNumber($0)) }),
-                "log": .array(log.suffix(1000).map { ["at": .number(JSONNumber($0.at)), "method": .string($0.method), "path": .string($0.path), "status": .number(JSONNumber($0.status))] }),
+                "log": .array(
+                    log.suffix(1000).map {
+                        [
+                            "at": .number(JSONNumber($0.at)), "method": .string($0.method), "path": .string($0.path),
+                            "status": .number(JSONNumber($0.status)),
+                        ]
+                    }),
             ],
         ]
     }
@@ -99,17 +110,19 @@ extension FakeAmoState {
             self.faults = faults
             return .json(200, ["ok": true], contentType: "application/json")
         case ("GET", "/__fake/thanks"):
-            return FakeResponse(status: 200, contentType: "text/html; charset=utf-8",
-                                body: Data("<!doctype html><title>Thanks</title><h1>Thank you, we received your request</h1>".utf8))
+            return FakeResponse(
+                status: 200, contentType: "text/html; charset=utf-8",
+                body: Data("<!doctype html><title>Thanks</title><h1>Thank you, we received your request</h1>".utf8))
         case ("POST", "/__fake/oauth/code"):
             return .json(200, ["code": .string(issueCode())], contentType: "application/json")
         case ("POST", "/__fake/oauth/revoke"):
             revokeAll()
             return .json(200, ["ok": true], contentType: "application/json")
         case ("POST", "/__fake/contacts"):
-            let id = seedContact(name: body?["name"]?.textValue ?? "Contact",
-                                 phones: body?["phones"]?.arrayValue?.compactMap(\.textValue) ?? [],
-                                 emails: body?["emails"]?.arrayValue?.compactMap(\.textValue) ?? [])
+            let id = seedContact(
+                name: body?["name"]?.textValue ?? "Contact",
+                phones: body?["phones"]?.arrayValue?.compactMap(\.textValue) ?? [],
+                emails: body?["emails"]?.arrayValue?.compactMap(\.textValue) ?? [])
             return .json(200, ["id": .number(JSONNumber(id))], contentType: "application/json")
         default:
             return .problem(404, title: "Not Found", detail: "unknown control path \(request.path)")

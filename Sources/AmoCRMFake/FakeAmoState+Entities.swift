@@ -16,19 +16,26 @@ extension FakeAmoState {
             "created_at": .number(JSONNumber(value.createdAt)), "updated_at": .number(JSONNumber(value.updatedAt)),
             "account_id": 1231414,
         ]
-        object["custom_fields_values"] = value.fields.isEmpty ? .null : .array(value.fields.map { cf in
-            let def = defs[cf.fieldID]
-            return ["field_id": .number(JSONNumber(cf.fieldID)), "field_name": .string(def?.name ?? ""),
-                    "field_code": def?.code.map(JSONValue.string) ?? .null, "field_type": .string(def?.type ?? "text"),
-                    "values": .array(cf.values.map { item in
-                        var v: [String: JSONValue] = ["value": item.value]
-                        if let code = item.enumCode { v["enum_code"] = .string(code) }
-                        if let enumID = def?.enums.first(where: { $0.value == (item.enumCode ?? item.value.textValue) })?.id {
-                            v["enum_id"] = .number(JSONNumber(enumID))
-                        }
-                        return .object(v)
-                    })]
-        })
+        object["custom_fields_values"] =
+            value.fields.isEmpty
+            ? .null
+            : .array(
+                value.fields.map { cf in
+                    let def = defs[cf.fieldID]
+                    return [
+                        "field_id": .number(JSONNumber(cf.fieldID)), "field_name": .string(def?.name ?? ""),
+                        "field_code": def?.code.map(JSONValue.string) ?? .null, "field_type": .string(def?.type ?? "text"),
+                        "values": .array(
+                            cf.values.map { item in
+                                var v: [String: JSONValue] = ["value": item.value]
+                                if let code = item.enumCode { v["enum_code"] = .string(code) }
+                                if let enumID = def?.enums.first(where: { $0.value == (item.enumCode ?? item.value.textValue) })?.id {
+                                    v["enum_id"] = .number(JSONNumber(enumID))
+                                }
+                                return .object(v)
+                            }),
+                    ]
+                })
         var embedded: [String: JSONValue] = ["tags": .array(value.tags.map { ["name": .string($0)] })]
         if entity == "leads" {
             object["price"] = .number(JSONNumber(value.price))
@@ -73,8 +80,12 @@ extension FakeAmoState {
         if slice.isEmpty { return FakeResponse(status: 204) }
         var links: [String: JSONValue] = ["self": ["href": .string("/api/v4/\(entity)?page=\(page)")]]
         if page * limit < items.count { links["next"] = ["href": .string("/api/v4/\(entity)?page=\(page + 1)")] }
-        return .json(200, ["_page": .number(JSONNumber(page)), "_links": .object(links),
-                           "_embedded": .object([entity: .array(slice.map { render($0, entity: entity) })])])
+        return .json(
+            200,
+            [
+                "_page": .number(JSONNumber(page)), "_links": .object(links),
+                "_embedded": .object([entity: .array(slice.map { render($0, entity: entity) })]),
+            ])
     }
 
     func getEntity(_ entity: String, _ id: String) -> FakeResponse {
@@ -84,13 +95,17 @@ extension FakeAmoState {
 
     /// Validates every item of a batch first (amoCRM applies all or nothing): the built entities,
     /// or the `validation-errors` answer naming each failing item by `request_id`.
-    func validateAll(_ items: [JSONValue], _ build: (JSONValue, inout [JSONValue]) -> FakeEntity?) -> (built: [FakeEntity], refused: FakeResponse?) {
+    func validateAll(
+        _ items: [JSONValue], _ build: (JSONValue, inout [JSONValue]) -> FakeEntity?
+    ) -> (built: [FakeEntity], refused: FakeResponse?) {
         var errors: [JSONValue] = []
         var built: [FakeEntity] = []
         for (index, item) in items.enumerated() {
             var problems: [JSONValue] = []
             let value = build(item, &problems)
-            if let value, problems.isEmpty { built.append(value) } else {
+            if let value, problems.isEmpty {
+                built.append(value)
+            } else {
                 errors.append(["request_id": .string(item["request_id"]?.textValue ?? "\(index)"), "errors": .array(problems)])
             }
         }
@@ -98,11 +113,14 @@ extension FakeAmoState {
     }
 
     func createEntities(_ entity: String, _ body: JSONValue?) -> FakeResponse {
-        guard let items = body?.arrayValue, !items.isEmpty else { return .problem(400, title: "Bad Request", detail: "expected a non-empty array") }
+        guard let items = body?.arrayValue, !items.isEmpty else {
+            return .problem(400, title: "Bad Request", detail: "expected a non-empty array")
+        }
         if items.count > 250 { return .problem(400, title: "Bad Request", detail: "too many entities in one request") }
         let time = Int(now)
         let validated = validateAll(items) { item, problems in
-            var value = FakeEntity(id: 0, name: item["name"]?.textValue ?? "", responsibleUserID: users[0], createdAt: time, updatedAt: time)
+            var value = FakeEntity(
+                id: 0, name: item["name"]?.textValue ?? "", responsibleUserID: users[0], createdAt: time, updatedAt: time)
             if value.name.isEmpty, entity == "contacts" {
                 value.name = [item["first_name"]?.textValue, item["last_name"]?.textValue].compactMap { $0 }.joined(separator: " ")
             }
@@ -116,14 +134,18 @@ extension FakeAmoState {
         for (index, var value) in built.enumerated() {
             value.id = allocate(entity == "contacts" ? "contact" : "lead")
             put(value, in: entity)
-            answer.append(["id": .number(JSONNumber(value.id)), "request_id": .string(items[index]["request_id"]?.textValue ?? "\(index)"),
-                           "_links": ["self": ["href": .string("/api/v4/\(entity)/\(value.id)")]]])
+            answer.append([
+                "id": .number(JSONNumber(value.id)), "request_id": .string(items[index]["request_id"]?.textValue ?? "\(index)"),
+                "_links": ["self": ["href": .string("/api/v4/\(entity)/\(value.id)")]],
+            ])
         }
         return .json(200, ["_links": ["self": ["href": .string("/api/v4/\(entity)")]], "_embedded": .object([entity: .array(answer)])])
     }
 
     func updateEntities(_ entity: String, _ body: JSONValue?) -> FakeResponse {
-        guard let items = body?.arrayValue, !items.isEmpty else { return .problem(400, title: "Bad Request", detail: "expected a non-empty array") }
+        guard let items = body?.arrayValue, !items.isEmpty else {
+            return .problem(400, title: "Bad Request", detail: "expected a non-empty array")
+        }
         let time = Int(now)
         let validated = validateAll(items) { item, problems in
             guard let id = item["id"]?.intValue, var value = store(entity)[id] else {
@@ -141,31 +163,46 @@ extension FakeAmoState {
         var answer: [JSONValue] = []
         for (index, value) in built.enumerated() {
             put(value, in: entity)
-            answer.append(["id": .number(JSONNumber(value.id)), "updated_at": .number(JSONNumber(value.updatedAt)),
-                           "request_id": .string(items[index]["request_id"]?.textValue ?? "\(index)")])
+            answer.append([
+                "id": .number(JSONNumber(value.id)), "updated_at": .number(JSONNumber(value.updatedAt)),
+                "request_id": .string(items[index]["request_id"]?.textValue ?? "\(index)"),
+            ])
         }
         return .json(200, ["_embedded": .object([entity: .array(answer)])])
     }
 
     func createNotes(_ body: JSONValue?) -> FakeResponse {
-        guard let items = body?.arrayValue, !items.isEmpty else { return .problem(400, title: "Bad Request", detail: "expected a non-empty array") }
+        guard let items = body?.arrayValue, !items.isEmpty else {
+            return .problem(400, title: "Bad Request", detail: "expected a non-empty array")
+        }
         var errors: [JSONValue] = []
         for (index, item) in items.enumerated() {
             let requestID = item["request_id"]?.textValue ?? "\(index)"
             if leads[item["entity_id"]?.intValue ?? -1] == nil {
-                errors.append(["request_id": .string(requestID), "errors": [["code": "NotSupportedChoice", "path": "entity_id", "detail": "The value you selected is not a valid choice."]]])
+                errors.append([
+                    "request_id": .string(requestID),
+                    "errors": [
+                        ["code": "NotSupportedChoice", "path": "entity_id", "detail": "The value you selected is not a valid choice."]
+                    ],
+                ])
             } else if item["note_type"]?.stringValue != "common" || item.value(at: "params.text")?.stringValue == nil {
-                errors.append(["request_id": .string(requestID), "errors": [["code": "FieldMissing", "path": "params.text", "detail": "This field is missing."]]])
+                errors.append([
+                    "request_id": .string(requestID),
+                    "errors": [["code": "FieldMissing", "path": "params.text", "detail": "This field is missing."]],
+                ])
             }
         }
         if !errors.isEmpty { return validationFailure(errors) }
         var answer: [JSONValue] = []
         for (index, item) in items.enumerated() {
-            let note = FakeNote(id: allocate("note"), entityID: item["entity_id"]!.intValue!, noteType: "common",
-                                text: item.value(at: "params.text")!.stringValue!)
+            let note = FakeNote(
+                id: allocate("note"), entityID: item["entity_id"]!.intValue!, noteType: "common",
+                text: item.value(at: "params.text")!.stringValue!)
             notes[note.id] = note
-            answer.append(["id": .number(JSONNumber(note.id)), "entity_id": .number(JSONNumber(note.entityID)),
-                           "request_id": .string(item["request_id"]?.textValue ?? "\(index)")])
+            answer.append([
+                "id": .number(JSONNumber(note.id)), "entity_id": .number(JSONNumber(note.entityID)),
+                "request_id": .string(item["request_id"]?.textValue ?? "\(index)"),
+            ])
         }
         return .json(200, ["_embedded": ["notes": .array(answer)]])
     }
@@ -177,7 +214,9 @@ extension FakeAmoState {
     }
 
     func noteJSON(_ note: FakeNote) -> JSONValue {
-        ["id": .number(JSONNumber(note.id)), "entity_id": .number(JSONNumber(note.entityID)), "note_type": .string(note.noteType),
-         "params": ["text": .string(note.text)]]
+        [
+            "id": .number(JSONNumber(note.id)), "entity_id": .number(JSONNumber(note.entityID)), "note_type": .string(note.noteType),
+            "params": ["text": .string(note.text)],
+        ]
     }
 }

@@ -49,15 +49,25 @@ extension FakeAmoState {
         } else {
             for (key, value) in BodyDecoder.parseURLEncoded(String(decoding: request.body, as: UTF8.self)) { body[key] = value }
         }
-        let invalidClient = FakeResponse.json(401, ["title": "Некорректный клиент", "type": "https://developers.amocrm.ru/v3/errors/OAuthProblemJson",
-                                                    "status": 401, "detail": "Авторизация клиента не прошла"], contentType: "application/problem+json")
+        let invalidClient = FakeResponse.json(
+            401,
+            [
+                "title": "Некорректный клиент", "type": "https://developers.amocrm.ru/v3/errors/OAuthProblemJson",
+                "status": 401, "detail": "Авторизация клиента не прошла",
+            ], contentType: "application/problem+json")
         let invalidRequest = { (hint: String, status: Int) in
-            FakeResponse.json(status, ["hint": .string(hint), "title": "Некорректный запрос", "type": "https://developers.amocrm.ru/v3/errors/OAuthProblemJson",
-                                       "status": .number(JSONNumber(status)), "detail": "В запросе отсутствует ряд параметров или параметры невалидны"],
-                              contentType: "application/problem+json")
+            FakeResponse.json(
+                status,
+                [
+                    "hint": .string(hint), "title": "Некорректный запрос",
+                    "type": "https://developers.amocrm.ru/v3/errors/OAuthProblemJson",
+                    "status": .number(JSONNumber(status)), "detail": "В запросе отсутствует ряд параметров или параметры невалидны",
+                ],
+                contentType: "application/problem+json")
         }
         guard let client = oauthClient, body["client_id"] == client.id, body["client_secret"] == client.secret,
-              body["redirect_uri"] == client.redirectURI else { return invalidClient }
+            body["redirect_uri"] == client.redirectURI
+        else { return invalidClient }
         switch body["grant_type"] {
         case "authorization_code":
             guard let code = body["code"], let expiry = codes.removeValue(forKey: code) else {
@@ -80,10 +90,16 @@ extension FakeAmoState {
 
     private func issueTokens() -> FakeResponse {
         let access = JWT.make(["exp": .number(JSONNumber((now + accessTTL).rounded())), "api_domain": "api-a.amocrm.ru"])
-        let refresh = "def50200" + UUID().uuidString.replacingOccurrences(of: "-", with: "") + UUID().uuidString.replacingOccurrences(of: "-", with: "")
+        let refresh =
+            "def50200" + UUID().uuidString.replacingOccurrences(of: "-", with: "")
+            + UUID().uuidString.replacingOccurrences(of: "-", with: "")
         accessTokens[access] = now + accessTTL
         refreshTokens.insert(refresh)
-        return .json(200, ["token_type": "Bearer", "expires_in": .number(JSONNumber(accessTTL)), "server_time": .number(JSONNumber(now.rounded())),
-                           "access_token": .string(access), "refresh_token": .string(refresh)], contentType: "application/json")
+        return .json(
+            200,
+            [
+                "token_type": "Bearer", "expires_in": .number(JSONNumber(accessTTL)), "server_time": .number(JSONNumber(now.rounded())),
+                "access_token": .string(access), "refresh_token": .string(refresh),
+            ], contentType: "application/json")
     }
 }

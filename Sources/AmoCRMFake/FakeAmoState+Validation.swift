@@ -9,7 +9,9 @@ extension FakeAmoState {
     /// Responsible user, tags and custom fields, as amoCRM validates them.
     func checkCommon(_ item: JSONValue, into value: inout FakeEntity, entity: String, problems: inout [JSONValue]) {
         if let user = item["responsible_user_id"], !user.isNull {
-            if let id = user.intValue, users.contains(id) { value.responsibleUserID = id } else {
+            if let id = user.intValue, users.contains(id) {
+                value.responsibleUserID = id
+            } else {
                 problems.append(Self.problem("NotSupportedChoice", "responsible_user_id"))
             }
         }
@@ -70,7 +72,9 @@ extension FakeAmoState {
                         problems.append(Self.problem("InvalidType", "\(vPath).value", "This value should be of type bool."))
                         continue
                     }
-                    if entry["enum_code"] != nil { problems.append(Self.problem("FieldNotExpected", "\(vPath).enum_code", "This field was not expected.")) }
+                    if entry["enum_code"] != nil {
+                        problems.append(Self.problem("FieldNotExpected", "\(vPath).enum_code", "This field was not expected."))
+                    }
                     stored.append((raw, nil))
                 default:
                     guard raw.textValue != nil else {
@@ -88,11 +92,16 @@ extension FakeAmoState {
     /// Pipeline, status, price and linked contacts of a lead.
     func checkLead(_ item: JSONValue, into value: inout FakeEntity, creating: Bool, problems: inout [JSONValue]) {
         if let price = item["price"], !price.isNull {
-            if let int = price.intValue { value.price = int } else { problems.append(Self.problem("InvalidType", "price", "This value should be of type int.")) }
+            if let int = price.intValue {
+                value.price = int
+            } else {
+                problems.append(Self.problem("InvalidType", "price", "This value should be of type int."))
+            }
         }
         var pipelineID = item["pipeline_id"]?.intValue ?? (creating ? pipelines[0].id : value.pipelineID)
         if !creating, item["pipeline_id"] == nil, let status = item["status_id"]?.intValue, status != 142, status != 143,
-           let owner = pipelines.first(where: { $0.statuses.contains { $0.id == status } }) {
+            let owner = pipelines.first(where: { $0.statuses.contains { $0.id == status } })
+        {
             pipelineID = owner.id  // a status id alone moves the lead to its pipeline
         }
         guard let pipeline = pipelines.first(where: { $0.id == pipelineID }) else {
@@ -112,7 +121,9 @@ extension FakeAmoState {
         value.pipelineID = pipeline.id
         if creating, let linked = item.value(at: "_embedded.contacts")?.arrayValue {
             for (index, link) in linked.enumerated() {
-                if let id = link["id"]?.intValue, contacts[id] != nil { value.contactIDs.append(id) } else {
+                if let id = link["id"]?.intValue, contacts[id] != nil {
+                    value.contactIDs.append(id)
+                } else {
                     problems.append(Self.problem("NotSupportedChoice", "_embedded.contacts.\(index).id"))
                 }
             }

@@ -37,10 +37,18 @@ package actor FakeAmoState {
     let users = [504141, 123453, 581651]
     /// pipeline id → (status id, type) in order; type 1 is the unsorted stage.
     let pipelines: [(id: Int, name: String, statuses: [(id: Int, name: String, type: Int)])] = [
-        (3177727, "Воронка", [(32392156, "Неразобранное", 1), (32392159, "Новый заказ", 0), (32392160, "Заявка", 0),
-                              (32392161, "Оплачен", 0), (32392162, "Отправлен", 0), (142, "Успешно реализовано", 0),
-                              (143, "Закрыто и не реализовано", 0)]),
-        (23456, "Опт", [(567890, "Новый", 0), (567891, "В работе", 0), (142, "Успешно реализовано", 0), (143, "Закрыто и не реализовано", 0)]),
+        (
+            3177727, "Воронка",
+            [
+                (32392156, "Неразобранное", 1), (32392159, "Новый заказ", 0), (32392160, "Заявка", 0),
+                (32392161, "Оплачен", 0), (32392162, "Отправлен", 0), (142, "Успешно реализовано", 0),
+                (143, "Закрыто и не реализовано", 0),
+            ]
+        ),
+        (
+            23456, "Опт",
+            [(567890, "Новый", 0), (567891, "В работе", 0), (142, "Успешно реализовано", 0), (143, "Закрыто и не реализовано", 0)]
+        ),
         (34567, "Техника", [(87654, "Новый", 0), (142, "Успешно реализовано", 0), (143, "Закрыто и не реализовано", 0)]),
     ]
     var clockOffset: Double = 0
@@ -53,15 +61,18 @@ package actor FakeAmoState {
         accessTTL = options.accessTTL
         faults = options.faults
         fields["contacts"] = [
-            FakeField(id: 3, name: "Телефон", type: "multitext", code: "PHONE",
-                      enums: ["WORK", "WORKDD", "MOB", "FAX", "HOME", "OTHER"].enumerated().map { (1 + $0, $1) }, isPredefined: true),
-            FakeField(id: 5, name: "Email", type: "multitext", code: "EMAIL",
-                      enums: ["WORK", "PRIV", "OTHER"].enumerated().map { (11 + $0, $1) }, isPredefined: true),
+            FakeField(
+                id: 3, name: "Телефон", type: "multitext", code: "PHONE",
+                enums: ["WORK", "WORKDD", "MOB", "FAX", "HOME", "OTHER"].enumerated().map { (1 + $0, $1) }, isPredefined: true),
+            FakeField(
+                id: 5, name: "Email", type: "multitext", code: "EMAIL",
+                enums: ["WORK", "PRIV", "OTHER"].enumerated().map { (11 + $0, $1) }, isPredefined: true),
             FakeField(id: 7, name: "Должность", type: "text", code: "POSITION", enums: [], isPredefined: true),
         ]
-        fields["leads"] = ["UTM_SOURCE", "UTM_MEDIUM", "UTM_CAMPAIGN", "UTM_CONTENT", "UTM_TERM", "GCLID", "YCLID"].enumerated().map {
-            FakeField(id: 100 + $0, name: $1.lowercased(), type: "tracking_data", code: $1, enums: [], isPredefined: true)
-        } + [FakeField(id: 120, name: "Способ доставки", type: "select", code: nil, enums: [(201, "Courier"), (202, "Pickup")])]
+        fields["leads"] =
+            ["UTM_SOURCE", "UTM_MEDIUM", "UTM_CAMPAIGN", "UTM_CONTENT", "UTM_TERM", "GCLID", "YCLID"].enumerated().map {
+                FakeField(id: 100 + $0, name: $1.lowercased(), type: "tracking_data", code: $1, enums: [], isPredefined: true)
+            } + [FakeField(id: 120, name: "Способ доставки", type: "select", code: nil, enums: [(201, "Courier"), (202, "Pickup")])]
     }
 
     var now: Double { Date().timeIntervalSince1970 + clockOffset }
@@ -125,7 +136,9 @@ package actor FakeAmoState {
             return .problem(404, title: "Not Found", detail: "Unknown path \(request.path)")
         }
         let body: JSONValue?
-        if request.body.isEmpty { body = nil } else {
+        if request.body.isEmpty {
+            body = nil
+        } else {
             guard let parsed = try? JSONValue.parse(request.body) else {
                 return .problem(400, title: "Bad Request", detail: "Request body is not valid JSON")
             }
@@ -161,8 +174,12 @@ package actor FakeAmoState {
     }
 
     private func account() -> FakeResponse {
-        .json(200, ["id": 1231414, "name": .string(subdomain), "subdomain": .string(subdomain), "current_user_id": 504141,
-                    "country": "RU", "currency": "RUB", "is_unsorted_on": true])
+        .json(
+            200,
+            [
+                "id": 1231414, "name": .string(subdomain), "subdomain": .string(subdomain), "current_user_id": 504141,
+                "country": "RU", "currency": "RUB", "is_unsorted_on": true,
+            ])
     }
 
     private func listUsers() -> FakeResponse {
@@ -171,11 +188,18 @@ package actor FakeAmoState {
 
     private func listPipelines() -> FakeResponse {
         let list: [JSONValue] = pipelines.map { pipeline in
-            ["id": .number(JSONNumber(pipeline.id)), "name": .string(pipeline.name), "is_main": .bool(pipeline.id == pipelines[0].id),
-             "_embedded": ["statuses": .array(pipeline.statuses.map {
-                 ["id": .number(JSONNumber($0.id)), "name": .string($0.name), "type": .number(JSONNumber($0.type)),
-                  "pipeline_id": .number(JSONNumber(pipeline.id)), "is_editable": .bool($0.type == 0 && $0.id > 143)]
-             })]]
+            [
+                "id": .number(JSONNumber(pipeline.id)), "name": .string(pipeline.name), "is_main": .bool(pipeline.id == pipelines[0].id),
+                "_embedded": [
+                    "statuses": .array(
+                        pipeline.statuses.map {
+                            [
+                                "id": .number(JSONNumber($0.id)), "name": .string($0.name), "type": .number(JSONNumber($0.type)),
+                                "pipeline_id": .number(JSONNumber(pipeline.id)), "is_editable": .bool($0.type == 0 && $0.id > 143),
+                            ]
+                        })
+                ],
+            ]
         }
         return .json(200, ["_total_items": .number(JSONNumber(list.count)), "_embedded": ["pipelines": .array(list)]])
     }
@@ -190,9 +214,13 @@ package actor FakeAmoState {
         if page * limit < all.count {
             links["next"] = ["href": .string("/api/v4/\(entity)/custom_fields?page=\(page + 1)&limit=\(limit)")]
         }
-        return .json(200, ["_total_items": .number(JSONNumber(all.count)), "_page": .number(JSONNumber(page)),
-                           "_page_count": .number(JSONNumber((all.count + limit - 1) / limit)), "_links": .object(links),
-                           "_embedded": ["custom_fields": .array(slice.map(\.json))]])
+        return .json(
+            200,
+            [
+                "_total_items": .number(JSONNumber(all.count)), "_page": .number(JSONNumber(page)),
+                "_page_count": .number(JSONNumber((all.count + limit - 1) / limit)), "_links": .object(links),
+                "_embedded": ["custom_fields": .array(slice.map(\.json))],
+            ])
     }
 
     private func createFields(_ entity: String, _ body: JSONValue?) -> FakeResponse {
@@ -202,20 +230,28 @@ package actor FakeAmoState {
             let requestID = item["request_id"]?.textValue ?? "\(index)"
             let type = item["type"]?.stringValue ?? ""
             if item["name"]?.stringValue?.isEmpty ?? true {
-                errors.append(["request_id": .string(requestID), "errors": [["code": "FieldMissing", "path": "name", "detail": "This field is missing."]]])
+                errors.append([
+                    "request_id": .string(requestID),
+                    "errors": [["code": "FieldMissing", "path": "name", "detail": "This field is missing."]],
+                ])
             }
-            let allowed = ["text", "numeric", "checkbox", "select", "multiselect", "date", "url", "textarea", "radiobutton", "date_time"]
+            let allowed =
+                ["text", "numeric", "checkbox", "select", "multiselect", "date", "url", "textarea", "radiobutton", "date_time"]
                 + (entity == "contacts" ? ["multitext"] : [])
             if !allowed.contains(type) {
-                errors.append(["request_id": .string(requestID), "errors": [["code": "NotSupportedChoice", "path": "type", "detail": "The value you selected is not a valid choice."]]])
+                errors.append([
+                    "request_id": .string(requestID),
+                    "errors": [["code": "NotSupportedChoice", "path": "type", "detail": "The value you selected is not a valid choice."]],
+                ])
             }
         }
         if !errors.isEmpty { return validationFailure(errors) }
         var created: [JSONValue] = []
         for (index, item) in items.enumerated() {
             let enums = (item["enums"]?.arrayValue ?? []).compactMap { $0["value"]?.textValue }.map { (allocate("enum"), $0) }
-            let field = FakeField(id: allocate("field"), name: item["name"]!.stringValue!, type: item["type"]!.stringValue!,
-                                  code: item["code"]?.stringValue, enums: enums)
+            let field = FakeField(
+                id: allocate("field"), name: item["name"]!.stringValue!, type: item["type"]!.stringValue!,
+                code: item["code"]?.stringValue, enums: enums)
             fields[entity]!.append(field)
             var json = field.json.objectValue!
             json["request_id"] = .string(item["request_id"]?.textValue ?? "\(index)")

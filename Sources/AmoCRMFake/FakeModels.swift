@@ -35,15 +35,20 @@ struct FakeResponse: Sendable {
     }
 
     static func problem(_ status: Int, title: String, detail: String, extra: [String: JSONValue] = [:]) -> FakeResponse {
-        var object: [String: JSONValue] = ["title": .string(title), "type": .string("https://httpstatus.es/\(status)"),
-                                           "status": .number(JSONNumber(status)), "detail": .string(detail)]
+        var object: [String: JSONValue] = [
+            "title": .string(title), "type": .string("https://httpstatus.es/\(status)"),
+            "status": .number(JSONNumber(status)), "detail": .string(detail),
+        ]
         object.merge(extra) { _, new in new }
         return json(status, .object(object), contentType: "application/problem+json")
     }
 
     static func html(_ status: Int, _ text: String) -> FakeResponse {
-        FakeResponse(status: status, contentType: "text/html",
-                     body: Data("<html><head><title>\(status) \(text)</title></head><body><center><h1>\(status) \(text)</h1></center><hr><center>nginx</center></body></html>".utf8))
+        FakeResponse(
+            status: status, contentType: "text/html",
+            body: Data(
+                "<html><head><title>\(status) \(text)</title></head><body><center><h1>\(status) \(text)</h1></center><hr><center>nginx</center></body></html>"
+                    .utf8))
     }
 }
 
@@ -57,10 +62,13 @@ struct FakeField: Sendable {
     var isPredefined = false
 
     var json: JSONValue {
-        var object: [String: JSONValue] = ["id": .number(JSONNumber(id)), "name": .string(name), "type": .string(type),
-                                           "code": code.map(JSONValue.string) ?? .null, "is_predefined": .bool(isPredefined),
-                                           "is_api_only": false, "sort": 500]
-        object["enums"] = enums.isEmpty ? .null : .array(enums.map { ["id": .number(JSONNumber($0.id)), "value": .string($0.value), "sort": 1] })
+        var object: [String: JSONValue] = [
+            "id": .number(JSONNumber(id)), "name": .string(name), "type": .string(type),
+            "code": code.map(JSONValue.string) ?? .null, "is_predefined": .bool(isPredefined),
+            "is_api_only": false, "sort": 500,
+        ]
+        object["enums"] =
+            enums.isEmpty ? .null : .array(enums.map { ["id": .number(JSONNumber($0.id)), "value": .string($0.value), "sort": 1] })
         return .object(object)
     }
 }

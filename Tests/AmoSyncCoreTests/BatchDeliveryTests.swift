@@ -8,7 +8,9 @@ import Testing
 /// Batching, the contact index and validation inside a batch.
 @Suite struct BatchDeliveryTests {
     /// Queues orders before the daemon starts, so the first claim takes them all as one batch.
-    static func prequeue(_ orders: [JSONValue], fake: RunningFake, dir: TempDir, configure: (inout JSONValue) -> Void = { _ in }) async throws {
+    static func prequeue(
+        _ orders: [JSONValue], fake: RunningFake, dir: TempDir, configure: (inout JSONValue) -> Void = { _ in }
+    ) async throws {
         var json = testConfig(fake: fake, dir: dir)
         configure(&json)
         let mapper = Mapper(config: try Config.parse(json.canonicalData, environment: [:]))
@@ -48,15 +50,19 @@ import Testing
         defer { fake.stop() }
         let dir = TempDir()
         let configure: (inout JSONValue) -> Void = { $0.set("orders.categories", ["99": ["pipeline_id": 99999, "status_id": 1]]) }
-        try await Self.prequeue([sampleOrder(id: "a", phone: "89120000001"), sampleOrder(id: "bad", phone: "89120000002", categories: [99]),
-                           sampleOrder(id: "c", phone: "89120000003")], fake: fake, dir: dir, configure: configure)
+        try await Self.prequeue(
+            [
+                sampleOrder(id: "a", phone: "89120000001"), sampleOrder(id: "bad", phone: "89120000002", categories: [99]),
+                sampleOrder(id: "c", phone: "89120000003"),
+            ], fake: fake, dir: dir, configure: configure)
         let daemon = try await RunningDaemon.start(fake: fake, dir: dir, configure: configure)
         try await daemon.waitIdle()
         let jobs = try await daemon.store.list(JobStore.Filter())
         #expect(Dictionary(uniqueKeysWithValues: jobs.map { ($0.externalID, $0.state) }) == ["a": .done, "bad": .failed, "c": .done])
         #expect(jobs.allSatisfy { $0.attempts == 1 })
         #expect((await fake.state.snapshot())["leads"]?.arrayValue?.count == 2)
-        #expect(await fake.state.requestStats().byEndpoint["POST /api/v4/leads/complex"] == 2, "sent once, then once more without the bad lead")
+        #expect(
+            await fake.state.requestStats().byEndpoint["POST /api/v4/leads/complex"] == 2, "sent once, then once more without the bad lead")
         await daemon.stop()
     }
 
@@ -86,15 +92,17 @@ import Testing
         let id = await fake.state.seedContact(name: "A", phones: ["8 (912) 555-01-02", "+7 495 123 45 67"], emails: [" Mixed@Case.org "])
         let dir = TempDir()
         let store = try JobStore(path: dir.file("queue.sqlite3"))
-        let client = AmoClient(baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: RateLimiter(requestsPerSecond: 7),
-                               tokens: LongLivedToken(fake.token), timeout: 5, logger: quietLogger())
+        let client = AmoClient(
+            baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: RateLimiter(requestsPerSecond: 7),
+            tokens: LongLivedToken(fake.token), timeout: 5, logger: quietLogger())
         let index = ContactIndex(store: store, client: client, countryCode: "7", logger: quietLogger())
         #expect(try await index.refresh())
         await #expect(try index.contacts(withAnyOf: ["+79125550102"]).map(\.id) == [id])
         await #expect(try index.contacts(withAnyOf: ["+74951234567"]).map(\.id) == [id])
         await #expect(try index.contacts(withAnyOf: ["mixed@case.org"]).map(\.id) == [id])
         await #expect(try index.contacts(withAnyOf: ["+79125550103"]).isEmpty)
-        let reopened = ContactIndex(store: try JobStore(path: dir.file("queue.sqlite3")), client: client, countryCode: "7", logger: quietLogger())
+        let reopened = ContactIndex(
+            store: try JobStore(path: dir.file("queue.sqlite3")), client: client, countryCode: "7", logger: quietLogger())
         await #expect(try reopened.count() == 1)
     }
 }

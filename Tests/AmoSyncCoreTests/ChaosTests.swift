@@ -13,18 +13,24 @@ import Testing
     /// 300 orders from 200 customers, queued before the first start.
     static func prepare(fake: RunningFake, dir: TempDir) async throws -> String {
         var json = testConfig(fake: fake, dir: dir)
-        json.set("worker", ["batch_size": 10, "concurrency": 2, "lease_seconds": 5, "backoff_base_seconds": 0.2, "backoff_max_seconds": 1,
-                            "max_attempts": 50])
+        json.set(
+            "worker",
+            [
+                "batch_size": 10, "concurrency": 2, "lease_seconds": 5, "backoff_base_seconds": 0.2, "backoff_max_seconds": 1,
+                "max_attempts": 50,
+            ])
         json.set("amocrm.timeout_seconds", 2)
         let path = dir.file("config.json")
         try json.canonicalData.write(to: URL(fileURLWithPath: path))
         let mapper = Mapper(config: try Config.parse(json.canonicalData, environment: [:]))
         let store = try JobStore(path: dir.file("queue.sqlite3"))
-        _ = try await store.enqueue(try (0..<orders).map { index in
-            let customer = index % customers
-            let input = sampleOrder(id: "C-\(index)", phone: "+7 912 300 \(String(format: "%04d", customer))", email: "c\(customer)@example.org")
-            return .versioned(try mapper.mapOrder(input), input: input)
-        })
+        _ = try await store.enqueue(
+            try (0..<orders).map { index in
+                let customer = index % customers
+                let input = sampleOrder(
+                    id: "C-\(index)", phone: "+7 912 300 \(String(format: "%04d", customer))", email: "c\(customer)@example.org")
+                return .versioned(try mapper.mapOrder(input), input: input)
+            })
         return path
     }
 
@@ -61,7 +67,10 @@ import Testing
     /// Five `kill -9`s at random moments of the drain, each followed by an immediate restart:
     /// nothing lost, nothing twice, and no 429 (a new process counts the dead one's requests).
     @Test func killedFiveTimesDuringTheDrainNothingIsLostOrDuplicatedAndNothingThrottled() async throws {
-        let fake = try await RunningFake.start(faults: { var f = FakeFaults(); f.latencyMs = 30; return f }())
+        let fake = try await RunningFake.start(
+            faults: {
+                var f = FakeFaults(); f.latencyMs = 30; return f
+            }())
         defer { fake.stop() }
         let dir = TempDir()
         let config = try await Self.prepare(fake: fake, dir: dir)
@@ -84,7 +93,10 @@ import Testing
     }
 
     @Test func sigtermDuringTheDrainExitsCleanlyAndResumesWithoutRepeats() async throws {
-        let fake = try await RunningFake.start(faults: { var f = FakeFaults(); f.latencyMs = 150; return f }())
+        let fake = try await RunningFake.start(
+            faults: {
+                var f = FakeFaults(); f.latencyMs = 150; return f
+            }())
         defer { fake.stop() }
         let dir = TempDir()
         let config = try await Self.prepare(fake: fake, dir: dir)
@@ -93,8 +105,11 @@ import Testing
         try await eventually(timeout: .seconds(60)) { await (try store.stats().counts[.done] ?? 0) >= 20 }
         #expect(await first.terminate(timeout: .seconds(10)) == 0, "SIGTERM exits 0 within 10 s")
         let log = try String(contentsOfFile: dir.file("daemon.log"), encoding: .utf8)
-        #expect(!log.split(separator: "\n").contains { $0.hasPrefix("error") || $0.contains("job failed") || $0.contains("amoCRM request failed") },
-                "a stop is not a failure: \(log)")
+        #expect(
+            !log.split(separator: "\n").contains {
+                $0.hasPrefix("error") || $0.contains("job failed") || $0.contains("amoCRM request failed")
+            },
+            "a stop is not a failure: \(log)")
         await #expect(try store.stats().counts[.running] == 0, "leases released")
         await #expect((try store.stats().counts[.done] ?? 0) < Self.orders)
         let second = try DaemonProcess(config: config, log: dir.file("daemon.log"))
@@ -147,8 +162,10 @@ enum ProcessOutput {
     @Test func aCancelledRequestIsACancellationNotATransportError() async throws {
         let silent = try RawListener()  // accepts connections, never answers
         let request = Task {
-            try await URLSessionTransport().send(OutgoingRequest(method: "POST", url: URL(string: "http://127.0.0.1:\(silent.port)/api/v4/leads")!,
-                                                                 body: Data("[]".utf8), timeout: 3600))
+            try await URLSessionTransport().send(
+                OutgoingRequest(
+                    method: "POST", url: URL(string: "http://127.0.0.1:\(silent.port)/api/v4/leads")!,
+                    body: Data("[]".utf8), timeout: 3600))
         }
         request.cancel()
         await #expect(throws: CancellationError.self) { try await request.value }

@@ -20,9 +20,16 @@ import Testing
         let fake = try await RunningFake.start()
         let daemon = try await RunningDaemon.start(fake: fake)
         defer { fake.stop() }
-        #expect(try await daemon.send("/v1/orders", json: sampleOrder(id: "1042", categories: [40, 12, 3],
-                                                                       extra: ["utm": ["source": "yandex"], "weight": 1.2])).status == 202)
-        #expect(try await daemon.send("/v1/forms/callback", json: ["name": "Anna", "phone": "+7 912 555 01 02", "message": "Call me"]).status == 202)
+        #expect(
+            try await daemon.send(
+                "/v1/orders",
+                json: sampleOrder(
+                    id: "1042", categories: [40, 12, 3],
+                    extra: ["utm": ["source": "yandex"], "weight": 1.2])
+            ).status == 202)
+        #expect(
+            try await daemon.send("/v1/forms/callback", json: ["name": "Anna", "phone": "+7 912 555 01 02", "message": "Call me"]).status
+                == 202)
         try await daemon.waitIdle()
         let state = await fake.state.snapshot()
         let leads = try #require(state["leads"]?.arrayValue)
@@ -54,7 +61,8 @@ import Testing
         #expect(contact["EMAIL"] == ["anna@example.org"])
         let notes = try #require(state["notes"]?.arrayValue)
         #expect(notes.count == 2)
-        #expect(notes.contains { $0["entity_id"] == order["id"] && $0.value(at: "params.text")?.stringValue?.contains("Оплата: Card") == true })
+        #expect(
+            notes.contains { $0["entity_id"] == order["id"] && $0.value(at: "params.text")?.stringValue?.contains("Оплата: Card") == true })
         let jobs = try await daemon.store.list(JobStore.Filter())
         #expect(jobs.allSatisfy { $0.state == .done && $0.attempts == 1 })
         #expect(jobs.compactMap(\.progress.leadID).sorted() == leads.compactMap { $0["id"]?.intValue }.sorted())
@@ -173,8 +181,11 @@ import Testing
         let shown = await JobReport.showJSON(bad, attempts: try daemon.store.attempts(of: bad.id), config: daemon.daemon.config)
         #expect(shown["state"] == "failed")
         #expect(shown.value(at: "attempt_log.0.http_status") == 400)
-        #expect(shown.value(at: "attempt_log.0.validation_errors.0") == ["path": "pipeline_id", "code": "NotSupportedChoice",
-                                                                         "detail": "The value you selected is not a valid choice."])
+        #expect(
+            shown.value(at: "attempt_log.0.validation_errors.0") == [
+                "path": "pipeline_id", "code": "NotSupportedChoice",
+                "detail": "The value you selected is not a valid choice.",
+            ])
         let text = await JobReport.showText(bad, attempts: try daemon.store.attempts(of: bad.id), config: daemon.daemon.config)
         #expect(text.contains("POST /api/v4/leads/complex  HTTP 400"))
         #expect(text.contains("pipeline_id: NotSupportedChoice"))
@@ -188,9 +199,13 @@ import Testing
             $0.set("orders.lead_fields", ["delivery.name": "Способ доставки", "weight": ["name": "Вес", "type": "numeric"]])
         }
         defer { fake.stop() }
-        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1", extra: [
-            "delivery": ["name": "Drone"], "weight": "heavy", "responsible_user_id": 999_999,
-        ]))
+        _ = try await daemon.send(
+            "/v1/orders",
+            json: sampleOrder(
+                id: "1",
+                extra: [
+                    "delivery": ["name": "Drone"], "weight": "heavy", "responsible_user_id": 999_999,
+                ]))
         try await daemon.waitIdle()
         let job = try await #require(try daemon.store.list(JobStore.Filter()).first)
         #expect(job.state == .done)

@@ -39,19 +39,24 @@ import Testing
         let unknownForm = try await daemon.send("/v1/forms/nope", json: ["phone": "89125550102"])
         #expect(unknownForm.status == 404)
 
-        let big = try await daemon.send("/v1/orders", json: sampleOrder(id: "3", extra: ["comment": .string(String(repeating: "x", count: 5000))]))
+        let big = try await daemon.send(
+            "/v1/orders", json: sampleOrder(id: "3", extra: ["comment": .string(String(repeating: "x", count: 5000))]))
         #expect(big.status == 413)
         #expect(big.json?["error"] == "body_too_large")
 
         let xml = try await daemon.send("/v1/orders", body: Data("<order/>".utf8), contentType: "application/xml")
         #expect(xml.status == 415)
-        #expect(try await daemon.send("/v1/orders", body: Data("id=1".utf8), contentType: "application/x-www-form-urlencoded").status == 415)
+        #expect(
+            try await daemon.send("/v1/orders", body: Data("id=1".utf8), contentType: "application/x-www-form-urlencoded").status == 415)
 
         let invalid = try await daemon.send("/v1/orders", json: ["id": "4", "customer": ["name": "No Contact"], "items": []])
         #expect(invalid.status == 422)
         #expect(invalid.json?["error"] == "invalid_input")
-        #expect(invalid.json?["details"] == [["path": "customer", "problem": "required: customer.phone or customer.email"],
-                                              ["path": "items", "problem": "required: at least one item, or a total"]])
+        #expect(
+            invalid.json?["details"] == [
+                ["path": "customer", "problem": "required: customer.phone or customer.email"],
+                ["path": "items", "problem": "required: at least one item, or a total"],
+            ])
         let notObject = try await daemon.send("/v1/orders", json: [1, 2])
         #expect(notObject.status == 422)
 
@@ -79,15 +84,18 @@ import Testing
         defer { fake.stop() }
         let json = try await daemon.send("/v1/forms/callback", json: ["name": "A", "phone": "+7 912 000 00 01", "message": "hi"])
         #expect(json.status == 202)
-        let urlencoded = try await daemon.send("/v1/forms/callback", body: Data("name=B+C&phone=%2B7%20912%20000%2000%2002&message=a%26b".utf8),
-                                               contentType: "application/x-www-form-urlencoded")
+        let urlencoded = try await daemon.send(
+            "/v1/forms/callback", body: Data("name=B+C&phone=%2B7%20912%20000%2000%2002&message=a%26b".utf8),
+            contentType: "application/x-www-form-urlencoded")
         #expect(urlencoded.status == 202)
         let boundary = "XyZ123"
-        let multipartBody = "--\(boundary)\r\nContent-Disposition: form-data; name=\"phone\"\r\n\r\n89120000003\r\n" +
-            "--\(boundary)\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nline1\r\nline2\r\n" +
-            "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nignored\r\n" +
-            "--\(boundary)--\r\n"
-        let multipart = try await daemon.send("/v1/forms/callback", body: Data(multipartBody.utf8), contentType: "multipart/form-data; boundary=\(boundary)")
+        let multipartBody =
+            "--\(boundary)\r\nContent-Disposition: form-data; name=\"phone\"\r\n\r\n89120000003\r\n"
+            + "--\(boundary)\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nline1\r\nline2\r\n"
+            + "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nignored\r\n"
+            + "--\(boundary)--\r\n"
+        let multipart = try await daemon.send(
+            "/v1/forms/callback", body: Data(multipartBody.utf8), contentType: "multipart/form-data; boundary=\(boundary)")
         #expect(multipart.status == 202)
         let missing = try await daemon.send("/v1/forms/callback", json: ["name": "No phone"])
         #expect(missing.status == 422)
@@ -114,8 +122,9 @@ import Testing
         let daemon = try await RunningDaemon.start(fake: fake)
         defer { fake.stop() }
         #expect(try await daemon.send("/v1/forms/callback", json: ["phone": "89120000001"], token: nil).status == 401)
-        let open = try await daemon.send("/v1/forms/open", body: Data("phone=89120000001".utf8),
-                                         contentType: "application/x-www-form-urlencoded", token: nil, headers: ["Accept": "text/html"])
+        let open = try await daemon.send(
+            "/v1/forms/open", body: Data("phone=89120000001".utf8),
+            contentType: "application/x-www-form-urlencoded", token: nil, headers: ["Accept": "text/html"])
         #expect(open.status == 303)
         #expect(open.header("Location") == "https://shop.example/thanks")
         await #expect(try daemon.store.list(JobStore.Filter()).count == 1, "303 only after the job is stored")

@@ -24,7 +24,9 @@ import Testing
         mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
     }
 
-    static let alphabet: [Unicode.Scalar] = ["a", "Z", "0", " ", "\"", "\\", "/", "\n", "\t", "\u{1}", "\u{1F}", "é", "Ж", "€", "😀", "\u{FFFF}", "\u{7F}"]
+    static let alphabet: [Unicode.Scalar] = [
+        "a", "Z", "0", " ", "\"", "\\", "/", "\n", "\t", "\u{1}", "\u{1F}", "é", "Ж", "€", "😀", "\u{FFFF}", "\u{7F}",
+    ]
 
     static func string(_ g: inout Generator) -> String {
         var out = "\""
@@ -101,7 +103,8 @@ import Testing
         case (.number(let value), let number as NSDecimalNumber): return value.decimal == number.decimalValue
         case (.number(let value), let number as NSNumber) where String(describing: type(of: number)) != "__NSCFBoolean":
             switch String(cString: number.objCType) {
-            case "q", "i", "l", "s", "c": return value.isIntegerLiteral ? Int64(value.text) == number.int64Value : value.double == number.doubleValue
+            case "q", "i", "l", "s", "c":
+                return value.isIntegerLiteral ? Int64(value.text) == number.int64Value : value.double == number.doubleValue
             case "Q": return UInt64(value.text) == number.uint64Value
             default: return value.double == number.doubleValue
             }
@@ -131,7 +134,8 @@ import Testing
 
     static func hasHugeNumber(_ value: JSONValue) -> Bool {
         switch value {
-        case .number(let number): return number.double == nil || (number.isIntegerLiteral && Int64(number.text) == nil && UInt64(number.text) == nil)
+        case .number(let number):
+            return number.double == nil || (number.isIntegerLiteral && Int64(number.text) == nil && UInt64(number.text) == nil)
         case .array(let items): return items.contains(where: hasHugeNumber)
         case .object(let members): return members.values.contains(where: hasHugeNumber)
         default: return false
@@ -155,13 +159,19 @@ import Testing
                     #expect((try? JSONValue.parse(a.canonicalData)) == a, "canonical round trip")
                 case (.failure, .failure): bothRejected += 1
                 default:
-                    if Self.expectedDisagreement(bytes, ours: ours, theirs: theirs) { byDesign += 1 } else {
-                        Issue.record("disagree on \(String(decoding: bytes, as: UTF8.self).debugDescription) \(bytes): ours \(ours), Foundation \(theirs)")
+                    if Self.expectedDisagreement(bytes, ours: ours, theirs: theirs) {
+                        byDesign += 1
+                    } else {
+                        Issue.record(
+                            "disagree on \(String(decoding: bytes, as: UTF8.self).debugDescription) \(bytes): ours \(ours), Foundation \(theirs)"
+                        )
                     }
                 }
             }
         }
         #expect(compared == 15_000)
-        #expect(bothAccepted > 3000 && bothRejected > 3000, "the mix exercises both sides: \(bothAccepted) accepted, \(bothRejected) rejected, \(byDesign) by design")
+        #expect(
+            bothAccepted > 3000 && bothRejected > 3000,
+            "the mix exercises both sides: \(bothAccepted) accepted, \(bothRejected) rejected, \(byDesign) by design")
     }
 }

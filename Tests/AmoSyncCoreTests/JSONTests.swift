@@ -19,7 +19,10 @@ import Testing
         #expect(try JSONDecoder().decode(JSONValue.self, from: Data(canonical.utf8)) == value, "agrees with Foundation")
     }
 
-    @Test(arguments: ["{", #"{"a" 1}"#, "[1,]", "01", "tru", #""unterminated"#, "{} x", #""\x""#, #""\ud800""#, "-", "1.", "2.e-3", ".5", "+1", "\"a\u{01}\""])
+    @Test(arguments: [
+        "{", #"{"a" 1}"#, "[1,]", "01", "tru", #""unterminated"#, "{} x", #""\x""#, #""\ud800""#, "-", "1.", "2.e-3", ".5", "+1",
+        "\"a\u{01}\"",
+    ])
     func malformedInputIsRejected(input: String) {
         #expect(throws: JSONParseError.self) { try JSONValue.parse(Data(input.utf8)) }
     }
@@ -38,8 +41,10 @@ import Testing
 @Suite struct PlanEncodingTests {
     @Test func handWrittenPlanJSONDecodesLikeCodable() throws {
         let job = try Mapper(config: MappingTests.config()).mapOrder(
-            ["id": "9", "customer": ["name": "A", "phone": "89125550102", "email": "a@b.cd"], "total": 10, "status": "paid",
-             "items": [["name": "X", "price": 1]], "utm": ["source": "s"], "amocrm": ["lead": ["4242": "v"]]])
+            [
+                "id": "9", "customer": ["name": "A", "phone": "89125550102", "email": "a@b.cd"], "total": 10, "status": "paid",
+                "items": [["name": "X", "price": 1]], "utm": ["source": "s"], "amocrm": ["lead": ["4242": "v"]],
+            ])
         let decoded = try JSONDecoder().decode(DeliveryPlan.self, from: job.plan.json.canonicalData)
         #expect(decoded == job.plan)
         let viaCodable = try JSONValue.encode(job.plan)

@@ -37,10 +37,11 @@ final class TestClock: @unchecked Sendable {
         let store = try store()
         #expect(throws: DatabaseError.self) {
             try store.database.write { db in
-                try db.execute(sql: """
-                    INSERT INTO jobs (kind, source, external_id, dedupe_key, state, input, plan, run_at, created_at, updated_at)
-                    VALUES ('order', 'orders', '1', 'k', 'lost', '{}', '{}', 0, 0, 0)
-                    """)
+                try db.execute(
+                    sql: """
+                        INSERT INTO jobs (kind, source, external_id, dedupe_key, state, input, plan, run_at, created_at, updated_at)
+                        VALUES ('order', 'orders', '1', 'k', 'lost', '{}', '{}', 0, 0, 0)
+                        """)
             }
         }
     }
@@ -85,15 +86,25 @@ final class TestClock: @unchecked Sendable {
         let store = try store()
         let id = try await store.enqueue(try order("1")).jobID
         var job = try await #require(try store.claimBatch(limit: 1, leaseFor: 60).first)
-        try await store.finish([(job, .retry(at: clock.now.addingTimeInterval(30), refundAttempt: false),
-                           Attempt(at: clock.now, durationMs: 5, outcome: .retry, httpStatus: 503, error: "HTTP 503"))])
+        try await store.finish([
+            (
+                job, .retry(at: clock.now.addingTimeInterval(30), refundAttempt: false),
+                Attempt(at: clock.now, durationMs: 5, outcome: .retry, httpStatus: 503, error: "HTTP 503")
+            )
+        ])
         await #expect(try store.claimBatch(limit: 1, leaseFor: 60).isEmpty, "not due yet")
         await #expect(try store.nextRunAt() == clock.now.addingTimeInterval(30))
         clock.advance(31)
         job = try await #require(try store.claimBatch(limit: 1, leaseFor: 60).first)
         #expect(job.attempts == 2)
-        try await store.finish([(job, .failed, Attempt(at: clock.now, durationMs: 5, outcome: .failed, httpStatus: 400, error: "bad",
-                                                 validationErrors: [ValidationIssue(path: "status_id", code: "NotSupportedChoice", detail: "x")]))])
+        try await store.finish([
+            (
+                job, .failed,
+                Attempt(
+                    at: clock.now, durationMs: 5, outcome: .failed, httpStatus: 400, error: "bad",
+                    validationErrors: [ValidationIssue(path: "status_id", code: "NotSupportedChoice", detail: "x")])
+            )
+        ])
         let failed = try await #require(try store.job(id))
         #expect(failed.state == .failed)
         #expect(failed.lastError == "bad")
@@ -112,8 +123,10 @@ final class TestClock: @unchecked Sendable {
         let done = try await store.enqueue(try order("1")).jobID
         let failed = try await store.enqueue(try order("2")).jobID
         let jobs = try await store.claimBatch(limit: 2, leaseFor: 60)
-        try await store.finish([(jobs[0], .done, Attempt(at: clock.now, durationMs: 1, outcome: .done)),
-                          (jobs[1], .failed, Attempt(at: clock.now, durationMs: 1, outcome: .failed))])
+        try await store.finish([
+            (jobs[0], .done, Attempt(at: clock.now, durationMs: 1, outcome: .done)),
+            (jobs[1], .failed, Attempt(at: clock.now, durationMs: 1, outcome: .failed)),
+        ])
         await #expect(try store.purge(olderThanDays: 1) == 0)
         clock.advance(2 * 86_400)
         await #expect(try store.purge(olderThanDays: 1) == 1)

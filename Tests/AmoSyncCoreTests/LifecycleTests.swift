@@ -11,20 +11,28 @@ import Testing
     /// its lease several times over. Renewed leases keep other lanes off its jobs, so every
     /// order is one lead and one note, and every customer one contact.
     @Test func aBatchSlowerThanItsLeaseKeepsIt() async throws {
-        let fake = try await RunningFake.start(faults: { var f = FakeFaults(); f.latencyMs = 3000; return f }())
+        let fake = try await RunningFake.start(
+            faults: {
+                var f = FakeFaults(); f.latencyMs = 3000; return f
+            }())
         defer { fake.stop() }
         let dir = TempDir()
         let orders = 300, customers = 300
         let daemon = try await RunningDaemon.start(fake: fake, dir: dir) { json in
-            json.set("worker", ["batch_size": 50, "concurrency": 4, "lease_seconds": 5, "backoff_base_seconds": 0.2,
-                                "backoff_max_seconds": 1, "max_attempts": 50])
+            json.set(
+                "worker",
+                [
+                    "batch_size": 50, "concurrency": 4, "lease_seconds": 5, "backoff_base_seconds": 0.2,
+                    "backoff_max_seconds": 1, "max_attempts": 50,
+                ])
             json.set("amocrm.timeout_seconds", 30)
         }
         let mapper = Mapper(config: daemon.daemon.config)
-        _ = try await daemon.store.enqueue(try (0..<orders).map { index in
-            let input = sampleOrder(id: "S-\(index)", phone: "+7 912 400 \(String(format: "%04d", index % customers))", email: nil)
-            return .versioned(try mapper.mapOrder(input), input: input)
-        })
+        _ = try await daemon.store.enqueue(
+            try (0..<orders).map { index in
+                let input = sampleOrder(id: "S-\(index)", phone: "+7 912 400 \(String(format: "%04d", index % customers))", email: nil)
+                return .versioned(try mapper.mapOrder(input), input: input)
+            })
         try await daemon.waitIdle(timeout: .seconds(300))
         await daemon.stop()
         let state = await fake.state.snapshot()
@@ -41,7 +49,10 @@ import Testing
     /// 429: the daemon (the real process, Swift's pool at this machine's size) keeps answering
     /// `/healthz` and intake within a second, and SIGTERM ends it within the shutdown limit.
     @Test func aThrottledBacklogOfOneCustomerDoesNotStarveTheDaemon() async throws {
-        let fake = try await RunningFake.start(faults: { var f = FakeFaults(); f.failNext = [(1_000_000, 429)]; return f }())
+        let fake = try await RunningFake.start(
+            faults: {
+                var f = FakeFaults(); f.failNext = [(1_000_000, 429)]; return f
+            }())
         defer { fake.stop() }
         let dir = TempDir()
         var json = testConfig(fake: fake, dir: dir)
@@ -52,11 +63,16 @@ import Testing
         let config = try Config.parse(json.canonicalData, environment: [:])
         let store = try JobStore(path: config.databasePath)
         let mapper = Mapper(config: config)
-        _ = try await store.enqueue(try (0..<2_500).map { index in
-            let input: JSONValue = ["phone": "+7 912 555 0000", "email": "busy@example.org", "name": "Busy", "message": .string("#\(index)")]
-            let mapped = index % 2 == 0 ? try mapper.mapForm("callback", values: input, externalID: "starve-\(index)") : try mapper.mapContact(input)
-            return JobStore.NewJob(mapped: mapped, input: input, dedupeKey: "starve:\(index)")
-        })
+        _ = try await store.enqueue(
+            try (0..<2_500).map { index in
+                let input: JSONValue = [
+                    "phone": "+7 912 555 0000", "email": "busy@example.org", "name": "Busy", "message": .string("#\(index)"),
+                ]
+                let mapped =
+                    index % 2 == 0
+                    ? try mapper.mapForm("callback", values: input, externalID: "starve-\(index)") : try mapper.mapContact(input)
+                return JobStore.NewJob(mapped: mapped, input: input, dedupeKey: "starve:\(index)")
+            })
         let log = dir.file("daemon.log")
         let daemon = try DaemonProcess(config: path, log: log)
         let port = try await DaemonProcess.port(fromLog: log)
@@ -64,9 +80,10 @@ import Testing
         var slow: [String] = []
         for round in 0..<40 {
             for (path, body) in [("/healthz", nil), ("/v1/orders", sampleOrder(id: "live-\(round)").canonicalData)] as [(String, Data?)] {
-                let request = OutgoingRequest(method: body == nil ? "GET" : "POST", url: URL(string: "http://127.0.0.1:\(port)\(path)")!,
-                                              headers: ["Authorization": "Bearer \(RunningDaemon.intakeToken)", "Content-Type": "application/json"],
-                                              body: body, timeout: 1)
+                let request = OutgoingRequest(
+                    method: body == nil ? "GET" : "POST", url: URL(string: "http://127.0.0.1:\(port)\(path)")!,
+                    headers: ["Authorization": "Bearer \(RunningDaemon.intakeToken)", "Content-Type": "application/json"],
+                    body: body, timeout: 1)
                 do {
                     let status = try await transport.send(request).status
                     if status >= 300 { slow.append("\(path) answered \(status) in round \(round)") }
@@ -103,12 +120,16 @@ import Testing
             }
             for (process, output) in processes {
                 let text = await ProcessOutput.read(of: process, pipe: output)
-                if process.terminationStatus != 0 { failures.append("round \(round) \(process.arguments!.joined(separator: " ")): \(text)") }
+                if process.terminationStatus != 0 {
+                    failures.append("round \(round) \(process.arguments!.joined(separator: " ")): \(text)")
+                }
             }
             _ = try await DaemonProcess.port(fromLog: dir.file("daemon.log"))
             let status = await serve.terminate(timeout: .seconds(20))
             if status != 0 {
-                failures.append("round \(round) serve: exit \(status.map(String.init) ?? "none"): \((try? String(contentsOfFile: dir.file("daemon.log"), encoding: .utf8)) ?? "")")
+                failures.append(
+                    "round \(round) serve: exit \(status.map(String.init) ?? "none"): \((try? String(contentsOfFile: dir.file("daemon.log"), encoding: .utf8)) ?? "")"
+                )
             }
         }
         #expect(failures.isEmpty, "\(failures)")
@@ -124,9 +145,11 @@ import Testing
     /// A daemon that reloads from `dir/config.json`, and the config it started with.
     static func start(in dir: TempDir) async throws -> (daemon: RunningDaemon, json: JSONValue, path: String) {
         let path = dir.file("config.json")
-        let daemon = try await RunningDaemon.start(fake: StaticFake(), dir: dir, options: { options in
-            options.reloadConfig = { try Config.load(path: path, environment: [:]) }
-        })
+        let daemon = try await RunningDaemon.start(
+            fake: StaticFake(), dir: dir,
+            options: { options in
+                options.reloadConfig = { try Config.load(path: path, environment: [:]) }
+            })
         return (daemon, testConfig(fake: StaticFake(), dir: dir), path)
     }
 
@@ -190,9 +213,10 @@ import Testing
         try await eventually {
             ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("configuration reloaded")
         }
-        let response = try await URLSessionTransport().send(OutgoingRequest(
-            method: "POST", url: URL(string: "http://127.0.0.1:\(port)/v1/forms/quote")!, headers: ["Content-Type": "application/json"],
-            body: Data(#"{"phone":"+79125550102"}"#.utf8), timeout: 10))
+        let response = try await URLSessionTransport().send(
+            OutgoingRequest(
+                method: "POST", url: URL(string: "http://127.0.0.1:\(port)/v1/forms/quote")!, headers: ["Content-Type": "application/json"],
+                body: Data(#"{"phone":"+79125550102"}"#.utf8), timeout: 10))
         #expect(response.status == 202)
         #expect(await process.terminate(timeout: .seconds(20)) == 0)
         let text = try String(contentsOfFile: log, encoding: .utf8)
@@ -249,6 +273,7 @@ import Testing
         }
         let text = try String(contentsOfFile: log, encoding: .utf8)
         #expect(status == 0)
-        #expect(!text.split(separator: "\n").contains { $0.hasPrefix("error") || $0.hasPrefix("critical") || $0.contains("ERROR") }, "\(text)")
+        #expect(
+            !text.split(separator: "\n").contains { $0.hasPrefix("error") || $0.hasPrefix("critical") || $0.contains("ERROR") }, "\(text)")
     }
 }

@@ -13,23 +13,34 @@ import Testing
             "intake": ["tokens": ["0123456789abcdef0123"]],
             "orders": [
                 "pipeline_id": 100, "status_id": 101, "responsible_user_id": 9,
-                "categories": ["40": ["pipeline_id": 200, "status_id": 201, "responsible_user_id": 7],
-                               "12": ["pipeline_id": 300, "status_id": 301]],
+                "categories": [
+                    "40": ["pipeline_id": 200, "status_id": 201, "responsible_user_id": 7],
+                    "12": ["pipeline_id": 300, "status_id": 301],
+                ],
                 "status_map": ["paid": 555],
-                "lead_fields": ["goods": "Товары", "delivery.cost": "Стоимость доставки", "address.city": "Город", "comment": "Комментарий"],
+                "lead_fields": [
+                    "goods": "Товары", "delivery.cost": "Стоимость доставки", "address.city": "Город", "comment": "Комментарий",
+                ],
                 "contact_fields": ["address.city": "Город"],
                 "tags": ["shop"],
             ],
             "utm_fields": ["utm_source": "UTM_SOURCE", "gclid": "GCLID"],
-            "forms": ["callback": ["lead_name": "Заявка: {name}", "lead_fields": ["message": "Сообщение"], "required_fields": ["phone"], "tags": ["site"]],
-                      "profile": ["create_lead": false]],
+            "forms": [
+                "callback": [
+                    "lead_name": "Заявка: {name}", "lead_fields": ["message": "Сообщение"], "required_fields": ["phone"], "tags": ["site"],
+                ],
+                "profile": ["create_lead": false],
+            ],
         ]
         change(&json)
         return try! Config.parse(json.canonicalData, environment: [:])
     }
 
     static func item(_ categories: [Int], price: Double = 100, quantity: Double = 1) -> JSONValue {
-        ["name": "Thing", "price": .number(JSONNumber(price)), "quantity": .number(JSONNumber(quantity)), "categories": .array(categories.map { .number(JSONNumber($0)) })]
+        [
+            "name": "Thing", "price": .number(JSONNumber(price)), "quantity": .number(JSONNumber(quantity)),
+            "categories": .array(categories.map { .number(JSONNumber($0)) }),
+        ]
     }
 
     static func order(items: [JSONValue], extra: [String: JSONValue] = [:]) -> JSONValue {
@@ -39,13 +50,14 @@ import Testing
     }
 
     // Routing: items in order, categories nearest first, first configured wins.
-    @Test(arguments: [
-        ([[3]], 100, 101, 9),                 // nothing configured → defaults
-        ([[40, 12, 3]], 200, 201, 7),         // nearest ancestor 40 wins over 12
-        ([[5, 12, 40]], 300, 301, 9),         // 12 is nearer than 40 in this item
-        ([[3], [40]], 200, 201, 7),           // first item without match, second item decides
-        ([[12], [40]], 300, 301, 9),          // first item's match wins, not the last item's
-    ] as [([[Int]], Int, Int, Int)])
+    @Test(
+        arguments: [
+            ([[3]], 100, 101, 9),  // nothing configured → defaults
+            ([[40, 12, 3]], 200, 201, 7),  // nearest ancestor 40 wins over 12
+            ([[5, 12, 40]], 300, 301, 9),  // 12 is nearer than 40 in this item
+            ([[3], [40]], 200, 201, 7),  // first item without match, second item decides
+            ([[12], [40]], 300, 301, 9),  // first item's match wins, not the last item's
+        ] as [([[Int]], Int, Int, Int)])
     func categoryRouting(categories: [[Int]], pipeline: Int, status: Int, responsible: Int) throws {
         let job = try Mapper(config: Self.config()).mapOrder(Self.order(items: categories.map { Self.item($0) }))
         #expect(job.plan.lead?.pipelineID == pipeline)
@@ -60,12 +72,13 @@ import Testing
         #expect(job.plan.lead?.responsibleUserID == expected)
     }
 
-    @Test(arguments: [
-        (JSONValue.number(5490.4), [JSONValue](), Optional<Double>.none, 5490),
-        (JSONValue.number(99.5), [], nil, 100),
-        (JSONValue.null, [MappingTests.item([], price: 19.99, quantity: 2), MappingTests.item([], price: 5)], 390, 435),
-        (JSONValue.string("1200.00"), [MappingTests.item([])], nil, 1200),
-    ] as [(JSONValue, [JSONValue], Double?, Int)])
+    @Test(
+        arguments: [
+            (JSONValue.number(5490.4), [JSONValue](), Optional<Double>.none, 5490),
+            (JSONValue.number(99.5), [], nil, 100),
+            (JSONValue.null, [MappingTests.item([], price: 19.99, quantity: 2), MappingTests.item([], price: 5)], 390, 435),
+            (JSONValue.string("1200.00"), [MappingTests.item([])], nil, 1200),
+        ] as [(JSONValue, [JSONValue], Double?, Int)])
     func price(total: JSONValue, items: [JSONValue], delivery: Double?, expected: Int) throws {
         var extra: [String: JSONValue] = ["total": total]
         if let delivery { extra["delivery"] = ["cost": .number(JSONNumber(delivery))] }
@@ -133,14 +146,24 @@ import Testing
         #expect(job.plan.lead?.mappedStatusID == 555)
     }
 
-    @Test(arguments: [
-        (JSONValue.object(["customer": ["phone": "1"], "items": []]), ["id: required: a non-empty string or number", "customer.phone: not a phone number", "items: required: at least one item, or a total"]),
-        (JSONValue.object(["id": "1", "customer": [:], "total": 5]), ["customer: required: customer.phone or customer.email"]),
-        (JSONValue.object(["id": "1", "customer": ["email": "x"], "total": "abc"]), ["customer.email: not an email address", "total: expected a number"]),
-        (JSONValue.object(["id": "1", "customer": ["email": "a@b.c"], "items": "many"]), ["items: expected an array"]),
-        (JSONValue.object(["id": "1", "customer": ["email": "a@b.c"], "items": [["price": 1]]]), ["items.0.name: required"]),
-        (JSONValue.array([]), ["expected a JSON object"]),
-    ] as [(JSONValue, [String])])
+    @Test(
+        arguments: [
+            (
+                JSONValue.object(["customer": ["phone": "1"], "items": []]),
+                [
+                    "id: required: a non-empty string or number", "customer.phone: not a phone number",
+                    "items: required: at least one item, or a total",
+                ]
+            ),
+            (JSONValue.object(["id": "1", "customer": [:], "total": 5]), ["customer: required: customer.phone or customer.email"]),
+            (
+                JSONValue.object(["id": "1", "customer": ["email": "x"], "total": "abc"]),
+                ["customer.email: not an email address", "total: expected a number"]
+            ),
+            (JSONValue.object(["id": "1", "customer": ["email": "a@b.c"], "items": "many"]), ["items: expected an array"]),
+            (JSONValue.object(["id": "1", "customer": ["email": "a@b.c"], "items": [["price": 1]]]), ["items.0.name: required"]),
+            (JSONValue.array([]), ["expected a JSON object"]),
+        ] as [(JSONValue, [String])])
     func invalidOrdersAreRejectedWithDetails(input: JSONValue, expected: [String]) {
         #expect(throws: MappingError.self) { try Mapper(config: Self.config()).mapOrder(input) }
         do { _ = try Mapper(config: Self.config()).mapOrder(input) } catch {
@@ -155,8 +178,10 @@ import Testing
     }
 
     @Test func formMapping() throws {
-        let values: JSONValue = ["name": "Oleg", "phone": "+7 912 555 01 02", "message": "Call me", "utm_source": "google",
-                                 "page": "https://shop.example/contacts"]
+        let values: JSONValue = [
+            "name": "Oleg", "phone": "+7 912 555 01 02", "message": "Call me", "utm_source": "google",
+            "page": "https://shop.example/contacts",
+        ]
         let job = try Mapper(config: Self.config()).mapForm("callback", values: values, externalID: "k1")
         #expect(job.plan.key == "forms:callback:k1")
         #expect(job.plan.lead?.name == "Заявка: Oleg")
@@ -167,12 +192,13 @@ import Testing
         #expect(job.plan.note?.contains("Страница: https://shop.example/contacts") == true)
     }
 
-    @Test(arguments: [
-        (JSONValue.object(["name": "x"]), ["phone: required"]),
-        (JSONValue.object(["phone": "   "]), ["phone: required"]),
-        (JSONValue.object(["phone": "123"]), ["phone: not a phone number"]),
-        (JSONValue.object(["phone": ["nested": 1]]), ["phone: expected a text value, got an object", "phone: required"]),
-    ] as [(JSONValue, [String])])
+    @Test(
+        arguments: [
+            (JSONValue.object(["name": "x"]), ["phone: required"]),
+            (JSONValue.object(["phone": "   "]), ["phone: required"]),
+            (JSONValue.object(["phone": "123"]), ["phone: not a phone number"]),
+            (JSONValue.object(["phone": ["nested": 1]]), ["phone: expected a text value, got an object", "phone: required"]),
+        ] as [(JSONValue, [String])])
     func formRequiredFields(values: JSONValue, expected: [String]) {
         do {
             _ = try Mapper(config: Self.config()).mapForm("callback", values: values, externalID: "x")
@@ -183,11 +209,14 @@ import Testing
     }
 
     @Test func contactOnlyForm() throws {
-        let job = try Mapper(config: Self.config()).mapForm("profile", values: ["email": "Oleg@Example.org", "name": "Oleg"], externalID: "1")
+        let job = try Mapper(config: Self.config()).mapForm(
+            "profile", values: ["email": "Oleg@Example.org", "name": "Oleg"], externalID: "1")
         #expect(job.plan.lead == nil)
         #expect(job.plan.note == nil)
         #expect(job.plan.contact?.emails == ["oleg@example.org"])
-        #expect(throws: MappingError.self) { try Mapper(config: Self.config()).mapForm("profile", values: ["name": "Oleg"], externalID: "1") }
+        #expect(throws: MappingError.self) {
+            try Mapper(config: Self.config()).mapForm("profile", values: ["name": "Oleg"], externalID: "1")
+        }
     }
 
     @Test(arguments: [

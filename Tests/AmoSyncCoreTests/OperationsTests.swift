@@ -5,7 +5,7 @@ import Testing
 @testable import AmoCRMFake
 @testable import AmoSyncCLI
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct OperationsTests {
@@ -18,7 +18,8 @@ import Glibc
         _ = try await daemon.send("/v1/orders", json: ["id": "2"])
         try await daemon.waitIdle()
         #expect(try await daemon.send("/metrics", method: "GET", token: nil).status == 404, "never on the intake port")
-        let response = try await URLSessionTransport().send(OutgoingRequest(method: "GET", url: URL(string: "http://127.0.0.1:\(daemon.metricsPort)/metrics")!))
+        let response = try await URLSessionTransport().send(
+            OutgoingRequest(method: "GET", url: URL(string: "http://127.0.0.1:\(daemon.metricsPort)/metrics")!))
         let text = String(decoding: response.body, as: UTF8.self)
         #expect(response.header("Content-Type")?.hasPrefix("text/plain") == true)
         #expect(text.contains(#"amosync_intake_requests_total{route="/v1/orders",status="202"} 1"#))
@@ -28,7 +29,9 @@ import Glibc
         #expect(text.contains(#"amosync_deliveries_total{outcome="done"} 1"#))
         #expect(text.contains(#"amosync_amocrm_requests_total{endpoint="/api/v4/leads/complex",status="200"} 1"#))
         #expect(text.contains("amosync_amocrm_request_duration_seconds_bucket"))
-        #expect(text.contains("amosync_ratelimit_arrival_allowance_seconds \(RateLimiter.defaultArrivalAllowance.seconds)"), "the configured allowance")
+        #expect(
+            text.contains("amosync_ratelimit_arrival_allowance_seconds \(RateLimiter.defaultArrivalAllowance.seconds)"),
+            "the configured allowance")
         for family in ["amosync_ratelimit_wait_seconds_total", "amosync_token_refreshes_total", "amosync_oldest_queued_seconds"] {
             #expect(text.contains(family), "\(family)")
         }
@@ -46,7 +49,9 @@ import Glibc
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         withUnsafeMutableBytes(of: &address.sun_path) { buffer in for (i, byte) in path.utf8.enumerated() { buffer[i] = byte } }
-        let bound = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) } }
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
         #expect(bound == 0)
         let notifier = SystemdNotifier(environment: ["NOTIFY_SOCKET": path, "WATCHDOG_USEC": "2000000"])
         #expect(notifier.watchdogInterval == .seconds(1))
@@ -90,24 +95,39 @@ import Glibc
         let dir = TempDir()
         var json = testConfig(fake: fake, dir: dir)
         json.set("orders.status_id", 567890)  // belongs to pipeline 23456, not 3177727
-        json.set("orders.categories", ["40": ["pipeline_id": 99, "status_id": 1], "41": ["pipeline_id": 3177727, "status_id": 32392156, "responsible_user_id": 777]])
+        json.set(
+            "orders.categories",
+            [
+                "40": ["pipeline_id": 99, "status_id": 1],
+                "41": ["pipeline_id": 3177727, "status_id": 32392156, "responsible_user_id": 777],
+            ])
         json.set("orders.status_map", ["paid": 424242, "completed": 142])
         json.set("orders.lead_fields", ["weight": 999_001, "goods": "Товары"])
         json.set("orders.contact_fields", ["address.city": "Город"])
         json.set("fields", ["auto_create": ["contacts": false]])
         let config = try Config.parse(json.canonicalData, environment: [:])
-        let client = AmoClient(baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: RateLimiter(requestsPerSecond: 7),
-                               tokens: LongLivedToken(fake.token), timeout: 5, logger: quietLogger())
+        let client = AmoClient(
+            baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: RateLimiter(requestsPerSecond: 7),
+            tokens: LongLivedToken(fake.token), timeout: 5, logger: quietLogger())
         let findings = try await AccountCheck(config: config, client: client).run()
         let lines = findings.filter(\.isProblem).map(\.line)
         #expect(lines.contains { $0.hasPrefix("orders.status_id: status 567890 is not in pipeline 3177727 (Воронка)") })
         #expect(lines.contains { $0.hasPrefix("orders.categories.40.pipeline_id: no pipeline 99 in the account") })
-        #expect(lines.contains("orders.categories.41.status_id: status 32392156 is the incoming-leads stage of Воронка: leads cannot be created there through the API"))
+        #expect(
+            lines.contains(
+                "orders.categories.41.status_id: status 32392156 is the incoming-leads stage of Воронка: leads cannot be created there through the API"
+            ))
         #expect(lines.contains("orders.categories.41.responsible_user_id: no user 777 in the account"))
         #expect(lines.contains("orders.status_map.paid: no status 424242 in any pipeline"))
         #expect(lines.contains("orders.lead_fields.weight: no leads field with id 999001 in the account"))
-        #expect(lines.contains("orders.contact_fields.address.city: no contacts field named Город in the account and fields.auto_create.contacts is off"))
-        #expect(findings.contains(.init(path: "orders.lead_fields.goods", message: "field Товары is missing; it will be created on first use", isProblem: false)))
+        #expect(
+            lines.contains(
+                "orders.contact_fields.address.city: no contacts field named Город in the account and fields.auto_create.contacts is off"))
+        #expect(
+            findings.contains(
+                .init(
+                    path: "orders.lead_fields.goods", message: "field Товары is missing; it will be created on first use", isProblem: false)
+            ))
         #expect(lines.count == 7)
     }
 
@@ -115,13 +135,18 @@ import Glibc
         let fake = try await RunningFake.start()
         defer { fake.stop() }
         let config = try Config.parse(testConfig(fake: fake, dir: TempDir()).canonicalData, environment: [:])
-        let client = AmoClient(baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: RateLimiter(requestsPerSecond: 7),
-                               tokens: LongLivedToken(fake.token), timeout: 5, logger: quietLogger())
+        let client = AmoClient(
+            baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: RateLimiter(requestsPerSecond: 7),
+            tokens: LongLivedToken(fake.token), timeout: 5, logger: quietLogger())
         let findings = try await AccountCheck(config: config, client: client).run()
         #expect(findings.filter(\.isProblem).isEmpty)
         // testConfig routes category 40 to pipeline 23456 while status_map.paid is a stage of 3177727.
-        #expect(findings.contains(.init(path: "orders.status_map.paid", message: "status 32392161 is in pipeline 3177727 (Воронка); leads in pipeline "
-            + "23456 (Опт, from orders.categories.40) keep their stage when an order becomes paid", isProblem: false)))
+        #expect(
+            findings.contains(
+                .init(
+                    path: "orders.status_map.paid",
+                    message: "status 32392161 is in pipeline 3177727 (Воронка); leads in pipeline "
+                        + "23456 (Опт, from orders.categories.40) keep their stage when an order becomes paid", isProblem: false)))
     }
 }
 
@@ -139,7 +164,9 @@ import Glibc
     @Test func aRingWakesAWaiterBeforeItsTimeout() async throws {
         let bell = Doorbell()
         let waiter = Self.waiter(on: bell)
-        try await eventually { bell.ring(); return waiter.ended.isSet }
+        try await eventually {
+            bell.ring(); return waiter.ended.isSet
+        }
         await waiter.task.value
     }
 

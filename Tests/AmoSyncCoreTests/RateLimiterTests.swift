@@ -90,7 +90,9 @@ import Testing
     @Test func sha256KnownVectors() {
         #expect(Hashing.sha256Hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
         #expect(Hashing.sha256Hex([UInt8]()) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
-        #expect(Hashing.sha256Hex(Array(String(repeating: "a", count: 1000).utf8)) == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
+        #expect(
+            Hashing.sha256Hex(Array(String(repeating: "a", count: 1000).utf8))
+                == "41edece42d63e8d9bf515a9ba6932e1c20cbc9f5a5d134645adb5db1b9737ea3")
     }
 }
 
@@ -110,7 +112,9 @@ final class Flag: Sendable {
         let budget = SharedBudget(store: store)
         // Two requests of another live process (pid 1 is always alive), in flight.
         try await store.database.write { db in
-            for _ in 0..<2 { try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (1, ?)", arguments: [Date().timeIntervalSince1970 + 300]) }
+            for _ in 0..<2 {
+                try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (1, ?)", arguments: [Date().timeIntervalSince1970 + 300])
+            }
             // A dead process's request sent 10 s ago, never answered, holds nothing.
             try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [Date().timeIntervalSince1970 + 290])
         }
@@ -125,7 +129,9 @@ final class Flag: Sendable {
         try await Task.sleep(for: .milliseconds(300))  // a chance to misbehave; the rows cannot expire meanwhile
         #expect(!flag.isSet, "3 per second: 2 from the other process + 1 of ours")
         // The other process's answers arrived long ago: their slots are free.
-        try await store.database.write { db in try db.execute(sql: "UPDATE api_requests SET at = ? WHERE pid = 1", arguments: [Date().timeIntervalSince1970 - 5]) }
+        try await store.database.write { db in
+            try db.execute(sql: "UPDATE api_requests SET at = ? WHERE pid = 1", arguments: [Date().timeIntervalSince1970 - 5])
+        }
         try await second.value  // free again once the other process's requests are a window old
     }
 
@@ -137,9 +143,12 @@ final class Flag: Sendable {
         let now = Date().timeIntervalSince1970
         try await store.database.write { db in
             try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [now - 0.1])  // answered just now
-            try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [now + SharedBudget.inFlightHorizon])  // sent now
+            // sent now
+            try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [now + SharedBudget.inFlightHorizon])
             try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [now - 5])  // answered long ago
-            try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [now + SharedBudget.inFlightHorizon - 10])  // sent 10 s ago
+            // sent 10 s ago
+            try db.execute(
+                sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [now + SharedBudget.inFlightHorizon - 10])
         }
         await #expect(SharedBudget(store: store).others(window: 1.01) == 2)
     }

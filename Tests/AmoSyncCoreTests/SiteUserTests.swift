@@ -10,12 +10,17 @@ import Testing
         let fake = try await RunningFake.start()
         defer { fake.stop() }
         let daemon = try await RunningDaemon.start(fake: fake) { $0.set("orders.contact_fields", ["city": "Город"]) }
-        let first = try await daemon.send("/v1/contacts", json: ["id": "u-17", "name": "Oleg", "email": "Oleg@Example.org", "city": "Perm"])
+        let first = try await daemon.send(
+            "/v1/contacts", json: ["id": "u-17", "name": "Oleg", "email": "Oleg@Example.org", "city": "Perm"])
         #expect(first.status == 202)
         #expect(first.json?["kind"] == "contact")
         try await daemon.waitIdle()
-        let edited = try await daemon.send("/v1/contacts", json: ["id": "u-17", "name": "Oleg K.", "email": "oleg@example.org",
-                                                                  "phone": "8 912 000 00 17", "city": "Kazan"])
+        let edited = try await daemon.send(
+            "/v1/contacts",
+            json: [
+                "id": "u-17", "name": "Oleg K.", "email": "oleg@example.org",
+                "phone": "8 912 000 00 17", "city": "Kazan",
+            ])
         #expect(edited.status == 202)
         #expect(try await daemon.send("/v1/contacts", json: ["id": "u-18", "name": "No keys"]).status == 422)
         try await daemon.waitIdle()
@@ -30,20 +35,26 @@ import Testing
         await daemon.stop()
     }
 
-    @Test(arguments: [
-        ("utm_source=yandex; utm_campaign=spring%20sale; _ga=GA1.2.111.222", ["utm_source": "yandex", "utm_campaign": "spring sale", "_ga": "111.222"]),
-        ("_ym_uid=1; other=x; gclid=abc", ["_ym_uid": "1", "gclid": "abc"]),
-        ("garbage", [:]),
-    ] as [(String, [String: String])])
+    @Test(
+        arguments: [
+            (
+                "utm_source=yandex; utm_campaign=spring%20sale; _ga=GA1.2.111.222",
+                ["utm_source": "yandex", "utm_campaign": "spring sale", "_ga": "111.222"]
+            ),
+            ("_ym_uid=1; other=x; gclid=abc", ["_ym_uid": "1", "gclid": "abc"]),
+            ("garbage", [:]),
+        ] as [(String, [String: String])])
     func cookieStrings(cookies: String, expected: [String: String]) {
         #expect(Mapper.cookieTracking(cookies) == expected.mapValues(JSONValue.string))
     }
 
     @Test func formCookiesFeedTrackingFieldsButExplicitInputsWin() throws {
         let config = MappingTests.config { $0.set("utm_fields", ["utm_source": "UTM_SOURCE", "_ga": "GA client id"]) }
-        let job = try Mapper(config: config).mapForm("callback", values: [
-            "phone": "89120000001", "COOKIES": "utm_source=yandex; _ga=GA1.2.333.444", "utm_source": "google",
-        ], externalID: "1")
+        let job = try Mapper(config: config).mapForm(
+            "callback",
+            values: [
+                "phone": "89120000001", "COOKIES": "utm_source=yandex; _ga=GA1.2.333.444", "utm_source": "google",
+            ], externalID: "1")
         let fields = Dictionary(uniqueKeysWithValues: (job.plan.lead?.fields ?? []).map { ($0.field.label, $0.value) })
         #expect(fields["UTM_SOURCE"] == "google")
         #expect(fields["GA client id"] == "333.444")
@@ -62,8 +73,11 @@ import Testing
             $0.set("fields", ["auto_create": ["contacts": false]])
         }
         // A manager filled the contact's position; the shop must not overwrite it.
-        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1", phone: "+7 912 555 01 02", email: nil,
-                                                                   extra: ["position": "Buyer", "note": "VIP"]))
+        _ = try await daemon.send(
+            "/v1/orders",
+            json: sampleOrder(
+                id: "1", phone: "+7 912 555 01 02", email: nil,
+                extra: ["position": "Buyer", "note": "VIP"]))
         try await daemon.waitIdle()
         let job = try await #require(try daemon.store.list(JobStore.Filter()).first)
         #expect(job.state == .done)

@@ -21,17 +21,21 @@ import Testing
         return RunningFake(state: state, port: try await box.wait(), token: "", task: task)
     }
 
-    static func manager(_ fake: RunningFake, file: String, margin: TimeInterval = 60, logger: LogCapture? = nil,
-                        limiter: RateLimiter = RateLimiter(requestsPerSecond: 7),
-                        onState: @escaping @Sendable (String?) async -> Void = { _ in }) -> TokenManager {
-        TokenManager(client: client, file: TokenFile(path: file), baseURL: fake.baseURL, transport: URLSessionTransport(),
-                     limiter: limiter, timeout: 5, logger: logger?.logger() ?? quietLogger(),
-                     refreshMargin: margin, referers: RefererPolicy(accountHost: "example.amocrm.ru", followRenamed: false), onStateChange: onState)
+    static func manager(
+        _ fake: RunningFake, file: String, margin: TimeInterval = 60, logger: LogCapture? = nil,
+        limiter: RateLimiter = RateLimiter(requestsPerSecond: 7),
+        onState: @escaping @Sendable (String?) async -> Void = { _ in }
+    ) -> TokenManager {
+        TokenManager(
+            client: client, file: TokenFile(path: file), baseURL: fake.baseURL, transport: URLSessionTransport(),
+            limiter: limiter, timeout: 5, logger: logger?.logger() ?? quietLogger(),
+            refreshMargin: margin, referers: RefererPolicy(accountHost: "example.amocrm.ru", followRenamed: false), onStateChange: onState)
     }
 
     static func amoClient(_ fake: RunningFake, tokens: any AccessTokenProvider, limiter: RateLimiter) -> AmoClient {
-        AmoClient(baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: limiter, tokens: tokens,
-                  timeout: 5, logger: quietLogger())
+        AmoClient(
+            baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: limiter, tokens: tokens,
+            timeout: 5, logger: quietLogger())
     }
 
     /// A renamed account: amoCRM names its new host in the redirect's `referer`. With
@@ -43,11 +47,13 @@ import Testing
         defer { fake.stop() }
         let dir = TempDir()
         let configured = "https://shop.amocrm.ru"
-        let transport = HostMapTransport(routes: ["renamed.amocrm.ru": URL(string: "http://127.0.0.2:\(fake.port)")!], secret: Self.client.secret)
+        let transport = HostMapTransport(
+            routes: ["renamed.amocrm.ru": URL(string: "http://127.0.0.2:\(fake.port)")!], secret: Self.client.secret)
         func manager(follow: Bool) -> TokenManager {
-            TokenManager(client: Self.client, file: TokenFile(path: dir.file("tokens.json")), baseURL: configured, transport: transport,
-                         limiter: RateLimiter(requestsPerSecond: 7), timeout: 5, logger: quietLogger(),
-                         referers: RefererPolicy(accountHost: "shop.amocrm.ru", followRenamed: follow))
+            TokenManager(
+                client: Self.client, file: TokenFile(path: dir.file("tokens.json")), baseURL: configured, transport: transport,
+                limiter: RateLimiter(requestsPerSecond: 7), timeout: 5, logger: quietLogger(),
+                referers: RefererPolicy(accountHost: "shop.amocrm.ru", followRenamed: follow))
         }
         await #expect(throws: AmoError.self, "not followed by default") {
             try await manager(follow: false).exchange(code: await fake.state.issueCode(), referer: "renamed.amocrm.ru")
@@ -56,24 +62,28 @@ import Testing
         let pair = try await manager(follow: true).exchange(code: await fake.state.issueCode(), referer: "renamed.amocrm.ru")
         #expect(pair.baseURL == "https://renamed.amocrm.ru")
         #expect(try TokenFile(path: dir.file("tokens.json")).read()?.baseURL == "https://renamed.amocrm.ru")
-        let client = AmoClient(baseURL: configured, transport: transport, limiter: RateLimiter(requestsPerSecond: 7), tokens: manager(follow: true),
-                               timeout: 5, logger: quietLogger())
+        let client = AmoClient(
+            baseURL: configured, transport: transport, limiter: RateLimiter(requestsPerSecond: 7), tokens: manager(follow: true),
+            timeout: 5, logger: quietLogger())
         #expect(try await client.send("GET", "/api/v4/account").status == 200, "a restarted daemon uses the kept address")
         #expect(transport.requests.allSatisfy { $0.host == "renamed.amocrm.ru" })
     }
 
     /// Every look-alike of the issue, with `follow_referer` on: the secret goes nowhere.
-    @Test(arguments: ["evil.example", "amocrm.ru.evil.example", "https://evil.example:8443/path", "example.amocrm.ru@127.0.0.2",
-                      "evil.example/.amocrm.ru", "xamocrm.ru", ".amocrm.ru", "a..amocrm.ru", "-a.amocrm.ru", "shop.amocrm.ru:8443",
-                      "https://shop.amocrm.ru", "shop.amocrm.ru/x", "shop.amocrm.ru.", "127.0.0.2", "shop.amocrm.ru\n", "SHOP.amocrm.ru\u{0}"])
+    @Test(arguments: [
+        "evil.example", "amocrm.ru.evil.example", "https://evil.example:8443/path", "example.amocrm.ru@127.0.0.2",
+        "evil.example/.amocrm.ru", "xamocrm.ru", ".amocrm.ru", "a..amocrm.ru", "-a.amocrm.ru", "shop.amocrm.ru:8443",
+        "https://shop.amocrm.ru", "shop.amocrm.ru/x", "shop.amocrm.ru.", "127.0.0.2", "shop.amocrm.ru\n", "SHOP.amocrm.ru\u{0}",
+    ])
     func aForeignRefererNeverReceivesTheSecret(referer: String) async throws {
         let fake = try await Self.fake(host: "127.0.0.2")
         defer { fake.stop() }
         let dir = TempDir()
         let transport = HostMapTransport(routes: [:], secret: Self.client.secret)
-        let manager = TokenManager(client: Self.client, file: TokenFile(path: dir.file("tokens.json")), baseURL: "http://127.0.0.2:\(fake.port)",
-                                   transport: transport, limiter: RateLimiter(requestsPerSecond: 7), timeout: 5, logger: quietLogger(),
-                                   referers: RefererPolicy(accountHost: "shop.amocrm.ru", followRenamed: true))
+        let manager = TokenManager(
+            client: Self.client, file: TokenFile(path: dir.file("tokens.json")), baseURL: "http://127.0.0.2:\(fake.port)",
+            transport: transport, limiter: RateLimiter(requestsPerSecond: 7), timeout: 5, logger: quietLogger(),
+            referers: RefererPolicy(accountHost: "shop.amocrm.ru", followRenamed: true))
         await #expect(throws: AmoError.self) { try await manager.exchange(code: await fake.state.issueCode(), referer: referer) }
         #expect(transport.requests.isEmpty)
         #expect(await fake.state.requestStats().total == 0)
@@ -88,23 +98,29 @@ import Testing
         stored.baseURL = "https://evil.example"
         try file.write(stored)
         let transport = HostMapTransport(routes: [:], secret: Self.client.secret)
-        let manager = TokenManager(client: Self.client, file: file, baseURL: "https://shop.amocrm.ru", transport: transport,
-                                   limiter: RateLimiter(requestsPerSecond: 7), timeout: 5, logger: quietLogger(),
-                                   referers: RefererPolicy(accountHost: "shop.amocrm.ru", followRenamed: true))
-        let client = AmoClient(baseURL: "https://shop.amocrm.ru", transport: transport, limiter: RateLimiter(requestsPerSecond: 7),
-                               tokens: manager, timeout: 5, logger: quietLogger())
+        let manager = TokenManager(
+            client: Self.client, file: file, baseURL: "https://shop.amocrm.ru", transport: transport,
+            limiter: RateLimiter(requestsPerSecond: 7), timeout: 5, logger: quietLogger(),
+            referers: RefererPolicy(accountHost: "shop.amocrm.ru", followRenamed: true))
+        let client = AmoClient(
+            baseURL: "https://shop.amocrm.ru", transport: transport, limiter: RateLimiter(requestsPerSecond: 7),
+            tokens: manager, timeout: 5, logger: quietLogger())
         await #expect(throws: AmoError.self) { try await client.send("GET", "/api/v4/account") }
         #expect(transport.requests.isEmpty)
         #expect(await manager.deadReason?.contains("evil.example") == true)
     }
 
-    @Test(arguments: [("shop.amocrm.ru", RefererPolicy.Decision.configured), ("Shop.AmoCRM.ru", .configured),
-                      ("renamed.amocrm.ru", .follow("renamed.amocrm.ru")), ("a.b.kommo.com", .follow("a.b.kommo.com")),
-                      ("shop.amocrm.com", .follow("shop.amocrm.com"))])
+    @Test(arguments: [
+        ("shop.amocrm.ru", RefererPolicy.Decision.configured), ("Shop.AmoCRM.ru", .configured),
+        ("renamed.amocrm.ru", .follow("renamed.amocrm.ru")), ("a.b.kommo.com", .follow("a.b.kommo.com")),
+        ("shop.amocrm.com", .follow("shop.amocrm.com")),
+    ])
     func refererPolicyFollowsOnlyAmoCRMHosts(referer: String, expected: RefererPolicy.Decision) {
         #expect(RefererPolicy(accountHost: "shop.amocrm.ru", followRenamed: true).decide(referer) == expected)
         let strict = RefererPolicy(accountHost: "shop.amocrm.ru", followRenamed: false).decide(referer)
-        if expected == .configured { #expect(strict == .configured) } else {
+        if expected == .configured {
+            #expect(strict == .configured)
+        } else {
             guard case .refuse(let reason) = strict else { Issue.record("followed without follow_referer"); return }
             #expect(reason.contains("amocrm.follow_referer") && reason.contains(referer.lowercased()))
         }
@@ -172,9 +188,13 @@ import Testing
         let capture = LogCapture()
         try await Self.manager(fake, file: dir.file("tokens.json")).exchange(code: await fake.state.issueCode(), referer: nil)
         var json = testConfig(fake: fake, dir: dir)
-        json.set("amocrm", ["subdomain": "example", "base_url": .string(fake.baseURL), "client_id": .string(Self.client.id),
-                            "client_secret": "env:SECRET", "redirect_uri": .string(Self.client.redirectURI),
-                            "tokens_file": .string(dir.file("tokens.json")), "timeout_seconds": 5])
+        json.set(
+            "amocrm",
+            [
+                "subdomain": "example", "base_url": .string(fake.baseURL), "client_id": .string(Self.client.id),
+                "client_secret": "env:SECRET", "redirect_uri": .string(Self.client.redirectURI),
+                "tokens_file": .string(dir.file("tokens.json")), "timeout_seconds": 5,
+            ])
         let config = try Config.parse(json.canonicalData, environment: ["SECRET": Self.client.secret])
         var options = Daemon.Options()
         options.authProbeInterval = .milliseconds(300)
@@ -212,14 +232,16 @@ import Testing
         #expect(await daemon.health.credentialsProblem == nil)
         await running.stop()
 
-        let secrets = [Self.client.secret] + (try TokenFile(path: dir.file("tokens.json")).read().map { [$0.accessToken, $0.refreshToken] } ?? [])
+        let secrets =
+            [Self.client.secret] + (try TokenFile(path: dir.file("tokens.json")).read().map { [$0.accessToken, $0.refreshToken] } ?? [])
         for line in capture.all { for secret in secrets { #expect(!line.contains(secret), "a secret leaked into: \(line)") } }
         #expect(capture.all.contains { $0.contains("credentials") })
     }
 
     static func routes(_ fake: RunningFake, dir: TempDir, store: JobStore, logger: LogCapture? = nil) async -> OAuthRoutes {
-        OAuthRoutes(store: store, tokens: Self.manager(fake, file: dir.file("tokens.json")),
-                    referers: RefererPolicy(accountHost: "example.amocrm.ru", followRenamed: false), logger: logger?.logger() ?? quietLogger())
+        OAuthRoutes(
+            store: store, tokens: Self.manager(fake, file: dir.file("tokens.json")),
+            referers: RefererPolicy(accountHost: "example.amocrm.ru", followRenamed: false), logger: logger?.logger() ?? quietLogger())
     }
 
     @Test func theCallbackStoresTheCodeAndExchangesItOnce() async throws {
@@ -237,8 +259,10 @@ import Testing
         await #expect(routes.callback(["code": code, "state": "s-123"]).status == .badRequest, "a state works once")
         // A widget install carries no state: only for the configured account.
         await #expect(routes.callback(["code": await fake.state.issueCode(), "from_widget": "1"]).status == .badRequest)
-        await #expect(routes.callback(["code": await fake.state.issueCode(), "from_widget": "1", "referer": "evil.example"]).status == .badRequest)
-        await #expect(routes.callback(["code": await fake.state.issueCode(), "from_widget": "1", "referer": "example.amocrm.ru"]).status == .ok)
+        await #expect(
+            routes.callback(["code": await fake.state.issueCode(), "from_widget": "1", "referer": "evil.example"]).status == .badRequest)
+        await #expect(
+            routes.callback(["code": await fake.state.issueCode(), "from_widget": "1", "referer": "example.amocrm.ru"]).status == .ok)
     }
 
     @Test func anExpiredStateIsRefused() async throws {
@@ -262,14 +286,20 @@ import Testing
         let manager = Self.manager(fake, file: dir.file("tokens.json"))
         let pair = try await manager.exchange(code: await fake.state.issueCode(), referer: nil)
         let daemon = try await RunningDaemon.start(fake: fake, dir: dir) { config in
-            config.set("amocrm", ["subdomain": "example", "base_url": .string(fake.baseURL), "client_id": .string(Self.client.id),
-                                  "client_secret": .string(Self.client.secret), "redirect_uri": .string(Self.client.redirectURI),
-                                  "tokens_file": .string(dir.file("tokens.json")), "timeout_seconds": 5])
+            config.set(
+                "amocrm",
+                [
+                    "subdomain": "example", "base_url": .string(fake.baseURL), "client_id": .string(Self.client.id),
+                    "client_secret": .string(Self.client.secret), "redirect_uri": .string(Self.client.redirectURI),
+                    "tokens_file": .string(dir.file("tokens.json")), "timeout_seconds": 5,
+                ])
         }
         let before = await fake.state.requestStats().total
         var statuses: [Int] = []
-        for query in ["code=x&from_widget=1&referer=evil.example", "code=abc&from_widget=1", "code=x&state=wrong&state=RIGHT",
-                      "code=x&from_widget=1&referer=example.amocrm.ru.evil.example", "code=x&state=guess"] {
+        for query in [
+            "code=x&from_widget=1&referer=evil.example", "code=abc&from_widget=1", "code=x&state=wrong&state=RIGHT",
+            "code=x&from_widget=1&referer=example.amocrm.ru.evil.example", "code=x&state=guess",
+        ] {
             statuses.append(try await daemon.send("/oauth/callback?\(query)", method: "GET", token: nil).status)
         }
         #expect(statuses == [400, 400, 400, 400, 400])
@@ -288,22 +318,29 @@ import Testing
         let fake = try await Self.fake()
         defer { fake.stop() }
         func post(_ body: JSONValue) async throws -> (Int, JSONValue?) {
-            let response = try await URLSessionTransport().send(OutgoingRequest(method: "POST", url: URL(string: fake.baseURL + "/oauth2/access_token")!,
-                                                                               headers: ["Content-Type": "application/json"], body: body.canonicalData))
+            let response = try await URLSessionTransport().send(
+                OutgoingRequest(
+                    method: "POST", url: URL(string: fake.baseURL + "/oauth2/access_token")!,
+                    headers: ["Content-Type": "application/json"], body: body.canonicalData))
             return (response.status, try? JSONValue.parse(response.body))
         }
-        let base: [String: JSONValue] = ["client_id": .string(Self.client.id), "client_secret": .string(Self.client.secret),
-                                         "redirect_uri": .string(Self.client.redirectURI)]
+        let base: [String: JSONValue] = [
+            "client_id": .string(Self.client.id), "client_secret": .string(Self.client.secret),
+            "redirect_uri": .string(Self.client.redirectURI),
+        ]
         let code = await fake.state.issueCode()
         let (status, tokens) = try await post(.object(base.merging(["grant_type": "authorization_code", "code": .string(code)]) { $1 }))
         #expect(status == 200)
-        #expect(try await post(.object(base.merging(["grant_type": "authorization_code", "code": .string(code)]) { $1 })).0 == 400, "codes work once")
+        #expect(
+            try await post(.object(base.merging(["grant_type": "authorization_code", "code": .string(code)]) { $1 })).0 == 400,
+            "codes work once")
         let refresh = try #require(tokens?["refresh_token"])
         #expect(try await post(.object(base.merging(["grant_type": "refresh_token", "refresh_token": refresh]) { $1 })).0 == 200)
         let reused = try await post(.object(base.merging(["grant_type": "refresh_token", "refresh_token": refresh]) { $1 }))
         #expect(reused.0 == 401)
         #expect(reused.1?["hint"] == "Token has been revoked")
-        let wrongClient = try await post(.object(base.merging(["client_secret": "nope", "grant_type": "authorization_code", "code": "x"]) { $1 }))
+        let wrongClient = try await post(
+            .object(base.merging(["client_secret": "nope", "grant_type": "authorization_code", "code": "x"]) { $1 }))
         #expect(wrongClient.0 == 401)
         #expect(wrongClient.1?["title"] == "Некорректный клиент")
     }
@@ -318,7 +355,9 @@ import Testing
         let release = AsyncStream<Void>.makeStream()
         let runs = Mutex((total: 0, concurrent: 0, most: 0))
         let work: @Sendable () async -> Void = {
-            runs.withLock { $0.total += 1; $0.concurrent += 1; $0.most = max($0.most, $0.concurrent) }
+            runs.withLock {
+                $0.total += 1; $0.concurrent += 1; $0.most = max($0.most, $0.concurrent)
+            }
             started.continuation.yield()
             var releases = release.stream.makeAsyncIterator()
             _ = await releases.next()

@@ -39,7 +39,9 @@ import Testing
     }
 
     @Test func moneyIsExactAndPricesAreRounded() throws {
-        let items: JSONValue = [["name": "a", "price": "0.1", "quantity": 3], ["name": "b", "price": .number(JSONNumber(verbatim: "19.995")), "quantity": 1]]
+        let items: JSONValue = [
+            ["name": "a", "price": "0.1", "quantity": 3], ["name": "b", "price": .number(JSONNumber(verbatim: "19.995")), "quantity": 1],
+        ]
         let plan = try Self.mapper.mapOrder(Self.order(["items": items])).plan
         #expect(plan.lead?.price == 20)  // 0.3 + 19.995 = 20.295, exactly; a double sum would be 20.294999…
         #expect(plan.note?.contains("a 0.1 × 3 = 0.3") == true)
@@ -75,8 +77,10 @@ import Testing
     }
 
     @Test func invalidUTF8AndDuplicateKeysAreRefusedWithTheirPlace() async {
-        for (bytes, offset) in [([0x22, 0x61, 0xFF, 0x22] as [UInt8], 2), ([0x22, 0xC0, 0xAF, 0x22], 1), ([0x22, 0xED, 0xA0, 0x80, 0x22], 1),
-                                ([0x5B, 0x22, 0x61, 0xE2, 0x82, 0x22, 0x5D], 3), ([0x22, 0x5C, 0x6E, 0x80, 0x22], 3)] {
+        for (bytes, offset) in [
+            ([0x22, 0x61, 0xFF, 0x22] as [UInt8], 2), ([0x22, 0xC0, 0xAF, 0x22], 1), ([0x22, 0xED, 0xA0, 0x80, 0x22], 1),
+            ([0x5B, 0x22, 0x61, 0xE2, 0x82, 0x22, 0x5D], 3), ([0x22, 0x5C, 0x6E, 0x80, 0x22], 3),
+        ] {
             do {
                 _ = try JSONValue.parse(Data(bytes))
                 Issue.record("accepted \(bytes)")
@@ -110,7 +114,8 @@ import Testing
         let bad = try Self.mapper.mapOrder(sampleOrder(id: "bad"))
         _ = try await store.enqueue([.versioned(bad, input: sampleOrder(id: "bad")), .versioned(good, input: sampleOrder(id: "good"))])
         try await store.database.write { db in
-            try db.execute(sql: #"UPDATE jobs SET plan = '{"key":"orders:bad","lead":{"price":-9.223372036854776e+18}}' WHERE external_id = 'bad'"#)
+            try db.execute(
+                sql: #"UPDATE jobs SET plan = '{"key":"orders:bad","lead":{"price":-9.223372036854776e+18}}' WHERE external_id = 'bad'"#)
         }
         let claimed = try await store.claimBatch(limit: 10, leaseFor: 60)
         #expect(claimed.map(\.externalID) == ["good"])
@@ -128,10 +133,15 @@ import Testing
         #expect(throws: MalformedBody.self) {
             try BodyDecoder.parseMultipart(Data("--B\r\nContent-Disposition: form-data; name=\"phone\"\r\n\r\n--B--".utf8), boundary: "B")
         }
-        for broken in ["--B", "--B\r\n", "--B\r\nX", "--B\r\n\r\n", "--Bx\r\n", "\r\n--B\r\nContent-Disposition: form-data\r\n\r\nv\r\n--B--"] {
-            #expect(throws: MalformedBody.self, "\(broken.debugDescription)") { try BodyDecoder.parseMultipart(Data(broken.utf8), boundary: "B") }
+        for broken in [
+            "--B", "--B\r\n", "--B\r\nX", "--B\r\n\r\n", "--Bx\r\n", "\r\n--B\r\nContent-Disposition: form-data\r\n\r\nv\r\n--B--",
+        ] {
+            #expect(throws: MalformedBody.self, "\(broken.debugDescription)") {
+                try BodyDecoder.parseMultipart(Data(broken.utf8), boundary: "B")
+            }
         }
-        let body = "preamble text\r\n--B\r\n"
+        let body =
+            "preamble text\r\n--B\r\n"
             + "Content-Disposition: form-data; name=\"a;b\"\r\n\r\nsemi\r\n--B\r\n"
             + "content-disposition:form-data;name=plain\r\n\r\nline1\r\nline2\r\n--B\r\n"
             + "Content-Disposition: form-data; name=\"q%22uote\"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n--B is not a delimiter here\r\n--B\r\n"
@@ -145,7 +155,8 @@ import Testing
     @Test func logLinesCannotBeForged() {
         for vector in ["x\n<3>ERROR forged", "x\r\n<3>ERROR forged", "x\r<3>ERROR", "a\u{0}b", "a\u{1B}[31mred", "a\u{85}b", "a\u{2028}b"] {
             let quoted = LineLogHandler.quote(vector)
-            #expect(!quoted.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.value == 0x2028 }, "\(quoted)")
+            #expect(
+                !quoted.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0.value == 0x2028 }, "\(quoted)")
             #expect(!LineLogHandler.escaped(vector).contains("\n"))
         }
         #expect(LineLogHandler.quote("x\n<3>ERROR forged") == #""x\n<3>ERROR forged""#)
@@ -154,8 +165,9 @@ import Testing
 
     @Test func theTextFormatEscapesMessageAndMetadata() {
         // The handler writes to stdout; its line builder is what journald gets.
-        let line = LineLogHandler(label: "t", level: .info).line(level: .info, message: "job\nqueued",
-                                                                 metadata: ["job.external_id": "x\n<3>ERROR forged", "k": "\u{0}"])
+        let line = LineLogHandler(label: "t", level: .info).line(
+            level: .info, message: "job\nqueued",
+            metadata: ["job.external_id": "x\n<3>ERROR forged", "k": "\u{0}"])
         #expect(!line.contains("\n"))
         #expect(line == #"<6>INFO job\nqueued job.external_id="x\n<3>ERROR forged" k=\u{0}"#)
     }
@@ -171,8 +183,10 @@ import Testing
             json.set("server.max_connections", 4)
         }
         let head = "POST /v1/forms/open HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-        for request in [head + "Transfer-Encoding: chunked\r\n\r\nzz\r\n", head + "Transfer-Encoding: identity\r\n\r\nphone=1",
-                        head + "Transfer-Encoding: xchunked\r\n\r\nphone=1", head + "Content-Length: 100\r\n\r\nphone=8912"] {
+        for request in [
+            head + "Transfer-Encoding: chunked\r\n\r\nzz\r\n", head + "Transfer-Encoding: identity\r\n\r\nphone=1",
+            head + "Transfer-Encoding: xchunked\r\n\r\nphone=1", head + "Content-Length: 100\r\n\r\nphone=8912",
+        ] {
             let client = try RawClient(port: daemon.port)
             client.send(request)
             client.shutdownWrite()
@@ -213,8 +227,10 @@ import Testing
 @Suite struct ClientAddressTests {
     @Test func thePerAddressLimitKeysOnTheClientOnlyFromTrustedProxies() async throws {
         func post(_ daemon: RunningDaemon, from client: String) async throws -> Int {
-            try await daemon.send("/v1/forms/open", body: Data("phone=89120000001".utf8), contentType: "application/x-www-form-urlencoded",
-                                  token: nil, headers: ["X-Forwarded-For": "203.0.113.9, \(client)"]).status
+            try await daemon.send(
+                "/v1/forms/open", body: Data("phone=89120000001".utf8), contentType: "application/x-www-form-urlencoded",
+                token: nil, headers: ["X-Forwarded-For": "203.0.113.9, \(client)"]
+            ).status
         }
         let trusting = try await RunningDaemon.start(fake: StaticFake()) { json in
             json.set("server.trusted_proxies", ["127.0.0.1/32"])
@@ -240,9 +256,11 @@ import Testing
         #expect(await limit.count == 3)
     }
 
-    @Test(arguments: [("10.0.0.0/8", "10.255.1.2", true), ("10.0.0.0/8", "11.0.0.1", false), ("127.0.0.1", "127.0.0.1", true),
-                      ("::1/128", "::1", true), ("2001:db8::/32", "2001:db8:1::5", true), ("2001:db8::/32", "10.0.0.1", false),
-                      ("192.168.1.0/25", "192.168.1.200", false)])
+    @Test(arguments: [
+        ("10.0.0.0/8", "10.255.1.2", true), ("10.0.0.0/8", "11.0.0.1", false), ("127.0.0.1", "127.0.0.1", true),
+        ("::1/128", "::1", true), ("2001:db8::/32", "2001:db8:1::5", true), ("2001:db8::/32", "10.0.0.1", false),
+        ("192.168.1.0/25", "192.168.1.200", false),
+    ])
     func cidrs(network: String, address: String, inside: Bool) throws {
         #expect(try #require(CIDR(network)).contains(address) == inside)
     }

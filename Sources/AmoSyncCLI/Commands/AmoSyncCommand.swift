@@ -86,7 +86,9 @@ enum Console {
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the daemon: HTTP intake and the delivery worker, until SIGTERM/SIGINT.",
-        discussion: "SIGHUP (systemctl reload amosync) reads the config again: rules, forms, sources, intake tokens and worker limits change at once; an invalid file is refused and the running config stays.")
+        discussion:
+            "SIGHUP (systemctl reload amosync) reads the config again: rules, forms, sources, intake tokens and worker limits change at once; an invalid file is refused and the running config stays."
+    )
 
     @OptionGroup var options: ConfigOptions
     @OptionGroup var logging: LogOptions
@@ -114,8 +116,12 @@ struct Serve: AsyncParsableCommand {
         }
         do {
             daemon = try Daemon.build(config: config, logger: logger, options: daemonOptions) { [config] port in
-                logger.info("amosync listening", metadata: ["host": "\(config.server.host)", "port": "\(port)",
-                                                            "database": "\(config.databasePath)"])
+                logger.info(
+                    "amosync listening",
+                    metadata: [
+                        "host": "\(config.server.host)", "port": "\(port)",
+                        "database": "\(config.databasePath)",
+                    ])
             }
         } catch {
             Console.error("cannot start: \(error)")
@@ -143,14 +149,18 @@ struct Check: AsyncParsableCommand {
         if offline { return }
         // The same budget as a running daemon on this database.
         let limiter = config.amocrm.limiter(shared: (try? JobStore(path: config.databasePath)).map(SharedBudget.init))
-        let tokens = Daemon.tokenProvider(config: config, transport: URLSessionTransport(), limiter: limiter,
-                                          logger: Logger(label: "amosync", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let tokens = Daemon.tokenProvider(
+            config: config, transport: URLSessionTransport(), limiter: limiter,
+            logger: Logger(label: "amosync", factory: { _ in SwiftLogNoOpLogHandler() }))
         if config.amocrm.longLivedToken == nil, (try? TokenFile(path: config.amocrm.tokensFile).read()) == nil {
-            Console.print("amocrm: no tokens yet (\(config.amocrm.tokensFile)): account checks skipped; authorize with `amosync auth url` or `amosync auth exchange`")
+            Console.print(
+                "amocrm: no tokens yet (\(config.amocrm.tokensFile)): account checks skipped; authorize with `amosync auth url` or `amosync auth exchange`"
+            )
             throw ExitCode.failure
         }
-        let client = AmoClient(baseURL: config.amocrm.apiBase, transport: URLSessionTransport(), limiter: limiter, tokens: tokens,
-                               timeout: config.amocrm.timeoutSeconds, logger: Logger(label: "amosync", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let client = AmoClient(
+            baseURL: config.amocrm.apiBase, transport: URLSessionTransport(), limiter: limiter, tokens: tokens,
+            timeout: config.amocrm.timeoutSeconds, logger: Logger(label: "amosync", factory: { _ in SwiftLogNoOpLogHandler() }))
         let findings: [AccountCheck.Finding]
         do { findings = try await AccountCheck(config: config, client: client).run() } catch let error as AmoError {
             Console.print("amocrm: cannot check the account: \(error.kind == .unauthorized ? error.detail : error.description)")
@@ -158,8 +168,10 @@ struct Check: AsyncParsableCommand {
         }
         for finding in findings { Console.print((finding.isProblem ? "" : "note: ") + finding.line) }
         let problems = findings.filter(\.isProblem).count
-        Console.print(problems == 0 ? "account \(config.amocrm.subdomain): all pipelines, statuses, users and fields check out"
-                                    : "\(problems) problem(s) found")
+        Console.print(
+            problems == 0
+                ? "account \(config.amocrm.subdomain): all pipelines, statuses, users and fields check out"
+                : "\(problems) problem(s) found")
         if problems > 0 { throw ExitCode.failure }
     }
 }

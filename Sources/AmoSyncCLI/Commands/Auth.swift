@@ -31,7 +31,9 @@ struct Auth: AsyncParsableCommand {
             do {
                 let tokens = try await manager.exchange(code: code, referer: referer)
                 try? await store.setMeta("auth_problem", nil)
-                Console.print("tokens stored in \(config.amocrm.tokensFile); the access token expires \(JobReport.iso.string(from: tokens.expiresAt))")
+                Console.print(
+                    "tokens stored in \(config.amocrm.tokensFile); the access token expires \(JobReport.iso.string(from: tokens.expiresAt))"
+                )
             } catch let error as AmoError {
                 Console.error(error.detail)
                 throw ExitCode.failure
@@ -58,8 +60,10 @@ struct Auth: AsyncParsableCommand {
                 Console.print(JSONValue.object(object).prettyString)
                 return
             }
-            var lines = ["mode: \(report.authMode == "oauth" ? "OAuth (client \(config.amocrm.clientID ?? "?"))" : "long-lived token")",
-                         "state: \(report.authState)"]
+            var lines = [
+                "mode: \(report.authMode == "oauth" ? "OAuth (client \(config.amocrm.clientID ?? "?"))" : "long-lived token")",
+                "state: \(report.authState)",
+            ]
             if let expires = report.expiresAt {
                 lines.append("access token expires: \(JobReport.iso.string(from: expires))" + (expires < Date() ? " (expired)" : ""))
             }
@@ -70,14 +74,17 @@ struct Auth: AsyncParsableCommand {
             }
             if pending { lines.append("an authorization code from the callback is waiting to be exchanged") }
             if let problem = report.authProblem { lines.append("problem: \(problem)") }
-            if report.authState == "missing" { lines.append("next: amosync auth url, open the link, allow access (or: amosync auth exchange --code CODE)") }
+            if report.authState == "missing" {
+                lines.append("next: amosync auth url, open the link, allow access (or: amosync auth exchange --code CODE)")
+            }
             Console.print(lines.joined(separator: "\n"))
             if report.authState == "dead" || report.authState == "missing" { throw ExitCode.failure }
         }
     }
 
     struct URLCommand: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "url",
+        static let configuration = CommandConfiguration(
+            commandName: "url",
             abstract: "Print the link an account admin opens to allow access (the callback then stores the tokens).")
         @OptionGroup var options: ConfigOptions
 
@@ -87,20 +94,25 @@ struct Auth: AsyncParsableCommand {
             try await store.issueOAuthState(state, expiresAt: Date().addingTimeInterval(OAuthRoutes.stateLifetime))
             let host = config.amocrm.domain == "kommo.com" ? "www.kommo.com" : "www.\(config.amocrm.domain)"
             var components = URLComponents(string: "https://\(host)/oauth")!
-            components.queryItems = [URLQueryItem(name: "client_id", value: config.amocrm.clientID ?? ""),
-                                     URLQueryItem(name: "state", value: state), URLQueryItem(name: "mode", value: "post_message")]
+            components.queryItems = [
+                URLQueryItem(name: "client_id", value: config.amocrm.clientID ?? ""),
+                URLQueryItem(name: "state", value: state), URLQueryItem(name: "mode", value: "post_message"),
+            ]
             Console.print(components.url!.absoluteString)
-            Console.print("amoCRM redirects to \(config.amocrm.redirectURI ?? "amocrm.redirect_uri"); point it at this daemon's /oauth/callback.")
+            Console.print(
+                "amoCRM redirects to \(config.amocrm.redirectURI ?? "amocrm.redirect_uri"); point it at this daemon's /oauth/callback.")
             Console.print("The link works once, for \(Int(OAuthRoutes.stateLifetime / 60)) minutes.")
         }
     }
 
     static func manager(_ config: Config, store: JobStore) -> TokenManager {
-        TokenManager(client: .init(id: config.amocrm.clientID ?? "", secret: config.amocrm.clientSecret ?? "", redirectURI: config.amocrm.redirectURI ?? ""),
-                     file: TokenFile(path: config.amocrm.tokensFile), baseURL: config.amocrm.apiBase, transport: URLSessionTransport(),
-                     limiter: config.amocrm.limiter(shared: SharedBudget(store: store)),
-                     timeout: config.amocrm.timeoutSeconds,
-                     logger: .init(label: "amosync", factory: { _ in LineLogHandler(label: "amosync", level: .warning) }),
-                     referers: config.amocrm.referers)
+        TokenManager(
+            client: .init(
+                id: config.amocrm.clientID ?? "", secret: config.amocrm.clientSecret ?? "", redirectURI: config.amocrm.redirectURI ?? ""),
+            file: TokenFile(path: config.amocrm.tokensFile), baseURL: config.amocrm.apiBase, transport: URLSessionTransport(),
+            limiter: config.amocrm.limiter(shared: SharedBudget(store: store)),
+            timeout: config.amocrm.timeoutSeconds,
+            logger: .init(label: "amosync", factory: { _ in LineLogHandler(label: "amosync", level: .warning) }),
+            referers: config.amocrm.referers)
     }
 }

@@ -12,9 +12,11 @@ enum JobReport {
     static func date(_ date: Date?) -> JSONValue { date.map { .string(iso.string(from: $0)) } ?? .null }
 
     static func listEntry(_ job: Job) -> [String: JSONValue] {
-        ["id": .number(JSONNumber(job.id)), "kind": .string(job.kind.rawValue), "source": .string(job.source),
-         "external_id": .string(job.externalID), "state": .string(job.state.rawValue), "attempts": .number(JSONNumber(job.attempts)),
-         "run_at": date(job.runAt), "created_at": date(job.createdAt), "last_error": job.lastError.map(JSONValue.string) ?? .null]
+        [
+            "id": .number(JSONNumber(job.id)), "kind": .string(job.kind.rawValue), "source": .string(job.source),
+            "external_id": .string(job.externalID), "state": .string(job.state.rawValue), "attempts": .number(JSONNumber(job.attempts)),
+            "run_at": date(job.runAt), "created_at": date(job.createdAt), "last_error": job.lastError.map(JSONValue.string) ?? .null,
+        ]
     }
 
     static func listJSON(_ jobs: [Job]) -> JSONValue { ["jobs": .array(jobs.map { .object(listEntry($0)) })] }
@@ -23,8 +25,10 @@ enum JobReport {
         guard !jobs.isEmpty else { return "no jobs" }
         let rows = jobs.map { job -> [String] in
             let next = job.state == .queued ? relative(job.runAt, now: now) : "-"
-            return ["\(job.id)", job.kind.rawValue, job.source, job.externalID, job.state.rawValue, "\(job.attempts)", next,
-                    oneLine(job.lastError ?? "")]
+            return [
+                "\(job.id)", job.kind.rawValue, job.source, job.externalID, job.state.rawValue, "\(job.attempts)", next,
+                oneLine(job.lastError ?? ""),
+            ]
         }
         return table(["ID", "KIND", "SOURCE", "EXTERNAL ID", "STATE", "ATTEMPTS", "NEXT RUN", "LAST ERROR"], rows)
     }
@@ -34,27 +38,37 @@ enum JobReport {
         object["input"] = Redactor.redact(job.input)
         object["plan"] = (try? JSONValue.encode(job.plan)) ?? .null
         object["warnings"] = .array(job.warnings.map(JSONValue.string))
-        var result: [String: JSONValue] = ["lead_id": job.progress.leadID.map { .number(JSONNumber($0)) } ?? .null,
-                                           "contact_id": job.progress.contactID.map { .number(JSONNumber($0)) } ?? .null,
-                                           "note_id": job.progress.noteID.map { .number(JSONNumber($0)) } ?? .null]
+        var result: [String: JSONValue] = [
+            "lead_id": job.progress.leadID.map { .number(JSONNumber($0)) } ?? .null,
+            "contact_id": job.progress.contactID.map { .number(JSONNumber($0)) } ?? .null,
+            "note_id": job.progress.noteID.map { .number(JSONNumber($0)) } ?? .null,
+        ]
         if let lead = job.progress.leadID { result["lead_url"] = .string(config.amocrm.leadURL(lead)) }
         if let contact = job.progress.contactID {
             result["contact_url"] = .string("https://\(config.amocrm.subdomain).\(config.amocrm.domain)/contacts/detail/\(contact)")
         }
         object["result"] = .object(result)
-        object["attempt_log"] = .array(attempts.map { attempt in
-            ["at": date(attempt.at), "duration_ms": .number(JSONNumber(attempt.durationMs)), "outcome": .string(attempt.outcome.rawValue),
-             "http_status": attempt.httpStatus.map { .number(JSONNumber($0)) } ?? .null,
-             "request": attempt.request.map(JSONValue.string) ?? .null, "error": attempt.error.map(JSONValue.string) ?? .null,
-             "validation_errors": .array(attempt.validationErrors.map { ["path": .string($0.path), "code": .string($0.code), "detail": .string($0.detail)] })]
-        })
+        object["attempt_log"] = .array(
+            attempts.map { attempt in
+                [
+                    "at": date(attempt.at), "duration_ms": .number(JSONNumber(attempt.durationMs)),
+                    "outcome": .string(attempt.outcome.rawValue),
+                    "http_status": attempt.httpStatus.map { .number(JSONNumber($0)) } ?? .null,
+                    "request": attempt.request.map(JSONValue.string) ?? .null, "error": attempt.error.map(JSONValue.string) ?? .null,
+                    "validation_errors": .array(
+                        attempt.validationErrors.map { ["path": .string($0.path), "code": .string($0.code), "detail": .string($0.detail)] }),
+                ]
+            })
         return .object(object)
     }
 
     static func showText(_ job: Job, attempts: [Attempt], config: Config) -> String {
-        var lines = ["Job \(job.id): \(job.kind.rawValue) \(job.externalID) from \(job.source)",
-                     "State:    \(job.state.rawValue), \(job.attempts) attempt(s)" + (job.state == .queued ? ", next run \(iso.string(from: job.runAt))" : ""),
-                     "Created:  \(iso.string(from: job.createdAt))"]
+        var lines = [
+            "Job \(job.id): \(job.kind.rawValue) \(job.externalID) from \(job.source)",
+            "State:    \(job.state.rawValue), \(job.attempts) attempt(s)"
+                + (job.state == .queued ? ", next run \(iso.string(from: job.runAt))" : ""),
+            "Created:  \(iso.string(from: job.createdAt))",
+        ]
         if let error = job.lastError { lines.append("Error:    \(error)") }
         if let lead = job.progress.leadID { lines.append("Lead:     \(lead)  \(config.amocrm.leadURL(lead))") }
         if let contact = job.progress.contactID {
@@ -71,7 +85,10 @@ enum JobReport {
             if let error = attempt.error { lines.append("      \(error)") }
             for issue in attempt.validationErrors { lines.append("      \(issue.path): \(issue.code) — \(issue.detail)") }
         }
-        lines += ["", "Plan:", indent((try? JSONValue.encode(job.plan))?.prettyString ?? ""), "", "Input:", indent(Redactor.redact(job.input).prettyString)]
+        lines += [
+            "", "Plan:", indent((try? JSONValue.encode(job.plan))?.prettyString ?? ""), "", "Input:",
+            indent(Redactor.redact(job.input).prettyString),
+        ]
         return lines.joined(separator: "\n")
     }
 
@@ -84,7 +101,9 @@ enum JobReport {
         return (lines + ["\(done) job(s) \(verb)"]).joined(separator: "\n")
     }
 
-    static func indent(_ text: String) -> String { text.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n") }
+    static func indent(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }.joined(separator: "\n")
+    }
 
     static func oneLine(_ text: String, max: Int = 80) -> String {
         let flat = text.replacingOccurrences(of: "\n", with: " ")
@@ -118,9 +137,11 @@ enum Redactor {
     static func redact(_ value: JSONValue) -> JSONValue {
         switch value {
         case .object(let object):
-            return .object(Dictionary(uniqueKeysWithValues: object.map { key, item in
-                markers.contains { key.lowercased().contains($0) } ? (key, .string("[redacted]")) : (key, redact(item))
-            }))
+            return .object(
+                Dictionary(
+                    uniqueKeysWithValues: object.map { key, item in
+                        markers.contains { key.lowercased().contains($0) } ? (key, .string("[redacted]")) : (key, redact(item))
+                    }))
         case .array(let items): return .array(items.map(redact))
         default: return value
         }

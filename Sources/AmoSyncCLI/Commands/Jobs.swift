@@ -46,8 +46,10 @@ struct Jobs: AsyncParsableCommand {
                 throw ExitCode.failure
             }
             let attempts = try await store.attempts(of: id)
-            Console.print(json ? JobReport.showJSON(job, attempts: attempts, config: config).prettyString
-                               : JobReport.showText(job, attempts: attempts, config: config))
+            Console.print(
+                json
+                    ? JobReport.showJSON(job, attempts: attempts, config: config).prettyString
+                    : JobReport.showText(job, attempts: attempts, config: config))
         }
     }
 
@@ -119,7 +121,8 @@ struct Jobs: AsyncParsableCommand {
         }
     }
 
-    static func parse<T: RawRepresentable>(_ text: String, as: T.Type, option: String) throws -> T where T.RawValue == String, T: CaseIterable {
+    static func parse<T: RawRepresentable>(_ text: String, as: T.Type, option: String) throws -> T
+    where T.RawValue == String, T: CaseIterable {
         guard let value = T(rawValue: text) else {
             throw ValidationError("\(option): unknown value \(text); one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -140,7 +143,8 @@ struct Jobs: AsyncParsableCommand {
         if text.contains("@"), let email = ContactKey.email(text) { return email }
         let digits = text.filter(\.isASCIIDigit)
         if digits.count >= 7, digits.count == text.filter({ !" ()-+".contains($0) }).count,
-           let phone = ContactKey.phone(text, countryCode: countryCode) {
+            let phone = ContactKey.phone(text, countryCode: countryCode)
+        {
             return phone
         }
         return text

@@ -21,9 +21,14 @@ struct Sandbox: AsyncParsableCommand {
         let logger = try logging.bootstrap()
         let port = try Self.port(port, preferred: 8080, setting: "--port")
         let fakePort = try Self.port(self.fakePort == 0 ? nil : self.fakePort, preferred: 0, setting: "--fake-port")
-        let dir = directory ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("amosync-sandbox-\(ProcessInfo.processInfo.processIdentifier)")
+        let dir =
+            directory
+            ?? (NSTemporaryDirectory() as NSString).appendingPathComponent("amosync-sandbox-\(ProcessInfo.processInfo.processIdentifier)")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        let token = JWT.make(["exp": .number(JSONNumber(Date().addingTimeInterval(5 * 365 * 86_400).timeIntervalSince1970.rounded())), "api_domain": "127.0.0.1"])
+        let token = JWT.make([
+            "exp": .number(JSONNumber(Date().addingTimeInterval(5 * 365 * 86_400).timeIntervalSince1970.rounded())),
+            "api_domain": "127.0.0.1",
+        ])
         var fakeOptions = FakeAmoState.Options()
         fakeOptions.longLivedTokens = [token]
         let fake = FakeAmoServer.application(state: FakeAmoState(options: fakeOptions), port: fakePort, logger: logger)
@@ -51,7 +56,9 @@ struct Sandbox: AsyncParsableCommand {
         guard let free = preferred == 0 ? FreePort.ephemeral() : FreePort.from(preferred) else {
             throw ValidationError("no free port from \(preferred) to \(preferred + 99): choose one with \(setting)")
         }
-        if preferred != 0, free != preferred { Console.print("port \(preferred) is already in use: using \(free) (choose one with \(setting))") }
+        if preferred != 0, free != preferred {
+            Console.print("port \(preferred) is already in use: using \(free) (choose one with \(setting))")
+        }
         return free
     }
 }
@@ -72,7 +79,8 @@ struct FakeAmoCRMCommand: AsyncParsableCommand {
 
     func run() async throws {
         let logger = try logging.bootstrap(label: "fake-amocrm")
-        let token = self.token ?? JWT.make(["exp": .number(JSONNumber(Date().addingTimeInterval(365 * 86_400).timeIntervalSince1970.rounded()))])
+        let token =
+            self.token ?? JWT.make(["exp": .number(JSONNumber(Date().addingTimeInterval(365 * 86_400).timeIntervalSince1970.rounded()))])
         var options = FakeAmoState.Options()
         options.requestsPerSecond = rps
         options.longLivedTokens = [token]
@@ -84,8 +92,9 @@ struct FakeAmoCRMCommand: AsyncParsableCommand {
         let app = FakeAmoServer.application(state: state, host: host, port: port, logger: logger) { bound in
             Console.print("\(FakeAmoProcess.banner)\(host):\(bound)\nlong-lived token: \(token)")
         }
-        let group = ServiceGroup(services: [Listener(server: app, port: port, setting: "--port")],
-                                 gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let group = ServiceGroup(
+            services: [Listener(server: app, port: port, setting: "--port")],
+            gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         do { try await group.run() } catch {
             Console.error("fake-amocrm stopped: \(error)")
             throw ExitCode.failure

@@ -29,10 +29,11 @@ struct StatsReport: Sendable {
 
     static func collect(config: Config, store: JobStore) async throws -> StatsReport {
         let problem = try await store.meta("auth_problem")
-        var report = StatsReport(stats: try await store.stats(), authMode: config.amocrm.longLivedToken == nil ? "oauth" : "long_lived",
-                                 authState: "ok", authProblem: problem, expiresAt: nil,
-                                 throttlePauses: Int(try await store.meta("throttle_pauses") ?? "") ?? 0,
-                                 lastThrottleAt: (try await store.meta("last_throttle_at")).flatMap(Double.init).map(Date.init(timeIntervalSince1970:)))
+        var report = StatsReport(
+            stats: try await store.stats(), authMode: config.amocrm.longLivedToken == nil ? "oauth" : "long_lived",
+            authState: "ok", authProblem: problem, expiresAt: nil,
+            throttlePauses: Int(try await store.meta("throttle_pauses") ?? "") ?? 0,
+            lastThrottleAt: (try await store.meta("last_throttle_at")).flatMap(Double.init).map(Date.init(timeIntervalSince1970:)))
         if let token = config.amocrm.longLivedToken {
             report.expiresAt = JWT.expiry(token)
         } else if let stored = try? TokenFile(path: config.amocrm.tokensFile).read() {
@@ -47,14 +48,19 @@ struct StatsReport: Sendable {
     }
 
     var json: JSONValue {
-        let counts = JSONValue.object(Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0.rawValue, .number(JSONNumber(stats.counts[$0] ?? 0))) }))
-        return ["jobs": counts,
-                "oldest_queued_seconds": stats.oldestQueuedSeconds.map { .number(JSONNumber($0.rounded())) } ?? .null,
-                "last_delivery_at": JobReport.date(stats.lastDeliveryAt),
-                "delivered_last_hour": .number(JSONNumber(stats.deliveredLastHour)),
-                "auth": ["mode": .string(authMode), "state": .string(authState), "expires_at": JobReport.date(expiresAt),
-                         "problem": authProblem.map(JSONValue.string) ?? .null],
-                "rate_limit": ["pauses": .number(JSONNumber(throttlePauses)), "last_pause_at": JobReport.date(lastThrottleAt)]]
+        let counts = JSONValue.object(
+            Dictionary(uniqueKeysWithValues: JobState.allCases.map { ($0.rawValue, .number(JSONNumber(stats.counts[$0] ?? 0))) }))
+        return [
+            "jobs": counts,
+            "oldest_queued_seconds": stats.oldestQueuedSeconds.map { .number(JSONNumber($0.rounded())) } ?? .null,
+            "last_delivery_at": JobReport.date(stats.lastDeliveryAt),
+            "delivered_last_hour": .number(JSONNumber(stats.deliveredLastHour)),
+            "auth": [
+                "mode": .string(authMode), "state": .string(authState), "expires_at": JobReport.date(expiresAt),
+                "problem": authProblem.map(JSONValue.string) ?? .null,
+            ],
+            "rate_limit": ["pauses": .number(JSONNumber(throttlePauses)), "last_pause_at": JobReport.date(lastThrottleAt)],
+        ]
     }
 
     var text: String {

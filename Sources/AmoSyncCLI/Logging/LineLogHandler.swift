@@ -47,8 +47,10 @@ struct LineLogHandler: LogHandler {
             for key in all.keys.sorted() { text += " \(Self.escaped(key))=\(Self.quote("\(all[key]!)"))" }
             return text
         case .json:
-            var object: [String: JSONValue] = ["level": .string(level.rawValue), "message": .string("\(message)"),
-                                               "logger": .string(label), "time": .string(ISO8601DateFormatter().string(from: Date()))]
+            var object: [String: JSONValue] = [
+                "level": .string(level.rawValue), "message": .string("\(message)"),
+                "logger": .string(label), "time": .string(ISO8601DateFormatter().string(from: Date())),
+            ]
             for (key, value) in all { object[key] = .string("\(value)") }
             return JSONValue.object(object).canonicalString
         }

@@ -43,36 +43,36 @@ enum SandboxSetup {
         let base = "http://127.0.0.1:\(port)"
         return """
 
-        amosync sandbox is running: the daemon on \(base), a fake amoCRM on http://127.0.0.1:\(fakePort).
+            amosync sandbox is running: the daemon on \(base), a fake amoCRM on http://127.0.0.1:\(fakePort).
 
-        1. Post an order:
+            1. Post an order:
 
-        curl -sS -X POST \(base)/v1/orders \\
-          -H 'Authorization: Bearer \(intakeToken)' -H 'Content-Type: application/json' \\
-          -d '{"id":"1042","customer":{"name":"Anna Ivanova","phone":"8 (912) 555-01-02","email":"anna@example.org"},
-               "items":[{"id":"77","name":"Kettle","sku":"K-77","price":5100,"quantity":1,"categories":[40,12,3]}],
-               "delivery":{"name":"Courier","cost":390},"payment":{"name":"Card"},"total":5490,
-               "utm":{"source":"yandex","medium":"cpc"}}'
+            curl -sS -X POST \(base)/v1/orders \\
+              -H 'Authorization: Bearer \(intakeToken)' -H 'Content-Type: application/json' \\
+              -d '{"id":"1042","customer":{"name":"Anna Ivanova","phone":"8 (912) 555-01-02","email":"anna@example.org"},
+                   "items":[{"id":"77","name":"Kettle","sku":"K-77","price":5100,"quantity":1,"categories":[40,12,3]}],
+                   "delivery":{"name":"Courier","cost":390},"payment":{"name":"Card"},"total":5490,
+                   "utm":{"source":"yandex","medium":"cpc"}}'
 
-        2. Post a website form (public: no token needed):
+            2. Post a website form (public: no token needed):
 
-        curl -sS -X POST \(base)/v1/forms/callback -d 'name=Oleg&phone=%2B7 912 555 01 02&message=Call me back'
+            curl -sS -X POST \(base)/v1/forms/callback -d 'name=Oleg&phone=%2B7 912 555 01 02&message=Call me back'
 
-        3. See what amoCRM now holds (leads, contacts, notes, request log):
+            3. See what amoCRM now holds (leads, contacts, notes, request log):
 
-        curl -sS http://127.0.0.1:\(fakePort)/__fake/state
+            curl -sS http://127.0.0.1:\(fakePort)/__fake/state
 
-        4. Inspect the queue:
+            4. Inspect the queue:
 
-        amosync jobs list --config \(configPath)
-        amosync jobs show 1 --config \(configPath)
-        amosync stats --config \(configPath)
+            amosync jobs list --config \(configPath)
+            amosync jobs show 1 --config \(configPath)
+            amosync stats --config \(configPath)
 
-        Make amoCRM fail for a while and watch the retries:
+            Make amoCRM fail for a while and watch the retries:
 
-        curl -sS -X POST http://127.0.0.1:\(fakePort)/__fake/faults -d '{"fail_next":{"count":5,"status":503}}'
+            curl -sS -X POST http://127.0.0.1:\(fakePort)/__fake/faults -d '{"fail_next":{"count":5,"status":503}}'
 
-        Press Ctrl-C to stop.
-        """
+            Press Ctrl-C to stop.
+            """
     }
 }

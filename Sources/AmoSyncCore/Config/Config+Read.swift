@@ -15,7 +15,9 @@ extension Config {
                 switch value {
                 case .bool(false), .string("off"): server.metrics = nil
                 case .string(let text):
-                    if let listener = Self.listener(text) { server.metrics = listener } else {
+                    if let listener = Self.listener(text) {
+                        server.metrics = listener
+                    } else {
                         problems.add("server.metrics", "expected \"HOST:PORT\" (e.g. \"127.0.0.1:9464\") or \"off\", got \"\(text)\"")
                     }
                 default: problems.add("server.metrics", "expected \"HOST:PORT\" or \"off\"")
@@ -24,7 +26,8 @@ extension Config {
             if let proxies = section.strings("trusted_proxies") {
                 server.trustedProxies = proxies.enumerated().compactMap { index, text in
                     if let cidr = CIDR(text) { return cidr }
-                    problems.add("server.trusted_proxies.\(index)", "expected an IP address or CIDR (e.g. \"127.0.0.1/32\"), got \"\(text)\"")
+                    problems.add(
+                        "server.trusted_proxies.\(index)", "expected an IP address or CIDR (e.g. \"127.0.0.1/32\"), got \"\(text)\"")
                     return nil
                 }
             }
@@ -149,12 +152,16 @@ extension Config {
         }
         if var enums = section.object("enum_types") {
             if let phone = enums.string("phone") {
-                if Config.phoneEnums.contains(phone) { contacts.phoneEnum = phone } else {
+                if Config.phoneEnums.contains(phone) {
+                    contacts.phoneEnum = phone
+                } else {
                     problems.add(enums.child("phone"), "unknown enum code \(phone); one of \(Config.phoneEnums.joined(separator: ", "))")
                 }
             }
             if let email = enums.string("email") {
-                if Config.emailEnums.contains(email) { contacts.emailEnum = email } else {
+                if Config.emailEnums.contains(email) {
+                    contacts.emailEnum = email
+                } else {
                     problems.add(enums.child("email"), "unknown enum code \(email); one of \(Config.emailEnums.joined(separator: ", "))")
                 }
             }
@@ -262,8 +269,9 @@ extension Config {
         form.honeypot = section.string("honeypot")
         form.perIPPerMinute = section.int("per_ip_per_minute", range: 0...100_000) ?? form.perIPPerMinute
         if (form.pipelineID == nil) != (form.statusID == nil) {
-            section.problems.add(section.child(form.pipelineID == nil ? "pipeline_id" : "status_id"),
-                                 "pipeline_id and status_id go together")
+            section.problems.add(
+                section.child(form.pipelineID == nil ? "pipeline_id" : "status_id"),
+                "pipeline_id and status_id go together")
         }
         section.finish()
         return form

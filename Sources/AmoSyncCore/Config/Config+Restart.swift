@@ -3,19 +3,22 @@ extension Config {
     /// amoCRM client and its limiter, the contact index's phone normalization): a reload that
     /// changes them logs "restart needed" and keeps the old values.
     var fixedSettings: [(key: String, value: String)] {
-        [("server.host", server.host), ("server.port", "\(server.port)"),
-         ("server.metrics", server.metrics.map { "\($0.host):\($0.port)" } ?? "off"),
-         ("server.header_timeout_seconds", "\(server.headerTimeoutSeconds)"), ("server.body_timeout_seconds", "\(server.bodyTimeoutSeconds)"),
-         ("server.idle_timeout_seconds", "\(server.idleTimeoutSeconds)"), ("server.max_connections", "\(server.maxConnections)"),
-         ("database.path", databasePath),
-         ("amocrm.subdomain", amocrm.subdomain), ("amocrm.domain", amocrm.domain), ("amocrm.base_url", amocrm.baseURL ?? ""),
-         // Secrets are compared, never logged: only the key names are.
-         ("amocrm.client_id", amocrm.clientID ?? ""), ("amocrm.client_secret", amocrm.clientSecret ?? ""),
-         ("amocrm.redirect_uri", amocrm.redirectURI ?? ""), ("amocrm.long_lived_token", amocrm.longLivedToken ?? ""),
-         ("amocrm.tokens_file", amocrm.tokensFile), ("amocrm.requests_per_second", "\(amocrm.requestsPerSecond)"),
-         ("amocrm.timeout_seconds", "\(amocrm.timeoutSeconds)"), ("amocrm.arrival_allowance_ms", "\(amocrm.arrivalAllowanceMs)"),
-         ("amocrm.follow_referer", "\(amocrm.followReferer)"),
-         ("contacts.default_country_code", contacts.defaultCountryCode)]
+        [
+            ("server.host", server.host), ("server.port", "\(server.port)"),
+            ("server.metrics", server.metrics.map { "\($0.host):\($0.port)" } ?? "off"),
+            ("server.header_timeout_seconds", "\(server.headerTimeoutSeconds)"),
+            ("server.body_timeout_seconds", "\(server.bodyTimeoutSeconds)"),
+            ("server.idle_timeout_seconds", "\(server.idleTimeoutSeconds)"), ("server.max_connections", "\(server.maxConnections)"),
+            ("database.path", databasePath),
+            ("amocrm.subdomain", amocrm.subdomain), ("amocrm.domain", amocrm.domain), ("amocrm.base_url", amocrm.baseURL ?? ""),
+            // Secrets are compared, never logged: only the key names are.
+            ("amocrm.client_id", amocrm.clientID ?? ""), ("amocrm.client_secret", amocrm.clientSecret ?? ""),
+            ("amocrm.redirect_uri", amocrm.redirectURI ?? ""), ("amocrm.long_lived_token", amocrm.longLivedToken ?? ""),
+            ("amocrm.tokens_file", amocrm.tokensFile), ("amocrm.requests_per_second", "\(amocrm.requestsPerSecond)"),
+            ("amocrm.timeout_seconds", "\(amocrm.timeoutSeconds)"), ("amocrm.arrival_allowance_ms", "\(amocrm.arrivalAllowanceMs)"),
+            ("amocrm.follow_referer", "\(amocrm.followReferer)"),
+            ("contacts.default_country_code", contacts.defaultCountryCode),
+        ]
     }
 
     /// The fixed settings that differ between `self` (the running config) and `new`.

@@ -172,7 +172,7 @@ package enum BodyDecoder {
 
     /// The first index of `needle` in `haystack` at or after `start` (indices of `haystack`).
     static func find<Bytes: RandomAccessCollection<UInt8>>(_ needle: [UInt8], in haystack: Bytes, from start: Int? = nil) -> Int?
-        where Bytes.Index == Int {
+    where Bytes.Index == Int {
         let start = start ?? haystack.startIndex
         guard !needle.isEmpty, start >= haystack.startIndex, haystack.endIndex - start >= needle.count else { return nil }
         var i = start

@@ -76,8 +76,10 @@ extension DeliveryPlan {
 
 extension ContactPlan {
     var json: JSONValue {
-        var object: [String: JSONValue] = ["phones": .array(phones.map(JSONValue.string)), "emails": .array(emails.map(JSONValue.string)),
-                                           "fields": .array(fields.map(\.json))]
+        var object: [String: JSONValue] = [
+            "phones": .array(phones.map(JSONValue.string)), "emails": .array(emails.map(JSONValue.string)),
+            "fields": .array(fields.map(\.json)),
+        ]
         if let name { object["name"] = .string(name) }
         return .object(object)
     }
@@ -85,8 +87,10 @@ extension ContactPlan {
 
 extension LeadPlan {
     var json: JSONValue {
-        var object: [String: JSONValue] = ["name": .string(name), "pipelineID": .number(JSONNumber(pipelineID)), "statusID": .number(JSONNumber(statusID)),
-                                           "fields": .array(fields.map(\.json)), "tags": .array(tags.map(JSONValue.string))]
+        var object: [String: JSONValue] = [
+            "name": .string(name), "pipelineID": .number(JSONNumber(pipelineID)), "statusID": .number(JSONNumber(statusID)),
+            "fields": .array(fields.map(\.json)), "tags": .array(tags.map(JSONValue.string)),
+        ]
         if let price { object["price"] = .number(JSONNumber(price)) }
         if let responsibleUserID { object["responsibleUserID"] = .number(JSONNumber(responsibleUserID)) }
         if let mappedStatusID { object["mappedStatusID"] = .number(JSONNumber(mappedStatusID)) }

@@ -18,8 +18,9 @@ extension Mapper {
         let name = Self.text(input["name"])?.trimmed
         let plan = DeliveryPlan(
             key: "contacts:\(id)",
-            contact: ContactPlan(name: name.flatMap { $0.isEmpty ? nil : $0 }, phones: keys.phones, emails: keys.emails,
-                                 fields: fieldValues(config.orders.contactFields, from: input) + overrides),
+            contact: ContactPlan(
+                name: name.flatMap { $0.isEmpty ? nil : $0 }, phones: keys.phones, emails: keys.emails,
+                fields: fieldValues(config.orders.contactFields, from: input) + overrides),
             warnings: keys.invalid.map { "\($0.path): \($0.problem), value dropped" })
         return MappedJob(kind: .contact, source: "contacts", externalID: id, plan: plan, searchKeys: [id] + keys.phones + keys.emails)
     }

@@ -24,8 +24,9 @@ extension Mapper {
         }
         guard problems.isEmpty else { throw MappingError(problems) }
 
-        var keys = contactKeys(phone: Self.text(values[form.contactPhone]), email: Self.text(values[form.contactEmail]),
-                               phonePath: form.contactPhone, emailPath: form.contactEmail)
+        var keys = contactKeys(
+            phone: Self.text(values[form.contactPhone]), email: Self.text(values[form.contactEmail]),
+            phonePath: form.contactPhone, emailPath: form.contactEmail)
         var warnings: [String] = []
         let required = Set(form.requiredFields)
         let fatal = keys.invalid.filter { required.contains($0.path) || (keys.phones.isEmpty && keys.emails.isEmpty && !form.createLead) }
@@ -38,16 +39,19 @@ extension Mapper {
 
         let cookieField = values.first { $0.key.lowercased() == "cookies" }?.value.stringValue
         var trackingInput = cookieField.map(Self.cookieTracking) ?? [:]
-        trackingInput.merge(values.filter { key, _ in
-            let lower = key.lowercased()
-            return lower.hasPrefix("utm_") || ["gclid", "yclid", "_ga", "fbclid", "roistat"].contains(lower)
-        }) { $1 }
+        trackingInput.merge(
+            values.filter { key, _ in
+                let lower = key.lowercased()
+                return lower.hasPrefix("utm_") || ["gclid", "yclid", "_ga", "fbclid", "roistat"].contains(lower)
+            }
+        ) { $1 }
         let tracking = tracking(from: trackingInput)
         let contactName = Self.text(values[form.contactName])?.trimmed
         var contact: ContactPlan?
         if !keys.phones.isEmpty || !keys.emails.isEmpty {
-            contact = ContactPlan(name: contactName.flatMap { $0.isEmpty ? nil : $0 }, phones: keys.phones, emails: keys.emails,
-                                  fields: fieldValues(form.contactFields, from: input))
+            contact = ContactPlan(
+                name: contactName.flatMap { $0.isEmpty ? nil : $0 }, phones: keys.phones, emails: keys.emails,
+                fields: fieldValues(form.contactFields, from: input))
         } else if !form.contactFields.isEmpty || contactName != nil {
             warnings.append("no phone or email: the lead is created without a contact")
         }
@@ -64,8 +68,9 @@ extension Mapper {
         }
         let note = form.note && form.createLead ? formNote(name, values: values, tracking: tracking) : nil
         let plan = DeliveryPlan(key: "forms:\(name):\(externalID)", contact: contact, lead: lead, note: note, warnings: warnings)
-        return MappedJob(kind: .form, source: name, externalID: externalID, plan: plan,
-                         searchKeys: [externalID] + keys.phones + keys.emails)
+        return MappedJob(
+            kind: .form, source: name, externalID: externalID, plan: plan,
+            searchKeys: [externalID] + keys.phones + keys.emails)
     }
 
     private func formNote(_ name: String, values: [String: JSONValue], tracking: [(key: String, value: String)]) -> String {

@@ -119,9 +119,11 @@ extension Mapper {
                 let sku = Self.text(entry["sku"])
                 categories = productID.flatMap { config.catalogProducts[$0] } ?? sku.flatMap { config.catalogSKUs[$0] } ?? []
             }
-            items.append(Item(name: name.trimmed,
-                              sku: Self.text(entry["sku"]).flatMap { $0.isEmpty ? nil : $0 },
-                              price: price ?? 0, quantity: quantity ?? 1, categories: categories))
+            items.append(
+                Item(
+                    name: name.trimmed,
+                    sku: Self.text(entry["sku"]).flatMap { $0.isEmpty ? nil : $0 },
+                    price: price ?? 0, quantity: quantity ?? 1, categories: categories))
         }
         return items
     }
@@ -161,7 +163,8 @@ extension Mapper {
             return nil
         }
         guard range.contains(number) else {
-            problems.append(.init(path: path, problem: "must be between \(range.lowerBound) and \(range.upperBound), got \(value.textValue ?? "")"))
+            problems.append(
+                .init(path: path, problem: "must be between \(range.lowerBound) and \(range.upperBound), got \(value.textValue ?? "")"))
             return nil
         }
         return number

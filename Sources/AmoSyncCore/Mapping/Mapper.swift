@@ -19,17 +19,23 @@ package struct Mapper: Sendable {
     var countryCode: String { config.contacts.defaultCountryCode }
 
     /// Normalized phones and emails with problems for invalid ones.
-    func contactKeys(phone: String?, email: String?, phonePath: String, emailPath: String) -> (phones: [String], emails: [String], invalid: [MappingError.Detail]) {
+    func contactKeys(
+        phone: String?, email: String?, phonePath: String, emailPath: String
+    ) -> (phones: [String], emails: [String], invalid: [MappingError.Detail]) {
         var phones: [String] = []
         var emails: [String] = []
         var invalid: [MappingError.Detail] = []
         if let phone, !phone.trimmed.isEmpty {
-            if let normalized = ContactKey.phone(phone, countryCode: countryCode) { phones.append(normalized) } else {
+            if let normalized = ContactKey.phone(phone, countryCode: countryCode) {
+                phones.append(normalized)
+            } else {
                 invalid.append(.init(path: phonePath, problem: "not a phone number"))
             }
         }
         if let email, !email.trimmed.isEmpty {
-            if let normalized = ContactKey.email(email) { emails.append(normalized) } else {
+            if let normalized = ContactKey.email(email) {
+                emails.append(normalized)
+            } else {
                 invalid.append(.init(path: emailPath, problem: "not an email address"))
             }
         }

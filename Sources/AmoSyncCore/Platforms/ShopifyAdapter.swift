@@ -15,13 +15,18 @@ package enum ShopifyAdapter {
             .compactMap { $0 }.joined(separator: " ")
         var person: [String: JSONValue] = [:]
         if !name.isEmpty { person["name"] = .string(name) }
-        if let phone = shop["phone"]?.textValue.flatMap({ $0.isEmpty ? nil : $0 }) ?? text(customer, "phone") ?? text(shipping, "phone") ?? text(billing, "phone") {
+        if let phone = shop["phone"]?.textValue.flatMap({ $0.isEmpty ? nil : $0 }) ?? text(customer, "phone") ?? text(shipping, "phone")
+            ?? text(billing, "phone")
+        {
             person["phone"] = .string(phone)
         }
-        if let email = shop["email"]?.textValue.flatMap({ $0.isEmpty ? nil : $0 }) ?? text(customer, "email") { person["email"] = .string(email) }
+        if let email = shop["email"]?.textValue.flatMap({ $0.isEmpty ? nil : $0 }) ?? text(customer, "email") {
+            person["email"] = .string(email)
+        }
         let place = shipping.isEmpty ? billing : shipping
-        let address = WebhookText.address(place, fields: [("city", "city"), ("postcode", "zip"), ("country", "country"), ("state", "province")],
-                                          streetLines: ["address1", "address2"])
+        let address = WebhookText.address(
+            place, fields: [("city", "city"), ("postcode", "zip"), ("country", "country"), ("state", "province")],
+            streetLines: ["address1", "address2"])
         let items: [JSONValue] = (shop["line_items"]?.arrayValue ?? []).map { line in
             var item: [String: JSONValue] = ["name": line["title"] ?? line["name"] ?? ""]
             item["quantity"] = line["quantity"].map(WebhookText.number)
@@ -30,23 +35,30 @@ package enum ShopifyAdapter {
             if let sku = line["sku"]?.textValue, !sku.isEmpty { item["sku"] = .string(sku) }
             return .object(item)
         }
-        var order: [String: JSONValue] = ["id": .string(id), "shopify_id": .string(shopifyID), "customer": .object(person),
-                                          "items": .array(items), "source": "shopify"]
+        var order: [String: JSONValue] = [
+            "id": .string(id), "shopify_id": .string(shopifyID), "customer": .object(person),
+            "items": .array(items), "source": "shopify",
+        ]
         if !address.isEmpty { order["address"] = .object(address) }
         order["total"] = shop["total_price"].map(WebhookText.number)
-        for (ours, theirs) in [("currency", "currency"), ("status", "financial_status"), ("fulfillment_status", "fulfillment_status"),
-                               ("created_at", "created_at"), ("tags", "tags"), ("referring_site", "referring_site")] {
+        for (ours, theirs) in [
+            ("currency", "currency"), ("status", "financial_status"), ("fulfillment_status", "fulfillment_status"),
+            ("created_at", "created_at"), ("tags", "tags"), ("referring_site", "referring_site"),
+        ] {
             if let value = shop[theirs]?.textValue, !value.isEmpty { order[ours] = .string(value) }
         }
         if let note = shop["note"]?.textValue, !note.trimmed.isEmpty { order["comment"] = .string(note) }
         let shippingLines = shop["shipping_lines"]?.arrayValue ?? []
         if !shippingLines.isEmpty {
-            order["delivery"] = ["name": .string(shippingLines.compactMap { $0["title"]?.textValue }.joined(separator: ", ")),
-                                 "cost": WebhookText.sum(shippingLines, "price")]
+            order["delivery"] = [
+                "name": .string(shippingLines.compactMap { $0["title"]?.textValue }.joined(separator: ", ")),
+                "cost": WebhookText.sum(shippingLines, "price"),
+            ]
         }
         var utm: [String: JSONValue] = [:]
         if let landing = shop["landing_site"]?.textValue, let query = landing.split(separator: "?", maxSplits: 1).dropFirst().first {
-            for (key, value) in BodyDecoder.parseURLEncoded(String(query)) where key.hasPrefix("utm_") || ["gclid", "yclid", "fbclid"].contains(key) {
+            for (key, value) in BodyDecoder.parseURLEncoded(String(query))
+            where key.hasPrefix("utm_") || ["gclid", "yclid", "fbclid"].contains(key) {
                 utm[key] = .string(value)
             }
         }
@@ -54,7 +66,9 @@ package enum ShopifyAdapter {
         for attribute in shop["note_attributes"]?.arrayValue ?? [] {
             guard let key = attribute["name"]?.textValue, let value = attribute["value"]?.textValue else { continue }
             attributes[key] = .string(value)
-            if key.lowercased().hasPrefix("utm_") || ["gclid", "yclid", "_ga"].contains(key.lowercased()) { utm[key.lowercased()] = .string(value) }
+            if key.lowercased().hasPrefix("utm_") || ["gclid", "yclid", "_ga"].contains(key.lowercased()) {
+                utm[key.lowercased()] = .string(value)
+            }
         }
         if !attributes.isEmpty { order["attributes"] = .object(attributes) }
         if !utm.isEmpty { order["utm"] = .object(utm) }

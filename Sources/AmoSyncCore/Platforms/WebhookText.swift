@@ -9,7 +9,9 @@ enum WebhookText {
 
     /// Our `address` object from a platform's: `fields` maps our key → theirs; the street is
     /// their `streetLines` joined.
-    static func address(_ place: [String: JSONValue], fields: [(ours: String, theirs: String)], streetLines: [String]) -> [String: JSONValue] {
+    static func address(
+        _ place: [String: JSONValue], fields: [(ours: String, theirs: String)], streetLines: [String]
+    ) -> [String: JSONValue] {
         var address: [String: JSONValue] = [:]
         for (ours, theirs) in fields {
             if let value = field(place, theirs) { address[ours] = .string(value) }

@@ -16,8 +16,9 @@ package enum WooCommerceAdapter {
         if let email = text(billing, "email") { customer["email"] = .string(email) }
         if let company = text(billing, "company") { customer["company"] = .string(company) }
         let place = text(shipping, "city") != nil ? shipping : billing
-        let address = WebhookText.address(place, fields: [("city", "city"), ("postcode", "postcode"), ("state", "state"), ("country", "country")],
-                                          streetLines: ["address_1", "address_2"])
+        let address = WebhookText.address(
+            place, fields: [("city", "city"), ("postcode", "postcode"), ("state", "state"), ("country", "country")],
+            streetLines: ["address_1", "address_2"])
         let items: [JSONValue] = (woo["line_items"]?.arrayValue ?? []).map { line in
             var item: [String: JSONValue] = ["name": line["name"] ?? ""]
             item["quantity"] = line["quantity"].map(WebhookText.number)
@@ -32,17 +33,23 @@ package enum WooCommerceAdapter {
             }
             return .object(item)
         }
-        var order: [String: JSONValue] = ["id": .string(id), "customer": .object(customer), "items": .array(items), "source": "woocommerce"]
+        var order: [String: JSONValue] = [
+            "id": .string(id), "customer": .object(customer), "items": .array(items), "source": "woocommerce",
+        ]
         if !address.isEmpty { order["address"] = .object(address) }
         if let number = Mapper.identifier(woo["number"]) { order["number"] = .string(number) }
-        for key in ["status", "currency", "payment_method_title", "date_created"] { if let value = woo[key]?.textValue { order[key] = .string(value) } }
+        for key in ["status", "currency", "payment_method_title", "date_created"] {
+            if let value = woo[key]?.textValue { order[key] = .string(value) }
+        }
         order["total"] = woo["total"].map(WebhookText.number)
         if let note = woo["customer_note"]?.textValue, !note.trimmed.isEmpty { order["comment"] = .string(note) }
         if let method = woo["payment_method_title"]?.textValue { order["payment"] = ["name": .string(method)] }
         let shippingLines = woo["shipping_lines"]?.arrayValue ?? []
         if !shippingLines.isEmpty {
-            order["delivery"] = ["name": .string(shippingLines.compactMap { $0["method_title"]?.textValue }.joined(separator: ", ")),
-                                 "cost": WebhookText.sum(shippingLines, "total")]
+            order["delivery"] = [
+                "name": .string(shippingLines.compactMap { $0["method_title"]?.textValue }.joined(separator: ", ")),
+                "cost": WebhookText.sum(shippingLines, "total"),
+            ]
         }
         let coupons = (woo["coupon_lines"]?.arrayValue ?? []).compactMap { $0["code"]?.textValue }
         if !coupons.isEmpty { order["coupons"] = .string(coupons.joined(separator: ", ")) }

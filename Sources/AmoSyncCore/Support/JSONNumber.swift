@@ -11,7 +11,8 @@ package struct JSONNumber: Sendable, Hashable, CustomStringConvertible, Expressi
     /// `text` must be valid by `isValid`.
     init(verbatim text: String) {
         guard !Self.isIntegerLiteral(text), text.utf8.count <= 38,
-              let decimal = Decimal(string: text, locale: Self.posix), !decimal.isNaN else {
+            let decimal = Decimal(string: text, locale: Self.posix), !decimal.isNaN
+        else {
             self.text = text
             return
         }
@@ -53,7 +54,9 @@ package struct JSONNumber: Sendable, Hashable, CustomStringConvertible, Expressi
         }
         _ = take { $0 == UInt8(ascii: "-") }
         if take({ $0 == UInt8(ascii: "0") }) {
-        } else if digits() == 0 { return false }
+        } else if digits() == 0 {
+            return false
+        }
         if take({ $0 == UInt8(ascii: ".") }), digits() == 0 { return false }
         if take({ $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) {
             _ = take { $0 == UInt8(ascii: "+") || $0 == UInt8(ascii: "-") }

@@ -36,9 +36,13 @@ extension JSONValue: Codable {
         case .null: try container.encodeNil()
         case .bool(let value): try container.encode(value)
         case .number(let value):
-            if let int = Int64(value.text) { try container.encode(int) } else if let decimal = value.decimal {
+            if let int = Int64(value.text) {
+                try container.encode(int)
+            } else if let decimal = value.decimal {
                 try container.encode(decimal)
-            } else { try container.encode(value.double ?? 0) }
+            } else {
+                try container.encode(value.double ?? 0)
+            }
         case .string(let value): try container.encode(value)
         case .array(let value): try container.encode(value)
         case .object(let value): try container.encode(value)

@@ -22,6 +22,7 @@ package enum JWT {
             data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
                 .replacingOccurrences(of: "=", with: "")
         }
-        return encode(Data(#"{"typ":"JWT","alg":"none"}"#.utf8)) + "." + encode(claims.canonicalData) + "." + encode(Data(UUID().uuidString.utf8))
+        return encode(Data(#"{"typ":"JWT","alg":"none"}"#.utf8)) + "." + encode(claims.canonicalData) + "."
+            + encode(Data(UUID().uuidString.utf8))
     }
 }

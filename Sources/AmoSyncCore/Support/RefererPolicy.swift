@@ -27,13 +27,15 @@ package struct RefererPolicy: Sendable, Equatable {
     package func decide(_ referer: String) -> Decision {
         let host = referer.lowercased()
         guard Self.isAllowedHost(host) else {
-            return .refuse("amoCRM's callback named the account host \"\(Self.printable(referer))\", which is not a host under "
-                           + Self.allowedDomains.joined(separator: ", ") + "; ignored (a forged callback?)")
+            return .refuse(
+                "amoCRM's callback named the account host \"\(Self.printable(referer))\", which is not a host under "
+                    + Self.allowedDomains.joined(separator: ", ") + "; ignored (a forged callback?)")
         }
         if host == accountHost { return .configured }
         guard followRenamed else {
-            return .refuse("amoCRM named the account host \(host), but the configuration says \(accountHost): if the account was renamed, "
-                           + "set amocrm.subdomain (and amocrm.domain) to match, or set amocrm.follow_referer to true")
+            return .refuse(
+                "amoCRM named the account host \(host), but the configuration says \(accountHost): if the account was renamed, "
+                    + "set amocrm.subdomain (and amocrm.domain) to match, or set amocrm.follow_referer to true")
         }
         return .follow(host)
     }
@@ -43,14 +45,16 @@ package struct RefererPolicy: Sendable, Equatable {
     static func isAllowedHost(_ host: String) -> Bool {
         guard host.utf8.count <= 253, let domain = allowedDomains.first(where: { host.hasSuffix("." + $0) }) else { return false }
         let labels = host.dropLast(domain.count + 1).split(separator: ".", omittingEmptySubsequences: false)
-        return !labels.isEmpty && labels.allSatisfy { label in
-            (1...63).contains(label.utf8.count) && label.first != "-" && label.last != "-"
-                && label.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
-        }
+        return !labels.isEmpty
+            && labels.allSatisfy { label in
+                (1...63).contains(label.utf8.count) && label.first != "-" && label.last != "-"
+                    && label.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D }
+            }
     }
 
     /// At most 100 printable ASCII characters of what the callback sent, for a log or a page.
     package static func printable(_ text: String) -> String {
-        String(String.UnicodeScalarView(text.unicodeScalars.prefix(100).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? $0 : "?" }))
+        String(
+            String.UnicodeScalarView(text.unicodeScalars.prefix(100).map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7F ? $0 : "?" }))
     }
 }

@@ -21,9 +21,11 @@ package final class AmoClient: Sendable {
     let logger: Logger
     let observer: (@Sendable (_ endpoint: String, _ status: Int, _ seconds: Double) -> Void)?
 
-    package init(baseURL: String, transport: any HTTPTransport, limiter: RateLimiter, tokens: any AccessTokenProvider,
-                timeout: TimeInterval, logger: Logger,
-                observer: (@Sendable (_ endpoint: String, _ status: Int, _ seconds: Double) -> Void)? = nil) {
+    package init(
+        baseURL: String, transport: any HTTPTransport, limiter: RateLimiter, tokens: any AccessTokenProvider,
+        timeout: TimeInterval, logger: Logger,
+        observer: (@Sendable (_ endpoint: String, _ status: Int, _ seconds: Double) -> Void)? = nil
+    ) {
         self.baseURL = baseURL
         self.transport = transport
         self.limiter = limiter
@@ -46,7 +48,9 @@ package final class AmoClient: Sendable {
         return try await classify(response, label: label)
     }
 
-    private func perform(_ method: String, _ path: String, query: [(String, String)], body: JSONValue?, token: String, label: String) async throws -> IncomingResponse {
+    private func perform(
+        _ method: String, _ path: String, query: [(String, String)], body: JSONValue?, token: String, label: String
+    ) async throws -> IncomingResponse {
         var components = URLComponents(string: (await tokens.accountBase() ?? baseURL) + path)!
         if !query.isEmpty { components.queryItems = query.map { URLQueryItem(name: $0.0, value: $0.1) } }
         components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
@@ -64,7 +68,8 @@ package final class AmoClient: Sendable {
         } catch let error as TransportError {
             observer?(Self.endpoint(path), 0, elapsed())
             // A write that got no answer may have been applied; a read can simply be repeated.
-            throw AmoError(kind: method == "GET" ? .transient : .unknownOutcome, request: label, status: nil, title: nil, detail: error.description)
+            throw AmoError(
+                kind: method == "GET" ? .transient : .unknownOutcome, request: label, status: nil, title: nil, detail: error.description)
         }
     }
 
@@ -82,21 +87,26 @@ package final class AmoClient: Sendable {
             await limiter.succeeded()
             return AmoResponse(status: response.status, json: json, requestID: requestID)
         case 429:
-            throw AmoError(kind: .throttled, request: label, status: 429, title: "Too Many Requests",
-                           detail: "rate limit exceeded", amoRequestID: requestID)
+            throw AmoError(
+                kind: .throttled, request: label, status: 429, title: "Too Many Requests",
+                detail: "rate limit exceeded", amoRequestID: requestID)
         case 403 where json == nil:
-            throw AmoError(kind: .throttled, request: label, status: 403, title: "Forbidden",
-                           detail: "blocked by amoCRM (HTML 403: IP block after too many requests)", amoRequestID: requestID)
+            throw AmoError(
+                kind: .throttled, request: label, status: 403, title: "Forbidden",
+                detail: "blocked by amoCRM (HTML 403: IP block after too many requests)", amoRequestID: requestID)
         case 401:
-            throw AmoError(kind: .unauthorized, request: label, status: 401, title: json?["title"]?.stringValue,
-                           detail: json?["detail"]?.stringValue ?? "unauthorized after renewing the token", amoRequestID: requestID)
+            throw AmoError(
+                kind: .unauthorized, request: label, status: 401, title: json?["title"]?.stringValue,
+                detail: json?["detail"]?.stringValue ?? "unauthorized after renewing the token", amoRequestID: requestID)
         case 500...:
-            throw AmoError(kind: .transient, request: label, status: response.status, title: json?["title"]?.stringValue,
-                           detail: json?["detail"]?.stringValue ?? "server error", amoRequestID: requestID)
+            throw AmoError(
+                kind: .transient, request: label, status: response.status, title: json?["title"]?.stringValue,
+                detail: json?["detail"]?.stringValue ?? "server error", amoRequestID: requestID)
         default:
-            throw AmoError(kind: .rejected, request: label, status: response.status, title: json?["title"]?.stringValue,
-                           detail: json?["detail"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self),
-                           validationErrors: Self.validationErrors(json), amoRequestID: requestID)
+            throw AmoError(
+                kind: .rejected, request: label, status: response.status, title: json?["title"]?.stringValue,
+                detail: json?["detail"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self),
+                validationErrors: Self.validationErrors(json), amoRequestID: requestID)
         }
     }
 
@@ -105,8 +115,9 @@ package final class AmoClient: Sendable {
         return groups.flatMap { group -> [AmoValidationError] in
             let requestID = group["request_id"]?.textValue
             return (group["errors"]?.arrayValue ?? []).map { error in
-                AmoValidationError(requestID: requestID, code: error["code"]?.textValue ?? "", path: error["path"]?.textValue ?? "",
-                                   detail: error["detail"]?.textValue ?? "")
+                AmoValidationError(
+                    requestID: requestID, code: error["code"]?.textValue ?? "", path: error["path"]?.textValue ?? "",
+                    detail: error["detail"]?.textValue ?? "")
             }
         }
     }

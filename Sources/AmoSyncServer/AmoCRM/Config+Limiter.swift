@@ -3,7 +3,8 @@ import AmoSyncCore
 extension Config.AmoCRM {
     /// The account's one rate limiter, with this process's share of the common budget.
     package func limiter(outageBase: Double = 1, shared: SharedBudget?) -> RateLimiter {
-        RateLimiter(requestsPerSecond: requestsPerSecond, arrivalAllowance: .milliseconds(arrivalAllowanceMs),
-                    outageBase: outageBase, shared: shared)
+        RateLimiter(
+            requestsPerSecond: requestsPerSecond, arrivalAllowance: .milliseconds(arrivalAllowanceMs),
+            outageBase: outageBase, shared: shared)
     }
 }

@@ -1,7 +1,7 @@
 import AmoSyncCore
 import Foundation
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// An outgoing HTTP request, independent of the library that sends it.
@@ -108,7 +108,9 @@ package final class URLSessionTransport: HTTPTransport {
             if code == .cancelled { return .failure(CancellationError()) }
             return .failure(TransportError(timedOut: code == .timedOut, message: error.localizedDescription))
         }
-        guard let http = response as? HTTPURLResponse else { return .failure(TransportError(timedOut: false, message: "not an HTTP response")) }
+        guard let http = response as? HTTPURLResponse else {
+            return .failure(TransportError(timedOut: false, message: "not an HTTP response"))
+        }
         var headers: [String: String] = [:]
         for (key, value) in http.allHeaderFields { headers["\(key)"] = "\(value)" }
         return .success(IncomingResponse(status: http.statusCode, headers: headers, body: data ?? Data()))
@@ -124,7 +126,11 @@ final class ResumeOnce: @unchecked Sendable {
 
     /// Keeps the task; one cancelled before it existed is cancelled at once.
     func setTask(_ task: URLSessionDataTask) {
-        if lock.withLock({ self.task = task; return cancelled }) { task.cancel() }
+        if lock.withLock({
+            self.task = task; return cancelled
+        }) {
+            task.cancel()
+        }
     }
 
     @discardableResult
@@ -138,13 +144,19 @@ final class ResumeOnce: @unchecked Sendable {
         return first
     }
 
-    func cancel() { lock.withLock { cancelled = true; return task }?.cancel() }
+    func cancel() {
+        lock.withLock {
+            cancelled = true; return task
+        }?.cancel()
+    }
 }
 
 /// Hands 3xx answers back instead of following them.
 final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
-    func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-                    newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
         completionHandler(nil)
     }
 }

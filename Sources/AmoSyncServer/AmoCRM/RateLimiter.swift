@@ -42,8 +42,10 @@ package actor RateLimiter {
     static let defaultArrivalAllowance = Duration.milliseconds(50)
 
     /// `requestsPerSecond` may be fractional (0.5 = one request every two seconds).
-    init(requestsPerSecond: Double, margin: Duration = .milliseconds(10), arrivalAllowance: Duration = defaultArrivalAllowance,
-                outageBase: Double = 1, shared: SharedBudget? = nil) {
+    init(
+        requestsPerSecond: Double, margin: Duration = .milliseconds(10), arrivalAllowance: Duration = defaultArrivalAllowance,
+        outageBase: Double = 1, shared: SharedBudget? = nil
+    ) {
         self.outageBase = outageBase
         self.shared = shared
         self.arrivalAllowance = arrivalAllowance
@@ -85,7 +87,11 @@ package actor RateLimiter {
         waitedSeconds += (clock.now - started).seconds
         if let row = await shared?.record() {
             // Answered while the row was written (cannot happen before `acquire` returns, but stay exact).
-            if inFlight[ticket.id] == nil { await shared?.release(row, arrivedBy: Date().timeIntervalSince1970) } else { sharedRows[ticket.id] = row }
+            if inFlight[ticket.id] == nil {
+                await shared?.release(row, arrivedBy: Date().timeIntervalSince1970)
+            } else {
+                sharedRows[ticket.id] = row
+            }
         }
         return ticket
     }

@@ -1,7 +1,7 @@
 import AmoSyncCore
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One request budget per account across processes: the daemon and admin commands that call

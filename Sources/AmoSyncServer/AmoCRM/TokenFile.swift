@@ -1,7 +1,7 @@
 import AmoSyncCore
 import Foundation
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// An OAuth token pair as amosync keeps it.

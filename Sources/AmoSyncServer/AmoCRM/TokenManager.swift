@@ -31,9 +31,11 @@ package actor TokenManager: AccessTokenProvider {
     private var triedAuthCode = false
     private(set) var refreshes = 0
 
-    package init(client: Client, file: TokenFile, baseURL: String, transport: any HTTPTransport, limiter: RateLimiter,
-                timeout: TimeInterval, logger: Logger, refreshMargin: TimeInterval = 600, authCode: String? = nil,
-                referers: RefererPolicy, onStateChange: @escaping @Sendable (String?) async -> Void = { _ in }) {
+    package init(
+        client: Client, file: TokenFile, baseURL: String, transport: any HTTPTransport, limiter: RateLimiter,
+        timeout: TimeInterval, logger: Logger, refreshMargin: TimeInterval = 600, authCode: String? = nil,
+        referers: RefererPolicy, onStateChange: @escaping @Sendable (String?) async -> Void = { _ in }
+    ) {
         self.client = client
         self.file = file
         self.baseURL = baseURL
@@ -58,7 +60,8 @@ package actor TokenManager: AccessTokenProvider {
         }
         if let dead { throw Self.unauthorized(dead) }
         guard let tokens else {
-            throw Self.unauthorized("no tokens in \(file.path): authorize with `amosync auth exchange --code CODE` (or set amocrm.auth_code)")
+            throw Self.unauthorized(
+                "no tokens in \(file.path): authorize with `amosync auth exchange --code CODE` (or set amocrm.auth_code)")
         }
         if tokens.expiresAt.timeIntervalSinceNow < refreshMargin { return try await refresh(from: tokens).accessToken }
         return tokens.accessToken
@@ -147,8 +150,9 @@ package actor TokenManager: AccessTokenProvider {
             switch referers.decide(referer) {
             case .configured: break
             case .follow(let host):
-                logger.warning("the account's address differs from the configuration: using the one amoCRM named",
-                               metadata: ["configured": "\(baseURL)", "referer": "\(host)"])
+                logger.warning(
+                    "the account's address differs from the configuration: using the one amoCRM named",
+                    metadata: ["configured": "\(baseURL)", "referer": "\(host)"])
                 base = Self.rebased(baseURL, host: host)
             case .refuse(let reason):
                 logger.warning("OAuth referer refused: the code was not exchanged", metadata: ["reason": "\(reason)"])
@@ -195,14 +199,18 @@ package actor TokenManager: AccessTokenProvider {
 
     /// `POST /oauth2/access_token`, through the shared rate limiter.
     private func request(grant: String, value: String, base: String) async throws -> TokenSet {
-        var body: [String: JSONValue] = ["client_id": .string(client.id), "client_secret": .string(client.secret),
-                                         "grant_type": .string(grant), "redirect_uri": .string(client.redirectURI)]
+        var body: [String: JSONValue] = [
+            "client_id": .string(client.id), "client_secret": .string(client.secret),
+            "grant_type": .string(grant), "redirect_uri": .string(client.redirectURI),
+        ]
         body[grant == "refresh_token" ? "refresh_token" : "code"] = .string(value)
         let url = URL(string: base + "/oauth2/access_token")!
         let response: IncomingResponse
         do {
-            response = try await limiter.perform(OutgoingRequest(method: "POST", url: url, headers: ["Content-Type": "application/json"],
-                                                                 body: JSONValue.object(body).canonicalData, timeout: timeout), on: transport)
+            response = try await limiter.perform(
+                OutgoingRequest(
+                    method: "POST", url: url, headers: ["Content-Type": "application/json"],
+                    body: JSONValue.object(body).canonicalData, timeout: timeout), on: transport)
         } catch {
             throw AmoError(kind: .transient, request: "POST /oauth2/access_token", status: nil, title: nil, detail: "\(error)")
         }
@@ -210,8 +218,9 @@ package actor TokenManager: AccessTokenProvider {
         switch response.status {
         case 200..<300:
             guard let access = json?["access_token"]?.stringValue, let refresh = json?["refresh_token"]?.stringValue else {
-                throw AmoError(kind: .transient, request: "POST /oauth2/access_token", status: response.status, title: nil,
-                               detail: "the token answer has no access_token/refresh_token")
+                throw AmoError(
+                    kind: .transient, request: "POST /oauth2/access_token", status: response.status, title: nil,
+                    detail: "the token answer has no access_token/refresh_token")
             }
             let expiresIn = json?["expires_in"]?.doubleValue ?? 86_400
             return TokenSet(accessToken: access, refreshToken: refresh, expiresAt: Date().addingTimeInterval(expiresIn))
@@ -220,22 +229,26 @@ package actor TokenManager: AccessTokenProvider {
             let hint = json?["hint"]?.stringValue ?? json?["detail"]?.stringValue ?? ""
             let reason: String
             if hint.localizedCaseInsensitiveContains("revoked") {
-                reason = "amoCRM answered \"Token has been revoked\": the refresh token was already used or expired (3 months unused). "
+                reason =
+                    "amoCRM answered \"Token has been revoked\": the refresh token was already used or expired (3 months unused). "
                     + "Authorize again: `amosync auth exchange --code CODE` with a new code from the integration's settings"
             } else if title.contains("клиент") || title.localizedCaseInsensitiveContains("client") {
                 reason = "amoCRM rejected the integration (\(title)): check amocrm.client_id, amocrm.client_secret and amocrm.redirect_uri"
             } else if grant == "authorization_code" {
-                reason = "amoCRM refused the authorization code (HTTP \(response.status) \(title): \(hint)); codes live 20 minutes and work once: take a new one"
+                reason =
+                    "amoCRM refused the authorization code (HTTP \(response.status) \(title): \(hint)); codes live 20 minutes and work once: take a new one"
             } else {
-                reason = "amoCRM refused the refresh (HTTP \(response.status) \(title): \(hint)): authorize again with `amosync auth exchange --code CODE`"
+                reason =
+                    "amoCRM refused the refresh (HTTP \(response.status) \(title): \(hint)): authorize again with `amosync auth exchange --code CODE`"
             }
             if grant == "refresh_token" || tokens == nil { markDead(reason) }
             throw Self.unauthorized(reason)
         case 429:
             throw AmoError(kind: .throttled, request: "POST /oauth2/access_token", status: 429, title: nil, detail: "rate limit exceeded")
         default:
-            throw AmoError(kind: .transient, request: "POST /oauth2/access_token", status: response.status, title: json?["title"]?.stringValue,
-                           detail: json?["detail"]?.stringValue ?? "token endpoint failed")
+            throw AmoError(
+                kind: .transient, request: "POST /oauth2/access_token", status: response.status, title: json?["title"]?.stringValue,
+                detail: json?["detail"]?.stringValue ?? "token endpoint failed")
         }
     }
 }

@@ -23,7 +23,9 @@ struct LongLivedToken: AccessTokenProvider {
     func accessToken() async throws -> String { token }
 
     func renew(after rejected: String) async throws -> String {
-        throw AmoError(kind: .unauthorized, request: "auth", status: 401, title: "Unauthorized",
-                       detail: "the long-lived token was rejected (expired or revoked): create a new one in amoCRM and put it in amocrm.long_lived_token")
+        throw AmoError(
+            kind: .unauthorized, request: "auth", status: 401, title: "Unauthorized",
+            detail:
+                "the long-lived token was rejected (expired or revoked): create a new one in amoCRM and put it in amocrm.long_lived_token")
     }
 }

@@ -49,9 +49,11 @@ package struct Daemon: Sendable {
     }
 
     /// Builds the daemon. `onListening` receives the bound HTTP port (useful with port 0).
-    package static func build(config: Config, logger: Logger, transport: any HTTPTransport = URLSessionTransport(),
-                             signals: [UnixSignal] = [.sigterm, .sigint], options: Options = Options(),
-                             onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> Daemon {
+    package static func build(
+        config: Config, logger: Logger, transport: any HTTPTransport = URLSessionTransport(),
+        signals: [UnixSignal] = [.sigterm, .sigint], options: Options = Options(),
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws -> Daemon {
         let store = try JobStore(path: config.databasePath)
         let health = DeliveryHealth(store: store)
         let notifier = SystemdNotifier()
@@ -62,19 +64,23 @@ package struct Daemon: Sendable {
             if let problem { await health.credentialsFailed(problem) } else { await health.credentialsWork() }
         }
         let metrics = DaemonMetrics()
-        let client = AmoClient(baseURL: config.amocrm.apiBase, transport: transport, limiter: limiter, tokens: tokens,
-                               timeout: config.amocrm.timeoutSeconds, logger: logger) { endpoint, status, seconds in
+        let client = AmoClient(
+            baseURL: config.amocrm.apiBase, transport: transport, limiter: limiter, tokens: tokens,
+            timeout: config.amocrm.timeoutSeconds, logger: logger
+        ) { endpoint, status, seconds in
             metrics.amoRequest(endpoint: endpoint, status: status, seconds: seconds)
         }
-        let delivery = BatchDelivery(client: client, catalog: FieldCatalog(client: client), store: store, config: config,
-                                     locks: ContactLocks(),
-                                     index: options.contactIndex
-                                         ? ContactIndex(store: store, client: client, countryCode: config.contacts.defaultCountryCode, logger: logger)
-                                         : nil,
-                                     health: health, metrics: metrics, logger: logger)
-        let worker = DeliveryWorker(store: store, delivery: delivery, health: health, doorbell: doorbell, rules: rules,
-                                    logger: logger, shutdownGrace: options.shutdownGrace, authProbeInterval: options.authProbeInterval,
-                                    heartbeat: { notifier.heartbeat() })
+        let delivery = BatchDelivery(
+            client: client, catalog: FieldCatalog(client: client), store: store, config: config,
+            locks: ContactLocks(),
+            index: options.contactIndex
+                ? ContactIndex(store: store, client: client, countryCode: config.contacts.defaultCountryCode, logger: logger)
+                : nil,
+            health: health, metrics: metrics, logger: logger)
+        let worker = DeliveryWorker(
+            store: store, delivery: delivery, health: health, doorbell: doorbell, rules: rules,
+            logger: logger, shutdownGrace: options.shutdownGrace, authProbeInterval: options.authProbeInterval,
+            heartbeat: { notifier.heartbeat() })
         let router = Router(context: IntakeContext.self)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         let writer = IntakeWriter(store: store, maxBatch: options.intakeBatchLimit)
@@ -84,25 +90,28 @@ package struct Daemon: Sendable {
         }
         let intake = Live(makeIntake(config))
         IntakeRoutes.register(intake, on: router)
-        var startup = StartupTasks(accountCheck: options.checkAccountAtStart ? AccountCheck(config: config, client: client) : nil,
-                                   pendingExchange: nil, logger: logger)
+        var startup = StartupTasks(
+            accountCheck: options.checkAccountAtStart ? AccountCheck(config: config, client: client) : nil,
+            pendingExchange: nil, logger: logger)
         if let manager = tokens as? TokenManager {
             let oauth = OAuthRoutes(store: store, tokens: manager, referers: config.amocrm.referers, logger: logger)
             oauth.register(on: router)
             startup.pendingExchange = { oauth.exchangePending() }
         }
         let server = config.server
-        let limits = ConnectionGuard.Limits(headerTimeout: .seconds(Int64(server.headerTimeoutSeconds)),
-                                            bodyTimeout: .seconds(Int64(server.bodyTimeoutSeconds)),
-                                            idleTimeout: .seconds(Int64(server.idleTimeoutSeconds)), maxConnections: server.maxConnections)
-        let app = Application(router: router, server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(limits: limits)])),
-                              configuration: .init(address: .hostname(server.host, port: server.port), serverName: "amosync"),
-                              onServerRunning: { channel in
-                                  // The database is open and the port bound: tell systemd.
-                                  notifier.notify("READY=1\nSTATUS=accepting orders and forms")
-                                  await onListening(channel.localAddress?.port ?? config.server.port)
-                              },
-                              logger: logger)
+        let limits = ConnectionGuard.Limits(
+            headerTimeout: .seconds(Int64(server.headerTimeoutSeconds)),
+            bodyTimeout: .seconds(Int64(server.bodyTimeoutSeconds)),
+            idleTimeout: .seconds(Int64(server.idleTimeoutSeconds)), maxConnections: server.maxConnections)
+        let app = Application(
+            router: router, server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(limits: limits)])),
+            configuration: .init(address: .hostname(server.host, port: server.port), serverName: "amosync"),
+            onServerRunning: { channel in
+                // The database is open and the port bound: tell systemd.
+                notifier.notify("READY=1\nSTATUS=accepting orders and forms")
+                await onListening(channel.localAddress?.port ?? config.server.port)
+            },
+            logger: logger)
         // Started in this order, stopped in reverse: the reloader first (STOPPING=1), then HTTP
         // intake, then the worker, the start-up tasks, and last the companions.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = options.companions.map { .init(service: $0) }
@@ -113,41 +122,51 @@ package struct Daemon: Sendable {
             // Operators' numbers on their own listener (loopback by default), never on the intake port.
             let metricsRouter = Router()
             metricsRouter.get("/metrics") { _, _ in
-                var response = Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: await metrics.render(store: store, limiter: limiter, tokens: tokens))))
+                var response = Response(
+                    status: .ok,
+                    body: .init(byteBuffer: ByteBuffer(string: await metrics.render(store: store, limiter: limiter, tokens: tokens))))
                 response.headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
                 return response
             }
-            let metricsApp = Application(router: metricsRouter,
-                                         configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "amosync"),
-                                         onServerRunning: { channel in await options.onMetricsListening(channel.localAddress?.port ?? listener.port) },
-                                         logger: logger)
+            let metricsApp = Application(
+                router: metricsRouter,
+                configuration: .init(address: .hostname(listener.host, port: listener.port), serverName: "amosync"),
+                onServerRunning: { channel in await options.onMetricsListening(channel.localAddress?.port ?? listener.port) },
+                logger: logger)
             services.append(.init(service: Listener(server: metricsApp, port: listener.port, setting: "server.metrics")))
         }
-        let reloading = ConfigReload(load: options.reloadConfig, rules: rules, intake: intake, makeIntake: makeIntake, worker: worker,
-                                     notifier: notifier, logger: logger)
+        let reloading = ConfigReload(
+            load: options.reloadConfig, rules: rules, intake: intake, makeIntake: makeIntake, worker: worker,
+            notifier: notifier, logger: logger)
         services.append(.init(service: Reloader(reload: reloading, signals: [.sighup])))
         var configuration = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: signals, logger: logger)
         configuration.maximumGracefulShutdownDuration = options.shutdownLimit
         configuration.maximumCancellationDuration = options.cancellationLimit
-        return Daemon(config: config, store: store, health: health, client: client, tokens: tokens, worker: worker, metrics: metrics,
-                      rules: rules, reloading: reloading, group: ServiceGroup(configuration: configuration))
+        return Daemon(
+            config: config, store: store, health: health, client: client, tokens: tokens, worker: worker, metrics: metrics,
+            rules: rules, reloading: reloading, group: ServiceGroup(configuration: configuration))
     }
 
     /// A long-lived token, or the `TokenManager` for OAuth.
-    package static func tokenProvider(config: Config, transport: any HTTPTransport, limiter: RateLimiter, logger: Logger,
-                                     onStateChange: @escaping @Sendable (String?) async -> Void = { _ in }) -> any AccessTokenProvider {
+    package static func tokenProvider(
+        config: Config, transport: any HTTPTransport, limiter: RateLimiter, logger: Logger,
+        onStateChange: @escaping @Sendable (String?) async -> Void = { _ in }
+    ) -> any AccessTokenProvider {
         if let token = config.amocrm.longLivedToken {
             if let expiry = JWT.expiry(token), expiry.timeIntervalSinceNow < 14 * 86_400 {
-                logger.warning("the long-lived token expires soon: create a new one in amoCRM and update amocrm.long_lived_token",
-                               metadata: ["expires_at": "\(expiry)"])
+                logger.warning(
+                    "the long-lived token expires soon: create a new one in amoCRM and update amocrm.long_lived_token",
+                    metadata: ["expires_at": "\(expiry)"])
             }
             return LongLivedToken(token)
         }
-        return TokenManager(client: .init(id: config.amocrm.clientID ?? "", secret: config.amocrm.clientSecret ?? "",
-                                          redirectURI: config.amocrm.redirectURI ?? ""),
-                            file: TokenFile(path: config.amocrm.tokensFile), baseURL: config.amocrm.apiBase, transport: transport,
-                            limiter: limiter, timeout: config.amocrm.timeoutSeconds, logger: logger,
-                            authCode: config.amocrm.authCode, referers: config.amocrm.referers, onStateChange: onStateChange)
+        return TokenManager(
+            client: .init(
+                id: config.amocrm.clientID ?? "", secret: config.amocrm.clientSecret ?? "",
+                redirectURI: config.amocrm.redirectURI ?? ""),
+            file: TokenFile(path: config.amocrm.tokensFile), baseURL: config.amocrm.apiBase, transport: transport,
+            limiter: limiter, timeout: config.amocrm.timeoutSeconds, logger: logger,
+            authCode: config.amocrm.authCode, referers: config.amocrm.referers, onStateChange: onStateChange)
     }
 
     /// Runs until SIGTERM/SIGINT or `shutdown()`. A listener that cannot be opened stops the

@@ -57,8 +57,9 @@ extension ConfigReload {
         let new: Config
         do { new = try loadConfig() } catch {
             let problems = (error as? ConfigError)?.description ?? "\(error)"
-            logger.error("reload refused: the configuration is not valid; the daemon keeps the configuration it has",
-                         metadata: ["problems": "\(problems)"])
+            logger.error(
+                "reload refused: the configuration is not valid; the daemon keeps the configuration it has",
+                metadata: ["problems": "\(problems)"])
             return .refused(problems)
         }
         let running = rules.current
@@ -71,8 +72,9 @@ extension ConfigReload {
         if fixed.isEmpty {
             logger.info("configuration reloaded")
         } else {
-            logger.warning("configuration reloaded; restart needed for some changes (the old values stay in force until then)",
-                           metadata: ["keys": "\(fixed.joined(separator: ", "))"])
+            logger.warning(
+                "configuration reloaded; restart needed for some changes (the old values stay in force until then)",
+                metadata: ["keys": "\(fixed.joined(separator: ", "))"])
         }
         return .applied(restartNeeded: fixed)
     }

@@ -15,7 +15,11 @@ extension BatchDelivery {
             let plan = Self.merged(group.compactMap(\.plan.contact))
             let match = try await matcher.match(phones: plan.phones, emails: plan.emails, indexed: indexed)
             if match.candidates.count > 1, let chosen = match.contact {
-                group.forEach { $0.warn("\(match.candidates.count) contacts match this customer (\(match.candidates.map(String.init).joined(separator: ", "))): used #\(chosen.id), the most recently updated") }
+                group.forEach {
+                    $0.warn(
+                        "\(match.candidates.count) contacts match this customer (\(match.candidates.map(String.init).joined(separator: ", "))): used #\(chosen.id), the most recently updated"
+                    )
+                }
             }
             var warnings: [String] = []
             if let existing = match.contact {
@@ -48,7 +52,11 @@ extension BatchDelivery {
             var created: [JSONValue] = []
             for (index, entry) in creates.enumerated() {
                 guard let id = answer[index]?["id"]?.intValue else { continue }
-                entry.items.forEach { $0.update { $0.contactID = id; $0.contactUpdated = true } }
+                entry.items.forEach {
+                    $0.update {
+                        $0.contactID = id; $0.contactUpdated = true
+                    }
+                }
                 created.append(Self.createdContact(id: id, body: entry.body))
             }
             try await index?.record(created)
@@ -70,12 +78,15 @@ extension BatchDelivery {
         var phones = contact.phones
         var emails = contact.emails
         for field in body["custom_fields_values"]?.arrayValue ?? [] {
-            let values = (field["values"]?.arrayValue ?? []).compactMap { item in item["value"]?.textValue.map { ($0, item["enum_code"]?.stringValue) } }
+            let values = (field["values"]?.arrayValue ?? []).compactMap { item in
+                item["value"]?.textValue.map { ($0, item["enum_code"]?.stringValue) }
+            }
             if field["field_code"] == "PHONE" { phones = values }
             if field["field_code"] == "EMAIL" { emails = values }
         }
-        return ExistingContact.json(id: contact.id, name: body["name"]?.stringValue ?? contact.name,
-                                    updatedAt: Int(Date().timeIntervalSince1970), phones: phones, emails: emails)
+        return ExistingContact.json(
+            id: contact.id, name: body["name"]?.stringValue ?? contact.name,
+            updatedAt: Int(Date().timeIntervalSince1970), phones: phones, emails: emails)
     }
 
     /// One customer's data from several jobs: all phones and emails, the first name, all fields.
@@ -91,14 +102,22 @@ extension BatchDelivery {
     }
 
     func createBody(_ plan: ContactPlan, fields: ResolvedFields, warnings: inout [String]) -> [String: JSONValue] {
-        var values = FieldValueEncoder.encode(plan.fields, resolved: fields.contact, missing: fields.contactMissing,
-                                              skip: { ["PHONE", "EMAIL"].contains($0.code ?? "") }, warnings: &warnings)
-            .map(\.json).filter { $0["values"]?.isNull == false }
+        var values = FieldValueEncoder.encode(
+            plan.fields, resolved: fields.contact, missing: fields.contactMissing,
+            skip: { ["PHONE", "EMAIL"].contains($0.code ?? "") }, warnings: &warnings
+        )
+        .map(\.json).filter { $0["values"]?.isNull == false }
         if !plan.phones.isEmpty {
-            values.append(["field_code": "PHONE", "values": .array(plan.phones.map { ["value": .string($0), "enum_code": .string(config.contacts.phoneEnum)] })])
+            values.append([
+                "field_code": "PHONE",
+                "values": .array(plan.phones.map { ["value": .string($0), "enum_code": .string(config.contacts.phoneEnum)] }),
+            ])
         }
         if !plan.emails.isEmpty {
-            values.append(["field_code": "EMAIL", "values": .array(plan.emails.map { ["value": .string($0), "enum_code": .string(config.contacts.emailEnum)] })])
+            values.append([
+                "field_code": "EMAIL",
+                "values": .array(plan.emails.map { ["value": .string($0), "enum_code": .string(config.contacts.emailEnum)] }),
+            ])
         }
         var body: [String: JSONValue] = ["name": .string(plan.name ?? plan.phones.first ?? plan.emails.first ?? "Customer")]
         if !values.isEmpty { body["custom_fields_values"] = .array(values) }
@@ -114,26 +133,35 @@ extension BatchDelivery {
     /// The PATCH for an existing contact, or nil when nothing would change: existing phones
     /// and emails are kept with their enum codes and new ones appended; readonly fields and
     /// the name (when readonly) are never touched; empty values never wipe anything.
-    func mergeBody(_ existing: ExistingContact, plan: ContactPlan, fields: ResolvedFields, warnings: inout [String]) -> [String: JSONValue]? {
+    func mergeBody(_ existing: ExistingContact, plan: ContactPlan, fields: ResolvedFields, warnings: inout [String]) -> [String: JSONValue]?
+    {
         var body: [String: JSONValue] = ["id": .number(JSONNumber(existing.id))]
         let readonlyName = config.contacts.readonlyFields.contains { $0.lowercased() == "name" }
         if let name = plan.name, !readonlyName, !name.isEmpty, name != existing.name { body["name"] = .string(name) }
-        var values = FieldValueEncoder.encode(plan.fields, resolved: fields.contact, missing: fields.contactMissing,
-                                              skip: { ["PHONE", "EMAIL"].contains($0.code ?? "") || isReadonly($0) }, warnings: &warnings)
-            // An empty value (only present with skip_empty off) clears a field the contact has filled.
-            .map(\.json).filter { $0["values"]?.isNull == false || existing.filledFields.contains($0["field_id"]?.intValue ?? -1) }
+        var values = FieldValueEncoder.encode(
+            plan.fields, resolved: fields.contact, missing: fields.contactMissing,
+            skip: { ["PHONE", "EMAIL"].contains($0.code ?? "") || isReadonly($0) }, warnings: &warnings
+        )
+        // An empty value (only present with skip_empty off) clears a field the contact has filled.
+        .map(\.json).filter { $0["values"]?.isNull == false || existing.filledFields.contains($0["field_id"]?.intValue ?? -1) }
         let code = config.contacts.defaultCountryCode
         let knownPhones = Set(existing.phones.compactMap { ContactKey.phone($0.value, countryCode: code) })
         let newPhones = plan.phones.filter { !knownPhones.contains($0) }
         if !newPhones.isEmpty {
             let kept: [JSONValue] = existing.phones.map { ["value": .string($0.value), "enum_code": .string($0.enumCode ?? "WORK")] }
-            values.append(["field_code": "PHONE", "values": .array(kept + newPhones.map { ["value": .string($0), "enum_code": .string(config.contacts.phoneEnum)] })])
+            values.append([
+                "field_code": "PHONE",
+                "values": .array(kept + newPhones.map { ["value": .string($0), "enum_code": .string(config.contacts.phoneEnum)] }),
+            ])
         }
         let knownEmails = Set(existing.emails.compactMap { ContactKey.email($0.value) })
         let newEmails = plan.emails.filter { !knownEmails.contains($0) }
         if !newEmails.isEmpty {
             let kept: [JSONValue] = existing.emails.map { ["value": .string($0.value), "enum_code": .string($0.enumCode ?? "WORK")] }
-            values.append(["field_code": "EMAIL", "values": .array(kept + newEmails.map { ["value": .string($0), "enum_code": .string(config.contacts.emailEnum)] })])
+            values.append([
+                "field_code": "EMAIL",
+                "values": .array(kept + newEmails.map { ["value": .string($0), "enum_code": .string(config.contacts.emailEnum)] }),
+            ])
         }
         if !values.isEmpty { body["custom_fields_values"] = .array(values) }
         return body.count > 1 ? body : nil

@@ -23,25 +23,29 @@ extension BatchDelivery {
         var result = ResolvedFields()
         let active = items.filter(\.active)
         let leadRefs = Set(active.flatMap { $0.plan.lead?.fields.map(\.field) ?? [] })
-        let contactRefs = Set(active.filter { $0.job.progress.contactID == nil || !$0.job.progress.contactUpdated }
-            .flatMap { $0.plan.contact?.fields.map(\.field) ?? [] })
+        let contactRefs = Set(
+            active.filter { $0.job.progress.contactID == nil || !$0.job.progress.contactUpdated }
+                .flatMap { $0.plan.contact?.fields.map(\.field) ?? [] })
         let needsKey = active.contains { $0.plan.lead != nil && $0.job.progress.leadID == nil }
         if config.fields.autoCreateLeads, needsKey || !leadRefs.isEmpty {
             // One request creates the missing mapped fields and amosync_key together.
-            (result.lead, result.leadMissing) = try await catalog.resolve(Array(leadRefs) + (needsKey ? [Self.keyField] : []),
-                                                                         entity: "leads", autoCreate: true, apiOnly: ["amosync_key"])
+            (result.lead, result.leadMissing) = try await catalog.resolve(
+                Array(leadRefs) + (needsKey ? [Self.keyField] : []),
+                entity: "leads", autoCreate: true, apiOnly: ["amosync_key"])
             result.key = result.lead[Self.keyField]
         } else {
             if !leadRefs.isEmpty {
                 (result.lead, result.leadMissing) = try await catalog.resolve(Array(leadRefs), entity: "leads", autoCreate: false)
             }
             if needsKey {
-                result.key = try await catalog.resolve([Self.keyField], entity: "leads", autoCreate: true, apiOnly: ["amosync_key"]).resolved[Self.keyField]
+                result.key = try await catalog.resolve([Self.keyField], entity: "leads", autoCreate: true, apiOnly: ["amosync_key"])
+                    .resolved[Self.keyField]
             }
         }
         if !contactRefs.isEmpty {
-            (result.contact, result.contactMissing) = try await catalog.resolve(Array(contactRefs), entity: "contacts",
-                                                                               autoCreate: config.fields.autoCreateContacts)
+            (result.contact, result.contactMissing) = try await catalog.resolve(
+                Array(contactRefs), entity: "contacts",
+                autoCreate: config.fields.autoCreateContacts)
         }
         for field in Array(result.lead.values) + Array(result.contact.values) + [result.key].compactMap({ $0 }) {
             result.names[field.id] = field.name
@@ -53,15 +57,18 @@ extension BatchDelivery {
     /// amoCRM refuses (an unknown option, a deleted responsible user) is dropped with a
     /// warning and the item re-sent; other errors fail only their item. Returns the
     /// answer's embedded entities by entry index.
-    func sendBatch(_ method: String, _ path: String, _ entries: inout [BatchEntry], embedded: String?, names: [Int: String]) async throws -> [Int: JSONValue] {
+    func sendBatch(
+        _ method: String, _ path: String, _ entries: inout [BatchEntry], embedded: String?, names: [Int: String]
+    ) async throws -> [Int: JSONValue] {
         for _ in 0..<4 {
             let indices = entries.indices.filter { entries[$0].active }
             if indices.isEmpty { return [:] }
-            let body: JSONValue = .array(indices.map { index in
-                var object = entries[index].body
-                object["request_id"] = .string("\(index)")
-                return .object(object)
-            })
+            let body: JSONValue = .array(
+                indices.map { index in
+                    var object = entries[index].body
+                    object["request_id"] = .string("\(index)")
+                    return .object(object)
+                })
             do {
                 let response = try await client.send(method, path, body: body)
                 var result: [Int: JSONValue] = [:]
@@ -75,7 +82,9 @@ extension BatchDelivery {
             } catch let error as AmoError where error.kind == .rejected {
                 let byEntry = Dictionary(grouping: error.validationErrors) { $0.requestID.flatMap(Int.init) ?? -1 }
                 guard !byEntry.isEmpty, byEntry[-1] == nil else {
-                    for index in indices { entries[index].items.forEach { fail($0, attempt(for: error, entry: entries[index], names: names)) } }
+                    for index in indices {
+                        entries[index].items.forEach { fail($0, attempt(for: error, entry: entries[index], names: names)) }
+                    }
                     return [:]
                 }
                 for (index, problems) in byEntry where entries.indices.contains(index) {
@@ -86,7 +95,9 @@ extension BatchDelivery {
                 }
             }
         }
-        throw AmoError(kind: .transient, request: "\(method) \(path)", status: 400, title: nil, detail: "validation kept failing after dropping refused values")
+        throw AmoError(
+            kind: .transient, request: "\(method) \(path)", status: 400, title: nil,
+            detail: "validation kept failing after dropping refused values")
     }
 
     /// Drops refused values (custom field values, responsible user) with a warning.
@@ -96,7 +107,8 @@ extension BatchDelivery {
         for problem in problems {
             let parts = problem.path.split(separator: ".")
             if problem.path == "_embedded.contacts.0.id", let replacement = entry.items.first?.newContact,
-               let gone = entry.body["_embedded"]?.value(at: "contacts.0.id")?.intValue {
+                let gone = entry.body["_embedded"]?.value(at: "contacts.0.id")?.intValue
+            {
                 // The matched contact was deleted in amoCRM: forget it and create the customer anew.
                 try? await index?.forget(gone)
                 var embedded = entry.body["_embedded"]?.objectValue ?? [:]
@@ -109,11 +121,17 @@ extension BatchDelivery {
             } else if problem.path == "status_id", entry.body["status_id"] != nil {
                 let status = entry.body["status_id"]?.textValue ?? ""
                 entry.body["status_id"] = nil
-                entry.items.forEach { $0.warn("status \(status) refused by amoCRM for pipeline \(entry.body["pipeline_id"]?.textValue ?? "?") (\(problem.code)): the pipeline's first stage is used") }
+                entry.items.forEach {
+                    $0.warn(
+                        "status \(status) refused by amoCRM for pipeline \(entry.body["pipeline_id"]?.textValue ?? "?") (\(problem.code)): the pipeline's first stage is used"
+                    )
+                }
             } else if problem.path == "responsible_user_id" {
                 let user = entry.body["responsible_user_id"]?.textValue ?? ""
                 entry.body["responsible_user_id"] = nil
-                entry.items.forEach { $0.warn("responsible user \(user) refused by amoCRM (\(problem.code)): the account's default is used") }
+                entry.items.forEach {
+                    $0.warn("responsible user \(user) refused by amoCRM (\(problem.code)): the account's default is used")
+                }
             } else if parts.count >= 3, parts[0] == "custom_fields_values", let index = Int(parts[1]), parts[2] == "values" {
                 dropFields.insert(index)
                 let name = Self.fieldName(entry.body, index: index, names: names)
@@ -146,8 +164,9 @@ extension BatchDelivery {
             return ValidationIssue(path: path, code: problem.code, detail: problem.detail)
         }
         let summary = issues.map { "\($0.path): \($0.code)" }.joined(separator: "; ")
-        return Attempt(at: Date(), durationMs: 0, outcome: .failed, httpStatus: error.status, request: error.request,
-                       error: summary.isEmpty ? error.description : "\(error.description) — \(summary)", validationErrors: issues)
+        return Attempt(
+            at: Date(), durationMs: 0, outcome: .failed, httpStatus: error.status, request: error.request,
+            error: summary.isEmpty ? error.description : "\(error.description) — \(summary)", validationErrors: issues)
     }
 }
 

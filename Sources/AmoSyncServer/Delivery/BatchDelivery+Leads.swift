@@ -19,7 +19,9 @@ extension BatchDelivery {
         }
         let creating = needing.filter { $0.job.progress.leadID == nil }
         guard !creating.isEmpty else { return try await checkpoint(items) }
-        if fields.key == nil { creating.forEach { $0.warn("the amosync_key lead field could not be created: a crash while sending may duplicate this lead") } }
+        if fields.key == nil {
+            creating.forEach { $0.warn("the amosync_key lead field could not be created: a crash while sending may duplicate this lead") }
+        }
         var entries = creating.map { item -> BatchEntry in
             var warnings: [String] = []
             var body = leadBody(item, fields: fields, warnings: &warnings)
@@ -66,8 +68,11 @@ extension BatchDelivery {
     /// An entry amoCRM neither created nor refused: retry it rather than call it done.
     func unanswered(_ entries: [BatchEntry], request: String, missing: (JobProgress) -> Bool) {
         for item in entries.flatMap(\.items) where item.active && missing(item.job.progress) {
-            retryOrFail(item, Attempt(at: Date(), durationMs: 0, outcome: .retry, request: request,
-                                      error: "amoCRM's answer did not include this entity"))
+            retryOrFail(
+                item,
+                Attempt(
+                    at: Date(), durationMs: 0, outcome: .retry, request: request,
+                    error: "amoCRM's answer did not include this entity"))
         }
     }
 
@@ -78,8 +83,10 @@ extension BatchDelivery {
         if let key = fields.key {
             values.append(["field_id": .number(JSONNumber(key.id)), "values": [["value": .string(item.plan.key)]]])
         }
-        var body: [String: JSONValue] = ["name": .string(lead.name), "pipeline_id": .number(JSONNumber(lead.pipelineID)),
-                                         "status_id": .number(JSONNumber(lead.statusID))]
+        var body: [String: JSONValue] = [
+            "name": .string(lead.name), "pipeline_id": .number(JSONNumber(lead.pipelineID)),
+            "status_id": .number(JSONNumber(lead.statusID)),
+        ]
         if let price = lead.price { body["price"] = .number(JSONNumber(price)) }
         if let user = lead.responsibleUserID { body["responsible_user_id"] = .number(JSONNumber(user)) }
         if !values.isEmpty { body["custom_fields_values"] = .array(values) }
@@ -109,9 +116,13 @@ extension BatchDelivery {
         guard !updates.isEmpty else { return }
         var entries: [BatchEntry] = []
         for item in updates {
-            guard let leadID = try await store.leadID(source: item.job.source, externalID: item.job.externalID), let lead = item.plan.lead else {
-                fail(item, Attempt(at: Date(), durationMs: 0, outcome: .failed,
-                                   error: "this order has no lead yet: its first job was not delivered (retry or cancel that job first)"))
+            guard let leadID = try await store.leadID(source: item.job.source, externalID: item.job.externalID), let lead = item.plan.lead
+            else {
+                fail(
+                    item,
+                    Attempt(
+                        at: Date(), durationMs: 0, outcome: .failed,
+                        error: "this order has no lead yet: its first job was not delivered (retry or cancel that job first)"))
                 continue
             }
             var warnings: [String] = []
@@ -140,17 +151,26 @@ extension BatchDelivery {
     /// Adds each lead's note, all in one request; a note whose earlier create may have
     /// taken effect is looked up first.
     func deliverNotes(_ items: [DeliveryItem]) async throws {
-        let needing = items.filter { $0.active && $0.job.kind != .orderUpdate && $0.plan.note != nil && $0.job.progress.noteID == nil && $0.job.progress.leadID != nil }
+        let needing = items.filter {
+            $0.active && $0.job.kind != .orderUpdate && $0.plan.note != nil && $0.job.progress.noteID == nil
+                && $0.job.progress.leadID != nil
+        }
         guard !needing.isEmpty else { return }
         for item in needing where item.job.progress.noteSent {
             let response = try await client.send("GET", "/api/v4/leads/\(item.job.progress.leadID!)/notes")
-            let existing = (response.json?.value(at: "_embedded.notes")?.arrayValue ?? []).first { $0.value(at: "params.text")?.stringValue == item.plan.note }
+            let existing = (response.json?.value(at: "_embedded.notes")?.arrayValue ?? []).first {
+                $0.value(at: "params.text")?.stringValue == item.plan.note
+            }
             if let id = existing?["id"]?.intValue { item.update { $0.noteID = id } }
         }
         let creating = needing.filter { $0.job.progress.noteID == nil }
         var entries = creating.map { item in
-            BatchEntry(items: [item], body: ["entity_id": .number(JSONNumber(item.job.progress.leadID!)), "note_type": "common",
-                                             "params": ["text": .string(item.plan.note!)]])
+            BatchEntry(
+                items: [item],
+                body: [
+                    "entity_id": .number(JSONNumber(item.job.progress.leadID!)), "note_type": "common",
+                    "params": ["text": .string(item.plan.note!)],
+                ])
         }
         creating.forEach { item in item.update { $0.noteSent = true } }
         try await checkpoint(items)

@@ -18,8 +18,10 @@ struct BatchDelivery: Sendable {
     private(set) var policy: RetryPolicy
     static let keyField = FieldRef.name("amosync_key", type: "text")
 
-    init(client: AmoClient, catalog: FieldCatalog, store: JobStore, config: Config, locks: ContactLocks,
-                index: ContactIndex?, health: DeliveryHealth, metrics: DaemonMetrics? = nil, logger: Logger) {
+    init(
+        client: AmoClient, catalog: FieldCatalog, store: JobStore, config: Config, locks: ContactLocks,
+        index: ContactIndex?, health: DeliveryHealth, metrics: DaemonMetrics? = nil, logger: Logger
+    ) {
         self.metrics = metrics
         self.index = index
         self.client = client
@@ -79,13 +81,18 @@ struct BatchDelivery: Sendable {
         } catch let error as AmoError {
             await handle(error, items, started: started)
         } catch is CancellationError {
-            logger.info("shutdown: requests cut off, jobs released without spending an attempt", metadata: ["jobs": "\(items.filter(\.active).count)"])
+            logger.info(
+                "shutdown: requests cut off, jobs released without spending an attempt",
+                metadata: ["jobs": "\(items.filter(\.active).count)"])
             for item in items where item.active {
-                item.finish(.retry(at: Date(), refundAttempt: true),
-                            Attempt(at: started, durationMs: Self.milliseconds(since: started), outcome: .interrupted, error: "stopped by shutdown"))
+                item.finish(
+                    .retry(at: Date(), refundAttempt: true),
+                    Attempt(at: started, durationMs: Self.milliseconds(since: started), outcome: .interrupted, error: "stopped by shutdown")
+                )
             }
         } catch {
-            await handle(AmoError(kind: .transient, request: "delivery", status: nil, title: nil, detail: "\(error)"), items, started: started)
+            await handle(
+                AmoError(kind: .transient, request: "delivery", status: nil, title: nil, detail: "\(error)"), items, started: started)
         }
         await locks.unlock(locked)
     }
@@ -94,10 +101,13 @@ struct BatchDelivery: Sendable {
 
     /// Applies a request failure that stopped the batch to every job still in it.
     private func handle(_ error: AmoError, _ items: [DeliveryItem], started: Date) async {
-        let base = Attempt(at: started, durationMs: Self.milliseconds(since: started), outcome: .retry, httpStatus: error.status,
-                           request: error.request, error: error.description,
-                           validationErrors: error.validationErrors.map { ValidationIssue(path: $0.path, code: $0.code, detail: $0.detail) })
-        var metadata: Logger.Metadata = ["amo.request": "\(error.request)", "amo.kind": "\(error.kind)", "jobs": "\(items.filter(\.active).count)"]
+        let base = Attempt(
+            at: started, durationMs: Self.milliseconds(since: started), outcome: .retry, httpStatus: error.status,
+            request: error.request, error: error.description,
+            validationErrors: error.validationErrors.map { ValidationIssue(path: $0.path, code: $0.code, detail: $0.detail) })
+        var metadata: Logger.Metadata = [
+            "amo.request": "\(error.request)", "amo.kind": "\(error.kind)", "jobs": "\(items.filter(\.active).count)",
+        ]
         if let status = error.status { metadata["amo.status"] = "\(status)" }
         if let id = error.amoRequestID { metadata["amo.request_id"] = "\(id)" }
         switch error.kind {
@@ -105,11 +115,14 @@ struct BatchDelivery: Sendable {
             let pause = await client.limiter.throttled()
             let allowance = await client.limiter.arrivalAllowance
             await health.throttled()
-            logger.warning("amoCRM throttled us: all delivery paused; the arrival allowance is now \(allowance.milliseconds) ms",
-                           metadata: metadata.merging(["pause_s": "\(pause.seconds)"]) { $1 })
+            logger.warning(
+                "amoCRM throttled us: all delivery paused; the arrival allowance is now \(allowance.milliseconds) ms",
+                metadata: metadata.merging(["pause_s": "\(pause.seconds)"]) { $1 })
             var attempt = base
             attempt.outcome = .throttled
-            for item in items where item.active { item.finish(.retry(at: Date().addingTimeInterval(pause.seconds), refundAttempt: true), attempt) }
+            for item in items where item.active {
+                item.finish(.retry(at: Date().addingTimeInterval(pause.seconds), refundAttempt: true), attempt)
+            }
         case .unauthorized:
             await health.credentialsFailed(error.detail)
             logger.error("amoCRM credentials do not work: delivery paused", metadata: metadata)
@@ -119,7 +132,8 @@ struct BatchDelivery: Sendable {
             for item in items where item.active { item.finish(.retry(at: Date().addingTimeInterval(1), refundAttempt: true), attempt) }
         case .transient, .unknownOutcome:
             let pause = await client.limiter.backOff()
-            logger.warning("amoCRM request failed, will retry; delivery paused", metadata: metadata.merging(["pause_s": "\(pause.seconds)"]) { $1 })
+            logger.warning(
+                "amoCRM request failed, will retry; delivery paused", metadata: metadata.merging(["pause_s": "\(pause.seconds)"]) { $1 })
             for item in items where item.active { retryOrFail(item, base) }
         case .rejected:
             logger.warning("amoCRM rejected a request", metadata: metadata)

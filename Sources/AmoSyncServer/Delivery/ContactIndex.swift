@@ -44,7 +44,11 @@ final class ContactIndex: Sendable {
         }
         guard let task else { return false }
         // Shared by every lane waiting for it; a cancelled waiter (shutdown) cancels it too.
-        return try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+        return try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            task.cancel()
+        }
     }
 
     /// A full sync while the index is incomplete, then one page of changes.
@@ -54,10 +58,12 @@ final class ContactIndex: Sendable {
         while true {
             let response: AmoResponse
             do {
-                response = try await client.send("GET", "/api/v4/contacts", query: [
-                    ("filter[updated_at][from]", "\(position.cursor)"), ("order[updated_at]", "asc"), ("limit", "\(Self.pageSize)"),
-                    ("page", "\(position.page)"),
-                ])
+                response = try await client.send(
+                    "GET", "/api/v4/contacts",
+                    query: [
+                        ("filter[updated_at][from]", "\(position.cursor)"), ("order[updated_at]", "asc"), ("limit", "\(Self.pageSize)"),
+                        ("page", "\(position.page)"),
+                    ])
             } catch let error as AmoError where error.kind == .rejected {
                 logger.warning("contact filters unavailable: matching falls back to search", metadata: ["error": "\(error)"])
                 state.withLock { $0.filtersUnavailable = true }
@@ -81,7 +87,10 @@ final class ContactIndex: Sendable {
     /// Contacts as amoCRM returned them, with their match keys.
     private func indexed(_ contacts: [JSONValue]) -> [JobStore.IndexedContact] {
         contacts.compactMap { json in
-            ExistingContact(json).map { JobStore.IndexedContact(id: $0.id, updatedAt: $0.updatedAt, data: json.canonicalString, keys: $0.keys(countryCode: countryCode)) }
+            ExistingContact(json).map {
+                JobStore.IndexedContact(
+                    id: $0.id, updatedAt: $0.updatedAt, data: json.canonicalString, keys: $0.keys(countryCode: countryCode))
+            }
         }
     }
 
@@ -91,8 +100,12 @@ final class ContactIndex: Sendable {
     }
 
     /// Records a contact from what amosync sent (create or merge), before amoCRM's copy arrives.
-    func record(id: Int, name: String, phones: [(value: String, enumCode: String?)], emails: [(value: String, enumCode: String?)]) async throws {
-        try await record([ExistingContact.json(id: id, name: name, updatedAt: Int(Date().timeIntervalSince1970), phones: phones, emails: emails)])
+    func record(
+        id: Int, name: String, phones: [(value: String, enumCode: String?)], emails: [(value: String, enumCode: String?)]
+    ) async throws {
+        try await record([
+            ExistingContact.json(id: id, name: name, updatedAt: Int(Date().timeIntervalSince1970), phones: phones, emails: emails)
+        ])
     }
 
     /// Drops a contact that no longer exists in amoCRM.

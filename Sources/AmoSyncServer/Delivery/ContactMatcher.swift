@@ -36,15 +36,23 @@ struct ExistingContact: Sendable, Equatable {
     }
 
     /// A contact in amoCRM's JSON shape, for what amosync itself wrote.
-    static func json(id: Int, name: String, updatedAt: Int, phones: [(value: String, enumCode: String?)],
-                     emails: [(value: String, enumCode: String?)]) -> JSONValue {
+    static func json(
+        id: Int, name: String, updatedAt: Int, phones: [(value: String, enumCode: String?)],
+        emails: [(value: String, enumCode: String?)]
+    ) -> JSONValue {
         func field(_ code: String, _ values: [(value: String, enumCode: String?)]) -> JSONValue {
-            ["field_code": .string(code), "values": .array(values.map { ["value": .string($0.value), "enum_code": $0.enumCode.map(JSONValue.string) ?? .null] })]
+            [
+                "field_code": .string(code),
+                "values": .array(values.map { ["value": .string($0.value), "enum_code": $0.enumCode.map(JSONValue.string) ?? .null] }),
+            ]
         }
         var fields: [JSONValue] = []
         if !phones.isEmpty { fields.append(field("PHONE", phones)) }
         if !emails.isEmpty { fields.append(field("EMAIL", emails)) }
-        return ["id": .number(JSONNumber(id)), "name": .string(name), "updated_at": .number(JSONNumber(updatedAt)), "custom_fields_values": .array(fields)]
+        return [
+            "id": .number(JSONNumber(id)), "name": .string(name), "updated_at": .number(JSONNumber(updatedAt)),
+            "custom_fields_values": .array(fields),
+        ]
     }
 
     /// Normalized keys of this contact.
@@ -71,7 +79,8 @@ struct ContactMatcher: Sendable {
         let wanted = Set((matchBy.contains("phone") ? phones : []) + (matchBy.contains("email") ? emails : []))
         var found: [Int: ExistingContact] = [:]
         if indexed, let index {
-            for contact in try await index.contacts(withAnyOf: Array(wanted)) where !contact.keys(countryCode: countryCode).isDisjoint(with: wanted) {
+            for contact in try await index.contacts(withAnyOf: Array(wanted))
+            where !contact.keys(countryCode: countryCode).isDisjoint(with: wanted) {
                 found[contact.id] = contact
             }
         } else {
@@ -83,7 +92,9 @@ struct ContactMatcher: Sendable {
                 let list = response.json?.value(at: "_embedded.contacts")?.arrayValue ?? []
                 try await index?.record(list)
                 for json in list {
-                    guard let contact = ExistingContact(json), !contact.keys(countryCode: countryCode).isDisjoint(with: wanted) else { continue }
+                    guard let contact = ExistingContact(json), !contact.keys(countryCode: countryCode).isDisjoint(with: wanted) else {
+                        continue
+                    }
                     found[contact.id] = contact
                 }
             }

@@ -25,9 +25,11 @@ final class DeliveryWorker: Service {
     /// Rung by `reconfigure()`: the lane count may have changed.
     private let reconfigured = Doorbell()
 
-    init(store: JobStore, delivery: BatchDelivery, health: DeliveryHealth, doorbell: Doorbell, rules: Live<Config>,
-                logger: Logger, shutdownGrace: Duration = .seconds(7), idlePoll: Duration = .seconds(5),
-                authProbeInterval: Duration = .seconds(10), heartbeat: (@Sendable () -> Void)? = nil) {
+    init(
+        store: JobStore, delivery: BatchDelivery, health: DeliveryHealth, doorbell: Doorbell, rules: Live<Config>,
+        logger: Logger, shutdownGrace: Duration = .seconds(7), idlePoll: Duration = .seconds(5),
+        authProbeInterval: Duration = .seconds(10), heartbeat: (@Sendable () -> Void)? = nil
+    ) {
         self.authProbeInterval = authProbeInterval
         self.store = store
         self.delivery = delivery
@@ -55,11 +57,15 @@ final class DeliveryWorker: Service {
                 guard !isStopping else { return }
                 for number in 0..<rules.current.worker.concurrency where !lanes.contains(number) {
                     lanes.insert(number)
-                    group.addTask { await self.lane(number); return .laneEnded(number) }
+                    group.addTask {
+                        await self.lane(number); return .laneEnded(number)
+                    }
                 }
             }
             staff()
-            group.addTask { await self.watchReconfiguration(); return .reconfigured }
+            group.addTask {
+                await self.watchReconfiguration(); return .reconfigured
+            }
             group.addTask {
                 // Graceful shutdown: stop claiming, then cut off what still runs after the grace.
                 do { try await gracefulShutdown() } catch { return .shutdownWatchEnded }
@@ -79,7 +85,11 @@ final class DeliveryWorker: Service {
                     group.cancelAll()
                 case .reconfigured:
                     staff()
-                    if !isStopping, !Task.isCancelled { group.addTask { await self.watchReconfiguration(); return .reconfigured } }
+                    if !isStopping, !Task.isCancelled {
+                        group.addTask {
+                            await self.watchReconfiguration(); return .reconfigured
+                        }
+                    }
                 case .shutdownWatchEnded:
                     break
                 }
@@ -112,14 +122,17 @@ final class DeliveryWorker: Service {
             if number == 0, lastPurge.map({ ContinuousClock.now - $0 > .seconds(3600) }) ?? true {
                 lastPurge = .now
                 if let purged = try? await store.purge(olderThanDays: Double(config.retentionDays)), purged > 0 {
-                    logger.info("old delivered jobs deleted (retention_days)", metadata: ["count": "\(purged)", "retention_days": "\(config.retentionDays)"])
+                    logger.info(
+                        "old delivered jobs deleted (retention_days)",
+                        metadata: ["count": "\(purged)", "retention_days": "\(config.retentionDays)"])
                 }
             }
             if let problem = await health.credentialsProblem {
                 // Paused: jobs stay queued. Lane 0 tries again every `authProbeInterval` and logs once a minute.
                 if number == 0, lastAuthLog.map({ ContinuousClock.now - $0 > .seconds(60) }) ?? true {
-                    logger.error("delivery paused: amoCRM credentials do not work; jobs stay queued and spend no attempts",
-                                 metadata: ["reason": "\(problem)"])
+                    logger.error(
+                        "delivery paused: amoCRM credentials do not work; jobs stay queued and spend no attempts",
+                        metadata: ["reason": "\(problem)"])
                     lastAuthLog = .now
                 }
                 if number != 0 || lastProbe.map({ ContinuousClock.now - $0 < authProbeInterval }) ?? false {

@@ -35,7 +35,11 @@ actor FieldCatalog {
         loading[entity] = task
         defer { loading[entity] = nil }
         // Shared by every lane waiting for it; a cancelled waiter (shutdown) cancels it too.
-        let list = try await withTaskCancellationHandler { try await task.value } onCancel: { task.cancel() }
+        let list = try await withTaskCancellationHandler {
+            try await task.value
+        } onCancel: {
+            task.cancel()
+        }
         fields[entity] = list
         lastRefresh[entity] = .now
         return list
@@ -56,8 +60,9 @@ actor FieldCatalog {
 
     static func field(_ json: JSONValue) -> AmoField? {
         guard let id = json["id"]?.intValue, let name = json["name"]?.stringValue else { return nil }
-        return AmoField(id: id, name: name, type: json["type"]?.stringValue ?? "text", code: json["code"]?.stringValue,
-                        enums: (json["enums"]?.arrayValue ?? []).compactMap { $0["value"]?.textValue })
+        return AmoField(
+            id: id, name: name, type: json["type"]?.stringValue ?? "text", code: json["code"]?.stringValue,
+            enums: (json["enums"]?.arrayValue ?? []).compactMap { $0["value"]?.textValue })
     }
 
     static func find(_ ref: FieldRef, in list: [AmoField]) -> AmoField? {
@@ -71,7 +76,9 @@ actor FieldCatalog {
     /// Resolves references to fields. Unknown names trigger one refresh (a manager may have
     /// added the field), then creation when `autoCreate` is on. Returns what could not be
     /// resolved, with the reason.
-    func resolve(_ refs: [FieldRef], entity: String, autoCreate: Bool, apiOnly: Set<String> = [])
+    func resolve(
+        _ refs: [FieldRef], entity: String, autoCreate: Bool, apiOnly: Set<String> = []
+    )
         async throws -> (resolved: [FieldRef: AmoField], missing: [FieldRef: String])
     {
         var list = try await all(entity)
@@ -95,7 +102,9 @@ actor FieldCatalog {
         }
         var resolved: [FieldRef: AmoField] = [:]
         for ref in refs {
-            if let field = Self.find(ref, in: list) { resolved[ref] = field } else if missing[ref] == nil {
+            if let field = Self.find(ref, in: list) {
+                resolved[ref] = field
+            } else if missing[ref] == nil {
                 missing[ref] = "the field \(ref.label) could not be created"
             }
         }
@@ -106,7 +115,9 @@ actor FieldCatalog {
         var waits: [Task<[AmoField], any Error>] = []
         var mine: [FieldRef] = []
         for ref in refs {
-            if let task = creating[Self.key(ref, entity)] { waits.append(task) } else if Self.find(ref, in: fields[entity] ?? []) == nil {
+            if let task = creating[Self.key(ref, entity)] {
+                waits.append(task)
+            } else if Self.find(ref, in: fields[entity] ?? []) == nil {
                 mine.append(ref)
             }
         }
@@ -129,11 +140,14 @@ actor FieldCatalog {
     static func key(_ ref: FieldRef, _ entity: String) -> String { "\(entity)/\(ref.label.lowercased())" }
 
     static func post(_ refs: [FieldRef], entity: String, apiOnly: Set<String>, client: AmoClient) async throws -> [AmoField] {
-        let body: JSONValue = .array(refs.enumerated().compactMap { index, ref in
-            guard case .name(let name, let type) = ref else { return nil }
-            return ["name": .string(name), "type": .string(type ?? "text"), "is_api_only": .bool(apiOnly.contains(name)),
-                    "request_id": .string("\(index)")]
-        })
+        let body: JSONValue = .array(
+            refs.enumerated().compactMap { index, ref in
+                guard case .name(let name, let type) = ref else { return nil }
+                return [
+                    "name": .string(name), "type": .string(type ?? "text"), "is_api_only": .bool(apiOnly.contains(name)),
+                    "request_id": .string("\(index)"),
+                ]
+            })
         let response = try await client.send("POST", "/api/v4/\(entity)/custom_fields", body: body)
         return (response.json?.value(at: "_embedded.custom_fields")?.arrayValue ?? []).compactMap(Self.field)
     }

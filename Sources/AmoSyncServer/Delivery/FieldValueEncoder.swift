@@ -6,8 +6,10 @@ import AmoSyncCore
 /// warning instead of sinking the whole lead.
 enum FieldValueEncoder {
     /// Later values for the same field win (overrides come last in the plan).
-    static func encode(_ values: [FieldValue], resolved: [FieldRef: AmoField], missing: [FieldRef: String],
-                       skip: (AmoField) -> Bool = { _ in false }, warnings: inout [String]) -> [(field: AmoField, json: JSONValue)] {
+    static func encode(
+        _ values: [FieldValue], resolved: [FieldRef: AmoField], missing: [FieldRef: String],
+        skip: (AmoField) -> Bool = { _ in false }, warnings: inout [String]
+    ) -> [(field: AmoField, json: JSONValue)] {
         var byField: [Int: (field: AmoField, json: JSONValue)] = [:]
         var order: [Int] = []
         for value in values {
@@ -28,7 +30,8 @@ enum FieldValueEncoder {
         let value: JSONValue
         switch field.type {
         case "numeric", "price", "monetary":
-            guard let number = JSONNumber(parsing: text.replacingOccurrences(of: ",", with: ".").replacingOccurrences(of: " ", with: "")) else {
+            guard let number = JSONNumber(parsing: text.replacingOccurrences(of: ",", with: ".").replacingOccurrences(of: " ", with: ""))
+            else {
                 warnings.append("\(from) → \(field.name): \"\(text)\" is not a number, value dropped")
                 return nil
             }

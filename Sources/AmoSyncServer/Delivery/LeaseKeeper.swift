@@ -31,8 +31,9 @@ final class LeaseKeeper: Sendable {
             return new
         }
         if !new.isEmpty {
-            logger.warning("lease lost: another lane took these jobs over; this batch stops working on them",
-                           metadata: ["job.ids": "\(new.sorted())"])
+            logger.warning(
+                "lease lost: another lane took these jobs over; this batch stops working on them",
+                metadata: ["job.ids": "\(new.sorted())"])
         }
     }
 

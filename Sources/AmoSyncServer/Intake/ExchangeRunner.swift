@@ -22,7 +22,9 @@ final class ExchangeRunner: Sendable {
                 return running
             }
             state.task = Task {
-                repeat { await work() } while self.state.withLock { state in
+                repeat {
+                    await work()
+                } while self.state.withLock { state in
                     if state.again {
                         state.again = false
                         return true

@@ -12,25 +12,30 @@ struct IntakeError: Error, Sendable {
     var headers: [(String, String)] = []
 
     static func malformed(_ message: String) -> IntakeError { .init(status: .badRequest, code: "malformed_body", message: message) }
-    static let unauthorized = IntakeError(status: .unauthorized, code: "unauthorized",
-                                          message: "missing or unknown bearer token (Authorization: Bearer <intake token>)",
-                                          headers: [("WWW-Authenticate", "Bearer")])
+    static let unauthorized = IntakeError(
+        status: .unauthorized, code: "unauthorized",
+        message: "missing or unknown bearer token (Authorization: Bearer <intake token>)",
+        headers: [("WWW-Authenticate", "Bearer")])
     static func notFound(_ message: String) -> IntakeError { .init(status: .notFound, code: "not_found", message: message) }
     static func tooLarge(_ limit: Int) -> IntakeError {
-        .init(status: .contentTooLarge, code: "body_too_large", message: "request body is larger than server.max_body_bytes (\(limit) bytes)")
+        .init(
+            status: .contentTooLarge, code: "body_too_large", message: "request body is larger than server.max_body_bytes (\(limit) bytes)")
     }
     static func unsupported(_ type: String?, allowed: [String]) -> IntakeError {
-        .init(status: .unsupportedMediaType, code: "unsupported_content_type",
-              message: "Content-Type \(type ?? "(none)") is not supported here; use \(allowed.joined(separator: ", "))")
+        .init(
+            status: .unsupportedMediaType, code: "unsupported_content_type",
+            message: "Content-Type \(type ?? "(none)") is not supported here; use \(allowed.joined(separator: ", "))")
     }
     static func invalid(_ error: MappingError) -> IntakeError {
-        .init(status: .unprocessableContent, code: "invalid_input",
-              message: error.details.map { $0.path.isEmpty ? $0.problem : "\($0.path): \($0.problem)" }.joined(separator: "; "),
-              details: error.details)
+        .init(
+            status: .unprocessableContent, code: "invalid_input",
+            message: error.details.map { $0.path.isEmpty ? $0.problem : "\($0.path): \($0.problem)" }.joined(separator: "; "),
+            details: error.details)
     }
     static func storage(_ error: any Error) -> IntakeError {
-        .init(status: .serviceUnavailable, code: "storage_unavailable",
-              message: "the job could not be stored durably; nothing was accepted, please retry", headers: [("Retry-After", "5")])
+        .init(
+            status: .serviceUnavailable, code: "storage_unavailable",
+            message: "the job could not be stored durably; nothing was accepted, please retry", headers: [("Retry-After", "5")])
     }
 
     /// Decodes a body; a malformed one is a 400 saying what is wrong.

@@ -19,8 +19,10 @@ struct IntakeRoutes: Sendable {
     /// Shared by every version of the rules: a reload does not reset the per-IP counts.
     let ipLimit: IPRateLimit
 
-    init(config: Config, writer: IntakeWriter, store: JobStore, health: DeliveryHealth, doorbell: Doorbell, logger: Logger,
-                ipLimit: IPRateLimit = IPRateLimit()) {
+    init(
+        config: Config, writer: IntakeWriter, store: JobStore, health: DeliveryHealth, doorbell: Doorbell, logger: Logger,
+        ipLimit: IPRateLimit = IPRateLimit()
+    ) {
         self.ipLimit = ipLimit
         self.config = config
         self.mapper = Mapper(config: config)
@@ -82,7 +84,8 @@ struct IntakeRoutes: Sendable {
     func body(_ request: Request, allowed: [String]) async throws -> JSONValue {
         let contentType = request.headers[.contentType]
         guard let kind = BodyDecoder.kind(of: contentType),
-              allowed.contains(where: { contentType?.lowercased().hasPrefix($0) ?? false }) else {
+            allowed.contains(where: { contentType?.lowercased().hasPrefix($0) ?? false })
+        else {
             throw IntakeError.unsupported(contentType, allowed: allowed)
         }
         return try IntakeError.decoding(try await rawBody(request), as: kind)
@@ -108,16 +111,23 @@ struct IntakeRoutes: Sendable {
             throw IntakeError.storage(error)
         }
         if !result.duplicate { doorbell.ring() }
-        logger.info(result.duplicate ? "duplicate ignored" : "job queued",
-                    metadata: ["job.id": "\(result.jobID)", "job.kind": "\(result.kind.rawValue)", "job.source": "\(job.mapped.source)",
-                               "job.external_id": "\(job.mapped.externalID)"])
+        logger.info(
+            result.duplicate ? "duplicate ignored" : "job queued",
+            metadata: [
+                "job.id": "\(result.jobID)", "job.kind": "\(result.kind.rawValue)", "job.source": "\(job.mapped.source)",
+                "job.external_id": "\(job.mapped.externalID)",
+            ])
         return result
     }
 
     static func accepted(_ result: JobStore.EnqueueResult) -> Response {
         if result.duplicate {
-            return .json(.ok, ["job_id": .number(JSONNumber(result.jobID)), "state": .string(result.state.rawValue), "duplicate": true,
-                               "kind": .string(result.kind.rawValue)])
+            return .json(
+                .ok,
+                [
+                    "job_id": .number(JSONNumber(result.jobID)), "state": .string(result.state.rawValue), "duplicate": true,
+                    "kind": .string(result.kind.rawValue),
+                ])
         }
         return .json(.accepted, ["job_id": .number(JSONNumber(result.jobID)), "state": "queued", "kind": .string(result.kind.rawValue)])
     }
@@ -142,8 +152,9 @@ struct IntakeRoutes: Sendable {
         // A flood is refused before its body is read.
         if form.isPublic, let wait = await ipLimit.check("\(name)|\(clientIP(request, context: context))", limit: form.perIPPerMinute) {
             logger.warning("public form flooded: submission refused", metadata: ["form": "\(name)"])
-            throw IntakeError(status: .tooManyRequests, code: "too_many_submissions",
-                              message: "too many submissions from this address; try again in \(wait) s", headers: [("Retry-After", "\(wait)")])
+            throw IntakeError(
+                status: .tooManyRequests, code: "too_many_submissions",
+                message: "too many submissions from this address; try again in \(wait) s", headers: [("Retry-After", "\(wait)")])
         }
         let input = try await body(request, allowed: ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"])
         let browser = request.headers[.accept]?.contains("text/html") == true

@@ -43,7 +43,8 @@ package struct OAuthRoutes: Sendable {
             var query: [String: String] = [:]
             for (key, value) in request.uri.queryParameters {
                 guard query.updateValue(String(value), forKey: String(key)) == nil else {
-                    return Self.page(.badRequest, "Not connected", "The parameter \(RefererPolicy.printable(String(key)).htmlEscaped) is repeated.")
+                    return Self.page(
+                        .badRequest, "Not connected", "The parameter \(RefererPolicy.printable(String(key)).htmlEscaped) is repeated.")
                 }
             }
             return await self.callback(query)
@@ -58,7 +59,9 @@ package struct OAuthRoutes: Sendable {
     }
 
     func callback(_ query: [String: String]) async -> Response {
-        if let error = query["error"] { return Self.page(.badRequest, "Not connected", "amoCRM said: \(RefererPolicy.printable(error).htmlEscaped)") }
+        if let error = query["error"] {
+            return Self.page(.badRequest, "Not connected", "amoCRM said: \(RefererPolicy.printable(error).htmlEscaped)")
+        }
         guard let code = query["code"], !code.isEmpty, code.utf8.count <= 4096 else {
             return Self.page(.badRequest, "Not connected", "The request has no authorization code.")
         }
@@ -71,19 +74,23 @@ package struct OAuthRoutes: Sendable {
         if let state = query["state"] {
             guard (try? await store.consumeOAuthState(state)) == true else {
                 logger.warning("OAuth callback with a wrong, used or expired state ignored")
-                return Self.page(.badRequest, "Not connected",
-                                 "The state does not match (or the link was used or has expired): start again with the link from `amosync auth url`.")
+                return Self.page(
+                    .badRequest, "Not connected",
+                    "The state does not match (or the link was used or has expired): start again with the link from `amosync auth url`.")
             }
         } else {
             // A widget install carries no state; it must at least come for this account.
             guard query["from_widget"] != nil, decision == .configured else {
                 logger.warning("OAuth callback without state ignored")
-                return Self.page(.badRequest, "Not connected",
-                                 "The request has no state: start again with the link from `amosync auth url`.")
+                return Self.page(
+                    .badRequest, "Not connected",
+                    "The request has no state: start again with the link from `amosync auth url`.")
             }
         }
-        let pending: JSONValue = ["code": .string(code), "referer": referer.map(JSONValue.string) ?? .null,
-                                  "at": .number(JSONNumber(Date().timeIntervalSince1970.rounded()))]
+        let pending: JSONValue = [
+            "code": .string(code), "referer": referer.map(JSONValue.string) ?? .null,
+            "at": .number(JSONNumber(Date().timeIntervalSince1970.rounded())),
+        ]
         do { try await store.setMeta("pending_auth_code", pending.canonicalString) } catch {
             return Self.page(.serviceUnavailable, "Try again", "The code could not be stored.")
         }
@@ -104,7 +111,8 @@ package struct OAuthRoutes: Sendable {
     static func finishPending(store: JobStore, tokens: TokenManager, logger: Logger) async {
         var delay = 1.0
         while let raw = try? await store.meta("pending_auth_code"), let pending = try? JSONValue.parse(Data(raw.utf8)),
-              let code = pending["code"]?.stringValue {
+            let code = pending["code"]?.stringValue
+        {
             let received = pending["at"]?.doubleValue ?? 0
             guard Date().timeIntervalSince1970 - received < 20 * 60 else {
                 await clear(store, raw)

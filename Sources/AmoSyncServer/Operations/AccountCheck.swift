@@ -35,7 +35,9 @@ package struct AccountCheck: Sendable {
             guard let id = pipeline["id"]?.intValue else { continue }
             var statuses: [Int: (name: String, type: Int)] = [:]
             for status in pipeline.value(at: "_embedded.statuses")?.arrayValue ?? [] {
-                if let statusID = status["id"]?.intValue { statuses[statusID] = (status["name"]?.stringValue ?? "", status["type"]?.intValue ?? 0) }
+                if let statusID = status["id"]?.intValue {
+                    statuses[statusID] = (status["name"]?.stringValue ?? "", status["type"]?.intValue ?? 0)
+                }
             }
             account.pipelines[id] = (pipeline["name"]?.stringValue ?? "", statuses)
         }
@@ -51,16 +53,23 @@ package struct AccountCheck: Sendable {
         func problem(_ path: String, _ message: String) { found.append(Finding(path: path, message: message, isProblem: true)) }
         func stage(_ path: String, pipeline: Int, status: Int) {
             guard let owner = account.pipelines[pipeline] else {
-                problem("\(path).pipeline_id", "no pipeline \(pipeline) in the account (pipelines: \(account.pipelines.keys.sorted().map(String.init).joined(separator: ", ")))")
+                problem(
+                    "\(path).pipeline_id",
+                    "no pipeline \(pipeline) in the account (pipelines: \(account.pipelines.keys.sorted().map(String.init).joined(separator: ", ")))"
+                )
                 return
             }
             guard let match = owner.statuses[status] else {
-                problem("\(path).status_id", "status \(status) is not in pipeline \(pipeline) (\(owner.name)); its statuses: "
-                    + owner.statuses.keys.sorted().map(String.init).joined(separator: ", "))
+                problem(
+                    "\(path).status_id",
+                    "status \(status) is not in pipeline \(pipeline) (\(owner.name)); its statuses: "
+                        + owner.statuses.keys.sorted().map(String.init).joined(separator: ", "))
                 return
             }
             if match.type == 1 {
-                problem("\(path).status_id", "status \(status) is the incoming-leads stage of \(owner.name): leads cannot be created there through the API")
+                problem(
+                    "\(path).status_id",
+                    "status \(status) is the incoming-leads stage of \(owner.name): leads cannot be created there through the API")
             }
         }
         func user(_ path: String, _ id: Int?) {
@@ -77,20 +86,24 @@ package struct AccountCheck: Sendable {
             if let pipeline = form.pipelineID, let status = form.statusID { stage("forms.\(name)", pipeline: pipeline, status: status) }
             user("forms.\(name).responsible_user_id", form.responsibleUserID)
         }
-        var leadRefs: [(String, FieldRef)] = config.orders.leadFields.map { ("orders.lead_fields.\($0.key)", $0.value) }
+        var leadRefs: [(String, FieldRef)] =
+            config.orders.leadFields.map { ("orders.lead_fields.\($0.key)", $0.value) }
             + config.utmFields.map { ("utm_fields.\($0.key)", $0.value) }
         var contactRefs: [(String, FieldRef)] = config.orders.contactFields.map { ("orders.contact_fields.\($0.key)", $0.value) }
         for (name, form) in config.forms {
             leadRefs += form.leadFields.map { ("forms.\(name).lead_fields.\($0.key)", $0.value) }
             contactRefs += form.contactFields.map { ("forms.\(name).contact_fields.\($0.key)", $0.value) }
         }
-        for (entity, refs, fields, autoCreate) in [("leads", leadRefs, account.leadFields, config.fields.autoCreateLeads),
-                                                   ("contacts", contactRefs, account.contactFields, config.fields.autoCreateContacts)] {
+        for (entity, refs, fields, autoCreate) in [
+            ("leads", leadRefs, account.leadFields, config.fields.autoCreateLeads),
+            ("contacts", contactRefs, account.contactFields, config.fields.autoCreateContacts),
+        ] {
             for (path, ref) in refs.sorted(by: { $0.0 < $1.0 }) where FieldCatalog.find(ref, in: fields) == nil {
                 switch ref {
                 case .id(let id): problem(path, "no \(entity) field with id \(id) in the account")
                 case .name(let name, _) where autoCreate:
-                    found.append(Finding(path: path, message: "field \(name) is missing; it will be created on first use", isProblem: false))
+                    found.append(
+                        Finding(path: path, message: "field \(name) is missing; it will be created on first use", isProblem: false))
                 case .name(let name, _):
                     problem(path, "no \(entity) field named \(name) in the account and fields.auto_create.\(entity) is off")
                 }
@@ -114,9 +127,12 @@ package struct AccountCheck: Sendable {
             }
             for (pipeline, paths) in routes.sorted(by: { $0.key < $1.key }) where pipeline != home.key {
                 guard let other = account.pipelines[pipeline] else { continue }
-                found.append(Finding(path: path, message: "status \(status) is in pipeline \(home.key) (\(home.value.name)); leads in pipeline "
-                    + "\(pipeline) (\(other.name), from \(paths.joined(separator: ", "))) keep their stage when an order becomes \(shopStatus)",
-                    isProblem: false))
+                found.append(
+                    Finding(
+                        path: path,
+                        message: "status \(status) is in pipeline \(home.key) (\(home.value.name)); leads in pipeline "
+                            + "\(pipeline) (\(other.name), from \(paths.joined(separator: ", "))) keep their stage when an order becomes \(shopStatus)",
+                        isProblem: false))
             }
         }
     }

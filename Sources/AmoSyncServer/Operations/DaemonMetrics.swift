@@ -17,12 +17,15 @@ final class DaemonMetrics: Sendable {
         _ = registry.makeCounter(name: "amosync_token_refreshes_total")
         _ = registry.makeCounter(name: "amosync_ratelimit_wait_seconds_total")
         var factory = PrometheusMetricsFactory(registry: registry)
-        factory.defaultDurationHistogramBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20].map { .milliseconds(Int64($0 * 1000)) }
+        factory.defaultDurationHistogramBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20].map {
+            .milliseconds(Int64($0 * 1000))
+        }
         self.factory = factory
     }
 
     func intakeRequest(route: String, status: Int) {
-        Counter(label: "amosync_intake_requests_total", dimensions: [("route", route), ("status", "\(status)")], factory: factory).increment()
+        Counter(label: "amosync_intake_requests_total", dimensions: [("route", route), ("status", "\(status)")], factory: factory)
+            .increment()
     }
 
     func delivery(outcome: String, count: Int = 1) {
@@ -31,8 +34,10 @@ final class DaemonMetrics: Sendable {
     }
 
     func amoRequest(endpoint: String, status: Int, seconds: Double) {
-        Counter(label: "amosync_amocrm_requests_total", dimensions: [("endpoint", endpoint), ("status", status == 0 ? "error" : "\(status)")],
-                factory: factory).increment()
+        Counter(
+            label: "amosync_amocrm_requests_total", dimensions: [("endpoint", endpoint), ("status", status == 0 ? "error" : "\(status)")],
+            factory: factory
+        ).increment()
         Timer(label: "amosync_amocrm_request_duration_seconds", factory: factory).recordNanoseconds(Int64(seconds * 1e9))
     }
 

@@ -21,14 +21,20 @@ struct StartupTasks: Service, CustomStringConvertible {
                         // A config that does not match the account is reported at start (and by `amosync check`).
                         guard let findings = try? await accountCheck.run() else { return }
                         for finding in findings where finding.isProblem {
-                            logger.error("the configuration does not match the account", metadata: ["path": "\(finding.path)", "problem": "\(finding.message)"])
+                            logger.error(
+                                "the configuration does not match the account",
+                                metadata: ["path": "\(finding.path)", "problem": "\(finding.message)"])
                         }
                     }
                 }
                 if let pendingExchange {
                     group.addTask {
                         let exchange = pendingExchange()
-                        await withTaskCancellationHandler { await exchange.value } onCancel: { exchange.cancel() }
+                        await withTaskCancellationHandler {
+                            await exchange.value
+                        } onCancel: {
+                            exchange.cancel()
+                        }
                     }
                 }
             }

@@ -68,7 +68,9 @@ package struct Job: Sendable {
             let text: String? = row[name]
             let decoded: T?
             do { decoded = try text.flatMap(decode) } catch { throw Unreadable(column: name, reason: "\(error)") }
-            guard let decoded else { throw Unreadable(column: name, reason: "unexpected value \(text.map { "\"\($0.prefix(40))\"" } ?? "NULL")") }
+            guard let decoded else {
+                throw Unreadable(column: name, reason: "unexpected value \(text.map { "\"\($0.prefix(40))\"" } ?? "NULL")")
+            }
             return decoded
         }
         id = row["id"]
@@ -129,8 +131,10 @@ package struct Attempt: Codable, Sendable, Equatable {
     package var error: String?
     package var validationErrors: [ValidationIssue]
 
-    init(at: Date, durationMs: Int, outcome: Outcome, httpStatus: Int? = nil, request: String? = nil,
-                error: String? = nil, validationErrors: [ValidationIssue] = []) {
+    init(
+        at: Date, durationMs: Int, outcome: Outcome, httpStatus: Int? = nil, request: String? = nil,
+        error: String? = nil, validationErrors: [ValidationIssue] = []
+    ) {
         self.at = at
         self.durationMs = durationMs
         self.outcome = outcome

@@ -57,10 +57,12 @@ extension JobStore {
     package func attempts(of id: Int64) async throws -> [Attempt] {
         try await database.read { db in
             try Row.fetchAll(db, sql: "SELECT * FROM job_attempts WHERE job_id = ? ORDER BY id", arguments: [id]).map { row in
-                Attempt(at: Date(timeIntervalSince1970: row["at"]), durationMs: row["duration_ms"],
-                        outcome: Attempt.Outcome(rawValue: row["outcome"]) ?? .retry, httpStatus: row["http_status"],
-                        request: row["request"], error: row["error"],
-                        validationErrors: (try? JSONDecoder().decode([ValidationIssue].self, from: Data((row["validation_errors"] as String).utf8))) ?? [])
+                Attempt(
+                    at: Date(timeIntervalSince1970: row["at"]), durationMs: row["duration_ms"],
+                    outcome: Attempt.Outcome(rawValue: row["outcome"]) ?? .retry, httpStatus: row["http_status"],
+                    request: row["request"], error: row["error"],
+                    validationErrors: (try? JSONDecoder().decode(
+                        [ValidationIssue].self, from: Data((row["validation_errors"] as String).utf8))) ?? [])
             }
         }
     }
@@ -92,11 +94,13 @@ extension JobStore {
                         return Change(id: id, from: job.state, to: job.state, note: "re-mapping failed: \(text)")
                     }
                 }
-                try db.execute(sql: """
-                    UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?, updated_at = ?, lease_until = NULL, lease_owner = NULL,
-                      finished_at = NULL, plan = ?, warnings = ? WHERE id = ?
-                    """, arguments: [now, now, Self.json(plan), Self.json(plan.warnings), id])
-                return Change(id: id, from: job.state, to: .queued, note: remap == nil ? "old plan kept" : "re-mapped with the current config")
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?, updated_at = ?, lease_until = NULL, lease_owner = NULL,
+                          finished_at = NULL, plan = ?, warnings = ? WHERE id = ?
+                        """, arguments: [now, now, Self.json(plan), Self.json(plan.warnings), id])
+                return Change(
+                    id: id, from: job.state, to: .queued, note: remap == nil ? "old plan kept" : "re-mapped with the current config")
             }
         }
     }
@@ -104,8 +108,9 @@ extension JobStore {
     /// Ids of failed jobs, optionally only those created since a date.
     package func failedIDs(since: Date?) async throws -> [Int64] {
         try await database.read { db in
-            try Int64.fetchAll(db, sql: "SELECT id FROM jobs WHERE state = 'failed' AND created_at >= ? ORDER BY id",
-                               arguments: [since?.timeIntervalSince1970 ?? 0])
+            try Int64.fetchAll(
+                db, sql: "SELECT id FROM jobs WHERE state = 'failed' AND created_at >= ? ORDER BY id",
+                arguments: [since?.timeIntervalSince1970 ?? 0])
         }
     }
 
@@ -114,14 +119,17 @@ extension JobStore {
         let now = self.now().timeIntervalSince1970
         return try await database.write { db in
             try ids.map { id in
-                guard let state = try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [id]).flatMap(JobState.init) else {
+                guard
+                    let state = try String.fetchOne(db, sql: "SELECT state FROM jobs WHERE id = ?", arguments: [id]).flatMap(JobState.init)
+                else {
                     return Change(id: id, from: nil, to: nil, note: "no such job")
                 }
                 guard state == .queued || state == .failed else {
                     return Change(id: id, from: state, to: state, note: "only queued or failed jobs can be cancelled")
                 }
-                try db.execute(sql: "UPDATE jobs SET state = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ?",
-                               arguments: [now, now, id])
+                try db.execute(
+                    sql: "UPDATE jobs SET state = 'cancelled', finished_at = ?, updated_at = ? WHERE id = ?",
+                    arguments: [now, now, id])
                 return Change(id: id, from: state, to: .cancelled, note: nil)
             }
         }
@@ -132,8 +140,9 @@ extension JobStore {
     package func purge(olderThanDays days: Double) async throws -> Int {
         let cutoff = now().timeIntervalSince1970 - days * 86_400
         return try await database.write { db in
-            try db.execute(sql: "DELETE FROM jobs WHERE state IN ('done', 'cancelled') AND COALESCE(finished_at, updated_at) < ?",
-                           arguments: [cutoff])
+            try db.execute(
+                sql: "DELETE FROM jobs WHERE state IN ('done', 'cancelled') AND COALESCE(finished_at, updated_at) < ?",
+                arguments: [cutoff])
             return db.changesCount
         }
     }
@@ -155,9 +164,12 @@ extension JobStore {
             }
             let oldest = try Double.fetchOne(db, sql: "SELECT MIN(created_at) FROM jobs WHERE state IN ('queued', 'running')")
             let last = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'last_delivery_at'").flatMap(Double.init)
-            let hour = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE state = 'done' AND finished_at >= ?", arguments: [now - 3600]) ?? 0
-            return Stats(counts: counts, oldestQueuedSeconds: oldest.map { max(0, now - $0) },
-                         lastDeliveryAt: last.map(Date.init(timeIntervalSince1970:)), deliveredLastHour: hour)
+            let hour =
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM jobs WHERE state = 'done' AND finished_at >= ?", arguments: [now - 3600])
+                ?? 0
+            return Stats(
+                counts: counts, oldestQueuedSeconds: oldest.map { max(0, now - $0) },
+                lastDeliveryAt: last.map(Date.init(timeIntervalSince1970:)), deliveredLastHour: hour)
         }
     }
 }

@@ -20,17 +20,23 @@ extension JobStore {
 
     func indexPosition() async throws -> IndexPosition {
         let saved = try await database.read { db in
-            try Dictionary(Row.fetchAll(db, sql: "SELECT key, value FROM meta WHERE key LIKE 'contact_index_%'").map { ($0["key"] as String, $0["value"] as String) },
-                           uniquingKeysWith: { $1 })
+            try Dictionary(
+                Row.fetchAll(db, sql: "SELECT key, value FROM meta WHERE key LIKE 'contact_index_%'").map {
+                    ($0["key"] as String, $0["value"] as String)
+                },
+                uniquingKeysWith: { $1 })
         }
-        return IndexPosition(cursor: Int(saved["contact_index_cursor"] ?? "") ?? 0, page: Int(saved["contact_index_page"] ?? "") ?? 1,
-                             complete: saved["contact_index_complete"] == "1")
+        return IndexPosition(
+            cursor: Int(saved["contact_index_cursor"] ?? "") ?? 0, page: Int(saved["contact_index_page"] ?? "") ?? 1,
+            complete: saved["contact_index_complete"] == "1")
     }
 
     /// A page of contacts and the position that moves past it, in one transaction.
     func storeIndexPage(_ contacts: [IndexedContact], position: IndexPosition) async throws {
-        let values = [("contact_index_cursor", "\(position.cursor)"), ("contact_index_page", "\(position.page)"),
-                      ("contact_index_complete", position.complete ? "1" : "0")]
+        let values = [
+            ("contact_index_cursor", "\(position.cursor)"), ("contact_index_page", "\(position.page)"),
+            ("contact_index_complete", position.complete ? "1" : "0"),
+        ]
         try await settle { db in
             try Self.index(contacts, db: db)
             for (key, value) in values {
@@ -49,8 +55,9 @@ extension JobStore {
         for contact in contacts {
             let stored = try Int.fetchOne(db, sql: "SELECT updated_at FROM contact_index WHERE contact_id = ?", arguments: [contact.id])
             if let stored, stored > contact.updatedAt { continue }
-            try db.execute(sql: "INSERT OR REPLACE INTO contact_index (contact_id, updated_at, data) VALUES (?, ?, ?)",
-                           arguments: [contact.id, contact.updatedAt, contact.data])
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO contact_index (contact_id, updated_at, data) VALUES (?, ?, ?)",
+                arguments: [contact.id, contact.updatedAt, contact.data])
             try db.execute(sql: "DELETE FROM contact_keys WHERE contact_id = ?", arguments: [contact.id])
             for key in contact.keys {
                 try db.execute(sql: "INSERT OR IGNORE INTO contact_keys (key, contact_id) VALUES (?, ?)", arguments: [key, contact.id])
@@ -66,10 +73,12 @@ extension JobStore {
     func indexedContacts(withAnyOf keys: [String]) async throws -> [String] {
         guard !keys.isEmpty else { return [] }
         return try await database.read { db in
-            try String.fetchAll(db, sql: """
-                SELECT data FROM contact_index WHERE contact_id IN
-                  (SELECT contact_id FROM contact_keys WHERE key IN (\(keys.map { _ in "?" }.joined(separator: ","))))
-                """, arguments: StatementArguments(keys))
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT data FROM contact_index WHERE contact_id IN
+                      (SELECT contact_id FROM contact_keys WHERE key IN (\(keys.map { _ in "?" }.joined(separator: ","))))
+                    """, arguments: StatementArguments(keys))
         }
     }
 

@@ -10,7 +10,9 @@ extension JobStore {
 
     /// Remembers the `state` of a new `auth url` link until `expiresAt`, replacing any earlier one.
     package func issueOAuthState(_ state: String, expiresAt: Date) async throws {
-        let value = JSONValue.object(["state": .string(state), "expires_at": .number(JSONNumber(expiresAt.timeIntervalSince1970.rounded()))])
+        let value = JSONValue.object([
+            "state": .string(state), "expires_at": .number(JSONNumber(expiresAt.timeIntervalSince1970.rounded())),
+        ])
         try await setMeta("oauth_state", value.canonicalString)
     }
 
@@ -20,8 +22,9 @@ extension JobStore {
         let now = self.now().timeIntervalSince1970
         return try await database.write { db in
             guard let raw = try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'oauth_state'"),
-                  let stored = try? JSONValue.parse(Data(raw.utf8)), let state = stored["state"]?.stringValue,
-                  let expires = stored["expires_at"]?.doubleValue else { return false }
+                let stored = try? JSONValue.parse(Data(raw.utf8)), let state = stored["state"]?.stringValue,
+                let expires = stored["expires_at"]?.doubleValue
+            else { return false }
             guard Hashing.constantTimeEqual(Array(state.utf8), Array(presented.utf8)) else { return false }
             try db.execute(sql: "DELETE FROM meta WHERE key = 'oauth_state'")
             return now < expires

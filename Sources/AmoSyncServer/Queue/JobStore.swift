@@ -85,7 +85,9 @@ package final class JobStore: Sendable {
         /// duplicate, changed content becomes an update of the same order.
         package static func versioned(_ mapped: MappedJob, input: JSONValue) -> NewJob {
             let bytes = input.canonicalBytes
-            return NewJob(mapped: mapped, inputBytes: bytes, dedupeKey: "\(mapped.source):\(mapped.externalID):\(Hashing.sha256Hex(bytes).prefix(32))")
+            return NewJob(
+                mapped: mapped, inputBytes: bytes, dedupeKey: "\(mapped.source):\(mapped.externalID):\(Hashing.sha256Hex(bytes).prefix(32))"
+            )
         }
     }
 
@@ -101,22 +103,26 @@ package final class JobStore: Sendable {
         // Cached statements: intake runs these thousands of times a second.
         let existing = try db.cachedStatement(sql: "SELECT id, kind, state FROM jobs WHERE dedupe_key = ?")
         if let row = try Row.fetchOne(existing, arguments: [job.dedupeKey]) {
-            return EnqueueResult(jobID: row["id"], kind: JobKind(rawValue: row["kind"]) ?? .order, duplicate: true,
-                                 state: JobState(rawValue: row["state"]) ?? .queued)
+            return EnqueueResult(
+                jobID: row["id"], kind: JobKind(rawValue: row["kind"]) ?? .order, duplicate: true,
+                state: JobState(rawValue: row["state"]) ?? .queued)
         }
         var kind = job.mapped.kind
         if kind == .order {
             let earlier = try db.cachedStatement(sql: "SELECT 1 FROM jobs WHERE source = ? AND external_id = ? AND kind = 'order' LIMIT 1")
             if try Bool.fetchOne(earlier, arguments: [job.mapped.source, job.mapped.externalID]) == true { kind = .orderUpdate }
         }
-        let insert = try db.cachedStatement(sql: """
-            INSERT INTO jobs (kind, source, external_id, dedupe_key, state, input, plan, warnings, run_at, created_at, updated_at, search)
-            VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)
-            """)
-        try insert.execute(arguments: [kind.rawValue, job.mapped.source, job.mapped.externalID, job.dedupeKey,
-                                       job.inputText, job.mapped.plan.json.canonicalString,
-                                       JSONValue.array(job.mapped.plan.warnings.map(JSONValue.string)).canonicalString,
-                                       now, now, now, " " + job.mapped.searchKeys.joined(separator: " ") + " "])
+        let insert = try db.cachedStatement(
+            sql: """
+                INSERT INTO jobs (kind, source, external_id, dedupe_key, state, input, plan, warnings, run_at, created_at, updated_at, search)
+                VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)
+                """)
+        try insert.execute(arguments: [
+            kind.rawValue, job.mapped.source, job.mapped.externalID, job.dedupeKey,
+            job.inputText, job.mapped.plan.json.canonicalString,
+            JSONValue.array(job.mapped.plan.warnings.map(JSONValue.string)).canonicalString,
+            now, now, now, " " + job.mapped.searchKeys.joined(separator: " ") + " ",
+        ])
         return EnqueueResult(jobID: db.lastInsertedRowID, kind: kind, duplicate: false)
     }
 
@@ -132,26 +138,28 @@ package final class JobStore: Sendable {
         let owner = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(13))"
         // Rows are decoded after the transaction: intake waits for the writer, not for JSON decoding.
         let rows = try await database.write { db in
-            try Row.fetchAll(db, sql: """
-                UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, lease_owner = ?, updated_at = ?
-                WHERE id IN (
-                  SELECT id FROM (
-                    SELECT id, run_at FROM (
-                      SELECT j.id, j.run_at FROM jobs j
-                      WHERE j.state = 'queued' AND j.run_at <= ?
-                        AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.source = j.source AND p.external_id = j.external_id
-                                        AND p.id < j.id AND p.state IN ('queued', 'running', 'failed'))
-                      ORDER BY j.run_at, j.id LIMIT ?)
-                    UNION ALL
-                    SELECT id, run_at FROM (
-                      SELECT j.id, j.run_at FROM jobs j
-                      WHERE j.state = 'running' AND j.lease_until < ?
-                        AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.source = j.source AND p.external_id = j.external_id
-                                        AND p.id < j.id AND p.state IN ('queued', 'running', 'failed'))
-                      LIMIT ?))
-                  ORDER BY run_at, id LIMIT ?)
-                RETURNING *
-                """, arguments: [now + lease, owner, now, now, limit, now, limit, limit])
+            try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, lease_owner = ?, updated_at = ?
+                    WHERE id IN (
+                      SELECT id FROM (
+                        SELECT id, run_at FROM (
+                          SELECT j.id, j.run_at FROM jobs j
+                          WHERE j.state = 'queued' AND j.run_at <= ?
+                            AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.source = j.source AND p.external_id = j.external_id
+                                            AND p.id < j.id AND p.state IN ('queued', 'running', 'failed'))
+                          ORDER BY j.run_at, j.id LIMIT ?)
+                        UNION ALL
+                        SELECT id, run_at FROM (
+                          SELECT j.id, j.run_at FROM jobs j
+                          WHERE j.state = 'running' AND j.lease_until < ?
+                            AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.source = j.source AND p.external_id = j.external_id
+                                            AND p.id < j.id AND p.state IN ('queued', 'running', 'failed'))
+                          LIMIT ?))
+                      ORDER BY run_at, id LIMIT ?)
+                    RETURNING *
+                    """, arguments: [now + lease, owner, now, now, limit, now, limit, limit])
         }
         var jobs: [Job] = []
         var unreadable: [(id: Int64, error: String)] = []
@@ -168,10 +176,11 @@ package final class JobStore: Sendable {
         let now = self.now().timeIntervalSince1970
         try await settle { db in
             for (id, error) in rows {
-                try db.execute(sql: """
-                    UPDATE jobs SET state = 'failed', lease_until = NULL, lease_owner = NULL, finished_at = ?, updated_at = ?, last_error = ?
-                    WHERE id = ?
-                    """, arguments: [now, now, error, id])
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET state = 'failed', lease_until = NULL, lease_owner = NULL, finished_at = ?, updated_at = ?, last_error = ?
+                        WHERE id = ?
+                        """, arguments: [now, now, error, id])
             }
         }
     }
@@ -179,10 +188,13 @@ package final class JobStore: Sendable {
     /// When the next queued job becomes due (nil when nothing waits).
     func nextRunAt() async throws -> Date? {
         try await database.read { db in
-            try Double.fetchOne(db, sql: """
-                SELECT MIN(t) FROM (SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued'
-                                    UNION ALL SELECT MIN(lease_until) FROM jobs WHERE state = 'running')
-                """).map(Date.init(timeIntervalSince1970:))
+            try Double.fetchOne(
+                db,
+                sql: """
+                    SELECT MIN(t) FROM (SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued'
+                                        UNION ALL SELECT MIN(lease_until) FROM jobs WHERE state = 'running')
+                    """
+            ).map(Date.init(timeIntervalSince1970:))
         }
     }
 
@@ -206,7 +218,8 @@ package final class JobStore: Sendable {
         return try await settle { db in
             var lost: Set<Int64> = []
             for job in jobs {
-                try db.execute(sql: "UPDATE jobs SET lease_until = ? WHERE id = ? AND \(Self.held)", arguments: [now + lease, job.id, job.leaseOwner])
+                try db.execute(
+                    sql: "UPDATE jobs SET lease_until = ? WHERE id = ? AND \(Self.held)", arguments: [now + lease, job.id, job.leaseOwner])
                 if db.changesCount == 0 { lost.insert(job.id) }
             }
             return lost
@@ -222,7 +235,9 @@ package final class JobStore: Sendable {
         return try await settle { db in
             var lost: Set<Int64> = []
             for (progress, id, owner) in encoded {
-                try db.execute(sql: "UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ? AND \(Self.held)", arguments: [progress, now, id, owner])
+                try db.execute(
+                    sql: "UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ? AND \(Self.held)",
+                    arguments: [progress, now, id, owner])
                 if db.changesCount == 0 { lost.insert(id) }
             }
             return lost
@@ -242,28 +257,38 @@ package final class JobStore: Sendable {
     func finish(_ outcomes: [(job: Job, resolution: Resolution, attempt: Attempt)]) async throws -> Set<Int64> {
         guard !outcomes.isEmpty else { return [] }
         let now = self.now().timeIntervalSince1970
-        let encoded = outcomes.map { (job: $0.job, resolution: $0.resolution, attempt: $0.attempt,
-                                      warnings: Self.json($0.job.warnings), progress: Self.json($0.job.progress)) }
+        let encoded = outcomes.map {
+            (
+                job: $0.job, resolution: $0.resolution, attempt: $0.attempt,
+                warnings: Self.json($0.job.warnings), progress: Self.json($0.job.progress)
+            )
+        }
         return try await settle { db in
             var lost: Set<Int64> = []
             var delivered = false
             for (job, resolution, attempt, warnings, progress) in encoded {
                 switch resolution {
                 case .done:
-                    try db.execute(sql: """
-                        UPDATE jobs SET state = 'done', lease_until = NULL, lease_owner = NULL, finished_at = ?, updated_at = ?, progress = ?,
-                          warnings = ?, last_error = NULL WHERE id = ? AND \(Self.held)
-                        """, arguments: [now, now, progress, warnings, job.id, job.leaseOwner])
+                    try db.execute(
+                        sql: """
+                            UPDATE jobs SET state = 'done', lease_until = NULL, lease_owner = NULL, finished_at = ?, updated_at = ?, progress = ?,
+                              warnings = ?, last_error = NULL WHERE id = ? AND \(Self.held)
+                            """, arguments: [now, now, progress, warnings, job.id, job.leaseOwner])
                 case .retry(let at, let refund):
-                    try db.execute(sql: """
-                        UPDATE jobs SET state = 'queued', lease_until = NULL, lease_owner = NULL, run_at = ?, updated_at = ?, progress = ?,
-                          warnings = ?, last_error = COALESCE(?, last_error), attempts = MAX(0, attempts - ?) WHERE id = ? AND \(Self.held)
-                        """, arguments: [at.timeIntervalSince1970, now, progress, warnings, attempt.error, refund ? 1 : 0, job.id, job.leaseOwner])
+                    try db.execute(
+                        sql: """
+                            UPDATE jobs SET state = 'queued', lease_until = NULL, lease_owner = NULL, run_at = ?, updated_at = ?, progress = ?,
+                              warnings = ?, last_error = COALESCE(?, last_error), attempts = MAX(0, attempts - ?) WHERE id = ? AND \(Self.held)
+                            """,
+                        arguments: [
+                            at.timeIntervalSince1970, now, progress, warnings, attempt.error, refund ? 1 : 0, job.id, job.leaseOwner,
+                        ])
                 case .failed:
-                    try db.execute(sql: """
-                        UPDATE jobs SET state = 'failed', lease_until = NULL, lease_owner = NULL, finished_at = ?, updated_at = ?, progress = ?,
-                          warnings = ?, last_error = ? WHERE id = ? AND \(Self.held)
-                        """, arguments: [now, now, progress, warnings, attempt.error, job.id, job.leaseOwner])
+                    try db.execute(
+                        sql: """
+                            UPDATE jobs SET state = 'failed', lease_until = NULL, lease_owner = NULL, finished_at = ?, updated_at = ?, progress = ?,
+                              warnings = ?, last_error = ? WHERE id = ? AND \(Self.held)
+                            """, arguments: [now, now, progress, warnings, attempt.error, job.id, job.leaseOwner])
                 }
                 guard db.changesCount > 0 else { lost.insert(job.id); continue }
                 if case .done = resolution { delivered = true }
@@ -277,11 +302,15 @@ package final class JobStore: Sendable {
     }
 
     static func record(_ attempt: Attempt, jobID: Int64, db: Database) throws {
-        try db.execute(sql: """
-            INSERT INTO job_attempts (job_id, at, duration_ms, outcome, http_status, request, error, validation_errors)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            """, arguments: [jobID, attempt.at.timeIntervalSince1970, attempt.durationMs, attempt.outcome.rawValue,
-                             attempt.httpStatus, attempt.request, attempt.error, json(attempt.validationErrors)])
+        try db.execute(
+            sql: """
+                INSERT INTO job_attempts (job_id, at, duration_ms, outcome, http_status, request, error, validation_errors)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                jobID, attempt.at.timeIntervalSince1970, attempt.durationMs, attempt.outcome.rawValue,
+                attempt.httpStatus, attempt.request, attempt.error, json(attempt.validationErrors),
+            ])
     }
 
     /// Gives leased jobs back without spending their attempt (shutdown, a customer locked by
@@ -293,10 +322,11 @@ package final class JobStore: Sendable {
         let held = jobs.map { ($0.id, $0.leaseOwner) }
         try await settle { db in
             for (id, owner) in held {
-                try db.execute(sql: """
-                    UPDATE jobs SET state = 'queued', lease_until = NULL, lease_owner = NULL, attempts = MAX(0, attempts - 1), run_at = ?,
-                      updated_at = ? WHERE id = ? AND \(Self.held)
-                    """, arguments: [at, now, id, owner])
+                try db.execute(
+                    sql: """
+                        UPDATE jobs SET state = 'queued', lease_until = NULL, lease_owner = NULL, attempts = MAX(0, attempts - 1), run_at = ?,
+                          updated_at = ? WHERE id = ? AND \(Self.held)
+                        """, arguments: [at, now, id, owner])
             }
         }
     }
@@ -319,9 +349,11 @@ package final class JobStore: Sendable {
     /// The lead created by the first delivered job of an order (for update jobs).
     func leadID(source: String, externalID: String) async throws -> Int? {
         try await database.read { db in
-            let rows = try String.fetchAll(db, sql: """
-                SELECT progress FROM jobs WHERE source = ? AND external_id = ? AND state = 'done' ORDER BY id
-                """, arguments: [source, externalID])
+            let rows = try String.fetchAll(
+                db,
+                sql: """
+                    SELECT progress FROM jobs WHERE source = ? AND external_id = ? AND state = 'done' ORDER BY id
+                    """, arguments: [source, externalID])
             return rows.lazy.compactMap { try? JSONDecoder().decode(JobProgress.self, from: Data($0.utf8)).leadID }.first
         }
     }

@@ -6,70 +6,73 @@ enum Migrations {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1-jobs") { db in
-            try db.execute(sql: """
-                CREATE TABLE jobs (
-                  id INTEGER PRIMARY KEY AUTOINCREMENT,
-                  kind TEXT NOT NULL CHECK (kind IN ('order', 'order_update', 'form', 'contact')),
-                  source TEXT NOT NULL,
-                  external_id TEXT NOT NULL,
-                  dedupe_key TEXT NOT NULL UNIQUE,
-                  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
-                  input TEXT NOT NULL,
-                  plan TEXT NOT NULL,
-                  progress TEXT NOT NULL DEFAULT '{}',
-                  warnings TEXT NOT NULL DEFAULT '[]',
-                  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
-                  run_at REAL NOT NULL,
-                  lease_until REAL,
-                  created_at REAL NOT NULL,
-                  updated_at REAL NOT NULL,
-                  finished_at REAL,
-                  last_error TEXT,
-                  search TEXT NOT NULL DEFAULT '',
-                  CHECK (state <> 'running' OR lease_until IS NOT NULL)
-                );
-                CREATE INDEX jobs_claim ON jobs (state, run_at);
-                CREATE INDEX jobs_order ON jobs (source, external_id);
-                CREATE INDEX jobs_created ON jobs (created_at);
-                CREATE TABLE job_attempts (
-                  id INTEGER PRIMARY KEY AUTOINCREMENT,
-                  job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
-                  at REAL NOT NULL,
-                  duration_ms INTEGER NOT NULL,
-                  outcome TEXT NOT NULL CHECK (outcome IN ('done', 'retry', 'failed', 'throttled', 'paused', 'interrupted')),
-                  http_status INTEGER,
-                  request TEXT,
-                  error TEXT,
-                  validation_errors TEXT NOT NULL DEFAULT '[]'
-                );
-                CREATE INDEX job_attempts_job ON job_attempts (job_id);
-                CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE jobs (
+                      id INTEGER PRIMARY KEY AUTOINCREMENT,
+                      kind TEXT NOT NULL CHECK (kind IN ('order', 'order_update', 'form', 'contact')),
+                      source TEXT NOT NULL,
+                      external_id TEXT NOT NULL,
+                      dedupe_key TEXT NOT NULL UNIQUE,
+                      state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled')),
+                      input TEXT NOT NULL,
+                      plan TEXT NOT NULL,
+                      progress TEXT NOT NULL DEFAULT '{}',
+                      warnings TEXT NOT NULL DEFAULT '[]',
+                      attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                      run_at REAL NOT NULL,
+                      lease_until REAL,
+                      created_at REAL NOT NULL,
+                      updated_at REAL NOT NULL,
+                      finished_at REAL,
+                      last_error TEXT,
+                      search TEXT NOT NULL DEFAULT '',
+                      CHECK (state <> 'running' OR lease_until IS NOT NULL)
+                    );
+                    CREATE INDEX jobs_claim ON jobs (state, run_at);
+                    CREATE INDEX jobs_order ON jobs (source, external_id);
+                    CREATE INDEX jobs_created ON jobs (created_at);
+                    CREATE TABLE job_attempts (
+                      id INTEGER PRIMARY KEY AUTOINCREMENT,
+                      job_id INTEGER NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+                      at REAL NOT NULL,
+                      duration_ms INTEGER NOT NULL,
+                      outcome TEXT NOT NULL CHECK (outcome IN ('done', 'retry', 'failed', 'throttled', 'paused', 'interrupted')),
+                      http_status INTEGER,
+                      request TEXT,
+                      error TEXT,
+                      validation_errors TEXT NOT NULL DEFAULT '[]'
+                    );
+                    CREATE INDEX job_attempts_job ON job_attempts (job_id);
+                    CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL);
+                    """)
         }
         migrator.registerMigration("v2-contact-index") { db in
-            try db.execute(sql: """
-                CREATE TABLE contact_index (
-                  contact_id INTEGER PRIMARY KEY NOT NULL,
-                  updated_at INTEGER NOT NULL,
-                  data TEXT NOT NULL
-                );
-                CREATE TABLE contact_keys (
-                  key TEXT NOT NULL,
-                  contact_id INTEGER NOT NULL REFERENCES contact_index (contact_id) ON DELETE CASCADE,
-                  PRIMARY KEY (key, contact_id)
-                ) WITHOUT ROWID;
-                CREATE INDEX contact_keys_contact ON contact_keys (contact_id);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE contact_index (
+                      contact_id INTEGER PRIMARY KEY NOT NULL,
+                      updated_at INTEGER NOT NULL,
+                      data TEXT NOT NULL
+                    );
+                    CREATE TABLE contact_keys (
+                      key TEXT NOT NULL,
+                      contact_id INTEGER NOT NULL REFERENCES contact_index (contact_id) ON DELETE CASCADE,
+                      PRIMARY KEY (key, contact_id)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX contact_keys_contact ON contact_keys (contact_id);
+                    """)
         }
         migrator.registerMigration("v3-shared-rate-budget") { db in
-            try db.execute(sql: """
-                CREATE TABLE api_requests (
-                  id INTEGER PRIMARY KEY AUTOINCREMENT,
-                  pid INTEGER NOT NULL,
-                  at REAL NOT NULL
-                );
-                CREATE INDEX api_requests_at ON api_requests (at);
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE api_requests (
+                      id INTEGER PRIMARY KEY AUTOINCREMENT,
+                      pid INTEGER NOT NULL,
+                      at REAL NOT NULL
+                    );
+                    CREATE INDEX api_requests_at ON api_requests (at);
+                    """)
         }
         migrator.registerMigration("v4-lease-owner") { db in
             // Which claim holds a running job's lease: checkpoints and final writes are

@@ -8,8 +8,9 @@ extension FakeAmoProcess: FakeAccount {
     /// `amosync fake-amocrm` on a free port, its log in `log`.
     static func amosync(latencyMs: Int = 0, log: String) throws -> FakeAmoProcess {
         let token = JWT.make(["exp": .number(JSONNumber(Date().addingTimeInterval(86_400).timeIntervalSince1970.rounded()))])
-        return try FakeAmoProcess(executable: try DaemonProcess.binary(),
-                                  arguments: ["fake-amocrm", "--port", "0", "--token", token, "--latency-ms", "\(latencyMs)", "--log-level", "warning"],
-                                  token: token, log: log)
+        return try FakeAmoProcess(
+            executable: try DaemonProcess.binary(),
+            arguments: ["fake-amocrm", "--port", "0", "--token", token, "--latency-ms", "\(latencyMs)", "--log-level", "warning"],
+            token: token, log: log)
     }
 }

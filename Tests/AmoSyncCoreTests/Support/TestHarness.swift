@@ -80,9 +80,11 @@ final class RunningDaemon: Sendable {
     let dir: TempDir
     static let intakeToken = "test-intake-token-0123456789"
 
-    static func start(fake: some FakeAccount, dir: TempDir = TempDir(), logger: Logger = quietLogger(),
-                      configure: (inout JSONValue) -> Void = { _ in },
-                      options adjust: (inout Daemon.Options) -> Void = { _ in }) async throws -> RunningDaemon {
+    static func start(
+        fake: some FakeAccount, dir: TempDir = TempDir(), logger: Logger = quietLogger(),
+        configure: (inout JSONValue) -> Void = { _ in },
+        options adjust: (inout Daemon.Options) -> Void = { _ in }
+    ) async throws -> RunningDaemon {
         var json = testConfig(fake: fake, dir: dir)
         configure(&json)
         let config = try Config.parse(json.canonicalData, environment: [:])
@@ -116,8 +118,10 @@ final class RunningDaemon: Sendable {
     }
 
     /// Sends a request to the daemon.
-    func send(_ path: String, method: String = "POST", json: JSONValue? = nil, body: Data? = nil, contentType: String? = nil,
-              token: String? = RunningDaemon.intakeToken, headers: [String: String] = [:]) async throws -> HTTPResult {
+    func send(
+        _ path: String, method: String = "POST", json: JSONValue? = nil, body: Data? = nil, contentType: String? = nil,
+        token: String? = RunningDaemon.intakeToken, headers: [String: String] = [:]
+    ) async throws -> HTTPResult {
         var allHeaders = headers
         if let token { allHeaders["Authorization"] = "Bearer \(token)" }
         var payload = body
@@ -128,7 +132,8 @@ final class RunningDaemon: Sendable {
             allHeaders["Content-Type"] = contentType
         }
         let response = try await URLSessionTransport().send(
-            OutgoingRequest(method: method, url: URL(string: "http://127.0.0.1:\(port)\(path)")!, headers: allHeaders, body: payload, timeout: 10))
+            OutgoingRequest(
+                method: method, url: URL(string: "http://127.0.0.1:\(port)\(path)")!, headers: allHeaders, body: payload, timeout: 10))
         return HTTPResult(status: response.status, headers: response.headers, json: try? JSONValue.parse(response.body))
     }
 
@@ -168,8 +173,10 @@ func testConfig(fake: some FakeAccount, dir: TempDir) -> JSONValue {
     [
         "server": ["host": "127.0.0.1", "port": 0, "metrics": "127.0.0.1:0"],
         "database": ["path": .string(dir.file("queue.sqlite3"))],
-        "amocrm": ["subdomain": "example", "base_url": .string(fake.baseURL), "long_lived_token": .string(fake.token),
-                   "requests_per_second": 7, "timeout_seconds": 5],
+        "amocrm": [
+            "subdomain": "example", "base_url": .string(fake.baseURL), "long_lived_token": .string(fake.token),
+            "requests_per_second": 7, "timeout_seconds": 5,
+        ],
         "intake": ["tokens": [.string(RunningDaemon.intakeToken)]],
         "worker": ["backoff_base_seconds": 0.2, "backoff_max_seconds": 1, "max_attempts": 5, "concurrency": 2],
         "orders": [
@@ -181,8 +188,10 @@ func testConfig(fake: some FakeAccount, dir: TempDir) -> JSONValue {
         ],
         "utm_fields": ["utm_source": "UTM_SOURCE"],
         "forms": [
-            "callback": ["pipeline_id": 3177727, "status_id": 32392160, "lead_fields": ["message": "Сообщение"],
-                         "required_fields": ["phone"], "tags": ["site-form"]],
+            "callback": [
+                "pipeline_id": 3177727, "status_id": 32392160, "lead_fields": ["message": "Сообщение"],
+                "required_fields": ["phone"], "tags": ["site-form"],
+            ],
             "open": ["public": true, "redirect_url": "https://shop.example/thanks"],
             "profile": ["create_lead": false],
         ],
@@ -194,7 +203,9 @@ extension JSONValue {
     mutating func set(_ path: String, _ value: JSONValue) {
         let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
         var object = objectValue ?? [:]
-        if parts.count == 1 { object[parts[0]] = value } else {
+        if parts.count == 1 {
+            object[parts[0]] = value
+        } else {
             var child = object[parts[0]] ?? .object([:])
             child.set(parts[1], value)
             object[parts[0]] = child
@@ -204,14 +215,21 @@ extension JSONValue {
 }
 
 /// An order body as shops send it.
-func sampleOrder(id: String = "1042", phone: String? = "8 (912) 555-01-02", email: String? = "anna@example.org",
-                 categories: [Int] = [7], extra: [String: JSONValue] = [:]) -> JSONValue {
+func sampleOrder(
+    id: String = "1042", phone: String? = "8 (912) 555-01-02", email: String? = "anna@example.org",
+    categories: [Int] = [7], extra: [String: JSONValue] = [:]
+) -> JSONValue {
     var customer: [String: JSONValue] = ["name": "Anna Ivanova"]
     if let phone { customer["phone"] = .string(phone) }
     if let email { customer["email"] = .string(email) }
     var order: [String: JSONValue] = [
         "id": .string(id), "customer": .object(customer),
-        "items": [["id": "77", "name": "Kettle", "sku": "K-77", "price": 5100, "quantity": 1, "categories": .array(categories.map { .number(JSONNumber($0)) })]],
+        "items": [
+            [
+                "id": "77", "name": "Kettle", "sku": "K-77", "price": 5100, "quantity": 1,
+                "categories": .array(categories.map { .number(JSONNumber($0)) }),
+            ]
+        ],
         "delivery": ["name": "Courier", "cost": 390], "payment": ["name": "Card"], "total": 5490, "status": "new",
     ]
     order.merge(extra) { $1 }

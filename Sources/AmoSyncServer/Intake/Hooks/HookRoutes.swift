@@ -31,10 +31,15 @@ extension IntakeRoutes {
     /// A wrong or missing signature is 401, logged without the body; nothing is queued.
     func verify(_ signature: String?, raw: Data, source: String, secret: String?) throws {
         guard let secret, Hashing.verifyHMACBase64(signature, body: Array(raw), secret: secret) else {
-            logger.warning("webhook signature rejected", metadata: ["source": "\(source)", "signature_present": "\(signature != nil)",
-                                                                    "body_bytes": "\(raw.count)"])
-            throw IntakeError(status: .unauthorized, code: "bad_signature",
-                              message: "the webhook signature does not match sources.\(source).secret")
+            logger.warning(
+                "webhook signature rejected",
+                metadata: [
+                    "source": "\(source)", "signature_present": "\(signature != nil)",
+                    "body_bytes": "\(raw.count)",
+                ])
+            throw IntakeError(
+                status: .unauthorized, code: "bad_signature",
+                message: "the webhook signature does not match sources.\(source).secret")
         }
     }
 
@@ -58,13 +63,16 @@ extension IntakeRoutes {
     /// With `secret` set, the webhook URL carries it as `?key=SECRET`.
     func tilda(_ request: Request, raw: Data, contentType: String, source: Config.Source, name: String) async throws -> Response {
         let kind = BodyDecoder.kind(of: contentType) ?? .urlencoded
-        guard case .object(let values) = try IntakeError.decoding(raw, as: kind) else { throw IntakeError.malformed("expected form fields") }
+        guard case .object(let values) = try IntakeError.decoding(raw, as: kind) else {
+            throw IntakeError.malformed("expected form fields")
+        }
         if values["test"] == "test", values.count == 1 { return .json(.ok, ["status": "ok", "test": true]) }
         if let secret = source.secret {
             let presented = request.uri.queryParameters["key"].map { Array(String($0).utf8) } ?? []
             guard Hashing.constantTimeEqual(presented, Array(secret.utf8)) else {
                 logger.warning("webhook key rejected", metadata: ["source": "\(name)"])
-                throw IntakeError(status: .unauthorized, code: "bad_key", message: "the webhook URL needs ?key= with sources.\(name).secret")
+                throw IntakeError(
+                    status: .unauthorized, code: "bad_key", message: "the webhook URL needs ?key= with sources.\(name).secret")
             }
         }
         let form = source.form ?? ""
