@@ -9,63 +9,76 @@ import Testing
 @Suite struct RateLimiterTests {
     /// An allowance longer than any request: the slot is held until one window after the answer.
     @Test func withALongAllowanceARequestInFlightHoldsItsSlot() async throws {
-        let limiter = RateLimiter(requestsPerSecond: 2, arrivalAllowance: .seconds(60))
+        let clock = ManualTime()
+        let limiter = RateLimiter(requestsPerSecond: 2, arrivalAllowance: .seconds(60), clock: clock)
         let first = try await limiter.acquire()
-        first.stamp.mark()
-        try await limiter.acquire().stamp.mark()
-        let flag = Flag()
-        let third = Task {
-            _ = try await limiter.acquire()
-            flag.set()
-        }
-        try await Task.sleep(for: .milliseconds(1300))
-        #expect(!flag.isSet, "two requests in flight for longer than a window: the third still waits")
+        first.stamp.mark(at: clock.now)
+        try await limiter.acquire().stamp.mark(at: clock.now)
+        let third = Task { _ = try await limiter.acquire() }
+        #expect(await race(third, clock) == .asleep, "two requests in flight: the third waits")
+        clock.advance(.milliseconds(1300))
+        #expect(await race(third, clock) == .asleep, "in flight for longer than a window: still waits")
         await limiter.release(first)
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(!flag.isSet, "an answered request still counts for one window")
-        try await third.value
+        clock.advance(.milliseconds(1000))
+        #expect(await race(third, clock) == .asleep, "an answered request still counts for one window (1.01 s)")
+        clock.advance(.milliseconds(10))
+        #expect(await race(third, clock) == .finished)
     }
 
     /// Slow answers do not hold slots past `sent + allowance + window`: latency does not cap throughput.
-    @Test(.timeLimit(.minutes(1))) func aSlowRequestFreesItsSlotAfterTheAllowance() async throws {
-        let limiter = RateLimiter(requestsPerSecond: 2, margin: .zero, arrivalAllowance: .milliseconds(200))
-        let clock = ContinuousClock()
-        let start = clock.now
-        try await limiter.acquire().stamp.mark()
-        try await limiter.acquire().stamp.mark()
+    @Test func aSlowRequestFreesItsSlotAfterTheAllowance() async throws {
+        let clock = ManualTime()
+        let limiter = RateLimiter(requestsPerSecond: 2, margin: .zero, arrivalAllowance: .milliseconds(200), clock: clock)
+        try await limiter.acquire().stamp.mark(at: clock.now)
+        try await limiter.acquire().stamp.mark(at: clock.now)
         // Neither request is ever answered; the third may go once they must have arrived a window ago.
-        _ = try await limiter.acquire()
-        let waited = clock.now - start
-        #expect(waited >= .milliseconds(1200), "not before sent + 200 ms + 1 s, got \(waited)")
+        let third = Task { _ = try await limiter.acquire() }
+        clock.advance(.milliseconds(1190))
+        #expect(await race(third, clock) == .asleep, "not before sent + 200 ms + 1 s")
+        clock.advance(.milliseconds(10))
+        #expect(await race(third, clock) == .finished, "at sent + 200 ms + 1 s")
     }
 
     /// A granted slot whose request has not left yet (its task not scheduled) is held until it is.
     @Test func aRequestNotYetSentHoldsItsSlot() async throws {
-        let limiter = RateLimiter(requestsPerSecond: 1, margin: .zero, arrivalAllowance: .milliseconds(100))
+        let clock = ManualTime()
+        let limiter = RateLimiter(requestsPerSecond: 1, margin: .zero, arrivalAllowance: .milliseconds(100), clock: clock)
         let first = try await limiter.acquire()
-        let flag = Flag()
-        let second = Task {
-            _ = try await limiter.acquire()
-            flag.set()
-        }
-        try await Task.sleep(for: .milliseconds(1500))
-        #expect(!flag.isSet, "granted 1.5 s ago but never sent: still holding")
-        first.stamp.mark()
-        try await second.value
+        let second = Task { _ = try await limiter.acquire() }
+        clock.advance(.milliseconds(1500))
+        #expect(await race(second, clock) == .asleep, "granted 1.5 s ago but never sent: still holding")
+        first.stamp.mark(at: clock.now)
+        clock.advance(.milliseconds(1090))
+        #expect(await race(second, clock) == .asleep, "sent now: held until sent + 100 ms + 1 s")
+        clock.advance(.milliseconds(10))
+        #expect(await race(second, clock) == .finished)
     }
 
     /// A fast answer ends the allowance early: the slot is counted from the answer.
     @Test func aFastAnswerIsCountedFromTheAnswer() async throws {
-        let limiter = RateLimiter(requestsPerSecond: 1, margin: .zero, arrivalAllowance: .seconds(5))
-        let clock = ContinuousClock()
+        let clock = ManualTime()
+        let limiter = RateLimiter(requestsPerSecond: 1, margin: .zero, arrivalAllowance: .seconds(5), clock: clock)
         let first = try await limiter.acquire()
-        first.stamp.mark()
-        try await Task.sleep(for: .milliseconds(100))
-        let answered = clock.now  // before the limiter hears of it: a lower bound of its own stamp
+        first.stamp.mark(at: clock.now)
+        clock.advance(.milliseconds(100))
         await limiter.release(first)
-        _ = try await limiter.acquire()
-        let waited = clock.now - answered
-        #expect(waited >= .seconds(1), "one window after the answer, got \(waited)")
+        let second = Task { _ = try await limiter.acquire() }
+        clock.advance(.milliseconds(990))
+        #expect(await race(second, clock) == .asleep, "not before one window after the answer")
+        clock.advance(.milliseconds(10))
+        #expect(await race(second, clock) == .finished, "one window after the answer, not after the 5 s allowance")
+    }
+
+    /// A 429 pauses every acquire until the pause is over.
+    @Test func aPauseHoldsEveryAcquire() async throws {
+        let clock = ManualTime()
+        let limiter = RateLimiter(requestsPerSecond: 7, clock: clock)
+        #expect(await limiter.throttled() == .seconds(1))
+        let request = Task { _ = try await limiter.acquire() }
+        clock.advance(.milliseconds(999))
+        #expect(await race(request, clock) == .asleep, "paused for 1 s")
+        clock.advance(.milliseconds(1))
+        #expect(await race(request, clock) == .finished)
     }
 
     @Test func throttlingPausesGrowAndConcurrentReportsCountOnce() async {

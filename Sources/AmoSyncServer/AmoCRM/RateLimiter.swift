@@ -28,7 +28,8 @@ package actor RateLimiter {
     private var pausedUntil: ContinuousClock.Instant?
     private var pauseStreak = 0
     private var outageStreak = 0
-    private let clock = ContinuousClock()
+    /// The system clock in the daemon; a hand-moved one in tests.
+    let clock: any TimeSource
     /// Seconds spent waiting for the window or a pause (for metrics and stats).
     private(set) var waitedSeconds: Double = 0
     private(set) var pauses = 0
@@ -44,8 +45,9 @@ package actor RateLimiter {
     /// `requestsPerSecond` may be fractional (0.5 = one request every two seconds).
     init(
         requestsPerSecond: Double, margin: Duration = .milliseconds(10), arrivalAllowance: Duration = defaultArrivalAllowance,
-        outageBase: Double = 1, shared: SharedBudget? = nil
+        outageBase: Double = 1, shared: SharedBudget? = nil, clock: any TimeSource = SystemTime()
     ) {
+        self.clock = clock
         self.outageBase = outageBase
         self.shared = shared
         self.arrivalAllowance = arrivalAllowance
