@@ -20,8 +20,7 @@ package final class SharedBudget: Sendable {
     /// within `window` seconds. A process that died mid-request (a crash, `kill -9`) stops
     /// holding its requests one window after it sent them, so that a restarted daemon does not
     /// hit the limit with its first requests; a live one holds them until it answers.
-    func others(window: Double) async -> Int {
-        let now = Date().timeIntervalSince1970
+    func others(window: Double, now: Double = Date().timeIntervalSince1970) async -> Int {
         let rows = (try? await store.requests(notOf: pid, since: now - window)) ?? []
         return rows.filter { (process, at) in
             if at <= now { return true }  // answered: amoCRM has counted it within the window
