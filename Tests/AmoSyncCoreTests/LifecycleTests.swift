@@ -249,6 +249,39 @@ import Testing
         #expect(text.contains("port \(holder.port) is already in use (set --port)"), "\(text)")
     }
 
+    /// Without `--port`, a taken default port is skipped and the port used is named: the
+    /// sandbox from 8080, the fake from 8099. (When another process already holds the default,
+    /// that one stands in for the holder.)
+    @Test(arguments: [(["sandbox"], 8080), (["fake-amocrm"], 8099)])
+    func withoutPortTheNextFreeOneIsUsedAndNamed(arguments: [String], preferred: Int) async throws {
+        let holder = try? RawListener(port: preferred)
+        #expect(!FreePort.isFree(preferred), "the default port is taken")
+        let dir = TempDir()
+        let process = Process()
+        process.executableURL = try DaemonProcess.binary()
+        process.arguments = arguments + (arguments == ["sandbox"] ? ["--directory", dir.path] : [])
+        let log = dir.file("out.log")
+        FileManager.default.createFile(atPath: log, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        defer { kill(process.processIdentifier, SIGKILL) }
+        var used: Int?
+        try await eventually(timeout: .seconds(60)) {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            let line = text.split(separator: "\n").first { $0.hasPrefix("port \(preferred) is already in use: using ") }
+            // "port 8080 is already in use: using 8081 (choose one with --port)"
+            used = line?.components(separatedBy: "using ").last?.split(separator: " ").first.flatMap { Int($0) }
+            return used != nil && (text.contains("Press Ctrl-C to stop") || text.contains(FakeAmoProcess.banner))
+        }
+        let port = try #require(used)
+        #expect(port > preferred)
+        #expect(!FreePort.isFree(port), "it listens on the port it named")
+        kill(process.processIdentifier, SIGINT)
+        _ = holder
+    }
+
     /// Ctrl-C on a running sandbox: exit 0 and not one error line.
     @Test func sandboxStopsCleanlyOnCtrlC() async throws {
         let dir = TempDir()
