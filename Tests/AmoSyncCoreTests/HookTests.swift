@@ -203,8 +203,10 @@ import Testing
         await daemon.stop()
     }
 
-    /// `chromium --headless --dump-dom`: the DOM of the page the browser ends on.
-    static func runChromium(page: String, log: String) throws -> String {
+    /// `chromium --headless --dump-dom`: the DOM of the page the browser ends on. The wait runs
+    /// on a thread of its own: blocking one of Swift's two pool threads here starved the
+    /// in-process daemon the browser posts to, and the browser gave up with an empty page.
+    static func runChromium(page: String, log: String) async throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: chromium!)
         process.arguments = [
@@ -216,9 +218,7 @@ import Testing
         FileManager.default.createFile(atPath: log, contents: nil)
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         try process.run()
-        let dom = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return dom
+        return await ProcessOutput.read(of: process, pipe: output)
     }
 
     static var chromium: String? {
@@ -244,7 +244,7 @@ import Testing
         // Chromium under a loaded test run sometimes ends before the navigation: give it three chances.
         var dom = ""
         for _ in 0..<3 where !dom.contains("Thank you") {
-            dom = try Self.runChromium(page: dir.file("form.html"), log: dir.file("chromium.log"))
+            dom = try await Self.runChromium(page: dir.file("form.html"), log: dir.file("chromium.log"))
         }
         #expect(dom.contains("Thank you, we received your request"), "the browser landed on the redirect page: \(dom.prefix(300))")
         try await daemon.waitIdle()
