@@ -87,14 +87,8 @@ package actor RateLimiter {
         let ticket = Ticket(id: nextTicket, stamp: stamp)
         inFlight[ticket.id] = ticket.stamp  // the slot is taken before the next suspension
         waitedSeconds += (clock.now - started).seconds
-        if let row = await shared?.record() {
-            // Answered while the row was written (cannot happen before `acquire` returns, but stay exact).
-            if inFlight[ticket.id] == nil {
-                await shared?.release(row, arrivedBy: Date().timeIntervalSince1970)
-            } else {
-                sharedRows[ticket.id] = row
-            }
-        }
+        // Only the caller can release the ticket, and it has not got it yet: the row is still ours to note.
+        if let row = await shared?.record() { sharedRows[ticket.id] = row }
         return ticket
     }
 
