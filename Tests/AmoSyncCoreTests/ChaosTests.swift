@@ -11,7 +11,7 @@ import Testing
     static let customers = 200
 
     /// 300 orders from 200 customers, queued before the first start.
-    static func prepare(fake: RunningFake, dir: TempDir) async throws -> String {
+    static func prepare(fake: some FakeAccount, dir: TempDir) async throws -> String {
         var json = testConfig(fake: fake, dir: dir)
         json.set(
             "worker",
@@ -36,7 +36,10 @@ import Testing
 
     /// Exactly one lead and one note per order, one contact per customer, every job done.
     static func verify(fake: RunningFake, dir: TempDir) async throws {
-        let state = await fake.state.snapshot()
+        try await verify(state: await fake.state.snapshot(), dir: dir)
+    }
+
+    static func verify(state: JSONValue, dir: TempDir) async throws {
         let leads = state["leads"]?.arrayValue ?? []
         let keys = leads.compactMap { lead in
             lead["custom_fields_values"]?.arrayValue?.first { $0["field_name"] == "amosync_key" }?.value(at: "values.0.value")?.stringValue
@@ -66,13 +69,12 @@ import Testing
 
     /// Five `kill -9`s at random moments of the drain, each followed by an immediate restart:
     /// nothing lost, nothing twice, and no 429 (a new process counts the dead one's requests).
+    /// The fake runs as its own process, as amoCRM would: inside the loaded test process its
+    /// arrival clock lagged, and it once counted a 429 that amoCRM's would not have.
     @Test func killedFiveTimesDuringTheDrainNothingIsLostOrDuplicatedAndNothingThrottled() async throws {
-        let fake = try await RunningFake.start(
-            faults: {
-                var f = FakeFaults(); f.latencyMs = 30; return f
-            }())
-        defer { fake.stop() }
         let dir = TempDir()
+        let fake = try FakeAmoProcess.amosync(latencyMs: 30, log: dir.file("fake.log"))
+        defer { fake.stop() }
         let config = try await Self.prepare(fake: fake, dir: dir)
         let store = try JobStore(path: dir.file("queue.sqlite3"))
         var generator = SystemRandomNumberGenerator()
@@ -88,8 +90,8 @@ import Testing
         let daemon = try DaemonProcess(config: config, log: dir.file("daemon.log"))
         try await Self.waitUntilDrained(dir)
         #expect(await daemon.terminate(timeout: .seconds(15)) == 0)
-        try await Self.verify(fake: fake, dir: dir)
-        #expect(await fake.state.requestStats().throttled == 0, "no 429 across the restarts")
+        try await Self.verify(state: try await fake.snapshot(), dir: dir)
+        #expect(try await fake.requestStats().throttled == 0, "no 429 across the restarts")
     }
 
     @Test func sigtermDuringTheDrainExitsCleanlyAndResumesWithoutRepeats() async throws {

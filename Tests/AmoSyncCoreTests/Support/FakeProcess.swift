@@ -13,4 +13,11 @@ extension FakeAmoProcess: FakeAccount {
             arguments: ["fake-amocrm", "--port", "0", "--token", token, "--latency-ms", "\(latencyMs)", "--log-level", "warning"],
             token: token, log: log)
     }
+
+    /// Everything the fake holds (`GET /__fake/state`).
+    func snapshot() async throws -> JSONValue {
+        let answer = try await URLSessionTransport().send(
+            OutgoingRequest(method: "GET", url: URL(string: baseURL + "/__fake/state")!, timeout: 60))
+        return try JSONValue.parse(answer.body)
+    }
 }
