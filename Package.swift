@@ -1,9 +1,9 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// Linux only: the daemon calls Glibc and systemd directly (no Apple platform is declared or built).
 let package = Package(
     name: "amosync",
-    platforms: [.macOS(.v14)],
     products: [
         .executable(name: "amosync", targets: ["amosync"])
     ],

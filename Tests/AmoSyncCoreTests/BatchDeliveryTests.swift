@@ -92,9 +92,7 @@ import Testing
         let id = await fake.state.seedContact(name: "A", phones: ["8 (912) 555-01-02", "+7 495 123 45 67"], emails: [" Mixed@Case.org "])
         let dir = TempDir()
         let store = try JobStore(path: dir.file("queue.sqlite3"))
-        let client = AmoClient(
-            baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: RateLimiter(requestsPerSecond: 7),
-            tokens: LongLivedToken(fake.token), timeout: 5, logger: quietLogger())
+        let client = try testAccount(fake).client
         let index = ContactIndex(store: store, client: client, countryCode: "7", logger: quietLogger())
         #expect(try await index.refresh())
         await #expect(try index.contacts(withAnyOf: ["+79125550102"]).map(\.id) == [id])

@@ -87,7 +87,12 @@ import Testing
 
         let badState = try await Self.amosync(["jobs", "list", "--state", "lost", "--config", path])
         #expect(badState.status == 2)
-        #expect(badState.output.contains("--state: unknown value lost"), "\(badState.output)")
+        #expect(badState.output.contains("'lost' is invalid for '--state <state>'"), "\(badState.output)")
+        #expect(badState.output.contains("'queued', 'running', 'done', 'failed' or 'cancelled'"), "the allowed values")
+
+        let badLevel = try await Self.amosync(["serve", "--log-level", "loud", "--config", path])
+        #expect(badLevel.status == 2, "a usage error, before anything starts: \(badLevel.output)")
+        #expect(badLevel.output.contains("'loud' is invalid for '--log-level"), "\(badLevel.output)")
 
         let badSince = try await Self.amosync(["jobs", "list", "--since", "yesterday", "--config", path])
         #expect(badSince.status == 2)

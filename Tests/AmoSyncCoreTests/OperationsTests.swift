@@ -106,9 +106,7 @@ import Testing
         json.set("orders.contact_fields", ["address.city": "Город"])
         json.set("fields", ["auto_create": ["contacts": false]])
         let config = try Config.parse(json.canonicalData, environment: [:])
-        let client = AmoClient(
-            baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: RateLimiter(requestsPerSecond: 7),
-            tokens: LongLivedToken(fake.token), timeout: 5, logger: quietLogger())
+        let client = try testAccount(fake).client
         let findings = try await AccountCheck(config: config, client: client).run()
         let lines = findings.filter(\.isProblem).map(\.line)
         #expect(lines.contains { $0.hasPrefix("orders.status_id: status 567890 is not in pipeline 3177727 (Воронка)") })
@@ -135,9 +133,7 @@ import Testing
         let fake = try await RunningFake.start()
         defer { fake.stop() }
         let config = try Config.parse(testConfig(fake: fake, dir: TempDir()).canonicalData, environment: [:])
-        let client = AmoClient(
-            baseURL: fake.baseURL, transport: URLSessionTransport(), limiter: RateLimiter(requestsPerSecond: 7),
-            tokens: LongLivedToken(fake.token), timeout: 5, logger: quietLogger())
+        let client = try testAccount(fake).client
         let findings = try await AccountCheck(config: config, client: client).run()
         #expect(findings.filter(\.isProblem).isEmpty)
         // testConfig routes category 40 to pipeline 23456 while status_map.paid is a stage of 3177727.

@@ -19,8 +19,11 @@ package struct AmoSyncCommand: AsyncParsableCommand {
 
     package init() {}
 
-    /// The executable's entry point: parses the arguments and runs the (async) subcommand.
-    package static func runMain(_ arguments: [String]? = nil) async {
+    package static func main() async { await main(nil) }
+
+    /// The entry point `@main` runs (it shadows argument-parser's own `main`): parses the
+    /// arguments and runs the (async) subcommand; a usage error exits 2, not argument-parser's 64.
+    package static func main(_ arguments: [String]?) async {
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -64,15 +67,14 @@ struct ConfigOptions: ParsableArguments {
 
 /// `--log-level`, `--log-format` for long-running commands.
 struct LogOptions: ParsableArguments {
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    @Option(help: "Log level.")
+    var logLevel: Logger.Level = .info
 
     @Option(help: "text (journald-friendly, no timestamps) or json (for log shippers).")
-    var logFormat: String = "text"
+    var logFormat: LineLogHandler.Format = .text
 
     func bootstrap(label: String = "amosync") throws -> Logger {
-        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("--log-level: unknown level \(logLevel)") }
-        guard let format = LineLogHandler.Format(rawValue: logFormat) else { throw ValidationError("--log-format: expected text or json") }
+        let (level, format) = (logLevel, logFormat)
         LoggingSystem.bootstrap { LineLogHandler(label: $0, level: level, format: format) }
         var logger = Logger(label: label)
         logger.logLevel = level
@@ -151,9 +153,8 @@ struct Check: AsyncParsableCommand {
         Console.print("\(options.path): configuration is valid")
         if offline { return }
         // The same budget as a running daemon on this database.
-        let limiter = config.amocrm.limiter(shared: (try? JobStore(path: config.databasePath)).map(SharedBudget.init))
-        let tokens = Daemon.tokenProvider(
-            config: config, transport: URLSessionTransport(), limiter: limiter,
+        let account = AmoAccount(
+            config: config, store: try? JobStore(path: config.databasePath),
             logger: Logger(label: "amosync", factory: { _ in SwiftLogNoOpLogHandler() }))
         if config.amocrm.longLivedToken == nil, (try? TokenFile(path: config.amocrm.tokensFile).read()) == nil {
             Console.print(
@@ -161,11 +162,8 @@ struct Check: AsyncParsableCommand {
             )
             throw ExitCode.failure
         }
-        let client = AmoClient(
-            baseURL: config.amocrm.apiBase, transport: URLSessionTransport(), limiter: limiter, tokens: tokens,
-            timeout: config.amocrm.timeoutSeconds, logger: Logger(label: "amosync", factory: { _ in SwiftLogNoOpLogHandler() }))
         let findings: [AccountCheck.Finding]
-        do { findings = try await AccountCheck(config: config, client: client).run() } catch let error as AmoError {
+        do { findings = try await AccountCheck(config: config, client: account.client).run() } catch let error as AmoError {
             Console.print("amocrm: cannot check the account: \(error.kind == .unauthorized ? error.detail : error.description)")
             throw ExitCode.failure
         }

@@ -106,13 +106,8 @@ struct Auth: AsyncParsableCommand {
     }
 
     static func manager(_ config: Config, store: JobStore) -> TokenManager {
-        TokenManager(
-            client: .init(
-                id: config.amocrm.clientID ?? "", secret: config.amocrm.clientSecret ?? "", redirectURI: config.amocrm.redirectURI ?? ""),
-            file: TokenFile(path: config.amocrm.tokensFile), baseURL: config.amocrm.apiBase, transport: URLSessionTransport(),
-            limiter: config.amocrm.limiter(shared: SharedBudget(store: store)),
-            timeout: config.amocrm.timeoutSeconds,
-            logger: .init(label: "amosync", factory: { _ in LineLogHandler(label: "amosync", level: .warning) }),
-            referers: config.amocrm.referers)
+        AmoAccount.oauth(
+            config: config, limiter: config.amocrm.limiter(shared: SharedBudget(store: store)),
+            logger: .init(label: "amosync", factory: { _ in LineLogHandler(label: "amosync", level: .warning) }))
     }
 }

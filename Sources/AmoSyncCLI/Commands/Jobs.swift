@@ -13,8 +13,8 @@ struct Jobs: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List jobs, newest first.")
         @OptionGroup var options: ConfigOptions
-        @Option(help: "Only jobs in this state: queued, running, done, failed, cancelled.") var state: [String] = []
-        @Option(help: "Only jobs of this kind: order, order_update, form, contact.") var kind: [String] = []
+        @Option(help: "Only jobs in this state (repeatable).") var state: [JobState] = []
+        @Option(help: "Only jobs of this kind (repeatable).") var kind: [JobKind] = []
         @Option(help: "Only jobs from this source (orders, a form name).") var source: String?
         @Option(help: "Only jobs created within this time, e.g. 30m, 2h, 7d.") var since: String?
         @Option(help: "How many jobs at most.") var limit = 50
@@ -22,8 +22,8 @@ struct Jobs: AsyncParsableCommand {
 
         func run() async throws {
             var filter = JobStore.Filter()
-            filter.states = try state.map { try Jobs.parse($0, as: JobState.self, option: "--state") }
-            filter.kinds = try kind.map { try Jobs.parse($0, as: JobKind.self, option: "--kind") }
+            filter.states = state
+            filter.kinds = kind
             filter.source = source
             filter.since = try since.map(Jobs.parseSince)
             filter.limit = limit
@@ -119,14 +119,6 @@ struct Jobs: AsyncParsableCommand {
             let (_, store) = try options.openStore()
             Console.print("\(try await store.purge(olderThanDays: olderThan)) job(s) deleted")
         }
-    }
-
-    static func parse<T: RawRepresentable>(_ text: String, as: T.Type, option: String) throws -> T
-    where T.RawValue == String, T: CaseIterable {
-        guard let value = T(rawValue: text) else {
-            throw ValidationError("\(option): unknown value \(text); one of \(T.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        return value
     }
 
     /// `30m`, `2h`, `7d`, `45s` before now.

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The right-hand side of a mapping: which amoCRM field receives a value.
 package enum FieldRef: Sendable, Hashable {
     /// A field id in the account.
@@ -45,8 +47,6 @@ package enum FieldRef: Sendable, Hashable {
     }
 }
 
-import Foundation
-
 extension FieldRef: Codable {
     package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
@@ -56,7 +56,11 @@ extension FieldRef: Codable {
             self = .name(name, type: nil)
         } else {
             let object = try container.decode([String: String].self)
-            self = .name(object["name"] ?? "", type: object["type"])
+            guard let name = object["name"] else {
+                throw DecodingError.dataCorruptedError(
+                    in: container, debugDescription: "a field reference needs an id, a name or {\"name\": …}")
+            }
+            self = .name(name, type: object["type"])
         }
     }
 

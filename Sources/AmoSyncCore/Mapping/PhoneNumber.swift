@@ -1,3 +1,5 @@
+import Foundation
+
 /// Phone and email normalization: the one definition of "the same number" used by
 /// mapping, contact matching, the contact index and `jobs find`.
 package enum ContactKey {
@@ -36,5 +38,3 @@ package enum ContactKey {
         return email
     }
 }
-
-import Foundation

@@ -1,3 +1,5 @@
+import Foundation
+
 /// `{path}` placeholders filled from an input document (`Заказ #{id}`, `{customer.name}`).
 enum Template {
     static func render(_ template: String, with input: JSONValue, extra: [String: String] = [:]) -> String {
@@ -17,5 +19,3 @@ enum Template {
         return output.trimmed
     }
 }
-
-import Foundation

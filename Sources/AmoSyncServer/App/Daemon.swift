@@ -59,17 +59,14 @@ package struct Daemon: Sendable {
         let notifier = SystemdNotifier()
         let doorbell = Doorbell()
         let rules = Live(config)
-        let limiter = config.amocrm.limiter(outageBase: min(1, config.worker.backoffBaseSeconds), shared: SharedBudget(store: store))
-        let tokens = Self.tokenProvider(config: config, transport: transport, limiter: limiter, logger: logger) { problem in
-            if let problem { await health.credentialsFailed(problem) } else { await health.credentialsWork() }
-        }
         let metrics = DaemonMetrics()
-        let client = AmoClient(
-            baseURL: config.amocrm.apiBase, transport: transport, limiter: limiter, tokens: tokens,
-            timeout: config.amocrm.timeoutSeconds, logger: logger
-        ) { endpoint, status, seconds in
-            metrics.amoRequest(endpoint: endpoint, status: status, seconds: seconds)
-        }
+        let account = AmoAccount(
+            config: config, store: store, transport: transport, logger: logger, outageBase: min(1, config.worker.backoffBaseSeconds),
+            onStateChange: { problem in
+                if let problem { await health.credentialsFailed(problem) } else { await health.credentialsWork() }
+            },
+            observer: { endpoint, status, seconds in metrics.amoRequest(endpoint: endpoint, status: status, seconds: seconds) })
+        let (limiter, tokens, client) = (account.limiter, account.tokens, account.client)
         let delivery = BatchDelivery(
             client: client, catalog: FieldCatalog(client: client), store: store, config: config,
             locks: ContactLocks(),
@@ -145,28 +142,6 @@ package struct Daemon: Sendable {
         return Daemon(
             config: config, store: store, health: health, client: client, tokens: tokens, worker: worker, metrics: metrics,
             rules: rules, reloading: reloading, group: ServiceGroup(configuration: configuration))
-    }
-
-    /// A long-lived token, or the `TokenManager` for OAuth.
-    package static func tokenProvider(
-        config: Config, transport: any HTTPTransport, limiter: RateLimiter, logger: Logger,
-        onStateChange: @escaping @Sendable (String?) async -> Void = { _ in }
-    ) -> any AccessTokenProvider {
-        if let token = config.amocrm.longLivedToken {
-            if let expiry = JWT.expiry(token), expiry.timeIntervalSinceNow < 14 * 86_400 {
-                logger.warning(
-                    "the long-lived token expires soon: create a new one in amoCRM and update amocrm.long_lived_token",
-                    metadata: ["expires_at": "\(expiry)"])
-            }
-            return LongLivedToken(token)
-        }
-        return TokenManager(
-            client: .init(
-                id: config.amocrm.clientID ?? "", secret: config.amocrm.clientSecret ?? "",
-                redirectURI: config.amocrm.redirectURI ?? ""),
-            file: TokenFile(path: config.amocrm.tokensFile), baseURL: config.amocrm.apiBase, transport: transport,
-            limiter: limiter, timeout: config.amocrm.timeoutSeconds, logger: logger,
-            authCode: config.amocrm.authCode, referers: config.amocrm.referers, onStateChange: onStateChange)
     }
 
     /// Runs until SIGTERM/SIGINT or `shutdown()`. A listener that cannot be opened stops the

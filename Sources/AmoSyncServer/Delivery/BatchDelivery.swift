@@ -2,9 +2,16 @@ import Foundation
 import Logging
 import AmoSyncCore
 
-/// Delivers a claimed batch step by step — fields, contacts, lead updates, leads, notes —
-/// sending each step for the whole batch in one request, and checkpointing every finished
-/// step in the job rows so that a crash never repeats a step that took effect.
+/// What delivery counts: outcomes per batch (the daemon's Prometheus metrics).
+protocol DeliveryMetrics: Sendable {
+    func delivery(outcome: String, count: Int)
+}
+
+/// Delivers a claimed batch through its steps — `FieldStep`, `ContactStep`, `LeadUpdateStep`,
+/// `LeadStep`, `NoteStep` (in `Steps/`) — each sending one request for the whole batch and
+/// checkpointing in the job rows, so that a crash never repeats a step that took effect.
+/// This type owns what is around the steps: customer locks, leases, failures that stop the
+/// batch, and recording each job's outcome.
 struct BatchDelivery: Sendable {
     let client: AmoClient
     let catalog: FieldCatalog
@@ -13,14 +20,13 @@ struct BatchDelivery: Sendable {
     let locks: ContactLocks
     let index: ContactIndex?
     let health: DeliveryHealth
-    let metrics: DaemonMetrics?
+    let metrics: (any DeliveryMetrics)?
     let logger: Logger
     private(set) var policy: RetryPolicy
-    static let keyField = FieldRef.name("amosync_key", type: "text")
 
     init(
         client: AmoClient, catalog: FieldCatalog, store: JobStore, config: Config, locks: ContactLocks,
-        index: ContactIndex?, health: DeliveryHealth, metrics: DaemonMetrics? = nil, logger: Logger
+        index: ContactIndex?, health: DeliveryHealth, metrics: (any DeliveryMetrics)? = nil, logger: Logger
     ) {
         self.metrics = metrics
         self.index = index
@@ -42,8 +48,23 @@ struct BatchDelivery: Sendable {
         return copy
     }
 
-    var matcher: ContactMatcher {
-        ContactMatcher(client: client, countryCode: config.contacts.defaultCountryCode, matchBy: config.contacts.matchBy, index: index)
+    var progress: StoredProgress { StoredProgress(store: store, policy: policy) }
+
+    /// The steps, built for the current config.
+    var steps: (fields: FieldStep, contacts: ContactStep, updates: LeadUpdateStep, leads: LeadStep, notes: NoteStep) {
+        let progress = self.progress
+        let sender = BatchSender(client: client, index: index, progress: progress)
+        let bodies = ContactBodies(contacts: config.contacts)
+        let matcher = ContactMatcher(
+            client: client, countryCode: config.contacts.defaultCountryCode, matchBy: config.contacts.matchBy, index: index)
+        return (
+            FieldStep(
+                catalog: catalog, autoCreateLeads: config.fields.autoCreateLeads, autoCreateContacts: config.fields.autoCreateContacts),
+            ContactStep(matcher: matcher, bodies: bodies, sender: sender, index: index, progress: progress),
+            LeadUpdateStep(leads: store, sender: sender, progress: progress),
+            LeadStep(client: client, bodies: bodies, sender: sender, index: index, progress: progress),
+            NoteStep(client: client, sender: sender, progress: progress)
+        )
     }
 
     /// Counts of what happened to a batch.
@@ -70,11 +91,12 @@ struct BatchDelivery: Sendable {
         var locked: [String] = []
         do {
             locked = await lockCustomers(items)
-            let fields = try await resolveFields(items)
-            try await deliverContacts(items, fields)
-            try await deliverLeadUpdates(items, fields)
-            try await deliverLeads(items, fields)
-            try await deliverNotes(items)
+            let steps = self.steps
+            let fields = try await steps.fields.resolve(items)
+            try await steps.contacts.run(items, fields)
+            try await steps.updates.run(items, fields)
+            try await steps.leads.run(items, fields)
+            try await steps.notes.run(items)
             let attempt = Attempt(at: started, durationMs: Self.milliseconds(since: started), outcome: .done)
             for item in items where item.active { item.finish(.done, attempt) }
             await health.credentialsWork()
@@ -134,28 +156,11 @@ struct BatchDelivery: Sendable {
             let pause = await client.limiter.backOff()
             logger.warning(
                 "amoCRM request failed, will retry; delivery paused", metadata: metadata.merging(["pause_s": "\(pause.seconds)"]) { $1 })
-            for item in items where item.active { retryOrFail(item, base) }
+            for item in items where item.active { progress.retryOrFail(item, base) }
         case .rejected:
             logger.warning("amoCRM rejected a request", metadata: metadata)
-            for item in items where item.active { fail(item, base) }
+            for item in items where item.active { item.fail(base) }
         }
-    }
-
-    func retryOrFail(_ item: DeliveryItem, _ attempt: Attempt) {
-        if policy.exhausted(item.job.attempts) {
-            var final = attempt
-            final.outcome = .failed
-            final.error = "\(attempt.error ?? "failed") (attempt \(item.job.attempts) of \(policy.maxAttempts), giving up)"
-            item.finish(.failed, final)
-        } else {
-            item.finish(.retry(at: Date().addingTimeInterval(policy.delay(afterAttempt: item.job.attempts)), refundAttempt: false), attempt)
-        }
-    }
-
-    func fail(_ item: DeliveryItem, _ attempt: Attempt) {
-        var final = attempt
-        final.outcome = .failed
-        item.finish(.failed, final)
     }
 
     /// Saves outcomes; deferred jobs go back without an attempt. Jobs whose lease was lost
@@ -201,38 +206,13 @@ struct BatchDelivery: Sendable {
         return summary
     }
 
-    /// Saves the progress of changed jobs in one transaction.
-    func checkpoint(_ items: [DeliveryItem]) async throws {
-        let changed = items.filter { $0.dirty && !$0.leaseLost }
-        let lost = try await store.saveProgress(changed.map(\.job))
-        items.first?.leases?.markLost(lost)
-        for item in changed { item.dirty = false }
-    }
-
     /// Reserves the customers of this batch; jobs whose customer is in another batch wait.
     private func lockCustomers(_ items: [DeliveryItem]) async -> [String] {
         var locked: [String] = []
-        for group in Self.groups(items.filter(\.needsContact)) {
+        for group in DeliveryItem.customers(items.filter(\.needsContact)) {
             let keys = Array(Set(group.flatMap(\.contactKeys)))
             if await locks.tryLock(keys) { locked += keys } else { group.forEach { $0.deferred = true } }
         }
         return locked
-    }
-
-    /// Jobs sharing any phone or email belong to one customer.
-    static func groups(_ items: [DeliveryItem]) -> [[DeliveryItem]] {
-        var groups: [(keys: Set<String>, items: [DeliveryItem])] = []
-        for item in items {
-            var keys = Set(item.contactKeys)
-            var members = [item]
-            groups.removeAll { group in
-                guard !group.keys.isDisjoint(with: keys) else { return false }
-                keys.formUnion(group.keys)
-                members = group.items + members
-                return true
-            }
-            groups.append((keys, members))
-        }
-        return groups.map { $0.items.sorted { $0.job.id < $1.job.id } }
     }
 }

@@ -7,7 +7,7 @@ import AmoSyncCore
 /// The daemon's Prometheus metrics (README, "Metrics"), on a registry of its own so that
 /// several daemons in one process (tests) never share counters. Event metrics go through
 /// swift-metrics; queue and limiter figures are sampled when `/metrics` is scraped.
-final class DaemonMetrics: Sendable {
+final class DaemonMetrics: DeliveryMetrics {
     let registry = PrometheusCollectorRegistry()
     let factory: PrometheusMetricsFactory
     private let sampled = Mutex<[String: Double]>([:])

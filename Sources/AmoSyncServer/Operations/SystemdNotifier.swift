@@ -1,4 +1,7 @@
+import AmoSyncCore
 import Foundation
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -59,9 +62,6 @@ final class SystemdNotifier: Sendable {
         if due { notify("WATCHDOG=1") }
     }
 }
-
-import Synchronization
-import AmoSyncCore
 
 extension SystemdNotifier {
     /// CLOCK_MONOTONIC in microseconds, as `RELOADING=1` wants it in `MONOTONIC_USEC`.

@@ -245,7 +245,7 @@ package final class JobStore: Sendable {
     }
 
     /// How a delivery attempt ended for one job.
-    enum Resolution: Sendable {
+    enum Resolution: Sendable, Equatable {
         case done
         case retry(at: Date, refundAttempt: Bool)
         case failed

@@ -235,3 +235,9 @@ func sampleOrder(
     order.merge(extra) { $1 }
     return .object(order)
 }
+
+/// The account connection `serve` would build for `testConfig`, without a database.
+func testAccount(_ fake: some FakeAccount) throws -> AmoAccount {
+    let config = try Config.parse(testConfig(fake: fake, dir: TempDir()).canonicalData, environment: [:])
+    return AmoAccount(config: config, store: nil, logger: quietLogger())
+}

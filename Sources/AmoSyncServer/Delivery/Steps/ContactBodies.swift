@@ -1,69 +1,10 @@
-import Foundation
 import AmoSyncCore
+import Foundation
 
-extension BatchDelivery {
-    /// Finds or creates each customer's contact (one per group of jobs sharing a phone or
-    /// email), merges new phones, emails and fields into existing contacts, then records
-    /// the contact ids. Updates go in one request, creations in another.
-    func deliverContacts(_ items: [DeliveryItem], _ fields: ResolvedFields) async throws {
-        let needing = items.filter(\.needsContact)
-        guard !needing.isEmpty else { return }
-        let indexed = try await index?.refresh() ?? false
-        var creates: [BatchEntry] = []
-        var patches: [(entry: BatchEntry, contact: ExistingContact)] = []
-        for group in Self.groups(needing) {
-            let plan = Self.merged(group.compactMap(\.plan.contact))
-            let match = try await matcher.match(phones: plan.phones, emails: plan.emails, indexed: indexed)
-            if match.candidates.count > 1, let chosen = match.contact {
-                group.forEach {
-                    $0.warn(
-                        "\(match.candidates.count) contacts match this customer (\(match.candidates.map(String.init).joined(separator: ", "))): used #\(chosen.id), the most recently updated"
-                    )
-                }
-            }
-            var warnings: [String] = []
-            if let existing = match.contact {
-                if let body = mergeBody(existing, plan: plan, fields: fields, warnings: &warnings) {
-                    patches.append((BatchEntry(items: group, body: body), existing))
-                }
-                for item in group { item.update { $0.contactID = existing.id } }
-            } else {
-                let body = createBody(plan, fields: fields, warnings: &warnings)
-                if group.count == 1, group[0].plan.lead != nil {
-                    group[0].newContact = body  // created with its lead, in one leads/complex request
-                } else {
-                    creates.append(BatchEntry(items: group, body: body))
-                }
-            }
-            group.forEach { item in warnings.forEach(item.warn) }
-        }
-        if !patches.isEmpty {
-            var entries = patches.map(\.entry)
-            let answer = try await sendBatch("PATCH", "/api/v4/contacts", &entries, embedded: "contacts", names: fields.names)
-            var merged: [JSONValue] = []
-            for (index, entry) in entries.enumerated() where answer[index] != nil {
-                entry.items.forEach { $0.update { $0.contactUpdated = true } }
-                merged.append(Self.merged(patches[index].contact, body: entry.body))
-            }
-            try await self.index?.record(merged)
-        }
-        if !creates.isEmpty {
-            let answer = try await sendBatch("POST", "/api/v4/contacts", &creates, embedded: "contacts", names: fields.names)
-            var created: [JSONValue] = []
-            for (index, entry) in creates.enumerated() {
-                guard let id = answer[index]?["id"]?.intValue else { continue }
-                entry.items.forEach {
-                    $0.update {
-                        $0.contactID = id; $0.contactUpdated = true
-                    }
-                }
-                created.append(Self.createdContact(id: id, body: entry.body))
-            }
-            try await index?.record(created)
-            unanswered(creates, request: "POST /api/v4/contacts") { $0.contactID == nil }
-        }
-        try await checkpoint(items)
-    }
+/// The bodies of contact requests, from the plans and the `contacts` config: what to create,
+/// and what to PATCH into an existing contact without erasing anything it has.
+struct ContactBodies: Sendable {
+    let contacts: Config.Contacts
 
     /// A contact amosync created, for the index (amoCRM's own copy follows with the next sync).
     static func createdContact(id: Int, body: [String: JSONValue]) -> JSONValue {
@@ -110,13 +51,13 @@ extension BatchDelivery {
         if !plan.phones.isEmpty {
             values.append([
                 "field_code": "PHONE",
-                "values": .array(plan.phones.map { ["value": .string($0), "enum_code": .string(config.contacts.phoneEnum)] }),
+                "values": .array(plan.phones.map { ["value": .string($0), "enum_code": .string(contacts.phoneEnum)] }),
             ])
         }
         if !plan.emails.isEmpty {
             values.append([
                 "field_code": "EMAIL",
-                "values": .array(plan.emails.map { ["value": .string($0), "enum_code": .string(config.contacts.emailEnum)] }),
+                "values": .array(plan.emails.map { ["value": .string($0), "enum_code": .string(contacts.emailEnum)] }),
             ])
         }
         var body: [String: JSONValue] = ["name": .string(plan.name ?? plan.phones.first ?? plan.emails.first ?? "Customer")]
@@ -125,7 +66,7 @@ extension BatchDelivery {
     }
 
     func isReadonly(_ field: AmoField) -> Bool {
-        config.contacts.readonlyFields.contains { name in
+        contacts.readonlyFields.contains { name in
             name.caseInsensitiveCompare(field.name) == .orderedSame || name == field.code || name == "\(field.id)"
         }
     }
@@ -136,7 +77,7 @@ extension BatchDelivery {
     func mergeBody(_ existing: ExistingContact, plan: ContactPlan, fields: ResolvedFields, warnings: inout [String]) -> [String: JSONValue]?
     {
         var body: [String: JSONValue] = ["id": .number(JSONNumber(existing.id))]
-        let readonlyName = config.contacts.readonlyFields.contains { $0.lowercased() == "name" }
+        let readonlyName = contacts.readonlyFields.contains { $0.lowercased() == "name" }
         if let name = plan.name, !readonlyName, !name.isEmpty, name != existing.name { body["name"] = .string(name) }
         var values = FieldValueEncoder.encode(
             plan.fields, resolved: fields.contact, missing: fields.contactMissing,
@@ -144,14 +85,14 @@ extension BatchDelivery {
         )
         // An empty value (only present with skip_empty off) clears a field the contact has filled.
         .map(\.json).filter { $0["values"]?.isNull == false || existing.filledFields.contains($0["field_id"]?.intValue ?? -1) }
-        let code = config.contacts.defaultCountryCode
+        let code = contacts.defaultCountryCode
         let knownPhones = Set(existing.phones.compactMap { ContactKey.phone($0.value, countryCode: code) })
         let newPhones = plan.phones.filter { !knownPhones.contains($0) }
         if !newPhones.isEmpty {
             let kept: [JSONValue] = existing.phones.map { ["value": .string($0.value), "enum_code": .string($0.enumCode ?? "WORK")] }
             values.append([
                 "field_code": "PHONE",
-                "values": .array(kept + newPhones.map { ["value": .string($0), "enum_code": .string(config.contacts.phoneEnum)] }),
+                "values": .array(kept + newPhones.map { ["value": .string($0), "enum_code": .string(contacts.phoneEnum)] }),
             ])
         }
         let knownEmails = Set(existing.emails.compactMap { ContactKey.email($0.value) })
@@ -160,7 +101,7 @@ extension BatchDelivery {
             let kept: [JSONValue] = existing.emails.map { ["value": .string($0.value), "enum_code": .string($0.enumCode ?? "WORK")] }
             values.append([
                 "field_code": "EMAIL",
-                "values": .array(kept + newEmails.map { ["value": .string($0), "enum_code": .string(config.contacts.emailEnum)] }),
+                "values": .array(kept + newEmails.map { ["value": .string($0), "enum_code": .string(contacts.emailEnum)] }),
             ])
         }
         if !values.isEmpty { body["custom_fields_values"] = .array(values) }

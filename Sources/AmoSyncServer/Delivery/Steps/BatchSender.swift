@@ -1,15 +1,5 @@
-import Foundation
 import AmoSyncCore
-
-/// Field references of a batch resolved against the account.
-struct ResolvedFields {
-    var lead: [FieldRef: AmoField] = [:]
-    var leadMissing: [FieldRef: String] = [:]
-    var contact: [FieldRef: AmoField] = [:]
-    var contactMissing: [FieldRef: String] = [:]
-    var key: AmoField?
-    var names: [Int: String] = [:]
-}
+import Foundation
 
 /// One entity of a batch request, sent with `request_id` = its index.
 struct BatchEntry {
@@ -18,40 +8,13 @@ struct BatchEntry {
     var active: Bool { items.contains(where: \.active) }
 }
 
-extension BatchDelivery {
-    func resolveFields(_ items: [DeliveryItem]) async throws -> ResolvedFields {
-        var result = ResolvedFields()
-        let active = items.filter(\.active)
-        let leadRefs = Set(active.flatMap { $0.plan.lead?.fields.map(\.field) ?? [] })
-        let contactRefs = Set(
-            active.filter { $0.job.progress.contactID == nil || !$0.job.progress.contactUpdated }
-                .flatMap { $0.plan.contact?.fields.map(\.field) ?? [] })
-        let needsKey = active.contains { $0.plan.lead != nil && $0.job.progress.leadID == nil }
-        if config.fields.autoCreateLeads, needsKey || !leadRefs.isEmpty {
-            // One request creates the missing mapped fields and amosync_key together.
-            (result.lead, result.leadMissing) = try await catalog.resolve(
-                Array(leadRefs) + (needsKey ? [Self.keyField] : []),
-                entity: "leads", autoCreate: true, apiOnly: ["amosync_key"])
-            result.key = result.lead[Self.keyField]
-        } else {
-            if !leadRefs.isEmpty {
-                (result.lead, result.leadMissing) = try await catalog.resolve(Array(leadRefs), entity: "leads", autoCreate: false)
-            }
-            if needsKey {
-                result.key = try await catalog.resolve([Self.keyField], entity: "leads", autoCreate: true, apiOnly: ["amosync_key"])
-                    .resolved[Self.keyField]
-            }
-        }
-        if !contactRefs.isEmpty {
-            (result.contact, result.contactMissing) = try await catalog.resolve(
-                Array(contactRefs), entity: "contacts",
-                autoCreate: config.fields.autoCreateContacts)
-        }
-        for field in Array(result.lead.values) + Array(result.contact.values) + [result.key].compactMap({ $0 }) {
-            result.names[field.id] = field.name
-        }
-        return result
-    }
+/// Sends a step's entities in one request and sorts amoCRM's answer back to them: refused
+/// values are dropped and the rest re-sent, an entry amoCRM refuses fails alone.
+struct BatchSender: Sendable {
+    let client: AmoClient
+    /// Told when a matched contact turns out to be deleted in amoCRM.
+    let index: ContactIndex?
+    let progress: any BatchProgress
 
     /// Sends one batch request. Validation errors name their items by `request_id`: a value
     /// amoCRM refuses (an unknown option, a deleted responsible user) is dropped with a
@@ -83,14 +46,14 @@ extension BatchDelivery {
                 let byEntry = Dictionary(grouping: error.validationErrors) { $0.requestID.flatMap(Int.init) ?? -1 }
                 guard !byEntry.isEmpty, byEntry[-1] == nil else {
                     for index in indices {
-                        entries[index].items.forEach { fail($0, attempt(for: error, entry: entries[index], names: names)) }
+                        entries[index].items.forEach { $0.fail(attempt(for: error, entry: entries[index], names: names)) }
                     }
                     return [:]
                 }
                 for (index, problems) in byEntry where entries.indices.contains(index) {
                     if await !tolerate(problems, in: &entries[index], names: names) {
                         let attempt = attempt(for: error, entry: entries[index], names: names, only: problems)
-                        entries[index].items.forEach { fail($0, attempt) }
+                        entries[index].items.forEach { $0.fail(attempt) }
                     }
                 }
             }
@@ -167,6 +130,17 @@ extension BatchDelivery {
         return Attempt(
             at: Date(), durationMs: 0, outcome: .failed, httpStatus: error.status, request: error.request,
             error: summary.isEmpty ? error.description : "\(error.description) — \(summary)", validationErrors: issues)
+    }
+
+    /// An entry amoCRM neither created nor refused: retry it rather than call it done.
+    func unanswered(_ entries: [BatchEntry], request: String, missing: (JobProgress) -> Bool) {
+        for item in entries.flatMap(\.items) where item.active && missing(item.job.progress) {
+            progress.retryOrFail(
+                item,
+                Attempt(
+                    at: Date(), durationMs: 0, outcome: .retry, request: request,
+                    error: "amoCRM's answer did not include this entity"))
+        }
     }
 }
 

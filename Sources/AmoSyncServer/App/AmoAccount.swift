@@ -1,0 +1,59 @@
+import AmoSyncCore
+import Foundation
+import Logging
+
+/// The connection to the configured account as every command builds it — `serve`, `sandbox`,
+/// `check`, `auth`, the tests and the benchmarks: one rate limiter (with this process's share of
+/// the budget other processes on the same database use), the tokens, and the client.
+/// Building sends nothing; the first request does.
+package struct AmoAccount: Sendable {
+    package let limiter: RateLimiter
+    package let tokens: any AccessTokenProvider
+    package let client: AmoClient
+
+    /// - Parameters:
+    ///   - store: the queue whose shared budget this process joins (nil: none, e.g. no database yet).
+    ///   - onStateChange: told when the OAuth tokens stop or start working (nil: they work).
+    ///   - observer: told of every request (endpoint, status, seconds), for metrics.
+    package init(
+        config: Config, store: JobStore?, transport: any HTTPTransport = URLSessionTransport(), logger: Logger,
+        outageBase: Double = 1, onStateChange: @escaping @Sendable (String?) async -> Void = { _ in },
+        observer: (@Sendable (_ endpoint: String, _ status: Int, _ seconds: Double) -> Void)? = nil
+    ) {
+        limiter = config.amocrm.limiter(outageBase: outageBase, shared: store.map(SharedBudget.init))
+        tokens = Self.tokenProvider(config: config, transport: transport, limiter: limiter, logger: logger, onStateChange: onStateChange)
+        client = AmoClient(
+            baseURL: config.amocrm.apiBase, transport: transport, limiter: limiter, tokens: tokens,
+            timeout: config.amocrm.timeoutSeconds, logger: logger, observer: observer)
+    }
+
+    /// A long-lived token, or the `TokenManager` for OAuth.
+    static func tokenProvider(
+        config: Config, transport: any HTTPTransport, limiter: RateLimiter, logger: Logger,
+        onStateChange: @escaping @Sendable (String?) async -> Void
+    ) -> any AccessTokenProvider {
+        if let token = config.amocrm.longLivedToken {
+            if let expiry = JWT.expiry(token), expiry.timeIntervalSinceNow < 14 * 86_400 {
+                logger.warning(
+                    "the long-lived token expires soon: create a new one in amoCRM and update amocrm.long_lived_token",
+                    metadata: ["expires_at": "\(expiry)"])
+            }
+            return LongLivedToken(token)
+        }
+        return oauth(config: config, transport: transport, limiter: limiter, logger: logger, onStateChange: onStateChange)
+    }
+
+    /// The OAuth token manager for the configured integration (`auth exchange`, `auth status`).
+    package static func oauth(
+        config: Config, transport: any HTTPTransport = URLSessionTransport(), limiter: RateLimiter, logger: Logger,
+        onStateChange: @escaping @Sendable (String?) async -> Void = { _ in }
+    ) -> TokenManager {
+        TokenManager(
+            client: .init(
+                id: config.amocrm.clientID ?? "", secret: config.amocrm.clientSecret ?? "",
+                redirectURI: config.amocrm.redirectURI ?? ""),
+            file: TokenFile(path: config.amocrm.tokensFile), baseURL: config.amocrm.apiBase, transport: transport,
+            limiter: limiter, timeout: config.amocrm.timeoutSeconds, logger: logger,
+            authCode: config.amocrm.authCode, referers: config.amocrm.referers, onStateChange: onStateChange)
+    }
+}

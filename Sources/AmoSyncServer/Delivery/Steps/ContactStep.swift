@@ -1,0 +1,74 @@
+import AmoSyncCore
+import Foundation
+
+/// Step 2: each customer's contact, found through the index (or a search) or created.
+struct ContactStep: Sendable {
+    let matcher: ContactMatcher
+    let bodies: ContactBodies
+    let sender: BatchSender
+    let index: ContactIndex?
+    let progress: any BatchProgress
+
+    /// Finds or creates each customer's contact (one per group of jobs sharing a phone or
+    /// email), merges new phones, emails and fields into existing contacts, then records
+    /// the contact ids. Updates go in one request, creations in another.
+    func run(_ items: [DeliveryItem], _ fields: ResolvedFields) async throws {
+        let needing = items.filter(\.needsContact)
+        guard !needing.isEmpty else { return }
+        let indexed = try await index?.refresh() ?? false
+        var creates: [BatchEntry] = []
+        var patches: [(entry: BatchEntry, contact: ExistingContact)] = []
+        for group in DeliveryItem.customers(needing) {
+            let plan = ContactBodies.merged(group.compactMap(\.plan.contact))
+            let match = try await matcher.match(phones: plan.phones, emails: plan.emails, indexed: indexed)
+            if match.candidates.count > 1, let chosen = match.contact {
+                group.forEach {
+                    $0.warn(
+                        "\(match.candidates.count) contacts match this customer (\(match.candidates.map(String.init).joined(separator: ", "))): used #\(chosen.id), the most recently updated"
+                    )
+                }
+            }
+            var warnings: [String] = []
+            if let existing = match.contact {
+                if let body = bodies.mergeBody(existing, plan: plan, fields: fields, warnings: &warnings) {
+                    patches.append((BatchEntry(items: group, body: body), existing))
+                }
+                for item in group { item.update { $0.contactID = existing.id } }
+            } else {
+                let body = bodies.createBody(plan, fields: fields, warnings: &warnings)
+                if group.count == 1, group[0].plan.lead != nil {
+                    group[0].newContact = body  // created with its lead, in one leads/complex request
+                } else {
+                    creates.append(BatchEntry(items: group, body: body))
+                }
+            }
+            group.forEach { item in warnings.forEach(item.warn) }
+        }
+        if !patches.isEmpty {
+            var entries = patches.map(\.entry)
+            let answer = try await sender.sendBatch("PATCH", "/api/v4/contacts", &entries, embedded: "contacts", names: fields.names)
+            var merged: [JSONValue] = []
+            for (index, entry) in entries.enumerated() where answer[index] != nil {
+                entry.items.forEach { $0.update { $0.contactUpdated = true } }
+                merged.append(ContactBodies.merged(patches[index].contact, body: entry.body))
+            }
+            try await index?.record(merged)
+        }
+        if !creates.isEmpty {
+            let answer = try await sender.sendBatch("POST", "/api/v4/contacts", &creates, embedded: "contacts", names: fields.names)
+            var created: [JSONValue] = []
+            for (index, entry) in creates.enumerated() {
+                guard let id = answer[index]?["id"]?.intValue else { continue }
+                entry.items.forEach {
+                    $0.update {
+                        $0.contactID = id; $0.contactUpdated = true
+                    }
+                }
+                created.append(ContactBodies.createdContact(id: id, body: entry.body))
+            }
+            try await index?.record(created)
+            sender.unanswered(creates, request: "POST /api/v4/contacts") { $0.contactID == nil }
+        }
+        try await progress.checkpoint(items)
+    }
+}

@@ -1,3 +1,0 @@
-import AmoSyncCLI
-
-await AmoSyncCommand.runMain()

@@ -1,0 +1,163 @@
+import Foundation
+import Testing
+
+@testable import AmoCRMFake
+@testable import AmoSyncCore
+@testable import AmoSyncServer
+
+/// Each delivery step on its own, against the fake amoCRM over loopback and a real queue file.
+@Suite struct DeliveryStepTests {
+    /// The orders queued and claimed as one batch, as a lane would hold them.
+    struct Batch {
+        let dir: TempDir
+        let config: Config
+        let store: JobStore
+        let items: [DeliveryItem]
+        let client: AmoClient
+        var progress: StoredProgress { StoredProgress(store: store, policy: RetryPolicy(config.worker)) }
+        var sender: BatchSender { BatchSender(client: client, index: nil, progress: progress) }
+    }
+
+    static func claimed(_ orders: [JSONValue], fake: RunningFake, dir: TempDir) async throws -> Batch {
+        let config = try Config.parse(testConfig(fake: fake, dir: dir).canonicalData, environment: [:])
+        let store = try JobStore(path: config.databasePath)
+        let mapper = Mapper(config: config)
+        _ = try await store.enqueue(try orders.map { .versioned(try mapper.mapOrder($0), input: $0) })
+        let jobs = try await store.claimBatch(limit: 50, leaseFor: 60)
+        return Batch(
+            dir: dir, config: config, store: store, items: jobs.map { DeliveryItem(job: $0) }, client: try testAccount(fake).client)
+    }
+
+    @Test func fieldStepCreatesMissingFieldsAndTheKeyInOneRequest() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let batch = try await Self.claimed(
+            [sampleOrder(id: "1", extra: ["weight": 2]), sampleOrder(id: "2", extra: ["weight": 3])], fake: fake, dir: TempDir())
+        let step = FieldStep(catalog: FieldCatalog(client: batch.client), autoCreateLeads: true, autoCreateContacts: true)
+        let fields = try await step.resolve(batch.items)
+        #expect(fields.key?.name == "amosync_key")
+        #expect(Set(fields.lead.keys.map(\.label)) == ["Товары", "Доставка", "Вес", "amosync_key"])
+        #expect(fields.leadMissing.isEmpty)
+        let stats = await fake.state.requestStats()
+        #expect(stats.byEndpoint["POST /api/v4/leads/custom_fields"] == 1, "\(stats.byEndpoint)")
+        let again = try await step.resolve(batch.items)
+        #expect(again.key?.id == fields.key?.id)
+        #expect(await fake.state.requestStats().byEndpoint["POST /api/v4/leads/custom_fields"] == 1, "created once, then known")
+    }
+
+    @Test func fieldStepWithoutAutoCreateNamesWhatIsMissing() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let batch = try await Self.claimed([sampleOrder(id: "1", extra: ["weight": 2])], fake: fake, dir: TempDir())
+        let step = FieldStep(catalog: FieldCatalog(client: batch.client), autoCreateLeads: false, autoCreateContacts: false)
+        let fields = try await step.resolve(batch.items)
+        #expect(fields.leadMissing[.name("Вес", type: nil)] != nil, "\(fields.leadMissing)")
+        #expect(fields.key != nil, "the key field is created whatever the config says")
+    }
+
+    @Test func contactBodiesAppendWithoutErasing() throws {
+        var contacts = Config.Contacts()
+        contacts.readonlyFields = ["name"]
+        let bodies = ContactBodies(contacts: contacts)
+        let existing = try #require(
+            ExistingContact(
+                ExistingContact.json(
+                    id: 5, name: "Anna", updatedAt: 1, phones: [("8 912 555-01-02", "MOB")], emails: [("anna@example.org", "PRIV")])))
+        var warnings: [String] = []
+        let same = ContactPlan(name: "Someone Else", phones: ["+79125550102"], emails: ["anna@example.org"])
+        #expect(bodies.mergeBody(existing, plan: same, fields: ResolvedFields(), warnings: &warnings) == nil, "nothing new: no request")
+
+        let more = ContactPlan(name: "Someone Else", phones: ["+79125550102", "+79990000001"], emails: ["anna@example.org"])
+        let body = try #require(bodies.mergeBody(existing, plan: more, fields: ResolvedFields(), warnings: &warnings))
+        #expect(body["name"] == nil, "a readonly name is never touched")
+        let phones = try #require(body["custom_fields_values"]?.arrayValue?.first { $0["field_code"] == "PHONE" })
+        #expect(
+            phones["values"]
+                == [
+                    ["value": "8 912 555-01-02", "enum_code": "MOB"], ["value": "+79990000001", "enum_code": .string(contacts.phoneEnum)],
+                ])
+        #expect(body["custom_fields_values"]?.arrayValue?.contains { $0["field_code"] == "EMAIL" } == false, "emails untouched")
+    }
+
+    @Test func senderDropsARefusedValueAndSendsTheRestAgain() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let batch = try await Self.claimed([sampleOrder(id: "1")], fake: fake, dir: TempDir())
+        var entries = [
+            BatchEntry(
+                items: batch.items,
+                body: [
+                    "name": "Anna",
+                    "custom_fields_values": [["field_code": "PHONE", "values": [["value": "+79125550102", "enum_code": "NOPE"]]]],
+                ])
+        ]
+        let answer = try await batch.sender.sendBatch("POST", "/api/v4/contacts", &entries, embedded: "contacts", names: [:])
+        let id = try #require(answer[0]?["id"]?.intValue)
+        #expect(batch.items[0].job.warnings.contains { $0.hasPrefix("field PHONE: value refused by amoCRM (NotSupportedChoice") })
+        #expect(batch.items[0].active, "a dropped value does not fail the job")
+        let contact = try #require(await fake.state.snapshot()["contacts"]?.arrayValue?.first)
+        #expect(contact["id"]?.intValue == id)
+        #expect(
+            (contact["custom_fields_values"]?.arrayValue ?? []).isEmpty, "created without the refused phone: \(contact)")
+        #expect(await fake.state.requestStats().byEndpoint["POST /api/v4/contacts"] == 2, "refused once, then sent without the value")
+    }
+
+    @Test func leadUpdateStepFailsAnOrderWhoseLeadWasNeverMade() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let dir = TempDir()
+        let first = try await Self.claimed([sampleOrder(id: "9")], fake: fake, dir: dir)
+        // The first job failed and an operator cancelled it: the order never got a lead.
+        _ = try await first.store.finish([(first.items[0].job, .failed, Attempt(at: Date(), durationMs: 0, outcome: .failed))])
+        #expect(try await first.store.cancel(ids: [first.items[0].job.id]).first?.to == .cancelled)
+        let update = try await Self.claimed([sampleOrder(id: "9", extra: ["status": "paid"])], fake: fake, dir: dir)
+        try #require(update.items.map(\.job.kind) == [.orderUpdate])
+        let step = LeadUpdateStep(leads: update.store, sender: update.sender, progress: update.progress)
+        try await step.run(update.items, ResolvedFields())
+        #expect(update.items[0].resolution == .failed)
+        #expect(update.items[0].attempt?.error?.contains("this order has no lead yet") == true)
+        #expect(await fake.state.requestStats().byEndpoint["PATCH /api/v4/leads"] == nil, "nothing sent")
+    }
+
+    @Test func noteStepLooksBeforeSendingANoteAgain() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let batch = try await Self.claimed([sampleOrder(id: "1")], fake: fake, dir: TempDir())
+        let item = batch.items[0]
+        let lead = try await batch.client.send("POST", "/api/v4/leads", body: [["name": "Order 1"]])
+        let leadID = try #require(lead.json?.value(at: "_embedded.leads.0.id")?.intValue)
+        let note = try #require(item.plan.note)
+        let sent = try await batch.client.send(
+            "POST", "/api/v4/leads/notes",
+            body: [["entity_id": .number(JSONNumber(leadID)), "note_type": "common", "params": ["text": .string(note)]]])
+        let noteID = try #require(sent.json?.value(at: "_embedded.notes.0.id")?.intValue)
+        // A crash after the note was sent, before its answer was stored.
+        item.update {
+            $0.leadID = leadID
+            $0.noteSent = true
+        }
+        try await NoteStep(client: batch.client, sender: batch.sender, progress: batch.progress).run(batch.items)
+        #expect(item.job.progress.noteID == noteID)
+        #expect(await fake.state.requestStats().byEndpoint["POST /api/v4/leads/notes"] == 1, "found, not sent twice")
+        let stored = try #require(try await batch.store.job(item.job.id))
+        #expect(stored.progress.noteID == noteID, "checkpointed in the row")
+    }
+
+    @Test func aJobThatRunsOutOfAttemptsFailsAndSaysSo() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let batch = try await Self.claimed([sampleOrder(id: "1"), sampleOrder(id: "2")], fake: fake, dir: TempDir())
+        let progress = StoredProgress(store: batch.store, policy: RetryPolicy(base: 1, max: 10, maxAttempts: 1))
+        let attempt = Attempt(at: Date(), durationMs: 0, outcome: .retry, error: "amoCRM's answer did not include this entity")
+        progress.retryOrFail(batch.items[0], attempt)
+        #expect(batch.items[0].resolution == .failed)
+        #expect(batch.items[0].attempt?.error == "amoCRM's answer did not include this entity (attempt 1 of 1, giving up)")
+        let patient = StoredProgress(store: batch.store, policy: RetryPolicy(base: 1, max: 10, maxAttempts: 2))
+        patient.retryOrFail(batch.items[1], attempt)
+        guard case .retry(_, let refund) = batch.items[1].resolution else {
+            Issue.record("expected a retry, got \(String(describing: batch.items[1].resolution))")
+            return
+        }
+        #expect(!refund, "the attempt counts")
+    }
+}
