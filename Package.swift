@@ -70,7 +70,12 @@ let package = Package(
         .executableTarget(
             name: "amosync-bench", dependencies: ["AmoSyncCore", "AmoSyncServer", "AmoCRMFake"], path: "Benchmarks/AmoSyncBench"),
         .executableTarget(name: "amosync-fuzz", dependencies: ["AmoSyncCore"], path: "Fuzz/AmoSyncFuzz"),
-        .testTarget(name: "AmoSyncCoreTests", dependencies: ["AmoSyncCore", "AmoSyncServer", "AmoCRMFake", "AmoSyncCLI"]),
+        .testTarget(
+            name: "AmoSyncCoreTests",
+            dependencies: [
+                "AmoSyncCore", "AmoSyncServer", "AmoCRMFake", "AmoSyncCLI",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -86,7 +86,7 @@ package struct Daemon: Sendable {
             IntakeRoutes(config: config, writer: writer, store: store, health: health, doorbell: doorbell, logger: logger, ipLimit: ipLimit)
         }
         let intake = Live(makeIntake(config))
-        IntakeRoutes.register(intake, on: router)
+        IntakeRoutes.register(intake, on: router, logger: logger)
         var startup = StartupTasks(
             accountCheck: options.checkAccountAtStart ? AccountCheck(config: config, client: client) : nil,
             pendingExchange: nil, logger: logger)

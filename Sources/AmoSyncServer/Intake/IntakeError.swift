@@ -4,7 +4,7 @@ import HTTPTypes
 import AmoSyncCore
 
 /// An intake failure as the client sees it: status and the JSON error body of the README's "Intake API".
-struct IntakeError: Error, Sendable {
+struct IntakeError: HTTPResponseError, Sendable {
     var status: HTTPResponse.Status
     var code: String
     var message: String
@@ -48,6 +48,8 @@ struct IntakeError: Error, Sendable {
         if !details.isEmpty { object["details"] = .array(details.map { ["path": .string($0.path), "problem": .string($0.problem)] }) }
         return .object(object)
     }
+
+    func response(from request: Request, context: some RequestContext) throws -> Response { response }
 
     var response: Response {
         var response = Response.json(status, body)

@@ -35,41 +35,32 @@ struct IntakeRoutes: Sendable {
     }
 
     /// Routes every request to the rules current when it arrives (`live`, replaced by a reload).
-    static func register(_ live: Live<IntakeRoutes>, on router: Router<IntakeContext>) {
-        router.post("/v1/orders") { request, _ in
-            let routes = live.current
-            return await routes.respond { try await routes.order(request) }
-        }
-        router.post("/v1/contacts") { request, _ in
-            let routes = live.current
-            return await routes.respond { try await routes.contact(request) }
-        }
-        router.post("/v1/hooks/:source") { request, context in
-            let routes = live.current
-            let source = context.parameters.get("source") ?? ""
-            return await routes.respond { try await routes.hook(request, source: source) }
-        }
-        router.post("/v1/forms/:form") { request, context in
-            let routes = live.current
-            let form = context.parameters.get("form") ?? ""
-            var response = await routes.respond { try await routes.form(request, name: form, context: context) }
-            routes.allowOrigin(request, form: form, response: &response)
-            return response
-        }
-        router.on("/v1/forms/:form", method: .options) { request, context in
-            live.current.preflight(request, form: context.parameters.get("form") ?? "")
-        }
+    /// Checks that come before the body is read are middleware: bearer auth, the form gate
+    /// (unknown form, auth, per-IP limit), CORS, the body limit; an error a handler throws is
+    /// an `IntakeError` (an `HTTPResponseError`), anything else a logged 500.
+    static func register(_ live: Live<IntakeRoutes>, on router: Router<IntakeContext>, logger: Logger) {
+        router.add(middleware: UnexpectedErrorMiddleware(logger: logger))
+        let v1 = router.group("/v1")
+        v1.group("orders")
+            .add(middleware: BearerAuthMiddleware(rules: live))
+            .add(middleware: BodyLimitMiddleware(rules: live))
+            .post { request, _ in try await live.current.order(request) }
+        v1.group("contacts")
+            .add(middleware: BearerAuthMiddleware(rules: live))
+            .add(middleware: BodyLimitMiddleware(rules: live))
+            .post { request, _ in try await live.current.contact(request) }
+        v1.group("hooks/:source")
+            .add(middleware: BodyLimitMiddleware(rules: live))
+            .post { request, context in try await live.current.hook(request, source: context.parameters.get("source") ?? "") }
+        v1.group("forms/:form")
+            .add(middleware: CORSMiddleware(rules: live))
+            .add(middleware: FormGateMiddleware(rules: live))
+            .add(middleware: BodyLimitMiddleware(rules: live))
+            .post { request, context in try await live.current.form(request, name: context.parameters.get("form") ?? "", context: context) }
+            // Answered by CORSMiddleware.
+            .on("", method: .options) { _, _ in Response(status: .noContent) }
         router.get("/healthz") { _, _ in Response.json(.ok, ["status": "ok"]) }
         router.get("/readyz") { _, _ in await live.current.readiness() }
-    }
-
-    func respond(_ body: () async throws -> Response) async -> Response {
-        do { return try await body() } catch let error as IntakeError {
-            return error.response
-        } catch {
-            logger.error("intake failed", metadata: ["error": "\(error)"])
-            return IntakeError(status: .internalServerError, code: "internal", message: "internal error").response
-        }
     }
 
     func authorize(_ request: Request) throws(IntakeError) {
@@ -91,10 +82,10 @@ struct IntakeRoutes: Sendable {
         return try IntakeError.decoding(try await rawBody(request), as: kind)
     }
 
-    /// The body as sent, within `max_body_bytes` (413 without reading the rest).
+    /// The body as sent, within `max_body_bytes` (413 without reading the rest; a declared
+    /// length above it was refused by `BodyLimitMiddleware`).
     func rawBody(_ request: Request) async throws -> Data {
         let limit = config.server.maxBodyBytes
-        if let length = request.headers[.contentLength].flatMap(Int.init), length > limit { throw IntakeError.tooLarge(limit) }
         do { return Data(buffer: try await request.body.collect(upTo: limit)) } catch is NIOTooManyBytesError {
             throw IntakeError.tooLarge(limit)
         } catch {
@@ -133,13 +124,11 @@ struct IntakeRoutes: Sendable {
     }
 
     func order(_ request: Request) async throws -> Response {
-        try authorize(request)
         let input = try await body(request, allowed: ["application/json"])
         return try await order(input, source: "orders")
     }
 
     func contact(_ request: Request) async throws -> Response {
-        try authorize(request)
         let input = try await body(request, allowed: ["application/json"])
         let mapped: MappedJob
         do { mapped = try mapper.mapContact(input) } catch { throw IntakeError.invalid(error) }
@@ -147,15 +136,8 @@ struct IntakeRoutes: Sendable {
     }
 
     func form(_ request: Request, name: String, context: IntakeContext) async throws -> Response {
+        // FormGateMiddleware has checked the name, the token and the per-IP limit.
         guard let form = config.forms[name] else { throw IntakeError.notFound("no form named \(name) in the configuration") }
-        if !form.isPublic { try authorize(request) }
-        // A flood is refused before its body is read.
-        if form.isPublic, let wait = await ipLimit.check("\(name)|\(clientIP(request, context: context))", limit: form.perIPPerMinute) {
-            logger.warning("public form flooded: submission refused", metadata: ["form": "\(name)"])
-            throw IntakeError(
-                status: .tooManyRequests, code: "too_many_submissions",
-                message: "too many submissions from this address; try again in \(wait) s", headers: [("Retry-After", "\(wait)")])
-        }
         let input = try await body(request, allowed: ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"])
         let browser = request.headers[.accept]?.contains("text/html") == true
         if let trap = form.honeypot, let value = input[trap]?.textValue, !value.trimmed.isEmpty {

@@ -1,0 +1,165 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import AmoSyncCore
+@testable import AmoSyncServer
+
+/// Every status code of the intake API, through the router and its middleware as the daemon
+/// assembles them (`app.test(.router)`: no socket), with a real queue file behind them.
+@Suite struct IntakeRouterTests {
+    struct Intake {
+        let dir = TempDir()
+        let store: JobStore
+        let health: DeliveryHealth
+        let app: Application<RouterResponder<IntakeContext>>
+
+        init(configure: (inout JSONValue) -> Void = { _ in }) throws {
+            var json = testConfig(fake: StaticFake(), dir: dir)
+            json.set("server.max_body_bytes", 4096)
+            json.set("forms.open.per_ip_per_minute", 2)
+            json.set("forms.open.allowed_origins", ["https://shop.example"])
+            json.set("sources", ["woo": ["type": "woocommerce", "secret": "wc-secret"]])
+            configure(&json)
+            let config = try Config.parse(json.canonicalData, environment: [:])
+            store = try JobStore(path: config.databasePath)
+            health = DeliveryHealth(store: store)
+            let routes = IntakeRoutes(
+                config: config, writer: IntakeWriter(store: store), store: store, health: health, doorbell: Doorbell(),
+                logger: quietLogger())
+            let router = Router(context: IntakeContext.self)
+            IntakeRoutes.register(Live(routes), on: router, logger: quietLogger())
+            app = Application(router: router)
+        }
+    }
+
+    static let auth: HTTPFields = [.authorization: "Bearer \(RunningDaemon.intakeToken)", .contentType: "application/json"]
+
+    static func body(_ json: JSONValue) -> ByteBuffer { ByteBuffer(bytes: json.canonicalData) }
+
+    static func json(_ response: TestResponse) throws -> JSONValue { try JSONValue.parse(Data(buffer: response.body)) }
+
+    @Test func ordersAreAcceptedOnceThenReportedAsDuplicates() async throws {
+        let intake = try Intake()
+        try await intake.app.test(.router) { client in
+            try await client.execute(uri: "/v1/orders", method: .post, headers: Self.auth, body: Self.body(sampleOrder(id: "1"))) {
+                response throws in
+                #expect(response.status == .accepted)
+                #expect(try Self.json(response)["state"] == "queued")
+            }
+            try await client.execute(uri: "/v1/orders", method: .post, headers: Self.auth, body: Self.body(sampleOrder(id: "1"))) {
+                response throws in
+                #expect(response.status == .ok)
+                #expect(try Self.json(response)["duplicate"] == true)
+            }
+        }
+        #expect(try await intake.store.stats().counts[.queued] == 1)
+    }
+
+    @Test func refusalsNameTheProblemAndStoreNothing() async throws {
+        let intake = try Intake()
+        try await intake.app.test(.router) { client in
+            try await client.execute(uri: "/v1/orders", method: .post, body: Self.body(sampleOrder(id: "1"))) { response throws in
+                #expect(response.status == .unauthorized)
+                #expect(response.headers[.wwwAuthenticate] == "Bearer")
+                #expect(try Self.json(response)["error"] == "unauthorized")
+            }
+            var wrong = Self.auth
+            wrong[.authorization] = "Bearer not-the-token"
+            try await client.execute(uri: "/v1/contacts", method: .post, headers: wrong, body: Self.body(["phone": "+79125550102"])) {
+                response throws in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/v1/orders", method: .post, headers: Self.auth, body: ByteBuffer(string: #"{"id": 1,}"#)) {
+                response throws in
+                #expect(response.status == .badRequest)
+                #expect(try Self.json(response)["message"]?.stringValue?.contains("at byte 9") == true)
+            }
+            var text = Self.auth
+            text[.contentType] = "text/plain"
+            try await client.execute(uri: "/v1/orders", method: .post, headers: text, body: ByteBuffer(string: "hello")) {
+                response throws in
+                #expect(response.status == .unsupportedMediaType)
+                #expect(try Self.json(response)["error"] == "unsupported_content_type")
+            }
+            try await client.execute(
+                uri: "/v1/orders", method: .post, headers: Self.auth, body: ByteBuffer(repeating: 0x20, count: 5000)
+            ) { response throws in
+                #expect(response.status == .contentTooLarge)
+                #expect(try Self.json(response)["message"]?.stringValue?.contains("server.max_body_bytes (4096 bytes)") == true)
+            }
+            try await client.execute(uri: "/v1/orders", method: .post, headers: Self.auth, body: Self.body(["id": "1", "total": -5])) {
+                response throws in
+                #expect(response.status == .unprocessableContent)
+                #expect(try Self.json(response)["details"]?.arrayValue?.isEmpty == false)
+            }
+            try await client.execute(uri: "/v1/forms/nope", method: .post, headers: Self.auth, body: Self.body([:])) { response throws in
+                #expect(response.status == .notFound)
+                #expect(try Self.json(response)["message"] == "no form named nope in the configuration")
+            }
+            try await client.execute(uri: "/v1/hooks/woo", method: .post, headers: Self.auth, body: Self.body(["id": 1])) {
+                response throws in
+                #expect(response.status == .unauthorized)
+                #expect(try Self.json(response)["error"] == "bad_signature")
+            }
+        }
+        #expect(try await intake.store.stats().counts.values.reduce(0, +) == 0)
+    }
+
+    @Test func aPrivateFormNeedsTheTokenAPublicOneALimit() async throws {
+        let intake = try Intake()
+        let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded", .accept: "text/html", .origin: "https://shop.example"]
+        try await intake.app.test(.router) { client in
+            try await client.execute(uri: "/v1/forms/callback", method: .post, headers: form, body: ByteBuffer(string: "phone=1")) {
+                response throws in
+                #expect(response.status == .unauthorized)
+            }
+            for index in 0..<2 {
+                try await client.execute(
+                    uri: "/v1/forms/open", method: .post, headers: form, body: ByteBuffer(string: "name=A&phone=%2B7912555010\(index)")
+                ) { response throws in
+                    #expect(response.status == .seeOther)
+                    #expect(response.headers[.location] == "https://shop.example/thanks")
+                    #expect(response.headers[.accessControlAllowOrigin] == "https://shop.example")
+                }
+            }
+            try await client.execute(uri: "/v1/forms/open", method: .post, headers: form, body: ByteBuffer(string: "phone=3")) {
+                response throws in
+                #expect(response.status == .tooManyRequests)
+                #expect(response.headers[.retryAfter].flatMap(Int.init) ?? 0 > 0)
+                #expect(response.headers[.accessControlAllowOrigin] == "https://shop.example", "the page can read the refusal")
+            }
+            try await client.execute(uri: "/v1/forms/open", method: .options, headers: [.origin: "https://shop.example"]) {
+                response throws in
+                #expect(response.status == .noContent)
+                #expect(response.headers[.accessControlAllowMethods] == "POST, OPTIONS")
+            }
+            try await client.execute(uri: "/v1/forms/open", method: .options, headers: [.origin: "https://evil.example"]) {
+                response throws in
+                #expect(response.status == .noContent)
+                #expect(response.headers[.accessControlAllowOrigin] == nil)
+            }
+        }
+        #expect(try await intake.store.stats().counts[.queued] == 2)
+    }
+
+    @Test func readinessSaysWhichCheckFailed() async throws {
+        let intake = try Intake()
+        try await intake.app.test(.router) { client in
+            try await client.execute(uri: "/readyz", method: .get) { response throws in
+                #expect(response.status == .ok)
+            }
+            await intake.health.credentialsFailed("token revoked by the account's admin")
+            try await client.execute(uri: "/readyz", method: .get) { response throws in
+                #expect(response.status == .serviceUnavailable)
+                let body = try Self.json(response)
+                #expect(body["problems"] == ["amocrm_credentials"])
+                #expect(!String(buffer: response.body).contains("revoked"), "the reason stays in the log and in stats")
+            }
+            try await client.execute(uri: "/healthz", method: .get) { response throws in #expect(response.status == .ok) }
+        }
+    }
+}
