@@ -69,11 +69,11 @@ import Testing
     @Test func aContactAManagerJustCreatedIsMatchedFromTheIndex() async throws {
         let fake = try await RunningFake.start()
         defer { fake.stop() }
-        let daemon = try await RunningDaemon.start(fake: fake)
+        // Every batch refreshes the index (the reuse window is tested on its own).
+        let daemon = try await RunningDaemon.start(fake: fake, options: { $0.indexReuseWindow = .zero })
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1", phone: "89120000001", email: nil))
         try await daemon.waitIdle()
         let manager = await fake.state.seedContact(name: "Created by a manager", phones: ["8-912-000-00-02"])
-        try await Task.sleep(for: .seconds(1))
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "2", phone: "+79120000002", email: nil))
         try await daemon.waitIdle()
         let job = try await #require(try daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" })
@@ -84,6 +84,32 @@ import Testing
         #expect(searches?.count == 2, "one index refresh per batch, no query search")
         #expect((await fake.state.snapshot())["contacts"]?.arrayValue?.count == 2)
         await daemon.stop()
+    }
+
+    /// More contacts changed in one second than a page holds: the cursor cannot move past
+    /// that second, so the sync pages through it instead of skipping or looping.
+    @Test func aFullSyncPagesThroughContactsWithEqualUpdatedAt() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let second = 1_700_000_000.0
+        let now = Date().timeIntervalSince1970
+        var ids: Set<Int> = []
+        for index in 0..<(ContactIndex.pageSize + 10) {
+            ids.insert(
+                await fake.state.seedContact(name: "C\(index)", phones: ["+7912\(String(1_000_000 + index))"], updatedAgo: now - second))
+        }
+        let newer = await fake.state.seedContact(name: "Newer", phones: ["+79990000000"], updatedAgo: now - second - 5)
+        let dir = TempDir()
+        let index = ContactIndex(
+            store: try JobStore(path: dir.file("queue.sqlite3")), client: try testAccount(fake).client, countryCode: "7",
+            logger: quietLogger())
+        #expect(try await index.refresh())
+        await #expect(try index.count() == ids.count + 1)
+        await #expect(try index.contacts(withAnyOf: ["+79121000259"]).count == 1, "the last of the equal second")
+        await #expect(try index.contacts(withAnyOf: ["+79990000000"]).map(\.id) == [newer])
+        let log = await fake.state.snapshot()["requests"]?["log"]?.arrayValue ?? []
+        let pages = log.filter { $0["path"] == "/api/v4/contacts" && $0["method"] == "GET" }
+        #expect(pages.count == 3, "250 of the second, the other 10 (page 2), then the newer one")
     }
 
     @Test func theIndexSurvivesRestartsAndHoldsNormalizedKeys() async throws {

@@ -22,7 +22,13 @@ import Testing
             json.set("server.max_body_bytes", 4096)
             json.set("forms.open.per_ip_per_minute", 2)
             json.set("forms.open.allowed_origins", ["https://shop.example"])
-            json.set("sources", ["woo": ["type": "woocommerce", "secret": "wc-secret"]])
+            json.set(
+                "sources",
+                [
+                    "woo": ["type": "woocommerce", "secret": "wc-secret"],
+                    "tilda": ["type": "tilda", "form": "tilda", "secret": "tilda-key"],
+                ])
+            json.set("forms.tilda", ["contact": ["name": "Name", "phone": "Phone"]])
             configure(&json)
             let config = try Config.parse(json.canonicalData, environment: [:])
             store = try JobStore(path: config.databasePath)
@@ -161,5 +167,31 @@ import Testing
             }
             try await client.execute(uri: "/healthz", method: .get) { response throws in #expect(response.status == .ok) }
         }
+    }
+
+    /// Tilda cannot sign: with `secret` set, the webhook URL carries it as `?key=`.
+    @Test func tildaNeedsItsKeyInTheURLExceptForItsSetUpCheck() async throws {
+        let intake = try Intake()
+        let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+        let submission = ByteBuffer(string: "Name=Anna&Phone=%2B7%20912%20555-01-02&formid=form123456789&tranid=1234567%3A890")
+        try await intake.app.test(.router) { client in
+            try await client.execute(uri: "/v1/hooks/tilda", method: .post, headers: form, body: ByteBuffer(string: "test=test")) {
+                response throws in
+                #expect(response.status == .ok, "the set-up check gets 200 without a key")
+            }
+            for uri in ["/v1/hooks/tilda", "/v1/hooks/tilda?key=wrong", "/v1/hooks/tilda?key=tilda-ke"] {
+                try await client.execute(uri: uri, method: .post, headers: form, body: submission) { response throws in
+                    #expect(response.status == .unauthorized, "\(uri)")
+                    #expect(try Self.json(response)["error"] == "bad_key")
+                }
+            }
+            #expect(try await intake.store.stats().counts.values.reduce(0, +) == 0)
+            try await client.execute(uri: "/v1/hooks/tilda?key=tilda-key", method: .post, headers: form, body: submission) {
+                response throws in
+                #expect(response.status == .accepted)
+            }
+        }
+        let jobs = try await intake.store.list(JobStore.Filter())
+        #expect(jobs.map(\.externalID) == ["1234567:890"])
     }
 }

@@ -209,8 +209,13 @@ import Testing
         await fake.state.revokeAll()
         _ = try await running.send("/v1/orders", json: sampleOrder(id: "2", phone: "89120000002"))
         try await eventually { await daemon.health.credentialsProblem != nil }
-        try await Task.sleep(for: .seconds(1))
-        // The worker probes now and then; between probes the job waits, queued, with no attempt spent.
+        // The worker probes now and then (each probe is one more paused attempt in the history);
+        // between probes the job waits, queued, with no attempt spent.
+        try await eventually {
+            let job = try await daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" }
+            guard let job else { return false }
+            return try await daemon.store.attempts(of: job.id).count >= 2
+        }
         try await eventually {
             let job = try await daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" }
             return job?.state == .queued && job?.attempts == 0

@@ -26,6 +26,8 @@ package struct Daemon: Sendable {
     package struct Options: Sendable {
         /// Match contacts through the local index (false: a `query` search per customer).
         package var contactIndex = true
+        /// Batches asking within this time share one index refresh.
+        var indexReuseWindow: Duration = .milliseconds(800)
         /// Most intake jobs committed in one transaction (1: one commit per request).
         package var intakeBatchLimit = 512
         /// How long running batches may go on after shutdown began before they are cut off.
@@ -71,7 +73,9 @@ package struct Daemon: Sendable {
             client: client, catalog: FieldCatalog(client: client), store: store, config: config,
             locks: ContactLocks(),
             index: options.contactIndex
-                ? ContactIndex(store: store, client: client, countryCode: config.contacts.defaultCountryCode, logger: logger)
+                ? ContactIndex(
+                    store: store, client: client, countryCode: config.contacts.defaultCountryCode, logger: logger,
+                    reuseWindow: options.indexReuseWindow)
                 : nil,
             health: health, metrics: metrics, logger: logger)
         let worker = DeliveryWorker(

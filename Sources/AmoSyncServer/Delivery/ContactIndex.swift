@@ -15,6 +15,7 @@ final class ContactIndex: Sendable {
     /// A refresh started this recently is shared instead of repeated: it still sees every
     /// contact changed a second before the batch that asks.
     let reuseWindow: Duration
+    let clock: any TimeSource
     private struct State {
         var refresh: Task<Bool, any Error>?
         var startedAt: ContinuousClock.Instant?
@@ -23,7 +24,11 @@ final class ContactIndex: Sendable {
     private let state = Mutex(State())
     static let pageSize = 250
 
-    init(store: JobStore, client: AmoClient, countryCode: String, logger: Logger, reuseWindow: Duration = .milliseconds(800)) {
+    init(
+        store: JobStore, client: AmoClient, countryCode: String, logger: Logger, reuseWindow: Duration = .milliseconds(800),
+        clock: any TimeSource = SystemTime()
+    ) {
+        self.clock = clock
         self.store = store
         self.client = client
         self.countryCode = countryCode
@@ -36,10 +41,11 @@ final class ContactIndex: Sendable {
     func refresh() async throws -> Bool {
         let task = state.withLock { state -> Task<Bool, any Error>? in
             if state.filtersUnavailable { return nil }
-            if let running = state.refresh, let started = state.startedAt, ContinuousClock.now - started < reuseWindow { return running }
+            let now = clock.now
+            if let running = state.refresh, let started = state.startedAt, now - started < reuseWindow { return running }
             let task = Task { try await self.sync() }
             state.refresh = task
-            state.startedAt = .now
+            state.startedAt = now
             return task
         }
         guard let task else { return false }

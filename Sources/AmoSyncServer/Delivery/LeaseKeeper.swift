@@ -12,9 +12,12 @@ final class LeaseKeeper: Sendable {
     let jobs: [Job]
     let lease: TimeInterval
     let logger: Logger
+    /// When to renew (the store's own clock says until when).
+    let clock: any TimeSource
     private let lost = Mutex<Set<Int64>>([])
 
-    init(store: JobStore, jobs: [Job], lease: TimeInterval, logger: Logger) {
+    init(store: JobStore, jobs: [Job], lease: TimeInterval, logger: Logger, clock: any TimeSource = SystemTime()) {
+        self.clock = clock
         self.store = store
         self.jobs = jobs
         self.lease = lease
@@ -41,7 +44,7 @@ final class LeaseKeeper: Sendable {
     func keep() async {
         let interval = Duration.milliseconds(Int64(max(0.2, lease / 3) * 1000))
         while true {
-            do { try await Task.sleep(for: interval) } catch { return }
+            do { try await clock.sleep(until: clock.now + interval) } catch { return }
             let held = jobs.filter { !isLost($0.id) }
             do { markLost(try await store.renew(held, leaseFor: lease)) } catch {
                 logger.warning("could not renew leases; trying again", metadata: ["error": "\(error)"])

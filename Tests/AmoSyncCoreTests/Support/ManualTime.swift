@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 @testable import AmoSyncServer
@@ -15,6 +16,14 @@ final class ManualTime: TimeSource {
     private let state = Mutex(State())
 
     var now: ContinuousClock.Instant { state.withLock { $0.now } }
+
+    /// The same time as a wall-clock date (for `JobStore(now:)`), moved by `advance` too.
+    var date: Date {
+        let elapsed = now - start
+        return base.addingTimeInterval(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
+    private let start = ContinuousClock.now
+    private let base = Date(timeIntervalSince1970: 1_800_000_000)
 
     func sleep(until deadline: ContinuousClock.Instant) async throws {
         let id = state.withLock { state in

@@ -117,6 +117,10 @@ final class RunningDaemon: Sendable {
         _ = try? await task.value
     }
 
+    /// A test that throws before `await stop()` (defer cannot await) still stops its daemon:
+    /// cancelling the group's task cancels every service.
+    deinit { task.cancel() }
+
     /// Sends a request to the daemon.
     func send(
         _ path: String, method: String = "POST", json: JSONValue? = nil, body: Data? = nil, contentType: String? = nil,
