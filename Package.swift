@@ -75,6 +75,7 @@ let package = Package(
             dependencies: [
                 "AmoSyncCore", "AmoSyncServer", "AmoCRMFake", "AmoSyncCLI",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]),
     ],
     swiftLanguageModes: [.v6]

@@ -59,6 +59,17 @@ final class TestClock: @unchecked Sendable {
         await #expect(try store.stats().counts[.queued] == 3)
     }
 
+    /// The store takes any GRDB writer: here a queue in memory, migrated like a file.
+    @Test func aStoreOnAnInjectedDatabaseIsMigratedAndWorks() async throws {
+        let store = try JobStore(database: try DatabaseQueue(), now: { [clock] in clock.now })
+        _ = try await store.enqueue([try order("1")])
+        #expect(try await store.claimBatch(limit: 10, leaseFor: 60).map(\.externalID) == ["1"])
+        let tables = try await store.database.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        #expect(Set(tables).isSuperset(of: ["jobs", "job_attempts", "meta", "contact_index", "contact_keys", "api_requests"]), "\(tables)")
+    }
+
     @Test func claimLeasesCountsAttemptsAndReclaimsExpiredLeases() async throws {
         let store = try store()
         _ = try await store.enqueue([try order("1"), try order("2")])

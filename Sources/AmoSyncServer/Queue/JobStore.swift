@@ -5,9 +5,20 @@ import AmoSyncCore
 /// The durable queue: one SQLite file in WAL mode with `synchronous=FULL`, so that an
 /// acknowledged job survives a crash of the process or the machine. Every method is one
 /// transaction. Admin commands open the same file while the daemon runs.
+///
+/// The store owns its database (GRDB's AppDatabase pattern): every SQL statement of the
+/// project is in `Queue/`. `database` is internal only so that tests can inject faults
+/// (a corrupted row, a read-only connection, another process's budget rows).
 package final class JobStore: Sendable {
-    let database: DatabasePool
+    let database: any DatabaseWriter
     let now: @Sendable () -> Date
+
+    /// A store on any GRDB writer (a pool on a file, or a queue in memory for a test), migrated.
+    init(database: any DatabaseWriter, now: @escaping @Sendable () -> Date = Date.init) throws {
+        try Migrations.migrator.migrate(database)
+        self.database = database
+        self.now = now
+    }
 
     package init(path: String, now: @escaping @Sendable () -> Date = Date.init) throws {
         let directory = (path as NSString).deletingLastPathComponent
