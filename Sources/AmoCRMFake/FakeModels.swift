@@ -47,8 +47,8 @@ struct FakeResponse: Sendable {
         FakeResponse(
             status: status, contentType: "text/html",
             body: Data(
-                "<html><head><title>\(status) \(text)</title></head><body><center><h1>\(status) \(text)</h1></center><hr><center>nginx</center></body></html>"
-                    .utf8))
+                ("<html><head><title>\(status) \(text)</title></head><body><center><h1>\(status) "
+                    + "\(text)</h1></center><hr><center>nginx</center></body></html>").utf8))
     }
 }
 

@@ -108,11 +108,14 @@ import Testing
         let daemon = try await Self.start(fake)
         let body = Data(
             #"""
-            {"id":5940139491234,"name":"#1001","order_number":1001,"email":"b@example.org","phone":"+79125550103","created_at":"2026-11-20T10:00:00+03:00",
+            {"id":5940139491234,"name":"#1001","order_number":1001,"email":"b@example.org","phone":"+79125550103",
+             "created_at":"2026-11-20T10:00:00+03:00",
              "currency":"USD","total_price":"59.97","subtotal_price":"39.98","financial_status":"paid","note":"Gift wrap",
              "note_attributes":[{"name":"utm_campaign","value":"winter"}],"tags":"vip","landing_site":"/?utm_source=vk&utm_medium=social",
-             "referring_site":"https://vk.com/","customer":{"id":1,"first_name":"Boris","last_name":"K","email":"b@example.org","phone":null},
-             "shipping_address":{"address1":"Main st 1","address2":"","city":"Kazan","zip":"420000","country":"Russia","phone":"+79125550103"},
+             "referring_site":"https://vk.com/",
+             "customer":{"id":1,"first_name":"Boris","last_name":"K","email":"b@example.org","phone":null},
+             "shipping_address":{"address1":"Main st 1","address2":"","city":"Kazan","zip":"420000","country":"Russia",
+                                 "phone":"+79125550103"},
              "line_items":[{"id":1,"product_id":1,"variant_id":2,"title":"Mug","sku":"M1","quantity":2,"price":"19.99","vendor":"Shop"}],
              "shipping_lines":[{"title":"Post","price":"19.99"}]}
             """#.utf8)
@@ -154,8 +157,8 @@ import Testing
             "/v1/hooks/tilda", body: Data("test=test".utf8), contentType: "application/x-www-form-urlencoded", token: nil)
         #expect(test.status == 200)
         let body = Data(
-            "Name=Anna&Phone=%2B7+912+555-01-02&Email=anna%40example.org&Comment=Need+a+quote&formid=form123456789&tranid=1234567%3A89012345&COOKIES=utm_source%3Dyandex%3B+utm_campaign%3Dspring%3B+_ga%3DGA1.2.111.222"
-                .utf8)
+            ("Name=Anna&Phone=%2B7+912+555-01-02&Email=anna%40example.org&Comment=Need+a+quote&formid=form123456789"
+                + "&tranid=1234567%3A89012345&COOKIES=utm_source%3Dyandex%3B+utm_campaign%3Dspring%3B+_ga%3DGA1.2.111.222").utf8)
         #expect(
             try await daemon.send("/v1/hooks/tilda", body: body, contentType: "application/x-www-form-urlencoded", token: nil).status == 202
         )

@@ -92,7 +92,8 @@ import Testing
         let multipartBody =
             "--\(boundary)\r\nContent-Disposition: form-data; name=\"phone\"\r\n\r\n89120000003\r\n"
             + "--\(boundary)\r\nContent-Disposition: form-data; name=\"message\"\r\n\r\nline1\r\nline2\r\n"
-            + "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: text/plain\r\n\r\nignored\r\n"
+            + "--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\nContent-Type: "
+            + "text/plain\r\n\r\nignored\r\n"
             + "--\(boundary)--\r\n"
         let multipart = try await daemon.send(
             "/v1/forms/callback", body: Data(multipartBody.utf8), contentType: "multipart/form-data; boundary=\(boundary)")

@@ -162,9 +162,8 @@ import Testing
                     if Self.expectedDisagreement(bytes, ours: ours, theirs: theirs) {
                         byDesign += 1
                     } else {
-                        Issue.record(
-                            "disagree on \(String(decoding: bytes, as: UTF8.self).debugDescription) \(bytes): ours \(ours), Foundation \(theirs)"
-                        )
+                        let text = String(decoding: bytes, as: UTF8.self).debugDescription
+                        Issue.record("disagree on \(text) \(bytes): ours \(ours), Foundation \(theirs)")
                     }
                 }
             }

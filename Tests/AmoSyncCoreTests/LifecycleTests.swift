@@ -128,7 +128,8 @@ import Testing
             let status = await serve.terminate(timeout: .seconds(20))
             if status != 0 {
                 failures.append(
-                    "round \(round) serve: exit \(status.map(String.init) ?? "none"): \((try? String(contentsOfFile: dir.file("daemon.log"), encoding: .utf8)) ?? "")"
+                    "round \(round) serve: exit \(status.map(String.init) ?? "none"): "
+                        + "\((try? String(contentsOfFile: dir.file("daemon.log"), encoding: .utf8)) ?? "")"
                 )
             }
         }

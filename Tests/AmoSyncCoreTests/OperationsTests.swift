@@ -114,7 +114,8 @@ import Testing
         #expect(lines.contains { $0.hasPrefix("orders.categories.40.pipeline_id: no pipeline 99 in the account") })
         #expect(
             lines.contains(
-                "orders.categories.41.status_id: status 32392156 is the incoming-leads stage of Воронка: leads cannot be created there through the API"
+                "orders.categories.41.status_id: status 32392156 is the incoming-leads stage of Воронка: leads cannot be created "
+                    + "there through the API"
             ))
         #expect(lines.contains("orders.categories.41.responsible_user_id: no user 777 in the account"))
         #expect(lines.contains("orders.status_map.paid: no status 424242 in any pipeline"))

@@ -144,7 +144,8 @@ import Testing
             "preamble text\r\n--B\r\n"
             + "Content-Disposition: form-data; name=\"a;b\"\r\n\r\nsemi\r\n--B\r\n"
             + "content-disposition:form-data;name=plain\r\n\r\nline1\r\nline2\r\n--B\r\n"
-            + "Content-Disposition: form-data; name=\"q%22uote\"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n--B is not a delimiter here\r\n--B\r\n"
+            + "Content-Disposition: form-data; name=\"q%22uote\"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n--B is not a "
+            + "delimiter here\r\n--B\r\n"
             + "Content-Disposition: form-data; name=\"file\"; filename*=UTF-8''%D1%84.txt\r\n\r\nskipped\r\n--B\r\n"
             + "Content-Disposition: form-data; name=\"empty\"\r\n\r\n\r\n--B--\r\nepilogue --B\r\n"
         let parts = try BodyDecoder.parseMultipart(Data(body.utf8), boundary: "B")

@@ -92,7 +92,8 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the daemon: HTTP intake and the delivery worker, until SIGTERM/SIGINT.",
         discussion:
-            "SIGHUP (systemctl reload amosync) reads the config again: rules, forms, sources, intake tokens and worker limits change at once; an invalid file is refused and the running config stays."
+            "SIGHUP (systemctl reload amosync) reads the config again: rules, forms, sources, intake tokens and worker limits "
+            + "change at once; an invalid file is refused and the running config stays."
     )
 
     @OptionGroup var options: ConfigOptions
@@ -158,7 +159,8 @@ struct Check: AsyncParsableCommand {
             logger: Logger(label: "amosync", factory: { _ in SwiftLogNoOpLogHandler() }))
         if config.amocrm.longLivedToken == nil, (try? TokenFile(path: config.amocrm.tokensFile).read()) == nil {
             Console.print(
-                "amocrm: no tokens yet (\(config.amocrm.tokensFile)): account checks skipped; authorize with `amosync auth url` or `amosync auth exchange`"
+                "amocrm: no tokens yet (\(config.amocrm.tokensFile)): account checks skipped; authorize with `amosync auth url` "
+                    + "or `amosync auth exchange`"
             )
             throw ExitCode.failure
         }

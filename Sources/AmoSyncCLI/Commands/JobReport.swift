@@ -56,7 +56,9 @@ enum JobReport {
                     "http_status": attempt.httpStatus.map { .number(JSONNumber($0)) } ?? .null,
                     "request": attempt.request.map(JSONValue.string) ?? .null, "error": attempt.error.map(JSONValue.string) ?? .null,
                     "validation_errors": .array(
-                        attempt.validationErrors.map { ["path": .string($0.path), "code": .string($0.code), "detail": .string($0.detail)] }),
+                        attempt.validationErrors.map {
+                            ["path": .string($0.path), "code": .string($0.code), "detail": .string($0.detail)]
+                        }),
                 ]
             })
         return .object(object)

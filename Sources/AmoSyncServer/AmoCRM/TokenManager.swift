@@ -236,10 +236,12 @@ package actor TokenManager: AccessTokenProvider {
                 reason = "amoCRM rejected the integration (\(title)): check amocrm.client_id, amocrm.client_secret and amocrm.redirect_uri"
             } else if grant == "authorization_code" {
                 reason =
-                    "amoCRM refused the authorization code (HTTP \(response.status) \(title): \(hint)); codes live 20 minutes and work once: take a new one"
+                    "amoCRM refused the authorization code (HTTP \(response.status) \(title): \(hint)); codes live 20 minutes "
+                    + "and work once: take a new one"
             } else {
                 reason =
-                    "amoCRM refused the refresh (HTTP \(response.status) \(title): \(hint)): authorize again with `amosync auth exchange --code CODE`"
+                    "amoCRM refused the refresh (HTTP \(response.status) \(title): \(hint)): authorize again with `amosync auth "
+                    + "exchange --code CODE`"
             }
             if grant == "refresh_token" || tokens == nil { markDead(reason) }
             throw Self.unauthorized(reason)

@@ -55,7 +55,8 @@ package struct AccountCheck: Sendable {
             guard let owner = account.pipelines[pipeline] else {
                 problem(
                     "\(path).pipeline_id",
-                    "no pipeline \(pipeline) in the account (pipelines: \(account.pipelines.keys.sorted().map(String.init).joined(separator: ", ")))"
+                    "no pipeline \(pipeline) in the account (pipelines: "
+                        + "\(account.pipelines.keys.sorted().map(String.init).joined(separator: ", ")))"
                 )
                 return
             }
@@ -131,7 +132,8 @@ package struct AccountCheck: Sendable {
                     Finding(
                         path: path,
                         message: "status \(status) is in pipeline \(home.key) (\(home.value.name)); leads in pipeline "
-                            + "\(pipeline) (\(other.name), from \(paths.joined(separator: ", "))) keep their stage when an order becomes \(shopStatus)",
+                            + "\(pipeline) (\(other.name), from \(paths.joined(separator: ", "))) keep their stage when an order "
+                            + "becomes \(shopStatus)",
                         isProblem: false))
             }
         }

@@ -125,7 +125,8 @@ package final class JobStore: Sendable {
         }
         let insert = try db.cachedStatement(
             sql: """
-                INSERT INTO jobs (kind, source, external_id, dedupe_key, state, input, plan, warnings, run_at, created_at, updated_at, search)
+                INSERT INTO jobs (kind, source, external_id, dedupe_key, state, input, plan, warnings, run_at, created_at,
+                  updated_at, search)
                 VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)
                 """)
         try insert.execute(arguments: [
@@ -189,7 +190,8 @@ package final class JobStore: Sendable {
             for (id, error) in rows {
                 try db.execute(
                     sql: """
-                        UPDATE jobs SET state = 'failed', lease_until = NULL, lease_owner = NULL, finished_at = ?, updated_at = ?, last_error = ?
+                        UPDATE jobs SET state = 'failed', lease_until = NULL, lease_owner = NULL, finished_at = ?,
+                          updated_at = ?, last_error = ?
                         WHERE id = ?
                         """, arguments: [now, now, error, id])
             }
@@ -282,14 +284,17 @@ package final class JobStore: Sendable {
                 case .done:
                     try db.execute(
                         sql: """
-                            UPDATE jobs SET state = 'done', lease_until = NULL, lease_owner = NULL, finished_at = ?, updated_at = ?, progress = ?,
+                            UPDATE jobs SET state = 'done', lease_until = NULL, lease_owner = NULL, finished_at = ?,
+                              updated_at = ?, progress = ?,
                               warnings = ?, last_error = NULL WHERE id = ? AND \(Self.held)
                             """, arguments: [now, now, progress, warnings, job.id, job.leaseOwner])
                 case .retry(let at, let refund):
                     try db.execute(
                         sql: """
-                            UPDATE jobs SET state = 'queued', lease_until = NULL, lease_owner = NULL, run_at = ?, updated_at = ?, progress = ?,
-                              warnings = ?, last_error = COALESCE(?, last_error), attempts = MAX(0, attempts - ?) WHERE id = ? AND \(Self.held)
+                            UPDATE jobs SET state = 'queued', lease_until = NULL, lease_owner = NULL, run_at = ?, updated_at = ?,
+                              progress = ?,
+                              warnings = ?, last_error = COALESCE(?, last_error), attempts = MAX(0,
+                                attempts - ?) WHERE id = ? AND \(Self.held)
                             """,
                         arguments: [
                             at.timeIntervalSince1970, now, progress, warnings, attempt.error, refund ? 1 : 0, job.id, job.leaseOwner,
@@ -297,7 +302,8 @@ package final class JobStore: Sendable {
                 case .failed:
                     try db.execute(
                         sql: """
-                            UPDATE jobs SET state = 'failed', lease_until = NULL, lease_owner = NULL, finished_at = ?, updated_at = ?, progress = ?,
+                            UPDATE jobs SET state = 'failed', lease_until = NULL, lease_owner = NULL, finished_at = ?,
+                              updated_at = ?, progress = ?,
                               warnings = ?, last_error = ? WHERE id = ? AND \(Self.held)
                             """, arguments: [now, now, progress, warnings, attempt.error, job.id, job.leaseOwner])
                 }
@@ -335,7 +341,8 @@ package final class JobStore: Sendable {
             for (id, owner) in held {
                 try db.execute(
                     sql: """
-                        UPDATE jobs SET state = 'queued', lease_until = NULL, lease_owner = NULL, attempts = MAX(0, attempts - 1), run_at = ?,
+                        UPDATE jobs SET state = 'queued', lease_until = NULL, lease_owner = NULL, attempts = MAX(0,
+                          attempts - 1), run_at = ?,
                           updated_at = ? WHERE id = ? AND \(Self.held)
                         """, arguments: [at, now, id, owner])
             }

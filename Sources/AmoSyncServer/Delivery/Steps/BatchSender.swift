@@ -86,7 +86,8 @@ struct BatchSender: Sendable {
                 entry.body["status_id"] = nil
                 entry.items.forEach {
                     $0.warn(
-                        "status \(status) refused by amoCRM for pipeline \(entry.body["pipeline_id"]?.textValue ?? "?") (\(problem.code)): the pipeline's first stage is used"
+                        "status \(status) refused by amoCRM for pipeline \(entry.body["pipeline_id"]?.textValue ?? "?") "
+                            + "(\(problem.code)): the pipeline's first stage is used"
                     )
                 }
             } else if problem.path == "responsible_user_id" {

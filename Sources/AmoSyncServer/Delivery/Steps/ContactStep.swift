@@ -22,10 +22,10 @@ struct ContactStep: Sendable {
             let plan = ContactBodies.merged(group.compactMap(\.plan.contact))
             let match = try await matcher.match(phones: plan.phones, emails: plan.emails, indexed: indexed)
             if match.candidates.count > 1, let chosen = match.contact {
+                let ids = match.candidates.map(String.init).joined(separator: ", ")
                 group.forEach {
                     $0.warn(
-                        "\(match.candidates.count) contacts match this customer (\(match.candidates.map(String.init).joined(separator: ", "))): used #\(chosen.id), the most recently updated"
-                    )
+                        "\(match.candidates.count) contacts match this customer (\(ids)): used #\(chosen.id), the most recently updated")
                 }
             }
             var warnings: [String] = []
