@@ -11,12 +11,13 @@ import Testing
     static let customers = 200
 
     /// 300 orders from 200 customers, queued before the first start.
-    static func prepare(fake: some FakeAccount, dir: TempDir) async throws -> String {
+    static func prepare(fake: some FakeAccount, dir: TempDir, batchSize: Int = 10) async throws -> String {
         var json = testConfig(fake: fake, dir: dir)
         json.set(
             "worker",
             [
-                "batch_size": 10, "concurrency": 2, "lease_seconds": 5, "backoff_base_seconds": 0.2, "backoff_max_seconds": 1,
+                "batch_size": .number(JSONNumber(batchSize)), "concurrency": 2, "lease_seconds": 5, "backoff_base_seconds": 0.2,
+                "backoff_max_seconds": 1,
                 "max_attempts": 50,
             ])
         json.set("amocrm.timeout_seconds", 2)
@@ -101,7 +102,7 @@ import Testing
             }())
         defer { fake.stop() }
         let dir = TempDir()
-        let config = try await Self.prepare(fake: fake, dir: dir)
+        let config = try await Self.prepare(fake: fake, dir: dir, batchSize: 25)
         let store = try JobStore(path: dir.file("queue.sqlite3"))
         let first = try DaemonProcess(config: config, log: dir.file("daemon.log"))
         try await eventually(timeout: .seconds(60)) { await (try store.stats().counts[.done] ?? 0) >= 20 }

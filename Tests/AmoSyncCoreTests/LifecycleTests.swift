@@ -7,17 +7,17 @@ import Testing
 
 /// Leases that outlive a slow amoCRM, a starved thread pool, reloads and ports.
 @Suite(.serialized) struct LifecycleTests {
-    /// amoCRM answers every request after 3 s while leases last 5 s: a batch takes longer than
-    /// its lease several times over. Renewed leases keep other lanes off its jobs, so every
+    /// amoCRM answers every request after 2 s while leases last 5 s: a batch (five or six
+    /// requests in sequence) takes longer than its lease twice over. Renewed leases keep other lanes off its jobs, so every
     /// order is one lead and one note, and every customer one contact.
     @Test func aBatchSlowerThanItsLeaseKeepsIt() async throws {
         let fake = try await RunningFake.start(
             faults: {
-                var f = FakeFaults(); f.latencyMs = 3000; return f
+                var f = FakeFaults(); f.latencyMs = 2000; return f
             }())
         defer { fake.stop() }
         let dir = TempDir()
-        let orders = 300, customers = 300
+        let orders = 200, customers = 200  // one batch per lane
         let daemon = try await RunningDaemon.start(fake: fake, dir: dir) { json in
             json.set(
                 "worker",
