@@ -28,7 +28,10 @@ package struct FakeAmoServer: HTTPResponder {
         var request = request
         let body = try await request.collectBody(upTo: 16 << 20)
         var query: [String: String] = [:]
-        for (key, value) in request.uri.queryParameters { query[String(key)] = String(value) }
+        // A repeated key (`filter[id][]=1&filter[id][]=2`) is kept as a comma-separated list.
+        for (key, value) in request.uri.queryParameters {
+            query[String(key)] = query[String(key)].map { "\($0),\(value)" } ?? String(value)
+        }
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }
         var fakeRequest = FakeRequest(

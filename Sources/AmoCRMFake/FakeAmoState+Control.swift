@@ -61,6 +61,29 @@ extension FakeAmoState {
         return contact.id
     }
 
+    /// Switches the account's duplicate control on or off.
+    package func setDuplicateControl(_ on: Bool) { duplicateControl = on }
+
+    /// A custom field created in the account's settings.
+    @discardableResult
+    package func seedField(_ entity: String, name: String, type: String = "text") -> Int {
+        let id = allocate("field")
+        fields[entity, default: []].append(FakeField(id: id, name: name, type: type, code: nil, enums: []))
+        return id
+    }
+
+    /// A manager adds a phone to a contact in amoCRM's interface.
+    package func addPhone(_ phone: String, to id: Int) {
+        guard var contact = contacts[id] else { return }
+        if let index = contact.fields.firstIndex(where: { $0.fieldID == 3 }) {
+            contact.fields[index].values.append((.string(phone), "MOB"))
+        } else {
+            contact.fields.append(FakeFieldValues(fieldID: 3, values: [(.string(phone), "MOB")]))
+        }
+        contact.updatedAt = Int(now)
+        contacts[id] = contact
+    }
+
     /// A manager deletes a contact.
     func deleteContact(_ id: Int) { contacts[id] = nil }
 

@@ -19,6 +19,11 @@ extension FakeAmoState {
             value.tags = tags.compactMap { $0["name"]?.textValue }
         }
         guard let list = item["custom_fields_values"]?.arrayValue else { return }
+        // amoCRM takes at most 40 custom field values per lead or contact in one request.
+        if list.count > 40 {
+            problems.append(Self.problem("TooManyValues", "custom_fields_values", "Too many custom field values: 40 at most"))
+            return
+        }
         let defs = fields[entity] ?? []
         for (index, cf) in list.enumerated() {
             let path = "custom_fields_values.\(index)"

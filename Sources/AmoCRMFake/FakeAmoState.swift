@@ -52,6 +52,9 @@ package actor FakeAmoState {
         (34567, "Техника", [(87654, "Новый", 0), (142, "Успешно реализовано", 0), (143, "Закрыто и не реализовано", 0)]),
     ]
     var clockOffset: Double = 0
+    /// The account's "контроль дублей" for API leads: a new complex lead whose contact already
+    /// has an open lead is merged into that lead (`merged: true`).
+    var duplicateControl = false
 
     package init(options: Options = Options()) {
         subdomain = options.subdomain
@@ -204,8 +207,9 @@ package actor FakeAmoState {
         return .json(200, ["_total_items": .number(JSONNumber(list.count)), "_embedded": ["pipelines": .array(list)]])
     }
 
+    /// Custom field lists come 50 a page whatever `limit` asks, as amoCRM sends them.
     private func listFields(_ entity: String, query: [String: String]) -> FakeResponse {
-        let limit = min(250, Int(query["limit"] ?? "") ?? 50)
+        let limit = min(50, Int(query["limit"] ?? "") ?? 50)
         let page = max(1, Int(query["page"] ?? "") ?? 1)
         let all = fields[entity] ?? []
         let slice = all.dropFirst((page - 1) * limit).prefix(limit)

@@ -88,7 +88,9 @@ import Testing
         let badState = try await Self.amosync(["jobs", "list", "--state", "lost", "--config", path])
         #expect(badState.status == 2)
         #expect(badState.output.contains("'lost' is invalid for '--state <state>'"), "\(badState.output)")
-        #expect(badState.output.contains("'queued', 'running', 'done', 'failed' or 'cancelled'"), "the allowed values")
+        #expect(
+            ["queued", "running", "done", "failed", "cancelled", "skipped"].allSatisfy { badState.output.contains("- \($0)") },
+            "the allowed values: \(badState.output)")
 
         let badLevel = try await Self.amosync(["serve", "--log-level", "loud", "--config", path])
         #expect(badLevel.status == 2, "a usage error, before anything starts: \(badLevel.output)")

@@ -161,3 +161,97 @@ import Testing
         #expect(!refund, "the attempt counts")
     }
 }
+
+/// Where amoCRM is stricter than a kind fake: duplicate control, fresh merges, field pages, 40 values.
+@Suite struct StrictAccountTests {
+    /// With duplicate control on, amoCRM merges a repeat customer's new lead into their open one
+    /// (`merged: true`, the existing id) and answers two leads of one customer in one request
+    /// with one result carrying both request ids.
+    @Test func duplicateControlMergesAndEveryRequestIDIsMatched() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        await fake.state.setDuplicateControl(true)
+        let dir = TempDir()
+        try await BatchDeliveryTests.prequeue(
+            [sampleOrder(id: "1", phone: "89125550111", email: nil), sampleOrder(id: "2", phone: "89125550111", email: nil)],
+            fake: fake, dir: dir)
+        let daemon = try await RunningDaemon.start(fake: fake, dir: dir)
+        try await daemon.waitIdle()
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "3", phone: "+7 912 555-01-11", email: nil))
+        try await daemon.waitIdle()
+        await daemon.stop()
+        let jobs = try await daemon.store.list(JobStore.Filter()).sorted { $0.id < $1.id }
+        #expect(jobs.map(\.state) == [.done, .done, .done])
+        #expect(jobs.allSatisfy { $0.attempts == 1 }, "no entry was taken for unanswered")
+        let state = await fake.state.snapshot()
+        let leads = try #require(state["leads"]?.arrayValue)
+        #expect(leads.count == 1, "one open lead for the customer")
+        let lead = try #require(leads.first?["id"]?.intValue)
+        #expect(jobs.map(\.progress.leadID) == [lead, lead, lead])
+        #expect(jobs[2].warnings.contains("merged by amoCRM duplicate control into lead \(lead)"))
+        #expect(state["notes"]?.arrayValue?.filter { $0["entity_id"]?.intValue == lead }.count == 3, "every order's note")
+        #expect(state["contacts"]?.arrayValue?.count == 1)
+    }
+
+    /// A manager adds a phone after the index was refreshed; the merge reads the contact first
+    /// and keeps it.
+    @Test func aMergeKeepsAPhoneAManagerAddedAfterTheIndexRefresh() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let contact = await fake.state.seedContact(name: "Anna", phones: ["+79125550102"])
+        let batch = try await DeliveryStepTests.claimed(
+            [sampleOrder(id: "1", phone: "+79125550102", email: "anna@example.org")], fake: fake, dir: TempDir())
+        let time = ManualTime()
+        let index = ContactIndex(
+            store: batch.store, client: batch.client, countryCode: "7", logger: quietLogger(), reuseWindow: .seconds(60), clock: time)
+        #expect(try await index.refresh())
+        await fake.state.addPhone("+7 999 000-00-01", to: contact)  // seconds before the batch; the index does not know
+        let matcher = ContactMatcher(client: batch.client, countryCode: "7", matchBy: batch.config.contacts.matchBy, index: index)
+        let step = ContactStep(
+            matcher: matcher, bodies: ContactBodies(contacts: batch.config.contacts), sender: batch.sender, index: index,
+            reader: ContactReader(client: batch.client, index: index), progress: batch.progress)
+        try await step.run(batch.items, ResolvedFields())
+        #expect(batch.items[0].job.progress.contactID == contact)
+        let stored = try #require(await fake.state.snapshot()["contacts"]?.arrayValue?.first)
+        #expect(EndToEndTests.fields(stored)["PHONE"] == ["+79125550102", "+7 999 000-00-01"], "the manager's phone is kept")
+        #expect(EndToEndTests.fields(stored)["EMAIL"] == ["anna@example.org"])
+        let stats = await fake.state.requestStats()
+        #expect(stats.byEndpoint["GET /api/v4/contacts"] == 2, "the index refresh, then one read by id: \(stats.byEndpoint)")
+        #expect(stats.byEndpoint["PATCH /api/v4/contacts"] == 1)
+    }
+
+    /// amoCRM sends custom field lists 50 a page: a field on page 2 is found, not created again.
+    @Test func aFieldOnTheSecondPageIsFound() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        for index in 0..<60 { await fake.state.seedField("leads", name: "Поле \(index)") }
+        let batch = try await DeliveryStepTests.claimed(
+            [sampleOrder(id: "1", extra: ["amocrm": ["lead": ["Поле 59": "x"]]])], fake: fake, dir: TempDir())
+        let step = FieldStep(catalog: FieldCatalog(client: batch.client), autoCreateLeads: false, autoCreateContacts: false)
+        let fields = try await step.resolve(batch.items)
+        #expect(fields.lead[.name("Поле 59", type: nil)] != nil, "\(fields.leadMissing)")
+        let stats = await fake.state.requestStats()
+        #expect(stats.byEndpoint["GET /api/v4/leads/custom_fields"] == 2)
+    }
+
+    /// amoCRM refuses more than 40 custom field values per lead: the first 40 go, with a warning
+    /// naming the rest, and the order is delivered.
+    @Test func moreThanFortyFieldValuesAreCappedWithAWarning() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        var overrides: [String: JSONValue] = [:]
+        for index in 0..<45 { overrides["Поле \(String(format: "%02d", index))"] = .string("v\(index)") }
+        let daemon = try await RunningDaemon.start(fake: fake)
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1", extra: ["amocrm": ["lead": .object(overrides)]]))
+        try await daemon.waitIdle()
+        await daemon.stop()
+        let job = try #require(try await daemon.store.list(JobStore.Filter()).first)
+        #expect(job.state == .done, "\(job.lastError ?? "")")
+        let warning = try #require(job.warnings.first { $0.contains("amoCRM takes 40 per entity") }, "\(job.warnings)")
+        let lead = try #require(await fake.state.snapshot()["leads"]?.arrayValue?.first)
+        let values = lead["custom_fields_values"]?.arrayValue ?? []
+        #expect(values.count == 40)
+        #expect(values.contains { $0["field_name"] == "amosync_key" }, "the job key is never dropped")
+        #expect(warning.hasSuffix("Поле 40, Поле 41, Поле 42, Поле 43, Поле 44"), "\(warning)")
+    }
+}

@@ -26,6 +26,7 @@ import Testing
                 "sources",
                 [
                     "woo": ["type": "woocommerce", "secret": "wc-secret"],
+                    "shop": ["type": "shopify", "secret": "shpss_0123456789"],
                     "tilda": ["type": "tilda", "form": "tilda", "secret": "tilda-key"],
                 ])
             json.set("forms.tilda", ["contact": ["name": "Name", "phone": "Phone"]])
@@ -193,5 +194,77 @@ import Testing
         }
         let jobs = try await intake.store.list(JobStore.Filter())
         #expect(jobs.map(\.externalID) == ["1234567:890"])
+    }
+
+    static func signed(_ body: String, header: String, secret: String, topic: (String, String)) -> (HTTPFields, ByteBuffer) {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        headers[HTTPField.Name(header)!] = HookTests.sign(Data(body.utf8), secret)
+        headers[HTTPField.Name(topic.0)!] = topic.1
+        return (headers, ByteBuffer(string: body))
+    }
+
+    /// A signed delivery is never refused for its content (WooCommerce disables a webhook after
+    /// five failed deliveries): deletions, other topics and unmappable orders are stored as
+    /// `skipped` with the reason and answered 200; a resend is a duplicate.
+    @Test func signedDeliveriesWithNothingToDeliverAreSkippedNotRefused() async throws {
+        let intake = try Intake()
+        let woo = ("X-WC-Webhook-Signature", "wc-secret")
+        let cases: [(body: String, platform: (String, String), topic: (String, String), reason: String)] = [
+            (#"{"id":4567}"#, woo, ("X-WC-Webhook-Topic", "order.deleted"), "deleted in WooCommerce (order.deleted)"),
+            (#"{"id":12,"name":"Kettle"}"#, woo, ("X-WC-Webhook-Topic", "product.updated"), "topic product.updated is not an order"),
+            (
+                #"{"id":4568,"status":"processing","total":"1e19","billing":{"phone":"+7 912 555-01-02"},"line_items":[]}"#, woo,
+                ("X-WC-Webhook-Topic", "order.created"), "total: must be between 0 and"
+            ),
+            (#"{"id":4569,"#, woo, ("X-WC-Webhook-Topic", "order.created"), "the body is not valid JSON"),
+            (
+                #"{"id":820982911946154508,"email":"jon@example.com"}"#, ("X-Shopify-Hmac-Sha256", "shpss_0123456789"),
+                ("X-Shopify-Topic", "customers/create"), "customers/create does not carry an order"
+            ),
+        ]
+        try await intake.app.test(.router) { client in
+            for item in cases {
+                let source = item.platform.0 == "X-WC-Webhook-Signature" ? "woo" : "shop"
+                let (headers, body) = Self.signed(item.body, header: item.platform.0, secret: item.platform.1, topic: item.topic)
+                for attempt in 0..<2 {
+                    try await client.execute(uri: "/v1/hooks/\(source)", method: .post, headers: headers, body: body) { response throws in
+                        #expect(response.status == .ok, "\(item.topic.1): \(String(buffer: response.body))")
+                        let json = try Self.json(response)
+                        #expect(json["state"] == "skipped")
+                        #expect(json["reason"]?.stringValue?.contains(item.reason) == true, "\(json)")
+                        #expect((json["duplicate"] == true) == (attempt == 1), "a resend is a duplicate")
+                    }
+                }
+            }
+        }
+        var filter = JobStore.Filter()
+        filter.states = [.skipped]
+        let skipped = try await intake.store.list(filter)
+        #expect(skipped.count == cases.count)
+        #expect(skipped.allSatisfy { $0.lastError?.isEmpty == false })
+        #expect(try await intake.store.stats().counts[.queued] == 0)
+        #expect(try await intake.store.claimBatch(limit: 10, leaseFor: 60).isEmpty, "nothing to deliver")
+    }
+
+    /// A Shopify POS sale has no customer: a lead without a contact, with a warning, not a 422.
+    @Test func anOrderWithoutContactDataBecomesALeadWithoutAContact() async throws {
+        let intake = try Intake()
+        let pos = #"""
+            {"id":5940139491299,"order_number":1002,"name":"#1002","email":"","phone":null,"customer":null,"source_name":"pos",
+             "currency":"USD","total_price":"19.99","financial_status":"paid","location_id":905684977,
+             "line_items":[{"id":1,"product_id":632910392,"title":"Mug","sku":"M1","quantity":1,"price":"19.99"}]}
+            """#
+        let (headers, body) = Self.signed(
+            pos, header: "X-Shopify-Hmac-Sha256", secret: "shpss_0123456789", topic: ("X-Shopify-Topic", "orders/create"))
+        try await intake.app.test(.router) { client in
+            try await client.execute(uri: "/v1/hooks/shop", method: .post, headers: headers, body: body) { response throws in
+                #expect(response.status == .accepted, "\(String(buffer: response.body))")
+            }
+        }
+        let job = try #require(try await intake.store.list(JobStore.Filter()).first)
+        #expect(job.state == .queued)
+        #expect(job.plan.contact == nil)
+        #expect(job.plan.lead?.price == 20)
+        #expect(job.warnings.contains("the order has no usable phone or email: the lead is created without a contact"))
     }
 }

@@ -70,6 +70,32 @@ final class TestClock: @unchecked Sendable {
         #expect(Set(tables).isSuperset(of: ["jobs", "job_attempts", "meta", "contact_index", "contact_keys", "api_requests"]), "\(tables)")
     }
 
+    /// v5 rebuilds the jobs table for the `skipped` state: rows, attempts and the id sequence survive.
+    @Test func theSkippedStateMigrationKeepsJobsAttemptsAndIDs() async throws {
+        let path = dir.file("v4.sqlite3")
+        let old = try DatabaseQueue(path: path)
+        try Migrations.migrator.migrate(old, upTo: "v4-lease-owner")
+        try await old.write { db in
+            for id in [1, 2, 7] {
+                try db.execute(
+                    sql: """
+                        INSERT INTO jobs (id, kind, source, external_id, dedupe_key, state, input, plan, run_at, created_at, updated_at)
+                        VALUES (?, 'order', 'orders', ?, ?, 'failed', '{}', '{"key":"orders:1","warnings":[]}', 0, 0, 0)
+                        """, arguments: [id, "\(id)", "k\(id)"])
+            }
+            try db.execute(sql: "INSERT INTO job_attempts (job_id, at, duration_ms, outcome) VALUES (2, 0, 5, 'failed')")
+            try db.execute(sql: "DELETE FROM jobs WHERE id = 7")  // purged: its id is never handed out again
+        }
+        try old.close()
+        let store = try JobStore(path: path, now: { [clock] in clock.now })
+        #expect(try await store.list(JobStore.Filter()).map(\.id).sorted() == [1, 2])
+        #expect(try await store.attempts(of: 2).count == 1)
+        let result = try await store.enqueue(.skipped(source: "woo", externalID: "9", input: ["id": 9], reason: "order.deleted"))
+        #expect(result.state == .skipped)
+        #expect(result.jobID == 8)
+        #expect(try await store.job(result.jobID)?.lastError == "order.deleted")
+    }
+
     @Test func claimLeasesCountsAttemptsAndReclaimsExpiredLeases() async throws {
         let store = try store()
         _ = try await store.enqueue([try order("1"), try order("2")])

@@ -2,7 +2,9 @@ import Foundation
 
 extension Mapper {
     /// Maps an order body (README, "Intake API") to a plan; throws 422 details on bad input.
-    package func mapOrder(_ input: JSONValue, source: String = "orders") throws(MappingError) -> MappedJob {
+    /// `requireContact: false` (platform webhooks: a POS sale, a guest order without phone or
+    /// email) makes a lead without a contact, with a warning, instead of a problem.
+    package func mapOrder(_ input: JSONValue, source: String = "orders", requireContact: Bool = true) throws(MappingError) -> MappedJob {
         guard case .object = input else { throw MappingError(path: "", problem: "expected a JSON object") }
         var problems: [MappingError.Detail] = []
         let id = Self.identifier(input["id"])
@@ -16,7 +18,12 @@ extension Mapper {
         let email = Self.text(customer?["email"])
         var keys = contactKeys(phone: phone, email: email, phonePath: "customer.phone", emailPath: "customer.email")
         var warnings: [String] = []
-        if keys.phones.isEmpty, keys.emails.isEmpty {
+        let noContact = keys.phones.isEmpty && keys.emails.isEmpty
+        if noContact, !requireContact {
+            warnings += keys.invalid.map { "\($0.path): \($0.problem), value dropped" }
+            warnings.append("the order has no usable phone or email: the lead is created without a contact")
+            keys.invalid = []
+        } else if noContact {
             problems.append(contentsOf: keys.invalid)
             if keys.invalid.isEmpty {
                 problems.append(.init(path: "customer", problem: "required: customer.phone or customer.email"))
@@ -60,16 +67,19 @@ extension Mapper {
             fields: fieldValues(config.orders.leadFields, from: input, computed: computed) + trackingFields(tracking) + leadOverrides,
             tags: config.orders.tags,
             mappedStatusID: (input["status"]?.textValue).flatMap { config.orders.statusMap[$0] })
-        let contact = ContactPlan(
-            name: Self.text(customer?["name"]).map { $0.trimmed }.flatMap { $0.isEmpty ? nil : $0 },
-            phones: keys.phones, emails: keys.emails,
-            fields: fieldValues(config.orders.contactFields, from: input, computed: computed) + contactOverrides)
+        let contact =
+            noContact
+            ? nil
+            : ContactPlan(
+                name: Self.text(customer?["name"]).map { $0.trimmed }.flatMap { $0.isEmpty ? nil : $0 },
+                phones: keys.phones, emails: keys.emails,
+                fields: fieldValues(config.orders.contactFields, from: input, computed: computed) + contactOverrides)
         let note = config.orders.note ? orderNote(id: id, input: input, goods: goods, tracking: tracking) : nil
         let plan = DeliveryPlan(key: "\(source):\(id)", contact: contact, lead: lead, note: note, warnings: warnings)
         return MappedJob(kind: .order, source: source, externalID: id, plan: plan, searchKeys: [id] + keys.phones + keys.emails)
     }
 
-    static func identifier(_ value: JSONValue?) -> String? {
+    package static func identifier(_ value: JSONValue?) -> String? {
         guard let text = value?.textValue?.trimmed, !text.isEmpty, value?.boolValue == nil else { return nil }
         return text
     }

@@ -8,6 +8,14 @@ package struct MappedJob: Sendable, Equatable {
     package var plan: DeliveryPlan
     /// Normalized phones, emails and the order id, for `jobs find`.
     package var searchKeys: [String]
+
+    package init(kind: JobKind, source: String, externalID: String, plan: DeliveryPlan, searchKeys: [String]) {
+        self.kind = kind
+        self.source = source
+        self.externalID = externalID
+        self.plan = plan
+        self.searchKeys = searchKeys
+    }
 }
 
 /// Pure mapping from an order or form submission to a `DeliveryPlan` (no I/O, no clock).

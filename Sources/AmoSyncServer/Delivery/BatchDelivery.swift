@@ -60,9 +60,13 @@ struct BatchDelivery: Sendable {
         return (
             FieldStep(
                 catalog: catalog, autoCreateLeads: config.fields.autoCreateLeads, autoCreateContacts: config.fields.autoCreateContacts),
-            ContactStep(matcher: matcher, bodies: bodies, sender: sender, index: index, progress: progress),
+            ContactStep(
+                matcher: matcher, bodies: bodies, sender: sender, index: index, reader: ContactReader(client: client, index: index),
+                progress: progress),
             LeadUpdateStep(leads: store, sender: sender, progress: progress),
-            LeadStep(client: client, bodies: bodies, sender: sender, index: index, progress: progress),
+            LeadStep(
+                client: client, bodies: bodies, sender: sender, index: index, reader: ContactReader(client: client, index: index),
+                progress: progress),
             NoteStep(client: client, sender: sender, progress: progress)
         )
     }

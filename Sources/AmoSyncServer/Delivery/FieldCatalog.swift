@@ -49,7 +49,7 @@ actor FieldCatalog {
         var result: [AmoField] = []
         var page = 1
         while true {
-            let response = try await client.send("GET", "/api/v4/\(entity)/custom_fields", query: [("limit", "250"), ("page", "\(page)")])
+            let response = try await client.send("GET", "/api/v4/\(entity)/custom_fields", query: [("limit", "50"), ("page", "\(page)")])
             let items = response.json?.value(at: "_embedded.custom_fields")?.arrayValue ?? []
             result += items.compactMap(Self.field)
             guard response.json?.value(at: "_links.next") != nil, !items.isEmpty, page < 40 else { break }

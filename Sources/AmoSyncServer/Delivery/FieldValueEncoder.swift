@@ -5,6 +5,33 @@ import AmoSyncCore
 /// amoCRM would reject (unknown select option, text in a numeric field) is dropped with a
 /// warning instead of sinking the whole lead.
 enum FieldValueEncoder {
+    /// amoCRM takes at most this many custom field values per lead or contact in a request.
+    static let maxValues = 40
+
+    /// At most `maxValues`: phones, emails and the fields in `keeping` (the job key) always
+    /// stay; of the others the first ones (config order) are kept and the rest named in a warning.
+    static func capped(_ values: [JSONValue], keeping: Set<Int> = [], names: [Int: String] = [:], warnings: inout [String]) -> [JSONValue] {
+        guard values.count > maxValues else { return values }
+        func isKept(_ value: JSONValue) -> Bool {
+            value["field_code"] == "PHONE" || value["field_code"] == "EMAIL" || keeping.contains(value["field_id"]?.intValue ?? -1)
+        }
+        var room = maxValues - values.filter(isKept).count
+        var dropped: [String] = []
+        let result = values.filter { value in
+            if isKept(value) { return true }
+            if room > 0 {
+                room -= 1
+                return true
+            }
+            let id = value["field_id"]?.intValue
+            dropped.append(id.map { names[$0] ?? "#\($0)" } ?? value["field_code"]?.textValue ?? "?")
+            return false
+        }
+        warnings.append(
+            "\(values.count) custom field values, amoCRM takes \(maxValues) per entity: dropped \(dropped.joined(separator: ", "))")
+        return result
+    }
+
     /// Later values for the same field win (overrides come last in the plan).
     static func encode(
         _ values: [FieldValue], resolved: [FieldRef: AmoField], missing: [FieldRef: String],

@@ -101,9 +101,9 @@ struct IntakeRoutes: Sendable {
             logger.error("could not store a job", metadata: ["error": "\(error)"])
             throw IntakeError.storage(error)
         }
-        if !result.duplicate { doorbell.ring() }
+        if !result.duplicate, result.state == .queued { doorbell.ring() }
         logger.info(
-            result.duplicate ? "duplicate ignored" : "job queued",
+            result.duplicate ? "duplicate ignored" : result.state == .skipped ? "job stored as skipped" : "job queued",
             metadata: [
                 "job.id": "\(result.jobID)", "job.kind": "\(result.kind.rawValue)", "job.source": "\(job.mapped.source)",
                 "job.external_id": "\(job.mapped.externalID)",

@@ -5,6 +5,10 @@ import AmoSyncCore
 /// Where a job stands (README, "Command line": `jobs list`).
 package enum JobState: String, Codable, Sendable, CaseIterable {
     case queued, running, done, failed, cancelled
+    /// A signed webhook with nothing to deliver (a deletion, an unknown topic, content that
+    /// cannot be mapped): stored with the reason and answered 200, so the platform keeps the
+    /// webhook on.
+    case skipped
 }
 
 /// Steps a job has finished in amoCRM and the ids they produced; saved in the same

@@ -141,7 +141,7 @@ extension JobStore {
         let cutoff = now().timeIntervalSince1970 - days * 86_400
         return try await database.write { db in
             try db.execute(
-                sql: "DELETE FROM jobs WHERE state IN ('done', 'cancelled') AND COALESCE(finished_at, updated_at) < ?",
+                sql: "DELETE FROM jobs WHERE state IN ('done', 'cancelled', 'skipped') AND COALESCE(finished_at, updated_at) < ?",
                 arguments: [cutoff])
             return db.changesCount
         }

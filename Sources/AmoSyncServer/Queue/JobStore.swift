@@ -81,6 +81,8 @@ package final class JobStore: Sendable {
         /// The input as stored: canonical JSON.
         var inputText: String
         var dedupeKey: String
+        /// Stored as `skipped` with this reason instead of queued.
+        var skipReason: String?
 
         init(mapped: MappedJob, input: JSONValue, dedupeKey: String) {
             self.init(mapped: mapped, inputBytes: input.canonicalBytes, dedupeKey: dedupeKey)
@@ -94,6 +96,19 @@ package final class JobStore: Sendable {
 
         /// Orders (and site users) dedupe on id + content: the same content again is a
         /// duplicate, changed content becomes an update of the same order.
+        /// A signed webhook delivery with nothing to deliver, kept with the reason (deduplicated
+        /// on its content, so a platform's resend is a duplicate).
+        static func skipped(source: String, externalID: String?, input: JSONValue, reason: String) -> NewJob {
+            let bytes = input.canonicalBytes
+            let digest = Hashing.sha256Hex(bytes).prefix(32)
+            let id = externalID ?? String(digest)
+            let mapped = MappedJob(
+                kind: .order, source: source, externalID: id, plan: DeliveryPlan(key: "\(source):\(id)"), searchKeys: [id])
+            var job = NewJob(mapped: mapped, inputBytes: bytes, dedupeKey: "\(source):skipped:\(digest)")
+            job.skipReason = reason
+            return job
+        }
+
         package static func versioned(_ mapped: MappedJob, input: JSONValue) -> NewJob {
             let bytes = input.canonicalBytes
             return NewJob(
@@ -119,23 +134,26 @@ package final class JobStore: Sendable {
                 state: JobState(rawValue: row["state"]) ?? .queued)
         }
         var kind = job.mapped.kind
-        if kind == .order {
-            let earlier = try db.cachedStatement(sql: "SELECT 1 FROM jobs WHERE source = ? AND external_id = ? AND kind = 'order' LIMIT 1")
+        if kind == .order, job.skipReason == nil {
+            let earlier = try db.cachedStatement(
+                sql: "SELECT 1 FROM jobs WHERE source = ? AND external_id = ? AND kind = 'order' AND state <> 'skipped' LIMIT 1")
             if try Bool.fetchOne(earlier, arguments: [job.mapped.source, job.mapped.externalID]) == true { kind = .orderUpdate }
         }
         let insert = try db.cachedStatement(
             sql: """
                 INSERT INTO jobs (kind, source, external_id, dedupe_key, state, input, plan, warnings, run_at, created_at,
-                  updated_at, search)
-                VALUES (?, ?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)
+                  updated_at, search, finished_at, last_error)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """)
+        let state: JobState = job.skipReason == nil ? .queued : .skipped
         try insert.execute(arguments: [
-            kind.rawValue, job.mapped.source, job.mapped.externalID, job.dedupeKey,
+            kind.rawValue, job.mapped.source, job.mapped.externalID, job.dedupeKey, state.rawValue,
             job.inputText, job.mapped.plan.json.canonicalString,
             JSONValue.array(job.mapped.plan.warnings.map(JSONValue.string)).canonicalString,
             now, now, now, " " + job.mapped.searchKeys.joined(separator: " ") + " ",
+            job.skipReason == nil ? nil : now, job.skipReason,
         ])
-        return EnqueueResult(jobID: db.lastInsertedRowID, kind: kind, duplicate: false)
+        return EnqueueResult(jobID: db.lastInsertedRowID, kind: kind, duplicate: false, state: state)
     }
 
     // MARK: Worker

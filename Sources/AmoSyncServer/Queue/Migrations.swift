@@ -79,6 +79,45 @@ enum Migrations {
             // conditional on it, so a lane that lost its lease cannot overwrite the new holder.
             try db.execute(sql: "ALTER TABLE jobs ADD COLUMN lease_owner TEXT")
         }
+        migrator.registerMigration("v5-skipped-state") { db in
+            // SQLite cannot change a CHECK constraint: the table is rebuilt (GRDB runs a
+            // migration with foreign keys off, so job_attempts keeps its rows) and keeps its
+            // id sequence, so that no purged id is ever handed out again.
+            try db.execute(
+                sql: """
+                    CREATE TABLE jobs_new (
+                      id INTEGER PRIMARY KEY AUTOINCREMENT,
+                      kind TEXT NOT NULL CHECK (kind IN ('order', 'order_update', 'form', 'contact')),
+                      source TEXT NOT NULL,
+                      external_id TEXT NOT NULL,
+                      dedupe_key TEXT NOT NULL UNIQUE,
+                      state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled', 'skipped')),
+                      input TEXT NOT NULL,
+                      plan TEXT NOT NULL,
+                      progress TEXT NOT NULL DEFAULT '{}',
+                      warnings TEXT NOT NULL DEFAULT '[]',
+                      attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                      run_at REAL NOT NULL,
+                      lease_until REAL,
+                      created_at REAL NOT NULL,
+                      updated_at REAL NOT NULL,
+                      finished_at REAL,
+                      last_error TEXT,
+                      search TEXT NOT NULL DEFAULT '',
+                      lease_owner TEXT,
+                      CHECK (state <> 'running' OR lease_until IS NOT NULL)
+                    );
+                    INSERT INTO jobs_new SELECT id, kind, source, external_id, dedupe_key, state, input, plan, progress, warnings,
+                      attempts, run_at, lease_until, created_at, updated_at, finished_at, last_error, search, lease_owner FROM jobs;
+                    UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'jobs'), 0))
+                      WHERE name = 'jobs_new';
+                    DROP TABLE jobs;
+                    ALTER TABLE jobs_new RENAME TO jobs;
+                    CREATE INDEX jobs_claim ON jobs (state, run_at);
+                    CREATE INDEX jobs_order ON jobs (source, external_id);
+                    CREATE INDEX jobs_created ON jobs (created_at);
+                    """)
+        }
         return migrator
     }
 }

@@ -37,9 +37,11 @@ struct BatchSender: Sendable {
                 var result: [Int: JSONValue] = [:]
                 let list = embedded.map { response.json?.value(at: "_embedded.\($0)")?.arrayValue ?? [] } ?? response.json?.arrayValue ?? []
                 for item in list {
-                    // leads/complex answers request_id as an array of strings.
-                    let requestID = item["request_id"]?.textValue ?? item["request_id"]?.arrayValue?.first?.textValue
-                    if let index = requestID.flatMap(Int.init) { result[index] = item }
+                    // leads/complex answers request_id as an array of strings: with duplicate
+                    // control, one result may answer several entries.
+                    let requestIDs =
+                        item["request_id"]?.textValue.map { [$0] } ?? item["request_id"]?.arrayValue?.compactMap(\.textValue) ?? []
+                    for index in requestIDs.compactMap(Int.init) { result[index] = item }
                 }
                 return result
             } catch let error as AmoError where error.kind == .rejected {

@@ -61,7 +61,9 @@ struct ContactBodies: Sendable {
             ])
         }
         var body: [String: JSONValue] = ["name": .string(plan.name ?? plan.phones.first ?? plan.emails.first ?? "Customer")]
-        if !values.isEmpty { body["custom_fields_values"] = .array(values) }
+        if !values.isEmpty {
+            body["custom_fields_values"] = .array(FieldValueEncoder.capped(values, names: fields.names, warnings: &warnings))
+        }
         return body
     }
 
@@ -104,7 +106,9 @@ struct ContactBodies: Sendable {
                 "values": .array(kept + newEmails.map { ["value": .string($0), "enum_code": .string(contacts.emailEnum)] }),
             ])
         }
-        if !values.isEmpty { body["custom_fields_values"] = .array(values) }
+        if !values.isEmpty {
+            body["custom_fields_values"] = .array(FieldValueEncoder.capped(values, names: fields.names, warnings: &warnings))
+        }
         return body.count > 1 ? body : nil
     }
 }

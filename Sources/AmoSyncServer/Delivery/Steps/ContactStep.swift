@@ -7,6 +7,7 @@ struct ContactStep: Sendable {
     let bodies: ContactBodies
     let sender: BatchSender
     let index: ContactIndex?
+    let reader: ContactReader
     let progress: any BatchProgress
 
     /// Finds or creates each customer's contact (one per group of jobs sharing a phone or
@@ -18,6 +19,7 @@ struct ContactStep: Sendable {
         let indexed = try await index?.refresh() ?? false
         var creates: [BatchEntry] = []
         var patches: [(entry: BatchEntry, contact: ExistingContact)] = []
+        var changing: [(group: [DeliveryItem], plan: ContactPlan, contact: ExistingContact)] = []
         for group in DeliveryItem.customers(needing) {
             let plan = ContactBodies.merged(group.compactMap(\.plan.contact))
             let match = try await matcher.match(phones: plan.phones, emails: plan.emails, indexed: indexed)
@@ -30,10 +32,11 @@ struct ContactStep: Sendable {
             }
             var warnings: [String] = []
             if let existing = match.contact {
-                if let body = bodies.mergeBody(existing, plan: plan, fields: fields, warnings: &warnings) {
-                    patches.append((BatchEntry(items: group, body: body), existing))
-                }
                 for item in group { item.update { $0.contactID = existing.id } }
+                if bodies.mergeBody(existing, plan: plan, fields: fields, warnings: &warnings) != nil {
+                    changing.append((group, plan, existing))  // merged below, on amoCRM's current copy (and warned then)
+                    continue
+                }
             } else {
                 let body = bodies.createBody(plan, fields: fields, warnings: &warnings)
                 if group.count == 1, group[0].plan.lead != nil {
@@ -43,6 +46,17 @@ struct ContactStep: Sendable {
                 }
             }
             group.forEach { item in warnings.forEach(item.warn) }
+        }
+        if !changing.isEmpty {
+            let current = try await reader.read(changing.map(\.contact.id))
+            for (group, plan, indexed) in changing {
+                let contact = current[indexed.id] ?? indexed
+                var warnings: [String] = []
+                if let body = bodies.mergeBody(contact, plan: plan, fields: fields, warnings: &warnings) {
+                    patches.append((BatchEntry(items: group, body: body), contact))
+                }
+                group.forEach { item in warnings.forEach(item.warn) }
+            }
         }
         if !patches.isEmpty {
             var entries = patches.map(\.entry)

@@ -7,6 +7,7 @@ struct LeadStep: Sendable {
     let bodies: ContactBodies
     let sender: BatchSender
     let index: ContactIndex?
+    let reader: ContactReader
     let progress: any BatchProgress
 
     /// Creates the leads of the batch in one `leads/complex` request, each linked to its
@@ -51,11 +52,18 @@ struct LeadStep: Sendable {
         try await progress.checkpoint(items)
         let answer = try await sender.sendBatch("POST", "/api/v4/leads/complex", &entries, embedded: nil, names: fields.names)
         var created: [JSONValue] = []
+        var mergedContacts: [Int] = []
         for (index, entry) in entries.enumerated() {
             guard let id = answer[index]?["id"]?.intValue else { continue }
             let contact = answer[index]?["contact_id"]?.intValue
+            let merged = answer[index]?["merged"]?.boolValue == true
             for item in entry.items {
-                if item.job.progress.contactID == nil, let contact, let body = item.newContact {
+                if merged {
+                    // amoCRM's duplicate control attached this order to an open lead of the same
+                    // customer (and kept its contact): the note still goes to that lead.
+                    item.warn("merged by amoCRM duplicate control into lead \(id)")
+                    if let contact { mergedContacts.append(contact) }
+                } else if item.job.progress.contactID == nil, let contact, let body = item.newContact {
                     created.append(ContactBodies.createdContact(id: contact, body: body))
                 }
                 item.update { progress in
@@ -68,6 +76,7 @@ struct LeadStep: Sendable {
             }
         }
         try? await index?.record(created)  // one transaction for the batch's new contacts
+        if !mergedContacts.isEmpty { _ = try? await reader.read(mergedContacts) }  // the index learns amoCRM's copy
         sender.unanswered(entries, request: "POST /api/v4/leads/complex") { $0.leadID == nil }
         try await progress.checkpoint(items)
     }
@@ -85,7 +94,10 @@ struct LeadStep: Sendable {
         ]
         if let price = lead.price { body["price"] = .number(JSONNumber(price)) }
         if let user = lead.responsibleUserID { body["responsible_user_id"] = .number(JSONNumber(user)) }
-        if !values.isEmpty { body["custom_fields_values"] = .array(values) }
+        if !values.isEmpty {
+            let key = fields.key.map { Set([$0.id]) } ?? []
+            body["custom_fields_values"] = .array(FieldValueEncoder.capped(values, keeping: key, names: fields.names, warnings: &warnings))
+        }
         var embedded: [String: JSONValue] = [:]
         if !lead.tags.isEmpty { embedded["tags"] = .array(lead.tags.map { ["name": .string($0)] }) }
         if !embedded.isEmpty { body["_embedded"] = .object(embedded) }

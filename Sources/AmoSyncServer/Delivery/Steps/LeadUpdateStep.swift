@@ -31,8 +31,9 @@ struct LeadUpdateStep: Sendable {
             }
             var warnings: [String] = []
             // Empty values (only present with skip_empty off) clear the lead's field.
-            let values = FieldValueEncoder.encode(lead.fields, resolved: fields.lead, missing: fields.leadMissing, warnings: &warnings)
-                .map(\.json)
+            let values = FieldValueEncoder.capped(
+                FieldValueEncoder.encode(lead.fields, resolved: fields.lead, missing: fields.leadMissing, warnings: &warnings).map(\.json),
+                names: fields.names, warnings: &warnings)
             warnings.forEach(item.warn)
             var body: [String: JSONValue] = ["id": .number(JSONNumber(leadID))]
             if let price = lead.price { body["price"] = .number(JSONNumber(price)) }

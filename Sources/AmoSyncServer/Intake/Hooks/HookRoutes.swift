@@ -17,10 +17,12 @@ extension IntakeRoutes {
                 return .json(.ok, ["status": "ok", "ping": true])
             }
             try verify(request.headers[HTTPField.Name("X-WC-Webhook-Signature")!], raw: raw, source: name, secret: source.secret)
-            return try await order(WooCommerceAdapter.order(try json(raw)), source: name)
+            let topic = request.headers[HTTPField.Name("X-WC-Webhook-Topic")!]
+            return try await signedOrder(raw, source: name, skip: PlatformTopic.wooCommerce(topic), translate: WooCommerceAdapter.order)
         case "shopify":
             try verify(request.headers[HTTPField.Name("X-Shopify-Hmac-Sha256")!], raw: raw, source: name, secret: source.secret)
-            return try await order(ShopifyAdapter.order(try json(raw)), source: name)
+            let topic = request.headers[HTTPField.Name("X-Shopify-Topic")!]
+            return try await signedOrder(raw, source: name, skip: PlatformTopic.shopify(topic), translate: ShopifyAdapter.order)
         case "tilda":
             return try await tilda(request, raw: raw, contentType: contentType, source: source, name: name)
         default:
@@ -41,6 +43,44 @@ extension IntakeRoutes {
                 status: .unauthorized, code: "bad_signature",
                 message: "the webhook signature does not match sources.\(source).secret")
         }
+    }
+
+    /// A delivery whose signature checked out is never refused for its content: WooCommerce
+    /// disables a webhook after a few failed deliveries, Shopify removes it after retrying for
+    /// hours. A deletion, another topic, or an order that cannot be mapped is stored as a
+    /// `skipped` job with the reason and answered 200; an order without phone or email becomes
+    /// a lead without a contact.
+    func signedOrder(
+        _ raw: Data, source: String, skip: String?, translate: (JSONValue) throws(MappingError) -> JSONValue
+    ) async throws -> Response {
+        let body: JSONValue
+        do { body = try JSONValue.parse(raw) } catch {
+            let text = JSONValue.string(String(decoding: raw, as: UTF8.self))
+            return try await skipped(text, source: source, id: nil, reason: "the body is not valid JSON: \(Config.describe(error))")
+        }
+        let id = Mapper.identifier(body["id"])
+        if let skip { return try await skipped(body, source: source, id: id, reason: skip) }
+        let input: JSONValue
+        let mapped: MappedJob
+        do {
+            input = try translate(body)
+            mapped = try mapper.mapOrder(input, source: source, requireContact: false)
+        } catch {
+            let problems = error.details.map { $0.path.isEmpty ? $0.problem : "\($0.path): \($0.problem)" }.joined(separator: "; ")
+            return try await skipped(body, source: source, id: id, reason: "the order cannot be delivered: \(problems)")
+        }
+        return Self.accepted(try await store(.versioned(mapped, input: input)))
+    }
+
+    func skipped(_ body: JSONValue, source: String, id: String?, reason: String) async throws -> Response {
+        let result = try await store(.skipped(source: source, externalID: id, input: body, reason: reason))
+        logger.info(
+            "webhook delivery skipped", metadata: ["job.id": "\(result.jobID)", "job.source": "\(source)", "reason": "\(reason)"])
+        var answer: [String: JSONValue] = [
+            "job_id": .number(JSONNumber(result.jobID)), "state": .string(result.state.rawValue), "reason": .string(reason),
+        ]
+        if result.duplicate { answer["duplicate"] = true }
+        return .json(.ok, .object(answer))
     }
 
     func json(_ raw: Data) throws -> JSONValue {
