@@ -95,10 +95,11 @@ import Testing
         #expect(contact["name"] == "Anna Ivanova")
         #expect(EndToEndTests.fields(contact)["PHONE"] == ["+79125550102"])
         let note = (await fake.state.snapshot())["notes"]?.value(at: "0.params.text")?.stringValue ?? ""
-        #expect(note.contains("Доставка: Courier (390)"))
+        #expect(note.contains("Доставка: Courier (390 ₽)"))
         #expect(note.contains("Комментарий: Call after 18:00"))
+        #expect(note.contains("Купоны: spring"))
         #expect(jobs[0].input.value(at: "address.street") == "Lenina 5, kv. 12")
-        #expect(jobs[0].input["coupons"] == "spring")
+        #expect(jobs[0].input["coupons"] == [["code": "spring", "amount": 0]])
         await daemon.stop()
     }
 
@@ -145,7 +146,7 @@ import Testing
             "status_map's status belongs to another pipeline: dropped with a warning")
         #expect(EndToEndTests.fields(lead)["UTM_SOURCE"] == ["vk"])
         #expect(EndToEndTests.fields(lead)["UTM_CAMPAIGN"] == ["winter"])
-        #expect(EndToEndTests.fields(lead)["Товары"] == ["Mug (M1) 19.99 × 2 = 39.98"])
+        #expect(EndToEndTests.fields(lead)["Товары"] == ["Mug (M1) 19.99 × 2 = 39.98 USD"])
         await daemon.stop()
     }
 

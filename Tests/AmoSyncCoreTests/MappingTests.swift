@@ -89,14 +89,34 @@ import Testing
     @Test(arguments: [
         ("8 (912) 555-01-02", "+79125550102"), ("+7 912 555 01 02", "+79125550102"), ("79125550102", "+79125550102"),
         ("9125550102", "+79125550102"), ("+49 30 1234567", "+49301234567"), ("0079125550102", "+79125550102"),
+        ("375 29 123-45-67", "+375291234567"),
     ])
     func phoneNormalization(raw: String, expected: String) {
         #expect(ContactKey.phone(raw, countryCode: "7") == expected)
         if expected.hasPrefix("+7") { #expect(ContactKey.nationalNumber(expected, countryCode: "7") == "9125550102") }
     }
 
-    @Test(arguments: [("12", nil), ("abc", nil)] as [(String, String?)])
+    @Test(
+        arguments: [
+            ("12", nil), ("abc", nil), ("555-555-SHIP", nil), ("+7 912 555 01", nil), ("8 912 555 01 02 03", nil),
+            ("+1 (555) 555-55", nil),
+        ] as [(String, String?)])
     func invalidPhones(raw: String, expected: String?) { #expect(ContactKey.phone(raw, countryCode: "7") == expected) }
+
+    /// The customer's country picks the calling code; `default_country_code` is the fallback.
+    @Test(
+        arguments: [
+            ("(555) 555-5555", "US", "+15555555555"), ("1 (555) 555-5555", "US", "+15555555555"),
+            ("(555) 555-5555", "United States", "+15555555555"), ("(555) 555-5555", nil, "+75555555555"),
+            ("030 1234567", "DE", "+49301234567"), ("07700 900123", "GB", "+447700900123"),
+            ("8 (912) 555-01-02", "RU", "+79125550102"), ("8 (912) 555-01-02", "KZ", "+79125550102"),
+            ("8 029 123-45-67", "BY", "+375291234567"), ("029 123-45-67", "BY", "+375291234567"), ("29 123-45-67", "BY", "+375291234567"),
+            ("+7 912 555 01 02", "US", "+79125550102"),
+            ("555-555-SHIP", "US", nil),
+        ] as [(String, String?, String?)])
+    func phonesByCountry(raw: String, country: String?, expected: String?) {
+        #expect(ContactKey.phone(raw, countryCode: "7", country: country) == expected)
+    }
 
     @Test(arguments: [(" Anna@Example.ORG ", "anna@example.org"), ("no-at-sign", nil), ("a@b", nil)] as [(String, String?)])
     func emailNormalization(raw: String, expected: String?) { #expect(ContactKey.email(raw) == expected) }
@@ -117,7 +137,7 @@ import Testing
         #expect(lead.name == "Заказ #1042")
         #expect(lead.tags == ["shop"])
         let fields = Dictionary(lead.fields.map { ($0.field.label, $0.value) }, uniquingKeysWith: { $1 })
-        #expect(fields["Товары"] == "Kettle (K-77) 5100 × 1 = 5100\nCup 19.99 × 2 = 39.98")
+        #expect(fields["Товары"] == "Kettle (K-77) 5 100 × 1 = 5 100 ₽\nCup 19.99 × 2 = 39.98 ₽", "roubles as Russians print them")
         #expect(lead.fields.first { $0.from == "goods" }?.field == .name("Товары", type: "textarea"))
         #expect(fields["Стоимость доставки"] == "390")
         #expect(fields["Комментарий"] == nil, "blank values are skipped")
@@ -133,9 +153,9 @@ import Testing
         #expect(contact.emails == ["anna@example.org"])
         #expect(contact.fields.map(\.value) == ["Perm", "CEO"])
         let note = try #require(job.plan.note)
-        #expect(note.contains("Доставка: Courier (390)"))
+        #expect(note.contains("Доставка: Courier (390 ₽)"))
         #expect(note.contains("Оплата: Card"))
-        #expect(note.contains("Итого: 5530 RUB"))
+        #expect(note.contains("Итого: 5 530 ₽"))
         #expect(note.contains("utm_source=yandex"))
         #expect(job.searchKeys == ["1042", "+79125550102", "anna@example.org"])
     }
@@ -151,7 +171,7 @@ import Testing
             (
                 JSONValue.object(["customer": ["phone": "1"], "items": []]),
                 [
-                    "id: required: a non-empty string or number", "customer.phone: not a phone number",
+                    "id: required: a non-empty string or number", "customer.phone: \"1\" is not a valid phone number",
                     "items: required: at least one item, or a total",
                 ]
             ),
@@ -174,7 +194,8 @@ import Testing
     @Test func invalidPhoneWithValidEmailIsAWarning() throws {
         let job = try Mapper(config: Self.config()).mapOrder(["id": "2", "customer": ["phone": "123", "email": "a@b.cd"], "total": 1])
         #expect(job.plan.contact?.phones == [])
-        #expect(job.plan.warnings == ["customer.phone: not a phone number, value dropped"])
+        #expect(job.plan.warnings == ["customer.phone: \"123\" is not a valid phone number, value dropped"])
+        #expect(job.plan.note?.contains("Телефон (не распознан): 123") == true, "kept as written in the note")
     }
 
     @Test func formMapping() throws {
@@ -196,7 +217,7 @@ import Testing
         arguments: [
             (JSONValue.object(["name": "x"]), ["phone: required"]),
             (JSONValue.object(["phone": "   "]), ["phone: required"]),
-            (JSONValue.object(["phone": "123"]), ["phone: not a phone number"]),
+            (JSONValue.object(["phone": "123"]), ["phone: \"123\" is not a valid phone number"]),
             (JSONValue.object(["phone": ["nested": 1]]), ["phone: expected a text value, got an object", "phone: required"]),
         ] as [(JSONValue, [String])])
     func formRequiredFields(values: JSONValue, expected: [String]) {

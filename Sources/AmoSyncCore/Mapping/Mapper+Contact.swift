@@ -8,7 +8,8 @@ extension Mapper {
         guard case .object = input else { throw MappingError(path: "", problem: "expected a JSON object") }
         let phone = Self.text(input["phone"])
         let email = Self.text(input["email"])
-        let keys = contactKeys(phone: phone, email: email, phonePath: "phone", emailPath: "email")
+        let keys = contactKeys(
+            phone: phone, email: email, phonePath: "phone", emailPath: "email", country: Self.text(input["country"]))
         if keys.phones.isEmpty, keys.emails.isEmpty {
             throw MappingError(keys.invalid.isEmpty ? [.init(path: "phone", problem: "required: phone or email")] : keys.invalid)
         }

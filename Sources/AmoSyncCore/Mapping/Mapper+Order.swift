@@ -16,7 +16,10 @@ extension Mapper {
         }
         let phone = Self.text(customer?["phone"])
         let email = Self.text(customer?["email"])
-        var keys = contactKeys(phone: phone, email: email, phonePath: "customer.phone", emailPath: "customer.email")
+        // The customer's country picks the phone's calling code (default_country_code otherwise).
+        let country = Self.text(customer?["country"]) ?? Self.text(input.value(at: "address.country"))
+        var keys = contactKeys(
+            phone: phone, email: email, phonePath: "customer.phone", emailPath: "customer.email", country: country)
         var warnings: [String] = []
         let noContact = keys.phones.isEmpty && keys.emails.isEmpty
         if noContact, !requireContact {
@@ -54,12 +57,17 @@ extension Mapper {
         }
         guard problems.isEmpty, let id else { throw MappingError(problems) }
 
-        let goods = items.map(\.line).joined(separator: "\n")
+        let currency = Self.text(input["currency"]).flatMap { $0.trimmed.isEmpty ? nil : $0.trimmed }
+        let goods = items.map { $0.line(currency: currency) }.joined(separator: "\n")
         let routing = route(items: items, orderResponsible: input["responsible_user_id"]?.intValue, status: input["status"]?.textValue)
         var trackingInput = (input["cookies"]?.stringValue).map(Self.cookieTracking) ?? [:]
         trackingInput.merge(input["utm"]?.objectValue ?? [:]) { $1 }  // explicit values win over cookies
         let tracking = tracking(from: trackingInput)
-        let computed = ["goods": goods]
+        var extras = OrderExtras(input, currency: currency)
+        extras.unreadablePhone = phone.map { !$0.trimmed.isEmpty } == true && keys.phones.isEmpty
+        var computed = ["goods": goods]
+        if !extras.coupons.isEmpty { computed["coupons"] = extras.coupons.joined(separator: ", ") }
+        if !extras.fees.isEmpty { computed["fees"] = extras.fees.joined(separator: ", ") }
         let lead = LeadPlan(
             name: Template.render(config.orders.leadName, with: input),
             price: price(total: total, items: items, delivery: delivery),
@@ -74,7 +82,8 @@ extension Mapper {
                 name: Self.text(customer?["name"]).map { $0.trimmed }.flatMap { $0.isEmpty ? nil : $0 },
                 phones: keys.phones, emails: keys.emails,
                 fields: fieldValues(config.orders.contactFields, from: input, computed: computed) + contactOverrides)
-        let note = config.orders.note ? orderNote(id: id, input: input, goods: goods, tracking: tracking) : nil
+        let note =
+            config.orders.note ? orderNote(id: id, input: input, goods: goods, extras: extras, currency: currency, tracking: tracking) : nil
         let plan = DeliveryPlan(key: "\(source):\(id)", contact: contact, lead: lead, note: note, warnings: warnings)
         return MappedJob(kind: .order, source: source, externalID: id, plan: plan, searchKeys: [id] + keys.phones + keys.emails)
     }
@@ -91,9 +100,15 @@ extension Mapper {
         var quantity: Decimal
         var categories: [Int]
         var sum: Decimal { price * quantity }
-        var line: String {
+        /// `Mug (M1) 19.99 × 2 = 39.98 USD`; without a currency the numbers print as sent.
+        func line(currency: String?) -> String {
             let label = sku.map { "\(name) (\($0))" } ?? name
-            return "\(label) \(JSONValue.format(price)) × \(JSONValue.format(quantity)) = \(JSONValue.format(sum.rounded(2)))"
+            let each =
+                currency == nil
+                ? JSONValue.format(price)
+                : Money.format(price, currency: currency).split(separator: " ").dropLast()
+                    .joined(separator: " ")
+            return "\(label) \(each) × \(JSONValue.format(quantity)) = \(Money.format(sum.rounded(2), currency: currency))"
         }
     }
 
@@ -187,25 +202,64 @@ extension Mapper {
         return amount.rounded().exactInt
     }
 
-    private func orderNote(id: String, input: JSONValue, goods: String, tracking: [(key: String, value: String)]) -> String {
+    /// The note, one fact a line; a line with nothing to say is left out.
+    private func orderNote(
+        id: String, input: JSONValue, goods: String, extras: OrderExtras, currency: String?, tracking: [(key: String, value: String)]
+    ) -> String {
+        func money(_ value: JSONValue?) -> String? {
+            guard let value = value?.nonNull else { return nil }
+            return value.decimalValue.map { Money.format($0, currency: currency) } ?? value.textValue
+        }
+        func text(_ path: String) -> String? { input.value(at: path)?.textValue.map { $0.trimmed }.flatMap { $0.isEmpty ? nil : $0 } }
         var lines = ["Заказ #\(id)"]
         if !goods.isEmpty { lines += ["Товары:", goods] }
-        if let name = input.value(at: "delivery.name")?.textValue {
-            let cost = input.value(at: "delivery.cost")?.textValue.map { " (\($0))" } ?? ""
-            lines.append("Доставка: \(name)\(cost)")
+        if let name = text("delivery.name") {
+            lines.append("Доставка: \(name)\(money(input.value(at: "delivery.cost")).map { " (\($0))" } ?? "")")
         }
-        if let payment = input.value(at: "payment.name")?.textValue { lines.append("Оплата: \(payment)") }
-        let address = ["city", "street", "building", "room"].compactMap { input.value(at: "address.\($0)")?.textValue }
-            .filter { !$0.isEmpty }
+        if !extras.fees.isEmpty { lines.append("Сборы: " + extras.fees.joined(separator: ", ")) }
+        if !extras.coupons.isEmpty { lines.append("Купоны: " + extras.coupons.joined(separator: ", ")) }
+        if let discount = input["discount"]?.decimalValue, discount > 0 {
+            lines.append("Скидка: \(Money.format(discount, currency: currency))")
+        }
+        if let payment = text("payment.name") { lines.append("Оплата: \(payment)") }
+        if let phone = text("customer.phone"), extras.unreadablePhone { lines.append("Телефон (не распознан): \(phone)") }
+        let address = ["city", "street", "building", "room"].compactMap { text("address.\($0)") }
         if !address.isEmpty {
-            let comment = input.value(at: "address.comment")?.textValue.map { " (\($0))" } ?? ""
-            lines.append("Адрес: \(address.joined(separator: ", "))\(comment)")
+            lines.append("Адрес: \(address.joined(separator: ", "))\(text("address.comment").map { " (\($0))" } ?? "")")
         }
-        if let total = input["total"]?.textValue {
-            lines.append("Итого: \(total)\(input["currency"]?.textValue.map { " \($0)" } ?? "")")
-        }
-        if let comment = input["comment"]?.textValue, !comment.isEmpty { lines.append("Комментарий: \(comment)") }
+        if let total = money(input["total"]) { lines.append("Итого: \(total)") }
+        if let comment = text("comment") { lines.append("Комментарий: \(comment)") }
+        if !extras.attributes.isEmpty { lines.append("Атрибуты: " + extras.attributes.joined(separator: ", ")) }
         if !tracking.isEmpty { lines.append("UTM: " + tracking.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")) }
         return lines.joined(separator: "\n")
+    }
+}
+
+/// Fees, coupons and extra attributes of an order, as note lines (`Gift wrap 125.50 USD`,
+/// `30$off −30.00 USD`).
+struct OrderExtras {
+    var fees: [String] = []
+    var coupons: [String] = []
+    var attributes: [String] = []
+    /// The customer's phone could not be read as a number: the note keeps it as written.
+    var unreadablePhone = false
+
+    init(_ input: JSONValue, currency: String?) {
+        for fee in input["fees"]?.arrayValue ?? [] {
+            guard let name = fee["name"]?.textValue, !name.trimmed.isEmpty else { continue }
+            fees.append(name.trimmed + (fee["amount"]?.decimalValue.map { " " + Money.format($0, currency: currency) } ?? ""))
+        }
+        for coupon in input["coupons"]?.arrayValue ?? [] {
+            guard let code = coupon["code"]?.textValue, !code.trimmed.isEmpty else { continue }
+            let amount = coupon["amount"]?.decimalValue.flatMap { $0 > 0 ? " −" + Money.format($0, currency: currency) : nil }
+            coupons.append(code.trimmed + (amount ?? ""))
+        }
+        for (key, value) in (input["attributes"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
+            let lower = key.lowercased()
+            guard !lower.hasPrefix("utm_"), !["gclid", "yclid", "_ga", "fbclid"].contains(lower), let text = value.textValue,
+                !text.trimmed.isEmpty
+            else { continue }
+            attributes.append("\(key): \(text.trimmed)")
+        }
     }
 }

@@ -28,16 +28,18 @@ package struct Mapper: Sendable {
 
     /// Normalized phones and emails with problems for invalid ones.
     func contactKeys(
-        phone: String?, email: String?, phonePath: String, emailPath: String
+        phone: String?, email: String?, phonePath: String, emailPath: String, country: String? = nil
     ) -> (phones: [String], emails: [String], invalid: [MappingError.Detail]) {
         var phones: [String] = []
         var emails: [String] = []
         var invalid: [MappingError.Detail] = []
         if let phone, !phone.trimmed.isEmpty {
-            if let normalized = ContactKey.phone(phone, countryCode: countryCode) {
+            if let normalized = ContactKey.phone(phone, countryCode: countryCode, country: country) {
                 phones.append(normalized)
             } else {
-                invalid.append(.init(path: phonePath, problem: "not a phone number"))
+                invalid.append(
+                    .init(path: phonePath, problem: "\"\(phone.trimmed)\" is not a valid phone number\(country.map { " for \($0)" } ?? "")")
+                )
             }
         }
         if let email, !email.trimmed.isEmpty {

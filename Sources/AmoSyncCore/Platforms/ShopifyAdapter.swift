@@ -40,13 +40,31 @@ package enum ShopifyAdapter {
             "items": .array(items), "source": "shopify",
         ]
         if !address.isEmpty { order["address"] = .object(address) }
+        if let country = text(shipping, "country_code") ?? text(billing, "country_code") ?? text(customer, "country_code") {
+            person["country"] = .string(country)
+            order["customer"] = .object(person)
+        }
         order["total"] = shop["total_price"].map(WebhookText.number)
+        if let discount = shop["total_discounts"]?.decimalValue, discount > 0 { order["discount"] = .number(JSONNumber(discount)) }
+        let coupons = (shop["discount_codes"]?.arrayValue ?? []).compactMap { line -> JSONValue? in
+            guard let code = line["code"]?.textValue, !code.isEmpty else { return nil }
+            var coupon: [String: JSONValue] = ["code": .string(code)]
+            if let amount = line["amount"]?.numberValue { coupon["amount"] = .number(amount) }
+            return .object(coupon)
+        }
+        if !coupons.isEmpty { order["coupons"] = .array(coupons) }
+        let gateways = (shop["payment_gateway_names"]?.arrayValue ?? []).compactMap { $0.textValue }.filter { !$0.isEmpty }
+        if let payment = gateways.isEmpty ? text(shop.objectValue ?? [:], "gateway") : gateways.joined(separator: ", ") {
+            order["payment"] = ["name": .string(payment)]
+        }
         for (ours, theirs) in [
             ("currency", "currency"), ("status", "financial_status"), ("fulfillment_status", "fulfillment_status"),
             ("created_at", "created_at"), ("tags", "tags"), ("referring_site", "referring_site"),
         ] {
             if let value = shop[theirs]?.textValue, !value.isEmpty { order[ours] = .string(value) }
         }
+        // A cancellation (orders/cancelled, or an update carrying cancelled_at) is the status `cancelled`.
+        if shop["cancelled_at"]?.textValue?.isEmpty == false { order["status"] = "cancelled" }
         if let note = shop["note"]?.textValue, !note.trimmed.isEmpty { order["comment"] = .string(note) }
         let shippingLines = shop["shipping_lines"]?.arrayValue ?? []
         if !shippingLines.isEmpty {

@@ -15,12 +15,13 @@ package enum WooCommerceAdapter {
         if let phone = text(billing, "phone") ?? text(shipping, "phone") { customer["phone"] = .string(phone) }
         if let email = text(billing, "email") { customer["email"] = .string(email) }
         if let company = text(billing, "company") { customer["company"] = .string(company) }
+        if let country = text(billing, "country") ?? text(shipping, "country") { customer["country"] = .string(country) }
         let place = text(shipping, "city") != nil ? shipping : billing
         let address = WebhookText.address(
             place, fields: [("city", "city"), ("postcode", "postcode"), ("state", "state"), ("country", "country")],
             streetLines: ["address_1", "address_2"])
         let items: [JSONValue] = (woo["line_items"]?.arrayValue ?? []).map { line in
-            var item: [String: JSONValue] = ["name": line["name"] ?? ""]
+            var item: [String: JSONValue] = ["name": .string(HTMLEntities.decode(line["name"]?.textValue ?? ""))]
             item["quantity"] = line["quantity"].map(WebhookText.number)
             if let product = Mapper.identifier(line["product_id"]) { item["id"] = .string(product) }
             if let sku = line["sku"]?.textValue, !sku.isEmpty { item["sku"] = .string(sku) }
@@ -38,12 +39,13 @@ package enum WooCommerceAdapter {
         ]
         if !address.isEmpty { order["address"] = .object(address) }
         if let number = Mapper.identifier(woo["number"]) { order["number"] = .string(number) }
-        for key in ["status", "currency", "payment_method_title", "date_created"] {
-            if let value = woo[key]?.textValue { order[key] = .string(value) }
+        for key in ["status", "currency", "date_created"] {
+            if let value = text(woo.objectValue ?? [:], key) { order[key] = .string(value) }
         }
         order["total"] = woo["total"].map(WebhookText.number)
+        if let discount = woo["discount_total"]?.decimalValue, discount > 0 { order["discount"] = .number(JSONNumber(discount)) }
         if let note = woo["customer_note"]?.textValue, !note.trimmed.isEmpty { order["comment"] = .string(note) }
-        if let method = woo["payment_method_title"]?.textValue { order["payment"] = ["name": .string(method)] }
+        if let method = text(woo.objectValue ?? [:], "payment_method_title") { order["payment"] = ["name": .string(method)] }
         let shippingLines = woo["shipping_lines"]?.arrayValue ?? []
         if !shippingLines.isEmpty {
             order["delivery"] = [
@@ -51,12 +53,20 @@ package enum WooCommerceAdapter {
                 "cost": WebhookText.sum(shippingLines, "total"),
             ]
         }
-        let coupons = (woo["coupon_lines"]?.arrayValue ?? []).compactMap { $0["code"]?.textValue }
-        if !coupons.isEmpty { order["coupons"] = .string(coupons.joined(separator: ", ")) }
-        let fees = (woo["fee_lines"]?.arrayValue ?? []).compactMap { fee -> String? in
-            fee["name"]?.textValue.map { "\($0): \(fee["total"]?.textValue ?? "")" }
+        let coupons = (woo["coupon_lines"]?.arrayValue ?? []).compactMap { line -> JSONValue? in
+            guard let code = line["code"]?.textValue, !code.isEmpty else { return nil }
+            var coupon: [String: JSONValue] = ["code": .string(code)]
+            if let amount = line["discount"]?.numberValue { coupon["amount"] = .number(amount) }
+            return .object(coupon)
         }
-        if !fees.isEmpty { order["fees"] = .string(fees.joined(separator: ", ")) }
+        if !coupons.isEmpty { order["coupons"] = .array(coupons) }
+        let fees = (woo["fee_lines"]?.arrayValue ?? []).compactMap { line -> JSONValue? in
+            guard let name = line["name"]?.textValue, !name.isEmpty else { return nil }
+            var fee: [String: JSONValue] = ["name": .string(HTMLEntities.decode(name))]
+            if let amount = line["total"]?.numberValue { fee["amount"] = .number(amount) }
+            return .object(fee)
+        }
+        if !fees.isEmpty { order["fees"] = .array(fees) }
         var utm: [String: JSONValue] = [:]
         for meta in woo["meta_data"]?.arrayValue ?? [] {
             guard var key = meta["key"]?.textValue?.lowercased(), let value = meta["value"]?.textValue, !value.isEmpty else { continue }

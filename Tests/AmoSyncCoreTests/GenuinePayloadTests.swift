@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+
+@testable import AmoCRMFake
+@testable import AmoSyncCore
+@testable import AmoSyncServer
+
+/// Platform bodies in the shape the platforms send (`Tests/Fixtures`, sources in its README),
+/// mapped as a webhook would be, asserted field by field and the note line by line.
+@Suite struct GenuinePayloadTests {
+    static func fixture(_ name: String) throws -> JSONValue {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures").appendingPathComponent(name)
+        return try JSONValue.parse(try Data(contentsOf: url))
+    }
+
+    static let config = MappingTests.config {
+        $0.set("orders.lead_fields", ["goods": "Товары", "coupons": "Купон", "fees": "Сборы", "payment.name": "Оплата"])
+        $0.set("orders.status_map", ["processing": 555, "cancelled": 143])
+    }
+
+    @Test func aWooCommerceOrderWithAFeeACouponAndAUSPhone() throws {
+        let input = try WooCommerceAdapter.order(try Self.fixture("woocommerce/order-727-fee-coupon.json"))
+        let job = try Mapper(config: Self.config).mapOrder(input, source: "woo", requireContact: false)
+        #expect(job.externalID == "727")
+        let lead = try #require(job.plan.lead)
+        #expect(lead.name == "Заказ #727")
+        #expect(lead.price == 125, "124.85 USD, rounded: amoCRM's budget is whole")
+        #expect(lead.statusID == 555, "processing → status_map")
+        let fields = Dictionary(lead.fields.map { ($0.field.label, $0.value) }, uniquingKeysWith: { $1 })
+        #expect(fields["Купон"] == "30$off −30.00 USD")
+        #expect(fields["Сборы"] == "Gift wrap 125.50 USD")
+        #expect(fields["Оплата"] == "Direct Bank Transfer")
+        let contact = try #require(job.plan.contact)
+        #expect(contact.name == "John Doe")
+        #expect(contact.phones == ["+15555555555"], "billing.country US, not default_country_code 7")
+        #expect(contact.emails == ["john.doe@example.com"])
+        let note = try #require(job.plan.note).split(separator: "\n").map(String.init)
+        #expect(
+            note == [
+                "Заказ #727",
+                "Товары:",
+                "Woo Single #1 3.00 × 2 = 6.00 USD",
+                "Ship Your Idea – Color: Black, Size: M Test (Bar3) 12.00 × 1 = 12.00 USD",
+                "Доставка: Flat Rate (10.00 USD)",
+                "Сборы: Gift wrap 125.50 USD",
+                "Купоны: 30$off −30.00 USD",
+                "Скидка: 30.00 USD",
+                "Оплата: Direct Bank Transfer",
+                "Адрес: San Francisco, 969 Market",
+                "Итого: 124.85 USD",
+            ], "\(note)")
+    }
+
+    @Test func aShopifyOrderWithADiscountCodeGatewayAndNoteAttributes() throws {
+        let input = try ShopifyAdapter.order(try Self.fixture("shopify/order-1001.json"))
+        let job = try Mapper(config: Self.config).mapOrder(input, source: "shop", requireContact: false)
+        #expect(job.externalID == "1001")
+        let lead = try #require(job.plan.lead)
+        #expect(lead.price == 599)
+        let fields = Dictionary(lead.fields.map { ($0.field.label, $0.value) }, uniquingKeysWith: { $1 })
+        #expect(fields["Купон"] == "TENOFF −10.00 USD")
+        #expect(fields["Оплата"] == "bogus")
+        let contact = try #require(job.plan.contact)
+        #expect(contact.name == "Bob Norman")
+        #expect(contact.phones == ["+557734881234"], "the order's phone, international")
+        #expect(contact.emails == ["bob.norman@mail.example.com"])
+        let note = try #require(job.plan.note).split(separator: "\n").map(String.init)
+        #expect(
+            note == [
+                "Заказ #1001",
+                "Товары:",
+                "IPod Nano - 8gb (IPOD2008GREEN) 199.00 × 1 = 199.00 USD",
+                "IPod Nano - 8gb (IPOD2008RED) 199.00 × 1 = 199.00 USD",
+                "IPod Nano - 8gb (IPOD2008BLACK) 199.00 × 1 = 199.00 USD",
+                "Доставка: Free Shipping (0.00 USD)",
+                "Купоны: TENOFF −10.00 USD",
+                "Скидка: 10.00 USD",
+                "Оплата: bogus",
+                "Адрес: Louisville, Chestnut Street 92",
+                "Итого: 598.94 USD",
+                "Атрибуты: colour: green, custom engraving: Happy Birthday",
+            ], "\(note)")
+    }
+
+    /// `orders/cancelled` (or any update with `cancelled_at`) moves the lead to the status mapped
+    /// for `cancelled`.
+    @Test func aShopifyCancellationIsTheCancelledStatus() throws {
+        var order = try Self.fixture("shopify/order-1001.json")
+        order.set("cancelled_at", "2008-01-10T12:00:00-05:00")
+        order.set("cancel_reason", "customer")
+        let input = try ShopifyAdapter.order(order)
+        #expect(input["status"] == "cancelled")
+        let job = try Mapper(config: Self.config).mapOrder(input, source: "shop", requireContact: false)
+        #expect(job.plan.lead?.mappedStatusID == 143)
+    }
+
+    /// The same WooCommerce order through the daemon: what reaches the fake amoCRM.
+    @Test func theWooCommerceOrderReachesAmoCRM() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let daemon = try await RunningDaemon.start(fake: fake) { json in
+            json.set("sources", ["woo": ["type": "woocommerce", "secret": .string(HookTests.wooSecret)]])
+        }
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/woocommerce/order-727-fee-coupon.json")
+        let body = try Data(contentsOf: url)
+        let answer = try await daemon.send(
+            "/v1/hooks/woo", body: body, contentType: "application/json", token: nil,
+            headers: ["X-WC-Webhook-Topic": "order.created", "X-WC-Webhook-Signature": HookTests.sign(body, HookTests.wooSecret)])
+        #expect(answer.status == 202)
+        try await daemon.waitIdle()
+        await daemon.stop()
+        let state = await fake.state.snapshot()
+        let lead = try #require(state["leads"]?.arrayValue?.first)
+        #expect(lead["price"] == 125)
+        let contact = try #require(state["contacts"]?.arrayValue?.first)
+        #expect(contact["name"] == "John Doe")
+        #expect(EndToEndTests.fields(contact)["PHONE"] == ["+15555555555"])
+        let note = state["notes"]?.value(at: "0.params.text")?.stringValue ?? ""
+        #expect(note.contains("Ship Your Idea – Color: Black"), "entities decoded: \(note)")
+        #expect(!note.contains("Оплата: \n") && !note.hasSuffix("Оплата: "))
+    }
+}
