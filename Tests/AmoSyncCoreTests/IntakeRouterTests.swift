@@ -29,7 +29,8 @@ import Testing
                     "shop": ["type": "shopify", "secret": "shpss_0123456789"],
                     "tilda": ["type": "tilda", "form": "tilda", "secret": "tilda-key"],
                 ])
-            json.set("forms.tilda", ["contact": ["name": "Name", "phone": "Phone"]])
+            json.set("forms.tilda", ["contact": ["name": "Name", "phone": "Phone", "email": "Email"]])
+            json.set("utm_fields", ["utm_source": "UTM_SOURCE", "utm_medium": "UTM_MEDIUM", "roistat": "roistat"])
             configure(&json)
             let config = try Config.parse(json.canonicalData, environment: [:])
             store = try JobStore(path: config.databasePath)
@@ -266,5 +267,74 @@ import Testing
         #expect(job.plan.contact == nil)
         #expect(job.plan.lead?.price == 20)
         #expect(job.warnings.contains("the order has no usable phone or email: the lead is created without a contact"))
+    }
+
+    /// A Tilda cart (the `payment[...]` group of a form with a cart block, form-encoded as Tilda
+    /// sends it) is an order: price, goods, the customer from the form's inputs, UTM from Tilda's
+    /// own `TILDAUTM` cookie and `roistat_visit` for the `roistat` mapping.
+    @Test func aTildaCartIsAnOrderWithGoodsPriceAndTracking() async throws {
+        let intake = try Intake()
+        let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+        let cart =
+            "Name=Anna&Phone=%2B7+912+555-01-02&Email=anna%40example.org"
+            + "&payment%5Borderid%5D=1234567890&payment%5Bamount%5D=1450"
+            + "&payment%5Bproducts%5D%5B0%5D%5Bname%5D=%D0%9A%D1%80%D1%83%D0%B6%D0%BA%D0%B0"
+            + "&payment%5Bproducts%5D%5B0%5D%5Bprice%5D=725&payment%5Bproducts%5D%5B0%5D%5Bquantity%5D=2"
+            + "&payment%5Bproducts%5D%5B0%5D%5Bamount%5D=1450&payment%5Bproducts%5D%5B0%5D%5Bsku%5D=MUG-1"
+            + "&formid=form123456789&tranid=1234567%3A1234567890"
+            + "&COOKIES=TILDAUTM%3Dutm_source%253Dyandex%257C%257C%257Cutm_medium%253Dcpc%3B+roistat_visit%3D123456"
+        try await intake.app.test(.router) { client in
+            for expected in [HTTPResponse.Status.accepted, .ok] {
+                try await client.execute(uri: "/v1/hooks/tilda?key=tilda-key", method: .post, headers: form, body: ByteBuffer(string: cart))
+                {
+                    response throws in
+                    #expect(response.status == expected, "a resend is a duplicate: \(String(buffer: response.body))")
+                }
+            }
+        }
+        let job = try #require(try await intake.store.list(JobStore.Filter()).first)
+        #expect(job.kind == .order)
+        #expect(job.externalID == "1234567890", "payment[orderid]")
+        let lead = try #require(job.plan.lead)
+        #expect(lead.price == 1450)
+        let fields = Dictionary(lead.fields.map { ($0.field.label, $0.value) }, uniquingKeysWith: { $1 })
+        #expect(fields["UTM_SOURCE"] == "yandex")
+        #expect(fields["UTM_MEDIUM"] == "cpc")
+        #expect(fields["roistat"] == "123456")
+        #expect(job.plan.note?.contains("Кружка (MUG-1) 725 × 2 = 1450") == true, "\(job.plan.note ?? "")")
+        #expect(job.plan.contact?.phones == ["+79125550102"])
+        #expect(job.plan.contact?.emails == ["anna@example.org"])
+    }
+
+    /// Without `tranid` a Tilda resend is recognized by its content; a submission with no values
+    /// is stored as skipped (answered 200), not turned into an empty lead.
+    @Test func tildaWithoutTranidDedupesByContentAndAnEmptySubmissionIsSkipped() async throws {
+        let intake = try Intake()
+        let form: HTTPFields = [.contentType: "application/x-www-form-urlencoded"]
+        try await intake.app.test(.router) { client in
+            for expected in [HTTPResponse.Status.accepted, .ok] {
+                try await client.execute(
+                    uri: "/v1/hooks/tilda?key=tilda-key", method: .post, headers: form,
+                    body: ByteBuffer(string: "Name=Oleg&Phone=89125550103&formid=form1")
+                ) { response throws in
+                    #expect(response.status == expected)
+                }
+            }
+            try await client.execute(
+                uri: "/v1/hooks/tilda?key=tilda-key", method: .post, headers: form, body: ByteBuffer(string: "formid=form1&Name=")
+            ) { response throws in
+                #expect(response.status == .ok)
+                #expect(try Self.json(response)["state"] == "skipped")
+                #expect(try Self.json(response)["reason"]?.stringValue?.contains("the submission has no values") == true)
+            }
+            var json = Self.auth
+            json[.contentType] = "application/json"
+            try await client.execute(uri: "/v1/forms/profile", method: .post, headers: json, body: ByteBuffer(string: "{}")) {
+                response throws in
+                #expect(response.status == .unprocessableContent, "an empty form post names the problem")
+            }
+        }
+        #expect(try await intake.store.stats().counts[.queued] == 1)
+        #expect(try await intake.store.stats().counts[.skipped] == 1)
     }
 }

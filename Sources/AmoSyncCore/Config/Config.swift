@@ -115,9 +115,9 @@ package struct Config: Sendable {
         package var statusID: Int?
         package var responsibleUserID: Int?
         var leadName = "Заявка с сайта: {form}"
-        var contactName = "name"
-        var contactPhone = "phone"
-        var contactEmail = "email"
+        package var contactName = "name"
+        package var contactPhone = "phone"
+        package var contactEmail = "email"
         package var leadFields: [String: FieldRef] = [:]
         package var contactFields: [String: FieldRef] = [:]
         var requiredFields: [String] = []

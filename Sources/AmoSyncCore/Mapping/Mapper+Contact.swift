@@ -38,7 +38,16 @@ extension Mapper {
             if name == "_ga" {
                 let parts = value.split(separator: ".")
                 result["_ga"] = .string(parts.count >= 4 ? parts.suffix(2).joined(separator: ".") : value)
-            } else if name.hasPrefix("utm_") || ["gclid", "yclid", "fbclid", "roistat_visit", "_ym_uid"].contains(name) {
+            } else if name == "tildautm" {
+                // Tilda's own UTM store: `utm_source=yandex|||utm_medium=cpc|||…`; explicit cookies win.
+                for entry in value.components(separatedBy: "|||") {
+                    let pair = entry.split(separator: "=", maxSplits: 1).map { String($0).trimmed }
+                    guard pair.count == 2, !pair[1].isEmpty, result[pair[0].lowercased()] == nil else { continue }
+                    result[pair[0].lowercased()] = .string(pair[1])
+                }
+            } else if name == "roistat_visit" {
+                result["roistat"] = .string(value)
+            } else if name.hasPrefix("utm_") || ["gclid", "yclid", "fbclid", "_ym_uid"].contains(name) {
                 result[name] = .string(value)
             }
         }

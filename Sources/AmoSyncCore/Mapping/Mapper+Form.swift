@@ -18,10 +18,15 @@ extension Mapper {
             default: break
             }
         }
+        let filled = values.contains { key, value in
+            !Self.formMetaInputs.contains(key.lowercased()) && !(Self.text(value)?.trimmed.isEmpty ?? true)
+        }
         for field in form.requiredFields {
             let text = Self.text(values[field])?.trimmed ?? ""
             if text.isEmpty { problems.append(.init(path: field, problem: "required")) }
         }
+        // A required field missing says more; otherwise an empty submission is no lead.
+        if problems.isEmpty, !filled { problems.append(.init(path: "", problem: "the submission has no values")) }
         guard problems.isEmpty else { throw MappingError(problems) }
 
         var keys = contactKeys(

@@ -93,8 +93,10 @@ package struct Mapper: Sendable {
         var result: [String: String] = [:]
         for (key, value) in values {
             guard let text = value.textValue?.trimmed, !text.isEmpty else { continue }
-            let lower = key.lowercased()
-            let name = lower.hasPrefix("utm_") || ["gclid", "yclid", "_ga", "fbclid", "roistat"].contains(lower) ? lower : "utm_" + lower
+            let lower = key.lowercased() == "roistat_visit" ? "roistat" : key.lowercased()
+            let name =
+                lower.hasPrefix("utm_") || ["gclid", "yclid", "_ga", "fbclid", "roistat", "_ym_uid"].contains(lower)
+                ? lower : "utm_" + lower
             result[name] = text
         }
         return result.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }

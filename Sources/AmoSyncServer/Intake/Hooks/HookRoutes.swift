@@ -66,8 +66,7 @@ extension IntakeRoutes {
             input = try translate(body)
             mapped = try mapper.mapOrder(input, source: source, requireContact: false)
         } catch {
-            let problems = error.details.map { $0.path.isEmpty ? $0.problem : "\($0.path): \($0.problem)" }.joined(separator: "; ")
-            return try await skipped(body, source: source, id: id, reason: "the order cannot be delivered: \(problems)")
+            return try await skipped(body, source: source, id: id, reason: "the order cannot be delivered: \(error.summary)")
         }
         return Self.accepted(try await store(.versioned(mapped, input: input)))
     }
@@ -116,11 +115,25 @@ extension IntakeRoutes {
             }
         }
         let form = source.form ?? ""
-        let tranid = values["tranid"]?.textValue.flatMap { $0.isEmpty ? nil : $0 }
-        let externalID = tranid ?? UUID().uuidString.lowercased()
         let input = JSONValue.object(values)
+        // Without `tranid` a resend is recognized by its content.
+        let tranid = values["tranid"]?.textValue.flatMap { $0.isEmpty ? nil : $0 }
+        let externalID = tranid ?? "sha256-" + Hashing.sha256Hex(input.canonicalBytes).prefix(32)
+        // The key checked out: like a signed webhook, Tilda is never refused for the content.
+        if let payment = TildaCart.payment(values), let settings = config.forms[form] {
+            let order = TildaCart.order(
+                values, payment: payment, nameInput: settings.contactName, phoneInput: settings.contactPhone,
+                emailInput: settings.contactEmail, fallbackID: externalID)
+            let mapped: MappedJob
+            do throws(MappingError) { mapped = try mapper.mapOrder(order, source: name, requireContact: false) } catch {
+                return try await skipped(input, source: name, id: externalID, reason: "the cart cannot be delivered: \(error.summary)")
+            }
+            return Self.accepted(try await store(.versioned(mapped, input: order)))
+        }
         let mapped: MappedJob
-        do { mapped = try mapper.mapForm(form, values: input, externalID: externalID) } catch { throw IntakeError.invalid(error) }
+        do throws(MappingError) { mapped = try mapper.mapForm(form, values: input, externalID: externalID) } catch {
+            return try await skipped(input, source: name, id: externalID, reason: "the submission cannot be delivered: \(error.summary)")
+        }
         return Self.accepted(try await store(JobStore.NewJob(mapped: mapped, input: input, dedupeKey: "forms:\(form):\(externalID)")))
     }
 }

@@ -1,0 +1,75 @@
+import Foundation
+
+/// A Tilda cart submission (a form with a cart block): the `payment` group — `orderid`,
+/// `amount`, `products[i][name|price|quantity|amount|sku]`, `delivery`, `delivery_price` —
+/// sent flat (`payment[products][0][name]`, the default form-encoded webhook) or nested (the
+/// JSON webhook). It becomes an order (the orders rules apply: pipeline, categories by SKU,
+/// goods, note); the form's `contact` map names the customer's inputs.
+package enum TildaCart {
+    /// The cart's fields as one nested object, or nil when the submission has no cart.
+    package static func payment(_ values: [String: JSONValue]) -> [String: JSONValue]? {
+        if let nested = values["payment"]?.objectValue { return nested }
+        var payment: [String: JSONValue] = [:]
+        for (key, value) in values where key.hasPrefix("payment[") {
+            let path = key.dropFirst("payment".count).split(separator: "]").map { $0.dropFirst() }.map(String.init)
+            insert(value, at: path[...], into: &payment)
+        }
+        return payment.isEmpty ? nil : payment
+    }
+
+    private static func insert(_ value: JSONValue, at path: ArraySlice<String>, into object: inout [String: JSONValue]) {
+        guard let key = path.first else { return }
+        if path.count == 1 {
+            object[key] = value
+            return
+        }
+        var child = object[key]?.objectValue ?? [:]
+        insert(value, at: path.dropFirst(), into: &child)
+        object[key] = .object(child)
+    }
+
+    /// amosync's order body for a cart; `form` is the Tilda form's config (its contact inputs).
+    package static func order(
+        _ values: [String: JSONValue], payment: [String: JSONValue], nameInput: String, phoneInput: String, emailInput: String,
+        fallbackID: String
+    ) -> JSONValue {
+        func text(_ value: JSONValue?) -> String? { value?.textValue.map { $0.trimmed }.flatMap { $0.isEmpty ? nil : $0 } }
+        // Products come as an object keyed "0", "1", … (flat) or as an array (JSON).
+        let rawProducts = payment["products"]
+        let products: [JSONValue] =
+            rawProducts?.arrayValue
+            ?? (rawProducts?.objectValue ?? [:]).sorted { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }.map(\.value)
+        let items: [JSONValue] = products.compactMap { product in
+            guard let name = text(product["name"]) else { return nil }
+            var item: [String: JSONValue] = ["name": .string(name)]
+            item["price"] = product["price"].map(WebhookText.number)
+            item["quantity"] = product["quantity"].map(WebhookText.number)
+            if let sku = text(product["sku"]) { item["sku"] = .string(sku) }
+            return .object(item)
+        }
+        var customer: [String: JSONValue] = [:]
+        for (ours, input) in [("name", nameInput), ("phone", phoneInput), ("email", emailInput)] {
+            if let value = text(values[input]) { customer[ours] = .string(value) }
+        }
+        var order: [String: JSONValue] = [
+            "id": .string(text(payment["orderid"]) ?? fallbackID), "customer": .object(customer), "items": .array(items),
+            "source": "tilda",
+        ]
+        if let amount = payment["amount"] { order["total"] = WebhookText.number(amount) }
+        if let delivery = text(payment["delivery"]) {
+            var object: [String: JSONValue] = ["name": .string(delivery)]
+            if let price = payment["delivery_price"] { object["cost"] = WebhookText.number(price) }
+            order["delivery"] = .object(object)
+        }
+        if let promo = text(payment["promocode"]) {
+            var coupon: [String: JSONValue] = ["code": .string(promo)]
+            if let discount = payment["discountvalue"] ?? payment["discount"] { coupon["amount"] = WebhookText.number(discount) }
+            order["coupons"] = [.object(coupon)]
+        }
+        if let cookies = values.first(where: { $0.key.lowercased() == "cookies" })?.value.textValue { order["cookies"] = .string(cookies) }
+        var utm: [String: JSONValue] = [:]
+        for (key, value) in values where key.lowercased().hasPrefix("utm_") { utm[key.lowercased()] = value }
+        if !utm.isEmpty { order["utm"] = .object(utm) }
+        return .object(order)
+    }
+}
