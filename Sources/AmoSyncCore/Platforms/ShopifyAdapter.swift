@@ -46,12 +46,7 @@ package enum ShopifyAdapter {
         }
         order["total"] = shop["total_price"].map(WebhookText.number)
         if let discount = shop["total_discounts"]?.decimalValue, discount > 0 { order["discount"] = .number(JSONNumber(discount)) }
-        let coupons = (shop["discount_codes"]?.arrayValue ?? []).compactMap { line -> JSONValue? in
-            guard let code = line["code"]?.textValue, !code.isEmpty else { return nil }
-            var coupon: [String: JSONValue] = ["code": .string(code)]
-            if let amount = line["amount"]?.numberValue { coupon["amount"] = .number(amount) }
-            return .object(coupon)
-        }
+        let coupons = (shop["discount_codes"]?.arrayValue ?? []).compactMap { WebhookText.coupon(code: $0["code"], amount: $0["amount"]) }
         if !coupons.isEmpty { order["coupons"] = .array(coupons) }
         let gateways = (shop["payment_gateway_names"]?.arrayValue ?? []).compactMap { $0.textValue }.filter { !$0.isEmpty }
         if let payment = gateways.isEmpty ? text(shop.objectValue ?? [:], "gateway") : gateways.joined(separator: ", ") {

@@ -61,10 +61,8 @@ package enum TildaCart {
             if let price = payment["delivery_price"] { object["cost"] = WebhookText.number(price) }
             order["delivery"] = .object(object)
         }
-        if let promo = text(payment["promocode"]) {
-            var coupon: [String: JSONValue] = ["code": .string(promo)]
-            if let discount = payment["discountvalue"] ?? payment["discount"] { coupon["amount"] = WebhookText.number(discount) }
-            order["coupons"] = [.object(coupon)]
+        if let coupon = WebhookText.coupon(code: payment["promocode"], amount: payment["discountvalue"] ?? payment["discount"]) {
+            order["coupons"] = [coupon]
         }
         if let cookies = values.first(where: { $0.key.lowercased() == "cookies" })?.value.textValue { order["cookies"] = .string(cookies) }
         var utm: [String: JSONValue] = [:]

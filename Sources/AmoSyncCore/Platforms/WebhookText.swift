@@ -28,6 +28,15 @@ enum WebhookText {
         value.numberValue.map(JSONValue.number) ?? value
     }
 
+    /// A coupon of our order body (`{"code", "amount"}`) from a platform's code and amount;
+    /// nil without a code.
+    static func coupon(code: JSONValue?, amount: JSONValue?) -> JSONValue? {
+        guard let code = code?.textValue?.trimmed, !code.isEmpty else { return nil }
+        var coupon: [String: JSONValue] = ["code": .string(code)]
+        if let amount = amount?.numberValue { coupon["amount"] = .number(amount) }
+        return .object(coupon)
+    }
+
     /// The sum of the platform's numbers under `key` (shipping lines): exact, in `Decimal`.
     static func sum(_ lines: [JSONValue], _ key: String) -> JSONValue {
         var total = Decimal(0)

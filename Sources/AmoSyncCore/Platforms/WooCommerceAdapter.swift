@@ -53,12 +53,7 @@ package enum WooCommerceAdapter {
                 "cost": WebhookText.sum(shippingLines, "total"),
             ]
         }
-        let coupons = (woo["coupon_lines"]?.arrayValue ?? []).compactMap { line -> JSONValue? in
-            guard let code = line["code"]?.textValue, !code.isEmpty else { return nil }
-            var coupon: [String: JSONValue] = ["code": .string(code)]
-            if let amount = line["discount"]?.numberValue { coupon["amount"] = .number(amount) }
-            return .object(coupon)
-        }
+        let coupons = (woo["coupon_lines"]?.arrayValue ?? []).compactMap { WebhookText.coupon(code: $0["code"], amount: $0["discount"]) }
         if !coupons.isEmpty { order["coupons"] = .array(coupons) }
         let fees = (woo["fee_lines"]?.arrayValue ?? []).compactMap { line -> JSONValue? in
             guard let name = line["name"]?.textValue, !name.isEmpty else { return nil }
