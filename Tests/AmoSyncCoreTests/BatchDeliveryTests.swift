@@ -150,4 +150,26 @@ import Testing
         #expect(job.progress.contactID == contacts[0]["id"]?.intValue)
         await daemon.stop()
     }
+
+    /// The same, when the order brings a new email: the read before the merge finds the contact
+    /// gone, and the customer is created anew instead of a PATCH that would fail.
+    @Test func aDeletedContactThatWouldBeMergedIsCreatedAnew() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let gone = await fake.state.seedContact(name: "Anna", phones: ["+79125550102"])
+        let daemon = try await RunningDaemon.start(fake: fake)
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1", email: nil))
+        try await daemon.waitIdle()
+        await fake.state.deleteContact(gone)
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "2", email: "anna@example.org"))
+        try await daemon.waitIdle()
+        await daemon.stop()
+        let job = try #require(try await daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" })
+        #expect(job.state == .done, "\(job.lastError ?? "")")
+        #expect(job.warnings.contains("contact #\(gone) no longer exists in amoCRM: a new contact was created"))
+        let contacts = try #require(await fake.state.snapshot()["contacts"]?.arrayValue)
+        #expect(contacts.count == 1)
+        #expect(EndToEndTests.fields(contacts[0])["EMAIL"] == ["anna@example.org"])
+        #expect(await fake.state.requestStats().byEndpoint["PATCH /api/v4/contacts"] == nil, "no PATCH of a deleted contact")
+    }
 }

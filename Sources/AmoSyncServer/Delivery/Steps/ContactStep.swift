@@ -50,8 +50,23 @@ struct ContactStep: Sendable {
         if !changing.isEmpty {
             let current = try await reader.read(changing.map(\.contact.id))
             for (group, plan, indexed) in changing {
-                let contact = current[indexed.id] ?? indexed
                 var warnings: [String] = []
+                guard let contact = current[indexed.id] else {
+                    // Deleted in amoCRM since the index saw it: forget it and create the customer anew.
+                    try? await index?.forget(indexed.id)
+                    group.forEach { item in
+                        item.update { $0.contactID = nil }
+                        item.warn("contact #\(indexed.id) no longer exists in amoCRM: a new contact was created")
+                    }
+                    let body = bodies.createBody(plan, fields: fields, warnings: &warnings)
+                    if group.count == 1, group[0].plan.lead != nil {
+                        group[0].newContact = body
+                    } else {
+                        creates.append(BatchEntry(items: group, body: body))
+                    }
+                    group.forEach { item in warnings.forEach(item.warn) }
+                    continue
+                }
                 if let body = bodies.mergeBody(contact, plan: plan, fields: fields, warnings: &warnings) {
                     patches.append((BatchEntry(items: group, body: body), contact))
                 }
