@@ -119,7 +119,8 @@ extension IntakeRoutes {
         // Without `tranid` a resend is recognized by its content.
         let tranid = values["tranid"]?.textValue.flatMap { $0.isEmpty ? nil : $0 }
         let externalID = tranid ?? "sha256-" + Hashing.sha256Hex(input.canonicalBytes).prefix(32)
-        // The key checked out: like a signed webhook, Tilda is never refused for the content.
+        // Like a signed webhook, a Tilda delivery (its key checked, when one is set) is never refused for
+        // its content: what cannot be delivered is stored as skipped.
         if let payment = TildaCart.payment(values), let settings = config.forms[form] {
             let order = TildaCart.order(
                 values, payment: payment, nameInput: settings.contactName, phoneInput: settings.contactPhone,
