@@ -172,4 +172,22 @@ import Testing
         #expect(EndToEndTests.fields(contacts[0])["EMAIL"] == ["anna@example.org"])
         #expect(await fake.state.requestStats().byEndpoint["PATCH /api/v4/contacts"] == nil, "no PATCH of a deleted contact")
     }
+
+    /// A phone that is no number (`555-555-SHIP`) is kept on the contact as written but never
+    /// matches: two customers who typed it stay two contacts.
+    @Test func aJunkPhoneIsKeptButNeverMatches() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let daemon = try await RunningDaemon.start(fake: fake)
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1", phone: "555-555-SHIP", email: "a@example.org"))
+        try await daemon.waitIdle()
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "2", phone: "555-555-SHIP", email: "b@example.org"))
+        try await daemon.waitIdle()
+        await daemon.stop()
+        let contacts = try #require(await fake.state.snapshot()["contacts"]?.arrayValue)
+        #expect(contacts.count == 2, "no shared match key")
+        #expect(contacts.allSatisfy { EndToEndTests.fields($0)["PHONE"] == ["555-555-SHIP"] }, "kept as written")
+        let jobs = try await daemon.store.list(JobStore.Filter())
+        #expect(jobs.allSatisfy { job in job.warnings.contains { $0.contains("\"555-555-SHIP\" is not a valid phone number") } })
+    }
 }

@@ -196,6 +196,7 @@ import Testing
         #expect(job.plan.contact?.phones == [])
         #expect(job.plan.warnings == ["customer.phone: \"123\" is not a valid phone number, value dropped"])
         #expect(job.plan.note?.contains("Телефон (не распознан): 123") == true, "kept as written in the note")
+        #expect(job.plan.contact?.unmatchedPhones == ["123"], "and on the contact, as written")
     }
 
     @Test func formMapping() throws {

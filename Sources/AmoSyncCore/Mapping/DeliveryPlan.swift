@@ -27,12 +27,19 @@ package struct ContactPlan: Codable, Sendable, Equatable {
     /// Trimmed and lowercased.
     package var emails: [String] = []
     package var fields: [FieldValue] = []
+    /// Phones as the customer wrote them that are no valid number (`555-555-SHIP`): stored on
+    /// the contact so that nothing is lost, never used to match one. Nil when there are none
+    /// (and in plans stored before it existed).
+    package var unmatchedPhones: [String]?
 
-    package init(name: String? = nil, phones: [String] = [], emails: [String] = [], fields: [FieldValue] = []) {
+    package init(
+        name: String? = nil, phones: [String] = [], emails: [String] = [], fields: [FieldValue] = [], unmatchedPhones: [String]? = nil
+    ) {
         self.name = name
         self.phones = phones
         self.emails = emails
         self.fields = fields
+        self.unmatchedPhones = unmatchedPhones
     }
 }
 
@@ -81,6 +88,7 @@ extension ContactPlan {
             "fields": .array(fields.map(\.json)),
         ]
         if let name { object["name"] = .string(name) }
+        if let unmatchedPhones { object["unmatchedPhones"] = .array(unmatchedPhones.map(JSONValue.string)) }
         return .object(object)
     }
 }

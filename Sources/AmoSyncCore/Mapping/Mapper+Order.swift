@@ -81,7 +81,8 @@ extension Mapper {
             : ContactPlan(
                 name: Self.text(customer?["name"]).map { $0.trimmed }.flatMap { $0.isEmpty ? nil : $0 },
                 phones: keys.phones, emails: keys.emails,
-                fields: fieldValues(config.orders.contactFields, from: input, computed: computed) + contactOverrides)
+                fields: fieldValues(config.orders.contactFields, from: input, computed: computed) + contactOverrides,
+                unmatchedPhones: extras.unreadablePhone ? phone.map { [$0.trimmed] } : nil)
         let note =
             config.orders.note ? orderNote(id: id, input: input, goods: goods, extras: extras, currency: currency, tracking: tracking) : nil
         let plan = DeliveryPlan(key: "\(source):\(id)", contact: contact, lead: lead, note: note, warnings: warnings)

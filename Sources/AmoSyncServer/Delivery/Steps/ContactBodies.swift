@@ -38,6 +38,9 @@ struct ContactBodies: Sendable {
             result.phones += plan.phones.filter { !result.phones.contains($0) }
             result.emails += plan.emails.filter { !result.emails.contains($0) }
             result.fields += plan.fields
+            for phone in plan.unmatchedPhones ?? [] where result.unmatchedPhones?.contains(phone) != true {
+                result.unmatchedPhones = (result.unmatchedPhones ?? []) + [phone]
+            }
         }
         return result
     }
@@ -48,10 +51,11 @@ struct ContactBodies: Sendable {
             skip: { ["PHONE", "EMAIL"].contains($0.code ?? "") }, warnings: &warnings
         )
         .map(\.json).filter { $0["values"]?.isNull == false }
-        if !plan.phones.isEmpty {
+        let phones = plan.phones + (plan.unmatchedPhones ?? [])
+        if !phones.isEmpty {
             values.append([
                 "field_code": "PHONE",
-                "values": .array(plan.phones.map { ["value": .string($0), "enum_code": .string(contacts.phoneEnum)] }),
+                "values": .array(phones.map { ["value": .string($0), "enum_code": .string(contacts.phoneEnum)] }),
             ])
         }
         if !plan.emails.isEmpty {
@@ -89,7 +93,8 @@ struct ContactBodies: Sendable {
         .map(\.json).filter { $0["values"]?.isNull == false || existing.filledFields.contains($0["field_id"]?.intValue ?? -1) }
         let code = contacts.defaultCountryCode
         let knownPhones = Set(existing.phones.compactMap { ContactKey.phone($0.value, countryCode: code) })
-        let newPhones = plan.phones.filter { !knownPhones.contains($0) }
+        let written = Set(existing.phones.map { $0.value.trimmed })
+        let newPhones = plan.phones.filter { !knownPhones.contains($0) } + (plan.unmatchedPhones ?? []).filter { !written.contains($0) }
         if !newPhones.isEmpty {
             let kept: [JSONValue] = existing.phones.map { ["value": .string($0.value), "enum_code": .string($0.enumCode ?? "WORK")] }
             values.append([
