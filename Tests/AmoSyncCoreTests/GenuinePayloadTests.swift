@@ -95,6 +95,24 @@ import Testing
         #expect(job.plan.lead?.mappedStatusID == 143)
     }
 
+    /// Shopify's current sample payloads carry 18-digit product ids: two that differ only in the
+    /// last digit (beyond a double's precision) route through their own `catalog` entries.
+    @Test func eighteenDigitProductIDsRouteThroughTheirOwnCatalogEntries() throws {
+        let config = MappingTests.config {
+            $0.set("catalog", ["products": ["788032119674292922": [40], "788032119674292923": [12]]])
+        }
+        for (productID, pipeline) in [("788032119674292922", 200), ("788032119674292923", 300)] {
+            let body =
+                #"{"id":820982911946154508,"order_number":1234,"email":"jon@example.com","currency":"USD","total_price":"10.00","#
+                + #""line_items":[{"id":866550311766439020,"product_id":\#(productID),"title":"Example T-Shirt","quantity":1,"#
+                + #""price":"10.00"}]}"#
+            let input = try ShopifyAdapter.order(try JSONValue.parse(Data(body.utf8)))
+            #expect(input.value(at: "items.0.id") == .string(productID), "every digit kept")
+            let job = try Mapper(config: config).mapOrder(input, source: "shop", requireContact: false)
+            #expect(job.plan.lead?.pipelineID == pipeline, "\(productID)")
+        }
+    }
+
     /// The same WooCommerce order through the daemon: what reaches the fake amoCRM.
     @Test func theWooCommerceOrderReachesAmoCRM() async throws {
         let fake = try await RunningFake.start()
