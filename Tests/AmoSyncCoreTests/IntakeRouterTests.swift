@@ -306,6 +306,21 @@ import Testing
         #expect(job.plan.contact?.emails == ["anna@example.org"])
     }
 
+    /// A cart line with only its `amount` (no unit price) is priced amount / quantity.
+    @Test func aTildaCartLineWithOnlyAnAmountIsPriced() throws {
+        let values: [String: JSONValue] = [
+            "Phone": "89125550102", "payment[orderid]": "77", "payment[amount]": "900",
+            "payment[products][0][name]": "Tea", "payment[products][0][quantity]": "3", "payment[products][0][amount]": "900",
+        ]
+        let payment = try #require(TildaCart.payment(values))
+        let order = TildaCart.order(
+            values, payment: payment, nameInput: "Name", phoneInput: "Phone", emailInput: "Email", fallbackID: "x")
+        #expect(order.value(at: "items.0.price") == 300)
+        #expect(order.value(at: "items.0.quantity") == 3)
+        #expect(order["id"] == "77")
+        #expect(order.value(at: "customer.phone") == "89125550102")
+    }
+
     /// Without `tranid` a Tilda resend is recognized by its content; a submission with no values
     /// is stored as skipped (answered 200), not turned into an empty lead.
     @Test func tildaWithoutTranidDedupesByContentAndAnEmptySubmissionIsSkipped() async throws {

@@ -199,6 +199,13 @@ import Testing
         #expect(job.plan.contact?.unmatchedPhones == ["123"], "and on the contact, as written")
     }
 
+    /// A form's `country` input picks the phone's calling code too.
+    @Test func aFormsCountryPicksTheCallingCode() throws {
+        let values: JSONValue = ["name": "Jane", "phone": "(555) 555-5555", "Country": "US"]
+        let job = try Mapper(config: Self.config()).mapForm("callback", values: values, externalID: "k2")
+        #expect(job.plan.contact?.phones == ["+15555555555"])
+    }
+
     @Test func formMapping() throws {
         let values: JSONValue = [
             "name": "Oleg", "phone": "+7 912 555 01 02", "message": "Call me", "utm_source": "google",

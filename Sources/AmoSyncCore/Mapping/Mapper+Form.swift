@@ -31,7 +31,8 @@ extension Mapper {
 
         var keys = contactKeys(
             phone: Self.text(values[form.contactPhone]), email: Self.text(values[form.contactEmail]),
-            phonePath: form.contactPhone, emailPath: form.contactEmail)
+            phonePath: form.contactPhone, emailPath: form.contactEmail,
+            country: values.first { $0.key.lowercased() == "country" }.flatMap { Self.text($0.value) })
         var warnings: [String] = []
         let required = Set(form.requiredFields)
         let fatal = keys.invalid.filter { required.contains($0.path) || (keys.phones.isEmpty && keys.emails.isEmpty && !form.createLead) }

@@ -42,8 +42,14 @@ package enum TildaCart {
         let items: [JSONValue] = products.compactMap { product in
             guard let name = text(product["name"]) else { return nil }
             var item: [String: JSONValue] = ["name": .string(name)]
-            item["price"] = product["price"].map(WebhookText.number)
             item["quantity"] = product["quantity"].map(WebhookText.number)
+            if let price = product["price"]?.nonNull {
+                item["price"] = WebhookText.number(price)
+            } else if let amount = product["amount"]?.decimalValue {
+                // Only the line's amount: the unit price is amount / quantity.
+                let quantity = product["quantity"]?.decimalValue ?? 1
+                item["price"] = .number(JSONNumber(quantity > 0 ? (amount / quantity).rounded(2) : amount))
+            }
             if let sku = text(product["sku"]) { item["sku"] = .string(sku) }
             return .object(item)
         }
