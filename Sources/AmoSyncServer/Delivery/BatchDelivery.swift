@@ -55,18 +55,15 @@ struct BatchDelivery: Sendable {
         let progress = self.progress
         let sender = BatchSender(client: client, index: index, progress: progress)
         let bodies = ContactBodies(contacts: config.contacts)
+        let reader = ContactReader(client: client, index: index)
         let matcher = ContactMatcher(
             client: client, countryCode: config.contacts.defaultCountryCode, matchBy: config.contacts.matchBy, index: index)
         return (
             FieldStep(
                 catalog: catalog, autoCreateLeads: config.fields.autoCreateLeads, autoCreateContacts: config.fields.autoCreateContacts),
-            ContactStep(
-                matcher: matcher, bodies: bodies, sender: sender, index: index, reader: ContactReader(client: client, index: index),
-                progress: progress),
+            ContactStep(matcher: matcher, bodies: bodies, sender: sender, index: index, reader: reader, progress: progress),
             LeadUpdateStep(leads: store, sender: sender, progress: progress),
-            LeadStep(
-                client: client, bodies: bodies, sender: sender, index: index, reader: ContactReader(client: client, index: index),
-                progress: progress),
+            LeadStep(client: client, bodies: bodies, sender: sender, index: index, reader: reader, progress: progress),
             NoteStep(client: client, sender: sender, progress: progress)
         )
     }
