@@ -11,6 +11,9 @@ PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 TOKEN="bench-long-lived-token"
+# DAEMON_TOKEN=wrong: the daemon's credentials are refused, so its worker stays paused (intake alone);
+# CONCURRENCY=N: worker lanes (default 4, as the config's default).
+DAEMON_TOKEN=${DAEMON_TOKEN:-$TOKEN}
 FAKE_PORT=${FAKE_PORT:-18099}
 
 start_fake() {  # start_fake LATENCY_MS
@@ -25,8 +28,9 @@ write_config() {  # write_config NAME PORT
 {
   "server": { "host": "127.0.0.1", "port": $2 },
   "database": { "path": "$WORK/$1.sqlite3" },
-  "amocrm": { "subdomain": "bench", "base_url": "http://127.0.0.1:$FAKE_PORT", "long_lived_token": "$TOKEN" },
+  "amocrm": { "subdomain": "bench", "base_url": "http://127.0.0.1:$FAKE_PORT", "long_lived_token": "$DAEMON_TOKEN" },
   "intake": { "tokens": ["bench-intake-token-0123456789"] },
+  "worker": { "concurrency": ${CONCURRENCY:-4} },
   "orders": {
     "pipeline_id": 3177727, "status_id": 32392159,
     "categories": { "40": { "pipeline_id": 23456, "status_id": 567890 } },

@@ -8,13 +8,15 @@ end
 local counter = 0
 local token = os.getenv("AMOSYNC_BENCH_TOKEN") or "bench-intake-token-0123456789"
 local prefix = os.getenv("AMOSYNC_BENCH_PREFIX") or "w"
+-- SAME_CUSTOMER=1: every order from one customer (one phone, one email), as a B2B buyer or a bot sends them.
+local same = os.getenv("SAME_CUSTOMER") == "1"
 request = function()
   counter = counter + 1
   local body = string.format(
     '{"id":"%s%d-%d","customer":{"name":"Load Test","phone":"+7912%07d","email":"load%d-%d@example.org"},' ..
     '"items":[{"id":"77","name":"Kettle","sku":"K-77","price":5100,"quantity":1,"categories":[40,12,3]}],' ..
     '"delivery":{"name":"Courier","cost":390},"total":5490}',
-    prefix, tid, counter, counter % 10000000, tid, counter)
+    prefix, tid, counter, same and 1234567 or counter % 10000000, same and 0 or tid, same and 0 or counter)
   return wrk.format("POST", "/v1/orders",
     {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. token}, body)
 end
