@@ -132,7 +132,11 @@ import Testing
 }
 
 @Suite struct DeletedContactTests {
-    @Test func aContactDeletedInAmoCRMIsForgottenAndTheCustomerCreatedAnew() async throws {
+    /// A contact a manager deleted while the index still holds it is forgotten and the customer
+    /// created anew: found by `leads/complex` refusing its id (nothing to merge), or, when the
+    /// order brings a new email, by the read before the merge (no PATCH of a deleted contact).
+    @Test(arguments: [nil, "anna@example.org"] as [String?])
+    func aContactDeletedInAmoCRMIsForgottenAndTheCustomerCreatedAnew(newEmail: String?) async throws {
         let fake = try await RunningFake.start()
         defer { fake.stop() }
         let gone = await fake.state.seedContact(name: "Anna", phones: ["+79125550102"])
@@ -140,28 +144,7 @@ import Testing
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1", email: nil))
         try await daemon.waitIdle()
         await fake.state.deleteContact(gone)  // the index still holds it
-        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "2", email: nil))
-        try await daemon.waitIdle()
-        let job = try await #require(try daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" })
-        #expect(job.state == .done)
-        #expect(job.warnings.contains("contact #\(gone) no longer exists in amoCRM: a new contact was created"))
-        let contacts = try #require((await fake.state.snapshot())["contacts"]?.arrayValue)
-        #expect(contacts.count == 1)
-        #expect(job.progress.contactID == contacts[0]["id"]?.intValue)
-        await daemon.stop()
-    }
-
-    /// The same, when the order brings a new email: the read before the merge finds the contact
-    /// gone, and the customer is created anew instead of a PATCH that would fail.
-    @Test func aDeletedContactThatWouldBeMergedIsCreatedAnew() async throws {
-        let fake = try await RunningFake.start()
-        defer { fake.stop() }
-        let gone = await fake.state.seedContact(name: "Anna", phones: ["+79125550102"])
-        let daemon = try await RunningDaemon.start(fake: fake)
-        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1", email: nil))
-        try await daemon.waitIdle()
-        await fake.state.deleteContact(gone)
-        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "2", email: "anna@example.org"))
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "2", email: newEmail))
         try await daemon.waitIdle()
         await daemon.stop()
         let job = try #require(try await daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" })
@@ -169,10 +152,14 @@ import Testing
         #expect(job.warnings.contains("contact #\(gone) no longer exists in amoCRM: a new contact was created"))
         let contacts = try #require(await fake.state.snapshot()["contacts"]?.arrayValue)
         #expect(contacts.count == 1)
-        #expect(EndToEndTests.fields(contacts[0])["EMAIL"] == ["anna@example.org"])
+        #expect(job.progress.contactID == contacts[0]["id"]?.intValue)
+        if let newEmail { #expect(EndToEndTests.fields(contacts[0])["EMAIL"] == [newEmail]) }
         #expect(await fake.state.requestStats().byEndpoint["PATCH /api/v4/contacts"] == nil, "no PATCH of a deleted contact")
     }
 
+}
+
+@Suite struct JunkPhoneTests {
     /// A phone that is no number (`555-555-SHIP`) is kept on the contact as written but never
     /// matches: two customers who typed it stay two contacts.
     @Test func aJunkPhoneIsKeptButNeverMatches() async throws {

@@ -104,11 +104,7 @@ extension Mapper {
         /// `Mug (M1) 19.99 × 2 = 39.98 USD`; without a currency the numbers print as sent.
         func line(currency: String?) -> String {
             let label = sku.map { "\(name) (\($0))" } ?? name
-            let each =
-                currency == nil
-                ? JSONValue.format(price)
-                : Money.format(price, currency: currency).split(separator: " ").dropLast()
-                    .joined(separator: " ")
+            let each = Money.amount(price, currency: currency)
             return "\(label) \(each) × \(JSONValue.format(quantity)) = \(Money.format(sum.rounded(2), currency: currency))"
         }
     }

@@ -28,7 +28,8 @@ package enum TildaCart {
         object[key] = .object(child)
     }
 
-    /// amosync's order body for a cart; `form` is the Tilda form's config (its contact inputs).
+    /// amosync's order body for a cart; the `…Input`s are the form's inputs that hold the
+    /// customer (its `contact` map); `fallbackID` is the order id when the cart has none.
     package static func order(
         _ values: [String: JSONValue], payment: [String: JSONValue], nameInput: String, phoneInput: String, emailInput: String,
         fallbackID: String

@@ -10,12 +10,23 @@ package enum Money {
     ]
 
     package static func format(_ amount: Decimal, currency: String?) -> String {
-        guard let code = currency?.trimmed.uppercased(), code.count == 3 else { return JSONValue.format(amount) }
-        if code == "RUB" || code == "RUR" {
-            let whole = amount.rounded(2) == amount.rounded(0)
-            return grouped(amount, decimals: whole ? 0 : 2) + " ₽"
-        }
-        return plain(amount, decimals: noMinorUnits.contains(code) ? 0 : 2) + " " + code
+        guard let code = code(currency) else { return JSONValue.format(amount) }
+        return number(amount, code: code) + (code == "RUB" || code == "RUR" ? " ₽" : " " + code)
+    }
+
+    /// The amount as `format` prints it, without the currency (a unit price before `×`).
+    package static func amount(_ amount: Decimal, currency: String?) -> String {
+        code(currency).map { number(amount, code: $0) } ?? JSONValue.format(amount)
+    }
+
+    private static func code(_ currency: String?) -> String? {
+        guard let code = currency?.trimmed.uppercased(), code.count == 3 else { return nil }
+        return code
+    }
+
+    private static func number(_ amount: Decimal, code: String) -> String {
+        if code == "RUB" || code == "RUR" { return grouped(amount, decimals: amount.rounded(2) == amount.rounded(0) ? 0 : 2) }
+        return plain(amount, decimals: noMinorUnits.contains(code) ? 0 : 2)
     }
 
     /// `1234.5` with 2 decimals → `1234.50`.

@@ -20,6 +20,16 @@ struct ContactStep: Sendable {
         var creates: [BatchEntry] = []
         var patches: [(entry: BatchEntry, contact: ExistingContact)] = []
         var changing: [(group: [DeliveryItem], plan: ContactPlan, contact: ExistingContact)] = []
+        /// A new contact: with its lead in `leads/complex` when the group is one job with a lead,
+        /// else in one `POST /contacts` for the batch.
+        func create(_ group: [DeliveryItem], _ plan: ContactPlan, warnings: inout [String]) {
+            let body = bodies.createBody(plan, fields: fields, warnings: &warnings)
+            if group.count == 1, group[0].plan.lead != nil {
+                group[0].newContact = body
+            } else {
+                creates.append(BatchEntry(items: group, body: body))
+            }
+        }
         for group in DeliveryItem.customers(needing) {
             let plan = ContactBodies.merged(group.compactMap(\.plan.contact))
             let match = try await matcher.match(phones: plan.phones, emails: plan.emails, indexed: indexed)
@@ -38,12 +48,7 @@ struct ContactStep: Sendable {
                     continue
                 }
             } else {
-                let body = bodies.createBody(plan, fields: fields, warnings: &warnings)
-                if group.count == 1, group[0].plan.lead != nil {
-                    group[0].newContact = body  // created with its lead, in one leads/complex request
-                } else {
-                    creates.append(BatchEntry(items: group, body: body))
-                }
+                create(group, plan, warnings: &warnings)
             }
             group.forEach { item in warnings.forEach(item.warn) }
         }
@@ -58,12 +63,7 @@ struct ContactStep: Sendable {
                         item.update { $0.contactID = nil }
                         item.warn("contact #\(indexed.id) no longer exists in amoCRM: a new contact was created")
                     }
-                    let body = bodies.createBody(plan, fields: fields, warnings: &warnings)
-                    if group.count == 1, group[0].plan.lead != nil {
-                        group[0].newContact = body
-                    } else {
-                        creates.append(BatchEntry(items: group, body: body))
-                    }
+                    create(group, plan, warnings: &warnings)
                     group.forEach { item in warnings.forEach(item.warn) }
                     continue
                 }
