@@ -55,11 +55,13 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]
         ),
+        // The commit a release was built from (a C string the build sets with -Xcc -DAMOSYNC_COMMIT).
+        .target(name: "AmoSyncBuildInfo"),
         // The commands.
         .target(
             name: "AmoSyncCLI",
             dependencies: [
-                "AmoSyncCore", "AmoSyncServer", "AmoCRMFake",
+                "AmoSyncCore", "AmoSyncServer", "AmoCRMFake", "AmoSyncBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),

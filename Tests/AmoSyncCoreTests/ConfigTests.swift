@@ -55,6 +55,10 @@ import Testing
             ("amocrm.arrival_allowance_ms", JSONValue.number(-5), "amocrm.arrival_allowance_ms: must be between 0 and 300000, got -5"),
             ("orders.categories", JSONValue.object(["40": ["pipeline_id": 5]]), "orders.categories.40.status_id: is required"),
             (
+                "orders.pipeline_id", JSONValue.null,
+                "orders.pipeline_id: is required with status_id (without both, leads go to the main pipeline)"
+            ),
+            (
                 "orders.categories", JSONValue.object(["40": ["pipeline_id": 5, "status_id": "x"]]),
                 "orders.categories.40.status_id: expected integer"
             ),

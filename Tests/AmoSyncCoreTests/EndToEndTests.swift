@@ -78,6 +78,27 @@ import Testing
         await daemon.stop()
     }
 
+    /// Without `orders.pipeline_id`/`status_id` (as `amosync init --offline` writes it) the lead
+    /// carries neither, and amoCRM puts it in the main pipeline's first stage.
+    @Test func withoutAPipelineLeadsGoWhereAmoCRMPutsThem() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let daemon = try await RunningDaemon.start(fake: fake) { json in
+            json.remove("orders.pipeline_id")
+            json.remove("orders.status_id")
+            json.remove("orders.categories")
+        }
+        #expect(try await daemon.send("/v1/orders", json: sampleOrder(id: "7001")).status == 202)
+        try await daemon.waitIdle()
+        let job = try #require(try await daemon.store.list(JobStore.Filter()).first)
+        #expect(job.state == .done)
+        #expect(job.plan.lead?.pipelineID == nil && job.plan.lead?.statusID == nil)
+        let lead = try #require(await fake.state.snapshot()["leads"]?.arrayValue?.first)
+        #expect(lead["pipeline_id"] == 3177727)
+        #expect(lead["status_id"] == 32392159)
+        await daemon.stop()
+    }
+
     @Test func existingContactIsMatchedExactlyAndMergedWithoutLosingValues() async throws {
         let fake = try await RunningFake.start()
         let anna = await fake.state.seedContact(name: "Анна (менеджер)", phones: ["8 (912) 555-01-02"], updatedAgo: 100)

@@ -14,8 +14,8 @@ package struct AmoSyncCommand: AsyncParsableCommand {
             Start with `amosync sandbox`: the whole pipeline against a built-in fake amoCRM, with curl examples.
             Every command takes --config PATH (default: $AMOSYNC_CONFIG, else /etc/amosync/config.json).
             """,
-        version: AmoSync.version,
-        subcommands: [Serve.self, Sandbox.self, FakeAmoCRMCommand.self, Jobs.self, Stats.self, Auth.self, Check.self])
+        version: VersionText.line,
+        subcommands: [Init.self, Serve.self, Sandbox.self, FakeAmoCRMCommand.self, Jobs.self, Stats.self, Auth.self, Check.self])
 
     package init() {}
 

@@ -1,1 +1,2 @@
-package enum AmoSync { package static let version = "0.1.0" }
+/// The release: the one place the version is written (packaging/deb/build.sh reads it from here).
+package enum AmoSync { package static let version = "0.6.0" }

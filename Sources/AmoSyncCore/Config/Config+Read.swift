@@ -173,8 +173,11 @@ extension Config {
 
     private mutating func readOrders(_ section: inout ConfigObject) {
         let problems = section.problems
-        orders.pipelineID = section.int("pipeline_id", required: true, range: 1...Int.max) ?? 0
-        orders.statusID = section.int("status_id", required: true, range: 1...Int.max) ?? 0
+        orders.pipelineID = section.int("pipeline_id", range: 1...Int.max)
+        orders.statusID = section.int("status_id", range: 1...Int.max)
+        if section.values["pipeline_id"]?.nonNull == nil, section.values["status_id"]?.nonNull != nil {
+            problems.add(section.child("pipeline_id"), "is required with status_id (without both, leads go to the main pipeline)")
+        }
         orders.responsibleUserID = section.int("responsible_user_id", range: 1...Int.max)
         orders.leadName = section.string("lead_name") ?? orders.leadName
         if var categories = section.object("categories") {

@@ -90,8 +90,9 @@ package struct Config: Sendable {
     }
 
     package struct Orders: Sendable {
-        package var pipelineID = 0
-        package var statusID = 0
+        /// nil (with `statusID`): amoCRM's default, the main pipeline's first stage.
+        package var pipelineID: Int?
+        package var statusID: Int?
         package var responsibleUserID: Int?
         var leadName = "Заказ #{id}"
         package var categories: [Int: CategoryRule] = [:]
@@ -156,12 +157,13 @@ extension Config {
     static let emailEnums = ["WORK", "PRIV", "OTHER"]
     static let sourceTypes = ["woocommerce", "shopify", "tilda"]
 
-    /// Reads and validates a config file; every problem is reported with its key path.
-    package static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Config {
+    /// Reads and validates a config file; every problem is reported with its key path. `env:NAME`
+    /// values come from `environment`, by default the process's over `amosync.env` beside the file.
+    package static func load(path: String, environment: [String: String]? = nil) throws -> Config {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ConfigError(problems: [.init(path: "", message: "cannot read config file \(path)")])
         }
-        return try parse(data, environment: environment)
+        return try parse(data, environment: environment ?? EnvFile.environment(forConfig: path))
     }
 
     /// Parses and validates config JSON.

@@ -47,8 +47,9 @@ package struct ContactPlan: Codable, Sendable, Equatable {
 package struct LeadPlan: Codable, Sendable, Equatable {
     package var name: String
     package var price: Int?
-    package var pipelineID: Int
-    package var statusID: Int
+    /// nil: amoCRM's default (the main pipeline; its first stage when `statusID` is nil too).
+    package var pipelineID: Int?
+    package var statusID: Int?
     package var responsibleUserID: Int?
     package var fields: [FieldValue] = []
     package var tags: [String] = []
@@ -96,9 +97,10 @@ extension ContactPlan {
 extension LeadPlan {
     var json: JSONValue {
         var object: [String: JSONValue] = [
-            "name": .string(name), "pipelineID": .number(JSONNumber(pipelineID)), "statusID": .number(JSONNumber(statusID)),
-            "fields": .array(fields.map(\.json)), "tags": .array(tags.map(JSONValue.string)),
+            "name": .string(name), "fields": .array(fields.map(\.json)), "tags": .array(tags.map(JSONValue.string)),
         ]
+        if let pipelineID { object["pipelineID"] = .number(JSONNumber(pipelineID)) }
+        if let statusID { object["statusID"] = .number(JSONNumber(statusID)) }
         if let price { object["price"] = .number(JSONNumber(price)) }
         if let responsibleUserID { object["responsibleUserID"] = .number(JSONNumber(responsibleUserID)) }
         if let mappedStatusID { object["mappedStatusID"] = .number(JSONNumber(mappedStatusID)) }

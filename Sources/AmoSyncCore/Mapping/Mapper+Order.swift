@@ -151,8 +151,8 @@ extension Mapper {
     }
 
     struct Routing: Equatable {
-        var pipelineID: Int
-        var statusID: Int
+        var pipelineID: Int?
+        var statusID: Int?
         var responsibleUserID: Int?
     }
 

@@ -22,6 +22,8 @@ package struct AccountCheck: Sendable {
 
     struct Account {
         var pipelines: [Int: (name: String, statuses: [Int: (name: String, type: Int)])] = [:]
+        /// The pipeline amoCRM puts a lead in when none is given.
+        var main: Int?
         var users: Set<Int> = []
         var leadFields: [AmoField] = []
         var contactFields: [AmoField] = []
@@ -40,6 +42,7 @@ package struct AccountCheck: Sendable {
                 }
             }
             account.pipelines[id] = (pipeline["name"]?.stringValue ?? "", statuses)
+            if pipeline["is_main"]?.boolValue == true { account.main = id }
         }
         let users = try await client.send("GET", "/api/v4/users", query: [("limit", "250")])
         account.users = Set((users.json?.value(at: "_embedded.users")?.arrayValue ?? []).compactMap { $0["id"]?.intValue })
@@ -76,7 +79,14 @@ package struct AccountCheck: Sendable {
         func user(_ path: String, _ id: Int?) {
             if let id, !account.users.contains(id) { problem(path, "no user \(id) in the account") }
         }
-        stage("orders", pipeline: config.orders.pipelineID, status: config.orders.statusID)
+        if let pipeline = config.orders.pipelineID, let status = config.orders.statusID {
+            stage("orders", pipeline: pipeline, status: status)
+        } else if let main = account.main, let owner = account.pipelines[main] {
+            found.append(
+                Finding(
+                    path: "orders.pipeline_id",
+                    message: "not set: leads go to the main pipeline \(main) (\(owner.name)), its first stage", isProblem: false))
+        }
         user("orders.responsible_user_id", config.orders.responsibleUserID)
         for (category, rule) in config.orders.categories.sorted(by: { $0.key < $1.key }) {
             stage("orders.categories.\(category)", pipeline: rule.pipelineID, status: rule.statusID)
@@ -116,7 +126,8 @@ package struct AccountCheck: Sendable {
     /// A `status_map` stage exists, and applies to every pipeline orders are routed to: a stage of
     /// one pipeline cannot move a lead in another (delivery drops it with a warning, and says so here).
     private func statusMapFindings(_ account: Account, into found: inout [Finding]) {
-        var routes: [Int: [String]] = [config.orders.pipelineID: ["orders.pipeline_id"]]
+        var routes: [Int: [String]] = [:]
+        if let pipeline = config.orders.pipelineID ?? account.main { routes[pipeline] = ["orders.pipeline_id"] }
         for (category, rule) in config.orders.categories.sorted(by: { $0.key < $1.key }) {
             routes[rule.pipelineID, default: []].append("orders.categories.\(category)")
         }

@@ -216,6 +216,19 @@ extension JSONValue {
         }
         self = .object(object)
     }
+
+    /// Removes the value at a dotted path inside objects.
+    mutating func remove(_ path: String) {
+        let parts = path.split(separator: ".", maxSplits: 1).map(String.init)
+        guard var object = objectValue else { return }
+        if parts.count == 1 {
+            object[parts[0]] = nil
+        } else if var child = object[parts[0]] {
+            child.remove(parts[1])
+            object[parts[0]] = child
+        }
+        self = .object(object)
+    }
 }
 
 /// An order body as shops send it.

@@ -88,10 +88,9 @@ struct LeadStep: Sendable {
         if let key = fields.key {
             values.append(["field_id": .number(JSONNumber(key.id)), "values": [["value": .string(item.plan.key)]]])
         }
-        var body: [String: JSONValue] = [
-            "name": .string(lead.name), "pipeline_id": .number(JSONNumber(lead.pipelineID)),
-            "status_id": .number(JSONNumber(lead.statusID)),
-        ]
+        var body: [String: JSONValue] = ["name": .string(lead.name)]
+        if let pipeline = lead.pipelineID { body["pipeline_id"] = .number(JSONNumber(pipeline)) }
+        if let status = lead.statusID { body["status_id"] = .number(JSONNumber(status)) }
         if let price = lead.price { body["price"] = .number(JSONNumber(price)) }
         if let user = lead.responsibleUserID { body["responsible_user_id"] = .number(JSONNumber(user)) }
         if !values.isEmpty {

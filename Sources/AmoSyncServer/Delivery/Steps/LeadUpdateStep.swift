@@ -39,7 +39,7 @@ struct LeadUpdateStep: Sendable {
             if let price = lead.price { body["price"] = .number(JSONNumber(price)) }
             if let status = lead.mappedStatusID {
                 body["status_id"] = .number(JSONNumber(status))
-                if status == 142 || status == 143 { body["pipeline_id"] = .number(JSONNumber(lead.pipelineID)) }
+                if status == 142 || status == 143, let pipeline = lead.pipelineID { body["pipeline_id"] = .number(JSONNumber(pipeline)) }
             }
             if !values.isEmpty { body["custom_fields_values"] = .array(values) }
             entries.append(BatchEntry(items: [item], body: body))
