@@ -26,4 +26,5 @@ function done(summary, latency, requests)
   io.write(string.format("requests=%d\nnon2xx=%d\nsocket_errors=%d\nduration_s=%.3f\np50_ms=%.2f\np99_ms=%.2f\nmax_ms=%.2f\n",
     summary.requests, e.status, e.connect + e.read + e.write + e.timeout, summary.duration / 1e6,
     latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.max / 1000))
+  io.write(string.format("connect_errors=%d\nread_errors=%d\nwrite_errors=%d\ntimeouts=%d\n", e.connect, e.read, e.write, e.timeout))
 end

@@ -104,17 +104,21 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         var config = try options.load()
+        // Under amosync.socket, systemd holds the port across restarts and passes it in.
+        let inherited = SystemdSocket.inherited()
+        let port = inherited.flatMap(SystemdSocket.port(of:)) ?? port
         if let port { config.server.port = port }
         let logger = try logging.bootstrap()
         let daemon: Daemon
         var daemonOptions = Daemon.Options()
         daemonOptions.intakeBatchLimit = max(1, intakeBatchLimit)
+        daemonOptions.inheritedSocket = inherited
         // Batches get 7 s after SIGTERM, the whole shutdown 15 s; a service that still does not
         // end 5 s after cancellation stops the process by force (non-zero), inside systemd's
         // TimeoutStopSec=30.
         daemonOptions.shutdownLimit = .seconds(15)
         daemonOptions.cancellationLimit = .seconds(5)
-        let (path, port) = (options.path, port)
+        let path = options.path
         daemonOptions.reloadConfig = {
             var config = try Config.load(path: path)
             if let port { config.server.port = port }
@@ -126,6 +130,7 @@ struct Serve: AsyncParsableCommand {
                     "amosync listening",
                     metadata: [
                         "host": "\(config.server.host)", "port": "\(port)",
+                        "socket": "\(inherited == nil ? "own" : "from systemd (amosync.socket)")",
                         "database": "\(config.databasePath)",
                     ])
             }

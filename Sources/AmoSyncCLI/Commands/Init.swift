@@ -113,7 +113,7 @@ struct Init: AsyncParsableCommand {
         lines += [
             "",
             "Next:",
-            "  amosync check --config \(configPath)      # the file, then the account",
+            "  amosync check\(configPath == "/etc/amosync/config.json" ? "" : " --config \(configPath)")      # the file, then the account",
             "  systemctl enable --now amosync",
             "Shop side (through your HTTPS reverse proxy to 127.0.0.1:\(port)):",
             "  orders:   POST https://YOUR-HOST/v1/orders          Authorization: Bearer $\(StarterConfig.Variable.intakeToken)",

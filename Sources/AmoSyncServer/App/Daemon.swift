@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 import NIOCore
@@ -45,6 +46,9 @@ package struct Daemon: Sendable {
         package var reloadConfig: (@Sendable () throws -> Config)?
         /// Services started first and stopped last with the daemon (the sandbox's fake amoCRM).
         package var companions: [any Service] = []
+        /// A listening socket systemd passed (`amosync.socket`): intake runs on it instead of
+        /// binding `server.host:port`.
+        package var inheritedSocket: Int32?
         /// Receives the bound port of the `/metrics` listener (useful with port 0).
         var onMetricsListening: @Sendable (Int) async -> Void = { _ in }
         package init() {}
@@ -104,21 +108,29 @@ package struct Daemon: Sendable {
             headerTimeout: .seconds(Int64(server.headerTimeoutSeconds)),
             bodyTimeout: .seconds(Int64(server.bodyTimeoutSeconds)),
             idleTimeout: .seconds(Int64(server.idleTimeoutSeconds)), maxConnections: server.maxConnections)
-        let app = Application(
-            router: router, server: .http1(configuration: .init(additionalChannelHandlers: [ConnectionGuard(limits: limits)])),
-            configuration: .init(address: .hostname(server.host, port: server.port), serverName: "amosync"),
-            onServerRunning: { channel in
-                // The database is open and the port bound: tell systemd.
-                notifier.notify("READY=1\nSTATUS=accepting orders and forms")
-                await onListening(channel.localAddress?.port ?? config.server.port)
-            },
-            logger: logger)
+        let onServerRunning: @Sendable (any Channel) async -> Void = { channel in
+            // The database is open and the port bound: tell systemd.
+            notifier.notify("READY=1\nSTATUS=accepting orders and forms")
+            await onListening(channel.localAddress?.port ?? config.server.port)
+        }
+        let channel = HTTP1Channel.Configuration(additionalChannelHandlers: [ConnectionGuard(limits: limits)])
+        let intakeServer: any Service
+        if let descriptor = options.inheritedSocket {
+            intakeServer = InheritedSocketServer(
+                descriptor: descriptor, responder: router.buildResponder(), configuration: channel, serverName: "amosync",
+                onRunning: onServerRunning, logger: logger)
+        } else {
+            intakeServer = Application(
+                router: router, server: .http1(configuration: channel),
+                configuration: .init(address: .hostname(server.host, port: server.port), serverName: "amosync"),
+                onServerRunning: onServerRunning, logger: logger)
+        }
         // Started in this order, stopped in reverse: the reloader first (STOPPING=1), then HTTP
         // intake, then the worker, the start-up tasks, and last the companions.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = options.companions.map { .init(service: $0) }
         services.append(.init(service: startup, successTerminationBehavior: .ignore))
         services.append(.init(service: worker))
-        services.append(.init(service: Listener(server: app, port: server.port, setting: "server.port or --port")))
+        services.append(.init(service: Listener(server: intakeServer, port: server.port, setting: "server.port or --port")))
         if let listener = server.metrics {
             // Operators' numbers on their own listener (loopback by default), never on the intake port.
             let metricsRouter = Router()
