@@ -36,6 +36,7 @@ own_socket() {  # own_socket NAME PORT
   post "$1" "$2"
   sleep "$RESTART_AFTER"
   kill -TERM "$pid"; wait "$pid" || true
+  "$BIN" serve --config "$WORK/$1.json" --log-level warning >>"$WORK/$1.log" 2>&1 &
   pid=$!
   PIDS+=($pid)
   wait "$WRK_PID"

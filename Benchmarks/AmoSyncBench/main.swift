@@ -1,5 +1,6 @@
 // amosync-bench: reproducible performance runs (see README, "Benchmarks").
 //   swift run -c release amosync-bench drain [--orders 5000] [--existing 2500] [--latency-ms 150] [--naive-orders 100] [--allowance-ms 50]
+//     [--customers N]: every order from one of N new customers (1: one customer behind every order)
 //   swift run -c release amosync-bench prefill --config PATH --jobs 100000
 //   amosync-bench fake …: the fake amoCRM; the drain starts it as a child process
 import AmoSyncCore
@@ -71,9 +72,12 @@ func benchConfig(fakePort: Int, token: String, dir: String, batchSize: Int, conc
     ]
 }
 
-/// Order `index`: even ones from existing customers, odd ones from new customers.
+/// Order `index`: even ones from existing customers, odd ones from new customers; with
+/// `--customers N`, from one of N new customers in turn.
 func order(_ index: Int, existing: Int) -> JSONValue {
-    let customer = index % 2 == 0 && existing > 0 ? (index / 2) % existing : 1_000_000 + index
+    let customers = option("customers", 0)
+    let customer =
+        customers > 0 ? 2_000_000 + index % customers : index % 2 == 0 && existing > 0 ? (index / 2) % existing : 1_000_000 + index
     return [
         "id": .string("B-\(index)"),
         "customer": [
@@ -95,6 +99,8 @@ struct DrainResult {
     var requests: Int
     var fake: FakeAmoState.RequestStats
     var done: Int
+    /// Contacts, leads and notes the fake holds afterwards.
+    var contacts: Int, leads: Int, notes: Int
 }
 
 func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurrency: Int, index: Bool) async throws -> DrainResult {
@@ -131,8 +137,12 @@ func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurren
     await daemon.shutdown()
     _ = try? await task.value
     let stats = try await fake.requestStats()
+    let state = try await fake.state()
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-    return DrainResult(orders: orders, seconds: seconds, requests: stats.total - before, fake: stats, done: done)
+    return DrainResult(
+        orders: orders, seconds: seconds, requests: stats.total - before, fake: stats, done: done,
+        contacts: state["contacts"]?.arrayValue?.count ?? 0, leads: state["leads"]?.arrayValue?.count ?? 0,
+        notes: state["notes"]?.arrayValue?.count ?? 0)
 }
 
 func report(_ label: String, _ result: DrainResult) {
@@ -148,12 +158,14 @@ let mode = CommandLine.arguments.dropFirst().first ?? "help"
 switch mode {
 case "drain":
     let orders = option("orders", 5000)
-    let existing = option("existing", 2500)
+    let customers = option("customers", 0)
+    let existing = customers > 0 ? 0 : option("existing", 2500)
     let latency = option("latency-ms", 150)
     let naiveOrders = option("naive-orders", 100)
     print(
-        "drain: \(orders) orders (half from \(existing) existing customers), fake amoCRM at 7 req/s with \(latency) ms latency, "
-            + "arrival allowance \(option("allowance-ms", 50)) ms")
+        "drain: \(orders) orders ("
+            + (customers > 0 ? "from \(customers) new customer(s)" : "half from \(existing) existing customers")
+            + "), fake amoCRM at 7 req/s with \(latency) ms latency, arrival allowance \(option("allowance-ms", 50)) ms")
     print("| mode | orders | time | orders/s | requests | requests/order | 429s | max requests in 1 s | req/s, busiest 10 s |")
     print("|---|---|---|---|---|---|---|---|---|")
     let batched = try await drain(orders: orders, existing: existing, latencyMs: latency, batchSize: 50, concurrency: 4, index: true)
@@ -165,6 +177,7 @@ case "drain":
     print(
         "requests by endpoint (batched): "
             + batched.fake.byEndpoint.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
+    print("in the fake afterwards (batched): \(batched.contacts) contacts, \(batched.leads) leads, \(batched.notes) notes")
     if batched.done != orders { print("WARNING: only \(batched.done) of \(orders) orders were delivered") }
 case "fake":
     try await serveFake(latencyMs: option("latency-ms", 0), existing: option("existing", 0), token: stringOption("token") ?? "bench-token")
@@ -183,7 +196,7 @@ case "prefill":
     }
     print("queued \(jobs) jobs in \(config.databasePath)")
 default:
-    print("usage: amosync-bench drain [--orders N] [--existing N] [--latency-ms N] [--naive-orders N] [--allowance-ms N]")
+    print("usage: amosync-bench drain [--orders N] [--existing N] [--latency-ms N] [--naive-orders N] [--allowance-ms N] [--customers N]")
     print("       amosync-bench prefill --config PATH [--jobs N]")
     print("       amosync-bench fake [--latency-ms N] [--existing N] [--token T]   (the drain's fake amoCRM, run as a child)")
 }

@@ -45,10 +45,15 @@ package final class FakeAmoProcess: @unchecked Sendable {
     /// The first line a fake prints.
     package static let banner = "fake amoCRM on http://"
 
-    /// The fake's request figures (`GET /__fake/state`).
-    package func requestStats() async throws -> FakeAmoState.RequestStats {
+    /// The fake's whole state (`GET /__fake/state`).
+    package func state() async throws -> JSONValue {
         let (body, _) = try await URLSession.shared.data(from: URL(string: baseURL + "/__fake/state")!)
-        guard let stats = try JSONValue.parse(body)["requests"].flatMap(FakeAmoState.RequestStats.init(json:)) else {
+        return try JSONValue.parse(body)
+    }
+
+    /// The fake's request figures.
+    package func requestStats() async throws -> FakeAmoState.RequestStats {
+        guard let stats = try await state()["requests"].flatMap(FakeAmoState.RequestStats.init(json:)) else {
             throw FakeAmoProcessError(description: "no request figures in /__fake/state")
         }
         return stats

@@ -1,8 +1,11 @@
 import AmoSyncCore
+import Foundation
+
 /// Contact keys (normalized phones and emails) held by batches in flight, so that two
 /// concurrent batches never create the same new customer twice.
 actor ContactLocks {
     private var held: Set<String> = []
+    private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
 
     init() {}
 
@@ -13,5 +16,37 @@ actor ContactLocks {
         return true
     }
 
-    func unlock(_ keys: [String]) { held.subtract(keys) }
+    func unlock(_ keys: [String]) {
+        held.subtract(keys)
+        let woken = waiters.values
+        waiters.removeAll()
+        for waiter in woken { waiter.resume() }
+    }
+
+    /// Returns once a batch has released its customers — at once when nothing is held, at the
+    /// latest after `limit`, or when the task is cancelled. A lane whose whole batch waited for a
+    /// customer in another batch waits here instead of claiming that customer's jobs again and
+    /// again while the holder works: each such claim and release is a write transaction that
+    /// intake would queue behind.
+    func released(limit: Duration = .seconds(1)) async {
+        guard !held.isEmpty else { return }
+        let id = UUID()
+        let timer = Task {
+            try? await Task.sleep(for: limit)
+            self.cancel(id)
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                if Task.isCancelled { continuation.resume() } else { waiters[id] = continuation }
+            }
+        } onCancel: {
+            Task { await self.cancel(id) }
+        }
+        timer.cancel()
+    }
+
+    /// Lanes waiting in `released` (for tests).
+    var waiting: Int { waiters.count }
+
+    private func cancel(_ id: UUID) { waiters.removeValue(forKey: id)?.resume() }
 }

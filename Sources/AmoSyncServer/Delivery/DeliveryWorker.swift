@@ -161,7 +161,9 @@ final class DeliveryWorker: Service {
             }
             // A full batch: there is probably more, wake the idle lanes.
             if jobs.count == config.worker.batchSize { doorbell.ring() }
-            await delivery.using(config).deliver(jobs)
+            let summary = await delivery.using(config).deliver(jobs)
+            // Every job waited for a customer another lane is delivering: wait for that lane.
+            if summary.deferred == jobs.count { await delivery.locks.released() }
         }
     }
 
