@@ -11,6 +11,7 @@ PIDS=()
 cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 TOKEN="bench-long-lived-token"
+# SAME_CUSTOMER=1 / HOT_CUSTOMERS=N (intake.lua): one customer behind every order / 20 % of orders from N customers.
 # DAEMON_TOKEN=wrong: the daemon's credentials are refused, so its worker stays paused (intake alone);
 # CONCURRENCY=N: worker lanes (default 4, as the config's default).
 DAEMON_TOKEN=${DAEMON_TOKEN:-$TOKEN}
