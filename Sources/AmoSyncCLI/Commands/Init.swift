@@ -78,8 +78,11 @@ struct Init: AsyncParsableCommand {
                     StarterFiles.Failure("cannot reach \(subdomain).\(domain): \(error) (run with --offline to write the config anyway)"))
             }
         }
-        let env = try writer.writeEnv(secrets)
-        do { try writer.writeConfig(starter.json.prettyString + "\n") } catch { try fail(error) }
+        let env: [String]
+        do {
+            env = try writer.writeEnv(secrets)
+            try writer.writeConfig(starter.json.prettyString + "\n")
+        } catch { try fail(error) }
         Console.print(
             Self.nextSteps(
                 configPath: path, envPath: envPath, written: env, stage: stageLine, port: port,
@@ -106,9 +109,14 @@ struct Init: AsyncParsableCommand {
     ) -> String {
         var lines = [
             "wrote \(configPath)",
-            "wrote \(envPath) (0600): \(written.joined(separator: ", "))",
+            written.isEmpty
+                ? "kept \(envPath): it already defines what the config refers to"
+                : "wrote \(envPath) (0600): \(written.joined(separator: ", "))",
             stage,
         ]
+        if port != 8080 {
+            lines.append("port \(port): under systemd, amosync.socket holds the port; set it there too (systemctl edit amosync.socket)")
+        }
         if let missingSecret { lines.append("add the OAuth client secret to \(envPath): \(missingSecret)=…") }
         lines += [
             "",

@@ -7,7 +7,6 @@ import NIOExtras
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
-import Synchronization
 
 /// Hummingbird's HTTP/1 server on a socket someone else bound (systemd's `amosync.socket`):
 /// the same channel, router and responses as `Application`, which can only bind a port itself.
@@ -63,26 +62,6 @@ where Responder.Context: InitializableFromSource<ApplicationRequestContextSource
             }
         } onGracefulShutdown: {
             quiescing.initiateShutdown(promise: nil)
-        }
-    }
-}
-
-/// The `Date` header's format (RFC 9110 IMF-fixdate), made at most once a second.
-enum HTTPDate {
-    private static let cache = Mutex<(second: Int, text: String)>((0, ""))
-
-    static var now: String {
-        let now = Date()
-        let second = Int(now.timeIntervalSince1970)
-        return cache.withLock { cached in
-            if cached.second != second {
-                let formatter = DateFormatter()
-                formatter.locale = Locale(identifier: "en_US_POSIX")
-                formatter.timeZone = TimeZone(identifier: "GMT")
-                formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-                cached = (second, formatter.string(from: now))
-            }
-            return cached.text
         }
     }
 }
