@@ -1,6 +1,7 @@
 // amosync-bench: reproducible performance runs (see README, "Benchmarks").
 //   swift run -c release amosync-bench drain [--orders 5000] [--existing 2500] [--latency-ms 150] [--naive-orders 100] [--allowance-ms 50]
 //     [--customers N]: every order from one of N new customers (1: one customer behind every order)
+//     [--fail-percent P]: the fake answers P % of API requests with 503
 //   swift run -c release amosync-bench prefill --config PATH --jobs 100000
 //   amosync-bench fake …: the fake amoCRM; the drain starts it as a child process
 import AmoSyncCore
@@ -34,6 +35,7 @@ func serveFake(latencyMs: Int, existing: Int, token: String) async throws {
     var options = FakeAmoState.Options()
     options.longLivedTokens = [token]
     options.faults.latencyMs = latencyMs
+    options.faults.failRate = Double(option("fail-percent", 0)) / 100
     let state = FakeAmoState(options: options)
     for index in 0..<existing {
         await state.seedContact(
@@ -49,7 +51,10 @@ func startFake(latencyMs: Int, existing: Int) throws -> FakeAmoProcess {
     let token = JWT.make(["exp": .number(JSONNumber(Date().addingTimeInterval(86_400).timeIntervalSince1970.rounded()))])
     return try FakeAmoProcess(
         executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
-        arguments: ["fake", "--latency-ms", "\(latencyMs)", "--existing", "\(existing)", "--token", token], token: token)
+        arguments: [
+            "fake", "--latency-ms", "\(latencyMs)", "--existing", "\(existing)", "--token", token, "--fail-percent",
+            "\(option("fail-percent", 0))",
+        ], token: token)
 }
 
 func phone(_ index: Int) -> String { "+7 9\(String(format: "%09d", index))" }
@@ -165,7 +170,9 @@ case "drain":
     print(
         "drain: \(orders) orders ("
             + (customers > 0 ? "from \(customers) new customer(s)" : "half from \(existing) existing customers")
-            + "), fake amoCRM at 7 req/s with \(latency) ms latency, arrival allowance \(option("allowance-ms", 50)) ms")
+            + "), fake amoCRM at 7 req/s with \(latency) ms latency"
+            + (option("fail-percent", 0) > 0 ? ", \(option("fail-percent", 0)) % of requests answered 503" : "")
+            + ", arrival allowance \(option("allowance-ms", 50)) ms")
     print("| mode | orders | time | orders/s | requests | requests/order | 429s | max requests in 1 s | req/s, busiest 10 s |")
     print("|---|---|---|---|---|---|---|---|---|")
     let batched = try await drain(orders: orders, existing: existing, latencyMs: latency, batchSize: 50, concurrency: 4, index: true)
@@ -196,7 +203,10 @@ case "prefill":
     }
     print("queued \(jobs) jobs in \(config.databasePath)")
 default:
-    print("usage: amosync-bench drain [--orders N] [--existing N] [--latency-ms N] [--naive-orders N] [--allowance-ms N] [--customers N]")
+    print(
+        "usage: amosync-bench drain [--orders N] [--existing N] [--latency-ms N] [--naive-orders N] [--allowance-ms N] "
+            + "[--customers N] [--fail-percent P]"
+    )
     print("       amosync-bench prefill --config PATH [--jobs N]")
     print("       amosync-bench fake [--latency-ms N] [--existing N] [--token T]   (the drain's fake amoCRM, run as a child)")
 }
