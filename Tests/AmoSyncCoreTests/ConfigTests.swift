@@ -59,6 +59,10 @@ import Testing
                 "orders.pipeline_id: is required with status_id (without both, leads go to the main pipeline)"
             ),
             (
+                "orders.status_id", JSONValue.null,
+                "orders.status_id: is required with pipeline_id (without both, leads go to the main pipeline)"
+            ),
+            (
                 "orders.categories", JSONValue.object(["40": ["pipeline_id": 5, "status_id": "x"]]),
                 "orders.categories.40.status_id: expected integer"
             ),

@@ -175,8 +175,11 @@ extension Config {
         let problems = section.problems
         orders.pipelineID = section.int("pipeline_id", range: 1...Int.max)
         orders.statusID = section.int("status_id", range: 1...Int.max)
-        if section.values["pipeline_id"]?.nonNull == nil, section.values["status_id"]?.nonNull != nil {
-            problems.add(section.child("pipeline_id"), "is required with status_id (without both, leads go to the main pipeline)")
+        let hasPipeline = section.values["pipeline_id"]?.nonNull != nil, hasStatus = section.values["status_id"]?.nonNull != nil
+        if hasPipeline != hasStatus {
+            problems.add(
+                section.child(hasPipeline ? "status_id" : "pipeline_id"),
+                "is required with \(hasPipeline ? "pipeline_id" : "status_id") (without both, leads go to the main pipeline)")
         }
         orders.responsibleUserID = section.int("responsible_user_id", range: 1...Int.max)
         orders.leadName = section.string("lead_name") ?? orders.leadName
