@@ -2,6 +2,8 @@
 //   swift run -c release amosync-bench drain [--orders 5000] [--existing 2500] [--latency-ms 150] [--naive-orders 100] [--allowance-ms 50]
 //     [--customers N]: every order from one of N new customers (1: one customer behind every order)
 //     [--fail-percent P]: the fake answers P % of API requests with 503
+//   swift run -c release amosync-bench quiet [--orders 20] [--interval-ms 2000] [--latency-ms 150] [--idle-seconds 60]
+//   swift run -c release amosync-bench bigaccount [--contacts 1000000] [--orders 100] [--sync-rate 3] [--full] [--before]
 //   swift run -c release amosync-bench prefill --config PATH --jobs 100000
 //   amosync-bench fake …: the fake amoCRM; the drain starts it as a child process
 import AmoSyncCore
@@ -31,7 +33,7 @@ func quiet() -> Logger {
 /// `amosync-bench fake`: the fake amoCRM with `existing` customers, in this process until killed.
 /// The drain runs it as a child process (`FakeAmoProcess`): amoCRM's clock is then not slowed
 /// by the daemon's own work, as the real one would not be.
-func serveFake(latencyMs: Int, existing: Int, token: String) async throws {
+func serveFake(latencyMs: Int, existing: Int, contacts: Int, token: String) async throws {
     var options = FakeAmoState.Options()
     options.longLivedTokens = [token]
     options.faults.latencyMs = latencyMs
@@ -40,6 +42,10 @@ func serveFake(latencyMs: Int, existing: Int, token: String) async throws {
     for index in 0..<existing {
         await state.seedContact(
             name: "Customer \(index)", phones: [phone(index)], emails: ["customer\(index)@example.org"], updatedAgo: 3600)
+    }
+    if contacts > 0 {
+        await state.seedContacts(
+            count: contacts, span: 3 * 365 * 86_400, phone: phone, email: { "customer\($0)@example.org" })
     }
     let app = FakeAmoServer.application(state: state, port: 0, logger: quiet()) { port in
         FileHandle.standardOutput.write(Data("\(FakeAmoProcess.banner)127.0.0.1:\(port)\n".utf8))
@@ -59,7 +65,9 @@ func startFake(latencyMs: Int, existing: Int) throws -> FakeAmoProcess {
 
 func phone(_ index: Int) -> String { "+7 9\(String(format: "%09d", index))" }
 
-func benchConfig(fakePort: Int, token: String, dir: String, batchSize: Int, concurrency: Int) -> JSONValue {
+func benchConfig(
+    fakePort: Int, token: String, dir: String, batchSize: Int, concurrency: Int, contacts: JSONValue = [:]
+) -> JSONValue {
     [
         "server": ["host": "127.0.0.1", "port": 0, "metrics": "off"],
         "database": ["path": .string(dir + "/queue.sqlite3")],
@@ -69,6 +77,7 @@ func benchConfig(fakePort: Int, token: String, dir: String, batchSize: Int, conc
         ],
         "intake": ["tokens": ["bench-intake-token-0123456789"]],
         "worker": ["batch_size": .number(JSONNumber(batchSize)), "concurrency": .number(JSONNumber(concurrency))],
+        "contacts": contacts,
         "orders": [
             "pipeline_id": 3177727, "status_id": 32392159,
             "lead_fields": ["goods": "Товары", "delivery.name": "Доставка", "payment.name": "Оплата", "address.city": "Город"],
@@ -186,8 +195,42 @@ case "drain":
             + batched.fake.byEndpoint.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
     print("in the fake afterwards (batched): \(batched.contacts) contacts, \(batched.leads) leads, \(batched.notes) notes")
     if batched.done != orders { print("WARNING: only \(batched.done) of \(orders) orders were delivered") }
+case "quiet":
+    let orders = option("orders", 20), interval = option("interval-ms", 2000), latency = option("latency-ms", 150)
+    let idle = option("idle-seconds", 60)
+    print(
+        "quiet night: \(orders) orders from new customers, one every \(interval) ms through HTTP intake, fake amoCRM at "
+            + "\(latency) ms latency; then \(idle) s idle")
+    print(
+        "| mode | orders | POST → delivered p50 | p90 | max | requests/order | leads/complex + notes per order "
+            + "| idle requests/min | idle CPU (one core) |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for refresh in [0, Double(option("refresh-seconds", 5))] {
+        print(try await quietNight(refreshSeconds: refresh, orders: orders, intervalMs: interval, latencyMs: latency, idleSeconds: idle))
+    }
+case "bigaccount":
+    let contacts = option("contacts", 1_000_000), orders = option("orders", 100), rate = option("sync-rate", 3)
+    let watch = option("watch-seconds", 30)
+    print(
+        "big account: \(contacts) contacts in the fake (updated over 3 years), \(orders) queued orders (half from the "
+            + "\(orders / 2) most recently updated customers, half new), latency \(option("latency-ms", 150)) ms; watched "
+            + "\(watch) s after the last order"
+            + (CommandLine.arguments.contains("--full") ? " or until the full sync is complete" : ""))
+    print(
+        "| mode | orders | first order delivered | last order | contacts indexed | sync ETA | contacts created "
+            + "| phones on several contacts | index on disk | peak RSS | 429s | req/s, busiest 10 s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
+    let modes: [Double] = CommandLine.arguments.contains("--before") ? [0, 5] : [5]
+    for refresh in modes {
+        print(
+            try await bigAccount(
+                contacts: contacts, orders: orders, refreshSeconds: refresh, syncRate: Double(rate),
+                latencyMs: option("latency-ms", 150), watchSeconds: CommandLine.arguments.contains("--full") ? 86_400 : watch))
+    }
 case "fake":
-    try await serveFake(latencyMs: option("latency-ms", 0), existing: option("existing", 0), token: stringOption("token") ?? "bench-token")
+    try await serveFake(
+        latencyMs: option("latency-ms", 0), existing: option("existing", 0), contacts: option("contacts", 0),
+        token: stringOption("token") ?? "bench-token")
 case "prefill":
     guard let path = stringOption("config") else { print("prefill needs --config PATH"); exit(2) }
     let jobs = option("jobs", 100_000)
@@ -207,6 +250,12 @@ default:
         "usage: amosync-bench drain [--orders N] [--existing N] [--latency-ms N] [--naive-orders N] [--allowance-ms N] "
             + "[--customers N] [--fail-percent P]"
     )
+    print("       amosync-bench quiet [--orders N] [--interval-ms N] [--latency-ms N] [--idle-seconds N] [--refresh-seconds N]")
+    print(
+        "       amosync-bench bigaccount [--contacts N] [--orders N] [--sync-rate N] [--latency-ms N] [--watch-seconds N] [--full] "
+            + "[--before]")
     print("       amosync-bench prefill --config PATH [--jobs N]")
-    print("       amosync-bench fake [--latency-ms N] [--existing N] [--token T]   (the drain's fake amoCRM, run as a child)")
+    print(
+        "       amosync-bench fake [--latency-ms N] [--existing N] [--contacts N] [--token T]   (the benchmarks' fake amoCRM, "
+            + "run as a child)")
 }

@@ -51,10 +51,16 @@ package final class FakeAmoProcess: @unchecked Sendable {
         return try JSONValue.parse(body)
     }
 
+    /// Counts and request figures without the entities (`GET /__fake/summary`).
+    package func summary() async throws -> JSONValue {
+        let (body, _) = try await URLSession.shared.data(from: URL(string: baseURL + "/__fake/summary")!)
+        return try JSONValue.parse(body)
+    }
+
     /// The fake's request figures.
     package func requestStats() async throws -> FakeAmoState.RequestStats {
-        guard let stats = try await state()["requests"].flatMap(FakeAmoState.RequestStats.init(json:)) else {
-            throw FakeAmoProcessError(description: "no request figures in /__fake/state")
+        guard let stats = try await summary()["requests"].flatMap(FakeAmoState.RequestStats.init(json:)) else {
+            throw FakeAmoProcessError(description: "no request figures in /__fake/summary")
         }
         return stats
     }

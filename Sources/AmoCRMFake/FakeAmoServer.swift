@@ -29,8 +29,10 @@ package struct FakeAmoServer: HTTPResponder {
         let body = try await request.collectBody(upTo: 16 << 20)
         var query: [String: String] = [:]
         // A repeated key (`filter[id][]=1&filter[id][]=2`) is kept as a comma-separated list.
-        for (key, value) in request.uri.queryParameters {
-            query[String(key)] = query[String(key)].map { "\($0),\(value)" } ?? String(value)
+        // Hummingbird decodes the values but not the keys: `filter%5Bid%5D` is `filter[id]`.
+        for (encoded, value) in request.uri.queryParameters {
+            let key = String(encoded).removingPercentEncoding ?? String(encoded)
+            query[key] = query[key].map { "\($0),\(value)" } ?? String(value)
         }
         var headers: [String: String] = [:]
         for field in request.headers { headers[field.name.canonicalName] = field.value }

@@ -61,6 +61,43 @@ extension FakeAmoState {
         return contact.id
     }
 
+    /// A big account in one call: `count` contacts "Customer i" with `phone(i)` and
+    /// `email(i)`, their `updated_at` spread evenly over the last `span` seconds in id order
+    /// (contact i is the i-th oldest).
+    package func seedContacts(count: Int, span: Double, phone: (Int) -> String, email: (Int) -> String) {
+        let start = now - span
+        for index in 0..<count {
+            let time = Int(start + span * Double(index) / Double(max(1, count)))
+            var contact = FakeEntity(
+                id: allocate("contact"), name: "Customer \(index)", responsibleUserID: users[0], createdAt: time, updatedAt: time)
+            contact.fields = [
+                FakeFieldValues(fieldID: 3, values: [(.string(phone(index)), "WORK")]),
+                FakeFieldValues(fieldID: 5, values: [(.string(email(index)), "WORK")]),
+            ]
+            contacts[contact.id] = contact
+        }
+    }
+
+    /// Counts without the entities (`GET /__fake/summary`): what a benchmark of a big account
+    /// checks, including phones that more than one contact holds (duplicates).
+    func summary() -> JSONValue {
+        var holders: [String: Int] = [:]
+        for contact in contacts.values {
+            for field in contact.fields where field.fieldID == 3 {
+                for value in field.values {
+                    guard let digits = value.value.textValue?.filter(\.isASCIIDigit), !digits.isEmpty else { continue }
+                    holders[String(digits.suffix(10)), default: 0] += 1
+                }
+            }
+        }
+        return [
+            "contacts": .number(JSONNumber(contacts.count)), "leads": .number(JSONNumber(leads.count)),
+            "notes": .number(JSONNumber(notes.count)),
+            "phones_on_several_contacts": .number(JSONNumber(holders.values.filter { $0 > 1 }.count)),
+            "requests": snapshotRequests(),
+        ]
+    }
+
     /// Switches the account's duplicate control on or off.
     package func setDuplicateControl(_ on: Bool) { duplicateControl = on }
 
@@ -89,36 +126,42 @@ extension FakeAmoState {
 
     /// Everything the account holds, as `GET /__fake/state` returns it.
     func snapshot() -> JSONValue {
-        let stats = requestStats()
-        return [
+        [
             "contacts": .array(contacts.values.sorted { $0.id < $1.id }.map { render($0, entity: "contacts") }),
             "leads": .array(leads.values.sorted { $0.id < $1.id }.map { render($0, entity: "leads") }),
             "notes": .array(notes.values.sorted { $0.id < $1.id }.map(noteJSON)),
             "custom_fields": [
                 "leads": .array((fields["leads"] ?? []).map(\.json)), "contacts": .array((fields["contacts"] ?? []).map(\.json)),
             ],
-            "requests": [
-                "total": .number(JSONNumber(stats.total)), "throttled": .number(JSONNumber(stats.throttled)),
-                "max_per_second": .number(JSONNumber(stats.maxPerSecond)),
-                "busiest_10s_per_second": .number(JSONNumber(stats.busiest10sPerSecond)),
-                "by_endpoint": .object(stats.byEndpoint.mapValues { .number(JSONNumber($0)) }),
-                "log": .array(
-                    log.suffix(1000).map {
-                        [
-                            "at": .number(JSONNumber($0.at)), "method": .string($0.method), "path": .string($0.path),
-                            "status": .number(JSONNumber($0.status)),
-                        ]
-                    }),
-            ],
+            "requests": snapshotRequests(),
         ]
     }
 
-    /// `/__fake/state`, `/__fake/faults`, `/__fake/contacts`: test and benchmark control.
+    private func snapshotRequests() -> JSONValue {
+        let stats = requestStats()
+        return [
+            "total": .number(JSONNumber(stats.total)), "throttled": .number(JSONNumber(stats.throttled)),
+            "max_per_second": .number(JSONNumber(stats.maxPerSecond)),
+            "busiest_10s_per_second": .number(JSONNumber(stats.busiest10sPerSecond)),
+            "by_endpoint": .object(stats.byEndpoint.mapValues { .number(JSONNumber($0)) }),
+            "log": .array(
+                log.suffix(1000).map {
+                    [
+                        "at": .number(JSONNumber($0.at)), "method": .string($0.method), "path": .string($0.path),
+                        "status": .number(JSONNumber($0.status)), "query": .object($0.query.mapValues(JSONValue.string)),
+                    ]
+                }),
+        ]
+    }
+
+    /// `/__fake/state`, `/__fake/summary`, `/__fake/faults`, `/__fake/contacts`: test and benchmark control.
     func control(_ request: FakeRequest) -> FakeResponse {
         let body = request.body.isEmpty ? nil : try? JSONValue.parse(request.body)
         switch (request.method, request.path) {
         case ("GET", "/__fake/state"):
             return .json(200, snapshot(), contentType: "application/json")
+        case ("GET", "/__fake/summary"):
+            return .json(200, summary(), contentType: "application/json")
         case ("POST", "/__fake/faults"):
             var faults = FakeFaults()
             if let fail = body?["fail_next"] {

@@ -2,7 +2,7 @@ import Foundation
 import AmoSyncCore
 
 extension FakeAmoState {
-    func store(_ entity: String) -> [Int: FakeEntity] { entity == "contacts" ? contacts : leads }
+    func store(_ entity: String) -> FakeTable { entity == "contacts" ? contacts : leads }
 
     func put(_ value: FakeEntity, in entity: String) {
         if entity == "contacts" { contacts[value.id] = value } else { leads[value.id] = value }
@@ -48,8 +48,23 @@ extension FakeAmoState {
     }
 
     func listEntities(_ entity: String, query: [String: String]) -> FakeResponse {
-        var items = Array(store(entity).values)
-        if let text = query["query"]?.lowercased(), !text.isEmpty {
+        let table = store(entity)
+        let text = query["query"]?.lowercased() ?? ""
+        let from = query["filter[updated_at][from]"].flatMap(Int.init)
+        let ids = (query["filter[id]"] ?? query["filter[id][]"]).map { Set($0.split(separator: ",").compactMap { Int($0) }) }
+        let limit = min(250, Int(query["limit"] ?? "") ?? 50)
+        let page = max(1, Int(query["page"] ?? "") ?? 1)
+        if text.isEmpty, ids == nil, let direction = query["order[updated_at]"] {
+            // The index sync's read: a page of the ordered keys, nothing sorted or copied.
+            let keys = table.keys(updatedFrom: from ?? Int.min)
+            let window =
+                direction == "desc"
+                ? Array(keys.reversed().dropFirst((page - 1) * limit).prefix(limit))
+                : Array(keys.dropFirst((page - 1) * limit).prefix(limit))
+            return listPage(entity, window.compactMap { table[$0.id] }, page: page, more: page * limit < keys.count)
+        }
+        var items = text.isEmpty ? Array(table.values) : table.candidates(for: text)
+        if !text.isEmpty {
             let digits = text.filter(\.isASCIIDigit)
             items = items.filter { item in
                 if item.name.lowercased().contains(text) { return true }
@@ -62,11 +77,8 @@ extension FakeAmoState {
                 }
             }
         }
-        if let from = query["filter[updated_at][from]"].flatMap(Int.init) { items = items.filter { $0.updatedAt >= from } }
-        if let ids = query["filter[id]"] ?? query["filter[id][]"] {
-            let wanted = Set(ids.split(separator: ",").compactMap { Int($0) })
-            items = items.filter { wanted.contains($0.id) }
-        }
+        if let from { items = items.filter { $0.updatedAt >= from } }
+        if let ids { items = items.filter { ids.contains($0.id) } }
         if query["order[updated_at]"] != nil {
             let descending = query["order[updated_at]"] == "desc"
             items.sort { ($0.updatedAt, $0.id) < ($1.updatedAt, $1.id) }
@@ -74,12 +86,14 @@ extension FakeAmoState {
         } else {
             items.sort { $0.id < $1.id }
         }
-        let limit = min(250, Int(query["limit"] ?? "") ?? 50)
-        let page = max(1, Int(query["page"] ?? "") ?? 1)
-        let slice = items.dropFirst((page - 1) * limit).prefix(limit)
+        let slice = Array(items.dropFirst((page - 1) * limit).prefix(limit))
+        return listPage(entity, slice, page: page, more: page * limit < items.count)
+    }
+
+    private func listPage(_ entity: String, _ slice: [FakeEntity], page: Int, more: Bool) -> FakeResponse {
         if slice.isEmpty { return FakeResponse(status: 204) }
         var links: [String: JSONValue] = ["self": ["href": .string("/api/v4/\(entity)?page=\(page)")]]
-        if page * limit < items.count { links["next"] = ["href": .string("/api/v4/\(entity)?page=\(page + 1)")] }
+        if more { links["next"] = ["href": .string("/api/v4/\(entity)?page=\(page + 1)")] }
         return .json(
             200,
             [
@@ -87,7 +101,6 @@ extension FakeAmoState {
                 "_embedded": .object([entity: .array(slice.map { render($0, entity: entity) })]),
             ])
     }
-
     func getEntity(_ entity: String, _ id: String) -> FakeResponse {
         guard let id = Int(id), let value = store(entity)[id] else { return FakeResponse(status: 204) }
         return .json(200, render(value, entity: entity))

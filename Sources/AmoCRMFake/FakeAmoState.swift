@@ -30,8 +30,8 @@ package actor FakeAmoState {
     var arrivals: [Double] = []
     var log: [FakeLogEntry] = []
     var fields: [String: [FakeField]] = ["leads": [], "contacts": []]
-    var contacts: [Int: FakeEntity] = [:]
-    var leads: [Int: FakeEntity] = [:]
+    var contacts = FakeTable()
+    var leads = FakeTable()
     var notes: [Int: FakeNote] = [:]
     var nextID = ["field": 1_000_000, "enum": 4_000_000, "contact": 10_000_000, "lead": 20_000_000, "note": 30_000_000]
     let users = [504141, 123453, 581651]
@@ -96,7 +96,7 @@ package actor FakeAmoState {
         if request.path.hasPrefix("/__fake") { return control(request) }
         let arrived = request.arrivedAt.map { $0 + clockOffset } ?? now
         let response = admit(request, at: arrived) ?? route(request)
-        log.append(FakeLogEntry(at: arrived, method: request.method, path: request.path, status: response.status))
+        log.append(FakeLogEntry(at: arrived, method: request.method, path: request.path, status: response.status, query: request.query))
         if log.count > 200_000 { log.removeFirst(50_000) }
         return response
     }

@@ -109,6 +109,7 @@ struct FakeLogEntry: Sendable {
     var method: String
     var path: String
     var status: Int
+    var query: [String: String] = [:]
 }
 
 /// Faults to inject, set by tests, `--fail-rate`/`--latency-ms` or `POST /__fake/faults`.

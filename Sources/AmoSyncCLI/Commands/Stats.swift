@@ -26,6 +26,9 @@ struct StatsReport: Sendable {
     var expiresAt: Date?
     var throttlePauses: Int
     var lastThrottleAt: Date?
+    var index: JobStore.IndexPosition
+    var indexedContacts: Int
+    var indexBytes: Int?
 
     static func collect(config: Config, store: JobStore) async throws -> StatsReport {
         let problem = try await store.meta("auth_problem")
@@ -33,7 +36,9 @@ struct StatsReport: Sendable {
             stats: try await store.stats(), authMode: config.amocrm.longLivedToken == nil ? "oauth" : "long_lived",
             authState: "ok", authProblem: problem, expiresAt: nil,
             throttlePauses: Int(try await store.meta("throttle_pauses") ?? "") ?? 0,
-            lastThrottleAt: (try await store.meta("last_throttle_at")).flatMap(Double.init).map(Date.init(timeIntervalSince1970:)))
+            lastThrottleAt: (try await store.meta("last_throttle_at")).flatMap(Double.init).map(Date.init(timeIntervalSince1970:)),
+            index: try await store.indexPosition(), indexedContacts: try await store.indexedContactCount(),
+            indexBytes: try await store.indexBytes())
         if let token = config.amocrm.longLivedToken {
             report.expiresAt = JWT.expiry(token)
         } else if let stored = try? TokenFile(path: config.amocrm.tokensFile).read() {
@@ -60,6 +65,14 @@ struct StatsReport: Sendable {
                 "problem": authProblem.map(JSONValue.string) ?? .null,
             ],
             "rate_limit": ["pauses": .number(JSONNumber(throttlePauses)), "last_pause_at": JobReport.date(lastThrottleAt)],
+            "contact_index": [
+                "state": .string(indexState), "contacts": .number(JSONNumber(indexedContacts)),
+                "bytes": indexBytes.map { .number(JSONNumber($0)) } ?? .null,
+                "progress": .number(JSONNumber((index.progress() * 1000).rounded() / 1000)),
+                "synced_to": index.complete || index.origin == nil
+                    ? .null : JobReport.date(Date(timeIntervalSince1970: Double(index.cursor))),
+                "eta": index.etaAt.map { JobReport.date(Date(timeIntervalSince1970: Double($0))) } ?? .null,
+            ],
         ]
     }
 
@@ -72,6 +85,23 @@ struct StatsReport: Sendable {
         lines.append("auth: \(authMode), \(authState)" + (expiresAt.map { ", expires \(iso.string(from: $0))" } ?? ""))
         if let authProblem { lines.append("auth problem: \(authProblem)") }
         lines.append("rate-limit pauses: \(throttlePauses)" + (lastThrottleAt.map { ", last \(iso.string(from: $0))" } ?? ""))
+        lines.append(indexLine)
         return lines.joined(separator: "\n")
+    }
+
+    /// `complete`, `syncing` (the full sync has read a page) or `not started`.
+    var indexState: String { index.complete ? "complete" : index.origin == nil ? "not started" : "syncing" }
+
+    var indexLine: String {
+        let size = indexBytes.map { ", \(String(format: "%.1f", Double($0) / 1_048_576)) MB on disk" } ?? ""
+        var line = "contact index: \(indexState), \(indexedContacts) contacts\(size)"
+        if !index.complete, index.origin != nil {
+            line += String(format: ", about %.0f %%", index.progress() * 100)
+            line += ", synced to \(JobReport.iso.string(from: Date(timeIntervalSince1970: Double(index.cursor))))"
+            if let eta = index.etaAt {
+                line += ", about \(max(1, Int((Double(eta) - Date().timeIntervalSince1970) / 60 + 0.5))) min to go"
+            }
+        }
+        return line
     }
 }

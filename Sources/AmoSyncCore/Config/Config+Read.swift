@@ -168,6 +168,9 @@ extension Config {
             enums.finish()
         }
         contacts.readonlyFields = section.strings("readonly_fields") ?? contacts.readonlyFields
+        contacts.indexRefreshSeconds = section.double("index_refresh_seconds", range: 0...3600) ?? contacts.indexRefreshSeconds
+        contacts.indexSyncRequestsPerSecond =
+            section.double("index_sync_requests_per_second", range: 0.1...7) ?? contacts.indexSyncRequestsPerSecond
         section.finish()
     }
 

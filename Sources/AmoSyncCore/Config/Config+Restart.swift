@@ -1,6 +1,6 @@
 extension Config {
     /// Settings a running daemon holds in objects built once (listeners, the database, the
-    /// amoCRM client and its limiter, the contact index's phone normalization): a reload that
+    /// amoCRM client and its limiter, the contact index's phone normalization and pace): a reload that
     /// changes them logs "restart needed" and keeps the old values.
     var fixedSettings: [(key: String, value: String)] {
         [
@@ -18,6 +18,8 @@ extension Config {
             ("amocrm.timeout_seconds", "\(amocrm.timeoutSeconds)"), ("amocrm.arrival_allowance_ms", "\(amocrm.arrivalAllowanceMs)"),
             ("amocrm.follow_referer", "\(amocrm.followReferer)"),
             ("contacts.default_country_code", contacts.defaultCountryCode),
+            ("contacts.index_refresh_seconds", "\(contacts.indexRefreshSeconds)"),
+            ("contacts.index_sync_requests_per_second", "\(contacts.indexSyncRequestsPerSecond)"),
         ]
     }
 
@@ -41,6 +43,8 @@ extension Config {
         effective.databasePath = databasePath
         effective.amocrm = amocrm
         effective.contacts.defaultCountryCode = contacts.defaultCountryCode
+        effective.contacts.indexRefreshSeconds = contacts.indexRefreshSeconds
+        effective.contacts.indexSyncRequestsPerSecond = contacts.indexSyncRequestsPerSecond
         return effective
     }
 }

@@ -81,6 +81,12 @@ package struct Config: Sendable {
         package var phoneEnum = "WORK"
         package var emailEnum = "WORK"
         package var readonlyFields: [String] = ["name"]
+        /// How often the contact index reads amoCRM's changes in the background; a batch uses
+        /// the index without a request while its last refresh is younger than twice this.
+        /// 0: refresh in front of every batch and make the full sync before the first delivery.
+        package var indexRefreshSeconds = 5.0
+        /// The share of the request budget the background full sync may take.
+        package var indexSyncRequestsPerSecond = 3.0
     }
 
     package struct CategoryRule: Sendable, Equatable {

@@ -35,8 +35,27 @@ package final class AmoClient: Sendable {
         self.observer = observer
     }
 
-    /// Sends one request; throws `AmoError`.
+    /// Sends one request; throws `AmoError`. A lone 5xx (or a read that got no answer) is
+    /// tried again in place, `transientRetries` times, 0.5 s then 1 s later: one failed request
+    /// in ten must not send a whole batch into retry backoff and pause all delivery. Failures
+    /// that go on are thrown, and the batch then backs off (`RateLimiter.backOff`).
     func send(_ method: String, _ path: String, query: [(String, String)] = [], body: JSONValue? = nil) async throws -> AmoResponse {
+        var failures = 0
+        while true {
+            do {
+                return try await sendOnce(method, path, query: query, body: body)
+            } catch let error as AmoError where error.kind == .transient && failures < Self.transientRetries {
+                failures += 1
+                logger.debug("amoCRM request failed, trying it again", metadata: ["amo.request": "\(error.request)", "error": "\(error)"])
+                try await limiter.clock.sleep(until: limiter.clock.now + .milliseconds(250 << failures))
+            }
+        }
+    }
+
+    /// Tries of a transient failure made in place before it fails the batch.
+    static let transientRetries = 2
+
+    private func sendOnce(_ method: String, _ path: String, query: [(String, String)], body: JSONValue?) async throws -> AmoResponse {
         let label = "\(method) \(path)"
         var token = try await tokens.accessToken()
         var response = try await perform(method, path, query: query, body: body, token: token, label: label)

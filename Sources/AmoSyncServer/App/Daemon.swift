@@ -73,14 +73,15 @@ package struct Daemon: Sendable {
             },
             observer: { endpoint, status, seconds in metrics.amoRequest(endpoint: endpoint, status: status, seconds: seconds) })
         let (limiter, tokens, client) = (account.limiter, account.tokens, account.client)
+        let index =
+            options.contactIndex
+            ? ContactIndex(
+                store: store, client: client, countryCode: config.contacts.defaultCountryCode, logger: logger,
+                reuseWindow: options.indexReuseWindow, refreshInterval: .seconds(config.contacts.indexRefreshSeconds),
+                syncRate: config.contacts.indexSyncRequestsPerSecond)
+            : nil
         let delivery = BatchDelivery(
-            client: client, catalog: FieldCatalog(client: client), store: store, config: config,
-            locks: ContactLocks(),
-            index: options.contactIndex
-                ? ContactIndex(
-                    store: store, client: client, countryCode: config.contacts.defaultCountryCode, logger: logger,
-                    reuseWindow: options.indexReuseWindow)
-                : nil,
+            client: client, catalog: FieldCatalog(client: client), store: store, config: config, locks: ContactLocks(), index: index,
             health: health, metrics: metrics, logger: logger)
         let worker = DeliveryWorker(
             store: store, delivery: delivery, health: health, doorbell: doorbell, rules: rules,
@@ -126,10 +127,12 @@ package struct Daemon: Sendable {
                 onServerRunning: onServerRunning, logger: logger)
         }
         // Started in this order, stopped in reverse: the reloader first (STOPPING=1), then HTTP
-        // intake, then the worker, the start-up tasks, and last the companions.
+        // intake, the contact index's background sync, the worker, the start-up tasks, and last
+        // the companions.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = options.companions.map { .init(service: $0) }
         services.append(.init(service: startup, successTerminationBehavior: .ignore))
         services.append(.init(service: worker))
+        if let index, index.inBackground { services.append(.init(service: ContactIndexKeeper(index: index))) }
         services.append(.init(service: Listener(server: intakeServer, port: server.port, setting: "server.port or --port")))
         if let listener = server.metrics {
             // Operators' numbers on their own listener (loopback by default), never on the intake port.

@@ -4,9 +4,15 @@ import Synchronization
 import AmoSyncCore
 
 /// A local mirror of the account's contacts — normalized phones and emails → contact — kept
-/// in the queue's SQLite file, so that matching a customer costs no search request. It is
-/// filled by a full sync once, then kept fresh with one `filter[updated_at][from]` request
-/// per batch, and by every contact amosync creates, updates or reads.
+/// in the queue's SQLite file, so that matching a customer costs no search request.
+///
+/// With a `refreshInterval` (the daemon's default) `keepFresh()` runs in the background: the
+/// full sync reads at most `syncRate` pages a second and resumes where it stopped after a
+/// restart; while it runs, batches match by `query` search (and what the index already
+/// holds). Once it is complete it reads amoCRM's changes every `refreshInterval`, and a batch
+/// uses the index without a request of its own while the last refresh is younger than twice
+/// that. With a zero interval (the behaviour before 0.7) every batch refreshes in front of
+/// itself and the first one makes the whole full sync.
 final class ContactIndex: Sendable {
     let store: JobStore
     let client: AmoClient
@@ -16,17 +22,26 @@ final class ContactIndex: Sendable {
     /// contact changed a second before the batch that asks.
     let reuseWindow: Duration
     let clock: any TimeSource
+    /// How often the background refresh runs; zero: no background work, refresh per batch.
+    let refreshInterval: Duration
+    /// Pages a second the background full sync reads at most.
+    let syncRate: Double
     private struct State {
         var refresh: Task<Bool, any Error>?
         var startedAt: ContinuousClock.Instant?
         var filtersUnavailable = false
+        /// When the last successful refresh started (it saw every change before that).
+        var lastRefreshed: ContinuousClock.Instant?
+        var complete: Bool?
+        /// Where this process's full sync began, for its ETA.
+        var syncRun: (at: ContinuousClock.Instant, cursor: Int)?
     }
     private let state = Mutex(State())
     static let pageSize = 250
 
     init(
         store: JobStore, client: AmoClient, countryCode: String, logger: Logger, reuseWindow: Duration = .milliseconds(800),
-        clock: any TimeSource = SystemTime()
+        clock: any TimeSource = SystemTime(), refreshInterval: Duration = .zero, syncRate: Double = 3
     ) {
         self.clock = clock
         self.store = store
@@ -34,6 +49,27 @@ final class ContactIndex: Sendable {
         self.countryCode = countryCode
         self.logger = logger
         self.reuseWindow = reuseWindow
+        self.refreshInterval = refreshInterval
+        self.syncRate = syncRate
+    }
+
+    var inBackground: Bool { refreshInterval > .zero }
+
+    /// Whether a batch can match through the index now: true after a refresh when one is due
+    /// (or always, without background work); false while the background full sync still
+    /// runs or amoCRM's filters are unavailable — the batch then searches.
+    func ready() async throws -> Bool {
+        guard inBackground else { return try await refresh() }
+        let (unavailable, cached, last) = state.withLock { ($0.filtersUnavailable, $0.complete, $0.lastRefreshed) }
+        if unavailable { return false }
+        var complete = cached ?? false
+        if cached == nil {
+            complete = try await store.indexPosition().complete
+            state.withLock { $0.complete = complete }
+        }
+        guard complete else { return false }
+        if let last, clock.now - last < refreshInterval * 2 { return true }
+        return try await refresh()
     }
 
     /// Brings the index up to date. False when amoCRM's filters are unavailable: callers
@@ -43,7 +79,7 @@ final class ContactIndex: Sendable {
             if state.filtersUnavailable { return nil }
             let now = clock.now
             if let running = state.refresh, let started = state.startedAt, now - started < reuseWindow { return running }
-            let task = Task { try await self.sync() }
+            let task = Task { try await self.sync(startedAt: now) }
             state.refresh = task
             state.startedAt = now
             return task
@@ -58,36 +94,111 @@ final class ContactIndex: Sendable {
     }
 
     /// A full sync while the index is incomplete, then one page of changes.
-    private func sync() async throws -> Bool {
+    private func sync(startedAt: ContinuousClock.Instant) async throws -> Bool {
         var position = try await store.indexPosition()
         let incremental = position.complete
         while true {
-            let response: AmoResponse
-            do {
-                response = try await client.send(
-                    "GET", "/api/v4/contacts",
-                    query: [
-                        ("filter[updated_at][from]", "\(position.cursor)"), ("order[updated_at]", "asc"), ("limit", "\(Self.pageSize)"),
-                        ("page", "\(position.page)"),
-                    ])
-            } catch let error as AmoError where error.kind == .rejected {
-                logger.warning("contact filters unavailable: matching falls back to search", metadata: ["error": "\(error)"])
-                state.withLock { $0.filtersUnavailable = true }
-                return false
-            }
-            let contacts = response.json?.value(at: "_embedded.contacts")?.arrayValue ?? []
-            let last = contacts.compactMap { $0["updated_at"]?.intValue }.max() ?? position.cursor
-            if contacts.count == Self.pageSize {
-                if last == position.cursor { position.page += 1 } else { (position.cursor, position.page) = (last, 1) }
-            } else {
-                (position.cursor, position.page) = (max(position.cursor, last), 1)
-                position.complete = true
-            }
-            // The page and the cursor that moves past it in one transaction.
-            try await store.storeIndexPage(indexed(contacts), position: position)
+            guard try await readPage(&position) else { return false }
             // The first sync reads everything; afterwards one request per batch is the budget.
-            if incremental || position.complete { return true }
+            if incremental || position.complete {
+                state.withLock {
+                    $0.lastRefreshed = startedAt
+                    $0.complete = true
+                }
+                return true
+            }
         }
+    }
+
+    /// The background work (a no-op without a `refreshInterval`): the full sync at its pace,
+    /// then a refresh every interval, until cancelled. Failures wait and try again.
+    func keepFresh() async {
+        guard inBackground else { return }
+        var failures = 0
+        while !Task.isCancelled {
+            do {
+                var position = try await store.indexPosition()
+                if position.complete {
+                    state.withLock { $0.complete = true }
+                    if let last = state.withLock({ $0.lastRefreshed }), clock.now - last < refreshInterval {
+                        try await clock.sleep(until: last + refreshInterval)
+                        continue
+                    }
+                    guard try await refresh() else { return }
+                } else {
+                    let started = clock.now
+                    guard try await readPage(&position) else { return }
+                    if position.complete {
+                        let contacts = try await count()
+                        logger.info("contact index: full sync complete", metadata: ["contacts": "\(contacts)"])
+                        state.withLock {
+                            $0.lastRefreshed = started
+                            $0.complete = true
+                        }
+                    } else {
+                        try await clock.sleep(until: started + .seconds(1 / syncRate))
+                    }
+                }
+                failures = 0
+            } catch {
+                if Task.isCancelled { return }
+                failures += 1
+                if let amo = error as? AmoError, amo.kind == .throttled { _ = await client.limiter.throttled() }
+                if failures == 1 || failures % 10 == 0 {
+                    logger.warning(
+                        "contact index: reading amoCRM's contacts failed; trying again",
+                        metadata: ["error": "\(error)", "failures": "\(failures)"])
+                }
+                try? await clock.sleep(until: clock.now + .seconds(min(60, 1 << min(failures, 6))))
+            }
+        }
+    }
+
+    /// Reads the page at `position` and stores it with the position that moves past it, in
+    /// one transaction. False when amoCRM's filters are unavailable.
+    private func readPage(_ position: inout JobStore.IndexPosition) async throws -> Bool {
+        let response: AmoResponse
+        do {
+            response = try await client.send(
+                "GET", "/api/v4/contacts",
+                query: [
+                    ("filter[updated_at][from]", "\(position.cursor)"), ("order[updated_at]", "asc"), ("limit", "\(Self.pageSize)"),
+                    ("page", "\(position.page)"),
+                ])
+        } catch let error as AmoError where error.kind == .rejected {
+            logger.warning("contact filters unavailable: matching falls back to search", metadata: ["error": "\(error)"])
+            state.withLock { $0.filtersUnavailable = true }
+            return false
+        }
+        let contacts = response.json?.value(at: "_embedded.contacts")?.arrayValue ?? []
+        let updated = contacts.compactMap { $0["updated_at"]?.intValue }
+        let last = updated.max() ?? position.cursor
+        let full = !position.complete
+        if full, position.origin == nil { position.origin = updated.min() ?? position.cursor }
+        if contacts.count == Self.pageSize {
+            if last == position.cursor { position.page += 1 } else { (position.cursor, position.page) = (last, 1) }
+        } else {
+            (position.cursor, position.page) = (max(position.cursor, last), 1)
+            position.complete = true
+        }
+        position.etaAt = full && !position.complete ? estimatedEnd(position) : nil
+        try await store.storeIndexPage(indexed(contacts), position: position)
+        return true
+    }
+
+    /// When the full sync should be done: the cursor moves through time from the oldest
+    /// contact's `updated_at` to now, at the pace this process has kept so far.
+    private func estimatedEnd(_ position: JobStore.IndexPosition) -> Int? {
+        let now = clock.now
+        let run = state.withLock { state in
+            if state.syncRun == nil { state.syncRun = (now, position.cursor) }
+            return state.syncRun!
+        }
+        let elapsed = Double((now - run.at).components.seconds) + Double((now - run.at).components.attoseconds) / 1e18
+        let covered = Double(position.cursor - run.cursor)
+        guard elapsed > 1, covered > 0 else { return nil }
+        let wallNow = Date().timeIntervalSince1970
+        return Int(wallNow + max(0, wallNow - Double(position.cursor)) / (covered / elapsed))
     }
 
     /// Contacts as amoCRM returned them, with their match keys.

@@ -62,7 +62,8 @@ struct ExistingContact: Sendable, Equatable {
 }
 
 /// Finds the customer's existing contact: in the local index when it is usable, else by
-/// searching amoCRM for the national phone number and the email. Only contacts whose own
+/// searching amoCRM for the national phone number and the email (a customer the partial index
+/// already holds is not searched for). Only contacts whose own
 /// values match exactly after normalization count; the most recently updated one wins.
 struct ContactMatcher: Sendable {
     let client: AmoClient
@@ -78,12 +79,16 @@ struct ContactMatcher: Sendable {
     func match(phones: [String], emails: [String], indexed: Bool) async throws -> Match {
         let wanted = Set((matchBy.contains("phone") ? phones : []) + (matchBy.contains("email") ? emails : []))
         var found: [Int: ExistingContact] = [:]
-        if indexed, let index {
+        // A complete index answers alone. A partial one (the full sync still runs) answers
+        // for the customers it holds — among them the contacts amosync created a moment ago,
+        // which amoCRM's search may not find yet; the others are searched for.
+        if let index {
             for contact in try await index.contacts(withAnyOf: Array(wanted))
             where !contact.keys(countryCode: countryCode).isDisjoint(with: wanted) {
                 found[contact.id] = contact
             }
-        } else {
+        }
+        if !indexed, found.isEmpty {
             var queries: [String] = []
             if matchBy.contains("phone") { queries += phones.map { ContactKey.nationalNumber($0, countryCode: countryCode) } }
             if matchBy.contains("email") { queries += emails }

@@ -12,13 +12,27 @@ extension JobStore {
     }
 
     /// Where the full sync stands.
-    struct IndexPosition: Sendable, Equatable {
-        var cursor = 0
-        var page = 1
-        var complete = false
+    package struct IndexPosition: Sendable, Equatable {
+        package var cursor = 0
+        package var page = 1
+        package var complete = false
+        /// `updated_at` of the oldest contact, where the full sync began (progress is measured from it).
+        package var origin: Int?
+        /// When the full sync is expected to be done (Unix time), while it runs.
+        package var etaAt: Int?
+
+        /// How far the full sync has come, 0…1: the share of the time from the oldest
+        /// contact's `updated_at` to `now` that the cursor has passed (an estimate: contacts
+        /// are rarely spread evenly in time).
+        package func progress(now: Date = Date()) -> Double {
+            if complete { return 1 }
+            guard let origin else { return 0 }
+            let span = now.timeIntervalSince1970 - Double(origin)
+            return span > 0 ? min(1, max(0, Double(cursor - origin) / span)) : 0
+        }
     }
 
-    func indexPosition() async throws -> IndexPosition {
+    package func indexPosition() async throws -> IndexPosition {
         let saved = try await database.read { db in
             try Dictionary(
                 Row.fetchAll(db, sql: "SELECT key, value FROM meta WHERE key LIKE 'contact_index_%'").map {
@@ -28,20 +42,39 @@ extension JobStore {
         }
         return IndexPosition(
             cursor: Int(saved["contact_index_cursor"] ?? "") ?? 0, page: Int(saved["contact_index_page"] ?? "") ?? 1,
-            complete: saved["contact_index_complete"] == "1")
+            complete: saved["contact_index_complete"] == "1", origin: saved["contact_index_origin"].flatMap { Int($0) },
+            etaAt: saved["contact_index_eta_at"].flatMap { Int($0) })
     }
 
     /// A page of contacts and the position that moves past it, in one transaction.
     func storeIndexPage(_ contacts: [IndexedContact], position: IndexPosition) async throws {
-        let values = [
+        let values: [(String, String?)] = [
             ("contact_index_cursor", "\(position.cursor)"), ("contact_index_page", "\(position.page)"),
-            ("contact_index_complete", position.complete ? "1" : "0"),
+            ("contact_index_complete", position.complete ? "1" : "0"), ("contact_index_origin", position.origin.map { "\($0)" }),
+            ("contact_index_eta_at", position.etaAt.map { "\($0)" }),
         ]
         try await settle { db in
             try Self.index(contacts, db: db)
             for (key, value) in values {
-                try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
+                if let value {
+                    try db.execute(sql: "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", arguments: [key, value])
+                } else {
+                    try db.execute(sql: "DELETE FROM meta WHERE key = ?", arguments: [key])
+                }
             }
+        }
+    }
+
+    /// Bytes the index's tables and indexes take in the database file (nil when this SQLite
+    /// has no `dbstat`).
+    package func indexBytes() async throws -> Int? {
+        try await database.read { db in
+            try? Int.fetchOne(
+                db,
+                sql: """
+                    SELECT SUM(pgsize) FROM dbstat WHERE name IN
+                      (SELECT name FROM sqlite_schema WHERE tbl_name IN ('contact_index', 'contact_keys'))
+                    """)
         }
     }
 
@@ -82,7 +115,7 @@ extension JobStore {
         }
     }
 
-    func indexedContactCount() async throws -> Int {
+    package func indexedContactCount() async throws -> Int {
         try await database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM contact_index") ?? 0 }
     }
 }

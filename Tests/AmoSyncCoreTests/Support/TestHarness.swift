@@ -183,6 +183,10 @@ func testConfig(fake: some FakeAccount, dir: TempDir) -> JSONValue {
         ],
         "intake": ["tokens": [.string(RunningDaemon.intakeToken)]],
         "worker": ["backoff_base_seconds": 0.2, "backoff_max_seconds": 1, "max_attempts": 5, "concurrency": 2],
+        // Every batch refreshes the index in front of itself, so that tests count each request
+        // and injected faults meet the request they are meant for; `BackgroundIndexTests`
+        // covers the default (background sync and refresh).
+        "contacts": ["index_refresh_seconds": 0],
         "orders": [
             "pipeline_id": 3177727, "status_id": 32392159,
             "categories": ["40": ["pipeline_id": 23456, "status_id": 567890, "responsible_user_id": 123453]],

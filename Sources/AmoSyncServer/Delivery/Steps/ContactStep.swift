@@ -16,7 +16,7 @@ struct ContactStep: Sendable {
     func run(_ items: [DeliveryItem], _ fields: ResolvedFields) async throws {
         let needing = items.filter(\.needsContact)
         guard !needing.isEmpty else { return }
-        let indexed = try await index?.refresh() ?? false
+        let indexed = try await index?.ready() ?? false
         var creates: [BatchEntry] = []
         var patches: [(entry: BatchEntry, contact: ExistingContact)] = []
         var changing: [(group: [DeliveryItem], plan: ContactPlan, contact: ExistingContact)] = []

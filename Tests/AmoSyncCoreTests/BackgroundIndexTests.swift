@@ -1,0 +1,84 @@
+import Foundation
+import Testing
+@testable import AmoSyncCore
+@testable import AmoSyncServer
+@testable import AmoCRMFake
+@testable import AmoSyncCLI
+
+/// The contact index in the daemon's default mode: the full sync in the background at its own
+/// pace, search while it runs, a refresh on a timer instead of in front of every batch.
+@Suite struct BackgroundIndexTests {
+    /// GET requests to `/api/v4/contacts` in the fake's log, with their query parameters.
+    static func contactReads(_ fake: RunningFake) async -> [[String: String]] {
+        let log = await fake.state.snapshot()["requests"]?["log"]?.arrayValue ?? []
+        return log.filter { $0["path"] == "/api/v4/contacts" && $0["method"] == "GET" }.map {
+            ($0["query"]?.objectValue ?? [:]).compactMapValues(\.stringValue)
+        }
+    }
+
+    @Test func aLoneOrderOnAFreshIndexSendsOnlyTheLeadAndTheNote() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let existing = await fake.state.seedContact(name: "Anna", phones: ["+79120000001"])
+        let daemon = try await RunningDaemon.start(fake: fake) { $0.set("contacts.index_refresh_seconds", 3600) }
+        try await eventually { try await daemon.store.indexPosition().complete }
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1", phone: "89120000001", email: nil))
+        try await daemon.waitIdle()
+        let before = await fake.state.requestStats().byEndpoint
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "2", phone: "89120000002", email: nil))
+        try await daemon.waitIdle()
+        let after = await fake.state.requestStats().byEndpoint
+        let sent = after.filter { $0.value != before[$0.key] }.reduce(into: [String: Int]()) {
+            $0[$1.key] = $1.value - (before[$1.key] ?? 0)
+        }
+        #expect(sent == ["POST /api/v4/leads/complex": 1, "POST /api/v4/leads/notes": 1], "no index refresh in front of it")
+        let jobs = try await daemon.store.list(JobStore.Filter())
+        #expect(jobs.first { $0.externalID == "1" }?.progress.contactID == existing, "matched from the index")
+        #expect(jobs.allSatisfy { $0.state == .done })
+        await daemon.stop()
+    }
+
+    @Test func whileTheFullSyncRunsCustomersAreSearchedAndItResumesAfterARestart() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        // Three pages, oldest first; the last customer is on the last page.
+        var ids: [Int] = []
+        for index in 0..<600 {
+            ids.append(
+                await fake.state.seedContact(
+                    name: "Customer \(index)", phones: ["+7912\(String(1_000_000 + index))"], updatedAgo: Double(700 - index)))
+        }
+        let dir = TempDir()
+        // One page every ten seconds: the sync is still at its first page while the orders go.
+        let slow = try await RunningDaemon.start(fake: fake, dir: dir) {
+            $0.set("contacts.index_refresh_seconds", 3600)
+            $0.set("contacts.index_sync_requests_per_second", 0.1)
+        }
+        try await eventually { try await slow.store.indexPosition().origin != nil }
+        let partial = try await slow.store.indexPosition()
+        #expect(!partial.complete)
+        #expect(partial.cursor > 0)
+        let stats = try await StatsReport.collect(config: slow.daemon.config, store: slow.store)
+        #expect(stats.indexLine.hasPrefix("contact index: syncing, 250 contacts"))
+        #expect(stats.json["contact_index"]?["state"] == "syncing")
+        _ = try await slow.send("/v1/orders", json: sampleOrder(id: "last-page", phone: "8 912 100 05 99", email: nil))
+        _ = try await slow.send("/v1/orders", json: sampleOrder(id: "new", phone: "8 912 999 00 01", email: nil))
+        try await slow.waitIdle()
+        let jobs = try await slow.store.list(JobStore.Filter())
+        #expect(jobs.first { $0.externalID == "last-page" }?.progress.contactID == ids[599], "found by search, not created again")
+        #expect((await fake.state.snapshot())["contacts"]?.arrayValue?.count == 601, "only the new customer was created")
+        #expect(await Self.contactReads(fake).contains { $0["query"] == "9121000599" })
+        #expect(try await !slow.store.indexPosition().complete)
+        await slow.stop()
+
+        let fast = try await RunningDaemon.start(fake: fake, dir: dir) { $0.set("contacts.index_refresh_seconds", 3600) }
+        try await eventually { try await fast.store.indexPosition().complete }
+        let pages = await Self.contactReads(fake).filter { $0["filter[updated_at][from]"] != nil }
+        #expect(pages.filter { $0["filter[updated_at][from]"] == "0" }.count == 1, "the restart went on from its cursor")
+        #expect(pages.dropFirst().first?["filter[updated_at][from]"] == "\(partial.cursor)")
+        await #expect(try fast.store.indexedContactCount() == 601)
+        let done = try await StatsReport.collect(config: fast.daemon.config, store: fast.store)
+        #expect(done.indexLine.hasPrefix("contact index: complete, 601 contacts"))
+        await fast.stop()
+    }
+}
