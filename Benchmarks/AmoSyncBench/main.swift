@@ -2,6 +2,9 @@
 //   swift run -c release amosync-bench drain [--orders 5000] [--existing 2500] [--latency-ms 150] [--naive-orders 100] [--allowance-ms 50]
 //     [--customers N]: every order from one of N new customers (1: one customer behind every order)
 //     [--fail-percent P]: the fake answers P % of API requests with 503
+//     [--refresh-seconds N]: contacts.index_refresh_seconds (0: the refresh in front of every batch, as before 0.7)
+//     [--transient-retries N]: tries of a lone 5xx in place (0: the batch fails at once, as before 0.7)
+//     [--max-seconds N]: stop a drain that has not finished after N s (default 1800) and say so
 //   swift run -c release amosync-bench quiet [--orders 20] [--interval-ms 2000] [--latency-ms 150] [--idle-seconds 60]
 //   swift run -c release amosync-bench bigaccount [--contacts 1000000] [--orders 100] [--sync-rate 3] [--full] [--before]
 //   swift run -c release amosync-bench prefill --config PATH --jobs 100000
@@ -113,6 +116,7 @@ struct DrainResult {
     var requests: Int
     var fake: FakeAmoState.RequestStats
     var done: Int
+    var failed: Int
     /// Contacts, leads and notes the fake holds afterwards.
     var contacts: Int, leads: Int, notes: Int
 }
@@ -124,7 +128,10 @@ func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurren
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let config = try Config.parse(
-        benchConfig(fakePort: fake.port, token: fake.token, dir: dir, batchSize: batchSize, concurrency: concurrency).canonicalData)
+        benchConfig(
+            fakePort: fake.port, token: fake.token, dir: dir, batchSize: batchSize, concurrency: concurrency,
+            contacts: ["index_refresh_seconds": .number(JSONNumber(option("refresh-seconds", 5)))]
+        ).canonicalData)
     let store = try JobStore(path: config.databasePath)
     let mapper = Mapper(config: config)
     for chunk in stride(from: 0, to: orders, by: 1000) {
@@ -137,14 +144,18 @@ func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurren
     let before = try await fake.requestStats().total
     var options = Daemon.Options()
     options.contactIndex = index
+    options.transientRetries = option("transient-retries", 2)
     let daemon = try Daemon.build(config: config, logger: quiet(), signals: [], options: options)
     let started = ContinuousClock.now
     let task = Task { try await daemon.run() }
     var done = 0
+    var failed = 0
     while true {
         let stats = try await store.stats()
         done = stats.counts[.done] ?? 0
+        failed = stats.counts[.failed] ?? 0
         if (stats.counts[.queued] ?? 0) + (stats.counts[.running] ?? 0) == 0 { break }
+        if ContinuousClock.now - started > .seconds(option("max-seconds", 1800)) { break }  // reported as unfinished
         try await Task.sleep(for: .milliseconds(100))
     }
     let elapsed = ContinuousClock.now - started
@@ -154,7 +165,7 @@ func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurren
     let state = try await fake.state()
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     return DrainResult(
-        orders: orders, seconds: seconds, requests: stats.total - before, fake: stats, done: done,
+        orders: orders, seconds: seconds, requests: stats.total - before, fake: stats, done: done, failed: failed,
         contacts: state["contacts"]?.arrayValue?.count ?? 0, leads: state["leads"]?.arrayValue?.count ?? 0,
         notes: state["notes"]?.arrayValue?.count ?? 0)
 }
@@ -181,7 +192,8 @@ case "drain":
             + (customers > 0 ? "from \(customers) new customer(s)" : "half from \(existing) existing customers")
             + "), fake amoCRM at 7 req/s with \(latency) ms latency"
             + (option("fail-percent", 0) > 0 ? ", \(option("fail-percent", 0)) % of requests answered 503" : "")
-            + ", arrival allowance \(option("allowance-ms", 50)) ms")
+            + ", arrival allowance \(option("allowance-ms", 50)) ms, index_refresh_seconds \(option("refresh-seconds", 5)), "
+            + "transient retries \(option("transient-retries", 2))")
     print("| mode | orders | time | orders/s | requests | requests/order | 429s | max requests in 1 s | req/s, busiest 10 s |")
     print("|---|---|---|---|---|---|---|---|---|")
     let batched = try await drain(orders: orders, existing: existing, latencyMs: latency, batchSize: 50, concurrency: 4, index: true)
@@ -194,7 +206,11 @@ case "drain":
         "requests by endpoint (batched): "
             + batched.fake.byEndpoint.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
     print("in the fake afterwards (batched): \(batched.contacts) contacts, \(batched.leads) leads, \(batched.notes) notes")
-    if batched.done != orders { print("WARNING: only \(batched.done) of \(orders) orders were delivered") }
+    if batched.done != orders {
+        print(
+            "WARNING: only \(batched.done) of \(orders) orders were delivered in \(Int(batched.seconds)) s "
+                + "(\(batched.failed) failed, the rest still queued)")
+    }
 case "quiet":
     let orders = option("orders", 20), interval = option("interval-ms", 2000), latency = option("latency-ms", 150)
     let idle = option("idle-seconds", 60)
@@ -248,7 +264,7 @@ case "prefill":
 default:
     print(
         "usage: amosync-bench drain [--orders N] [--existing N] [--latency-ms N] [--naive-orders N] [--allowance-ms N] "
-            + "[--customers N] [--fail-percent P]"
+            + "[--customers N] [--fail-percent P] [--refresh-seconds N] [--transient-retries N] [--max-seconds N]"
     )
     print("       amosync-bench quiet [--orders N] [--interval-ms N] [--latency-ms N] [--idle-seconds N] [--refresh-seconds N]")
     print(

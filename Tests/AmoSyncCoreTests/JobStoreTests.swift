@@ -119,6 +119,38 @@ final class TestClock: @unchecked Sendable {
         await #expect(try store.claimBatch(limit: 10, leaseFor: 60).map(\.kind) == [.orderUpdate])
     }
 
+    /// 300 failed orders each with a queued update: 300 due jobs that can't run. The claim looks
+    /// at a bounded window of due jobs; the blocked ones step aside, so a new order behind them
+    /// is claimed, and a predecessor's finish wakes its update at once.
+    @Test func blockedJobsStepAsideAndAFinishedPredecessorWakesItsNext() async throws {
+        let store = try store()
+        var orders: [JobStore.NewJob] = []
+        var updates: [JobStore.NewJob] = []
+        for index in 0..<300 {
+            orders.append(try await order("b\(index)"))
+            updates.append(try await order("b\(index)", status: "paid"))
+        }
+        _ = try await store.enqueue(orders)
+        let first = try await store.claimBatch(limit: 300, leaseFor: 60)
+        try await store.finish(first.map { ($0, .failed, Attempt(at: clock.now, durationMs: 1, outcome: .failed, error: "bad")) })
+        _ = try await store.enqueue(updates)
+        let fresh = try await store.enqueue(try order("fresh")).jobID
+        #expect(JobStore.claimScan(10) < 300, "more blocked jobs than one claim looks at")
+        await #expect(try store.claimBatch(limit: 10, leaseFor: 60).map(\.id) == [fresh])
+        var all = JobStore.Filter()
+        all.limit = 1000
+        let steppedAside = try await store.list(all).filter { $0.kind == .orderUpdate && $0.runAt > clock.now }
+        #expect(steppedAside.count == JobStore.claimScan(10), "the window's blocked jobs, no more")
+        let predecessor = try await #require(try store.list(all).first { $0.externalID == "b0" && $0.kind == .order })
+        _ = try await store.retry(ids: [predecessor.id], remap: nil)
+        let retried = try await store.claimBatch(limit: 10, leaseFor: 60)
+        #expect(retried.map(\.id) == [predecessor.id], "its update stepped aside")
+        try await store.finish([(retried[0], .done, Attempt(at: clock.now, durationMs: 1, outcome: .done))])
+        let update = try await store.claimBatch(limit: 10, leaseFor: 60)
+        #expect(update.map(\.externalID) == ["b0"], "woken by its order's finish, without waiting")
+        #expect(update.map(\.kind) == [.orderUpdate])
+    }
+
     @Test func retrySchedulingFailureAndAdminRetry() async throws {
         let store = try store()
         let id = try await store.enqueue(try order("1")).jobID

@@ -20,12 +20,15 @@ package final class AmoClient: Sendable {
     let timeout: TimeInterval
     let logger: Logger
     let observer: (@Sendable (_ endpoint: String, _ status: Int, _ seconds: Double) -> Void)?
+    /// Tries of a transient failure made in place before it fails the batch (0: none, as before 0.7).
+    let transientRetries: Int
 
     package init(
         baseURL: String, transport: any HTTPTransport, limiter: RateLimiter, tokens: any AccessTokenProvider,
         timeout: TimeInterval, logger: Logger,
-        observer: (@Sendable (_ endpoint: String, _ status: Int, _ seconds: Double) -> Void)? = nil
+        observer: (@Sendable (_ endpoint: String, _ status: Int, _ seconds: Double) -> Void)? = nil, transientRetries: Int = 2
     ) {
+        self.transientRetries = transientRetries
         self.baseURL = baseURL
         self.transport = transport
         self.limiter = limiter
@@ -44,16 +47,13 @@ package final class AmoClient: Sendable {
         while true {
             do {
                 return try await sendOnce(method, path, query: query, body: body)
-            } catch let error as AmoError where error.kind == .transient && failures < Self.transientRetries {
+            } catch let error as AmoError where error.kind == .transient && failures < transientRetries {
                 failures += 1
                 logger.debug("amoCRM request failed, trying it again", metadata: ["amo.request": "\(error.request)", "error": "\(error)"])
                 try await limiter.clock.sleep(until: limiter.clock.now + .milliseconds(250 << failures))
             }
         }
     }
-
-    /// Tries of a transient failure made in place before it fails the batch.
-    static let transientRetries = 2
 
     private func sendOnce(_ method: String, _ path: String, query: [(String, String)], body: JSONValue?) async throws -> AmoResponse {
         let label = "\(method) \(path)"

@@ -18,13 +18,13 @@ package struct AmoAccount: Sendable {
     package init(
         config: Config, store: JobStore?, transport: any HTTPTransport = URLSessionTransport(), logger: Logger,
         outageBase: Double = 1, onStateChange: @escaping @Sendable (String?) async -> Void = { _ in },
-        observer: (@Sendable (_ endpoint: String, _ status: Int, _ seconds: Double) -> Void)? = nil
+        observer: (@Sendable (_ endpoint: String, _ status: Int, _ seconds: Double) -> Void)? = nil, transientRetries: Int = 2
     ) {
         limiter = config.amocrm.limiter(outageBase: outageBase, shared: store.map(SharedBudget.init))
         tokens = Self.tokenProvider(config: config, transport: transport, limiter: limiter, logger: logger, onStateChange: onStateChange)
         client = AmoClient(
             baseURL: config.amocrm.apiBase, transport: transport, limiter: limiter, tokens: tokens,
-            timeout: config.amocrm.timeoutSeconds, logger: logger, observer: observer)
+            timeout: config.amocrm.timeoutSeconds, logger: logger, observer: observer, transientRetries: transientRetries)
     }
 
     /// A long-lived token, or the `TokenManager` for OAuth.

@@ -27,6 +27,8 @@ package struct Daemon: Sendable {
     package struct Options: Sendable {
         /// Match contacts through the local index (false: a `query` search per customer).
         package var contactIndex = true
+        /// Tries of a lone transient failure made in place (0: the batch fails at once, as before 0.7).
+        package var transientRetries = 2
         /// Batches asking within this time share one index refresh.
         var indexReuseWindow: Duration = .milliseconds(800)
         /// Most intake jobs committed in one transaction (1: one commit per request).
@@ -71,7 +73,8 @@ package struct Daemon: Sendable {
             onStateChange: { problem in
                 if let problem { await health.credentialsFailed(problem) } else { await health.credentialsWork() }
             },
-            observer: { endpoint, status, seconds in metrics.amoRequest(endpoint: endpoint, status: status, seconds: seconds) })
+            observer: { endpoint, status, seconds in metrics.amoRequest(endpoint: endpoint, status: status, seconds: seconds) },
+            transientRetries: options.transientRetries)
         let (limiter, tokens, client) = (account.limiter, account.tokens, account.client)
         let index =
             options.contactIndex

@@ -159,37 +159,46 @@ package final class JobStore: Sendable {
     // MARK: Worker
 
     /// Leases up to `limit` ready jobs (queued and due, or running with an expired lease)
-    /// and counts an attempt for each. Later jobs of an order wait for earlier ones. Each
-    /// branch walks an index and stops at `limit`: the claim holds the writer only briefly,
-    /// however long the queue is. The claimed jobs share a new `leaseOwner`: only this claim
-    /// can checkpoint, renew, finish or release them while its lease lasts.
+    /// and counts an attempt for each. Later jobs of an order wait for earlier ones. The claim
+    /// holds the writer for a bounded time whatever the queue holds: it looks at most at the
+    /// first `claimScan(limit)` due jobs (by `run_at`, through the `jobs_claim` index), and the
+    /// ones among them that wait for an earlier job of their order step aside for
+    /// `blockedDelay` (their predecessor's finish wakes them at once) instead of being walked
+    /// past by every claim. Running jobs are as many as the lanes hold. The claimed jobs share
+    /// a new `leaseOwner`: only this claim can checkpoint, renew, finish or release them while
+    /// its lease lasts.
     func claimBatch(limit: Int, leaseFor lease: TimeInterval) async throws -> [Job] {
         let now = self.now().timeIntervalSince1970
         let owner = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(13))"
+        let scan = Self.claimScan(limit)
+        let waits = "EXISTS (SELECT 1 FROM jobs p WHERE p.source = j.source AND p.external_id = j.external_id AND p.id < j.id AND p.state IN ('queued', 'running', 'failed'))"
         // Rows are decoded after the transaction: intake waits for the writer, not for JSON decoding.
         let rows = try await database.write { db in
-            try Row.fetchAll(
+            try db.execute(
+                sql: """
+                    UPDATE jobs SET run_at = ? WHERE id IN (
+                      SELECT j.id FROM (SELECT id, source, external_id FROM jobs WHERE state = 'queued' AND run_at <= ?
+                                        ORDER BY run_at, id LIMIT ?) j
+                      WHERE \(waits))
+                    """, arguments: [now + Self.blockedDelay, now, scan])
+            return try Row.fetchAll(
                 db,
                 sql: """
                     UPDATE jobs SET state = 'running', attempts = attempts + 1, lease_until = ?, lease_owner = ?, updated_at = ?
                     WHERE id IN (
                       SELECT id FROM (
                         SELECT id, run_at FROM (
-                          SELECT j.id, j.run_at FROM jobs j
-                          WHERE j.state = 'queued' AND j.run_at <= ?
-                            AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.source = j.source AND p.external_id = j.external_id
-                                            AND p.id < j.id AND p.state IN ('queued', 'running', 'failed'))
-                          ORDER BY j.run_at, j.id LIMIT ?)
+                          SELECT j.id, j.run_at FROM (SELECT id, run_at, source, external_id FROM jobs
+                                                      WHERE state = 'queued' AND run_at <= ? ORDER BY run_at, id LIMIT ?) j
+                          WHERE NOT \(waits) LIMIT ?)
                         UNION ALL
                         SELECT id, run_at FROM (
                           SELECT j.id, j.run_at FROM jobs j
-                          WHERE j.state = 'running' AND j.lease_until < ?
-                            AND NOT EXISTS (SELECT 1 FROM jobs p WHERE p.source = j.source AND p.external_id = j.external_id
-                                            AND p.id < j.id AND p.state IN ('queued', 'running', 'failed'))
+                          WHERE j.state = 'running' AND j.lease_until < ? AND NOT \(waits)
                           LIMIT ?))
                       ORDER BY run_at, id LIMIT ?)
                     RETURNING *
-                    """, arguments: [now + lease, owner, now, now, limit, now, limit, limit])
+                    """, arguments: [now + lease, owner, now, now, scan, limit, now, limit, limit])
         }
         var jobs: [Job] = []
         var unreadable: [(id: Int64, error: String)] = []
@@ -240,6 +249,12 @@ package final class JobStore: Sendable {
 
     /// The condition every write of a worker adds: the job still runs under this claim.
     static let held = "state = 'running' AND lease_owner IS ?"
+
+    /// The most due jobs one claim looks at: four batches' worth, at least 200.
+    static func claimScan(_ limit: Int) -> Int { max(200, limit * 4) }
+
+    /// How long a due job that waits for an earlier job of its order steps aside (seconds).
+    static let blockedDelay = 5.0
 
     /// Extends the leases of jobs a lane still works on. Returns the ids whose lease this
     /// claim no longer holds (expired and claimed by another lane, or finished by it).
@@ -326,7 +341,15 @@ package final class JobStore: Sendable {
                             """, arguments: [now, now, progress, warnings, attempt.error, job.id, job.leaseOwner])
                 }
                 guard db.changesCount > 0 else { lost.insert(job.id); continue }
-                if case .done = resolution { delivered = true }
+                if case .done = resolution {
+                    delivered = true
+                    // The next job of this order (stepped aside by a claim while this one ran) is due now.
+                    try db.execute(
+                        sql: """
+                            UPDATE jobs SET run_at = ? WHERE source = ? AND external_id = ? AND id > ? AND state = 'queued'
+                              AND run_at > ?
+                            """, arguments: [now, job.source, job.externalID, job.id, now])
+                }
                 try Self.record(attempt, jobID: job.id, db: db)
             }
             if delivered {
