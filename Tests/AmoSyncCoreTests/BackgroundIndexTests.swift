@@ -38,6 +38,30 @@ import Testing
         await daemon.stop()
     }
 
+    /// Within the head start, batches wait for the full sync instead of searching (a long head
+    /// start here, so that nothing depends on how fast the pages come).
+    @Test func withinTheHeadStartBatchesWaitForTheSyncInsteadOfSearching() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        var ids: [Int] = []
+        for index in 0..<300 {
+            ids.append(
+                await fake.state.seedContact(
+                    name: "Customer \(index)", phones: ["+7912\(String(1_000_000 + index))"], updatedAgo: Double(400 - index)))
+        }
+        let daemon = try await RunningDaemon.start(
+            fake: fake, configure: { $0.set("contacts.index_refresh_seconds", 3600) }, options: { $0.indexHeadStart = .seconds(60) })
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "old", phone: "8 912 100 02 99", email: nil))
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "new", phone: "8 912 999 00 02", email: nil))
+        try await daemon.waitIdle()
+        let jobs = try await daemon.store.list(JobStore.Filter())
+        #expect(jobs.first { $0.externalID == "old" }?.progress.contactID == ids[299])
+        #expect(await Self.contactReads(fake).allSatisfy { $0["query"] == nil }, "no search: the batch waited for the sync")
+        #expect(try await daemon.store.indexPosition().complete)
+        #expect((await fake.state.snapshot())["contacts"]?.arrayValue?.count == 301)
+        await daemon.stop()
+    }
+
     @Test func whileTheFullSyncRunsCustomersAreSearchedAndItResumesAfterARestart() async throws {
         let fake = try await RunningFake.start()
         defer { fake.stop() }
@@ -50,10 +74,12 @@ import Testing
         }
         let dir = TempDir()
         // One page every ten seconds: the sync is still at its first page while the orders go.
-        let slow = try await RunningDaemon.start(fake: fake, dir: dir) {
-            $0.set("contacts.index_refresh_seconds", 3600)
-            $0.set("contacts.index_sync_requests_per_second", 0.1)
-        }
+        let slow = try await RunningDaemon.start(
+            fake: fake, dir: dir,
+            configure: {
+                $0.set("contacts.index_refresh_seconds", 3600)
+                $0.set("contacts.index_sync_requests_per_second", 0.1)
+            }, options: { $0.indexHeadStart = .zero })
         try await eventually { try await slow.store.indexPosition().origin != nil }
         let partial = try await slow.store.indexPosition()
         #expect(!partial.complete)

@@ -29,6 +29,9 @@ package struct Daemon: Sendable {
         package var contactIndex = true
         /// Tries of a lone transient failure made in place (0: the batch fails at once, as before 0.7).
         package var transientRetries = 2
+        /// How long an incomplete contact index's full sync runs at the full rate while batches
+        /// wait for it, before they search and it slows to its share.
+        package var indexHeadStart: Duration = .milliseconds(2500)
         /// Batches asking within this time share one index refresh.
         var indexReuseWindow: Duration = .milliseconds(800)
         /// Most intake jobs committed in one transaction (1: one commit per request).
@@ -81,7 +84,7 @@ package struct Daemon: Sendable {
             ? ContactIndex(
                 store: store, client: client, countryCode: config.contacts.defaultCountryCode, logger: logger,
                 reuseWindow: options.indexReuseWindow, refreshInterval: .seconds(config.contacts.indexRefreshSeconds),
-                syncRate: config.contacts.indexSyncRequestsPerSecond)
+                syncRate: config.contacts.indexSyncRequestsPerSecond, headStart: options.indexHeadStart)
             : nil
         let delivery = BatchDelivery(
             client: client, catalog: FieldCatalog(client: client), store: store, config: config, locks: ContactLocks(), index: index,

@@ -7,8 +7,9 @@ import AmoSyncCore
 /// in the queue's SQLite file, so that matching a customer costs no search request.
 ///
 /// With a `refreshInterval` (the daemon's default) `keepFresh()` runs in the background: the
-/// full sync reads at most `syncRate` pages a second and resumes where it stopped after a
-/// restart; while it runs, batches match by `query` search (and what the index already
+/// full sync reads at the full rate for a head start (batches wait for it meanwhile), then at
+/// most `syncRate` pages a second, and resumes where it stopped after a restart; while it
+/// runs past the head start, batches match by `query` search (and what the index already
 /// holds). Once it is complete it reads amoCRM's changes every `refreshInterval`, and a batch
 /// uses the index without a request of its own while the last refresh is younger than twice
 /// that. With a zero interval (the behaviour before 0.7) every batch refreshes in front of
@@ -26,6 +27,12 @@ final class ContactIndex: Sendable {
     let refreshInterval: Duration
     /// Pages a second the background full sync reads at most.
     let syncRate: Double
+    /// Until then (`headStart` after start) an incomplete full sync reads at the full rate and
+    /// batches wait for it instead of searching: a small account is complete before the first
+    /// batch, a big one starts delivering after this.
+    let headStartEnds: ContinuousClock.Instant
+    /// Rung when the full sync is complete.
+    private let completed = Doorbell()
     private struct State {
         var refresh: Task<Bool, any Error>?
         var startedAt: ContinuousClock.Instant?
@@ -41,8 +48,9 @@ final class ContactIndex: Sendable {
 
     init(
         store: JobStore, client: AmoClient, countryCode: String, logger: Logger, reuseWindow: Duration = .milliseconds(800),
-        clock: any TimeSource = SystemTime(), refreshInterval: Duration = .zero, syncRate: Double = 3
+        clock: any TimeSource = SystemTime(), refreshInterval: Duration = .zero, syncRate: Double = 3, headStart: Duration = .zero
     ) {
+        self.headStartEnds = clock.now + headStart
         self.clock = clock
         self.store = store
         self.client = client
@@ -60,16 +68,27 @@ final class ContactIndex: Sendable {
     /// runs or amoCRM's filters are unavailable — the batch then searches.
     func ready() async throws -> Bool {
         guard inBackground else { return try await refresh() }
-        let (unavailable, cached, last) = state.withLock { ($0.filtersUnavailable, $0.complete, $0.lastRefreshed) }
+        let (unavailable, cached) = state.withLock { ($0.filtersUnavailable, $0.complete) }
         if unavailable { return false }
         var complete = cached ?? false
         if cached == nil {
             complete = try await store.indexPosition().complete
             state.withLock { $0.complete = complete }
         }
+        if !complete { complete = await waitForHeadStart() }
         guard complete else { return false }
-        if let last, clock.now - last < refreshInterval * 2 { return true }
+        if let last = state.withLock({ $0.lastRefreshed }), clock.now - last < refreshInterval * 2 { return true }
         return try await refresh()
+    }
+
+    /// Waits, within the head start, for the full sync to complete; true if it did.
+    private func waitForHeadStart() async -> Bool {
+        while clock.now < headStartEnds, !Task.isCancelled {
+            if state.withLock({ $0.complete == true }) { return true }
+            // Short slices: a completion rung just before this wait began is seen at the next check.
+            await completed.wait(timeout: min(.milliseconds(250), headStartEnds - clock.now))
+        }
+        return state.withLock { $0.complete == true }
     }
 
     /// Brings the index up to date. False when amoCRM's filters are unavailable: callers
@@ -135,7 +154,8 @@ final class ContactIndex: Sendable {
                             $0.lastRefreshed = started
                             $0.complete = true
                         }
-                    } else {
+                        completed.ring()
+                    } else if clock.now >= headStartEnds {
                         try await clock.sleep(until: started + .seconds(1 / syncRate))
                     }
                 }
