@@ -171,7 +171,10 @@ package final class JobStore: Sendable {
         let now = self.now().timeIntervalSince1970
         let owner = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(13))"
         let scan = Self.claimScan(limit)
-        let waits = "EXISTS (SELECT 1 FROM jobs p WHERE p.source = j.source AND p.external_id = j.external_id AND p.id < j.id AND p.state IN ('queued', 'running', 'failed'))"
+        let waits = """
+            EXISTS (SELECT 1 FROM jobs p WHERE p.source = j.source AND p.external_id = j.external_id AND p.id < j.id
+                    AND p.state IN ('queued', 'running', 'failed'))
+            """
         // Rows are decoded after the transaction: intake waits for the writer, not for JSON decoding.
         let rows = try await database.write { db in
             try db.execute(
