@@ -187,6 +187,21 @@ final class TestClock: @unchecked Sendable {
         await #expect(try store.cancel(ids: [id]).first?.note == "only queued or failed jobs can be cancelled")
     }
 
+    /// More old jobs than one purge transaction takes: all of them go, chunk by chunk.
+    @Test func purgeGoesThroughManyJobsInBoundedChunks() async throws {
+        let store = try store()
+        var jobs: [JobStore.NewJob] = []
+        for index in 0..<(2 * JobStore.purgeChunk + 500) { jobs.append(try await order("p\(index)")) }
+        _ = try await store.enqueue(jobs)
+        let claimed = try await store.claimBatch(limit: jobs.count, leaseFor: 60)
+        try await store.finish(claimed.map { ($0, .done, Attempt(at: clock.now, durationMs: 1, outcome: .done)) })
+        let kept = try await store.enqueue(try order("kept")).jobID
+        clock.advance(2 * 86_400)
+        await #expect(try store.purge(olderThanDays: 1) == jobs.count)
+        await #expect((try store.stats().counts[.done] ?? 0) == 0)
+        await #expect(try store.job(kept)?.state == .queued, "a queued job stays")
+    }
+
     @Test func purgeDeletesOnlyOldDoneAndCancelledJobs() async throws {
         let store = try store()
         let done = try await store.enqueue(try order("1")).jobID

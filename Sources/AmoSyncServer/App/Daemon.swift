@@ -31,7 +31,7 @@ package struct Daemon: Sendable {
         package var transientRetries = 2
         /// How long an incomplete contact index's full sync runs at the full rate while batches
         /// wait for it, before they search and it slows to its share.
-        package var indexHeadStart: Duration = .milliseconds(2500)
+        package var indexHeadStart: Duration = .seconds(3)
         /// Batches asking within this time share one index refresh.
         var indexReuseWindow: Duration = .milliseconds(800)
         /// Most intake jobs committed in one transaction (1: one commit per request).
@@ -104,7 +104,7 @@ package struct Daemon: Sendable {
         IntakeRoutes.register(intake, on: router, logger: logger)
         var startup = StartupTasks(
             accountCheck: options.checkAccountAtStart ? AccountCheck(config: config, client: client) : nil,
-            pendingExchange: nil, logger: logger)
+            accountCheckDelay: index?.inBackground == true ? options.indexHeadStart : .zero, pendingExchange: nil, logger: logger)
         if let manager = tokens as? TokenManager {
             let oauth = OAuthRoutes(store: store, tokens: manager, referers: config.amocrm.referers, logger: logger)
             oauth.register(on: router)

@@ -10,6 +10,8 @@ import AmoSyncCore
 struct StartupTasks: Service, CustomStringConvertible {
     var description: String { "StartupTasks" }
     let accountCheck: AccountCheck?
+    /// The account check starts after this: the contact index's head start has the budget first.
+    var accountCheckDelay: Duration = .zero
     var pendingExchange: (@Sendable () -> Task<Void, Never>)?
     let logger: Logger
 
@@ -19,7 +21,9 @@ struct StartupTasks: Service, CustomStringConvertible {
                 if let accountCheck {
                     group.addTask {
                         // A config that does not match the account is reported at start (and by `amosync check`).
-                        guard let findings = try? await accountCheck.run() else { return }
+                        guard (try? await Task.sleep(for: accountCheckDelay)) != nil, let findings = try? await accountCheck.run() else {
+                            return
+                        }
                         for finding in findings where finding.isProblem {
                             logger.error(
                                 "the configuration does not match the account",
