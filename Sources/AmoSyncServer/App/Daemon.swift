@@ -29,9 +29,10 @@ package struct Daemon: Sendable {
         package var contactIndex = true
         /// Tries of a lone transient failure made in place (0: the batch fails at once, as before 0.7).
         package var transientRetries = 2
-        /// How long an incomplete contact index's full sync runs at the full rate while batches
-        /// wait for it, before they search and it slows to its share.
-        package var indexHeadStart: Duration = .seconds(3)
+        /// How long (at most; `ContactIndex.headStartPages` pages end it sooner) an incomplete
+        /// contact index's full sync runs at the full rate while batches wait for it, before they
+        /// search and it slows to its share.
+        package var indexHeadStart: Duration = .milliseconds(4500)
         /// Batches asking within this time share one index refresh.
         var indexReuseWindow: Duration = .milliseconds(800)
         /// Most intake jobs committed in one transaction (1: one commit per request).

@@ -7,7 +7,7 @@ import AmoSyncCore
 /// in the queue's SQLite file, so that matching a customer costs no search request.
 ///
 /// With a `refreshInterval` (the daemon's default) `keepFresh()` runs in the background: the
-/// full sync reads at the full rate for a head start (batches wait for it meanwhile), then at
+/// full sync reads at the full rate for a head start (3 s or 16 pages; batches wait for it), then at
 /// most `syncRate` pages a second, and resumes where it stopped after a restart; while it
 /// runs past the head start, batches match by `query` search (and what the index already
 /// holds). Once it is complete it reads amoCRM's changes every `refreshInterval`, and a batch
@@ -27,12 +27,14 @@ final class ContactIndex: Sendable {
     let refreshInterval: Duration
     /// Pages a second the background full sync reads at most.
     let syncRate: Double
-    /// Until then (`headStart` after start) an incomplete full sync reads at the full rate and
-    /// batches wait for it instead of searching: a small account is complete before the first
-    /// batch, a big one starts delivering after this.
+    /// The head start: until `headStart` after start, or `headStartPages` pages, an incomplete
+    /// full sync reads at the full rate and batches wait for it instead of searching. An
+    /// account of up to 4,000 contacts is complete before the first batch; a bigger one starts
+    /// delivering after this.
     let headStartEnds: ContinuousClock.Instant
-    /// Rung when the full sync is complete.
-    private let completed = Doorbell()
+    static let headStartPages = 16
+    /// Rung after every page of the head start (and when the full sync is complete).
+    private let progressed = Doorbell()
     private struct State {
         var refresh: Task<Bool, any Error>?
         var startedAt: ContinuousClock.Instant?
@@ -40,6 +42,8 @@ final class ContactIndex: Sendable {
         /// When the last successful refresh started (it saw every change before that).
         var lastRefreshed: ContinuousClock.Instant?
         var complete: Bool?
+        /// Pages of the full sync this process has read.
+        var pagesRead = 0
         /// Where this process's full sync began, for its ETA.
         var syncRun: (at: ContinuousClock.Instant, cursor: Int)?
     }
@@ -81,12 +85,16 @@ final class ContactIndex: Sendable {
         return try await refresh()
     }
 
-    /// Waits, within the head start, for the full sync to complete; true if it did.
+    /// True until the head start is over: the time is up, its pages are read, or the sync is complete.
+    private var inHeadStart: Bool {
+        clock.now < headStartEnds && state.withLock { $0.complete != true && $0.pagesRead < Self.headStartPages }
+    }
+
+    /// Waits through the head start for the full sync to complete; true if it did.
     private func waitForHeadStart() async -> Bool {
-        while clock.now < headStartEnds, !Task.isCancelled {
-            if state.withLock({ $0.complete == true }) { return true }
-            // Short slices: a completion rung just before this wait began is seen at the next check.
-            await completed.wait(timeout: min(.milliseconds(250), headStartEnds - clock.now))
+        while inHeadStart, !Task.isCancelled {
+            // Short slices: a ring just before this wait began is seen at the next check.
+            await progressed.wait(timeout: min(.milliseconds(250), headStartEnds - clock.now))
         }
         return state.withLock { $0.complete == true }
     }
@@ -146,7 +154,9 @@ final class ContactIndex: Sendable {
                     guard try await refresh() else { return }
                 } else {
                     let started = clock.now
+                    let fullRate = inHeadStart
                     guard try await readPage(&position) else { return }
+                    state.withLock { $0.pagesRead += 1 }
                     if position.complete {
                         let contacts = try await count()
                         logger.info("contact index: full sync complete", metadata: ["contacts": "\(contacts)"])
@@ -154,8 +164,10 @@ final class ContactIndex: Sendable {
                             $0.lastRefreshed = started
                             $0.complete = true
                         }
-                        completed.ring()
-                    } else if clock.now >= headStartEnds {
+                        progressed.ring()
+                    } else if fullRate {
+                        progressed.ring()
+                    } else {
                         try await clock.sleep(until: started + .seconds(1 / syncRate))
                     }
                 }
