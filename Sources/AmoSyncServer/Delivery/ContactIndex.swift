@@ -85,6 +85,13 @@ final class ContactIndex: Sendable {
         return try await refresh()
     }
 
+    /// True while the background full sync has not completed (nor given up because filters are
+    /// unavailable): the worker then delivers small batches on one lane, so that the first
+    /// orders do not wait for fifty customers' searches.
+    var isSyncing: Bool {
+        inBackground && state.withLock { !$0.filtersUnavailable && $0.complete != true }
+    }
+
     /// True until the head start is over: the time is up, its pages are read, or the sync is complete.
     private var inHeadStart: Bool {
         clock.now < headStartEnds && state.withLock { $0.complete != true && $0.pagesRead < Self.headStartPages }

@@ -9,6 +9,8 @@ import AmoSyncCore
 /// running after `shutdownGrace` are cancelled (their jobs are released, no attempt spent).
 /// A reload that changes `worker.concurrency` adds or retires lanes.
 final class DeliveryWorker: Service {
+    /// The largest batch while the contact index's first full sync runs.
+    static let syncingBatchLimit = 16
     let store: JobStore
     let delivery: BatchDelivery
     let health: DeliveryHealth
@@ -115,6 +117,7 @@ final class DeliveryWorker: Service {
         var lastAuthLog: ContinuousClock.Instant?
         var lastProbe: ContinuousClock.Instant?
         var lastPurge: ContinuousClock.Instant?
+        var ramp = 1
         while !isStopping, !Task.isCancelled {
             let config = rules.current
             guard number < config.worker.concurrency else { return }  // retired by a reload
@@ -146,9 +149,22 @@ final class DeliveryWorker: Service {
                 try? await Task.sleep(for: min(pause, .seconds(1)))
                 continue
             }
+            var limit = config.worker.batchSize
+            if delivery.index?.isSyncing == true {
+                // The contact index's first full sync runs: customers are searched for, two
+                // requests each. One lane, batches of 1, 2, 4 … 16: the first order goes within
+                // seconds instead of after fifty customers' searches, and lanes do not queue
+                // their searches behind each other.
+                guard number == 0 else {
+                    await doorbell.wait(timeout: .seconds(1))
+                    continue
+                }
+                limit = min(limit, ramp)
+                ramp = min(Self.syncingBatchLimit, ramp * 2)
+            }
             let jobs: [Job]
             do {
-                jobs = try await store.claimBatch(limit: config.worker.batchSize, leaseFor: config.worker.leaseSeconds)
+                jobs = try await store.claimBatch(limit: limit, leaseFor: config.worker.leaseSeconds)
             } catch {
                 if Task.isCancelled { return }
                 logger.error("could not claim jobs", metadata: ["error": "\(error)"])
@@ -160,7 +176,7 @@ final class DeliveryWorker: Service {
                 continue
             }
             // A full batch: there is probably more, wake the idle lanes.
-            if jobs.count == config.worker.batchSize { doorbell.ring() }
+            if jobs.count == limit { doorbell.ring() }
             let summary = await delivery.using(config).deliver(jobs)
             // Every job waited for a customer another lane is delivering: wait for that lane.
             if summary.deferred == jobs.count { await delivery.locks.released() }
