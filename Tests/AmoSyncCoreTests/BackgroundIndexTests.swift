@@ -16,6 +16,39 @@ import Testing
         }
     }
 
+    /// A contact in the shape `GET /api/v4/contacts` answers: the index keeps only what
+    /// matching and merging read, and reads the same contact back from it.
+    @Test func theIndexKeepsAContactReducedToWhatMatchingReads() throws {
+        let amo = try JSONValue.parse(
+            Data(
+                """
+                {"id":3,"name":"Иван Иванов","first_name":"Иван","last_name":"Иванов","responsible_user_id":504141,"group_id":0,
+                 "created_by":504141,"updated_by":504141,"created_at":1582117331,"updated_at":1590943929,"closest_task_at":null,
+                 "is_deleted":false,"is_unsorted":false,"account_id":28805383,
+                 "custom_fields_values":[
+                   {"field_id":3,"field_name":"Телефон","field_code":"PHONE","field_type":"multitext",
+                    "values":[{"value":"+7 912 555-01-02","enum_id":1,"enum_code":"WORK"},
+                              {"value":"8 (495) 123-45-67","enum_id":3,"enum_code":"MOB"}]},
+                   {"field_id":5,"field_name":"Email","field_code":"EMAIL","field_type":"multitext",
+                    "values":[{"value":"ivan@example.org","enum_id":7,"enum_code":"WORK"}]},
+                   {"field_id":881,"field_name":"Должность","field_code":null,"field_type":"text","values":[{"value":"Закупщик"}]}],
+                 "_links":{"self":{"href":"https://example.amocrm.ru/api/v4/contacts/3"}},
+                 "_embedded":{"tags":[{"id":5,"name":"b2b","color":null}],"companies":[{"id":1,"_links":{"self":{"href":"x"}}}]}}
+                """.utf8))
+        let compact = ExistingContact.compact(amo)
+        let full = try #require(ExistingContact(amo))
+        let read = try #require(ExistingContact(compact))
+        #expect(read.id == 3)
+        #expect(read.name == full.name)
+        #expect(read.updatedAt == 1_590_943_929)
+        #expect(read.phones.map(\.value) == ["+7 912 555-01-02", "8 (495) 123-45-67"])
+        #expect(read.phones.map(\.enumCode) == ["WORK", "MOB"])
+        #expect(read.emails.map(\.value) == ["ivan@example.org"])
+        #expect(read.filledFields == [881])
+        #expect(read.keys(countryCode: "7") == ["+79125550102", "+74951234567", "ivan@example.org"])
+        #expect(compact.canonicalString.utf8.count * 2 < amo.canonicalString.utf8.count, "less than half the size")
+    }
+
     @Test func aLoneOrderOnAFreshIndexSendsOnlyTheLeadAndTheNote() async throws {
         let fake = try await RunningFake.start()
         defer { fake.stop() }

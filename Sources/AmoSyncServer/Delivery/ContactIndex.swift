@@ -240,12 +240,13 @@ final class ContactIndex: Sendable {
         return Int(wallNow + max(0, wallNow - Double(position.cursor)) / (covered / elapsed))
     }
 
-    /// Contacts as amoCRM returned them, with their match keys.
+    /// Contacts as amoCRM returned them (reduced to what matching reads), with their match keys.
     private func indexed(_ contacts: [JSONValue]) -> [JobStore.IndexedContact] {
         contacts.compactMap { json in
             ExistingContact(json).map {
                 JobStore.IndexedContact(
-                    id: $0.id, updatedAt: $0.updatedAt, data: json.canonicalString, keys: $0.keys(countryCode: countryCode))
+                    id: $0.id, updatedAt: $0.updatedAt, data: ExistingContact.compact(json).canonicalString,
+                    keys: $0.keys(countryCode: countryCode))
             }
         }
     }

@@ -55,6 +55,22 @@ struct ExistingContact: Sendable, Equatable {
         ]
     }
 
+    /// amoCRM's JSON of a contact reduced to what `init` reads (id, name, `updated_at`, each
+    /// field's id, code and values with their enum codes): the index stores this, a third of
+    /// the full answer (field names and types, enum ids, tags, links, users, dates stay out).
+    static func compact(_ json: JSONValue) -> JSONValue {
+        let fields = (json["custom_fields_values"]?.arrayValue ?? []).map { field -> JSONValue in
+            let values = (field["values"]?.arrayValue ?? []).map { item -> JSONValue in
+                .object(["value": item["value"], "enum_code": item["enum_code"] ?? item["enum"]].compactMapValues { $0 })
+            }
+            return .object(
+                ["field_id": field["field_id"], "field_code": field["field_code"], "values": .array(values)].compactMapValues { $0 })
+        }
+        return .object(
+            ["id": json["id"], "name": json["name"], "updated_at": json["updated_at"], "custom_fields_values": .array(fields)]
+                .compactMapValues { $0 })
+    }
+
     /// Normalized keys of this contact.
     func keys(countryCode: String) -> Set<String> {
         Set(phones.compactMap { ContactKey.phone($0.value, countryCode: countryCode) } + emails.compactMap { ContactKey.email($0.value) })
