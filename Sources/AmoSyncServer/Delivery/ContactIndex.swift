@@ -7,7 +7,7 @@ import AmoSyncCore
 /// in the queue's SQLite file, so that matching a customer costs no search request.
 ///
 /// With a `refreshInterval` (the daemon's default) `keepFresh()` runs in the background: the
-/// full sync reads at the full rate for a head start (3 s or 16 pages; batches wait for it), then at
+/// full sync reads at the full rate for a head start (16 pages or 4.5 s; batches wait), then at
 /// most `syncRate` pages a second, and resumes where it stopped after a restart; while it
 /// runs past the head start, batches match by `query` search (and what the index already
 /// holds). Once it is complete it reads amoCRM's changes every `refreshInterval`, and a batch
