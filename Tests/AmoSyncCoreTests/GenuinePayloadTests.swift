@@ -8,11 +8,7 @@ import Testing
 /// Platform bodies in the shape the platforms send (`Tests/Fixtures`, sources in its README),
 /// mapped as a webhook would be, asserted field by field and the note line by line.
 @Suite struct GenuinePayloadTests {
-    static func fixture(_ name: String) throws -> JSONValue {
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures").appendingPathComponent(name)
-        return try JSONValue.parse(try Data(contentsOf: url))
-    }
+    static func fixture(_ name: String) throws -> JSONValue { try JSONValue.parse(try Fixtures.data(name)) }
 
     static let config = MappingTests.config {
         $0.set("orders.lead_fields", ["goods": "Товары", "coupons": "Купон", "fees": "Сборы", "payment.name": "Оплата"])
@@ -70,9 +66,9 @@ import Testing
             note == [
                 "Заказ #1001",
                 "Товары:",
-                "IPod Nano - 8gb (IPOD2008GREEN) 199.00 × 1 = 199.00 USD",
-                "IPod Nano - 8gb (IPOD2008RED) 199.00 × 1 = 199.00 USD",
-                "IPod Nano - 8gb (IPOD2008BLACK) 199.00 × 1 = 199.00 USD",
+                "IPod Nano - 8gb - green (IPOD2008GREEN) 199.00 × 1 = 199.00 USD",
+                "IPod Nano - 8gb - red (IPOD2008RED) 199.00 × 1 = 199.00 USD",
+                "IPod Nano - 8gb - black (IPOD2008BLACK) 199.00 × 1 = 199.00 USD",
                 "Доставка: Free Shipping (0.00 USD)",
                 "Купоны: TENOFF −10.00 USD",
                 "Скидка: 10.00 USD",
@@ -120,9 +116,7 @@ import Testing
         let daemon = try await RunningDaemon.start(fake: fake) { json in
             json.set("sources", ["woo": ["type": "woocommerce", "secret": .string(HookTests.wooSecret)]])
         }
-        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("Fixtures/woocommerce/order-727-fee-coupon.json")
-        let body = try Data(contentsOf: url)
+        let body = try Fixtures.data("woocommerce/order-727-fee-coupon.json")
         let answer = try await daemon.send(
             "/v1/hooks/woo", body: body, contentType: "application/json", token: nil,
             headers: ["X-WC-Webhook-Topic": "order.created", "X-WC-Webhook-Signature": HookTests.sign(body, HookTests.wooSecret)])

@@ -118,6 +118,33 @@ import Testing
         #expect(ContactKey.phone(raw, countryCode: "7", country: country) == expected)
     }
 
+    /// The whole ITU table: numbers as customers type them in their own countries.
+    @Test(
+        arguments: [
+            ("06 12 34 56 78", "FR", "+33612345678"), ("06 12 34 56 78", "France", "+33612345678"),
+            ("91 123 45 67", "ES", "+34911234567"), ("0412 345 678", "AU", "+61412345678"), ("021 123 4567", "ZA", "+27211234567"),
+            ("07 07 12 34 56", "CI", "+2250707123456"), ("138 0013 8000", "CN", "+8613800138000"), ("(242) 555-0100", "BS", "+12425550100"),
+            ("050 123 4567", "AE", "+971501234567"), ("0170 1234567", "DE", "+491701234567"), ("06 1234 5678", "IT", "+390612345678"),
+            ("+39 06 1234 5678", nil, "+390612345678"), ("+47 123 45 678", nil, "+4712345678"), ("+47 1234567", nil, nil),
+            ("+225 07 07 12 34 56", nil, "+2250707123456"), ("+225 07 12 34 56", nil, nil), ("9125550102", "ZZ", "+79125550102"),
+        ] as [(String, String?, String?)])
+    func phonesOfTheWholeTable(raw: String, country: String?, expected: String?) {
+        #expect(ContactKey.phone(raw, countryCode: "7", country: country) == expected)
+    }
+
+    /// The table itself: 245 regions, every code 1–3 digits, and no code the beginning of
+    /// another (E.164 codes are prefix-free; a mistyped code would make a number ambiguous).
+    @Test func theCallingCodeTableIsWholeAndPrefixFree() {
+        #expect(CallingCodes.countries.count == 245)
+        let codes = Set(CallingCodes.countries.values.map(\.code))
+        #expect(codes.allSatisfy { (1...3).contains($0.count) && $0.allSatisfy(\.isASCIIDigit) })
+        let clashes = codes.filter { code in codes.contains { $0 != code && code.hasPrefix($0) } }
+        #expect(clashes.isEmpty, "\(clashes.sorted())")
+        #expect(CallingCodes.countries.keys.allSatisfy { $0.count == 2 && $0 == $0.uppercased() })
+        #expect(CallingCodes.lengthsByCode["44"] == CallingCodes.countries["GB"]?.lengths, "GG, IM and JE add no length to 44")
+        #expect(CallingCodes.countries.values.allSatisfy { $0.lengths.bits != 0 }, "every region has a length")
+    }
+
     @Test(arguments: [(" Anna@Example.ORG ", "anna@example.org"), ("no-at-sign", nil), ("a@b", nil)] as [(String, String?)])
     func emailNormalization(raw: String, expected: String?) { #expect(ContactKey.email(raw) == expected) }
 

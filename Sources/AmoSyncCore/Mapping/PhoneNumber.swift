@@ -33,9 +33,9 @@ package enum ContactKey {
         if code != "7", code != "1", code != "39", digits.hasPrefix("0"), lengths.contains(digits.count - 1) {
             return "+" + code + digits.dropFirst()
         }
-        if lengths.contains(digits.count) { return "+" + code + digits }
-        // Belarus dials 8 0XX at home.
+        // Belarus dials 8 0XX at home (before the length check: 11 digits are also a Belarusian length).
         if code == "375", digits.hasPrefix("80"), lengths.contains(digits.count - 2) { return "+375" + digits.dropFirst(2) }
+        if lengths.contains(digits.count) { return "+" + code + digits }
         let trunks: [Character] = code == "7" ? ["8", "7"] : code == "1" ? ["1"] : ["0"]
         if let first = digits.first, trunks.contains(first), lengths.contains(digits.count - 1) {
             return "+" + code + digits.dropFirst()

@@ -28,7 +28,9 @@ package enum ShopifyAdapter {
             place, fields: [("city", "city"), ("postcode", "zip"), ("country", "country"), ("state", "province")],
             streetLines: ["address1", "address2"])
         let items: [JSONValue] = (shop["line_items"]?.arrayValue ?? []).map { line in
-            var item: [String: JSONValue] = ["name": line["title"] ?? line["name"] ?? ""]
+            // `name` is the title with the variant the buyer picked ("Example T-Shirt - Small").
+            let name = line["name"]?.textValue.flatMap { $0.trimmed.isEmpty ? nil : $0 } ?? line["title"]?.textValue ?? ""
+            var item: [String: JSONValue] = ["name": .string(name)]
             item["quantity"] = line["quantity"].map(WebhookText.number)
             item["price"] = line["price"].map(WebhookText.number)
             if let product = Mapper.identifier(line["product_id"]) { item["id"] = .string(product) }

@@ -28,6 +28,11 @@ package enum TildaCart {
         object[key] = .object(child)
     }
 
+    /// Products and options come as an object keyed "0", "1", … (flat) or as an array (JSON).
+    static func list(_ value: JSONValue?) -> [JSONValue] {
+        value?.arrayValue ?? (value?.objectValue ?? [:]).sorted { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }.map(\.value)
+    }
+
     /// amosync's order body for a cart; the `…Input`s are the form's inputs that hold the
     /// customer (its `contact` map); `fallbackID` is the order id when the cart has none.
     package static func order(
@@ -35,14 +40,14 @@ package enum TildaCart {
         fallbackID: String
     ) -> JSONValue {
         func text(_ value: JSONValue?) -> String? { value?.textValue.map { $0.trimmed }.flatMap { $0.isEmpty ? nil : $0 } }
-        // Products come as an object keyed "0", "1", … (flat) or as an array (JSON).
-        let rawProducts = payment["products"]
-        let products: [JSONValue] =
-            rawProducts?.arrayValue
-            ?? (rawProducts?.objectValue ?? [:]).sorted { (Int($0.key) ?? 0) < (Int($1.key) ?? 0) }.map(\.value)
-        let items: [JSONValue] = products.compactMap { product in
+        let items: [JSONValue] = list(payment["products"]).compactMap { product in
             guard let name = text(product["name"]) else { return nil }
-            var item: [String: JSONValue] = ["name": .string(name)]
+            // Options the buyer picked (`options[0][option]=Цвет`, `[variant]=Белый`) belong to the name.
+            let options = list(product["options"]).compactMap { option -> String? in
+                guard let variant = text(option["variant"]) else { return nil }
+                return text(option["option"]).map { "\($0): \(variant)" } ?? variant
+            }
+            var item: [String: JSONValue] = ["name": .string(options.isEmpty ? name : name + " – " + options.joined(separator: ", "))]
             item["quantity"] = product["quantity"].map(WebhookText.number)
             if let price = product["price"]?.nonNull {
                 item["price"] = WebhookText.number(price)
@@ -68,7 +73,14 @@ package enum TildaCart {
             if let price = payment["delivery_price"] { object["cost"] = WebhookText.number(price) }
             order["delivery"] = .object(object)
         }
-        if let coupon = WebhookText.coupon(code: payment["promocode"], amount: payment["discountvalue"] ?? payment["discount"]) {
+        // `discount` is the amount taken off; `discountvalue` the promo code's setting ("10%", or an amount).
+        let discount = [payment["discount"], payment["discountvalue"]].first { $0?.numberValue != nil } ?? nil
+        // Where the cart goes: the delivery block's address and comment.
+        var address: [String: JSONValue] = [:]
+        if let street = text(payment["delivery_address"]) { address["street"] = .string(street) }
+        if let comment = text(payment["delivery_comment"]) { address["comment"] = .string(comment) }
+        if !address.isEmpty { order["address"] = .object(address) }
+        if let coupon = WebhookText.coupon(code: payment["promocode"], amount: discount) {
             order["coupons"] = [coupon]
         }
         if let cookies = values.first(where: { $0.key.lowercased() == "cookies" })?.value.textValue { order["cookies"] = .string(cookies) }

@@ -37,13 +37,15 @@ enum WebhookText {
         return .object(coupon)
     }
 
-    /// The sum of the platform's numbers under `key` (shipping lines): exact, in `Decimal`.
-    static func sum(_ lines: [JSONValue], _ key: String) -> JSONValue {
+    /// The sum of the platform's numbers under `keys` (shipping lines, with their tax): exact, in `Decimal`.
+    static func sum(_ lines: [JSONValue], _ keys: String...) -> JSONValue {
         var total = Decimal(0)
         for line in lines {
-            guard let value = line[key], !value.isNull else { continue }
-            guard let decimal = value.decimalValue else { return value }
-            total += decimal
+            for key in keys {
+                guard let value = line[key], !value.isNull else { continue }
+                guard let decimal = value.decimalValue else { return value }
+                total += decimal
+            }
         }
         return .number(JSONNumber(total))
     }

@@ -20,13 +20,19 @@ package enum WooCommerceAdapter {
         let address = WebhookText.address(
             place, fields: [("city", "city"), ("postcode", "postcode"), ("state", "state"), ("country", "country")],
             streetLines: ["address_1", "address_2"])
+        // Line `total`s and `price` leave the tax out; a store whose prices include tax showed the
+        // customer `total + total_tax` (10.50 + 2.00 for a 12.50 mug), so that is the price.
+        let grossPrices = woo["prices_include_tax"] == true
         let items: [JSONValue] = (woo["line_items"]?.arrayValue ?? []).map { line in
             var item: [String: JSONValue] = ["name": .string(HTMLEntities.decode(line["name"]?.textValue ?? ""))]
             item["quantity"] = line["quantity"].map(WebhookText.number)
             if let product = Mapper.identifier(line["product_id"]) { item["id"] = .string(product) }
             if let sku = line["sku"]?.textValue, !sku.isEmpty { item["sku"] = .string(sku) }
             // `price` is the unit price; older stores send only the line `total`.
-            if let price = line["price"]?.nonNull {
+            if grossPrices, let total = line["total"]?.decimalValue, let tax = line["total_tax"]?.decimalValue {
+                let quantity = line["quantity"]?.decimalValue ?? 1
+                item["price"] = .number(JSONNumber(quantity > 0 ? ((total + tax) / quantity).rounded(2) : total + tax))
+            } else if let price = line["price"]?.nonNull {
                 item["price"] = WebhookText.number(price)
             } else if let total = line["total"]?.decimalValue {
                 let quantity = line["quantity"]?.decimalValue ?? 1
@@ -50,7 +56,7 @@ package enum WooCommerceAdapter {
         if !shippingLines.isEmpty {
             order["delivery"] = [
                 "name": .string(shippingLines.compactMap { $0["method_title"]?.textValue }.joined(separator: ", ")),
-                "cost": WebhookText.sum(shippingLines, "total"),
+                "cost": grossPrices ? WebhookText.sum(shippingLines, "total", "total_tax") : WebhookText.sum(shippingLines, "total"),
             ]
         }
         let coupons = (woo["coupon_lines"]?.arrayValue ?? []).compactMap { WebhookText.coupon(code: $0["code"], amount: $0["discount"]) }
