@@ -207,13 +207,33 @@ struct BatchDelivery: Sendable {
         return summary
     }
 
-    /// Reserves the customers of this batch; jobs whose customer is in another batch wait.
+    /// How long a batch none of whose customers is free waits for them with its jobs in hand.
+    static let customerWait: Duration = .seconds(2)
+
+    /// Reserves the customers of this batch; jobs whose customer is in another batch wait. When
+    /// every job waits for a customer another lane holds (one busy customer behind the queue),
+    /// the lane keeps its jobs and waits for that lane (at most `customerWait`; the leases are
+    /// kept meanwhile) instead of handing them back and claiming them again: each such release
+    /// and claim was a write transaction that intake queued behind. Past the wait, or for a
+    /// batch with some customers free, the waiting jobs are deferred as before.
     private func lockCustomers(_ items: [DeliveryItem]) async -> [String] {
-        var locked: [String] = []
-        for group in DeliveryItem.customers(items.filter(\.needsContact)) {
-            let keys = Array(Set(group.flatMap(\.contactKeys)))
-            if await locks.tryLock(keys) { locked += keys } else { group.forEach { $0.deferred = true } }
+        let groups = DeliveryItem.customers(items.filter(\.needsContact))
+        let allNeedContacts = items.allSatisfy(\.needsContact)
+        let deadline = ContinuousClock.now + Self.customerWait
+        while true {
+            var locked: [String] = []
+            var waiting: [[DeliveryItem]] = []
+            for group in groups {
+                let keys = Array(Set(group.flatMap(\.contactKeys)))
+                if await locks.tryLock(keys) { locked += keys } else { waiting.append(group) }
+            }
+            let now = ContinuousClock.now
+            if allNeedContacts, !groups.isEmpty, waiting.count == groups.count, now < deadline, !Task.isCancelled {
+                await locks.released(limit: min(.seconds(1), deadline - now))
+                continue
+            }
+            for group in waiting { group.forEach { $0.deferred = true } }
+            return locked
         }
-        return locked
     }
 }
