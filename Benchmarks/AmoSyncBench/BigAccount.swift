@@ -37,17 +37,13 @@ func bigAccount(
         executable: URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath(),
         arguments: ["fake", "--latency-ms", "\(latencyMs)", "--contacts", "\(contacts)", "--token", token], token: token)
     defer { fake.stop() }
-    let dir = NSTemporaryDirectory() + "amosync-bench-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let (dir, config) = try benchSetup(
+        fakePort: fake.port, token: token, batchSize: 50, concurrency: 4,
+        contacts: [
+            "index_refresh_seconds": .number(JSONNumber(refreshSeconds)),
+            "index_sync_requests_per_second": .number(JSONNumber(syncRate)),
+        ])
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let config = try Config.parse(
-        benchConfig(
-            fakePort: fake.port, token: token, dir: dir, batchSize: 50, concurrency: 4,
-            contacts: [
-                "index_refresh_seconds": .number(JSONNumber(refreshSeconds)),
-                "index_sync_requests_per_second": .number(JSONNumber(syncRate)),
-            ]
-        ).canonicalData)
     let store = try JobStore(path: config.databasePath)
     let mapper = Mapper(config: config)
     _ = try await store.enqueue(

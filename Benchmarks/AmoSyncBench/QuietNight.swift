@@ -74,14 +74,10 @@ func percentile(_ sorted: [Double], _ p: Double) -> Double {
 func quietNight(refreshSeconds: Double, orders: Int, intervalMs: Int, latencyMs: Int, idleSeconds: Int) async throws -> String {
     let fake = try startFake(latencyMs: latencyMs, existing: 100)
     defer { fake.stop() }
-    let dir = NSTemporaryDirectory() + "amosync-bench-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let (dir, config) = try benchSetup(
+        fakePort: fake.port, token: fake.token, batchSize: 50, concurrency: 4,
+        contacts: ["index_refresh_seconds": .number(JSONNumber(refreshSeconds))])
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let config = try Config.parse(
-        benchConfig(
-            fakePort: fake.port, token: fake.token, dir: dir, batchSize: 50, concurrency: 4,
-            contacts: ["index_refresh_seconds": .number(JSONNumber(refreshSeconds))]
-        ).canonicalData)
     let daemon = try await BenchDaemon.start(config)
     // A first order brings the index and the field catalog in; the night starts after it.
     try await daemon.delivered(daemon.post(order(0, existing: 100)))

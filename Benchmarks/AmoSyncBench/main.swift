@@ -89,6 +89,15 @@ func benchConfig(
     ]
 }
 
+/// A new temporary directory (the caller removes it) and the bench config with its queue there.
+func benchSetup(fakePort: Int, token: String, batchSize: Int, concurrency: Int, contacts: JSONValue) throws -> (dir: String, config: Config)
+{
+    let dir = NSTemporaryDirectory() + "amosync-bench-\(UUID().uuidString)"
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let json = benchConfig(fakePort: fakePort, token: token, dir: dir, batchSize: batchSize, concurrency: concurrency, contacts: contacts)
+    return (dir, try Config.parse(json.canonicalData))
+}
+
 /// Order `index`: even ones from existing customers, odd ones from new customers; with
 /// `--customers N`, from one of N new customers in turn.
 func order(_ index: Int, existing: Int) -> JSONValue {
@@ -124,14 +133,10 @@ struct DrainResult {
 func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurrency: Int, index: Bool) async throws -> DrainResult {
     let fake = try startFake(latencyMs: latencyMs, existing: existing)
     defer { fake.stop() }
-    let dir = NSTemporaryDirectory() + "amosync-bench-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    let (dir, config) = try benchSetup(
+        fakePort: fake.port, token: fake.token, batchSize: batchSize, concurrency: concurrency,
+        contacts: ["index_refresh_seconds": .number(JSONNumber(option("refresh-seconds", 5)))])
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let config = try Config.parse(
-        benchConfig(
-            fakePort: fake.port, token: fake.token, dir: dir, batchSize: batchSize, concurrency: concurrency,
-            contacts: ["index_refresh_seconds": .number(JSONNumber(option("refresh-seconds", 5)))]
-        ).canonicalData)
     let store = try JobStore(path: config.databasePath)
     let mapper = Mapper(config: config)
     for chunk in stride(from: 0, to: orders, by: 1000) {
