@@ -11,8 +11,6 @@ import Testing
 /// the topic header, form-encoded for Tilda) to the intake routes, and the stored job asserted:
 /// state, lead, contact and the note line by line.
 @Suite struct FixtureCorpusTests {
-    static func fixture(_ name: String) throws -> Data { try Fixtures.data(name) }
-
     static func intake() throws -> IntakeRouterTests.Intake {
         try IntakeRouterTests.Intake { json in
             json.set("server.max_body_bytes", 65536)
@@ -24,7 +22,7 @@ import Testing
     /// Posts a fixture as its platform would and returns the answer's status and the stored job.
     static func deliver(_ name: String, source: String, topic: String? = nil) async throws -> (HTTPResponse.Status, Job?) {
         let intake = try intake()
-        let status = try await post(try fixture(name), source: source, topic: topic, to: intake)
+        let status = try await post(try Fixtures.data(name), source: source, topic: topic, to: intake)
         return (status, try await intake.store.list(JobStore.Filter()).first)
     }
 
@@ -151,7 +149,7 @@ import Testing
     /// behind it and carrying the status the lead moves to.
     @Test func aShopifyOrderCreatedThenUpdated() async throws {
         let intake = try Self.intake()
-        var order = try JSONValue.parse(try Self.fixture("shopify/order-1001.json"))
+        var order = try JSONValue.parse(try Fixtures.data("shopify/order-1001.json"))
         #expect(try await Self.post(order.canonicalData, source: "shop", topic: "orders/create", to: intake) == .accepted)
         order.set("financial_status", "paid")
         order.set("updated_at", "2008-01-11T09:30:00-05:00")

@@ -69,8 +69,7 @@ struct StatsReport: Sendable {
                 "state": .string(indexState), "contacts": .number(JSONNumber(indexedContacts)),
                 "bytes": indexBytes.map { .number(JSONNumber($0)) } ?? .null,
                 "progress": .number(JSONNumber((index.progress() * 1000).rounded() / 1000)),
-                "synced_to": index.complete || index.origin == nil
-                    ? .null : JobReport.date(Date(timeIntervalSince1970: Double(index.cursor))),
+                "synced_to": index.syncing ? JobReport.date(Date(timeIntervalSince1970: Double(index.cursor))) : .null,
                 "eta": index.etaAt.map { JobReport.date(Date(timeIntervalSince1970: Double($0))) } ?? .null,
             ],
         ]
@@ -90,17 +89,15 @@ struct StatsReport: Sendable {
     }
 
     /// `complete`, `syncing` (the full sync has read a page) or `not started`.
-    var indexState: String { index.complete ? "complete" : index.origin == nil ? "not started" : "syncing" }
+    var indexState: String { index.complete ? "complete" : index.syncing ? "syncing" : "not started" }
 
     var indexLine: String {
         let size = indexBytes.map { ", \(String(format: "%.1f", Double($0) / 1_048_576)) MB on disk" } ?? ""
         var line = "contact index: \(indexState), \(indexedContacts) contacts\(size)"
-        if !index.complete, index.origin != nil {
+        if index.syncing {
             line += String(format: ", about %.0f %%", index.progress() * 100)
             line += ", synced to \(JobReport.iso.string(from: Date(timeIntervalSince1970: Double(index.cursor))))"
-            if let eta = index.etaAt {
-                line += ", about \(max(1, Int((Double(eta) - Date().timeIntervalSince1970) / 60 + 0.5))) min to go"
-            }
+            if let seconds = index.secondsToGo() { line += ", about \(max(1, Int(seconds / 60 + 0.5))) min to go" }
         }
         return line
     }

@@ -74,7 +74,7 @@ package enum TildaCart {
             order["delivery"] = .object(object)
         }
         // `discount` is the amount taken off; `discountvalue` the promo code's setting ("10%", or an amount).
-        let discount = [payment["discount"], payment["discountvalue"]].first { $0?.numberValue != nil } ?? nil
+        let discount = payment["discount"]?.numberValue != nil ? payment["discount"] : payment["discountvalue"]
         // Where the cart goes: the delivery block's address and comment.
         var address: [String: JSONValue] = [:]
         if let street = text(payment["delivery_address"]) { address["street"] = .string(street) }

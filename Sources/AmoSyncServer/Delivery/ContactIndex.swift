@@ -233,7 +233,7 @@ final class ContactIndex: Sendable {
             if state.syncRun == nil { state.syncRun = (now, position.cursor) }
             return state.syncRun!
         }
-        let elapsed = Double((now - run.at).components.seconds) + Double((now - run.at).components.attoseconds) / 1e18
+        let elapsed = (now - run.at).seconds
         let covered = Double(position.cursor - run.cursor)
         guard elapsed > 1, covered > 0 else { return nil }
         let wallNow = Date().timeIntervalSince1970

@@ -24,10 +24,10 @@ actor ContactLocks {
     }
 
     /// Returns once a batch has released its customers — at once when nothing is held, at the
-    /// latest after `limit`, or when the task is cancelled. A lane whose whole batch waited for a
-    /// customer in another batch waits here instead of claiming that customer's jobs again and
-    /// again while the holder works: each such claim and release is a write transaction that
-    /// intake would queue behind.
+    /// latest after `limit`, or when the task is cancelled. A batch none of whose customers is
+    /// free waits here with its jobs in hand (`BatchDelivery.lockCustomers`) instead of handing
+    /// them back and claiming them again while the holder works: each such release and claim is
+    /// a write transaction that intake would queue behind.
     func released(limit: Duration = .seconds(1)) async {
         guard !held.isEmpty else { return }
         let id = UUID()

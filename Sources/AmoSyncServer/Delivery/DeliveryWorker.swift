@@ -177,9 +177,9 @@ final class DeliveryWorker: Service {
             }
             // A full batch: there is probably more, wake the idle lanes.
             if jobs.count == limit { doorbell.ring() }
-            let summary = await delivery.using(config).deliver(jobs)
-            // Every job waited for a customer another lane is delivering: wait for that lane.
-            if summary.deferred == jobs.count { await delivery.locks.released() }
+            // A batch whose customers another lane holds waits for that lane inside `deliver`
+            // (`BatchDelivery.customerWait`); what it hands back is due again shortly.
+            await delivery.using(config).deliver(jobs)
         }
     }
 

@@ -24,6 +24,14 @@ extension JobStore {
         /// How far the full sync has come, 0…1: the share of the time from the oldest
         /// contact's `updated_at` to `now` that the cursor has passed (an estimate: contacts
         /// are rarely spread evenly in time).
+        /// The full sync has begun (read a page) and is not complete.
+        package var syncing: Bool { !complete && origin != nil }
+
+        /// Seconds until the estimated end of the full sync; nil when there is no estimate.
+        package func secondsToGo(now: Date = Date()) -> Double? {
+            etaAt.map { max(0, Double($0) - now.timeIntervalSince1970) }
+        }
+
         package func progress(now: Date = Date()) -> Double {
             if complete { return 1 }
             guard let origin else { return 0 }
