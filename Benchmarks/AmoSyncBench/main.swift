@@ -8,6 +8,7 @@
 //   swift run -c release amosync-bench quiet [--orders 20] [--interval-ms 2000] [--latency-ms 150] [--idle-seconds 60]
 //   swift run -c release amosync-bench bigaccount [--contacts 1000000] [--orders 100] [--sync-rate 3] [--full] [--before]
 //   swift run -c release amosync-bench prefill --config PATH --jobs 100000
+//   swift run -c release amosync-bench parse [--bytes 262144]: the worst body shapes of every intake parser
 //   amosync-bench fake …: the fake amoCRM; the drain starts it as a child process
 import AmoSyncCore
 import AmoSyncServer
@@ -248,6 +249,8 @@ case "bigaccount":
                 contacts: contacts, orders: orders, refreshSeconds: refresh, syncRate: Double(rate),
                 latencyMs: option("latency-ms", 150), watchSeconds: CommandLine.arguments.contains("--full") ? 86_400 : watch))
     }
+case "parse":
+    try ParseWorst.run(size: option("bytes", 262_144))
 case "fake":
     try await serveFake(
         latencyMs: option("latency-ms", 0), existing: option("existing", 0), contacts: option("contacts", 0),
@@ -276,6 +279,7 @@ default:
         "       amosync-bench bigaccount [--contacts N] [--orders N] [--sync-rate N] [--latency-ms N] [--watch-seconds N] [--full] "
             + "[--before]")
     print("       amosync-bench prefill --config PATH [--jobs N]")
+    print("       amosync-bench parse [--bytes N]   (the worst body shape of every intake parser, CPU time)")
     print(
         "       amosync-bench fake [--latency-ms N] [--existing N] [--contacts N] [--token T]   (the benchmarks' fake amoCRM, "
             + "run as a child)")
