@@ -18,7 +18,7 @@ enum ParseWorst {
     }
 
     static func shapes(size: Int) -> [Shape] {
-        let parts = (0..<(size / 60)).map { "--B\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx\r\n" }.joined()
+        let parts = (0..<(size / 60)).map { _ in "--B\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx\r\n" }.joined()
         var distinct = ""
         var index = 0
         while distinct.utf8.count < size - 32 {
@@ -59,7 +59,7 @@ enum ParseWorst {
     /// CPU seconds of this process so far.
     static func cpu() -> Double {
         var usage = rusage()
-        getrusage(RUSAGE_SELF, &usage)
+        getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec)
             + Double(usage.ru_stime.tv_usec) / 1e6
     }
@@ -67,7 +67,8 @@ enum ParseWorst {
     static func run(size: Int) throws {
         let json: JSONValue = [
             "database": ["path": "/nonexistent/bench.sqlite3"], "amocrm": ["subdomain": "bench", "long_lived_token": "t"],
-            "intake": ["tokens": ["bench-intake-token-0123456789"]], "forms": ["callback": ["pipeline_id": 1, "status_id": 2]],
+            "intake": ["tokens": ["bench-intake-token-0123456789"]], "orders": [:],
+            "forms": ["callback": ["pipeline_id": 1, "status_id": 2]],
         ]
         let mapper = Mapper(config: try Config.parse(json.canonicalData, environment: [:]))
         print("parse: worst body shapes of \(size) bytes; CPU time of decoding, and of decoding + mapping as a public form")

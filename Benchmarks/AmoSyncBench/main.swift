@@ -258,7 +258,7 @@ case "fake":
 case "prefill":
     guard let path = stringOption("config") else { print("prefill needs --config PATH"); exit(2) }
     let jobs = option("jobs", 100_000)
-    let config = try Config.load(path: path)
+    let config = try ConfigFile.load(path: path)
     let store = try JobStore(path: config.databasePath)
     let mapper = Mapper(config: config)
     for chunk in stride(from: 0, to: jobs, by: 2000) {

@@ -40,6 +40,7 @@ package struct FakeAmoServer: HTTPResponder {
             method: request.method.rawValue, path: request.uri.path, query: query, headers: headers,
             body: Data(buffer: body))
         fakeRequest.arrivedAt = request.headers[ArrivalStamp.header].flatMap(Double.init)
+        fakeRequest.target = request.uri.description
         let answer = await state.handle(fakeRequest)
         let latency = await state.faults.latencyMs
         if latency > 0, !fakeRequest.path.hasPrefix("/__fake") { try await Task.sleep(for: .milliseconds(latency)) }
@@ -49,6 +50,7 @@ package struct FakeAmoServer: HTTPResponder {
         }
         var response = Response(status: .init(code: answer.status), body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
         if !answer.body.isEmpty { response.headers[.contentType] = answer.contentType }
+        if let location = answer.location { response.headers[.location] = location }
         response.headers[.init("X-Request-Id")!] = UUID().uuidString.lowercased()
         return response
     }

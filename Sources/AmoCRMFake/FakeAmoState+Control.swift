@@ -165,13 +165,30 @@ extension FakeAmoState {
         case ("POST", "/__fake/faults"):
             var faults = FakeFaults()
             if let fail = body?["fail_next"] {
-                faults.failNext = [(fail["count"]?.intValue ?? 1, fail["status"]?.intValue ?? 503)]
+                faults.failNext = [
+                    .init(
+                        count: fail["count"]?.intValue ?? 1, status: fail["status"]?.intValue ?? 503,
+                        endpoint: fail["endpoint"]?.stringValue)
+                ]
             }
             faults.latencyMs = body?["latency_ms"]?.intValue ?? 0
             faults.failRate = body?["fail_rate"]?.doubleValue ?? 0
             for (endpoint, count) in body?["drop_after_apply"]?.objectValue ?? [:] {
-                faults.dropAfterApply[endpoint] = count.intValue ?? 1
+                faults.afterApply[endpoint, default: []] += Array(repeating: .drop, count: count.intValue ?? 1)
             }
+            // {"POST /api/v4/leads/complex": [504, "garbage", "drop", "hostile:duplicate"]}
+            for (endpoint, list) in body?["after_apply"]?.objectValue ?? [:] {
+                faults.afterApply[endpoint, default: []] += (list.arrayValue ?? []).compactMap { entry in
+                    if let status = entry.intValue { return .status(status) }
+                    switch entry.stringValue {
+                    case "garbage": return .garbage
+                    case "drop": return .drop
+                    case let text? where text.hasPrefix("hostile:"): return .hostile(String(text.dropFirst(8)))
+                    default: return nil
+                    }
+                }
+            }
+            for (endpoint, bytes) in body?["oversize"]?.objectValue ?? [:] { faults.oversize[endpoint] = bytes.intValue ?? 0 }
             if let seconds = body?["outage_seconds"]?.doubleValue { faults.outageUntil = Date().addingTimeInterval(seconds) }
             self.faults = faults
             return .json(200, ["ok": true], contentType: "application/json")

@@ -203,6 +203,8 @@ extension FakeAmoState {
                     "request_id": .string(requestID),
                     "errors": [["code": "FieldMissing", "path": "params.text", "detail": "This field is missing."]],
                 ])
+            } else if let text = item.value(at: "params.text")?.stringValue, text.unicodeScalars.count > 8192 {
+                errors.append(["request_id": .string(requestID), "errors": [Self.tooLong("params.text", 8192)]])
             }
         }
         if !errors.isEmpty { return validationFailure(errors) }

@@ -6,8 +6,19 @@ extension FakeAmoState {
         ["code": .string(code), "path": .string(path), "detail": .string(detail)]
     }
 
+    /// The longest name amoCRM takes for a lead or contact.
+    static let nameLimit = 255
+
+    /// The longest value of a field type: single-line text 256 characters, a text area 8,192.
+    static func valueLimit(_ type: String) -> Int { type == "textarea" ? 8192 : 256 }
+
+    static func tooLong(_ path: String, _ limit: Int) -> JSONValue {
+        problem("InvalidLength", path, "This value is too long. It should have \(limit) characters or less.")
+    }
+
     /// Responsible user, tags and custom fields, as amoCRM validates them.
     func checkCommon(_ item: JSONValue, into value: inout FakeEntity, entity: String, problems: inout [JSONValue]) {
+        if value.name.unicodeScalars.count > Self.nameLimit { problems.append(Self.tooLong("name", Self.nameLimit)) }
         if let user = item["responsible_user_id"], !user.isNull {
             if let id = user.intValue, users.contains(id) {
                 value.responsibleUserID = id
@@ -82,8 +93,13 @@ extension FakeAmoState {
                     }
                     stored.append((raw, nil))
                 default:
-                    guard raw.textValue != nil else {
+                    guard let text = raw.textValue else {
                         problems.append(Self.problem("InvalidType", "\(vPath).value", "This value should be of type string."))
+                        continue
+                    }
+                    let limit = Self.valueLimit(def.type)
+                    if text.unicodeScalars.count > limit {
+                        problems.append(Self.tooLong("\(vPath).value", limit))
                         continue
                     }
                     stored.append((raw, nil))

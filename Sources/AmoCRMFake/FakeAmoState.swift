@@ -110,21 +110,19 @@ package actor FakeAmoState {
         if let until = faults.outageUntil, Date() < until {
             return .problem(503, title: "Service Unavailable", detail: "outage")
         }
-        if !faults.failNext.isEmpty {
-            let status = faults.failNext[0].status
-            faults.failNext[0].count -= 1
-            if faults.failNext[0].count <= 0 { faults.failNext.removeFirst() }
-            switch status {
-            case 429: return .html(429, "Too Many Requests")
-            case 403: return .html(403, "Forbidden")
-            case 401: return .problem(401, title: "Unauthorized", detail: "Неверный логин или пароль")
-            default: return .problem(status, title: "Service Unavailable", detail: "An unknown error occurred.")
-            }
+        let endpoint = "\(request.method) \(request.path)"
+        if let index = faults.failNext.firstIndex(where: { $0.endpoint == nil || $0.endpoint == endpoint }) {
+            let status = faults.failNext[index].status
+            faults.failNext[index].count -= 1
+            if faults.failNext[index].count <= 0 { faults.failNext.remove(at: index) }
+            return Self.failure(status)
         }
         if faults.failRate > 0, Double.random(in: 0..<1) < faults.failRate {
             return .problem(503, title: "Service Unavailable", detail: "An unknown error occurred.")
         }
         if request.path.hasPrefix("/oauth2/") { return nil }
+        // amoCRM's front end refuses a request line longer than about 8 KB.
+        if request.target.utf8.count > 8000 { return .html(414, "Request-URI Too Large") }
         let auth = request.header("Authorization") ?? ""
         guard auth.hasPrefix("Bearer "), isValidAccessToken(String(auth.dropFirst(7))) else {
             return .problem(401, title: "Unauthorized", detail: "Неверный логин или пароль")
@@ -169,9 +167,65 @@ package actor FakeAmoState {
         default: return .problem(404, title: "Not Found", detail: "Unknown path \(request.path)")
         }
         let endpoint = "\(request.method) \(request.path)"
-        if request.method != "GET", response.status < 300, let left = faults.dropAfterApply[endpoint], left > 0 {
-            faults.dropAfterApply[endpoint] = left - 1
+        if request.method != "GET", response.status < 300, let next = faults.afterApply[endpoint]?.first {
+            faults.afterApply[endpoint]!.removeFirst()
+            response = afterApply(next, to: response)
+        }
+        if let padding = faults.oversize.removeValue(forKey: endpoint), case .object(var object)? = try? JSONValue.parse(response.body) {
+            object["padding"] = .string(String(repeating: "x", count: padding))
+            response.body = JSONValue.object(object).canonicalData
+        }
+        return response
+    }
+
+    /// An answer as a failing front end or upstream gives it.
+    static func failure(_ status: Int) -> FakeResponse {
+        switch status {
+        case 429: return .html(429, "Too Many Requests")
+        case 403: return .html(403, "Forbidden")
+        case 401: return .problem(401, title: "Unauthorized", detail: "Неверный логин или пароль")
+        case 402: return .problem(402, title: "Payment Required", detail: "Аккаунт не оплачен")
+        case 404: return .problem(404, title: "Not Found", detail: "Not Found")
+        case 400: return .problem(400, title: "Bad Request", detail: "Код ошибки 244")
+        case 300..<400:
+            var response = FakeResponse.html(status, "Moved Temporarily")
+            response.location = "https://www.amocrm.ru/login"
+            return response
+        default: return .problem(status, title: "Service Unavailable", detail: "An unknown error occurred.")
+        }
+    }
+
+    /// The write took effect; the answer then goes wrong as `fault` says.
+    func afterApply(_ fault: FakeFaults.AfterApply, to response: FakeResponse) -> FakeResponse {
+        var response = response
+        switch fault {
+        case .status(let status): return Self.failure(status)
+        case .garbage:
+            response.body = Data("<html><body>Internal error</body></html>".utf8)
+        case .drop:
             response.dropConnection = true
+        case .hostile(let kind):
+            guard let json = try? JSONValue.parse(response.body) else { return response }
+            let firstLead = leads.values.map(\.id).min() ?? 1
+            var firstID: JSONValue?
+            func rewrite(_ item: JSONValue) -> JSONValue {
+                guard case .object(var object) = item, let id = object["id"] else { return item }
+                firstID = firstID ?? id
+                switch kind {
+                case "negative": object["id"] = -1
+                case "zero": object["id"] = 0
+                case "duplicate": object["id"] = firstID
+                default: object["id"] = .number(JSONNumber(firstLead))
+                }
+                return .object(object)
+            }
+            if let list = json.arrayValue {
+                response.body = JSONValue.array(list.map(rewrite)).canonicalData
+            } else if case .object(var object) = json, case .object(var embedded)? = object["_embedded"] {
+                for (key, value) in embedded { embedded[key] = value.arrayValue.map { .array($0.map(rewrite)) } ?? value }
+                object["_embedded"] = .object(embedded)
+                response.body = JSONValue.object(object).canonicalData
+            }
         }
         return response
     }

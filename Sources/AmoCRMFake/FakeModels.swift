@@ -10,6 +10,8 @@ struct FakeRequest: Sendable {
     var body: Data
     /// Unix time the request arrived (stamped on the event loop); nil: when it is handled.
     var arrivedAt: Double?
+    /// The request target as sent (path and query, percent-encoded).
+    var target = ""
 
     init(method: String, path: String, query: [String: String] = [:], headers: [String: String] = [:], body: Data = Data()) {
         self.method = method
@@ -29,6 +31,8 @@ struct FakeResponse: Sendable {
     var contentType = "application/hal+json"
     var body: Data = Data()
     var dropConnection = false
+    /// A redirect's `Location`.
+    var location: String?
 
     static func json(_ status: Int, _ value: JSONValue, contentType: String = "application/hal+json") -> FakeResponse {
         FakeResponse(status: status, contentType: contentType, body: value.canonicalData)
@@ -114,15 +118,36 @@ struct FakeLogEntry: Sendable {
 
 /// Faults to inject, set by tests, `--fail-rate`/`--latency-ms` or `POST /__fake/faults`.
 package struct FakeFaults: Sendable {
-    /// The next N API requests get this status (5xx, 429, 403 HTML, 401).
-    var failNext: [(count: Int, status: Int)] = []
+    /// The next N API requests (to `endpoint` only, when it is set) get this status: 5xx, 429 or
+    /// 403 as HTML, 401/402/403/404 as problem+json, a 3xx with a `Location` elsewhere.
+    struct FailNext: Sendable {
+        var count: Int
+        var status: Int
+        var endpoint: String?
+    }
+    var failNext: [FailNext] = []
     package var latencyMs = 0
     /// A fraction (0…1) of API requests answered 503 at random.
     package var failRate = 0.0
     /// API requests answered 503 while the wall clock is inside this window.
     var outageUntil: Date?
-    /// Writes to these endpoints (`POST /api/v4/leads`) are applied, then the connection
-    /// is dropped without an answer, as many times as the count says.
-    var dropAfterApply: [String: Int] = [:]
+    /// What happens after a write to an endpoint (`POST /api/v4/leads/complex`) was applied,
+    /// one entry per request, in order: amoCRM saved it, and then the answer went wrong.
+    var afterApply: [String: [AfterApply]] = [:]
+    /// The next answer of an endpoint carries this many bytes of padding (an oversized answer).
+    var oversize: [String: Int] = [:]
     init() {}
+
+    /// An answer after the write took effect.
+    enum AfterApply: Sendable, Equatable {
+        /// This status with a problem body (500, 502, 504 …).
+        case status(Int)
+        /// 200 with a body that is not JSON.
+        case garbage
+        /// No answer: the connection is dropped.
+        case drop
+        /// The ids of the answer rewritten: `negative` (-1), `zero`, `duplicate` (every item the
+        /// first one's id), `firstLead` (the account's oldest lead, another order's).
+        case hostile(String)
+    }
 }

@@ -32,7 +32,7 @@ import Testing
             "AMOCRM_CLIENT_SECRET": "s", "AMOSYNC_INTAKE_TOKEN": "intake-token-0123456789", "WC_WEBHOOK_SECRET": "w",
             "SHOPIFY_SECRET": "x", "AMOCRM_LONG_LIVED_TOKEN": "t",
         ]
-        let config = try Config.load(path: url.path, environment: env)
+        let config = try ConfigFile.load(path: url.path, environment: env)
         #expect(config.orders.categories[40]?.pipelineID != nil)
         #expect(!config.forms.isEmpty)
         #expect(config.amocrm.requestsPerSecond <= 7)

@@ -164,7 +164,7 @@ import Testing
         let daemon = try await RunningDaemon.start(fake: fake)
         defer { fake.stop() }
         var faults = FakeFaults()
-        faults.failNext = [(count: 4, status: 503)]
+        faults.failNext = [.init(count: 4, status: 503)]
         await fake.state.setFaults(faults)
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1"))
         try await daemon.waitIdle()
@@ -183,7 +183,7 @@ import Testing
         let daemon = try await RunningDaemon.start(fake: fake)
         defer { fake.stop() }
         var faults = FakeFaults()
-        faults.failNext = [(count: 1, status: 429)]
+        faults.failNext = [.init(count: 1, status: 429)]
         await fake.state.setFaults(faults)
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1"))
         try await daemon.waitIdle()
@@ -268,7 +268,7 @@ import Testing
     @Test func aLostAnswerDoesNotCreateASecondLeadOrNote() async throws {
         let fake = try await RunningFake.start()
         var faults = FakeFaults()
-        faults.dropAfterApply = ["POST /api/v4/leads/complex": 1, "POST /api/v4/leads/notes": 1]
+        faults.afterApply = ["POST /api/v4/leads/complex": [.drop], "POST /api/v4/leads/notes": [.drop]]
         await fake.state.setFaults(faults)
         let daemon = try await RunningDaemon.start(fake: fake) { $0.set("amocrm.timeout_seconds", 1) }
         defer { fake.stop() }

@@ -142,7 +142,7 @@ import Testing
     @Test func processEnvironmentWinsOverTheEnvFile() throws {
         let dir = TempDir()
         try Data("X=file\nY=file\n".utf8).write(to: URL(fileURLWithPath: dir.file("amosync.env")))
-        let merged = EnvFile.environment(forConfig: dir.file("config.json"), process: ["Y": "process"])
+        let merged = try ConfigFile.environment(forConfig: dir.file("config.json"), process: ["Y": "process"])
         #expect(merged == ["X": "file", "Y": "process"])
     }
 }

@@ -51,7 +51,7 @@ import Testing
     @Test func aThrottledBacklogOfOneCustomerDoesNotStarveTheDaemon() async throws {
         let fake = try await RunningFake.start(
             faults: {
-                var f = FakeFaults(); f.failNext = [(1_000_000, 429)]; return f
+                var f = FakeFaults(); f.failNext = [.init(count: 1_000_000, status: 429)]; return f
             }())
         defer { fake.stop() }
         let dir = TempDir()
@@ -149,7 +149,7 @@ import Testing
         let daemon = try await RunningDaemon.start(
             fake: StaticFake(), dir: dir,
             options: { options in
-                options.reloadConfig = { try Config.load(path: path, environment: [:]) }
+                options.reloadConfig = { try ConfigFile.load(path: path, environment: [:]) }
             })
         return (daemon, testConfig(fake: StaticFake(), dir: dir), path)
     }

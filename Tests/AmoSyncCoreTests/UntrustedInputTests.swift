@@ -254,7 +254,9 @@ import Testing
         #expect(await limit.check("a", limit: 1, now: start + .seconds(59)) == 1)
         #expect(await limit.check("a", limit: 1, now: start + .seconds(60)) == nil, "a minute later")
         for key in ["b", "c", "d", "e"] { #expect(await limit.check(key, limit: 5, now: start + .seconds(61)) == nil) }
-        #expect(await limit.count == 3)
+        // Full: the oldest entry ("a") has used its budget until +120 s, so it is held, not forgotten.
+        #expect(await limit.count == 4)
+        #expect(await limit.check("a", limit: 1, now: start + .seconds(62)) == 58, "a is still limited")
     }
 
     @Test(arguments: [

@@ -49,7 +49,7 @@ struct ConfigOptions: ParsableArguments {
 
     /// Loads the config, or prints every problem with its key path and exits 1.
     func load() throws -> Config {
-        do { return try Config.load(path: path) } catch let error as ConfigError {
+        do { return try ConfigFile.load(path: path) } catch let error as ConfigError {
             Console.error("\(path): \(error.description)")
             throw ExitCode.failure
         }
@@ -84,8 +84,19 @@ struct LogOptions: ParsableArguments {
 
 /// Where commands print: stdout for results, stderr for problems.
 enum Console {
-    static func print(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
-    static func error(_ text: String) { FileHandle.standardError.write(Data(("amosync: " + text + "\n").utf8)) }
+    /// Human output: whatever it quotes from orders, forms or amoCRM cannot reach the terminal
+    /// as a control sequence (`TerminalText`).
+    static func print(_ text: String) { write(TerminalText.escape(text, keepNewlines: true)) }
+    /// `--json` output, exactly as encoded.
+    static func printJSON(_ value: JSONValue) { write(value.prettyString) }
+    /// Either, as `--json` asks.
+    static func print(json: Bool, _ value: @autoclosure () -> JSONValue, or text: @autoclosure () -> String) {
+        if json { printJSON(value()) } else { print(text()) }
+    }
+    static func error(_ text: String) {
+        FileHandle.standardError.write(Data(("amosync: " + TerminalText.escape(text, keepNewlines: true) + "\n").utf8))
+    }
+    private static func write(_ text: String) { FileHandle.standardOutput.write(Data((text + "\n").utf8)) }
 }
 
 struct Serve: AsyncParsableCommand {
@@ -120,7 +131,7 @@ struct Serve: AsyncParsableCommand {
         daemonOptions.cancellationLimit = .seconds(5)
         let path = options.path
         daemonOptions.reloadConfig = {
-            var config = try Config.load(path: path)
+            var config = try ConfigFile.load(path: path)
             if let port { config.server.port = port }
             return config
         }

@@ -57,7 +57,7 @@ struct Auth: AsyncParsableCommand {
                 object["can_refresh"] = .bool(canRefresh)
                 object["tokens_file"] = .string(config.amocrm.tokensFile)
                 object["pending_code"] = .bool(pending)
-                Console.print(JSONValue.object(object).prettyString)
+                Console.printJSON(.object(object))
                 return
             }
             var lines = [
@@ -73,7 +73,7 @@ struct Auth: AsyncParsableCommand {
                 if let base = stored?.baseURL { lines.append("account address: \(base) (differs from the configuration)") }
             }
             if pending { lines.append("an authorization code from the callback is waiting to be exchanged") }
-            if let problem = report.authProblem { lines.append("problem: \(problem)") }
+            if let problem = report.authProblem { lines.append("problem: \(JobReport.safe(problem))") }
             if report.authState == "missing" {
                 lines.append("next: amosync auth url, open the link, allow access (or: amosync auth exchange --code CODE)")
             }

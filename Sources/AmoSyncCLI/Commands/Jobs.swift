@@ -29,7 +29,7 @@ struct Jobs: AsyncParsableCommand {
             filter.limit = limit
             let (_, store) = try options.openStore()
             let jobs = try await store.list(filter)
-            Console.print(json ? JobReport.listJSON(jobs).prettyString : JobReport.listTable(jobs))
+            Console.print(json: json, JobReport.listJSON(jobs), or: JobReport.listTable(jobs))
         }
     }
 
@@ -47,9 +47,8 @@ struct Jobs: AsyncParsableCommand {
             }
             let attempts = try await store.attempts(of: id)
             Console.print(
-                json
-                    ? JobReport.showJSON(job, attempts: attempts, config: config).prettyString
-                    : JobReport.showText(job, attempts: attempts, config: config))
+                json: json, JobReport.showJSON(job, attempts: attempts, config: config),
+                or: JobReport.showText(job, attempts: attempts, config: config))
         }
     }
 
@@ -70,7 +69,7 @@ struct Jobs: AsyncParsableCommand {
                 filter.text = text
                 jobs = try await store.list(filter)
             }
-            Console.print(json ? JobReport.listJSON(jobs).prettyString : JobReport.listTable(jobs))
+            Console.print(json: json, JobReport.listJSON(jobs), or: JobReport.listTable(jobs))
         }
     }
 

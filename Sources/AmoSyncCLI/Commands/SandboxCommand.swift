@@ -39,7 +39,7 @@ struct Sandbox: AsyncParsableCommand {
         var options = Daemon.Options()
         // The fake starts first and stops last, in the daemon's own service group.
         options.companions = [Listener(server: fake, port: fakePort, setting: "--fake-port")]
-        options.reloadConfig = { try Config.load(path: configPath) }
+        options.reloadConfig = { try ConfigFile.load(path: configPath) }
         let daemon = try Daemon.build(config: config, logger: logger, options: options) { bound in
             Console.print(SandboxSetup.instructions(port: bound, fakePort: fakePort, configPath: configPath))
         }

@@ -13,7 +13,7 @@ struct Stats: AsyncParsableCommand {
     func run() async throws {
         let (config, store) = try options.openStore()
         let report = try await StatsReport.collect(config: config, store: store)
-        Console.print(json ? report.json.prettyString : report.text)
+        Console.print(json: json, report.json, or: report.text)
     }
 }
 
@@ -23,6 +23,10 @@ struct StatsReport: Sendable {
     var authMode: String
     var authState: String
     var authProblem: String?
+    /// The account cannot be used (402 not paid, 403 blocked): delivery is paused.
+    var accountProblem: String?
+    /// Background work that fails and is retried (the contact index's reads).
+    var backgroundProblems: String?
     var expiresAt: Date?
     var throttlePauses: Int
     var lastThrottleAt: Date?
@@ -34,7 +38,8 @@ struct StatsReport: Sendable {
         let problem = try await store.meta("auth_problem")
         var report = StatsReport(
             stats: try await store.stats(), authMode: config.amocrm.longLivedToken == nil ? "oauth" : "long_lived",
-            authState: "ok", authProblem: problem, expiresAt: nil,
+            authState: "ok", authProblem: problem, accountProblem: try await store.meta("account_problem"),
+            backgroundProblems: try await store.meta("background_problems"), expiresAt: nil,
             throttlePauses: Int(try await store.meta("throttle_pauses") ?? "") ?? 0,
             lastThrottleAt: (try await store.meta("last_throttle_at")).flatMap(Double.init).map(Date.init(timeIntervalSince1970:)),
             index: try await store.indexPosition(), indexedContacts: try await store.indexedContactCount(),
@@ -64,6 +69,8 @@ struct StatsReport: Sendable {
                 "mode": .string(authMode), "state": .string(authState), "expires_at": JobReport.date(expiresAt),
                 "problem": authProblem.map(JSONValue.string) ?? .null,
             ],
+            "account": ["problem": accountProblem.map(JSONValue.string) ?? .null],
+            "background_problems": backgroundProblems.map(JSONValue.string) ?? .null,
             "rate_limit": ["pauses": .number(JSONNumber(throttlePauses)), "last_pause_at": JobReport.date(lastThrottleAt)],
             "contact_index": [
                 "state": .string(indexState), "contacts": .number(JSONNumber(indexedContacts)),
@@ -82,7 +89,9 @@ struct StatsReport: Sendable {
         lines.append("delivered in the last hour: \(stats.deliveredLastHour)")
         lines.append("last delivery: " + (stats.lastDeliveryAt.map { iso.string(from: $0) } ?? "never"))
         lines.append("auth: \(authMode), \(authState)" + (expiresAt.map { ", expires \(iso.string(from: $0))" } ?? ""))
-        if let authProblem { lines.append("auth problem: \(authProblem)") }
+        if let authProblem { lines.append("auth problem: \(JobReport.safe(authProblem))") }
+        if let accountProblem { lines.append("account problem (delivery paused): \(JobReport.safe(accountProblem))") }
+        if let backgroundProblems { lines.append("failing, retried: \(JobReport.safe(backgroundProblems))") }
         lines.append("rate-limit pauses: \(throttlePauses)" + (lastThrottleAt.map { ", last \(iso.string(from: $0))" } ?? ""))
         lines.append(indexLine)
         return lines.joined(separator: "\n")

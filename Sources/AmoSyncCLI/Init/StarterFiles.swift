@@ -21,16 +21,32 @@ struct StarterFiles {
         return (0..<32).map { _ in String(format: "%02x", UInt8.random(in: .min ... .max, using: &generator)) }.joined()
     }
 
-    /// Throws when a config is already there, unless it is the packaged example as installed.
+    /// Throws when a config is already there, unless it is the packaged example as installed;
+    /// also when the config or the env file is a symbolic link (see `contents`).
     func checkConfigIsFree() throws {
-        guard let existing = FileManager.default.contents(atPath: configPath) else { return }
+        _ = try Self.contents(envPath)
+        guard let existing = try Self.contents(configPath) else { return }
         if existing == FileManager.default.contents(atPath: packagedExample) { return }
         throw Failure("\(configPath) already exists: amosync init never overwrites a config (move it away first, or use --config PATH)")
     }
 
+    /// The file's bytes, nil when there is none. A symbolic link is refused, never followed: `init`
+    /// writes secrets, and a link could make it read (and copy) or replace a file elsewhere.
+    static func contents(_ path: String) throws -> Data? {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { return nil }
+        guard info.st_mode & S_IFMT != S_IFLNK else {
+            throw Failure("\(path) is a symbolic link: amosync init does not follow links (remove it, or use --config PATH)")
+        }
+        guard info.st_mode & S_IFMT == S_IFREG else { throw Failure("\(path) is not a regular file") }
+        let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else { throw Failure("cannot read \(path): \(String(cString: strerror(errno)))") }
+        return FileHandle(fileDescriptor: fd, closeOnDealloc: true).readDataToEndOfFile()
+    }
+
     /// Adds the secrets the env file does not define yet; returns the names written.
     func writeEnv(_ secrets: [(String, String)]) throws -> [String] {
-        let current = FileManager.default.contents(atPath: envPath).map { String(decoding: $0, as: UTF8.self) }
+        let current = try Self.contents(envPath).map { String(decoding: $0, as: UTF8.self) }
         let defined = Set(EnvFile.parse(current ?? "").map(\.key))
         let added = secrets.filter { !defined.contains($0.0) }
         guard !added.isEmpty else { return [] }
@@ -54,7 +70,7 @@ struct StarterFiles {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         }
         let temporary = path + ".init-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode)
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard fd >= 0 else { throw Failure("cannot write \(temporary): \(String(cString: strerror(errno)))") }
         defer { unlink(temporary) }
         let bytes = Array(text.utf8)
@@ -64,6 +80,7 @@ struct StarterFiles {
         let synced = fsync(fd) == 0
         close(fd)
         guard written == bytes.count, synced else { throw Failure("cannot write \(temporary): \(String(cString: strerror(errno)))") }
+        _ = try Self.contents(path)  // a link that appeared meanwhile is refused too
         let moved = replace ? rename(temporary, path) : link(temporary, path)
         guard moved == 0 else {
             if errno == EEXIST { throw Failure("\(path) already exists: amosync init never overwrites it") }

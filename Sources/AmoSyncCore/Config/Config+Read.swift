@@ -11,6 +11,8 @@ extension Config {
             server.bodyTimeoutSeconds = section.int("body_timeout_seconds", range: 1...3600) ?? server.bodyTimeoutSeconds
             server.idleTimeoutSeconds = section.int("idle_timeout_seconds", range: 1...3600) ?? server.idleTimeoutSeconds
             server.maxConnections = section.int("max_connections", range: 1...100_000) ?? server.maxConnections
+            server.maxConnectionsPerAddress =
+                section.int("max_connections_per_address", range: 1...100_000) ?? server.maxConnectionsPerAddress
             if let value = section.raw("metrics") {
                 switch value {
                 case .bool(false), .string("off"): server.metrics = nil

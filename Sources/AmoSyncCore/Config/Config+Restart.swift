@@ -9,6 +9,7 @@ extension Config {
             ("server.header_timeout_seconds", "\(server.headerTimeoutSeconds)"),
             ("server.body_timeout_seconds", "\(server.bodyTimeoutSeconds)"),
             ("server.idle_timeout_seconds", "\(server.idleTimeoutSeconds)"), ("server.max_connections", "\(server.maxConnections)"),
+            ("server.max_connections_per_address", "\(server.maxConnectionsPerAddress)"),
             ("database.path", databasePath),
             ("amocrm.subdomain", amocrm.subdomain), ("amocrm.domain", amocrm.domain), ("amocrm.base_url", amocrm.baseURL ?? ""),
             // Secrets are compared, never logged: only the key names are.
@@ -40,6 +41,7 @@ extension Config {
         effective.server.bodyTimeoutSeconds = server.bodyTimeoutSeconds
         effective.server.idleTimeoutSeconds = server.idleTimeoutSeconds
         effective.server.maxConnections = server.maxConnections
+        effective.server.maxConnectionsPerAddress = server.maxConnectionsPerAddress
         effective.databasePath = databasePath
         effective.amocrm = amocrm
         effective.contacts.defaultCountryCode = contacts.defaultCountryCode

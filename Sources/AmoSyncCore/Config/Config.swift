@@ -14,6 +14,8 @@ package struct Config: Sendable {
         package var idleTimeoutSeconds = 60
         /// Connections open at once on the intake listener; more are closed at once.
         package var maxConnections = 512
+        /// Of those, at most this many from one client address (trusted proxies excepted).
+        package var maxConnectionsPerAddress = 64
         /// The operator listener for `/metrics`; nil: off. Never the intake port.
         package var metrics: Listener? = Listener(host: "127.0.0.1", port: 9464)
         /// Reverse proxies whose `X-Forwarded-For` / `X-Real-IP` name the client.
@@ -162,15 +164,6 @@ extension Config {
     static let phoneEnums = ["WORK", "WORKDD", "MOB", "FAX", "HOME", "OTHER"]
     static let emailEnums = ["WORK", "PRIV", "OTHER"]
     static let sourceTypes = ["woocommerce", "shopify", "tilda"]
-
-    /// Reads and validates a config file; every problem is reported with its key path. `env:NAME`
-    /// values come from `environment`, by default the process's over `amosync.env` beside the file.
-    package static func load(path: String, environment: [String: String]? = nil) throws -> Config {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(problems: [.init(path: "", message: "cannot read config file \(path)")])
-        }
-        return try parse(data, environment: environment ?? EnvFile.environment(forConfig: path))
-    }
 
     /// Parses and validates config JSON.
     package static func parse(_ data: Data, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Config {

@@ -25,14 +25,4 @@ package enum EnvFile {
             return key.isEmpty ? nil : (key, value)
         }
     }
-
-    /// The process environment over the env file beside the config, when that file can be read.
-    package static func environment(
-        forConfig configPath: String, process: [String: String] = ProcessInfo.processInfo.environment
-    ) -> [String: String] {
-        guard let data = FileManager.default.contents(atPath: path(besideConfig: configPath)) else { return process }
-        var merged: [String: String] = [:]
-        for (key, value) in parse(String(decoding: data, as: UTF8.self)) { merged[key] = value }
-        return merged.merging(process) { _, process in process }
-    }
 }

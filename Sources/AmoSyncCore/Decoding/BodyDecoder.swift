@@ -39,26 +39,80 @@ package enum BodyDecoder {
         }
     }
 
-    /// Repeated names become arrays.
+    /// Repeated names become arrays. Linear in the number of pairs: the values of a name are
+    /// gathered first and wrapped once (appending to an array held inside the result would
+    /// copy it for every repeat: 87,000 `a=&` took seconds).
     static func collect(_ pairs: [(String, String)]) -> [String: JSONValue] {
-        var result: [String: JSONValue] = [:]
+        var gathered: [String: (list: Bool, values: [JSONValue])] = [:]
+        gathered.reserveCapacity(min(pairs.count, 1024))
         for (name, value) in pairs {
-            let key = name.hasSuffix("[]") ? String(name.dropLast(2)) : name
-            switch result[key] {
-            case nil: result[key] = name.hasSuffix("[]") ? .array([.string(value)]) : .string(value)
-            case .array(let list)?: result[key] = .array(list + [.string(value)])
-            case let existing?: result[key] = .array([existing, .string(value)])
-            }
+            let isList = name.hasSuffix("[]")
+            let key = isList ? String(name.dropLast(2)) : name
+            gathered[key, default: (isList, [])].values.append(.string(value))
+            if isList { gathered[key]!.list = true }
         }
-        return result
+        return gathered.mapValues { entry in
+            entry.list || entry.values.count > 1 ? .array(entry.values) : entry.values[0]
+        }
     }
 
+    /// `name=value&…` pairs in order, `+` and `%XX` decoded; a part with a broken escape, or
+    /// one that decodes to invalid UTF-8, is kept as written. One pass over the bytes.
     package static func parseURLEncoded(_ text: String) -> [(String, String)] {
-        text.split(separator: "&").compactMap { pair in
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ s: Substring) -> String { s.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(s) }
-            guard let name = parts.first.map(decode), !name.isEmpty else { return nil }
-            return (name, parts.count > 1 ? decode(parts[1]) : "")
+        var pairs: [(String, String)] = []
+        var text = text
+        text.withUTF8 { bytes in
+            var start = 0
+            while start <= bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: "&") { end += 1 }
+                if end > start {
+                    var equals = start
+                    while equals < end, bytes[equals] != UInt8(ascii: "=") { equals += 1 }
+                    let name = formDecode(UnsafeBufferPointer(rebasing: bytes[start..<equals]))
+                    if !name.isEmpty {
+                        let value = equals < end ? formDecode(UnsafeBufferPointer(rebasing: bytes[(equals + 1)..<end])) : ""
+                        pairs.append((name, value))
+                    }
+                }
+                start = end + 1
+            }
+        }
+        return pairs
+    }
+
+    /// One urlencoded name or value.
+    static func formDecode(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        guard bytes.contains(where: { $0 == UInt8(ascii: "%") || $0 == UInt8(ascii: "+") }) else {
+            return String(decoding: bytes, as: UTF8.self)
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "+") {
+                out.append(0x20)
+            } else if byte == UInt8(ascii: "%") {
+                guard index + 2 < bytes.count, let high = hexValue(bytes[index + 1]), let low = hexValue(bytes[index + 2]) else {
+                    return String(decoding: bytes, as: UTF8.self)  // a broken escape: as written
+                }
+                out.append(high << 4 | low)
+                index += 2
+            } else {
+                out.append(byte)
+            }
+            index += 1
+        }
+        return String(validating: out, as: UTF8.self) ?? String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
         }
     }
 

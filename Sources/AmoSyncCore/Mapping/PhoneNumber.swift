@@ -54,11 +54,21 @@ package enum ContactKey {
         return digits
     }
 
-    /// Trimmed and lowercased; nil unless it looks like an address.
+    /// Trimmed and lowercased; nil unless it looks like an address: one `@` between a local
+    /// part (at most 64 bytes) and a domain of dot-separated labels, 254 bytes in all, no white
+    /// space, no control character and no U+FFFD (what a broken encoding leaves). An address that
+    /// could not be sent as a search or stored by amoCRM is no address.
     package static func email(_ raw: String) -> String? {
         let email = raw.trimmed.lowercased()
+        guard email.utf8.count <= 254,
+            !email.unicodeScalars.contains(where: {
+                $0.properties.isWhitespace || $0.value < 0x20 || (0x7F...0x9F).contains($0.value) || $0 == "\u{FFFD}"
+            })
+        else { return nil }
         let parts = email.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !email.contains(" ") else { return nil }
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64 else { return nil }
+        let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && $0.utf8.count <= 63 }) else { return nil }
         return email
     }
 }

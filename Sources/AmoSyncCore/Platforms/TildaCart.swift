@@ -6,24 +6,31 @@ import Foundation
 /// JSON webhook). It becomes an order (the orders rules apply: pipeline, categories by SKU,
 /// goods, note); the form's `contact` map names the customer's inputs.
 package enum TildaCart {
+    /// How deep a flat key may nest (`payment[products][0][options][0][variant]` is 5): deeper
+    /// keys are no part of a cart and are left out (they would cost a recursion level each).
+    static let maxDepth = 8
+
     /// The cart's fields as one nested object, or nil when the submission has no cart.
     package static func payment(_ values: [String: JSONValue]) -> [String: JSONValue]? {
         if let nested = values["payment"]?.objectValue { return nested }
         var payment: [String: JSONValue] = [:]
         for (key, value) in values where key.hasPrefix("payment[") {
-            let path = key.dropFirst("payment".count).split(separator: "]").map { $0.dropFirst() }.map(String.init)
-            insert(value, at: path[...], into: &payment)
+            let path = key.dropFirst("payment".count).split(separator: "]", maxSplits: maxDepth).map { $0.dropFirst() }
+            guard path.count <= maxDepth else { continue }
+            insert(value, at: path.map(String.init)[...], into: &payment)
         }
         return payment.isEmpty ? nil : payment
     }
 
+    /// The child object is taken out of its parent while it changes, so it is changed in
+    /// place: copying it for every key made a cart of many products quadratic.
     private static func insert(_ value: JSONValue, at path: ArraySlice<String>, into object: inout [String: JSONValue]) {
         guard let key = path.first else { return }
         if path.count == 1 {
             object[key] = value
             return
         }
-        var child = object[key]?.objectValue ?? [:]
+        var child = object.removeValue(forKey: key)?.objectValue ?? [:]
         insert(value, at: path.dropFirst(), into: &child)
         object[key] = .object(child)
     }

@@ -40,4 +40,17 @@ package struct CIDR: Sendable, Equatable {
         if inet_pton(AF_INET6, text, &v6) == 1 { return withUnsafeBytes(of: &v6) { Array($0) } }
         return nil
     }
+
+    /// The key a client counts under in per-address limits: an IPv4 address as it is (also
+    /// when written IPv4-mapped), an IPv6 address by its /64 (one customer's network: a host
+    /// picks any address in it); nil when `text` is no IP address.
+    package static func clientKey(_ text: String) -> String? {
+        guard let bytes = bytes(text) else { return nil }
+        if bytes.count == 4 { return bytes.map(String.init).joined(separator: ".") }
+        if bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+            return bytes[12...].map(String.init).joined(separator: ".")
+        }
+        return stride(from: 0, to: 8, by: 2).map { String(UInt16(bytes[$0]) << 8 | UInt16(bytes[$0 + 1]), radix: 16) }
+            .joined(separator: ":") + "::/64"
+    }
 }

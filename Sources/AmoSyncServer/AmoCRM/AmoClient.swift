@@ -75,6 +75,13 @@ package final class AmoClient: Sendable {
         components.percentEncodedQuery = components.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
         var headers = ["Authorization": "Bearer \(token)", "Accept": "application/json", "User-Agent": "amosync/\(AmoSync.version)"]
         if body != nil { headers["Content-Type"] = "application/json" }
+        let target = (components.percentEncodedPath) + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
+        guard target.utf8.count <= Self.maxRequestTarget else {
+            // amoCRM's front end refuses a longer request line (414): not sent at all.
+            throw AmoError(
+                kind: .rejected, request: label, status: 414, title: nil,
+                detail: "the request would be \(target.utf8.count) bytes long; amoCRM takes \(Self.maxRequestTarget)")
+        }
         var request = OutgoingRequest(method: method, url: components.url!, headers: headers, body: body?.canonicalData, timeout: timeout)
         // The duration metric starts when the request leaves, not when it queued for a slot.
         let sent = SendStamp()
@@ -86,11 +93,21 @@ package final class AmoClient: Sendable {
             return response
         } catch let error as TransportError {
             observer?(Self.endpoint(path), 0, elapsed())
-            // A write that got no answer may have been applied; a read can simply be repeated.
+            // A write that got no answer may have been applied (unless it never left); a read
+            // can simply be repeated.
             throw AmoError(
-                kind: method == "GET" ? .transient : .unknownOutcome, request: label, status: nil, title: nil, detail: error.description)
+                kind: Self.isIdempotent(method) || !error.sent ? .transient : .unknownOutcome, request: label, status: nil, title: nil,
+                detail: error.description)
         }
     }
+
+    /// The longest request target (path and query) sent: amoCRM's front end refuses longer ones.
+    static let maxRequestTarget = 8000
+
+    /// Requests that do the same when repeated: a failure of theirs can be retried in place.
+    /// A POST whose answer does not prove it failed may have created something: its step looks
+    /// before creating again.
+    static func isIdempotent(_ method: String) -> Bool { method == "GET" || method == "PATCH" }
 
     /// `/api/v4/leads/123/notes` → `/api/v4/leads/{id}/notes` (bounded metric labels).
     static func endpoint(_ path: String) -> String { AmoEndpoint.name(path) }
@@ -98,13 +115,26 @@ package final class AmoClient: Sendable {
     private func classify(_ response: IncomingResponse, label: String) async throws -> AmoResponse {
         let requestID = response.header("X-Request-Id")
         let json = response.body.isEmpty ? nil : try? JSONValue.parse(response.body)
+        let method = String(label.prefix { $0 != " " })
+        // An answer that does not prove the request failed (5xx, an unreadable 2xx) leaves a write
+        // "maybe applied": never repeated blindly.
+        let maybeApplied: AmoError.Kind = Self.isIdempotent(method) ? .transient : .unknownOutcome
         switch response.status {
         case 200..<300:
             if response.status != 204, !response.body.isEmpty, json == nil {
-                throw AmoError(kind: .transient, request: label, status: response.status, title: nil, detail: "response body is not JSON")
+                throw AmoError(
+                    kind: maybeApplied, request: label, status: response.status, title: nil,
+                    detail: "the answer is not JSON (\(Self.preview(response.body)))", amoRequestID: requestID)
             }
             await limiter.succeeded()
             return AmoResponse(status: response.status, json: json, requestID: requestID)
+        case 300..<400:
+            // A redirect is never followed (the token would go with it) and means the request
+            // was not handled here: tried again later.
+            throw AmoError(
+                kind: .transient, request: label, status: response.status, title: nil,
+                detail: "amoCRM answered a redirect\(response.header("Location").map { " to \(RefererPolicy.printable($0))" } ?? ""); "
+                    + "not followed, tried again later", amoRequestID: requestID)
         case 429:
             throw AmoError(
                 kind: .throttled, request: label, status: 429, title: "Too Many Requests",
@@ -117,16 +147,29 @@ package final class AmoClient: Sendable {
             throw AmoError(
                 kind: .unauthorized, request: label, status: 401, title: json?["title"]?.stringValue,
                 detail: json?["detail"]?.stringValue ?? "unauthorized after renewing the token", amoRequestID: requestID)
+        case 402, 403:
+            throw AmoError(
+                kind: .accountUnavailable, request: label, status: response.status, title: json?["title"]?.stringValue,
+                detail: json?["detail"]?.stringValue
+                    ?? (response.status == 402
+                        ? "the account is not paid (HTTP 402): delivery resumes once it is"
+                        : "access to the account is forbidden (HTTP 403): check the account's IP whitelist and the integration"),
+                amoRequestID: requestID)
         case 500...:
             throw AmoError(
-                kind: .transient, request: label, status: response.status, title: json?["title"]?.stringValue,
+                kind: maybeApplied, request: label, status: response.status, title: json?["title"]?.stringValue,
                 detail: json?["detail"]?.stringValue ?? "server error", amoRequestID: requestID)
         default:
             throw AmoError(
                 kind: .rejected, request: label, status: response.status, title: json?["title"]?.stringValue,
-                detail: json?["detail"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self),
+                detail: json?["detail"]?.stringValue ?? Self.preview(response.body),
                 validationErrors: Self.validationErrors(json), amoRequestID: requestID)
         }
+    }
+
+    /// The start of an answer that is not what was expected, printable.
+    static func preview(_ body: Data) -> String {
+        RefererPolicy.printable(String(decoding: body.prefix(120), as: UTF8.self))
     }
 
     static func validationErrors(_ json: JSONValue?) -> [AmoValidationError] {

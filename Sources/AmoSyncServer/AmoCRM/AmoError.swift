@@ -10,7 +10,10 @@ package struct AmoError: Error, Sendable, CustomStringConvertible {
         case unknownOutcome
         /// Credentials do not work and could not be renewed: pause delivery, spend no attempts.
         case unauthorized
-        /// 400/402/404 and other 4xx: the request itself is wrong; fail the job.
+        /// The account cannot be used now: 402 (not paid) or a JSON 403 (blocked, an IP not on
+        /// the account's whitelist). Delivery pauses, spending no attempts, until it works again.
+        case accountUnavailable
+        /// 400/404 and other 4xx: the request itself is wrong; fail the job.
         case rejected
     }
 

@@ -1,5 +1,6 @@
 import AmoSyncCore
 import Foundation
+import Synchronization
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
@@ -46,19 +47,32 @@ package protocol HTTPTransport: Sendable {
     func send(_ request: OutgoingRequest) async throws -> IncomingResponse
 }
 
-/// No HTTP response: the outcome of a write is unknown.
+/// No HTTP response (or none that could be used): the outcome of a write is unknown unless
+/// the request never left (`sent` false: the connection could not be made).
 struct TransportError: Error, Sendable, CustomStringConvertible {
     var timedOut: Bool
     var message: String
+    /// False when the request certainly did not reach the server (no connection was made).
+    var sent = true
+
     var description: String { timedOut ? "timed out: \(message)" : "connection failed: \(message)" }
+
+    static func tooLarge(limit: Int) -> TransportError {
+        TransportError(timedOut: false, message: "the answer is larger than \(limit / 1_048_576) MB; it was not read")
+    }
 }
 
 /// `URLSession` (libcurl on Linux) behind `HTTPTransport`. Redirects are not followed:
-/// amoCRM does not redirect API calls, and a redirect is an answer worth seeing.
+/// amoCRM does not redirect API calls, and a redirect is an answer worth seeing. An answer is
+/// read as it arrives and cut off past `maxResponseBytes` (16 MB): whatever sits at the
+/// account's address cannot take the daemon's memory.
 package final class URLSessionTransport: HTTPTransport {
+    /// The largest answer read; a larger one fails its request (`TransportError.tooLarge`).
+    package static let defaultMaxResponseBytes = 16 << 20
     private let session: URLSession
+    private let tasks: TaskDelegate
 
-    package init() {
+    package init(maxResponseBytes: Int = defaultMaxResponseBytes) {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpMaximumConnectionsPerHost = 16
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
@@ -66,7 +80,8 @@ package final class URLSessionTransport: HTTPTransport {
         // Each request's own timeout (amocrm.timeout_seconds, up to 300 s) rules, not the
         // session's 60 s default.
         configuration.timeoutIntervalForRequest = 3600
-        session = URLSession(configuration: configuration, delegate: NoRedirects(), delegateQueue: nil)
+        tasks = TaskDelegate(maxResponseBytes: maxResponseBytes)
+        session = URLSession(configuration: configuration, delegate: tasks, delegateQueue: nil)
     }
 
     /// Throws `CancellationError` when the calling task is cancelled (shutdown's grace ran
@@ -78,35 +93,101 @@ package final class URLSessionTransport: HTTPTransport {
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         urlRequest.httpBody = request.body
         let once = ResumeOnce()
-        let session = self.session
+        let (session, tasks) = (session, tasks)
         let timeout = request.timeout
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<IncomingResponse, any Error>) in
-                let task = session.dataTask(with: urlRequest) { data, response, error in
-                    once.resume(continuation, Self.result(data: data, response: response, error: error))
-                }
-                once.setTask(task)
-                request.sendStamp?.mark()
-                task.resume()
+                let task = session.dataTask(with: urlRequest)
                 // A hard deadline: the request never outlives its timeout, whatever libcurl does
-                // with a half-closed connection.
-                Task {
-                    try? await Task.sleep(for: .milliseconds(Int64((timeout + 1) * 1000)))
+                // with a half-closed connection. Cancelled as soon as the answer comes.
+                let deadline = Task {
+                    guard (try? await Task.sleep(for: .milliseconds(Int64((timeout + 1) * 1000)))) != nil else { return }
                     if once.resume(continuation, .failure(TransportError(timedOut: true, message: "no answer within \(Int(timeout)) s"))) {
                         task.cancel()
                     }
                 }
+                tasks.start(task.taskIdentifier) { result in
+                    deadline.cancel()
+                    once.resume(continuation, result)
+                }
+                once.setTask(task)
+                request.sendStamp?.mark()
+                task.resume()
             }
         } onCancel: {
             once.cancel()
         }
+    }
+}
+
+/// The session's delegate: collects each task's answer as it arrives (up to the limit),
+/// refuses redirects, and reports the end of each task once.
+final class TaskDelegate: NSObject, URLSessionDataDelegate, Sendable {
+    private struct Running {
+        var finish: @Sendable (Result<IncomingResponse, any Error>) -> Void
+        var data = Data()
+        var tooLarge = false
+    }
+    private let running = Mutex<[Int: Running]>([:])
+    let maxResponseBytes: Int
+
+    init(maxResponseBytes: Int) { self.maxResponseBytes = maxResponseBytes }
+
+    func start(_ id: Int, finish: @escaping @Sendable (Result<IncomingResponse, any Error>) -> Void) {
+        running.withLock { $0[id] = Running(finish: finish) }
+    }
+
+    func urlSession(
+        _ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
+        completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void
+    ) {
+        if response.expectedContentLength > Int64(maxResponseBytes) {
+            running.withLock { $0[dataTask.taskIdentifier]?.tooLarge = true }
+            completionHandler(.cancel)
+            return
+        }
+        completionHandler(.allow)
+    }
+
+    func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        let over = running.withLock { running -> Bool in
+            guard var task = running[dataTask.taskIdentifier], !task.tooLarge else { return false }
+            if task.data.count + data.count > maxResponseBytes {
+                task.tooLarge = true
+                task.data = Data()
+                running[dataTask.taskIdentifier] = task
+                return true
+            }
+            running[dataTask.taskIdentifier]!.data.append(data)
+            return false
+        }
+        if over { dataTask.cancel() }
+    }
+
+    func urlSession(_ session: URLSession, task: URLSessionTask, didCompleteWithError error: (any Error)?) {
+        guard let state = running.withLock({ $0.removeValue(forKey: task.taskIdentifier) }) else { return }
+        if state.tooLarge {
+            state.finish(.failure(TransportError.tooLarge(limit: maxResponseBytes)))
+        } else {
+            state.finish(Self.result(data: state.data, response: task.response, error: error))
+        }
+    }
+
+    /// Hands 3xx answers back instead of following them.
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
     }
 
     static func result(data: Data?, response: URLResponse?, error: (any Error)?) -> Result<IncomingResponse, any Error> {
         if let error {
             let code = (error as? URLError)?.code
             if code == .cancelled { return .failure(CancellationError()) }
-            return .failure(TransportError(timedOut: code == .timedOut, message: error.localizedDescription))
+            // No connection was made: the request certainly did not arrive.
+            let unsent: Set<URLError.Code?> = [.cannotConnectToHost, .cannotFindHost, .dnsLookupFailed, .notConnectedToInternet]
+            return .failure(TransportError(timedOut: code == .timedOut, message: error.localizedDescription, sent: !unsent.contains(code)))
         }
         guard let http = response as? HTTPURLResponse else {
             return .failure(TransportError(timedOut: false, message: "not an HTTP response"))
@@ -148,15 +229,5 @@ final class ResumeOnce: @unchecked Sendable {
         lock.withLock {
             cancelled = true; return task
         }?.cancel()
-    }
-}
-
-/// Hands 3xx answers back instead of following them.
-final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
-    func urlSession(
-        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
-        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
-    ) {
-        completionHandler(nil)
     }
 }

@@ -33,7 +33,7 @@ package struct TokenFile: Sendable {
     package init(path: String) { self.path = path }
 
     package func read() throws -> TokenSet? {
-        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        guard let data = try BoundedFile.read(path, limit: 64 << 10) else { return nil }
         let decoder = JSONDecoder()
         decoder.dateDecodingStrategy = .secondsSince1970
         return try decoder.decode(TokenSet.self, from: data)

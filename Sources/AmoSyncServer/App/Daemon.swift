@@ -85,7 +85,7 @@ package struct Daemon: Sendable {
             ? ContactIndex(
                 store: store, client: client, countryCode: config.contacts.defaultCountryCode, logger: logger,
                 reuseWindow: options.indexReuseWindow, refreshInterval: .seconds(config.contacts.indexRefreshSeconds),
-                syncRate: config.contacts.indexSyncRequestsPerSecond, headStart: options.indexHeadStart)
+                syncRate: config.contacts.indexSyncRequestsPerSecond, headStart: options.indexHeadStart, health: health)
             : nil
         let delivery = BatchDelivery(
             client: client, catalog: FieldCatalog(client: client), store: store, config: config, locks: ContactLocks(), index: index,
@@ -115,7 +115,8 @@ package struct Daemon: Sendable {
         let limits = ConnectionGuard.Limits(
             headerTimeout: .seconds(Int64(server.headerTimeoutSeconds)),
             bodyTimeout: .seconds(Int64(server.bodyTimeoutSeconds)),
-            idleTimeout: .seconds(Int64(server.idleTimeoutSeconds)), maxConnections: server.maxConnections)
+            idleTimeout: .seconds(Int64(server.idleTimeoutSeconds)), maxConnections: server.maxConnections,
+            maxPerAddress: server.maxConnectionsPerAddress, exempt: { rules.current.server.trustedProxies })
         let onServerRunning: @Sendable (any Channel) async -> Void = { channel in
             // The database is open and the port bound: tell systemd.
             notifier.notify("READY=1\nSTATUS=accepting orders and forms")
@@ -138,8 +139,14 @@ package struct Daemon: Sendable {
         // the companions.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = options.companions.map { .init(service: $0) }
         services.append(.init(service: startup, successTerminationBehavior: .ignore))
-        services.append(.init(service: worker))
-        if let index, index.inBackground { services.append(.init(service: ContactIndexKeeper(index: index))) }
+        // Background work never ends the daemon: an error is logged, shown, and the work started again.
+        services.append(.init(service: Supervised(name: "delivery worker", service: worker, health: health, logger: logger)))
+        if let index, index.inBackground {
+            services.append(
+                .init(
+                    service: Supervised(
+                        name: ContactIndex.serviceName, service: ContactIndexKeeper(index: index), health: health, logger: logger)))
+        }
         services.append(.init(service: Listener(server: intakeServer, port: server.port, setting: "server.port or --port")))
         if let listener = server.metrics {
             // Operators' numbers on their own listener (loopback by default), never on the intake port.
@@ -173,7 +180,8 @@ package struct Daemon: Sendable {
     /// Runs until SIGTERM/SIGINT or `shutdown()`. A listener that cannot be opened stops the
     /// whole daemon with an error that names the setting to change.
     package func run() async throws {
-        try? await store.setMeta("auth_problem", nil)  // a new process starts hopeful; the first request tells
+        // A new process starts hopeful; the first request tells.
+        for key in ["auth_problem", "account_problem", "background_problems"] { try? await store.setMeta(key, nil) }
         try await group.run()
     }
 

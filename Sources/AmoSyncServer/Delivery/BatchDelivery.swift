@@ -78,11 +78,32 @@ struct BatchDelivery: Sendable {
     func deliver(_ jobs: [Job]) async -> Summary {
         let leases = LeaseKeeper(store: store, jobs: jobs, lease: config.worker.leaseSeconds, logger: logger)
         let items = jobs.map { DeliveryItem(job: $0, leases: leases) }
+        revalidate(items)
         return await withTaskGroup { group in
             group.addTask { await leases.keep() }
             await run(items)
             group.cancelAll()
             return await record(items)
+        }
+    }
+
+    /// Plans stored by an older version pass today's validation before anything is sent: a
+    /// value that fails it is dropped and named in the job's warnings (and the log); a job left
+    /// with nothing to deliver fails with the reason.
+    private func revalidate(_ items: [DeliveryItem]) {
+        for item in items {
+            let (plan, dropped) = item.job.plan.revalidated(countryCode: config.contacts.defaultCountryCode)
+            guard plan != item.job.plan else { continue }
+            item.job.plan = plan
+            dropped.forEach(item.warn)
+            logger.warning(
+                "stored plan revised by today's validation", metadata: ["job.id": "\(item.job.id)", "dropped": "\(dropped.count)"])
+            if plan.contact == nil, plan.lead == nil {
+                item.fail(
+                    Attempt(
+                        at: Date(), durationMs: 0, outcome: .failed,
+                        error: "nothing valid to deliver: " + dropped.joined(separator: "; ")))
+            }
         }
     }
 
@@ -146,13 +167,25 @@ struct BatchDelivery: Sendable {
             for item in items where item.active {
                 item.finish(.retry(at: Date().addingTimeInterval(pause.seconds), refundAttempt: true), attempt)
             }
-        case .unauthorized:
-            await health.credentialsFailed(error.detail)
-            logger.error("amoCRM credentials do not work: delivery paused", metadata: metadata)
+        case .unauthorized, .accountUnavailable:
+            if error.kind == .unauthorized {
+                await health.credentialsFailed(error.detail)
+                logger.error("amoCRM credentials do not work: delivery paused", metadata: metadata)
+            } else {
+                await health.accountUnavailable(error.detail)
+                logger.error("the amoCRM account cannot be used now: delivery paused", metadata: metadata)
+            }
             var attempt = base
             attempt.outcome = .paused
-            // The worker pauses while credentials are dead; the jobs are ready as soon as they work.
+            // The worker pauses while it lasts; the jobs are ready as soon as it is over.
             for item in items where item.active { item.finish(.retry(at: Date().addingTimeInterval(1), refundAttempt: true), attempt) }
+        case .rejected where error.request.hasPrefix("GET "):
+            // A read refused (a 404 from whatever answers at the account's address): nothing
+            // about the jobs is wrong, so they are not failed for it.
+            let pause = await client.limiter.backOff()
+            logger.warning(
+                "amoCRM refused a read, will retry; delivery paused", metadata: metadata.merging(["pause_s": "\(pause.seconds)"]) { $1 })
+            for item in items where item.active { progress.retryOrFail(item, base) }
         case .transient, .unknownOutcome:
             let pause = await client.limiter.backOff()
             logger.warning(

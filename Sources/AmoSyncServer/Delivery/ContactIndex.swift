@@ -35,10 +35,16 @@ final class ContactIndex: Sendable {
     static let headStartPages = 16
     /// Rung after every page of the head start (and when the full sync is complete).
     private let progressed = Doorbell()
+    /// How long matching searches instead after amoCRM refused the index's filter (400),
+    /// before the filter is tried again.
+    static let filtersRetry = Duration.seconds(600)
+    /// Told when the account cannot be used (402, 403) or reading fails, and when it works again.
+    let health: DeliveryHealth?
     private struct State {
         var refresh: Task<Bool, any Error>?
         var startedAt: ContinuousClock.Instant?
-        var filtersUnavailable = false
+        /// Until when amoCRM's filters count as unavailable (it refused one): matching searches.
+        var filtersUnavailableUntil: ContinuousClock.Instant?
         /// When the last successful refresh started (it saw every change before that).
         var lastRefreshed: ContinuousClock.Instant?
         var complete: Bool?
@@ -52,8 +58,10 @@ final class ContactIndex: Sendable {
 
     init(
         store: JobStore, client: AmoClient, countryCode: String, logger: Logger, reuseWindow: Duration = .milliseconds(800),
-        clock: any TimeSource = SystemTime(), refreshInterval: Duration = .zero, syncRate: Double = 3, headStart: Duration = .zero
+        clock: any TimeSource = SystemTime(), refreshInterval: Duration = .zero, syncRate: Double = 3, headStart: Duration = .zero,
+        health: DeliveryHealth? = nil
     ) {
+        self.health = health
         self.headStartEnds = clock.now + headStart
         self.clock = clock
         self.store = store
@@ -72,7 +80,7 @@ final class ContactIndex: Sendable {
     /// runs or amoCRM's filters are unavailable — the batch then searches.
     func ready() async throws -> Bool {
         guard inBackground else { return try await refresh() }
-        let (unavailable, cached) = state.withLock { ($0.filtersUnavailable, $0.complete) }
+        let (unavailable, cached) = state.withLock { (filtersUnavailable($0), $0.complete) }
         if unavailable { return false }
         var complete = cached ?? false
         if cached == nil {
@@ -82,14 +90,18 @@ final class ContactIndex: Sendable {
         if !complete { complete = await waitForHeadStart() }
         guard complete else { return false }
         if let last = state.withLock({ $0.lastRefreshed }), clock.now - last < refreshInterval * 2 { return true }
-        return try await refresh()
+        do { return try await refresh() } catch is CancellationError { throw CancellationError() } catch {
+            // The background keeper reports and retries it; this batch searches meanwhile.
+            logger.warning("contact index: the refresh failed; this batch searches instead", metadata: ["error": "\(error)"])
+            return false
+        }
     }
 
     /// True while the background full sync has not completed (nor given up because filters are
     /// unavailable): the worker then delivers small batches on one lane, so that the first
     /// orders do not wait for fifty customers' searches.
     var isSyncing: Bool {
-        inBackground && state.withLock { !$0.filtersUnavailable && $0.complete != true }
+        inBackground && state.withLock { !filtersUnavailable($0) && $0.complete != true }
     }
 
     /// True until the head start is over: the time is up, its pages are read, or the sync is complete.
@@ -110,7 +122,7 @@ final class ContactIndex: Sendable {
     /// then search with `query` instead.
     func refresh() async throws -> Bool {
         let task = state.withLock { state -> Task<Bool, any Error>? in
-            if state.filtersUnavailable { return nil }
+            if filtersUnavailable(state) { return nil }
             let now = clock.now
             if let running = state.refresh, let started = state.startedAt, now - started < reuseWindow { return running }
             let task = Task { try await self.sync(startedAt: now) }
@@ -144,13 +156,21 @@ final class ContactIndex: Sendable {
         }
     }
 
+    private func filtersUnavailable(_ state: State) -> Bool { state.filtersUnavailableUntil.map { clock.now < $0 } ?? false }
+
     /// The background work (a no-op without a `refreshInterval`): the full sync at its pace,
-    /// then a refresh every interval, until cancelled. Failures wait and try again.
+    /// then a refresh every interval, until cancelled. It never ends by itself: a failure
+    /// (any answer amoCRM, or whatever sits at its address, gives) is logged and tried again
+    /// with a growing wait; a refused filter makes matching search for `filtersRetry`.
     func keepFresh() async {
         guard inBackground else { return }
         var failures = 0
         while !Task.isCancelled {
             do {
+                if let until = state.withLock({ filtersUnavailable($0) ? $0.filtersUnavailableUntil : nil }) {
+                    try await clock.sleep(until: until)
+                    continue
+                }
                 var position = try await store.indexPosition()
                 if position.complete {
                     state.withLock { $0.complete = true }
@@ -158,11 +178,11 @@ final class ContactIndex: Sendable {
                         try await clock.sleep(until: last + refreshInterval)
                         continue
                     }
-                    guard try await refresh() else { return }
+                    guard try await refresh() else { continue }
                 } else {
                     let started = clock.now
                     let fullRate = inHeadStart
-                    guard try await readPage(&position) else { return }
+                    guard try await readPage(&position) else { continue }
                     state.withLock { $0.pagesRead += 1 }
                     if position.complete {
                         let contacts = try await count()
@@ -178,11 +198,19 @@ final class ContactIndex: Sendable {
                         try await clock.sleep(until: started + .seconds(1 / syncRate))
                     }
                 }
+                if failures > 0 {
+                    await health?.backgroundWorks(Self.serviceName)
+                    await health?.accountWorks()
+                }
                 failures = 0
             } catch {
                 if Task.isCancelled { return }
                 failures += 1
-                if let amo = error as? AmoError, amo.kind == .throttled { _ = await client.limiter.throttled() }
+                let amo = error as? AmoError
+                if amo?.kind == .throttled { _ = await client.limiter.throttled() }
+                if amo?.kind == .accountUnavailable, let amo { await health?.accountUnavailable(amo.detail) }
+                // One failed read is not worth a 503 on /readyz; three in a row are.
+                if failures >= 3 { await health?.backgroundFailed(Self.serviceName, "\(error)") }
                 if failures == 1 || failures % 10 == 0 {
                     logger.warning(
                         "contact index: reading amoCRM's contacts failed; trying again",
@@ -192,6 +220,9 @@ final class ContactIndex: Sendable {
             }
         }
     }
+
+    /// The name its failures are reported under.
+    static let serviceName = "contact index"
 
     /// Reads the page at `position` and stores it with the position that moves past it, in
     /// one transaction. False when amoCRM's filters are unavailable.
@@ -204,9 +235,11 @@ final class ContactIndex: Sendable {
                     ("filter[updated_at][from]", "\(position.cursor)"), ("order[updated_at]", "asc"), ("limit", "\(Self.pageSize)"),
                     ("page", "\(position.page)"),
                 ])
-        } catch let error as AmoError where error.kind == .rejected {
-            logger.warning("contact filters unavailable: matching falls back to search", metadata: ["error": "\(error)"])
-            state.withLock { $0.filtersUnavailable = true }
+        } catch let error as AmoError where error.kind == .rejected && error.status == 400 {
+            logger.warning(
+                "contact filters unavailable: matching searches instead; the filter is tried again in 10 minutes",
+                metadata: ["error": "\(error)"])
+            state.withLock { $0.filtersUnavailableUntil = clock.now + Self.filtersRetry }
             return false
         }
         let contacts = response.json?.value(at: "_embedded.contacts")?.arrayValue ?? []

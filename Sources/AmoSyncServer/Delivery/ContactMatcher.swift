@@ -90,11 +90,14 @@ struct ContactMatcher: Sendable {
     struct Match {
         var contact: ExistingContact?
         var candidates: [Int]
+        /// Searches amoCRM refused or that could not be sent (a value too long for a URL), with why.
+        var skipped: [String] = []
     }
 
     func match(phones: [String], emails: [String], indexed: Bool) async throws -> Match {
         let wanted = Set((matchBy.contains("phone") ? phones : []) + (matchBy.contains("email") ? emails : []))
         var found: [Int: ExistingContact] = [:]
+        var skipped: [String] = []
         // A complete index answers alone. A partial one (the full sync still runs) answers
         // for the customers it holds — among them the contacts amosync created a moment ago,
         // which amoCRM's search may not find yet; the others are searched for.
@@ -109,7 +112,15 @@ struct ContactMatcher: Sendable {
             if matchBy.contains("phone") { queries += phones.map { ContactKey.nationalNumber($0, countryCode: countryCode) } }
             if matchBy.contains("email") { queries += emails }
             for query in Set(queries).sorted() {
-                let response = try await client.send("GET", "/api/v4/contacts", query: [("query", query), ("limit", "50")])
+                let response: AmoResponse
+                do {
+                    response = try await client.send("GET", "/api/v4/contacts", query: [("query", query), ("limit", "50")])
+                } catch let error as AmoError where error.kind == .rejected {
+                    // This customer's value cannot be searched for (amoCRM refuses it, or it is too
+                    // long for a URL): the other values and the other customers go on.
+                    skipped.append("search for \(query.prefix(40))\(query.count > 40 ? "…" : "") skipped: \(error.detail)")
+                    continue
+                }
                 let list = response.json?.value(at: "_embedded.contacts")?.arrayValue ?? []
                 try await index?.record(list)
                 for json in list {
@@ -121,6 +132,6 @@ struct ContactMatcher: Sendable {
             }
         }
         let best = found.values.max { ($0.updatedAt, $0.id) < ($1.updatedAt, $1.id) }
-        return Match(contact: best, candidates: found.keys.sorted())
+        return Match(contact: best, candidates: found.keys.sorted(), skipped: skipped)
     }
 }

@@ -130,11 +130,11 @@ final class DeliveryWorker: Service {
                         metadata: ["count": "\(purged)", "retention_days": "\(config.retentionDays)"])
                 }
             }
-            if let problem = await health.credentialsProblem {
+            if let problem = await health.pauseReason {
                 // Paused: jobs stay queued. Lane 0 tries again every `authProbeInterval` and logs once a minute.
                 if number == 0, lastAuthLog.map({ ContinuousClock.now - $0 > .seconds(60) }) ?? true {
                     logger.error(
-                        "delivery paused: amoCRM credentials do not work; jobs stay queued and spend no attempts",
+                        "delivery paused: amoCRM credentials or the account do not work; jobs stay queued and spend no attempts",
                         metadata: ["reason": "\(problem)"])
                     lastAuthLog = .now
                 }

@@ -78,7 +78,8 @@ enum FieldValueEncoder {
             }
             value = .number(JSONNumber(timestamp))
         default:
-            value = .string(text)
+            value = .string(
+                AmoLimits.fit(text, to: AmoLimits.value(forFieldType: field.type), what: "\(from) → \(field.name)", warnings: &warnings))
         }
         return ["field_id": .number(JSONNumber(field.id)), "values": [["value": value]]]
     }

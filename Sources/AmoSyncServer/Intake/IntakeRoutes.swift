@@ -183,6 +183,12 @@ struct IntakeRoutes: Sendable {
         return peer
     }
 
+    /// The client's key in per-address limits (an IPv6 client by its /64).
+    func clientKey(_ request: Request, context: IntakeContext) -> String {
+        let address = clientIP(request, context: context)
+        return CIDR.clientKey(address) ?? address
+    }
+
     /// CORS for `fetch()` posts from the form's allowed origins.
     func allowOrigin(_ request: Request, form: String, response: inout Response) {
         guard let origin = request.headers[.origin], config.forms[form]?.allowedOrigins.contains(origin) == true else { return }
@@ -210,6 +216,8 @@ struct IntakeRoutes: Sendable {
             problems.append("database_not_writable")
         }
         if await health.credentialsProblem != nil { problems.append("amocrm_credentials") }
+        if await health.accountProblem != nil { problems.append("amocrm_account") }
+        if await !health.backgroundProblems.isEmpty { problems.append("background_service") }
         if problems.isEmpty { return .json(.ok, ["status": "ready"]) }
         return .json(.serviceUnavailable, ["status": "not ready", "problems": .array(problems)])
     }

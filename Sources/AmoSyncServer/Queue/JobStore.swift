@@ -233,39 +233,40 @@ package final class JobStore: Sendable {
         let encoded = outcomes.map {
             (
                 job: $0.job, resolution: $0.resolution, attempt: $0.attempt,
-                warnings: Self.json($0.job.warnings), progress: Self.json($0.job.progress)
+                warnings: Self.json($0.job.warnings), progress: Self.json($0.job.progress), plan: $0.job.plan.json.canonicalString
             )
         }
         return try await settle { db in
             var lost: Set<Int64> = []
             var delivered = false
-            for (job, resolution, attempt, warnings, progress) in encoded {
+            for (job, resolution, attempt, warnings, progress, plan) in encoded {
                 switch resolution {
                 case .done:
                     try db.execute(
                         sql: """
                             UPDATE jobs SET state = 'done', lease_until = NULL, lease_owner = NULL, finished_at = ?,
-                              updated_at = ?, progress = ?,
+                              updated_at = ?, progress = ?, plan = ?,
                               warnings = ?, last_error = NULL WHERE id = ? AND \(Self.held)
-                            """, arguments: [now, now, progress, warnings, job.id, job.leaseOwner])
+                            """, arguments: [now, now, progress, plan, warnings, job.id, job.leaseOwner])
                 case .retry(let at, let refund):
                     try db.execute(
                         sql: """
                             UPDATE jobs SET state = 'queued', lease_until = NULL, lease_owner = NULL, run_at = ?, updated_at = ?,
-                              progress = ?,
+                              progress = ?, plan = ?,
                               warnings = ?, last_error = COALESCE(?, last_error), attempts = MAX(0,
                                 attempts - ?) WHERE id = ? AND \(Self.held)
                             """,
                         arguments: [
-                            at.timeIntervalSince1970, now, progress, warnings, attempt.error, refund ? 1 : 0, job.id, job.leaseOwner,
+                            at.timeIntervalSince1970, now, progress, plan, warnings, attempt.error, refund ? 1 : 0, job.id,
+                            job.leaseOwner,
                         ])
                 case .failed:
                     try db.execute(
                         sql: """
                             UPDATE jobs SET state = 'failed', lease_until = NULL, lease_owner = NULL, finished_at = ?,
-                              updated_at = ?, progress = ?,
+                              updated_at = ?, progress = ?, plan = ?,
                               warnings = ?, last_error = ? WHERE id = ? AND \(Self.held)
-                            """, arguments: [now, now, progress, warnings, attempt.error, job.id, job.leaseOwner])
+                            """, arguments: [now, now, progress, plan, warnings, attempt.error, job.id, job.leaseOwner])
                 }
                 guard db.changesCount > 0 else { lost.insert(job.id); continue }
                 if case .done = resolution {

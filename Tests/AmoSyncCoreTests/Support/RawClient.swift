@@ -8,8 +8,18 @@ import Foundation
 final class RawClient {
     let fd: Int32
 
-    init(port: Int, receiveTimeout seconds: Int = 15) throws {
+    /// `from`: the loopback address to connect from (127.0.0.2 is another client than 127.0.0.1).
+    init(port: Int, receiveTimeout seconds: Int = 15, from source: String? = nil) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        if let source {
+            var local = sockaddr_in()
+            local.sin_family = sa_family_t(AF_INET)
+            local.sin_addr.s_addr = inet_addr(source)
+            let bound = withUnsafePointer(to: &local) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            guard bound == 0 else { throw Timeout(description: "bind to \(source) failed: errno \(errno)") }
+        }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -30,6 +40,19 @@ final class RawClient {
     }
 
     func shutdownWrite() { shutdown(fd, Int32(SHUT_WR)) }
+
+    /// Sends `piece` `times` times, `every` apart (a slow client's pace); true as soon as the
+    /// server has closed the connection (a send fails), false when every piece went out.
+    func trickle(_ piece: String, times: Int, every interval: Duration) async -> Bool {
+        for _ in 0..<times {
+            let sent = piece.utf8CString.withUnsafeBufferPointer { Glibc.send(fd, $0.baseAddress, $0.count - 1, Int32(MSG_NOSIGNAL)) }
+            if sent < 0 { return true }
+            var byte: UInt8 = 0
+            if recv(fd, &byte, 1, Int32(MSG_DONTWAIT)) == 0 { return true }  // closed by the server
+            try? await Task.sleep(for: interval)
+        }
+        return false
+    }
 
     /// Blocking socket reads run on a thread of their own: on Swift's cooperative pool (two
     /// threads here) they would starve the daemon under test.

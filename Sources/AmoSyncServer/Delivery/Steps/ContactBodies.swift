@@ -64,7 +64,10 @@ struct ContactBodies: Sendable {
                 "values": .array(plan.emails.map { ["value": .string($0), "enum_code": .string(contacts.emailEnum)] }),
             ])
         }
-        var body: [String: JSONValue] = ["name": .string(plan.name ?? plan.phones.first ?? plan.emails.first ?? "Customer")]
+        let name = plan.name ?? plan.phones.first ?? plan.emails.first ?? "Customer"
+        var body: [String: JSONValue] = [
+            "name": .string(AmoLimits.fit(name, to: AmoLimits.name, what: "contact name", warnings: &warnings))
+        ]
         if !values.isEmpty {
             body["custom_fields_values"] = .array(FieldValueEncoder.capped(values, names: fields.names, warnings: &warnings))
         }
@@ -84,7 +87,11 @@ struct ContactBodies: Sendable {
     {
         var body: [String: JSONValue] = ["id": .number(JSONNumber(existing.id))]
         let readonlyName = contacts.readonlyFields.contains { $0.lowercased() == "name" }
-        if let name = plan.name, !readonlyName, !name.isEmpty, name != existing.name { body["name"] = .string(name) }
+        if let name = plan.name.map({ AmoLimits.fit($0, to: AmoLimits.name, what: "contact name", warnings: &warnings) }), !readonlyName,
+            !name.isEmpty, name != existing.name
+        {
+            body["name"] = .string(name)
+        }
         var values = FieldValueEncoder.encode(
             plan.fields, resolved: fields.contact, missing: fields.contactMissing,
             skip: { ["PHONE", "EMAIL"].contains($0.code ?? "") || isReadonly($0) }, warnings: &warnings

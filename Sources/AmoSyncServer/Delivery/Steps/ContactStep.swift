@@ -33,6 +33,7 @@ struct ContactStep: Sendable {
         for group in DeliveryItem.customers(needing) {
             let plan = ContactBodies.merged(group.compactMap(\.plan.contact))
             let match = try await matcher.match(phones: plan.phones, emails: plan.emails, indexed: indexed)
+            for reason in match.skipped { group.forEach { $0.warn(reason) } }
             if match.candidates.count > 1, let chosen = match.contact {
                 let ids = match.candidates.map(String.init).joined(separator: ", ")
                 group.forEach {

@@ -88,7 +88,9 @@ struct LeadStep: Sendable {
         if let key = fields.key {
             values.append(["field_id": .number(JSONNumber(key.id)), "values": [["value": .string(item.plan.key)]]])
         }
-        var body: [String: JSONValue] = ["name": .string(lead.name)]
+        var body: [String: JSONValue] = [
+            "name": .string(AmoLimits.fit(lead.name, to: AmoLimits.name, what: "lead name", warnings: &warnings))
+        ]
         if let pipeline = lead.pipelineID { body["pipeline_id"] = .number(JSONNumber(pipeline)) }
         if let status = lead.statusID { body["status_id"] = .number(JSONNumber(status)) }
         if let price = lead.price { body["price"] = .number(JSONNumber(price)) }

@@ -18,7 +18,7 @@ struct NoteStep: Sendable {
         for item in needing where item.job.progress.noteSent {
             let response = try await client.send("GET", "/api/v4/leads/\(item.job.progress.leadID!)/notes")
             let existing = (response.json?.value(at: "_embedded.notes")?.arrayValue ?? []).first {
-                $0.value(at: "params.text")?.stringValue == item.plan.note
+                $0.value(at: "params.text")?.stringValue == Self.text(item)
             }
             if let id = existing?["id"]?.intValue { item.update { $0.noteID = id } }
         }
@@ -28,7 +28,7 @@ struct NoteStep: Sendable {
                 items: [item],
                 body: [
                     "entity_id": .number(JSONNumber(item.job.progress.leadID!)), "note_type": "common",
-                    "params": ["text": .string(item.plan.note!)],
+                    "params": ["text": .string(Self.text(item))],
                 ])
         }
         creating.forEach { item in item.update { $0.noteSent = true } }
@@ -40,5 +40,13 @@ struct NoteStep: Sendable {
         }
         sender.unanswered(entries, request: "POST /api/v4/leads/notes") { $0.noteID == nil }
         try await progress.checkpoint(items)
+    }
+
+    /// The note as sent: within amoCRM's length (the cut is warned about on the job).
+    static func text(_ item: DeliveryItem) -> String {
+        var warnings: [String] = []
+        let text = AmoLimits.fit(item.plan.note ?? "", to: AmoLimits.note, what: "note", warnings: &warnings)
+        warnings.forEach(item.warn)
+        return text
     }
 }

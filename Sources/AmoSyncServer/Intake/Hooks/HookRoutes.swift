@@ -6,6 +6,8 @@ import AmoSyncCore
 /// `POST /v1/hooks/{source}`: WooCommerce, Shopify and Tilda webhooks as those platforms
 /// send them, authenticated by their own signatures, translated into the order or form model.
 extension IntakeRoutes {
+    static let tildaSetUpCheck = Data("test=test".utf8)
+
     func hook(_ request: Request, source name: String) async throws -> Response {
         guard let source = config.sources[name] else { throw IntakeError.notFound("no source named \(name) in the configuration") }
         let raw = try await rawBody(request)
@@ -101,11 +103,10 @@ extension IntakeRoutes {
     /// Tilda posts a form-encoded body to one URL per site; `test=test` is its set-up check.
     /// With `secret` set, the webhook URL carries it as `?key=SECRET`.
     func tilda(_ request: Request, raw: Data, contentType: String, source: Config.Source, name: String) async throws -> Response {
-        let kind = BodyDecoder.kind(of: contentType) ?? .urlencoded
-        guard case .object(let values) = try IntakeError.decoding(raw, as: kind) else {
-            throw IntakeError.malformed("expected form fields")
-        }
-        if values["test"] == "test", values.count == 1 { return .json(.ok, ["status": "ok", "test": true]) }
+        // Tilda's set-up check, answered without its key (as it always was): the body is
+        // compared, not parsed.
+        if raw == Self.tildaSetUpCheck { return .json(.ok, ["status": "ok", "test": true]) }
+        // Then the key: an unauthenticated body is never parsed.
         if let secret = source.secret {
             let presented = request.uri.queryParameters["key"].map { Array(String($0).utf8) } ?? []
             guard Hashing.constantTimeEqual(presented, Array(secret.utf8)) else {
@@ -114,6 +115,11 @@ extension IntakeRoutes {
                     status: .unauthorized, code: "bad_key", message: "the webhook URL needs ?key= with sources.\(name).secret")
             }
         }
+        let kind = BodyDecoder.kind(of: contentType) ?? .urlencoded
+        guard case .object(let values) = try IntakeError.decoding(raw, as: kind) else {
+            throw IntakeError.malformed("expected form fields")
+        }
+        if values["test"] == "test", values.count == 1 { return .json(.ok, ["status": "ok", "test": true]) }
         let form = source.form ?? ""
         let input = JSONValue.object(values)
         // Without `tranid` a resend is recognized by its content.

@@ -26,7 +26,7 @@ enum JobReport {
         let rows = jobs.map { job -> [String] in
             let next = job.state == .queued ? relative(job.runAt, now: now) : "-"
             return [
-                "\(job.id)", job.kind.rawValue, job.source, job.externalID, job.state.rawValue, "\(job.attempts)", next,
+                "\(job.id)", job.kind.rawValue, safe(job.source), safe(job.externalID), job.state.rawValue, "\(job.attempts)", next,
                 oneLine(job.lastError ?? ""),
             ]
         }
@@ -66,26 +66,26 @@ enum JobReport {
 
     static func showText(_ job: Job, attempts: [Attempt], config: Config) -> String {
         var lines = [
-            "Job \(job.id): \(job.kind.rawValue) \(job.externalID) from \(job.source)",
+            "Job \(job.id): \(job.kind.rawValue) \(safe(job.externalID)) from \(safe(job.source))",
             "State:    \(job.state.rawValue), \(job.attempts) attempt(s)"
                 + (job.state == .queued ? ", next run \(iso.string(from: job.runAt))" : ""),
             "Created:  \(iso.string(from: job.createdAt))",
         ]
-        if let error = job.lastError { lines.append("Error:    \(error)") }
+        if let error = job.lastError { lines.append("Error:    \(safe(error))") }
         if let lead = job.progress.leadID { lines.append("Lead:     \(lead)  \(config.amocrm.leadURL(lead))") }
         if let contact = job.progress.contactID {
             lines.append("Contact:  \(contact)  https://\(config.amocrm.subdomain).\(config.amocrm.domain)/contacts/detail/\(contact)")
         }
-        if !job.warnings.isEmpty { lines += ["", "Warnings:"] + job.warnings.map { "  - \($0)" } }
+        if !job.warnings.isEmpty { lines += ["", "Warnings:"] + job.warnings.map { "  - \(safe($0))" } }
         lines += ["", "Attempts:"]
         if attempts.isEmpty { lines.append("  none yet") }
         for attempt in attempts {
             var line = "  \(iso.string(from: attempt.at))  \(attempt.outcome.rawValue)  \(attempt.durationMs) ms"
-            if let request = attempt.request { line += "  \(request)" }
+            if let request = attempt.request { line += "  \(safe(request))" }
             if let status = attempt.httpStatus { line += "  HTTP \(status)" }
             lines.append(line)
-            if let error = attempt.error { lines.append("      \(error)") }
-            for issue in attempt.validationErrors { lines.append("      \(issue.path): \(issue.code) — \(issue.detail)") }
+            if let error = attempt.error { lines.append("      \(safe(error))") }
+            for issue in attempt.validationErrors { lines.append("      \(safe(issue.path)): \(safe(issue.code)) — \(safe(issue.detail))") }
         }
         lines += [
             "", "Plan:", indent((try? JSONValue.encode(job.plan))?.prettyString ?? ""), "", "Input:",
@@ -98,7 +98,8 @@ enum JobReport {
         let done = changes.filter { $0.to != nil && $0.from != $0.to }.count
         let lines = changes.map { change -> String in
             let transition = change.from.map { from in "\(from.rawValue) → \(change.to?.rawValue ?? "?")" } ?? ""
-            return "job \(change.id): \(transition)\(change.note.map { transition.isEmpty ? $0 : " (\($0))" } ?? "")"
+            let note = change.note.map(safe)
+            return "job \(change.id): \(transition)\(note.map { transition.isEmpty ? $0 : " (\($0))" } ?? "")"
         }
         return (lines + ["\(done) job(s) \(verb)"]).joined(separator: "\n")
     }
@@ -108,9 +109,12 @@ enum JobReport {
     }
 
     static func oneLine(_ text: String, max: Int = 80) -> String {
-        let flat = text.replacingOccurrences(of: "\n", with: " ")
+        let flat = safe(text.replacingOccurrences(of: "\n", with: " "))
         return flat.count > max ? String(flat.prefix(max - 1)) + "…" : flat
     }
+
+    /// One untrusted value on one line, with nothing a terminal would act on (`TerminalText`).
+    static func safe(_ text: String) -> String { TerminalText.escape(text) }
 
     static func relative(_ date: Date, now: Date) -> String {
         let seconds = Int(date.timeIntervalSince(now).rounded())
