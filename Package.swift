@@ -26,11 +26,13 @@ let package = Package(
             name: "AmoSyncCore",
             dependencies: [.product(name: "Crypto", package: "swift-crypto")]
         ),
+        // amoCRM API v4 as Codable types and endpoints: what the daemon sends and the fake answers.
+        .target(name: "AmoAPI", dependencies: ["AmoSyncCore"]),
         // The daemon: intake, queue, delivery, the amoCRM client, operations.
         .target(
             name: "AmoSyncServer",
             dependencies: [
-                "AmoSyncCore",
+                "AmoSyncCore", "AmoAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -51,7 +53,7 @@ let package = Package(
         .target(
             name: "AmoCRMFake",
             dependencies: [
-                "AmoSyncCore",
+                "AmoSyncCore", "AmoAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -1,3 +1,4 @@
+import AmoAPI
 import Foundation
 import AmoSyncCore
 
@@ -8,70 +9,70 @@ extension FakeAmoState {
         guard let items = body?.arrayValue, !items.isEmpty else {
             return .problem(400, title: "Bad Request", detail: "expected a non-empty array")
         }
-        if items.count > 50 { return .problem(400, title: "Bad Request", detail: "Too many leads in one request: 50 at most") }
-        var errors: [JSONValue] = []
+        if items.count > Endpoints.batchLimit {
+            return .problem(400, title: "Bad Request", detail: "Too many leads in one request: 50 at most")
+        }
+        var errors: [ValidationErrors] = []
         var planned: [(lead: FakeEntity, contact: FakeEntity?, existing: Int?)] = []
         let time = Int(now)
         for (index, item) in items.enumerated() {
             let requestID = item["request_id"]?.textValue ?? "\(index)"
-            var problems: [JSONValue] = []
-            var leadItem = item.objectValue ?? [:]
-            var embedded = leadItem["_embedded"]?.objectValue ?? [:]
-            let linked = embedded["contacts"]?.arrayValue ?? []
-            embedded["contacts"] = nil
-            leadItem["_embedded"] = .object(embedded)
-            var lead = FakeEntity(id: 0, name: item["name"]?.textValue ?? "", responsibleUserID: users[0], createdAt: time, updatedAt: time)
-            checkCommon(.object(leadItem), into: &lead, entity: "leads", problems: &problems)
-            checkLead(.object(leadItem), into: &lead, creating: true, problems: &problems)
+            var problems: [ValidationError] = []
+            var lead = FakeEntity(id: 0, name: "", responsibleUserID: users[0], createdAt: time, updatedAt: time)
             var newContact: FakeEntity?
             var existing: Int?
-            if linked.count > 1 { problems.append(Self.problem("TooManyValues", "_embedded.contacts", "One contact at most")) }
-            if let contact = linked.first {
-                if let id = contact["id"]?.intValue {
-                    if contacts[id] == nil {
-                        problems.append(Self.problem("NotSupportedChoice", "_embedded.contacts.0.id"))
+            if var model = read(Lead.self, item, problems: &problems) {
+                let linked = model.embedded?.contacts ?? []
+                model.embedded?.contacts = nil
+                checkCommon(
+                    name: model.name, responsible: model.responsibleUserID, tags: model.embedded?.tags, values: model.customFieldsValues,
+                    into: &lead, entity: "leads", problems: &problems)
+                checkLead(model, into: &lead, creating: true, problems: &problems)
+                if linked.count > 1 { problems.append(Self.problem("TooManyValues", "_embedded.contacts", "One contact at most")) }
+                if let contact = linked.first {
+                    if let id = contact.id {
+                        if contacts[id] == nil {
+                            problems.append(Self.problem("NotSupportedChoice", "_embedded.contacts.0.id"))
+                        } else {
+                            existing = id
+                        }
                     } else {
-                        existing = id
+                        var created = FakeEntity(id: 0, name: "", responsibleUserID: users[0], createdAt: time, updatedAt: time)
+                        var contactProblems: [ValidationError] = []
+                        checkCommon(
+                            name: contact.name ?? "", responsible: contact.responsibleUserID, tags: contact.embedded?.tags,
+                            values: contact.customFieldsValues, into: &created, entity: "contacts", problems: &contactProblems)
+                        problems += contactProblems.map { problem in
+                            ValidationError(code: problem.code, path: "_embedded.contacts.0." + problem.path, detail: problem.detail)
+                        }
+                        newContact = created
                     }
-                } else {
-                    var created = FakeEntity(
-                        id: 0, name: contact["name"]?.textValue ?? "", responsibleUserID: users[0], createdAt: time, updatedAt: time)
-                    var contactProblems: [JSONValue] = []
-                    checkCommon(contact, into: &created, entity: "contacts", problems: &contactProblems)
-                    problems += contactProblems.map { problem in
-                        var object = problem.objectValue ?? [:]
-                        object["path"] = .string("_embedded.contacts.0." + (problem["path"]?.stringValue ?? ""))
-                        return .object(object)
-                    }
-                    newContact = created
                 }
             }
             if problems.isEmpty {
                 planned.append((lead, newContact, existing))
             } else {
-                errors.append(["request_id": .string(requestID), "errors": .array(problems)])
+                errors.append(ValidationErrors(requestID: requestID, errors: problems))
             }
         }
         if !errors.isEmpty { return validationFailure(errors) }
-        var answer: [JSONValue] = []
+        var answer: [ComplexResult] = []
         var answered: [Int: Int] = [:]  // contact → its answer (duplicate control)
         for (index, var entry) in planned.enumerated() {
-            let requestID = JSONValue.string(items[index]["request_id"]?.textValue ?? "\(index)")
+            let requestID = items[index]["request_id"]?.textValue ?? "\(index)"
             var contactID = entry.existing
             if duplicateControl, contactID == nil, let contact = entry.contact { contactID = duplicate(of: contact) }
             if duplicateControl, let contactID {
                 if let earlier = answered[contactID] {
                     // Another lead of the same customer in this request: one result, both request ids.
-                    var object = answer[earlier].objectValue ?? [:]
-                    object["request_id"] = .array((object["request_id"]?.arrayValue ?? []) + [requestID])
-                    answer[earlier] = .object(object)
+                    answer[earlier].requestID.values.append(requestID)
                     continue
                 }
-                if let open = leads.values.filter({ $0.contactIDs.contains(contactID) && ![142, 143].contains($0.statusID) })
+                if let open = leads.values.filter({ $0.contactIDs.contains(contactID) && !Status.isClosed($0.statusID) })
                     .max(by: { $0.id < $1.id })
                 {
                     answered[contactID] = answer.count
-                    answer.append(Self.complexAnswer(lead: open.id, contact: contactID, requestID: requestID, merged: true))
+                    answer.append(ComplexResult(id: open.id, contactID: contactID, requestID: [requestID], merged: true))
                     continue
                 }
             }
@@ -84,16 +85,10 @@ extension FakeAmoState {
             entry.lead.contactIDs = contactID.map { [$0] } ?? []
             leads[entry.lead.id] = entry.lead
             if let contactID { answered[contactID] = answer.count }
-            answer.append(Self.complexAnswer(lead: entry.lead.id, contact: contactID, requestID: requestID, merged: false))
+            answer.append(ComplexResult(id: entry.lead.id, contactID: contactID, requestID: [requestID], merged: false))
         }
-        return .json(200, .array(answer), contentType: "application/json")
-    }
-
-    static func complexAnswer(lead: Int, contact: Int?, requestID: JSONValue, merged: Bool) -> JSONValue {
-        [
-            "id": .number(JSONNumber(lead)), "contact_id": contact.map { .number(JSONNumber($0)) } ?? .null, "company_id": .null,
-            "request_id": [requestID], "merged": .bool(merged),
-        ]
+        // A bare array, not HAL.
+        return .encoded(200, answer, contentType: "application/json")
     }
 
     /// An existing contact sharing a phone (last 10 digits) or an email with a new one.

@@ -1,3 +1,4 @@
+import AmoAPI
 import Foundation
 import AmoSyncCore
 
@@ -33,7 +34,7 @@ extension FakeAmoState {
 
     func requestStats() -> RequestStats {
         var byEndpoint: [String: Int] = [:]
-        for entry in log { byEndpoint["\(entry.method) \(AmoEndpoint.name(entry.path))", default: 0] += 1 }
+        for entry in log { byEndpoint["\(entry.method) \(AmoPath.template(entry.path))", default: 0] += 1 }
         return RequestStats(
             total: log.count, throttled: log.filter { $0.status == 429 }.count, maxPerSecond: mostArrivals(within: 1),
             busiest10sPerSecond: Double(mostArrivals(within: 10)) / 10, byEndpoint: byEndpoint)
@@ -129,7 +130,7 @@ extension FakeAmoState {
         [
             "contacts": .array(contacts.values.sorted { $0.id < $1.id }.map { render($0, entity: "contacts") }),
             "leads": .array(leads.values.sorted { $0.id < $1.id }.map { render($0, entity: "leads") }),
-            "notes": .array(notes.values.sorted { $0.id < $1.id }.map(noteJSON)),
+            "notes": .array(notes.values.sorted { $0.id < $1.id }.map { (try? AmoJSON.value($0.model)) ?? .null }),
             "custom_fields": [
                 "leads": .array((fields["leads"] ?? []).map(\.json)), "contacts": .array((fields["contacts"] ?? []).map(\.json)),
             ],

@@ -1,3 +1,4 @@
+import AmoAPI
 import Foundation
 import AmoSyncCore
 
@@ -8,43 +9,49 @@ extension FakeAmoState {
         if entity == "contacts" { contacts[value.id] = value } else { leads[value.id] = value }
     }
 
-    func render(_ value: FakeEntity, entity: String) -> JSONValue {
+    /// An entity's custom field values as amoCRM answers them (with the field's name and type).
+    func fieldValues(_ value: FakeEntity, entity: String) -> [CustomFieldValues]? {
+        guard !value.fields.isEmpty else { return nil }
         let defs = Dictionary(uniqueKeysWithValues: (fields[entity] ?? []).map { ($0.id, $0) })
-        var object: [String: JSONValue] = [
-            "id": .number(JSONNumber(value.id)), "name": .string(value.name),
-            "responsible_user_id": .number(JSONNumber(value.responsibleUserID)),
-            "created_at": .number(JSONNumber(value.createdAt)), "updated_at": .number(JSONNumber(value.updatedAt)),
-            "account_id": 1231414,
-        ]
-        object["custom_fields_values"] =
-            value.fields.isEmpty
-            ? .null
-            : .array(
-                value.fields.map { cf in
-                    let def = defs[cf.fieldID]
-                    return [
-                        "field_id": .number(JSONNumber(cf.fieldID)), "field_name": .string(def?.name ?? ""),
-                        "field_code": def?.code.map(JSONValue.string) ?? .null, "field_type": .string(def?.type ?? "text"),
-                        "values": .array(
-                            cf.values.map { item in
-                                var v: [String: JSONValue] = ["value": item.value]
-                                if let code = item.enumCode { v["enum_code"] = .string(code) }
-                                if let enumID = def?.enums.first(where: { $0.value == (item.enumCode ?? item.value.textValue) })?.id {
-                                    v["enum_id"] = .number(JSONNumber(enumID))
-                                }
-                                return .object(v)
-                            }),
-                    ]
+        return value.fields.map { stored in
+            let def = defs[stored.fieldID]
+            var field = CustomFieldValues(
+                fieldID: stored.fieldID, fieldCode: def?.code,
+                values: stored.values.map { item in
+                    CustomFieldValues.Item(
+                        value: item.value, enumID: def?.enums.first(where: { $0.value == (item.enumCode ?? item.value.textValue) })?.id,
+                        enumCode: item.enumCode)
                 })
-        var embedded: [String: JSONValue] = ["tags": .array(value.tags.map { ["name": .string($0)] })]
-        if entity == "leads" {
-            object["price"] = .number(JSONNumber(value.price))
-            object["pipeline_id"] = .number(JSONNumber(value.pipelineID))
-            object["status_id"] = .number(JSONNumber(value.statusID))
-            embedded["contacts"] = .array(value.contactIDs.enumerated().map { ["id": .number(JSONNumber($1)), "is_main": .bool($0 == 0)] })
+            field.fieldName = def?.name ?? ""
+            field.fieldType = def?.type ?? "text"
+            return field
         }
-        object["_embedded"] = .object(embedded)
-        return .object(object)
+    }
+
+    func contactModel(_ value: FakeEntity) -> Contact {
+        var contact = Contact(
+            id: value.id, name: value.name, updatedAt: value.updatedAt, customFieldsValues: fieldValues(value, entity: "contacts"))
+        contact.responsibleUserID = value.responsibleUserID
+        contact.createdAt = value.createdAt
+        contact.embedded = EntityLinks(tags: value.tags.map(EntityLinks.Tag.init(name:)), companies: [])
+        return contact
+    }
+
+    func leadModel(_ value: FakeEntity) -> Lead {
+        var lead = Lead(
+            id: value.id, name: value.name, price: value.price, pipelineID: value.pipelineID, statusID: value.statusID,
+            responsibleUserID: value.responsibleUserID, customFieldsValues: fieldValues(value, entity: "leads"),
+            embedded: Lead.Embedded(
+                tags: value.tags.map(EntityLinks.Tag.init(name:)),
+                contacts: value.contactIDs.enumerated().map { Contact(id: $1, isMain: $0 == 0) }))
+        lead.createdAt = value.createdAt
+        lead.updatedAt = value.updatedAt
+        return lead
+    }
+
+    /// An entity as `GET /__fake/state` shows it: the API's own shape.
+    func render(_ value: FakeEntity, entity: String) -> JSONValue {
+        (entity == "contacts" ? try? AmoJSON.value(contactModel(value)) : try? AmoJSON.value(leadModel(value))) ?? .null
     }
 
     func listEntities(_ entity: String, query: [String: String]) -> FakeResponse {
@@ -92,34 +99,30 @@ extension FakeAmoState {
 
     private func listPage(_ entity: String, _ slice: [FakeEntity], page: Int, more: Bool) -> FakeResponse {
         if slice.isEmpty { return FakeResponse(status: 204) }
-        var links: [String: JSONValue] = ["self": ["href": .string("/api/v4/\(entity)?page=\(page)")]]
-        if more { links["next"] = ["href": .string("/api/v4/\(entity)?page=\(page + 1)")] }
-        return .json(
-            200,
-            [
-                "_page": .number(JSONNumber(page)), "_links": .object(links),
-                "_embedded": .object([entity: .array(slice.map { render($0, entity: entity) })]),
-            ])
+        return entity == "contacts"
+            ? .encoded(200, Page(items: slice.map(contactModel), page: page, hasNext: more))
+            : .encoded(200, Page(items: slice.map(leadModel), page: page, hasNext: more))
     }
-    func getEntity(_ entity: String, _ id: String) -> FakeResponse {
-        guard let id = Int(id), let value = store(entity)[id] else { return FakeResponse(status: 204) }
-        return .json(200, render(value, entity: entity))
+
+    func getEntity(_ entity: String, _ id: Int) -> FakeResponse {
+        guard let value = store(entity)[id] else { return FakeResponse(status: 204) }
+        return entity == "contacts" ? .encoded(200, contactModel(value)) : .encoded(200, leadModel(value))
     }
 
     /// Validates every item of a batch first (amoCRM applies all or nothing): the built entities,
     /// or the `validation-errors` answer naming each failing item by `request_id`.
     func validateAll(
-        _ items: [JSONValue], _ build: (JSONValue, inout [JSONValue]) -> FakeEntity?
+        _ items: [JSONValue], _ build: (JSONValue, inout [ValidationError]) -> FakeEntity?
     ) -> (built: [FakeEntity], refused: FakeResponse?) {
-        var errors: [JSONValue] = []
+        var errors: [ValidationErrors] = []
         var built: [FakeEntity] = []
         for (index, item) in items.enumerated() {
-            var problems: [JSONValue] = []
+            var problems: [ValidationError] = []
             let value = build(item, &problems)
             if let value, problems.isEmpty {
                 built.append(value)
             } else {
-                errors.append(["request_id": .string(item["request_id"]?.textValue ?? "\(index)"), "errors": .array(problems)])
+                errors.append(ValidationErrors(requestID: item["request_id"]?.textValue ?? "\(index)", errors: problems))
             }
         }
         return (built, errors.isEmpty ? nil : validationFailure(errors))
@@ -132,27 +135,52 @@ extension FakeAmoState {
         if items.count > 250 { return .problem(400, title: "Bad Request", detail: "too many entities in one request") }
         let time = Int(now)
         let validated = validateAll(items) { item, problems in
-            var value = FakeEntity(
-                id: 0, name: item["name"]?.textValue ?? "", responsibleUserID: users[0], createdAt: time, updatedAt: time)
-            if value.name.isEmpty, entity == "contacts" {
-                value.name = [item["first_name"]?.textValue, item["last_name"]?.textValue].compactMap { $0 }.joined(separator: " ")
+            var value = FakeEntity(id: 0, name: "", responsibleUserID: users[0], createdAt: time, updatedAt: time)
+            if entity == "contacts" {
+                guard let contact = read(Contact.self, item, problems: &problems) else { return nil }
+                let name = contact.name ?? [contact.firstName, contact.lastName].compactMap { $0 }.joined(separator: " ")
+                checkCommon(
+                    name: name, responsible: contact.responsibleUserID, tags: contact.embedded?.tags, values: contact.customFieldsValues,
+                    into: &value, entity: entity, problems: &problems)
+            } else {
+                guard let lead = read(Lead.self, item, problems: &problems) else { return nil }
+                checkCommon(
+                    name: lead.name, responsible: lead.responsibleUserID, tags: lead.embedded?.tags, values: lead.customFieldsValues,
+                    into: &value, entity: entity, problems: &problems)
+                checkLead(lead, into: &value, creating: true, problems: &problems)
             }
-            checkCommon(item, into: &value, entity: entity, problems: &problems)
-            if entity == "leads" { checkLead(item, into: &value, creating: true, problems: &problems) }
             return value
         }
         if let refused = validated.refused { return refused }
-        let built = validated.built
-        var answer: [JSONValue] = []
-        for (index, var value) in built.enumerated() {
+        var answer: [(id: Int, requestID: String)] = []
+        for (index, var value) in validated.built.enumerated() {
             value.id = allocate(entity == "contacts" ? "contact" : "lead")
             put(value, in: entity)
-            answer.append([
-                "id": .number(JSONNumber(value.id)), "request_id": .string(items[index]["request_id"]?.textValue ?? "\(index)"),
-                "_links": ["self": ["href": .string("/api/v4/\(entity)/\(value.id)")]],
-            ])
+            answer.append((value.id, items[index]["request_id"]?.textValue ?? "\(index)"))
         }
-        return .json(200, ["_links": ["self": ["href": .string("/api/v4/\(entity)")]], "_embedded": .object([entity: .array(answer)])])
+        return written(entity, answer)
+    }
+
+    /// The answer to a batch write: each entity's id and the `request_id` it answers.
+    func written(_ entity: String, _ answer: [(id: Int, requestID: String)], updatedAt: [Int: Int] = [:]) -> FakeResponse {
+        if entity == "contacts" {
+            return .encoded(
+                200,
+                Page(
+                    items: answer.map {
+                        var contact = Contact(id: $0.id, requestID: $0.requestID)
+                        contact.updatedAt = updatedAt[$0.id]
+                        return contact
+                    }))
+        }
+        return .encoded(
+            200,
+            Page(
+                items: answer.map {
+                    var lead = Lead(id: $0.id, requestID: $0.requestID)
+                    lead.updatedAt = updatedAt[$0.id]
+                    return lead
+                }))
     }
 
     func updateEntities(_ entity: String, _ body: JSONValue?) -> FakeResponse {
@@ -165,73 +193,68 @@ extension FakeAmoState {
                 problems.append(Self.problem("NotFound", "id", "Entity not found"))
                 return nil
             }
-            if let name = item["name"]?.textValue { value.name = name }
             value.updatedAt = max(time, value.updatedAt)
-            checkCommon(item, into: &value, entity: entity, problems: &problems)
-            if entity == "leads" { checkLead(item, into: &value, creating: false, problems: &problems) }
+            if entity == "contacts" {
+                guard let contact = read(Contact.self, item, problems: &problems) else { return nil }
+                checkCommon(
+                    name: contact.name, responsible: contact.responsibleUserID, tags: contact.embedded?.tags,
+                    values: contact.customFieldsValues, into: &value, entity: entity, problems: &problems)
+            } else {
+                guard let lead = read(Lead.self, item, problems: &problems) else { return nil }
+                checkCommon(
+                    name: lead.name, responsible: lead.responsibleUserID, tags: lead.embedded?.tags, values: lead.customFieldsValues,
+                    into: &value, entity: entity, problems: &problems)
+                checkLead(lead, into: &value, creating: false, problems: &problems)
+            }
             return value
         }
         if let refused = validated.refused { return refused }
-        let built = validated.built
-        var answer: [JSONValue] = []
-        for (index, value) in built.enumerated() {
+        var answer: [(id: Int, requestID: String)] = []
+        var updated: [Int: Int] = [:]
+        for (index, value) in validated.built.enumerated() {
             put(value, in: entity)
-            answer.append([
-                "id": .number(JSONNumber(value.id)), "updated_at": .number(JSONNumber(value.updatedAt)),
-                "request_id": .string(items[index]["request_id"]?.textValue ?? "\(index)"),
-            ])
+            answer.append((value.id, items[index]["request_id"]?.textValue ?? "\(index)"))
+            updated[value.id] = value.updatedAt
         }
-        return .json(200, ["_embedded": .object([entity: .array(answer)])])
+        return written(entity, answer, updatedAt: updated)
     }
 
     func createNotes(_ body: JSONValue?) -> FakeResponse {
         guard let items = body?.arrayValue, !items.isEmpty else {
             return .problem(400, title: "Bad Request", detail: "expected a non-empty array")
         }
-        var errors: [JSONValue] = []
+        var errors: [ValidationErrors] = []
         for (index, item) in items.enumerated() {
             let requestID = item["request_id"]?.textValue ?? "\(index)"
             if leads[item["entity_id"]?.intValue ?? -1] == nil {
-                errors.append([
-                    "request_id": .string(requestID),
-                    "errors": [
-                        ["code": "NotSupportedChoice", "path": "entity_id", "detail": "The value you selected is not a valid choice."]
-                    ],
-                ])
-            } else if item["note_type"]?.stringValue != "common" || item.value(at: "params.text")?.stringValue == nil {
-                errors.append([
-                    "request_id": .string(requestID),
-                    "errors": [["code": "FieldMissing", "path": "params.text", "detail": "This field is missing."]],
-                ])
+                errors.append(ValidationErrors(requestID: requestID, errors: [Self.problem("NotSupportedChoice", "entity_id")]))
+            } else if item["note_type"]?.stringValue != Note.common || item.value(at: "params.text")?.stringValue == nil {
+                errors.append(
+                    ValidationErrors(requestID: requestID, errors: [Self.problem("FieldMissing", "params.text", "This field is missing.")]))
             } else if let text = item.value(at: "params.text")?.stringValue, text.unicodeScalars.count > 8192 {
-                errors.append(["request_id": .string(requestID), "errors": [Self.tooLong("params.text", 8192)]])
+                errors.append(ValidationErrors(requestID: requestID, errors: [Self.tooLong("params.text", 8192)]))
             }
         }
         if !errors.isEmpty { return validationFailure(errors) }
-        var answer: [JSONValue] = []
+        var answer: [Note] = []
         for (index, item) in items.enumerated() {
             let note = FakeNote(
-                id: allocate("note"), entityID: item["entity_id"]!.intValue!, noteType: "common",
+                id: allocate("note"), entityID: item["entity_id"]!.intValue!, noteType: Note.common,
                 text: item.value(at: "params.text")!.stringValue!)
             notes[note.id] = note
-            answer.append([
-                "id": .number(JSONNumber(note.id)), "entity_id": .number(JSONNumber(note.entityID)),
-                "request_id": .string(item["request_id"]?.textValue ?? "\(index)"),
-            ])
+            answer.append(
+                Note(id: note.id, entityID: note.entityID, text: note.text, requestID: item["request_id"]?.textValue ?? "\(index)"))
         }
-        return .json(200, ["_embedded": ["notes": .array(answer)]])
+        return .encoded(200, Page(items: answer))
     }
 
-    func listNotes(_ leadID: Int) -> FakeResponse {
-        let list = notes.values.filter { $0.entityID == leadID }.sorted { $0.id < $1.id }
-        if list.isEmpty { return FakeResponse(status: 204) }
-        return .json(200, ["_embedded": ["notes": .array(list.map(noteJSON))]])
-    }
-
-    func noteJSON(_ note: FakeNote) -> JSONValue {
-        [
-            "id": .number(JSONNumber(note.id)), "entity_id": .number(JSONNumber(note.entityID)), "note_type": .string(note.noteType),
-            "params": ["text": .string(note.text)],
-        ]
+    /// A lead's notes, 250 a page at most.
+    func listNotes(_ leadID: Int, query: [String: String]) -> FakeResponse {
+        let limit = min(Endpoints.pageLimit, Int(query["limit"] ?? "") ?? 50)
+        let page = max(1, Int(query["page"] ?? "") ?? 1)
+        let all = notes.values.filter { $0.entityID == leadID }.sorted { $0.id < $1.id }
+        let slice = all.dropFirst((page - 1) * limit).prefix(limit)
+        if slice.isEmpty { return FakeResponse(status: 204) }
+        return .encoded(200, Page(items: slice.map(\.model), page: page, hasNext: page * limit < all.count))
     }
 }

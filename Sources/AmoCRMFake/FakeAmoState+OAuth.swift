@@ -1,3 +1,4 @@
+import AmoAPI
 import Foundation
 import AmoSyncCore
 
@@ -40,44 +41,46 @@ extension FakeAmoState {
     }
 
     func oauth(_ request: FakeRequest) -> FakeResponse {
-        guard request.method == "POST", request.path == "/oauth2/access_token" else {
+        guard request.method == "POST", request.path == AmoPath.accessToken else {
             return .problem(404, title: "Not Found", detail: "Unknown path \(request.path)")
         }
-        var body: [String: String] = [:]
-        if let json = try? JSONValue.parse(request.body), let object = json.objectValue {
-            for (key, value) in object { body[key] = value.textValue }
+        // JSON (as amosync sends it) or form-encoded (as the League provider does).
+        let token: TokenRequest?
+        if let decoded = try? AmoJSON.decode(TokenRequest.self, from: request.body) {
+            token = decoded
         } else {
-            for (key, value) in BodyDecoder.parseURLEncoded(String(decoding: request.body, as: UTF8.self)) { body[key] = value }
+            let form = Dictionary(BodyDecoder.parseURLEncoded(String(decoding: request.body, as: UTF8.self))) { $1 }
+            token = form["client_id"].map {
+                TokenRequest(
+                    clientID: $0, clientSecret: form["client_secret"] ?? "", grantType: form["grant_type"] ?? "",
+                    redirectURI: form["redirect_uri"] ?? "", code: form["code"], refreshToken: form["refresh_token"])
+            }
         }
-        let invalidClient = FakeResponse.json(
-            401,
-            [
-                "title": "Некорректный клиент", "type": "https://developers.amocrm.ru/v3/errors/OAuthProblemJson",
-                "status": 401, "detail": "Авторизация клиента не прошла",
-            ], contentType: "application/problem+json")
+        let problemType = "https://developers.amocrm.ru/v3/errors/OAuthProblemJson"
+        let invalidClient = FakeResponse.encoded(
+            401, Problem(status: 401, title: "Некорректный клиент", detail: "Авторизация клиента не прошла", type: problemType),
+            contentType: "application/problem+json")
         let invalidRequest = { (hint: String, status: Int) in
-            FakeResponse.json(
+            FakeResponse.encoded(
                 status,
-                [
-                    "hint": .string(hint), "title": "Некорректный запрос",
-                    "type": "https://developers.amocrm.ru/v3/errors/OAuthProblemJson",
-                    "status": .number(JSONNumber(status)), "detail": "В запросе отсутствует ряд параметров или параметры невалидны",
-                ],
+                Problem(
+                    status: status, title: "Некорректный запрос", detail: "В запросе отсутствует ряд параметров или параметры невалидны",
+                    type: problemType, hint: hint),
                 contentType: "application/problem+json")
         }
-        guard let client = oauthClient, body["client_id"] == client.id, body["client_secret"] == client.secret,
-            body["redirect_uri"] == client.redirectURI
+        guard let client = oauthClient, let token, token.clientID == client.id, token.clientSecret == client.secret,
+            token.redirectURI == client.redirectURI
         else { return invalidClient }
-        switch body["grant_type"] {
-        case "authorization_code":
-            guard let code = body["code"], let expiry = codes.removeValue(forKey: code) else {
+        switch token.grantType {
+        case TokenRequest.authorizationCode:
+            guard let code = token.code, let expiry = codes.removeValue(forKey: code) else {
                 return invalidRequest("Authorization code has been revoked", 400)
             }
             guard expiry > now else { return invalidRequest("Authorization code has expired", 400) }
             exchangeCount += 1
             return issueTokens()
-        case "refresh_token":
-            guard let token = body["refresh_token"], refreshTokens.remove(token) != nil else {
+        case TokenRequest.refresh:
+            guard let refresh = token.refreshToken, refreshTokens.remove(refresh) != nil else {
                 revokedAttempts += 1
                 return invalidRequest("Token has been revoked", 401)
             }
@@ -95,11 +98,8 @@ extension FakeAmoState {
             + UUID().uuidString.replacingOccurrences(of: "-", with: "")
         accessTokens[access] = now + accessTTL
         refreshTokens.insert(refresh)
-        return .json(
-            200,
-            [
-                "token_type": "Bearer", "expires_in": .number(JSONNumber(accessTTL)), "server_time": .number(JSONNumber(now.rounded())),
-                "access_token": .string(access), "refresh_token": .string(refresh),
-            ], contentType: "application/json")
+        return .encoded(
+            200, TokenResponse(accessToken: access, refreshToken: refresh, expiresIn: accessTTL, serverTime: Int(now.rounded())),
+            contentType: "application/json")
     }
 }

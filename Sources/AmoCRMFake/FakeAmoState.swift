@@ -1,3 +1,4 @@
+import AmoAPI
 import Foundation
 import AmoSyncCore
 
@@ -41,15 +42,18 @@ package actor FakeAmoState {
             3177727, "Воронка",
             [
                 (32392156, "Неразобранное", 1), (32392159, "Новый заказ", 0), (32392160, "Заявка", 0),
-                (32392161, "Оплачен", 0), (32392162, "Отправлен", 0), (142, "Успешно реализовано", 0),
-                (143, "Закрыто и не реализовано", 0),
+                (32392161, "Оплачен", 0), (32392162, "Отправлен", 0), (Status.won, "Успешно реализовано", 0),
+                (Status.lost, "Закрыто и не реализовано", 0),
             ]
         ),
         (
             23456, "Опт",
-            [(567890, "Новый", 0), (567891, "В работе", 0), (142, "Успешно реализовано", 0), (143, "Закрыто и не реализовано", 0)]
+            [
+                (567890, "Новый", 0), (567891, "В работе", 0), (Status.won, "Успешно реализовано", 0),
+                (Status.lost, "Закрыто и не реализовано", 0),
+            ]
         ),
-        (34567, "Техника", [(87654, "Новый", 0), (142, "Успешно реализовано", 0), (143, "Закрыто и не реализовано", 0)]),
+        (34567, "Техника", [(87654, "Новый", 0), (Status.won, "Успешно реализовано", 0), (Status.lost, "Закрыто и не реализовано", 0)]),
     ]
     var clockOffset: Double = 0
     /// The account's "контроль дублей" for API leads: a new complex lead whose contact already
@@ -131,9 +135,8 @@ package actor FakeAmoState {
     }
 
     private func route(_ request: FakeRequest) -> FakeResponse {
-        if request.path.hasPrefix("/oauth2/") { return oauth(request) }
-        let parts = request.path.split(separator: "/").map(String.init)
-        guard parts.count >= 3, parts[0] == "api", parts[1] == "v4" else {
+        if request.path == AmoPath.accessToken { return oauth(request) }
+        guard let route = Route(method: request.method, path: request.path) else {
             return .problem(404, title: "Not Found", detail: "Unknown path \(request.path)")
         }
         let body: JSONValue?
@@ -145,25 +148,20 @@ package actor FakeAmoState {
             }
             body = parsed
         }
-        let method = request.method
-        let rest = Array(parts.dropFirst(2))
-        let entity = rest[0]
-        let second = rest.count > 1 ? rest[1] : nil
-        let third = rest.count > 2 ? rest[2] : nil
         var response: FakeResponse
-        switch (method, rest.count) {
-        case ("GET", 1) where entity == "account": response = account()
-        case ("GET", 1) where entity == "users": response = listUsers()
-        case ("GET", 2) where entity == "leads" && second == "pipelines": response = listPipelines()
-        case ("GET", 2) where fields[entity] != nil && second == "custom_fields": response = listFields(entity, query: request.query)
-        case ("POST", 2) where fields[entity] != nil && second == "custom_fields": response = createFields(entity, body)
-        case ("GET", 1) where fields[entity] != nil: response = listEntities(entity, query: request.query)
-        case ("GET", 2) where fields[entity] != nil && Int(second!) != nil: response = getEntity(entity, second!)
-        case ("POST", 1) where fields[entity] != nil: response = createEntities(entity, body)
-        case ("PATCH", 1) where fields[entity] != nil: response = updateEntities(entity, body)
-        case ("POST", 2) where entity == "leads" && second == "notes": response = createNotes(body)
-        case ("POST", 2) where entity == "leads" && second == "complex": response = createComplex(body)
-        case ("GET", 3) where entity == "leads" && third == "notes": response = listNotes(Int(second!) ?? 0)
+        switch route {
+        case .account: response = account()
+        case .users: response = .encoded(200, Page(items: users.map { User(id: $0, name: "User \($0)") }))
+        case .pipelines: response = .encoded(200, Page(items: pipelineModels))
+        case .customFields(let entity): response = listFields(entity.rawValue, query: request.query)
+        case .createCustomFields(let entity): response = createFields(entity.rawValue, body)
+        case .list(let entity) where fields[entity.rawValue] != nil: response = listEntities(entity.rawValue, query: request.query)
+        case .get(let entity, let id) where fields[entity.rawValue] != nil: response = getEntity(entity.rawValue, id)
+        case .create(let entity) where fields[entity.rawValue] != nil: response = createEntities(entity.rawValue, body)
+        case .update(let entity) where fields[entity.rawValue] != nil: response = updateEntities(entity.rawValue, body)
+        case .createNotes: response = createNotes(body)
+        case .complex: response = createComplex(body)
+        case .notes(let lead): response = listNotes(lead, query: request.query)
         default: return .problem(404, title: "Not Found", detail: "Unknown path \(request.path)")
         }
         let endpoint = "\(request.method) \(request.path)"
@@ -219,106 +217,85 @@ package actor FakeAmoState {
                 }
                 return .object(object)
             }
-            if let list = json.arrayValue {
-                response.body = JSONValue.array(list.map(rewrite)).canonicalData
-            } else if case .object(var object) = json, case .object(var embedded)? = object["_embedded"] {
-                for (key, value) in embedded { embedded[key] = value.arrayValue.map { .array($0.map(rewrite)) } ?? value }
-                object["_embedded"] = .object(embedded)
-                response.body = JSONValue.object(object).canonicalData
+            // The answer's items (a bare array, or the list in a HAL answer) get the hostile ids.
+            func walk(_ value: JSONValue) -> JSONValue {
+                switch value {
+                case .array(let list): return .array(list.map(rewrite))
+                case .object(let object): return .object(object.mapValues(walk))
+                default: return value
+                }
             }
+            response.body = walk(json).canonicalData
         }
         return response
     }
 
     private func account() -> FakeResponse {
-        .json(
+        .encoded(
             200,
-            [
-                "id": 1231414, "name": .string(subdomain), "subdomain": .string(subdomain), "current_user_id": 504141,
-                "country": "RU", "currency": "RUB", "is_unsorted_on": true,
-            ])
+            Account(
+                id: 1_231_414, name: subdomain, subdomain: subdomain, currentUserID: users[0], country: "RU", currency: "RUB",
+                isUnsortedOn: true))
     }
 
-    private func listUsers() -> FakeResponse {
-        .json(200, ["_embedded": ["users": .array(users.map { ["id": .number(JSONNumber($0)), "name": .string("User \($0)")] })]])
-    }
-
-    private func listPipelines() -> FakeResponse {
-        let list: [JSONValue] = pipelines.map { pipeline in
-            [
-                "id": .number(JSONNumber(pipeline.id)), "name": .string(pipeline.name), "is_main": .bool(pipeline.id == pipelines[0].id),
-                "_embedded": [
-                    "statuses": .array(
-                        pipeline.statuses.map {
-                            [
-                                "id": .number(JSONNumber($0.id)), "name": .string($0.name), "type": .number(JSONNumber($0.type)),
-                                "pipeline_id": .number(JSONNumber(pipeline.id)), "is_editable": .bool($0.type == 0 && $0.id > 143),
-                            ]
-                        })
-                ],
-            ]
+    /// The account's pipelines with their stages, as `GET /api/v4/leads/pipelines` answers.
+    var pipelineModels: [Pipeline] {
+        pipelines.map { pipeline in
+            Pipeline(
+                id: pipeline.id, name: pipeline.name, isMain: pipeline.id == pipelines[0].id,
+                statuses: pipeline.statuses.map {
+                    Status(
+                        id: $0.id, name: $0.name, pipelineID: pipeline.id, type: $0.type,
+                        isEditable: $0.type == 0 && !Status.isClosed($0.id))
+                })
         }
-        return .json(200, ["_total_items": .number(JSONNumber(list.count)), "_embedded": ["pipelines": .array(list)]])
     }
 
     /// Custom field lists come 50 a page whatever `limit` asks, as amoCRM sends them.
     private func listFields(_ entity: String, query: [String: String]) -> FakeResponse {
-        let limit = min(50, Int(query["limit"] ?? "") ?? 50)
+        let limit = min(Endpoints.fieldPageLimit, Int(query["limit"] ?? "") ?? Endpoints.fieldPageLimit)
         let page = max(1, Int(query["page"] ?? "") ?? 1)
         let all = fields[entity] ?? []
         let slice = all.dropFirst((page - 1) * limit).prefix(limit)
         if slice.isEmpty { return FakeResponse(status: 204) }
-        var links: [String: JSONValue] = ["self": ["href": .string("/api/v4/\(entity)/custom_fields?page=\(page)&limit=\(limit)")]]
-        if page * limit < all.count {
-            links["next"] = ["href": .string("/api/v4/\(entity)/custom_fields?page=\(page + 1)&limit=\(limit)")]
-        }
-        return .json(
-            200,
-            [
-                "_total_items": .number(JSONNumber(all.count)), "_page": .number(JSONNumber(page)),
-                "_page_count": .number(JSONNumber((all.count + limit - 1) / limit)), "_links": .object(links),
-                "_embedded": ["custom_fields": .array(slice.map(\.json))],
-            ])
+        return .encoded(200, Page(items: slice.map(\.model), page: page, hasNext: page * limit < all.count))
     }
 
     private func createFields(_ entity: String, _ body: JSONValue?) -> FakeResponse {
         guard let items = body?.arrayValue else { return .problem(400, title: "Bad Request", detail: "expected an array") }
-        var errors: [JSONValue] = []
+        var errors: [ValidationErrors] = []
         for (index, item) in items.enumerated() {
             let requestID = item["request_id"]?.textValue ?? "\(index)"
             let type = item["type"]?.stringValue ?? ""
             if item["name"]?.stringValue?.isEmpty ?? true {
-                errors.append([
-                    "request_id": .string(requestID),
-                    "errors": [["code": "FieldMissing", "path": "name", "detail": "This field is missing."]],
-                ])
+                errors.append(
+                    ValidationErrors(requestID: requestID, errors: [Self.problem("FieldMissing", "name", "This field is missing.")]))
             }
             let allowed =
                 ["text", "numeric", "checkbox", "select", "multiselect", "date", "url", "textarea", "radiobutton", "date_time"]
                 + (entity == "contacts" ? ["multitext"] : [])
             if !allowed.contains(type) {
-                errors.append([
-                    "request_id": .string(requestID),
-                    "errors": [["code": "NotSupportedChoice", "path": "type", "detail": "The value you selected is not a valid choice."]],
-                ])
+                errors.append(ValidationErrors(requestID: requestID, errors: [Self.problem("NotSupportedChoice", "type")]))
             }
         }
         if !errors.isEmpty { return validationFailure(errors) }
-        var created: [JSONValue] = []
+        var created: [CustomField] = []
         for (index, item) in items.enumerated() {
             let enums = (item["enums"]?.arrayValue ?? []).compactMap { $0["value"]?.textValue }.map { (allocate("enum"), $0) }
             let field = FakeField(
                 id: allocate("field"), name: item["name"]!.stringValue!, type: item["type"]!.stringValue!,
-                code: item["code"]?.stringValue, enums: enums)
+                code: item["code"]?.stringValue, enums: enums, isAPIOnly: item["is_api_only"]?.boolValue ?? false)
             fields[entity]!.append(field)
-            var json = field.json.objectValue!
-            json["request_id"] = .string(item["request_id"]?.textValue ?? "\(index)")
-            created.append(.object(json))
+            var model = field.model
+            model.requestID = item["request_id"]?.textValue ?? "\(index)"
+            created.append(model)
         }
-        return .json(200, ["_total_items": .number(JSONNumber(created.count)), "_embedded": ["custom_fields": .array(created)]])
+        return .encoded(200, Page(items: created))
     }
 
-    func validationFailure(_ errors: [JSONValue]) -> FakeResponse {
-        .problem(400, title: "Bad Request", detail: "Request validation failed", extra: ["validation-errors": .array(errors)])
+    func validationFailure(_ errors: [ValidationErrors]) -> FakeResponse {
+        .encoded(
+            400, Problem(status: 400, title: "Bad Request", detail: "Request validation failed", validationErrors: errors),
+            contentType: "application/problem+json")
     }
 }

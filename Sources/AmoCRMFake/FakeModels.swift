@@ -1,3 +1,4 @@
+import AmoAPI
 import Foundation
 import AmoSyncCore
 
@@ -38,13 +39,13 @@ struct FakeResponse: Sendable {
         FakeResponse(status: status, contentType: contentType, body: value.canonicalData)
     }
 
-    static func problem(_ status: Int, title: String, detail: String, extra: [String: JSONValue] = [:]) -> FakeResponse {
-        var object: [String: JSONValue] = [
-            "title": .string(title), "type": .string("https://httpstatus.es/\(status)"),
-            "status": .number(JSONNumber(status)), "detail": .string(detail),
-        ]
-        object.merge(extra) { _, new in new }
-        return json(status, .object(object), contentType: "application/problem+json")
+    /// An answer in one of the API's own types (`AmoAPI`).
+    static func encoded<T: Encodable>(_ status: Int, _ value: T, contentType: String = "application/hal+json") -> FakeResponse {
+        FakeResponse(status: status, contentType: contentType, body: (try? AmoJSON.encode(value)) ?? Data())
+    }
+
+    static func problem(_ status: Int, title: String, detail: String) -> FakeResponse {
+        encoded(status, Problem(status: status, title: title, detail: detail), contentType: "application/problem+json")
     }
 
     static func html(_ status: Int, _ text: String) -> FakeResponse {
@@ -64,17 +65,19 @@ struct FakeField: Sendable {
     var code: String?
     var enums: [(id: Int, value: String)]
     var isPredefined = false
+    var isAPIOnly = false
 
-    var json: JSONValue {
-        var object: [String: JSONValue] = [
-            "id": .number(JSONNumber(id)), "name": .string(name), "type": .string(type),
-            "code": code.map(JSONValue.string) ?? .null, "is_predefined": .bool(isPredefined),
-            "is_api_only": false, "sort": 500,
-        ]
-        object["enums"] =
-            enums.isEmpty ? .null : .array(enums.map { ["id": .number(JSONNumber($0.id)), "value": .string($0.value), "sort": 1] })
-        return .object(object)
+    /// As amoCRM lists it.
+    var model: CustomField {
+        var field = CustomField(
+            id: id, name: name, type: type, code: code, isAPIOnly: isAPIOnly,
+            enums: enums.isEmpty ? nil : enums.map { CustomField.Option(id: $0.id, value: $0.value, sort: 1) })
+        field.isPredefined = isPredefined
+        field.sort = 500
+        return field
     }
+
+    var json: JSONValue { (try? AmoJSON.value(model)) ?? .null }
 }
 
 /// Stored custom field values of an entity.
@@ -105,6 +108,12 @@ struct FakeNote: Sendable {
     var entityID: Int
     var noteType: String
     var text: String
+
+    var model: Note {
+        var note = Note(id: id, entityID: entityID, text: text)
+        note.noteType = noteType
+        return note
+    }
 }
 
 /// A request seen by the fake, for assertions and benchmarks.

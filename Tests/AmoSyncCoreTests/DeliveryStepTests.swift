@@ -1,3 +1,4 @@
+import AmoAPI
 import Foundation
 import Testing
 
@@ -61,7 +62,7 @@ import Testing
         let bodies = ContactBodies(contacts: contacts)
         let existing = try #require(
             ExistingContact(
-                ExistingContact.json(
+                ExistingContact.contact(
                     id: 5, name: "Anna", updatedAt: 1, phones: [("8 912 555-01-02", "MOB")], emails: [("anna@example.org", "PRIV")])))
         var warnings: [String] = []
         let same = ContactPlan(name: "Someone Else", phones: ["+79125550102"], emails: ["anna@example.org"])
@@ -69,14 +70,12 @@ import Testing
 
         let more = ContactPlan(name: "Someone Else", phones: ["+79125550102", "+79990000001"], emails: ["anna@example.org"])
         let body = try #require(bodies.mergeBody(existing, plan: more, fields: ResolvedFields(), warnings: &warnings))
-        #expect(body["name"] == nil, "a readonly name is never touched")
-        let phones = try #require(body["custom_fields_values"]?.arrayValue?.first { $0["field_code"] == "PHONE" })
+        #expect(body.name == nil, "a readonly name is never touched")
+        let phones = try #require(body.customFieldsValues?.first { $0.fieldCode == "PHONE" })
         #expect(
-            phones["values"]
-                == [
-                    ["value": "8 912 555-01-02", "enum_code": "MOB"], ["value": "+79990000001", "enum_code": .string(contacts.phoneEnum)],
-                ])
-        #expect(body["custom_fields_values"]?.arrayValue?.contains { $0["field_code"] == "EMAIL" } == false, "emails untouched")
+            phones.values
+                == [.init(value: "8 912 555-01-02", enumCode: "MOB"), .init(value: "+79990000001", enumCode: contacts.phoneEnum)])
+        #expect(body.customFieldsValues?.contains { $0.fieldCode == "EMAIL" } == false, "emails untouched")
     }
 
     @Test func senderDropsARefusedValueAndSendsTheRestAgain() async throws {
@@ -86,13 +85,14 @@ import Testing
         var entries = [
             BatchEntry(
                 items: batch.items,
-                body: [
-                    "name": "Anna",
-                    "custom_fields_values": [["field_code": "PHONE", "values": [["value": "+79125550102", "enum_code": "NOPE"]]]],
-                ])
+                body: Contact(
+                    name: "Anna",
+                    customFieldsValues: [CustomFieldValues(fieldCode: "PHONE", values: [.init(value: "+79125550102", enumCode: "NOPE")])]))
         ]
-        let answer = try await batch.sender.sendBatch("POST", "/api/v4/contacts", &entries, embedded: "contacts", names: [:])
-        let id = try #require(answer[0]?["id"]?.intValue)
+        let answer = try await batch.sender.sendBatch(
+            &entries, names: [:], request: Endpoints.createContacts,
+            sort: { page, sent throws(AnswerMismatch) in try BatchAnswer.sort(page, sent: sent, id: \.id, requestID: \.requestID) })
+        let id = try #require(answer[0]?.id)
         #expect(batch.items[0].job.warnings.contains { $0.hasPrefix("field PHONE: value refused by amoCRM (NotSupportedChoice") })
         #expect(batch.items[0].active, "a dropped value does not fail the job")
         let contact = try #require(await fake.state.snapshot()["contacts"]?.arrayValue?.first)
@@ -124,13 +124,11 @@ import Testing
         defer { fake.stop() }
         let batch = try await Self.claimed([sampleOrder(id: "1")], fake: fake, dir: TempDir())
         let item = batch.items[0]
-        let lead = try await batch.client.send("POST", "/api/v4/leads", body: [["name": "Order 1"]])
-        let leadID = try #require(lead.json?.value(at: "_embedded.leads.0.id")?.intValue)
+        let lead = try await batch.client.send(try Endpoints.createComplex([Lead(name: "Order 1")]))
+        let leadID = try #require(lead.first?.id)
         let note = try #require(item.plan.note)
-        let sent = try await batch.client.send(
-            "POST", "/api/v4/leads/notes",
-            body: [["entity_id": .number(JSONNumber(leadID)), "note_type": "common", "params": ["text": .string(note)]]])
-        let noteID = try #require(sent.json?.value(at: "_embedded.notes.0.id")?.intValue)
+        let sent = try await batch.client.send(try Endpoints.createNotes([Note(entityID: leadID, text: note)]))
+        let noteID = try #require(sent.items.first?.id)
         // A crash after the note was sent, before its answer was stored.
         item.update {
             $0.leadID = leadID

@@ -1,3 +1,4 @@
+import AmoAPI
 import Foundation
 import Synchronization
 import Testing
@@ -65,7 +66,7 @@ import Testing
         let client = AmoClient(
             baseURL: configured, transport: transport, limiter: RateLimiter(requestsPerSecond: 7), tokens: manager(follow: true),
             timeout: 5, logger: quietLogger())
-        #expect(try await client.send("GET", "/api/v4/account").status == 200, "a restarted daemon uses the kept address")
+        #expect(try await client.send(Endpoints.account()).id > 0, "a restarted daemon uses the kept address")
         #expect(transport.requests.allSatisfy { $0.host == "renamed.amocrm.ru" })
     }
 
@@ -105,7 +106,7 @@ import Testing
         let client = AmoClient(
             baseURL: "https://shop.amocrm.ru", transport: transport, limiter: RateLimiter(requestsPerSecond: 7),
             tokens: manager, timeout: 5, logger: quietLogger())
-        await #expect(throws: AmoError.self) { try await client.send("GET", "/api/v4/account") }
+        await #expect(throws: AmoError.self) { try await client.send(Endpoints.account()) }
         #expect(transport.requests.isEmpty)
         #expect(await manager.deadReason?.contains("evil.example") == true)
     }
@@ -136,7 +137,7 @@ import Testing
         await fake.state.expireAccessTokens()
         let client = Self.amoClient(fake, tokens: manager, limiter: limiter)
         try await withThrowingTaskGroup(of: Int.self) { group in
-            for _ in 0..<7 { group.addTask { try await client.send("GET", "/api/v4/account").status } }
+            for _ in 0..<7 { group.addTask { try await client.send(Endpoints.account()).id > 0 ? 200 : 0 } }
             for try await status in group { #expect(status == 200) }
         }
         #expect(await fake.state.oauthStats.refreshes == 1)

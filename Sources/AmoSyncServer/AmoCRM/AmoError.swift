@@ -1,3 +1,4 @@
+import AmoAPI
 import AmoSyncCore
 /// A failed amoCRM request, classified once here so that callers only switch on `kind`.
 package struct AmoError: Error, Sendable, CustomStringConvertible {
@@ -18,7 +19,7 @@ package struct AmoError: Error, Sendable, CustomStringConvertible {
     }
 
     package var kind: Kind
-    /// `POST /api/v4/leads`
+    /// The request, as `POST /api/v4/leads` (`Endpoint.label`)
     var request: String
     var status: Int?
     var title: String?
@@ -36,17 +37,12 @@ package struct AmoError: Error, Sendable, CustomStringConvertible {
 
 }
 
-/// One item of `validation-errors`: which batch item (`request_id`) and which field.
-struct AmoValidationError: Sendable, Equatable, Codable {
+/// One item of `validation-errors`: which batch item (`request_id`) and what it refused.
+struct AmoValidationError: Sendable, Equatable {
     var requestID: String?
-    var code: String
-    var path: String
-    var detail: String
+    var error: ValidationError
 
-    init(requestID: String?, code: String, path: String, detail: String) {
-        self.requestID = requestID
-        self.code = code
-        self.path = path
-        self.detail = detail
-    }
+    var code: String { error.code }
+    var path: String { error.path }
+    var detail: String { error.detail }
 }

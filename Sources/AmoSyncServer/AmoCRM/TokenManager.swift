@@ -1,3 +1,4 @@
+import AmoAPI
 import Foundation
 import Logging
 import AmoSyncCore
@@ -79,7 +80,7 @@ package actor TokenManager: AccessTokenProvider {
     package func accountBase() async -> String? { tokens?.baseURL }
 
     static func unauthorized(_ detail: String) -> AmoError {
-        AmoError(kind: .unauthorized, request: "POST /oauth2/access_token", status: 401, title: nil, detail: detail)
+        AmoError(kind: .unauthorized, request: "POST \(AmoPath.accessToken)", status: 401, title: nil, detail: detail)
     }
 
     private func reloadIfChanged() {
@@ -131,7 +132,7 @@ package actor TokenManager: AccessTokenProvider {
             adopt(stored)
             return stored
         }
-        var new = try await request(grant: "refresh_token", value: old.refreshToken, base: old.baseURL ?? baseURL)
+        var new = try await request(grant: TokenRequest.refresh, value: old.refreshToken, base: old.baseURL ?? baseURL)
         new.baseURL = old.baseURL
         try persist(new)
         refreshes += 1
@@ -156,13 +157,13 @@ package actor TokenManager: AccessTokenProvider {
                 base = Self.rebased(baseURL, host: host)
             case .refuse(let reason):
                 logger.warning("OAuth referer refused: the code was not exchanged", metadata: ["reason": "\(reason)"])
-                throw AmoError(kind: .rejected, request: "POST /oauth2/access_token", status: nil, title: nil, detail: reason)
+                throw AmoError(kind: .rejected, request: "POST \(AmoPath.accessToken)", status: nil, title: nil, detail: reason)
             }
         }
         reloadIfChanged()
         let lock = try await file.lock()
         defer { file.unlock(lock) }
-        var new = try await request(grant: "authorization_code", value: code, base: base)
+        var new = try await request(grant: TokenRequest.authorizationCode, value: code, base: base)
         if base != baseURL { new.baseURL = base }
         try persist(new)
         return new
@@ -199,34 +200,34 @@ package actor TokenManager: AccessTokenProvider {
 
     /// `POST /oauth2/access_token`, through the shared rate limiter.
     private func request(grant: String, value: String, base: String) async throws -> TokenSet {
-        var body: [String: JSONValue] = [
-            "client_id": .string(client.id), "client_secret": .string(client.secret),
-            "grant_type": .string(grant), "redirect_uri": .string(client.redirectURI),
-        ]
-        body[grant == "refresh_token" ? "refresh_token" : "code"] = .string(value)
-        let url = URL(string: base + "/oauth2/access_token")!
+        let body = TokenRequest(
+            clientID: client.id, clientSecret: client.secret, grantType: grant, redirectURI: client.redirectURI,
+            code: grant == TokenRequest.authorizationCode ? value : nil, refreshToken: grant == TokenRequest.refresh ? value : nil)
+        let label = "POST \(AmoPath.accessToken)"
+        let url = URL(string: base + AmoPath.accessToken)!
         let response: IncomingResponse
         do {
             response = try await limiter.perform(
                 OutgoingRequest(
-                    method: "POST", url: url, headers: ["Content-Type": "application/json"],
-                    body: JSONValue.object(body).canonicalData, timeout: timeout), on: transport)
+                    method: "POST", url: url, headers: ["Content-Type": "application/json"], body: try AmoJSON.encode(body),
+                    timeout: timeout), on: transport)
         } catch {
-            throw AmoError(kind: .transient, request: "POST /oauth2/access_token", status: nil, title: nil, detail: "\(error)")
+            throw AmoError(kind: .transient, request: label, status: nil, title: nil, detail: "\(error)")
         }
-        let json = try? JSONValue.parse(response.body)
+        let problem = try? AmoJSON.decode(Problem.self, from: response.body)
         switch response.status {
         case 200..<300:
-            guard let access = json?["access_token"]?.stringValue, let refresh = json?["refresh_token"]?.stringValue else {
+            guard let answer = try? AmoJSON.decode(TokenResponse.self, from: response.body) else {
                 throw AmoError(
-                    kind: .transient, request: "POST /oauth2/access_token", status: response.status, title: nil,
+                    kind: .transient, request: label, status: response.status, title: nil,
                     detail: "the token answer has no access_token/refresh_token")
             }
-            let expiresIn = json?["expires_in"]?.doubleValue ?? 86_400
-            return TokenSet(accessToken: access, refreshToken: refresh, expiresAt: Date().addingTimeInterval(expiresIn))
+            return TokenSet(
+                accessToken: answer.accessToken, refreshToken: answer.refreshToken,
+                expiresAt: Date().addingTimeInterval(answer.expiresIn ?? 86_400))
         case 401, 400, 403, 404:
-            let title = json?["title"]?.stringValue ?? ""
-            let hint = json?["hint"]?.stringValue ?? json?["detail"]?.stringValue ?? ""
+            let title = problem?.title ?? ""
+            let hint = problem?.hint ?? problem?.detail ?? ""
             let reason: String
             if hint.localizedCaseInsensitiveContains("revoked") {
                 reason =
@@ -234,7 +235,7 @@ package actor TokenManager: AccessTokenProvider {
                     + "Authorize again: `amosync auth exchange --code CODE` with a new code from the integration's settings"
             } else if title.contains("клиент") || title.localizedCaseInsensitiveContains("client") {
                 reason = "amoCRM rejected the integration (\(title)): check amocrm.client_id, amocrm.client_secret and amocrm.redirect_uri"
-            } else if grant == "authorization_code" {
+            } else if grant == TokenRequest.authorizationCode {
                 reason =
                     "amoCRM refused the authorization code (HTTP \(response.status) \(title): \(hint)); codes live 20 minutes "
                     + "and work once: take a new one"
@@ -243,14 +244,14 @@ package actor TokenManager: AccessTokenProvider {
                     "amoCRM refused the refresh (HTTP \(response.status) \(title): \(hint)): authorize again with `amosync auth "
                     + "exchange --code CODE`"
             }
-            if grant == "refresh_token" || tokens == nil { markDead(reason) }
+            if grant == TokenRequest.refresh || tokens == nil { markDead(reason) }
             throw Self.unauthorized(reason)
         case 429:
-            throw AmoError(kind: .throttled, request: "POST /oauth2/access_token", status: 429, title: nil, detail: "rate limit exceeded")
+            throw AmoError(kind: .throttled, request: label, status: 429, title: nil, detail: "rate limit exceeded")
         default:
             throw AmoError(
-                kind: .transient, request: "POST /oauth2/access_token", status: response.status, title: json?["title"]?.stringValue,
-                detail: json?["detail"]?.stringValue ?? "token endpoint failed")
+                kind: .transient, request: label, status: response.status, title: problem?.title,
+                detail: problem?.detail ?? "token endpoint failed")
         }
     }
 }

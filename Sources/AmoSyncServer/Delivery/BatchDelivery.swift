@@ -63,7 +63,7 @@ struct BatchDelivery: Sendable {
                 catalog: catalog, autoCreateLeads: config.fields.autoCreateLeads, autoCreateContacts: config.fields.autoCreateContacts),
             ContactStep(matcher: matcher, bodies: bodies, sender: sender, index: index, reader: reader, progress: progress),
             LeadUpdateStep(leads: store, sender: sender, progress: progress),
-            LeadStep(client: client, bodies: bodies, sender: sender, index: index, reader: reader, progress: progress),
+            LeadStep(client: client, bodies: bodies, sender: sender, index: index, reader: reader, leads: store, progress: progress),
             NoteStep(client: client, sender: sender, progress: progress)
         )
     }

@@ -1,3 +1,4 @@
+import AmoAPI
 import Foundation
 import Logging
 import Synchronization
@@ -92,6 +93,16 @@ final class ContactIndex: Sendable {
         if let last = state.withLock({ $0.lastRefreshed }), clock.now - last < refreshInterval * 2 { return true }
         do { return try await refresh() } catch is CancellationError { throw CancellationError() } catch {
             // The background keeper reports and retries it; this batch searches meanwhile.
+            logger.warning("contact index: the refresh failed; this batch searches instead", metadata: ["error": "\(error)"])
+            return false
+        }
+    }
+
+    /// Like `ready()`, but a complete index reads amoCRM's changes now, whatever its last
+    /// refresh: a create that may have taken effect is then seen.
+    func refreshNow() async throws -> Bool {
+        guard inBackground, state.withLock({ $0.complete == true && !filtersUnavailable($0) }) else { return try await ready() }
+        do { return try await refresh() } catch is CancellationError { throw CancellationError() } catch {
             logger.warning("contact index: the refresh failed; this batch searches instead", metadata: ["error": "\(error)"])
             return false
         }
@@ -227,14 +238,9 @@ final class ContactIndex: Sendable {
     /// Reads the page at `position` and stores it with the position that moves past it, in
     /// one transaction. False when amoCRM's filters are unavailable.
     private func readPage(_ position: inout JobStore.IndexPosition) async throws -> Bool {
-        let response: AmoResponse
+        let page: Page<Contact>
         do {
-            response = try await client.send(
-                "GET", "/api/v4/contacts",
-                query: [
-                    ("filter[updated_at][from]", "\(position.cursor)"), ("order[updated_at]", "asc"), ("limit", "\(Self.pageSize)"),
-                    ("page", "\(position.page)"),
-                ])
+            page = try await client.send(Endpoints.contacts(updatedSince: position.cursor, page: position.page, limit: Self.pageSize))
         } catch let error as AmoError where error.kind == .rejected && error.status == 400 {
             logger.warning(
                 "contact filters unavailable: matching searches instead; the filter is tried again in 10 minutes",
@@ -242,8 +248,8 @@ final class ContactIndex: Sendable {
             state.withLock { $0.filtersUnavailableUntil = clock.now + Self.filtersRetry }
             return false
         }
-        let contacts = response.json?.value(at: "_embedded.contacts")?.arrayValue ?? []
-        let updated = contacts.compactMap { $0["updated_at"]?.intValue }
+        let contacts = page.items
+        let updated = contacts.compactMap(\.updatedAt)
         let last = updated.max() ?? position.cursor
         let full = !position.complete
         if full, position.origin == nil { position.origin = updated.min() ?? position.cursor }
@@ -274,28 +280,20 @@ final class ContactIndex: Sendable {
     }
 
     /// Contacts as amoCRM returned them (reduced to what matching reads), with their match keys.
-    private func indexed(_ contacts: [JSONValue]) -> [JobStore.IndexedContact] {
-        contacts.compactMap { json in
-            ExistingContact(json).map {
-                JobStore.IndexedContact(
-                    id: $0.id, updatedAt: $0.updatedAt, data: ExistingContact.compact(json).canonicalString,
-                    keys: $0.keys(countryCode: countryCode))
+    private func indexed(_ contacts: [Contact]) -> [JobStore.IndexedContact] {
+        contacts.compactMap { contact in
+            guard let existing = ExistingContact(contact), let data = try? AmoJSON.encode(ExistingContact.compact(contact)) else {
+                return nil
             }
+            return JobStore.IndexedContact(
+                id: existing.id, updatedAt: existing.updatedAt, data: String(decoding: data, as: UTF8.self),
+                keys: existing.keys(countryCode: countryCode))
         }
     }
 
     /// Stores contacts as amoCRM returned them; an older copy never replaces a newer one.
-    func record(_ contacts: [JSONValue]) async throws {
+    func record(_ contacts: [Contact]) async throws {
         try await store.index(indexed(contacts))
-    }
-
-    /// Records a contact from what amosync sent (create or merge), before amoCRM's copy arrives.
-    func record(
-        id: Int, name: String, phones: [(value: String, enumCode: String?)], emails: [(value: String, enumCode: String?)]
-    ) async throws {
-        try await record([
-            ExistingContact.json(id: id, name: name, updatedAt: Int(Date().timeIntervalSince1970), phones: phones, emails: emails)
-        ])
     }
 
     /// Drops a contact that no longer exists in amoCRM.
@@ -305,7 +303,8 @@ final class ContactIndex: Sendable {
 
     /// Indexed contacts holding any of `keys`.
     func contacts(withAnyOf keys: [String]) async throws -> [ExistingContact] {
-        try await store.indexedContacts(withAnyOf: keys).compactMap { try? JSONValue.parse(Data($0.utf8)) }.compactMap(ExistingContact.init)
+        try await store.indexedContacts(withAnyOf: keys).compactMap { try? AmoJSON.decode(Contact.self, from: Data($0.utf8)) }
+            .compactMap(ExistingContact.init)
     }
 
     /// How many contacts are indexed.

@@ -1,3 +1,4 @@
+import AmoAPI
 import Foundation
 import AmoSyncCore
 
@@ -14,61 +15,44 @@ struct ExistingContact: Sendable, Equatable {
 
     static func == (a: ExistingContact, b: ExistingContact) -> Bool { a.id == b.id && a.updatedAt == b.updatedAt }
 
-    init?(_ json: JSONValue) {
-        guard let id = json["id"]?.intValue else { return nil }
+    init?(_ contact: Contact) {
+        guard let id = contact.id else { return nil }
         self.id = id
-        name = json["name"]?.stringValue ?? ""
-        updatedAt = json["updated_at"]?.intValue ?? 0
-        phones = []
-        emails = []
-        filledFields = []
-        for field in json["custom_fields_values"]?.arrayValue ?? [] {
-            let values = (field["values"]?.arrayValue ?? []).compactMap { item -> (String, String?)? in
-                guard let text = item["value"]?.textValue else { return nil }
-                return (text, item["enum_code"]?.stringValue ?? item["enum"]?.stringValue)
+        name = contact.name ?? ""
+        updatedAt = contact.updatedAt ?? 0
+        phones = contact.phones.compactMap { item in item.text.map { ($0, item.enumCode) } }
+        emails = contact.emails.compactMap { item in item.text.map { ($0, item.enumCode) } }
+        filledFields = Set(
+            (contact.customFieldsValues ?? []).filter {
+                $0.fieldCode != CustomFieldValues.phoneCode && $0.fieldCode != CustomFieldValues.emailCode
             }
-            switch field["field_code"]?.stringValue {
-            case "PHONE": phones = values
-            case "EMAIL": emails = values
-            default: if let fieldID = field["field_id"]?.intValue, !values.isEmpty { filledFields.insert(fieldID) }
-            }
-        }
+            .filter { !($0.values ?? []).isEmpty }.compactMap(\.fieldID))
     }
 
-    /// A contact in amoCRM's JSON shape, for what amosync itself wrote.
-    static func json(
+    /// A contact in amoCRM's shape, for what amosync itself wrote.
+    static func contact(
         id: Int, name: String, updatedAt: Int, phones: [(value: String, enumCode: String?)],
         emails: [(value: String, enumCode: String?)]
-    ) -> JSONValue {
-        func field(_ code: String, _ values: [(value: String, enumCode: String?)]) -> JSONValue {
-            [
-                "field_code": .string(code),
-                "values": .array(values.map { ["value": .string($0.value), "enum_code": $0.enumCode.map(JSONValue.string) ?? .null] }),
-            ]
+    ) -> Contact {
+        func field(_ code: String, _ values: [(value: String, enumCode: String?)]) -> CustomFieldValues {
+            CustomFieldValues(fieldCode: code, values: values.map { .init(value: .string($0.value), enumCode: $0.enumCode) })
         }
-        var fields: [JSONValue] = []
-        if !phones.isEmpty { fields.append(field("PHONE", phones)) }
-        if !emails.isEmpty { fields.append(field("EMAIL", emails)) }
-        return [
-            "id": .number(JSONNumber(id)), "name": .string(name), "updated_at": .number(JSONNumber(updatedAt)),
-            "custom_fields_values": .array(fields),
-        ]
+        var fields: [CustomFieldValues] = []
+        if !phones.isEmpty { fields.append(field(CustomFieldValues.phoneCode, phones)) }
+        if !emails.isEmpty { fields.append(field(CustomFieldValues.emailCode, emails)) }
+        return Contact(id: id, name: name, updatedAt: updatedAt, customFieldsValues: fields)
     }
 
-    /// amoCRM's JSON of a contact reduced to what `init` reads (id, name, `updated_at`, each
-    /// field's id, code and values with their enum codes): the index stores this, a third of
-    /// the full answer (field names and types, enum ids, tags, links, users, dates stay out).
-    static func compact(_ json: JSONValue) -> JSONValue {
-        let fields = (json["custom_fields_values"]?.arrayValue ?? []).map { field -> JSONValue in
-            let values = (field["values"]?.arrayValue ?? []).map { item -> JSONValue in
-                .object(["value": item["value"], "enum_code": item["enum_code"] ?? item["enum"]].compactMapValues { $0 })
-            }
-            return .object(
-                ["field_id": field["field_id"], "field_code": field["field_code"], "values": .array(values)].compactMapValues { $0 })
-        }
-        return .object(
-            ["id": json["id"], "name": json["name"], "updated_at": json["updated_at"], "custom_fields_values": .array(fields)]
-                .compactMapValues { $0 })
+    /// A contact reduced to what `init` reads (id, name, `updated_at`, each field's id, code and
+    /// values with their enum codes): the index stores this, a third of the full answer.
+    static func compact(_ contact: Contact) -> Contact {
+        Contact(
+            id: contact.id, name: contact.name, updatedAt: contact.updatedAt,
+            customFieldsValues: contact.customFieldsValues?.map { field in
+                CustomFieldValues(
+                    fieldID: field.fieldID, fieldCode: field.fieldCode,
+                    values: field.values?.map { CustomFieldValues.Item(value: $0.value, enumCode: $0.enumCode) } ?? [])
+            } ?? [])
     }
 
     /// Normalized keys of this contact.
@@ -112,19 +96,18 @@ struct ContactMatcher: Sendable {
             if matchBy.contains("phone") { queries += phones.map { ContactKey.nationalNumber($0, countryCode: countryCode) } }
             if matchBy.contains("email") { queries += emails }
             for query in Set(queries).sorted() {
-                let response: AmoResponse
+                let page: Page<Contact>
                 do {
-                    response = try await client.send("GET", "/api/v4/contacts", query: [("query", query), ("limit", "50")])
+                    page = try await client.send(Endpoints.contacts(query: query))
                 } catch let error as AmoError where error.kind == .rejected {
                     // This customer's value cannot be searched for (amoCRM refuses it, or it is too
                     // long for a URL): the other values and the other customers go on.
                     skipped.append("search for \(query.prefix(40))\(query.count > 40 ? "…" : "") skipped: \(error.detail)")
                     continue
                 }
-                let list = response.json?.value(at: "_embedded.contacts")?.arrayValue ?? []
-                try await index?.record(list)
-                for json in list {
-                    guard let contact = ExistingContact(json), !contact.keys(countryCode: countryCode).isDisjoint(with: wanted) else {
+                try await index?.record(page.items)
+                for hit in page.items {
+                    guard let contact = ExistingContact(hit), !contact.keys(countryCode: countryCode).isDisjoint(with: wanted) else {
                         continue
                     }
                     found[contact.id] = contact

@@ -1,3 +1,4 @@
+import AmoAPI
 import Foundation
 import AmoSyncCore
 
@@ -10,7 +11,7 @@ final class DeliveryItem {
     var deferred = false
     var dirty = false
     /// A new contact to create together with the lead (`leads/complex`).
-    var newContact: [String: JSONValue]?
+    var newContact: Contact?
 
     /// The batch's leases: a job another lane took over is no longer this batch's to deliver.
     let leases: LeaseKeeper?

@@ -1,3 +1,4 @@
+import AmoAPI
 import Foundation
 import AmoSyncCore
 
@@ -46,23 +47,16 @@ actor FieldCatalog {
     }
 
     static func fetch(_ entity: String, client: AmoClient) async throws -> [AmoField] {
+        guard let kind = CustomField.Entity(rawValue: entity) else { return [] }
         var result: [AmoField] = []
         var page = 1
         while true {
-            let response = try await client.send("GET", "/api/v4/\(entity)/custom_fields", query: [("limit", "50"), ("page", "\(page)")])
-            let items = response.json?.value(at: "_embedded.custom_fields")?.arrayValue ?? []
-            result += items.compactMap(Self.field)
-            guard response.json?.value(at: "_links.next") != nil, !items.isEmpty, page < 40 else { break }
+            let answer = try await client.send(Endpoints.customFields(kind, page: page))
+            result += answer.items.compactMap(AmoField.init)
+            guard answer.hasNext, !answer.items.isEmpty, page < 40 else { break }
             page += 1
         }
         return result
-    }
-
-    static func field(_ json: JSONValue) -> AmoField? {
-        guard let id = json["id"]?.intValue, let name = json["name"]?.stringValue else { return nil }
-        return AmoField(
-            id: id, name: name, type: json["type"]?.stringValue ?? "text", code: json["code"]?.stringValue,
-            enums: (json["enums"]?.arrayValue ?? []).compactMap { $0["value"]?.textValue })
     }
 
     static func find(_ ref: FieldRef, in list: [AmoField]) -> AmoField? {
@@ -140,16 +134,18 @@ actor FieldCatalog {
     static func key(_ ref: FieldRef, _ entity: String) -> String { "\(entity)/\(ref.label.lowercased())" }
 
     static func post(_ refs: [FieldRef], entity: String, apiOnly: Set<String>, client: AmoClient) async throws -> [AmoField] {
-        let body: JSONValue = .array(
-            refs.enumerated().compactMap { index, ref in
-                guard case .name(let name, let type) = ref else { return nil }
-                return [
-                    "name": .string(name), "type": .string(type ?? "text"), "is_api_only": .bool(apiOnly.contains(name)),
-                    "request_id": .string("\(index)"),
-                ]
-            })
-        let response = try await client.send("POST", "/api/v4/\(entity)/custom_fields", body: body)
-        return (response.json?.value(at: "_embedded.custom_fields")?.arrayValue ?? []).compactMap(Self.field)
+        guard let kind = CustomField.Entity(rawValue: entity) else { return [] }
+        let fields = refs.enumerated().compactMap { index, ref -> CustomField? in
+            guard case .name(let name, let type) = ref else { return nil }
+            return CustomField(name: name, type: type ?? "text", isAPIOnly: apiOnly.contains(name), requestID: "\(index)")
+        }
+        return try await client.send(try Endpoints.createCustomFields(kind, fields)).items.compactMap(AmoField.init)
     }
+}
 
+extension AmoField {
+    init?(_ field: CustomField) {
+        guard let id = field.id else { return nil }
+        self.init(id: id, name: field.name, type: field.type, code: field.code, enums: (field.enums ?? []).map(\.value))
+    }
 }

@@ -1,19 +1,23 @@
+import AmoAPI
 import Foundation
 import AmoSyncCore
 
-/// Turns plan values into amoCRM `custom_fields_values`, by the field's type. A value
-/// amoCRM would reject (unknown select option, text in a numeric field) is dropped with a
-/// warning instead of sinking the whole lead.
+/// Turns plan values into amoCRM `custom_fields_values`, by the field's type. A value amoCRM
+/// would reject (unknown select option, text in a numeric field) is dropped with a warning
+/// instead of sinking the whole lead; a text longer than the field takes is cut with a marker.
 enum FieldValueEncoder {
     /// amoCRM takes at most this many custom field values per lead or contact in a request.
     static let maxValues = 40
 
     /// At most `maxValues`: phones, emails and the fields in `keeping` (the job key) always
     /// stay; of the others the first ones (config order) are kept and the rest named in a warning.
-    static func capped(_ values: [JSONValue], keeping: Set<Int> = [], names: [Int: String] = [:], warnings: inout [String]) -> [JSONValue] {
+    static func capped(
+        _ values: [CustomFieldValues], keeping: Set<Int> = [], names: [Int: String] = [:], warnings: inout [String]
+    ) -> [CustomFieldValues] {
         guard values.count > maxValues else { return values }
-        func isKept(_ value: JSONValue) -> Bool {
-            value["field_code"] == "PHONE" || value["field_code"] == "EMAIL" || keeping.contains(value["field_id"]?.intValue ?? -1)
+        func isKept(_ value: CustomFieldValues) -> Bool {
+            value.fieldCode == CustomFieldValues.phoneCode || value.fieldCode == CustomFieldValues.emailCode
+                || keeping.contains(value.fieldID ?? -1)
         }
         var room = maxValues - values.filter(isKept).count
         var dropped: [String] = []
@@ -23,8 +27,7 @@ enum FieldValueEncoder {
                 room -= 1
                 return true
             }
-            let id = value["field_id"]?.intValue
-            dropped.append(id.map { names[$0] ?? "#\($0)" } ?? value["field_code"]?.textValue ?? "?")
+            dropped.append(value.fieldID.map { names[$0] ?? "#\($0)" } ?? value.fieldCode ?? "?")
             return false
         }
         warnings.append(
@@ -36,8 +39,8 @@ enum FieldValueEncoder {
     static func encode(
         _ values: [FieldValue], resolved: [FieldRef: AmoField], missing: [FieldRef: String],
         skip: (AmoField) -> Bool = { _ in false }, warnings: inout [String]
-    ) -> [(field: AmoField, json: JSONValue)] {
-        var byField: [Int: (field: AmoField, json: JSONValue)] = [:]
+    ) -> [(field: AmoField, value: CustomFieldValues)] {
+        var byField: [Int: (field: AmoField, value: CustomFieldValues)] = [:]
         var order: [Int] = []
         for value in values {
             guard let field = resolved[value.field] else {
@@ -52,8 +55,9 @@ enum FieldValueEncoder {
         return order.compactMap { byField[$0] }
     }
 
-    static func encodeValue(_ text: String, field: AmoField, from: String, warnings: inout [String]) -> JSONValue? {
-        if text.isEmpty { return ["field_id": .number(JSONNumber(field.id)), "values": .null] }
+    /// An empty text clears the field (`values: null`).
+    static func encodeValue(_ text: String, field: AmoField, from: String, warnings: inout [String]) -> CustomFieldValues? {
+        if text.isEmpty { return CustomFieldValues(fieldID: field.id, values: nil) }
         let value: JSONValue
         switch field.type {
         case "numeric", "price", "monetary":
@@ -81,7 +85,7 @@ enum FieldValueEncoder {
             value = .string(
                 AmoLimits.fit(text, to: AmoLimits.value(forFieldType: field.type), what: "\(from) → \(field.name)", warnings: &warnings))
         }
-        return ["field_id": .number(JSONNumber(field.id)), "values": [["value": value]]]
+        return CustomFieldValues(fieldID: field.id, values: [.init(value: value)])
     }
 
     static func timestamp(_ text: String) -> Int? {
@@ -92,4 +96,9 @@ enum FieldValueEncoder {
         if let date = formatter.date(from: String(text.prefix(10))) { return Int(date.timeIntervalSince1970) }
         return nil
     }
+}
+
+extension [CustomFieldValues] {
+    /// Values that set something (an empty value that would clear a field is left out).
+    var setting: [CustomFieldValues] { filter { $0.values != nil } }
 }

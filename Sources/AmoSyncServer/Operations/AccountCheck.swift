@@ -1,3 +1,4 @@
+import AmoAPI
 import Foundation
 import AmoSyncCore
 
@@ -20,7 +21,8 @@ package struct AccountCheck: Sendable {
         self.client = client
     }
 
-    struct Account {
+    /// What the account holds, as far as the config names it.
+    struct Snapshot {
         var pipelines: [Int: (name: String, statuses: [Int: (name: String, type: Int)])] = [:]
         /// The pipeline amoCRM puts a lead in when none is given.
         var main: Int?
@@ -30,28 +32,19 @@ package struct AccountCheck: Sendable {
     }
 
     package func run() async throws -> [Finding] {
-        _ = try await client.send("GET", "/api/v4/account")
-        var account = Account()
-        let pipelines = try await client.send("GET", "/api/v4/leads/pipelines")
-        for pipeline in pipelines.json?.value(at: "_embedded.pipelines")?.arrayValue ?? [] {
-            guard let id = pipeline["id"]?.intValue else { continue }
-            var statuses: [Int: (name: String, type: Int)] = [:]
-            for status in pipeline.value(at: "_embedded.statuses")?.arrayValue ?? [] {
-                if let statusID = status["id"]?.intValue {
-                    statuses[statusID] = (status["name"]?.stringValue ?? "", status["type"]?.intValue ?? 0)
-                }
-            }
-            account.pipelines[id] = (pipeline["name"]?.stringValue ?? "", statuses)
-            if pipeline["is_main"]?.boolValue == true { account.main = id }
+        _ = try await client.send(Endpoints.account())
+        var account = Snapshot()
+        for pipeline in try await client.send(Endpoints.pipelines()).items {
+            account.pipelines[pipeline.id] = (pipeline.name, Dictionary(pipeline.statuses.map { ($0.id, ($0.name, $0.type ?? 0)) }) { $1 })
+            if pipeline.isMain == true { account.main = pipeline.id }
         }
-        let users = try await client.send("GET", "/api/v4/users", query: [("limit", "250")])
-        account.users = Set((users.json?.value(at: "_embedded.users")?.arrayValue ?? []).compactMap { $0["id"]?.intValue })
+        account.users = Set(try await client.send(Endpoints.users()).items.map(\.id))
         account.leadFields = try await FieldCatalog.fetch("leads", client: client)
         account.contactFields = try await FieldCatalog.fetch("contacts", client: client)
         return findings(account)
     }
 
-    func findings(_ account: Account) -> [Finding] {
+    func findings(_ account: Snapshot) -> [Finding] {
         var found: [Finding] = []
         func problem(_ path: String, _ message: String) { found.append(Finding(path: path, message: message, isProblem: true)) }
         func stage(_ path: String, pipeline: Int, status: Int) {
@@ -70,7 +63,7 @@ package struct AccountCheck: Sendable {
                         + owner.statuses.keys.sorted().map(String.init).joined(separator: ", "))
                 return
             }
-            if match.type == 1 {
+            if match.type == Status.incomingType {
                 problem(
                     "\(path).status_id",
                     "status \(status) is the incoming-leads stage of \(owner.name): leads cannot be created there through the API")
@@ -125,13 +118,13 @@ package struct AccountCheck: Sendable {
 
     /// A `status_map` stage exists, and applies to every pipeline orders are routed to: a stage of
     /// one pipeline cannot move a lead in another (delivery drops it with a warning, and says so here).
-    private func statusMapFindings(_ account: Account, into found: inout [Finding]) {
+    private func statusMapFindings(_ account: Snapshot, into found: inout [Finding]) {
         var routes: [Int: [String]] = [:]
         if let pipeline = config.orders.pipelineID ?? account.main { routes[pipeline] = ["orders.pipeline_id"] }
         for (category, rule) in config.orders.categories.sorted(by: { $0.key < $1.key }) {
             routes[rule.pipelineID, default: []].append("orders.categories.\(category)")
         }
-        for (shopStatus, status) in config.orders.statusMap.sorted(by: { $0.key < $1.key }) where status != 142 && status != 143 {
+        for (shopStatus, status) in config.orders.statusMap.sorted(by: { $0.key < $1.key }) where !Status.isClosed(status) {
             let path = "orders.status_map.\(shopStatus)"
             guard let home = account.pipelines.first(where: { $0.value.statuses[status] != nil }) else {
                 found.append(Finding(path: path, message: "no status \(status) in any pipeline", isProblem: true))

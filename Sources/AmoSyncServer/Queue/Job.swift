@@ -21,12 +21,17 @@ package struct JobProgress: Codable, Sendable, Equatable {
     /// A create was sent but its answer was not stored: look before creating again.
     var leadSent = false
     var noteSent = false
+    /// A `POST /contacts` holding this customer may have been applied: match again before creating.
+    var contactSent = false
+    /// When the lead's create was sent (Unix time): where to look for it.
+    var leadSentAt: Int?
 
     init() {}
 
     enum CodingKeys: String, CodingKey {
         case contactID = "contact_id", leadID = "lead_id", noteID = "note_id"
-        case contactUpdated = "contact_updated", leadSent = "lead_sent", noteSent = "note_sent"
+        case contactUpdated = "contact_updated", leadSent = "lead_sent", noteSent = "note_sent", contactSent = "contact_sent"
+        case leadSentAt = "lead_sent_at"
     }
 
     package init(from decoder: any Decoder) throws {
@@ -37,6 +42,8 @@ package struct JobProgress: Codable, Sendable, Equatable {
         contactUpdated = try c.decodeIfPresent(Bool.self, forKey: .contactUpdated) ?? false
         leadSent = try c.decodeIfPresent(Bool.self, forKey: .leadSent) ?? false
         noteSent = try c.decodeIfPresent(Bool.self, forKey: .noteSent) ?? false
+        contactSent = try c.decodeIfPresent(Bool.self, forKey: .contactSent) ?? false
+        leadSentAt = try c.decodeIfPresent(Int.self, forKey: .leadSentAt)
     }
 }
 
@@ -130,7 +137,7 @@ package struct Attempt: Codable, Sendable, Equatable {
     package var durationMs: Int
     package var outcome: Outcome
     package var httpStatus: Int?
-    /// `POST /api/v4/leads`
+    /// The request, as `POST /api/v4/leads` (`Endpoint.label`)
     package var request: String?
     package var error: String?
     package var validationErrors: [ValidationIssue]

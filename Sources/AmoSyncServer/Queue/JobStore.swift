@@ -204,13 +204,19 @@ package final class JobStore: Sendable {
     func saveProgress(_ jobs: [Job]) async throws -> Set<Int64> {
         guard !jobs.isEmpty else { return [] }
         let now = self.now().timeIntervalSince1970
-        let encoded = jobs.map { (Self.json($0.progress), $0.id, $0.leaseOwner) }
+        let encoded = jobs.map { (Self.json($0.progress), $0.progress, $0.id, $0.leaseOwner) }
         return try await settle { db in
             var lost: Set<Int64> = []
-            for (progress, id, owner) in encoded {
+            for (text, progress, id, owner) in encoded {
                 try db.execute(
-                    sql: "UPDATE jobs SET progress = ?, updated_at = ? WHERE id = ? AND \(Self.held)",
-                    arguments: [progress, now, id, owner])
+                    sql: """
+                        UPDATE jobs SET progress = :progress, lead_id = :lead, contact_id = :contact, note_id = :note, updated_at = :now
+                        WHERE id = :id AND state = 'running' AND lease_owner IS :owner
+                        """,
+                    arguments: [
+                        "progress": text, "lead": progress.leadID, "contact": progress.contactID, "note": progress.noteID, "now": now,
+                        "id": id, "owner": owner,
+                    ])
                 if db.changesCount == 0 { lost.insert(id) }
             }
             return lost
@@ -269,6 +275,7 @@ package final class JobStore: Sendable {
                             """, arguments: [now, now, progress, plan, warnings, attempt.error, job.id, job.leaseOwner])
                 }
                 guard db.changesCount > 0 else { lost.insert(job.id); continue }
+                try Self.recordResults(job, db: db)
                 if case .done = resolution {
                     delivered = true
                     // The next job of this order (stepped aside by a claim while this one ran) is due now.
@@ -285,6 +292,13 @@ package final class JobStore: Sendable {
             }
             return lost
         }
+    }
+
+    /// The ids a job produced, in their columns (the progress document holds them too).
+    static func recordResults(_ job: Job, db: Database) throws {
+        try db.execute(
+            sql: "UPDATE jobs SET lead_id = :lead, contact_id = :contact, note_id = :note WHERE id = :id",
+            arguments: ["lead": job.progress.leadID, "contact": job.progress.contactID, "note": job.progress.noteID, "id": job.id])
     }
 
     static func record(_ attempt: Attempt, jobID: Int64, db: Database) throws {
@@ -336,12 +350,20 @@ package final class JobStore: Sendable {
     /// The lead created by the first delivered job of an order (for update jobs).
     func leadID(source: String, externalID: String) async throws -> Int? {
         try await database.read { db in
-            let rows = try String.fetchAll(
+            try Int.fetchOne(
                 db,
                 sql: """
-                    SELECT progress FROM jobs WHERE source = ? AND external_id = ? AND state = 'done' ORDER BY id
-                    """, arguments: [source, externalID])
-            return rows.lazy.compactMap { try? JSONDecoder().decode(JobProgress.self, from: Data($0.utf8)).leadID }.first
+                    SELECT lead_id FROM jobs WHERE source = :source AND external_id = :id AND state = 'done' AND lead_id IS NOT NULL
+                    ORDER BY id LIMIT 1
+                    """, arguments: ["source": source, "id": externalID])
+        }
+    }
+
+    /// The order (or form) whose job produced or updated this lead, if any.
+    func order(holding leadID: Int) async throws -> (source: String, externalID: String)? {
+        try await database.read { db in
+            try Row.fetchOne(db, sql: "SELECT source, external_id FROM jobs WHERE lead_id = :lead LIMIT 1", arguments: ["lead": leadID])
+                .map { (source: $0["source"], externalID: $0["external_id"]) }
         }
     }
 }

@@ -118,6 +118,20 @@ enum Migrations {
                     CREATE INDEX jobs_created ON jobs (created_at);
                     """)
         }
+        migrator.registerMigration("v6-job-results") { db in
+            // The ids a job produced, as columns: "the lead of order X" and "which order holds
+            // lead Y" are indexed lookups instead of decoding every progress document.
+            try db.execute(
+                sql: """
+                    ALTER TABLE jobs ADD COLUMN lead_id INTEGER;
+                    ALTER TABLE jobs ADD COLUMN contact_id INTEGER;
+                    ALTER TABLE jobs ADD COLUMN note_id INTEGER;
+                    UPDATE jobs SET lead_id = json_extract(progress, '$.lead_id'), contact_id = json_extract(progress, '$.contact_id'),
+                      note_id = json_extract(progress, '$.note_id')
+                      WHERE progress <> '{}' AND json_valid(progress);
+                    CREATE INDEX jobs_lead ON jobs (lead_id) WHERE lead_id IS NOT NULL;
+                    """)
+        }
         return migrator
     }
 }

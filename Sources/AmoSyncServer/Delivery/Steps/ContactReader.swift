@@ -1,3 +1,4 @@
+import AmoAPI
 import AmoSyncCore
 import Foundation
 
@@ -11,10 +12,8 @@ struct ContactReader: Sendable {
     func read(_ ids: [Int]) async throws -> [Int: ExistingContact] {
         let unique = Array(Set(ids)).sorted()
         guard !unique.isEmpty else { return [:] }
-        let response = try await client.send(
-            "GET", "/api/v4/contacts", query: unique.map { ("filter[id][]", "\($0)") } + [("limit", "250")])
-        let list = response.json?.value(at: "_embedded.contacts")?.arrayValue ?? []
-        try await index?.record(list)
-        return Dictionary(list.compactMap(ExistingContact.init).map { ($0.id, $0) }) { $1 }
+        let page = try await client.send(Endpoints.contacts(ids: unique))
+        try await index?.record(page.items)
+        return Dictionary(page.items.compactMap(ExistingContact.init).map { ($0.id, $0) }) { $1 }
     }
 }

@@ -1,3 +1,4 @@
+import AmoAPI
 import AmoSyncCore
 import Foundation
 
@@ -16,9 +17,12 @@ struct ContactStep: Sendable {
     func run(_ items: [DeliveryItem], _ fields: ResolvedFields) async throws {
         let needing = items.filter(\.needsContact)
         guard !needing.isEmpty else { return }
-        let indexed = try await index?.ready() ?? false
-        var creates: [BatchEntry] = []
-        var patches: [(entry: BatchEntry, contact: ExistingContact)] = []
+        // A `POST /contacts` of an earlier try may have created some of these customers: the
+        // index reads amoCRM's changes first (a search finds them where it is not usable).
+        let recheck = needing.contains { $0.job.progress.contactSent }
+        let indexed = try await (recheck ? index?.refreshNow() : index?.ready()) ?? false
+        var creates: [BatchEntry<Contact>] = []
+        var patches: [(entry: BatchEntry<Contact>, contact: ExistingContact)] = []
         var changing: [(group: [DeliveryItem], plan: ContactPlan, contact: ExistingContact)] = []
         /// A new contact: with its lead in `leads/complex` when the group is one job with a lead,
         /// else in one `POST /contacts` for the batch.
@@ -76,8 +80,10 @@ struct ContactStep: Sendable {
         }
         if !patches.isEmpty {
             var entries = patches.map(\.entry)
-            let answer = try await sender.sendBatch("PATCH", "/api/v4/contacts", &entries, embedded: "contacts", names: fields.names)
-            var merged: [JSONValue] = []
+            let answer = try await sender.sendBatch(
+                &entries, names: fields.names, request: Endpoints.updateContacts,
+                sort: { page, sent throws(AnswerMismatch) in try BatchAnswer.sort(page, sent: sent, id: \.id, requestID: \.requestID) })
+            var merged: [Contact] = []
             for (index, entry) in entries.enumerated() where answer[index] != nil {
                 entry.items.forEach { $0.update { $0.contactUpdated = true } }
                 merged.append(ContactBodies.merged(patches[index].contact, body: entry.body))
@@ -85,19 +91,24 @@ struct ContactStep: Sendable {
             try await index?.record(merged)
         }
         if !creates.isEmpty {
-            let answer = try await sender.sendBatch("POST", "/api/v4/contacts", &creates, embedded: "contacts", names: fields.names)
-            var created: [JSONValue] = []
+            creates.flatMap(\.items).forEach { item in item.update { $0.contactSent = true } }
+            try await progress.checkpoint(items)
+            let answer = try await sender.sendBatch(
+                &creates, names: fields.names, request: Endpoints.createContacts,
+                sort: { page, sent throws(AnswerMismatch) in try BatchAnswer.sort(page, sent: sent, id: \.id, requestID: \.requestID) })
+            var created: [Contact] = []
             for (index, entry) in creates.enumerated() {
-                guard let id = answer[index]?["id"]?.intValue else { continue }
+                guard let id = answer[index]?.id else { continue }
                 entry.items.forEach {
                     $0.update {
-                        $0.contactID = id; $0.contactUpdated = true
+                        $0.contactID = id
+                        $0.contactUpdated = true
                     }
                 }
                 created.append(ContactBodies.createdContact(id: id, body: entry.body))
             }
             try await index?.record(created)
-            sender.unanswered(creates, request: "POST /api/v4/contacts") { $0.contactID == nil }
+            sender.unanswered(creates, request: Endpoints.Label.createContacts) { $0.contactID == nil }
         }
         try await progress.checkpoint(items)
     }

@@ -1,9 +1,12 @@
+import AmoAPI
 import AmoSyncCore
 import Foundation
 
-/// Where an order's lead is: the lead its first job created.
+/// Where an order's lead is: the lead its first job created, and which order holds a lead.
 protocol LeadLookup: Sendable {
     func leadID(source: String, externalID: String) async throws -> Int?
+    /// The order (or form) whose job produced this lead, if any.
+    func order(holding leadID: Int) async throws -> (source: String, externalID: String)?
 }
 
 extension JobStore: LeadLookup {}
@@ -19,9 +22,9 @@ struct LeadUpdateStep: Sendable {
     func run(_ items: [DeliveryItem], _ fields: ResolvedFields) async throws {
         let updates = items.filter { $0.active && $0.job.kind == .orderUpdate && $0.job.progress.leadID == nil }
         guard !updates.isEmpty else { return }
-        var entries: [BatchEntry] = []
+        var entries: [BatchEntry<Lead>] = []
         for item in updates {
-            guard let leadID = try await leads.leadID(source: item.job.source, externalID: item.job.externalID), let lead = item.plan.lead
+            guard let leadID = try await leads.leadID(source: item.job.source, externalID: item.job.externalID), let plan = item.plan.lead
             else {
                 item.fail(
                     Attempt(
@@ -32,24 +35,30 @@ struct LeadUpdateStep: Sendable {
             var warnings: [String] = []
             // Empty values (only present with skip_empty off) clear the lead's field.
             let values = FieldValueEncoder.capped(
-                FieldValueEncoder.encode(lead.fields, resolved: fields.lead, missing: fields.leadMissing, warnings: &warnings).map(\.json),
+                FieldValueEncoder.encode(plan.fields, resolved: fields.lead, missing: fields.leadMissing, warnings: &warnings).map(\.value),
                 names: fields.names, warnings: &warnings)
             warnings.forEach(item.warn)
-            var body: [String: JSONValue] = ["id": .number(JSONNumber(leadID))]
-            if let price = lead.price { body["price"] = .number(JSONNumber(price)) }
-            if let status = lead.mappedStatusID {
-                body["status_id"] = .number(JSONNumber(status))
-                if status == 142 || status == 143, let pipeline = lead.pipelineID { body["pipeline_id"] = .number(JSONNumber(pipeline)) }
+            var lead = Lead(id: leadID, price: plan.price)
+            if let status = plan.mappedStatusID {
+                lead.statusID = status
+                if Status.isClosed(status) { lead.pipelineID = plan.pipelineID }
             }
-            if !values.isEmpty { body["custom_fields_values"] = .array(values) }
-            entries.append(BatchEntry(items: [item], body: body))
+            if !values.isEmpty { lead.customFieldsValues = values }
+            entries.append(BatchEntry(items: [item], body: lead))
         }
-        let answer = try await sender.sendBatch("PATCH", "/api/v4/leads", &entries, embedded: "leads", names: fields.names)
+        let answer = try await sender.sendBatch(
+            &entries, names: fields.names, request: Endpoints.updateLeads,
+            sort: { page, sent throws(AnswerMismatch) in try BatchAnswer.sort(page, sent: sent, id: \.id, requestID: \.requestID) })
         for (index, entry) in entries.enumerated() {
-            guard let id = answer[index]?["id"]?.intValue else { continue }
-            entry.items.forEach { $0.update { $0.leadID = id } }
+            guard let result = answer[index] else { continue }
+            guard result.id == entry.body.id else {
+                throw AmoError(
+                    kind: .transient, request: Endpoints.Label.updateLeads, status: 200, title: nil,
+                    detail: "amoCRM's answer does not fit the request: lead \(entry.body.id ?? 0) answered as \(result.id ?? 0)")
+            }
+            entry.items.forEach { $0.update { $0.leadID = result.id } }
         }
-        sender.unanswered(entries, request: "PATCH /api/v4/leads") { $0.leadID == nil }
+        sender.unanswered(entries, request: Endpoints.Label.updateLeads) { $0.leadID == nil }
         try await progress.checkpoint(items)
     }
 }
