@@ -190,6 +190,7 @@ extension FakeAmoState {
                 }
             }
             for (endpoint, bytes) in body?["oversize"]?.objectValue ?? [:] { faults.oversize[endpoint] = bytes.intValue ?? 0 }
+            for (endpoint, needle) in body?["refuse_whole"]?.objectValue ?? [:] { faults.refuseWhole[endpoint] = needle.stringValue }
             if let seconds = body?["outage_seconds"]?.doubleValue { faults.outageUntil = Date().addingTimeInterval(seconds) }
             self.faults = faults
             return .json(200, ["ok": true], contentType: "application/json")

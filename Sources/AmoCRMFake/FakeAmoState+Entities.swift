@@ -85,11 +85,15 @@ extension FakeAmoState {
             }
         }
         if let from { items = items.filter { $0.updatedAt >= from } }
+        if let created = query["filter[created_at][from]"].flatMap(Int.init) { items = items.filter { $0.createdAt >= created } }
         if let ids { items = items.filter { ids.contains($0.id) } }
         if query["order[updated_at]"] != nil {
             let descending = query["order[updated_at]"] == "desc"
             items.sort { ($0.updatedAt, $0.id) < ($1.updatedAt, $1.id) }
             if descending { items.reverse() }
+        } else if let order = query["order[created_at]"] {
+            items.sort { ($0.createdAt, $0.id) < ($1.createdAt, $1.id) }
+            if order == "desc" { items.reverse() }
         } else {
             items.sort { $0.id < $1.id }
         }

@@ -148,6 +148,11 @@ package actor FakeAmoState {
             }
             body = parsed
         }
+        if let needle = faults.refuseWhole["\(request.method) \(request.path)"],
+            String(decoding: request.body, as: UTF8.self).contains(needle)
+        {
+            return .problem(400, title: "Bad Request", detail: "Request validation failed")
+        }
         var response: FakeResponse
         switch route {
         case .account: response = account()

@@ -145,6 +145,9 @@ package struct FakeFaults: Sendable {
     var afterApply: [String: [AfterApply]] = [:]
     /// The next answer of an endpoint carries this many bytes of padding (an oversized answer).
     var oversize: [String: Int] = [:]
+    /// Requests to an endpoint whose body holds this text are refused whole (400 naming no
+    /// item), as a front end refuses one it cannot take: one bad entity in a batch.
+    var refuseWhole: [String: String] = [:]
     init() {}
 
     /// An answer after the write took effect.

@@ -36,7 +36,7 @@ enum JobReport {
     static func showJSON(_ job: Job, attempts: [Attempt], config: Config) -> JSONValue {
         var object = listEntry(job)
         object["input"] = Redactor.redact(job.input)
-        object["plan"] = (try? JSONValue.encode(job.plan)) ?? .null
+        object["plan"] = job.plan.json
         object["warnings"] = .array(job.warnings.map(JSONValue.string))
         var result: [String: JSONValue] = [
             "lead_id": job.progress.leadID.map { .number(JSONNumber($0)) } ?? .null,
@@ -88,8 +88,8 @@ enum JobReport {
             for issue in attempt.validationErrors { lines.append("      \(safe(issue.path)): \(safe(issue.code)) — \(safe(issue.detail))") }
         }
         lines += [
-            "", "Plan:", indent((try? JSONValue.encode(job.plan))?.prettyString ?? ""), "", "Input:",
-            indent(Redactor.redact(job.input).prettyString),
+            "", "Plan:", indent(TerminalText.escape(job.plan.json.prettyString, keepNewlines: true)), "", "Input:",
+            indent(TerminalText.escape(Redactor.redact(job.input).prettyString, keepNewlines: true)),
         ]
         return lines.joined(separator: "\n")
     }

@@ -101,8 +101,8 @@ final class ContactIndex: Sendable {
     /// Like `ready()`, but a complete index reads amoCRM's changes now, whatever its last
     /// refresh: a create that may have taken effect is then seen.
     func refreshNow() async throws -> Bool {
-        guard inBackground, state.withLock({ $0.complete == true && !filtersUnavailable($0) }) else { return try await ready() }
-        do { return try await refresh() } catch is CancellationError { throw CancellationError() } catch {
+        if inBackground, state.withLock({ $0.complete != true || filtersUnavailable($0) }) { return try await ready() }
+        do { return try await refresh(sharingWithin: .zero) } catch is CancellationError { throw CancellationError() } catch {
             logger.warning("contact index: the refresh failed; this batch searches instead", metadata: ["error": "\(error)"])
             return false
         }
@@ -131,11 +131,11 @@ final class ContactIndex: Sendable {
 
     /// Brings the index up to date. False when amoCRM's filters are unavailable: callers
     /// then search with `query` instead.
-    func refresh() async throws -> Bool {
+    func refresh(sharingWithin window: Duration? = nil) async throws -> Bool {
         let task = state.withLock { state -> Task<Bool, any Error>? in
             if filtersUnavailable(state) { return nil }
             let now = clock.now
-            if let running = state.refresh, let started = state.startedAt, now - started < reuseWindow { return running }
+            if let running = state.refresh, let started = state.startedAt, now - started < (window ?? reuseWindow) { return running }
             let task = Task { try await self.sync(startedAt: now) }
             state.refresh = task
             state.startedAt = now

@@ -102,6 +102,27 @@ package struct Job: Sendable {
         lastError = row["last_error"]
     }
 
+    init(
+        id: Int64, kind: JobKind, source: String, externalID: String, state: JobState, input: JSONValue, plan: DeliveryPlan,
+        progress: JobProgress = JobProgress(), attempts: Int = 0, runAt: Date = Date(), createdAt: Date = Date(),
+        lastError: String? = nil, warnings: [String] = []
+    ) {
+        self.id = id
+        self.kind = kind
+        self.source = source
+        self.externalID = externalID
+        self.state = state
+        self.input = input
+        self.plan = plan
+        self.progress = progress
+        self.attempts = attempts
+        self.runAt = runAt
+        self.createdAt = createdAt
+        self.updatedAt = createdAt
+        self.lastError = lastError
+        self.warnings = warnings
+    }
+
     /// What `jobs list` and `jobs show` can still say of a row that does not decode: its
     /// identity, times and the decoding error; the input and plan are left empty.
     init(unreadable row: Row, error: any Error) {
