@@ -77,7 +77,7 @@ let package = Package(
         .executableTarget(name: "amosync", dependencies: ["AmoSyncCLI"]),
         .executableTarget(
             name: "amosync-bench", dependencies: ["AmoSyncCore", "AmoSyncServer", "AmoCRMFake"], path: "Benchmarks/AmoSyncBench"),
-        .executableTarget(name: "amosync-fuzz", dependencies: ["AmoSyncCore"], path: "Fuzz/AmoSyncFuzz"),
+        .executableTarget(name: "amosync-fuzz", dependencies: ["AmoSyncCore", "AmoAPI"], path: "Fuzz/AmoSyncFuzz"),
         .testTarget(
             name: "AmoSyncCoreTests",
             dependencies: [

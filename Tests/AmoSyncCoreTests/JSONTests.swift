@@ -40,16 +40,36 @@ import Testing
 
 @Suite struct PlanEncodingTests {
     @Test(arguments: ["89125550102", "555-555-SHIP"])
-    func handWrittenPlanJSONDecodesLikeCodable(phone: String) throws {
+    func aStoredPlanReadsBackAsItself(phone: String) throws {
         let job = try Mapper(config: MappingTests.config()).mapOrder(
             [
                 "id": "9", "customer": ["name": "A", "phone": .string(phone), "email": "a@b.cd"], "total": 10, "status": "paid",
                 "items": [["name": "X", "price": 1]], "utm": ["source": "s"], "amocrm": ["lead": ["4242": "v"]],
             ])
         #expect((job.plan.contact?.unmatchedPhones == nil) == (phone == "89125550102"))
-        let decoded = try JSONDecoder().decode(DeliveryPlan.self, from: job.plan.json.canonicalData)
-        #expect(decoded == job.plan)
-        let viaCodable = try JSONValue.encode(job.plan)
-        #expect(viaCodable == job.plan.json)
+        #expect(try DeliveryPlan(json: JSONValue.parse(job.plan.json.canonicalData)) == job.plan)
+    }
+
+    /// A plan as the 2026-11-30 build stored it (every key it wrote) reads as that plan.
+    @Test func aPlanAnOlderVersionStoredReads() throws {
+        let stored = #"""
+            {"contact":{"emails":["clara@example.org"],"fields":[{"field":{"name":"Город","type":"text"},"from":"city","value":"Perm"}],
+             "name":"Clara","phones":["+100000"]},"key":"contacts:u-clara",
+             "lead":{"fields":[{"field":1278898,"from":"amocrm.lead.1278898","value":"x"}],"name":"Заявка","pipelineID":3177727,
+             "price":5490,"responsibleUserID":123453,"statusID":32392160,"tags":["site-form"],"mappedStatusID":142},
+             "note":"Заявка с формы callback","warnings":[]}
+            """#
+        let plan = try DeliveryPlan(json: JSONValue.parse(Data(stored.utf8)))
+        #expect(plan.contact?.phones == ["+100000"])
+        #expect(plan.contact?.unmatchedPhones == nil)
+        #expect(plan.contact?.fields.first?.field == .name("Город", type: "text"))
+        #expect(plan.lead?.fields.first?.field == .id(1_278_898))
+        #expect(plan.lead?.pipelineID == 3_177_727 && plan.lead?.mappedStatusID == 142 && plan.lead?.price == 5490)
+        #expect(throws: PlanDecodingError.self) { try DeliveryPlan(json: ["key": 5]) }
+        #expect {
+            try DeliveryPlan(json: ["key": "k", "lead": ["name": "x", "fields": [["field": true]]]])
+        } throws: { error in
+            "\(error)" == "lead.fields.0.field: expected a field id, a name or {\"name\", \"type\"}"
+        }
     }
 }

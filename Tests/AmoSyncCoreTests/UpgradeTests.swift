@@ -15,7 +15,10 @@ import Testing
         try Fixtures.data("old-queue/queue-2026-11-30.sqlite3").write(to: URL(fileURLWithPath: dir.file("queue.sqlite3")))
         let daemon = try await RunningDaemon.start(fake: fake, dir: dir)
         try await daemon.waitIdle(timeout: .seconds(90))
-        let jobs = try await daemon.store.list({ var f = JobStore.Filter(); f.limit = 1000; return f }())
+        let jobs = try await daemon.store.list(
+            {
+                var f = JobStore.Filter(); f.limit = 1000; return f
+            }())
         #expect(jobs.count == 181)
         let state = await fake.state.snapshot()
         let contacts = try (state["contacts"]?.arrayValue ?? []).map { try AmoJSON.decode(Contact.self, from: $0) }

@@ -1,6 +1,6 @@
 /// What a job will do in amoCRM, computed at intake from the input and the config
 /// (a pure function), stored with the job, and resolved against the account at delivery.
-package struct DeliveryPlan: Codable, Sendable, Equatable {
+package struct DeliveryPlan: Sendable, Equatable {
     /// The job's identity in the CRM (`orders:1042`), written to the lead's
     /// `amosync_key` field so that a resumed job can find what it already created.
     package var key: String
@@ -20,7 +20,7 @@ package struct DeliveryPlan: Codable, Sendable, Equatable {
 }
 
 /// The contact to find or create.
-package struct ContactPlan: Codable, Sendable, Equatable {
+package struct ContactPlan: Sendable, Equatable {
     package var name: String?
     /// Normalized (`+79125550102`).
     package var phones: [String] = []
@@ -44,7 +44,7 @@ package struct ContactPlan: Codable, Sendable, Equatable {
 }
 
 /// The lead to create.
-package struct LeadPlan: Codable, Sendable, Equatable {
+package struct LeadPlan: Sendable, Equatable {
     package var name: String
     package var price: Int?
     /// nil: amoCRM's default (the main pipeline; its first stage when `statusID` is nil too).
@@ -58,7 +58,7 @@ package struct LeadPlan: Codable, Sendable, Equatable {
 }
 
 /// One value for one field, by reference; `from` names the input it came from.
-package struct FieldValue: Codable, Sendable, Equatable {
+package struct FieldValue: Sendable, Equatable {
     package var field: FieldRef
     package var value: String
     package var from: String
@@ -67,55 +67,5 @@ package struct FieldValue: Codable, Sendable, Equatable {
         self.field = field
         self.value = value
         self.from = from
-    }
-}
-
-// Intake stores a plan for every request: these build the same JSON as `Codable` would,
-// without `JSONEncoder`'s per-value overhead.
-extension DeliveryPlan {
-    package var json: JSONValue {
-        var object: [String: JSONValue] = ["key": .string(key), "warnings": .array(warnings.map(JSONValue.string))]
-        if let contact { object["contact"] = contact.json }
-        if let lead { object["lead"] = lead.json }
-        if let note { object["note"] = .string(note) }
-        return .object(object)
-    }
-}
-
-extension ContactPlan {
-    var json: JSONValue {
-        var object: [String: JSONValue] = [
-            "phones": .array(phones.map(JSONValue.string)), "emails": .array(emails.map(JSONValue.string)),
-            "fields": .array(fields.map(\.json)),
-        ]
-        if let name { object["name"] = .string(name) }
-        if let unmatchedPhones { object["unmatchedPhones"] = .array(unmatchedPhones.map(JSONValue.string)) }
-        return .object(object)
-    }
-}
-
-extension LeadPlan {
-    var json: JSONValue {
-        var object: [String: JSONValue] = [
-            "name": .string(name), "fields": .array(fields.map(\.json)), "tags": .array(tags.map(JSONValue.string)),
-        ]
-        if let pipelineID { object["pipelineID"] = .number(JSONNumber(pipelineID)) }
-        if let statusID { object["statusID"] = .number(JSONNumber(statusID)) }
-        if let price { object["price"] = .number(JSONNumber(price)) }
-        if let responsibleUserID { object["responsibleUserID"] = .number(JSONNumber(responsibleUserID)) }
-        if let mappedStatusID { object["mappedStatusID"] = .number(JSONNumber(mappedStatusID)) }
-        return .object(object)
-    }
-}
-
-extension FieldValue {
-    var json: JSONValue {
-        let ref: JSONValue
-        switch field {
-        case .id(let id): ref = .number(JSONNumber(id))
-        case .name(let name, nil): ref = .string(name)
-        case .name(let name, let type?): ref = ["name": .string(name), "type": .string(type)]
-        }
-        return ["field": ref, "value": .string(value), "from": .string(from)]
     }
 }

@@ -46,30 +46,3 @@ package enum FieldRef: Sendable, Hashable {
         }
     }
 }
-
-extension FieldRef: Codable {
-    package init(from decoder: any Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if let id = try? container.decode(Int.self) {
-            self = .id(id)
-        } else if let name = try? container.decode(String.self) {
-            self = .name(name, type: nil)
-        } else {
-            let object = try container.decode([String: String].self)
-            guard let name = object["name"] else {
-                throw DecodingError.dataCorruptedError(
-                    in: container, debugDescription: "a field reference needs an id, a name or {\"name\": …}")
-            }
-            self = .name(name, type: object["type"])
-        }
-    }
-
-    package func encode(to encoder: any Encoder) throws {
-        var container = encoder.singleValueContainer()
-        switch self {
-        case .id(let id): try container.encode(id)
-        case .name(let name, nil): try container.encode(name)
-        case .name(let name, let type?): try container.encode(["name": name, "type": type])
-        }
-    }
-}

@@ -90,7 +90,7 @@ package struct Job: Sendable {
         externalID = row["external_id"]
         state = try column("state") { JobState(rawValue: $0) }
         input = try column("input") { try JSONValue.parse(Data($0.utf8)) }
-        plan = try column("plan") { try JSONDecoder().decode(DeliveryPlan.self, from: Data($0.utf8)) }
+        plan = try column("plan") { try DeliveryPlan(json: JSONValue.parse(Data($0.utf8))) }
         progress = try column("progress") { try JSONDecoder().decode(JobProgress.self, from: Data($0.utf8)) }
         warnings = try column("warnings") { try JSONDecoder().decode([String].self, from: Data($0.utf8)) }
         attempts = row["attempts"]

@@ -98,7 +98,7 @@ extension JobStore {
                     sql: """
                         UPDATE jobs SET state = 'queued', attempts = 0, run_at = ?, updated_at = ?, lease_until = NULL, lease_owner = NULL,
                           finished_at = NULL, plan = ?, warnings = ? WHERE id = ?
-                        """, arguments: [now, now, Self.json(plan), Self.json(plan.warnings), id])
+                        """, arguments: [now, now, plan.json.canonicalString, Self.json(plan.warnings), id])
                 return Change(
                     id: id, from: job.state, to: .queued, note: remap == nil ? "old plan kept" : "re-mapped with the current config")
             }
