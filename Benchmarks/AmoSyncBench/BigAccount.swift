@@ -44,7 +44,7 @@ func bigAccount(
             "index_sync_requests_per_second": .number(JSONNumber(syncRate)),
         ])
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let store = try JobStore(path: config.databasePath)
+    let store = try SQLiteStore(path: config.databasePath)
     let mapper = Mapper(config: config)
     _ = try await store.enqueue(
         try (0..<orders).map { i in

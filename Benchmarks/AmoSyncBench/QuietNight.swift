@@ -10,12 +10,12 @@ import Foundation
 /// A daemon of the benchmark, in this process, with its HTTP intake on a loopback port.
 struct BenchDaemon {
     let daemon: Daemon
-    let store: JobStore
+    let store: SQLiteStore
     let port: Int
     let task: Task<Void, any Error>
 
     static func start(_ config: Config) async throws -> BenchDaemon {
-        let store = try JobStore(path: config.databasePath)
+        let store = try SQLiteStore(path: config.databasePath)
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
         let daemon = try Daemon.build(config: config, logger: quiet(), signals: []) { port in portSink.yield(port) }
         let task = Task { try await daemon.run() }

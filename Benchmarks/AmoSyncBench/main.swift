@@ -138,7 +138,7 @@ func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurren
         fakePort: fake.port, token: fake.token, batchSize: batchSize, concurrency: concurrency,
         contacts: ["index_refresh_seconds": .number(JSONNumber(option("refresh-seconds", 5)))])
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let store = try JobStore(path: config.databasePath)
+    let store = try SQLiteStore(path: config.databasePath)
     let mapper = Mapper(config: config)
     for chunk in stride(from: 0, to: orders, by: 1000) {
         _ = try await store.enqueue(
@@ -259,7 +259,7 @@ case "prefill":
     guard let path = stringOption("config") else { print("prefill needs --config PATH"); exit(2) }
     let jobs = option("jobs", 100_000)
     let config = try ConfigFile.load(path: path)
-    let store = try JobStore(path: config.databasePath)
+    let store = try SQLiteStore(path: config.databasePath)
     let mapper = Mapper(config: config)
     for chunk in stride(from: 0, to: jobs, by: 2000) {
         _ = try await store.enqueue(

@@ -14,7 +14,7 @@ import Testing
         var json = testConfig(fake: fake, dir: dir)
         configure(&json)
         let mapper = Mapper(config: try Config.parse(json.canonicalData, environment: [:]))
-        let store = try JobStore(path: dir.file("queue.sqlite3"))
+        let store = try SQLiteStore(path: dir.file("queue.sqlite3"))
         _ = try await store.enqueue(try orders.map { .versioned(try mapper.mapOrder($0), input: $0) })
     }
 
@@ -57,7 +57,7 @@ import Testing
             ], fake: fake, dir: dir, configure: configure)
         let daemon = try await RunningDaemon.start(fake: fake, dir: dir, configure: configure)
         try await daemon.waitIdle()
-        let jobs = try await daemon.store.list(JobStore.Filter())
+        let jobs = try await daemon.store.list(JobFilter())
         #expect(Dictionary(uniqueKeysWithValues: jobs.map { ($0.externalID, $0.state) }) == ["a": .done, "bad": .failed, "c": .done])
         #expect(jobs.allSatisfy { $0.attempts == 1 })
         #expect((await fake.state.snapshot())["leads"]?.arrayValue?.count == 2)
@@ -76,7 +76,7 @@ import Testing
         let manager = await fake.state.seedContact(name: "Created by a manager", phones: ["8-912-000-00-02"])
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "2", phone: "+79120000002", email: nil))
         try await daemon.waitIdle()
-        let job = try await #require(try daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" })
+        let job = try await #require(try daemon.store.list(JobFilter()).first { $0.externalID == "2" })
         #expect(job.progress.contactID == manager)
         let searches = await fake.state.snapshot()["requests"]?["log"]?.arrayValue?.filter {
             $0["path"] == "/api/v4/contacts" && $0["method"] == "GET"
@@ -101,7 +101,7 @@ import Testing
         let newer = await fake.state.seedContact(name: "Newer", phones: ["+79990000000"], updatedAgo: now - second - 5)
         let dir = TempDir()
         let index = ContactIndex(
-            store: try JobStore(path: dir.file("queue.sqlite3")), client: try testAccount(fake).client, countryCode: "7",
+            store: try SQLiteStore(path: dir.file("queue.sqlite3")), client: try testAccount(fake).client, countryCode: "7",
             logger: quietLogger())
         #expect(try await index.refresh())
         await #expect(try index.count() == ids.count + 1)
@@ -117,7 +117,7 @@ import Testing
         defer { fake.stop() }
         let id = await fake.state.seedContact(name: "A", phones: ["8 (912) 555-01-02", "+7 495 123 45 67"], emails: [" Mixed@Case.org "])
         let dir = TempDir()
-        let store = try JobStore(path: dir.file("queue.sqlite3"))
+        let store = try SQLiteStore(path: dir.file("queue.sqlite3"))
         let client = try testAccount(fake).client
         let index = ContactIndex(store: store, client: client, countryCode: "7", logger: quietLogger())
         #expect(try await index.refresh())
@@ -126,7 +126,7 @@ import Testing
         await #expect(try index.contacts(withAnyOf: ["mixed@case.org"]).map(\.id) == [id])
         await #expect(try index.contacts(withAnyOf: ["+79125550103"]).isEmpty)
         let reopened = ContactIndex(
-            store: try JobStore(path: dir.file("queue.sqlite3")), client: client, countryCode: "7", logger: quietLogger())
+            store: try SQLiteStore(path: dir.file("queue.sqlite3")), client: client, countryCode: "7", logger: quietLogger())
         await #expect(try reopened.count() == 1)
     }
 }
@@ -147,7 +147,7 @@ import Testing
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "2", email: newEmail))
         try await daemon.waitIdle()
         await daemon.stop()
-        let job = try #require(try await daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" })
+        let job = try #require(try await daemon.store.list(JobFilter()).first { $0.externalID == "2" })
         #expect(job.state == .done, "\(job.lastError ?? "")")
         #expect(job.warnings.contains("contact #\(gone) no longer exists in amoCRM: a new contact was created"))
         let contacts = try #require(await fake.state.snapshot()["contacts"]?.arrayValue)
@@ -174,7 +174,7 @@ import Testing
         let contacts = try #require(await fake.state.snapshot()["contacts"]?.arrayValue)
         #expect(contacts.count == 2, "no shared match key")
         #expect(contacts.allSatisfy { EndToEndTests.fields($0)["PHONE"] == ["555-555-SHIP"] }, "kept as written")
-        let jobs = try await daemon.store.list(JobStore.Filter())
+        let jobs = try await daemon.store.list(JobFilter())
         #expect(jobs.allSatisfy { job in job.warnings.contains { $0.contains("\"555-555-SHIP\" is not a valid phone number") } })
     }
 }

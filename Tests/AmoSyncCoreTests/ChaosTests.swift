@@ -27,7 +27,7 @@ import Testing
         let path = dir.file("config.json")
         try json.canonicalData.write(to: URL(fileURLWithPath: path))
         let mapper = Mapper(config: try Config.parse(json.canonicalData, environment: [:]))
-        let store = try JobStore(path: dir.file("queue.sqlite3"))
+        let store = try SQLiteStore(path: dir.file("queue.sqlite3"))
         _ = try await store.enqueue(
             try (0..<orders).map { index in
                 let customer = index % customers
@@ -57,14 +57,14 @@ import Testing
         let phones = contacts.flatMap { EndToEndTests.fields($0)["PHONE"] ?? [] }
         #expect(contacts.count == customers)
         #expect(Set(phones).count == phones.count, "no two contacts share a phone")
-        let store = try JobStore(path: dir.file("queue.sqlite3"))
+        let store = try SQLiteStore(path: dir.file("queue.sqlite3"))
         let stats = try await store.stats()
         #expect(stats.counts[.done] == orders)
         #expect(stats.counts[.failed] == 0)
     }
 
     static func waitUntilDrained(_ dir: TempDir, timeout: Duration = .seconds(120)) async throws {
-        let store = try JobStore(path: dir.file("queue.sqlite3"))
+        let store = try SQLiteStore(path: dir.file("queue.sqlite3"))
         try await eventually(timeout: timeout) {
             let stats = try await store.stats()
             return stats.counts[.queued] == 0 && stats.counts[.running] == 0
@@ -80,7 +80,7 @@ import Testing
         let fake = try FakeAmoProcess.amosync(latencyMs: 30, log: dir.file("fake.log"))
         defer { fake.stop() }
         let config = try await Self.prepare(fake: fake, dir: dir)
-        let store = try JobStore(path: dir.file("queue.sqlite3"))
+        let store = try SQLiteStore(path: dir.file("queue.sqlite3"))
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<5 {
             let daemon = try DaemonProcess(config: config, log: dir.file("daemon.log"))
@@ -106,7 +106,7 @@ import Testing
         defer { fake.stop() }
         let dir = TempDir()
         let config = try await Self.prepare(fake: fake, dir: dir, batchSize: 25)
-        let store = try JobStore(path: dir.file("queue.sqlite3"))
+        let store = try SQLiteStore(path: dir.file("queue.sqlite3"))
         let first = try DaemonProcess(config: config, log: dir.file("daemon.log"))
         try await eventually(timeout: .seconds(60)) { await (try store.stats().counts[.done] ?? 0) >= 20 }
         #expect(await first.terminate(timeout: .seconds(10)) == 0, "SIGTERM exits 0 within 10 s")
@@ -186,9 +186,9 @@ enum ProcessOutput {
             json.set("amocrm.timeout_seconds", 300)
         }
         #expect(try await daemon.send("/v1/orders", json: sampleOrder(id: "cut-off")).status == 202)
-        try await eventually { try await daemon.store.list(JobStore.Filter()).first?.state == .running }
+        try await eventually { try await daemon.store.list(JobFilter()).first?.state == .running }
         await daemon.stop()  // the worker waits its grace (3 s in tests), then cancels the batch
-        let job = try await #require(try daemon.store.list(JobStore.Filter()).first)
+        let job = try await #require(try daemon.store.list(JobFilter()).first)
         #expect(job.state == .queued)
         #expect(job.attempts == 0)
         await #expect(try daemon.store.attempts(of: job.id).map(\.outcome) == [.interrupted])

@@ -10,7 +10,7 @@ import Testing
     @Test func theKeeperRenewsLeasesEveryThirdOfTheLeaseAndNoticesALostOne() async throws {
         let dir = TempDir()
         let time = ManualTime()
-        let store = try JobStore(path: dir.file("queue.sqlite3"), now: { time.date })
+        let store = try SQLiteStore(path: dir.file("queue.sqlite3"), now: { time.date })
         let mapper = Mapper(config: MappingTests.config())
         _ = try await store.enqueue(
             try ["1", "2"].map { id in
@@ -47,7 +47,7 @@ import Testing
         let dir = TempDir()
         let time = ManualTime()
         let index = ContactIndex(
-            store: try JobStore(path: dir.file("queue.sqlite3")), client: try testAccount(fake).client, countryCode: "7",
+            store: try SQLiteStore(path: dir.file("queue.sqlite3")), client: try testAccount(fake).client, countryCode: "7",
             logger: quietLogger(), reuseWindow: .milliseconds(800), clock: time)
         #expect(try await index.refresh())
         #expect(try await index.refresh())

@@ -27,11 +27,11 @@ import Testing
     }
 
     /// A config file and a database with one failed order (pipeline 3177727).
-    static func failedOrder(in dir: TempDir) async throws -> (path: String, json: JSONValue, store: JobStore, id: Int64) {
+    static func failedOrder(in dir: TempDir) async throws -> (path: String, json: JSONValue, store: SQLiteStore, id: Int64) {
         let json = testConfig(fake: StaticFake(), dir: dir)
         let path = dir.file("config.json")
         try json.canonicalData.write(to: URL(fileURLWithPath: path))
-        let store = try JobStore(path: dir.file("queue.sqlite3"))
+        let store = try SQLiteStore(path: dir.file("queue.sqlite3"))
         let input = sampleOrder(id: "R-1")
         let mapper = Mapper(config: try Config.parse(json.canonicalData, environment: [:]))
         let id = try await store.enqueue(.versioned(try mapper.mapOrder(input), input: input)).jobID

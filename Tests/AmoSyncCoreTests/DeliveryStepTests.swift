@@ -12,7 +12,7 @@ import Testing
     struct Batch {
         let dir: TempDir
         let config: Config
-        let store: JobStore
+        let store: SQLiteStore
         let items: [DeliveryItem]
         let client: AmoClient
         var progress: StoredProgress { StoredProgress(store: store, policy: RetryPolicy(config.worker)) }
@@ -21,7 +21,7 @@ import Testing
 
     static func claimed(_ orders: [JSONValue], fake: RunningFake, dir: TempDir) async throws -> Batch {
         let config = try Config.parse(testConfig(fake: fake, dir: dir).canonicalData, environment: [:])
-        let store = try JobStore(path: config.databasePath)
+        let store = try SQLiteStore(path: config.databasePath)
         let mapper = Mapper(config: config)
         _ = try await store.enqueue(try orders.map { .versioned(try mapper.mapOrder($0), input: $0) })
         let jobs = try await store.claimBatch(limit: 50, leaseFor: 60)
@@ -178,7 +178,7 @@ import Testing
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "3", phone: "+7 912 555-01-11", email: nil))
         try await daemon.waitIdle()
         await daemon.stop()
-        let jobs = try await daemon.store.list(JobStore.Filter()).sorted { $0.id < $1.id }
+        let jobs = try await daemon.store.list(JobFilter()).sorted { $0.id < $1.id }
         #expect(jobs.map(\.state) == [.done, .done, .done])
         #expect(jobs.allSatisfy { $0.attempts == 1 }, "no entry was taken for unanswered")
         let state = await fake.state.snapshot()
@@ -243,7 +243,7 @@ import Testing
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1", extra: ["amocrm": ["lead": .object(overrides)]]))
         try await daemon.waitIdle()
         await daemon.stop()
-        let job = try #require(try await daemon.store.list(JobStore.Filter()).first)
+        let job = try #require(try await daemon.store.list(JobFilter()).first)
         #expect(job.state == .done, "\(job.lastError ?? "")")
         let warning = try #require(job.warnings.first { $0.contains("amoCRM takes 40 per entity") }, "\(job.warnings)")
         let lead = try #require(await fake.state.snapshot()["leads"]?.arrayValue?.first)

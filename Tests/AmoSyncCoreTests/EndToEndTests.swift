@@ -69,7 +69,7 @@ import Testing
         #expect(notes.count == 2)
         #expect(
             notes.contains { $0["entity_id"] == order["id"] && $0.value(at: "params.text")?.stringValue?.contains("Оплата: Card") == true })
-        let jobs = try await daemon.store.list(JobStore.Filter())
+        let jobs = try await daemon.store.list(JobFilter())
         #expect(jobs.allSatisfy { $0.state == .done && $0.attempts == 1 })
         #expect(Set(jobs.compactMap(\.progress.leadID)) == Set(leads.compactMap { $0["id"]?.intValue }))
         if duplicateControl {
@@ -90,7 +90,7 @@ import Testing
         }
         #expect(try await daemon.send("/v1/orders", json: sampleOrder(id: "7001")).status == 202)
         try await daemon.waitIdle()
-        let job = try #require(try await daemon.store.list(JobStore.Filter()).first)
+        let job = try #require(try await daemon.store.list(JobFilter()).first)
         #expect(job.state == .done)
         #expect(job.plan.lead?.pipelineID == nil && job.plan.lead?.statusID == nil)
         let lead = try #require(await fake.state.snapshot()["leads"]?.arrayValue?.first)
@@ -129,7 +129,7 @@ import Testing
         defer { fake.stop() }
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1"))
         try await daemon.waitIdle()
-        let job = try await #require(try daemon.store.list(JobStore.Filter()).first)
+        let job = try await #require(try daemon.store.list(JobFilter()).first)
         #expect(job.progress.contactID == newer)
         #expect(job.warnings.contains("2 contacts match this customer (\(older), \(newer)): used #\(newer), the most recently updated"))
         await daemon.stop()
@@ -168,7 +168,7 @@ import Testing
         await fake.state.setFaults(faults)
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1"))
         try await daemon.waitIdle()
-        let job = try await #require(try daemon.store.list(JobStore.Filter()).first)
+        let job = try await #require(try daemon.store.list(JobFilter()).first)
         #expect(job.state == .done)
         #expect(job.attempts > 1)
         let attempts = try await daemon.store.attempts(of: job.id)
@@ -187,7 +187,7 @@ import Testing
         await fake.state.setFaults(faults)
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1"))
         try await daemon.waitIdle()
-        let job = try await #require(try daemon.store.list(JobStore.Filter()).first)
+        let job = try await #require(try daemon.store.list(JobFilter()).first)
         #expect(job.state == .done)
         #expect(job.attempts == 1, "a throttled attempt is refunded")
         await #expect(try daemon.store.attempts(of: job.id).map(\.outcome) == [.throttled, .done])
@@ -204,7 +204,7 @@ import Testing
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "bad", phone: "89120000001", email: nil, categories: [99]))
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "good", phone: "89120000002", email: nil))
         try await daemon.waitIdle()
-        let jobs = try await daemon.store.list(JobStore.Filter())
+        let jobs = try await daemon.store.list(JobFilter())
         let bad = try #require(jobs.first { $0.externalID == "bad" })
         #expect(bad.state == .failed)
         #expect(jobs.first { $0.externalID == "good" }?.state == .done)
@@ -237,7 +237,7 @@ import Testing
                     "delivery": ["name": "Drone"], "weight": "heavy", "responsible_user_id": 999_999,
                 ]))
         try await daemon.waitIdle()
-        let job = try await #require(try daemon.store.list(JobStore.Filter()).first)
+        let job = try await #require(try daemon.store.list(JobFilter()).first)
         #expect(job.state == .done)
         #expect(job.warnings.contains("delivery.name → Способ доставки: \"Drone\" is not an option of this list, value dropped"))
         #expect(job.warnings.contains("weight → Вес: \"heavy\" is not a number, value dropped"))
@@ -261,7 +261,7 @@ import Testing
         #expect(leads[0]["status_id"] == 142)
         #expect(leads[0]["pipeline_id"] == 3177727)
         #expect(leads[0]["price"] == 6000)
-        await #expect(try daemon.store.list(JobStore.Filter()).allSatisfy { $0.state == .done })
+        await #expect(try daemon.store.list(JobFilter()).allSatisfy { $0.state == .done })
         await daemon.stop()
     }
 
@@ -278,7 +278,7 @@ import Testing
         #expect(state["leads"]?.arrayValue?.count == 1)
         #expect(state["notes"]?.arrayValue?.count == 1)
         #expect(state["contacts"]?.arrayValue?.count == 1)
-        let job = try await #require(try daemon.store.list(JobStore.Filter()).first)
+        let job = try await #require(try daemon.store.list(JobFilter()).first)
         #expect(job.state == .done)
         #expect(job.attempts == 3, "two lost answers, then success")
         await daemon.stop()

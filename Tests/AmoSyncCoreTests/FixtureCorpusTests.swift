@@ -23,7 +23,7 @@ import Testing
     static func deliver(_ name: String, source: String, topic: String? = nil) async throws -> (HTTPResponse.Status, Job?) {
         let intake = try intake()
         let status = try await post(try Fixtures.data(name), source: source, topic: topic, to: intake)
-        return (status, try await intake.store.list(JobStore.Filter()).first)
+        return (status, try await intake.store.list(JobFilter()).first)
     }
 
     /// The request a platform sends: WooCommerce's and Shopify's delivery headers, Tilda's form encoding.
@@ -155,7 +155,7 @@ import Testing
         order.set("updated_at", "2008-01-11T09:30:00-05:00")
         #expect(try await Self.post(order.canonicalData, source: "shop", topic: "orders/updated", to: intake) == .accepted)
         #expect(try await Self.post(order.canonicalData, source: "shop", topic: "orders/updated", to: intake) == .ok, "a resend")
-        let jobs = try await intake.store.list(JobStore.Filter()).sorted { $0.id < $1.id }
+        let jobs = try await intake.store.list(JobFilter()).sorted { $0.id < $1.id }
         #expect(jobs.map(\.externalID) == ["1001", "1001"])
         #expect(jobs.last?.plan.lead?.mappedStatusID == 556, "paid → status_map")
         #expect(jobs.first?.plan.lead?.mappedStatusID == nil, "partially_refunded is not mapped")

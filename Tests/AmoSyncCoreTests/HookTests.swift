@@ -83,7 +83,7 @@ import Testing
         #expect(forged.status == 401)
         #expect(try await daemon.send("/v1/hooks/nope", json: [:], token: nil).status == 404)
         try await daemon.waitIdle()
-        let jobs = try await daemon.store.list(JobStore.Filter())
+        let jobs = try await daemon.store.list(JobFilter())
         #expect(jobs.count == 1)
         #expect(jobs[0].source == "woo")
         let lead = try #require((await fake.state.snapshot())["leads"]?.arrayValue?.first)
@@ -140,7 +140,7 @@ import Testing
         #expect(lead["name"] == "Заказ #1001")
         #expect(lead["price"] == 60)
         #expect(lead["pipeline_id"] == 23456, "category routing through catalog.skus")
-        let job = try await #require(try daemon.store.list(JobStore.Filter()).first)
+        let job = try await #require(try daemon.store.list(JobFilter()).first)
         #expect(
             job.warnings.contains { $0.hasPrefix("status 32392161 refused by amoCRM for pipeline 23456") },
             "status_map's status belongs to another pipeline: dropped with a warning")
@@ -175,7 +175,7 @@ import Testing
         let contact = try #require(state["contacts"]?.arrayValue?.first)
         #expect(contact["name"] == "Anna")
         #expect(EndToEndTests.fields(contact)["EMAIL"] == ["anna@example.org"])
-        await #expect(try daemon.store.list(JobStore.Filter()).first?.externalID == "1234567:89012345")
+        await #expect(try daemon.store.list(JobFilter()).first?.externalID == "1234567:89012345")
         await daemon.stop()
     }
 
@@ -199,7 +199,7 @@ import Testing
             "/v1/forms/open", body: Data("phone=89120000002&website=http%3A%2F%2Fspam".utf8),
             contentType: "application/x-www-form-urlencoded", token: nil, headers: ["Accept": "text/html"])
         #expect(bot.status == 200, "a bot sees the thank-you page")
-        await #expect(try daemon.store.list(JobStore.Filter()).count == 1, "the honeypot submission was not queued")
+        await #expect(try daemon.store.list(JobFilter()).count == 1, "the honeypot submission was not queued")
         _ = try await daemon.send("/v1/forms/open", json: ["phone": "89120000003"], token: nil)
         let flooded = try await daemon.send("/v1/forms/open", json: ["phone": "89120000004"], token: nil)
         #expect(flooded.status == 429)
@@ -265,7 +265,7 @@ import Testing
         }
         #expect(run.dom.contains("Thank you, we received your request"), "the browser landed on the redirect page: \(run.dom.prefix(300))")
         try await daemon.waitIdle()
-        let job = try await #require(try daemon.store.list(JobStore.Filter()).first)
+        let job = try await #require(try daemon.store.list(JobFilter()).first)
         #expect(job.input["name"] == "Browser User")
         #expect(job.state == .done)
         await daemon.stop()
@@ -293,7 +293,7 @@ struct BrowserDidNotRun: Error {}
         let status = await client.readStatus()
         #expect(status == nil || status == 400, "\(status.map(String.init) ?? "closed")")
         #expect(!capture.all.contains { $0.hasPrefix("error") }, "\(capture.all)")
-        await #expect(try daemon.store.list(JobStore.Filter()).isEmpty)
+        await #expect(try daemon.store.list(JobFilter()).isEmpty)
         await daemon.stop()
     }
 

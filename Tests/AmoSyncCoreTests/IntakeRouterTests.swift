@@ -13,7 +13,7 @@ import Testing
 @Suite struct IntakeRouterTests {
     struct Intake {
         let dir = TempDir()
-        let store: JobStore
+        let store: SQLiteStore
         let health: DeliveryHealth
         let app: Application<RouterResponder<IntakeContext>>
 
@@ -33,7 +33,7 @@ import Testing
             json.set("utm_fields", ["utm_source": "UTM_SOURCE", "utm_medium": "UTM_MEDIUM", "roistat": "roistat"])
             configure(&json)
             let config = try Config.parse(json.canonicalData, environment: [:])
-            store = try JobStore(path: config.databasePath)
+            store = try SQLiteStore(path: config.databasePath)
             health = DeliveryHealth(store: store)
             let routes = IntakeRoutes(
                 config: config, writer: IntakeWriter(store: store), store: store, health: health, doorbell: Doorbell(),
@@ -193,7 +193,7 @@ import Testing
                 #expect(response.status == .accepted)
             }
         }
-        let jobs = try await intake.store.list(JobStore.Filter())
+        let jobs = try await intake.store.list(JobFilter())
         #expect(jobs.map(\.externalID) == ["1234567:890"])
     }
 
@@ -238,7 +238,7 @@ import Testing
                 }
             }
         }
-        var filter = JobStore.Filter()
+        var filter = JobFilter()
         filter.states = [.skipped]
         let skipped = try await intake.store.list(filter)
         #expect(skipped.count == cases.count)
@@ -262,7 +262,7 @@ import Testing
                 #expect(response.status == .accepted, "\(String(buffer: response.body))")
             }
         }
-        let job = try #require(try await intake.store.list(JobStore.Filter()).first)
+        let job = try #require(try await intake.store.list(JobFilter()).first)
         #expect(job.state == .queued)
         #expect(job.plan.contact == nil)
         #expect(job.plan.lead?.price == 20)
@@ -292,7 +292,7 @@ import Testing
                 }
             }
         }
-        let job = try #require(try await intake.store.list(JobStore.Filter()).first)
+        let job = try #require(try await intake.store.list(JobFilter()).first)
         #expect(job.kind == .order)
         #expect(job.externalID == "1234567890", "payment[orderid]")
         let lead = try #require(job.plan.lead)

@@ -64,7 +64,7 @@ import Testing
         #expect(try await daemon.send("/readyz", method: "GET", token: nil).status == 200)
 
         // Nothing but the two accepted jobs was stored.
-        await #expect(try daemon.store.list(JobStore.Filter()).count == 2)
+        await #expect(try daemon.store.list(JobFilter()).count == 2)
 
         // The database refuses writes: 503, nothing acknowledged, and /readyz says which check failed.
         try await daemon.store.database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = 1") }
@@ -102,7 +102,7 @@ import Testing
         #expect(missing.status == 422)
         #expect(missing.json?["details"] == [["path": "phone", "problem": "required"]])
 
-        let stored = try await daemon.store.list(JobStore.Filter()).sorted { $0.id < $1.id }
+        let stored = try await daemon.store.list(JobFilter()).sorted { $0.id < $1.id }
         #expect(stored.map { $0.input["phone"]?.stringValue } == ["+7 912 000 00 01", "+7 912 000 00 02", "89120000003"])
         #expect(stored[1].input["message"] == "a&b")
         #expect(stored[2].input["message"] == "line1\r\nline2")
@@ -128,7 +128,7 @@ import Testing
             contentType: "application/x-www-form-urlencoded", token: nil, headers: ["Accept": "text/html"])
         #expect(open.status == 303)
         #expect(open.header("Location") == "https://shop.example/thanks")
-        await #expect(try daemon.store.list(JobStore.Filter()).count == 1, "303 only after the job is stored")
+        await #expect(try daemon.store.list(JobFilter()).count == 1, "303 only after the job is stored")
         let api = try await daemon.send("/v1/forms/open", json: ["phone": "89120000002"], token: nil)
         #expect(api.status == 202)
         await daemon.stop()

@@ -14,14 +14,14 @@ final class TestClock: @unchecked Sendable {
     func advance(_ seconds: Double) { lock.withLock { current = current.addingTimeInterval(seconds) } }
 }
 
-@Suite struct JobStoreTests {
+@Suite struct SQLiteStoreTests {
     let dir = TempDir()
     let clock = TestClock()
     let mapper = Mapper(config: MappingTests.config())
 
-    func store() throws -> JobStore { try JobStore(path: dir.file("q.sqlite3"), now: { [clock] in clock.now }) }
+    func store() throws -> SQLiteStore { try SQLiteStore(path: dir.file("q.sqlite3"), now: { [clock] in clock.now }) }
 
-    func order(_ id: String, status: String = "new") async throws -> JobStore.NewJob {
+    func order(_ id: String, status: String = "new") async throws -> NewJob {
         let input: JSONValue = ["id": .string(id), "customer": ["phone": "89125550102"], "total": 10, "status": .string(status)]
         return .versioned(try mapper.mapOrder(input), input: input)
     }
@@ -53,7 +53,7 @@ final class TestClock: @unchecked Sendable {
         let changed = try await store.enqueue(try order("1", status: "paid"))
         let other = try await store.enqueue(try order("2"))
         #expect(first.kind == .order && !first.duplicate)
-        #expect(again == JobStore.EnqueueResult(jobID: first.jobID, kind: .order, duplicate: true, state: .queued))
+        #expect(again == EnqueueResult(jobID: first.jobID, kind: .order, duplicate: true, state: .queued))
         #expect(changed.kind == .orderUpdate && !changed.duplicate)
         #expect(other.kind == .order)
         await #expect(try store.stats().counts[.queued] == 3)
@@ -61,7 +61,7 @@ final class TestClock: @unchecked Sendable {
 
     /// The store takes any GRDB writer: here a queue in memory, migrated like a file.
     @Test func aStoreOnAnInjectedDatabaseIsMigratedAndWorks() async throws {
-        let store = try JobStore(database: try DatabaseQueue(), now: { [clock] in clock.now })
+        let store = try SQLiteStore(database: try DatabaseQueue(), now: { [clock] in clock.now })
         _ = try await store.enqueue([try order("1")])
         #expect(try await store.claimBatch(limit: 10, leaseFor: 60).map(\.externalID) == ["1"])
         let tables = try await store.database.read { db in
@@ -87,8 +87,8 @@ final class TestClock: @unchecked Sendable {
             try db.execute(sql: "DELETE FROM jobs WHERE id = 7")  // purged: its id is never handed out again
         }
         try old.close()
-        let store = try JobStore(path: path, now: { [clock] in clock.now })
-        #expect(try await store.list(JobStore.Filter()).map(\.id).sorted() == [1, 2])
+        let store = try SQLiteStore(path: path, now: { [clock] in clock.now })
+        #expect(try await store.list(JobFilter()).map(\.id).sorted() == [1, 2])
         #expect(try await store.attempts(of: 2).count == 1)
         let result = try await store.enqueue(.skipped(source: "woo", externalID: "9", input: ["id": 9], reason: "order.deleted"))
         #expect(result.state == .skipped)
@@ -124,8 +124,8 @@ final class TestClock: @unchecked Sendable {
     /// is claimed, and a predecessor's finish wakes its update at once.
     @Test func blockedJobsStepAsideAndAFinishedPredecessorWakesItsNext() async throws {
         let store = try store()
-        var orders: [JobStore.NewJob] = []
-        var updates: [JobStore.NewJob] = []
+        var orders: [NewJob] = []
+        var updates: [NewJob] = []
         for index in 0..<300 {
             orders.append(try await order("b\(index)"))
             updates.append(try await order("b\(index)", status: "paid"))
@@ -135,12 +135,12 @@ final class TestClock: @unchecked Sendable {
         try await store.finish(first.map { ($0, .failed, Attempt(at: clock.now, durationMs: 1, outcome: .failed, error: "bad")) })
         _ = try await store.enqueue(updates)
         let fresh = try await store.enqueue(try order("fresh")).jobID
-        #expect(JobStore.claimScan(10) < 300, "more blocked jobs than one claim looks at")
+        #expect(SQLiteStore.claimScan(10) < 300, "more blocked jobs than one claim looks at")
         await #expect(try store.claimBatch(limit: 10, leaseFor: 60).map(\.id) == [fresh])
-        var all = JobStore.Filter()
+        var all = JobFilter()
         all.limit = 1000
         let steppedAside = try await store.list(all).filter { $0.kind == .orderUpdate && $0.runAt > clock.now }
-        #expect(steppedAside.count == JobStore.claimScan(10), "the window's blocked jobs, no more")
+        #expect(steppedAside.count == SQLiteStore.claimScan(10), "the window's blocked jobs, no more")
         let predecessor = try await #require(try store.list(all).first { $0.externalID == "b0" && $0.kind == .order })
         _ = try await store.retry(ids: [predecessor.id], remap: nil)
         let retried = try await store.claimBatch(limit: 10, leaseFor: 60)
@@ -190,8 +190,8 @@ final class TestClock: @unchecked Sendable {
     /// More old jobs than one purge transaction takes: all of them go, chunk by chunk.
     @Test func purgeGoesThroughManyJobsInBoundedChunks() async throws {
         let store = try store()
-        var jobs: [JobStore.NewJob] = []
-        for index in 0..<(2 * JobStore.purgeChunk + 500) { jobs.append(try await order("p\(index)")) }
+        var jobs: [NewJob] = []
+        for index in 0..<(2 * SQLiteStore.purgeChunk + 500) { jobs.append(try await order("p\(index)")) }
         _ = try await store.enqueue(jobs)
         let claimed = try await store.claimBatch(limit: jobs.count, leaseFor: 60)
         try await store.finish(claimed.map { ($0, .done, Attempt(at: clock.now, durationMs: 1, outcome: .done)) })
@@ -262,7 +262,7 @@ final class TestClock: @unchecked Sendable {
     @Test func findByPhoneEmailOrOrderID() async throws {
         let store = try store()
         _ = try await store.enqueue(try order("A-1"))
-        var filter = JobStore.Filter()
+        var filter = JobFilter()
         for text in ["+79125550102", "A-1"] {
             filter.text = text
             await #expect(try store.list(filter).count == 1, "\(text)")
@@ -282,8 +282,8 @@ final class TestClock: @unchecked Sendable {
         for suffix in ["", "-wal"] {
             try FileManager.default.copyItem(atPath: dir.file("q.sqlite3") + suffix, toPath: withWAL.file("q.sqlite3") + suffix)
         }
-        await #expect(try JobStore(path: mainOnly.file("q.sqlite3")).job(id) == nil, "the commit is only in the WAL")
-        let reopened = try JobStore(path: withWAL.file("q.sqlite3"))
+        await #expect(try SQLiteStore(path: mainOnly.file("q.sqlite3")).job(id) == nil, "the commit is only in the WAL")
+        let reopened = try SQLiteStore(path: withWAL.file("q.sqlite3"))
         await #expect(try reopened.job(id)?.externalID == "1")
         #expect(try reopened.writerSynchronous() == 2)
     }

@@ -61,7 +61,7 @@ import Testing
         let path = dir.file("config.json")
         try json.canonicalData.write(to: URL(fileURLWithPath: path))
         let config = try Config.parse(json.canonicalData, environment: [:])
-        let store = try JobStore(path: config.databasePath)
+        let store = try SQLiteStore(path: config.databasePath)
         let mapper = Mapper(config: config)
         _ = try await store.enqueue(
             try (0..<2_500).map { index in
@@ -71,7 +71,7 @@ import Testing
                 let mapped =
                     index % 2 == 0
                     ? try mapper.mapForm("callback", values: input, externalID: "starve-\(index)") : try mapper.mapContact(input)
-                return JobStore.NewJob(mapped: mapped, input: input, dedupeKey: "starve:\(index)")
+                return NewJob(mapped: mapped, input: input, dedupeKey: "starve:\(index)")
             })
         let log = dir.file("daemon.log")
         let daemon = try DaemonProcess(config: path, log: log)

@@ -47,7 +47,7 @@ struct ModxPluginTests {
         #expect(created == "RETURN NULL\n", "no MODX log line: \(created)")
         try await daemon.waitIdle()
 
-        let job = try #require(try await daemon.store.list(JobStore.Filter()).first)
+        let job = try #require(try await daemon.store.list(JobFilter()).first)
         #expect(job.input["id"] == "2411/7")
         #expect(job.input["status"] == "1")
         #expect(job.input["cookies"] == "utm_source=yandex; utm_medium=cpc; _ga=GA1.2.111.222", "no session cookie")
@@ -76,7 +76,7 @@ struct ModxPluginTests {
         let paid = try await Self.run(["status", url, RunningDaemon.intakeToken, "2"])
         #expect(paid == "RETURN NULL\n", "\(paid)")
         try await daemon.waitIdle()
-        let jobs = try await daemon.store.list(JobStore.Filter())
+        let jobs = try await daemon.store.list(JobFilter())
         #expect(jobs.map(\.kind).sorted { $0.rawValue < $1.rawValue } == [.order, .orderUpdate])
         state = await fake.state.snapshot()
         #expect(state["leads"]?.arrayValue?.count == 1)
@@ -84,7 +84,7 @@ struct ModxPluginTests {
 
         // Status 1 ("new") follows every checkout: the plugin has already sent it.
         #expect(try await Self.run(["status", url, RunningDaemon.intakeToken, "1"]) == "RETURN NULL\n")
-        #expect(try await daemon.store.list(JobStore.Filter()).count == 2)
+        #expect(try await daemon.store.list(JobFilter()).count == 2)
         await daemon.stop()
     }
 
@@ -92,7 +92,7 @@ struct ModxPluginTests {
         let daemon = try await RunningDaemon.start(fake: StaticFake())
         let output = try await Self.run(["form", "http://127.0.0.1:\(daemon.port)", RunningDaemon.intakeToken])
         #expect(output == "RETURN true\n", "\(output)")
-        let job = try #require(try await daemon.store.list(JobStore.Filter()).first)
+        let job = try #require(try await daemon.store.list(JobFilter()).first)
         #expect(job.kind == .form)
         #expect(job.plan.contact?.phones == ["+79125550304"])
         #expect(job.input["utm_source"] == "vk")

@@ -71,10 +71,10 @@ import Testing
 
     @Test func jobReportsListFindAndRedact() async throws {
         let dir = TempDir()
-        let store = try JobStore(path: dir.file("q.sqlite3"))
+        let store = try SQLiteStore(path: dir.file("q.sqlite3"))
         let input: JSONValue = ["id": "55", "customer": ["phone": "8 912 555 01 02", "password": "hunter2"], "total": 10]
         _ = try await store.enqueue(.versioned(try Mapper(config: MappingTests.config()).mapOrder(input), input: input))
-        let jobs = try await store.list(JobStore.Filter())
+        let jobs = try await store.list(JobFilter())
         let table = JobReport.listTable(jobs)
         #expect(table.hasPrefix("ID  KIND   SOURCE  EXTERNAL ID  STATE   ATTEMPTS  NEXT RUN  LAST ERROR"))
         #expect(table.contains("55"))

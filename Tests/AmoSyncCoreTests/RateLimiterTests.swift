@@ -121,7 +121,7 @@ final class Flag: Sendable {
     /// the wait does not depend on how fast this test runs.
     @Test func anotherLiveProcessesRequestsTakeSlots() async throws {
         let dir = TempDir()
-        let store = try JobStore(path: dir.file("q.sqlite3"))
+        let store = try SQLiteStore(path: dir.file("q.sqlite3"))
         let budget = SharedBudget(store: store)
         // Two requests of another live process (pid 1 is always alive), in flight.
         try await store.database.write { db in
@@ -155,7 +155,7 @@ final class Flag: Sendable {
     /// flight when it died) count for one more window, as amoCRM counts them.
     @Test func aDeadProcessesRecentRequestsStillCountForOneWindow() async throws {
         let dir = TempDir()
-        let store = try JobStore(path: dir.file("q.sqlite3"))
+        let store = try SQLiteStore(path: dir.file("q.sqlite3"))
         let now = Date().timeIntervalSince1970
         try await store.database.write { db in
             try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [now - 0.1])  // answered just now

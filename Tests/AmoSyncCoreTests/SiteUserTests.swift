@@ -79,7 +79,7 @@ import Testing
                 id: "1", phone: "+7 912 555 01 02", email: nil,
                 extra: ["position": "Buyer", "note": "VIP"]))
         try await daemon.waitIdle()
-        let job = try await #require(try daemon.store.list(JobStore.Filter()).first)
+        let job = try await #require(try daemon.store.list(JobFilter()).first)
         #expect(job.state == .done)
         #expect(job.progress.contactID == existing)
         #expect(job.warnings.contains("note → Заметка skipped: no field named Заметка in the account and auto-create is off"))
@@ -104,7 +104,7 @@ import Testing
         try await daemon.waitIdle()
         let contact = try #require((await fake.state.snapshot())["contacts"]?.arrayValue?.first)
         #expect(EndToEndTests.fields(contact)["Город"] == expected)
-        await #expect(try daemon.store.list(JobStore.Filter()).allSatisfy { $0.state == .done })
+        await #expect(try daemon.store.list(JobFilter()).allSatisfy { $0.state == .done })
         await daemon.stop()
     }
 }

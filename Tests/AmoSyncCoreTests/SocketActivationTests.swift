@@ -28,7 +28,7 @@ import Testing
         }
         let second = try await RunningDaemon.start(fake: StaticFake(), dir: dir, options: { $0.inheritedSocket = dup(socket.fd) })
         #expect(try await between.value == 202)
-        let ids = try await second.store.list(JobStore.Filter()).compactMap { $0.input["id"]?.stringValue }
+        let ids = try await second.store.list(JobFilter()).compactMap { $0.input["id"]?.stringValue }
         #expect(Set(ids) == ["before", "between"])
         await second.stop()
     }

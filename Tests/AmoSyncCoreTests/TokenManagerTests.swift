@@ -213,15 +213,15 @@ import Testing
         // The worker probes now and then (each probe is one more paused attempt in the history);
         // between probes the job waits, queued, with no attempt spent.
         try await eventually {
-            let job = try await daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" }
+            let job = try await daemon.store.list(JobFilter()).first { $0.externalID == "2" }
             guard let job else { return false }
             return try await daemon.store.attempts(of: job.id).count >= 2
         }
         try await eventually {
-            let job = try await daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" }
+            let job = try await daemon.store.list(JobFilter()).first { $0.externalID == "2" }
             return job?.state == .queued && job?.attempts == 0
         }
-        let waiting = try await #require(try daemon.store.list(JobStore.Filter()).first { $0.externalID == "2" })
+        let waiting = try await #require(try daemon.store.list(JobFilter()).first { $0.externalID == "2" })
         await #expect(try daemon.store.attempts(of: waiting.id).allSatisfy { $0.outcome == .paused })
         let ready = try await running.send("/readyz", method: "GET", token: nil)
         #expect(ready.status == 503)
@@ -234,7 +234,7 @@ import Testing
         // `amosync auth exchange` in another process: a new pair in the file.
         try await Self.manager(fake, file: dir.file("tokens.json")).exchange(code: await fake.state.issueCode(), referer: nil)
         try await running.waitIdle()
-        await #expect(try daemon.store.list(JobStore.Filter()).allSatisfy { $0.state == .done })
+        await #expect(try daemon.store.list(JobFilter()).allSatisfy { $0.state == .done })
         #expect(await daemon.health.credentialsProblem == nil)
         await running.stop()
 
@@ -244,7 +244,7 @@ import Testing
         #expect(capture.all.contains { $0.contains("credentials") })
     }
 
-    static func routes(_ fake: RunningFake, dir: TempDir, store: JobStore, logger: LogCapture? = nil) async -> OAuthRoutes {
+    static func routes(_ fake: RunningFake, dir: TempDir, store: SQLiteStore, logger: LogCapture? = nil) async -> OAuthRoutes {
         OAuthRoutes(
             store: store, tokens: Self.manager(fake, file: dir.file("tokens.json")),
             referers: RefererPolicy(accountHost: "example.amocrm.ru", followRenamed: false), logger: logger?.logger() ?? quietLogger())
@@ -254,7 +254,7 @@ import Testing
         let fake = try await Self.fake()
         defer { fake.stop() }
         let dir = TempDir()
-        let store = try JobStore(path: dir.file("q.sqlite3"))
+        let store = try SQLiteStore(path: dir.file("q.sqlite3"))
         try await store.issueOAuthState("s-123", expiresAt: Date().addingTimeInterval(600))
         let routes = await Self.routes(fake, dir: dir, store: store)
         let code = await fake.state.issueCode()
@@ -273,7 +273,7 @@ import Testing
 
     @Test func anExpiredStateIsRefused() async throws {
         let dir = TempDir()
-        let store = try JobStore(path: dir.file("q.sqlite3"))
+        let store = try SQLiteStore(path: dir.file("q.sqlite3"))
         try await store.issueOAuthState("s-old", expiresAt: Date().addingTimeInterval(-1))
         await #expect(try store.consumeOAuthState("s-old") == false)
         try await store.issueOAuthState("s-new", expiresAt: Date().addingTimeInterval(60))
@@ -288,7 +288,7 @@ import Testing
         let fake = try await Self.fake()
         defer { fake.stop() }
         let dir = TempDir()
-        let store = try JobStore(path: dir.file("q.sqlite3"))
+        let store = try SQLiteStore(path: dir.file("q.sqlite3"))
         let manager = Self.manager(fake, file: dir.file("tokens.json"))
         let pair = try await manager.exchange(code: await fake.state.issueCode(), referer: nil)
         let daemon = try await RunningDaemon.start(fake: fake, dir: dir) { config in

@@ -66,7 +66,7 @@ import Testing
             let body = Data(#"{"id":\#(id),"customer":{"phone":"+79125550199"},"items":[{"name":"Kettle","price":1}]}"#.utf8)
             #expect(try await daemon.send("/v1/orders", body: body, contentType: "application/json").status == 202)
         }
-        await #expect(Set(try daemon.store.list(JobStore.Filter()).map(\.externalID)) == ["123456789012345678", "123456789012345679"])
+        await #expect(Set(try daemon.store.list(JobFilter()).map(\.externalID)) == ["123456789012345678", "123456789012345679"])
         await daemon.stop()
     }
 
@@ -102,14 +102,14 @@ import Testing
         let answer = try await daemon.send("/v1/orders", body: body, contentType: "application/json")
         #expect(answer.status == 422)
         #expect(answer.json?["details"]?.arrayValue?.first?["path"] == "total")
-        await #expect(try daemon.store.list(JobStore.Filter()).isEmpty)
+        await #expect(try daemon.store.list(JobFilter()).isEmpty)
         await daemon.stop()
     }
 
     /// A row that does not decode is failed with the reason; claim, list and show go on.
     @Test func aCorruptRowIsFailedAndEverythingElseGoesOn() async throws {
         let dir = TempDir()
-        let store = try JobStore(path: dir.file("q.sqlite3"))
+        let store = try SQLiteStore(path: dir.file("q.sqlite3"))
         let good = try Self.mapper.mapOrder(sampleOrder(id: "good"))
         let bad = try Self.mapper.mapOrder(sampleOrder(id: "bad"))
         _ = try await store.enqueue([.versioned(bad, input: sampleOrder(id: "bad")), .versioned(good, input: sampleOrder(id: "good"))])
@@ -119,7 +119,7 @@ import Testing
         }
         let claimed = try await store.claimBatch(limit: 10, leaseFor: 60)
         #expect(claimed.map(\.externalID) == ["good"])
-        let list = try await store.list(JobStore.Filter())
+        let list = try await store.list(JobFilter())
         #expect(list.count == 2)
         let corrupt = try #require(list.first { $0.externalID == "bad" })
         #expect(corrupt.state == .failed)
@@ -203,7 +203,7 @@ import Testing
         #expect(await slowBody.readUntilClosed().closed, "body timeout")
         let idle = try RawClient(port: daemon.port)
         #expect(await idle.readUntilClosed().closed, "idle timeout")
-        await #expect(try daemon.store.list(JobStore.Filter()).isEmpty)
+        await #expect(try daemon.store.list(JobFilter()).isEmpty)
         #expect(!capture.all.contains { $0.hasPrefix("error") }, "\(capture.all.filter { $0.hasPrefix("error") })")
         await daemon.stop()
     }

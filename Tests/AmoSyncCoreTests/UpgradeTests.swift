@@ -17,7 +17,7 @@ import Testing
         try await daemon.waitIdle(timeout: .seconds(90))
         let jobs = try await daemon.store.list(
             {
-                var f = JobStore.Filter(); f.limit = 1000; return f
+                var f = JobFilter(); f.limit = 1000; return f
             }())
         #expect(jobs.count == 181)
         let state = await fake.state.snapshot()

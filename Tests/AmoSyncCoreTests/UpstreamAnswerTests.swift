@@ -23,7 +23,7 @@ import Testing
     /// Orders queued before the daemon starts, so that they are claimed as one batch.
     static func queued(_ orders: [JSONValue], fake: RunningFake, dir: TempDir) async throws {
         let config = try Config.parse(testConfig(fake: fake, dir: dir).canonicalData, environment: [:])
-        let store = try JobStore(path: config.databasePath)
+        let store = try SQLiteStore(path: config.databasePath)
         let mapper = Mapper(config: config)
         _ = try await store.enqueue(try orders.map { .versioned(try mapper.mapOrder($0), input: $0) })
     }
@@ -52,7 +52,7 @@ import Testing
         if status == 400 {
             // Filters refused: matching searches instead, and the order is delivered.
             try await daemon.waitIdle()
-            #expect(try await daemon.store.list(JobStore.Filter()).first?.state == .done)
+            #expect(try await daemon.store.list(JobFilter()).first?.state == .done)
         }
         #expect(!daemon.task.isCancelled)
         await daemon.stop()
@@ -69,7 +69,7 @@ import Testing
         let daemon = try await RunningDaemon.start(fake: fake, options: { $0.authProbeInterval = .milliseconds(200) })
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "unpaid"))
         try await daemon.waitIdle()
-        let job = try #require(try await daemon.store.list(JobStore.Filter()).first)
+        let job = try #require(try await daemon.store.list(JobFilter()).first)
         #expect(job.state == .done)
         #expect(job.attempts == 1, "paused attempts are refunded")
         #expect(try await daemon.store.attempts(of: job.id).map(\.outcome) == [.paused, .paused, .paused, .done])
@@ -89,7 +89,7 @@ import Testing
         try await daemon.waitIdle()
         #expect(await Self.leads(fake).count == 1, "one lead, not two")
         #expect(await Self.requests(fake, Self.complex) == 1, "never sent twice")
-        let job = try #require(try await daemon.store.list(JobStore.Filter()).first)
+        let job = try #require(try await daemon.store.list(JobFilter()).first)
         #expect(job.state == .done)
         #expect(job.progress.leadID == (await Self.leads(fake)).first?["id"]?.intValue)
         #expect(await Self.notes(fake).count == 1)
@@ -106,7 +106,7 @@ import Testing
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "note"))
         try await daemon.waitIdle()
         #expect(await Self.notes(fake).count == 1)
-        #expect(try await daemon.store.list(JobStore.Filter()).first?.state == .done)
+        #expect(try await daemon.store.list(JobFilter()).first?.state == .done)
         await daemon.stop()
     }
 
@@ -120,7 +120,7 @@ import Testing
         _ = try await daemon.send("/v1/forms/profile", json: ["name": "Oleg", "email": "oleg@example.org"])
         try await daemon.waitIdle()
         #expect((await fake.state.snapshot())["contacts"]?.arrayValue?.count == 1)
-        #expect(try await daemon.store.list(JobStore.Filter()).first?.state == .done)
+        #expect(try await daemon.store.list(JobFilter()).first?.state == .done)
         await daemon.stop()
     }
 
@@ -144,7 +144,7 @@ import Testing
         try await Self.queued(kind == "firstLead" ? [orders[0]] : orders, fake: fake, dir: dir)
         let daemon = try await RunningDaemon.start(fake: fake, dir: dir)
         try await daemon.waitIdle()
-        let jobs = try await daemon.store.list(JobStore.Filter())
+        let jobs = try await daemon.store.list(JobFilter())
         #expect(jobs.allSatisfy { $0.state == .done })
         let leadIDs = jobs.compactMap(\.progress.leadID)
         #expect(leadIDs.count == jobs.count && Set(leadIDs).count == leadIDs.count, "every order its own lead: \(leadIDs)")
@@ -168,7 +168,7 @@ import Testing
         let daemon = try await RunningDaemon.start(fake: fake)
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "moved"))
         try await daemon.waitIdle()
-        let job = try #require(try await daemon.store.list(JobStore.Filter()).first)
+        let job = try #require(try await daemon.store.list(JobFilter()).first)
         #expect(job.state == .done)
         #expect(await Self.leads(fake).count == 1)
         await daemon.stop()
@@ -184,7 +184,7 @@ import Testing
         let daemon = try await RunningDaemon.start(fake: fake)
         _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "big"))
         try await daemon.waitIdle()
-        let job = try #require(try await daemon.store.list(JobStore.Filter()).first)
+        let job = try #require(try await daemon.store.list(JobFilter()).first)
         #expect(job.state == .done, "the next read was of normal size")
         #expect(await Self.requests(fake, Self.contacts) >= 2, "the oversized read failed and was made again")
         await daemon.stop()
@@ -202,7 +202,7 @@ import Testing
             id: "long", extra: ["comment": .string(long), "customer": ["name": .string(long), "phone": "89120000009"]])
         #expect(try await daemon.send("/v1/orders", json: order).status == 202)
         try await daemon.waitIdle()
-        let job = try #require(try await daemon.store.list(JobStore.Filter()).first)
+        let job = try #require(try await daemon.store.list(JobFilter()).first)
         #expect(job.state == .done, "\(job.lastError ?? "")")
         let lead = try #require(await Self.leads(fake).first)
         let name = try #require(lead["name"]?.stringValue)
@@ -243,7 +243,7 @@ import Testing
         try await Self.queued(orders, fake: fake, dir: dir)
         let daemon = try await RunningDaemon.start(fake: fake, dir: dir)
         try await daemon.waitIdle()
-        let jobs = try await daemon.store.list(JobStore.Filter())
+        let jobs = try await daemon.store.list(JobFilter())
         #expect(jobs.filter { $0.state == .done }.count == 7)
         #expect(jobs.first { $0.externalID == "o5" }?.state == .failed)
         #expect(await Self.leads(fake).count == 7)

@@ -56,9 +56,9 @@ struct ConfigOptions: ParsableArguments {
     }
 
     /// Opens the queue database named in the config.
-    func openStore() throws -> (Config, JobStore) {
+    func openStore() throws -> (Config, SQLiteStore) {
         let config = try load()
-        do { return (config, try JobStore(path: config.databasePath)) } catch {
+        do { return (config, try SQLiteStore(path: config.databasePath)) } catch {
             Console.error("cannot open the database \(config.databasePath) (database.path): \(error)")
             throw ExitCode.failure
         }
@@ -171,7 +171,7 @@ struct Check: AsyncParsableCommand {
         if offline { return }
         // The same budget as a running daemon on this database.
         let account = AmoAccount(
-            config: config, store: try? JobStore(path: config.databasePath),
+            config: config, store: try? SQLiteStore(path: config.databasePath),
             logger: Logger(label: "amosync", factory: { _ in SwiftLogNoOpLogHandler() }))
         if config.amocrm.longLivedToken == nil, (try? TokenFile(path: config.amocrm.tokensFile).read()) == nil {
             Console.print(

@@ -105,7 +105,7 @@ struct Auth: AsyncParsableCommand {
         }
     }
 
-    static func manager(_ config: Config, store: JobStore) -> TokenManager {
+    static func manager(_ config: Config, store: any BudgetStore) -> TokenManager {
         AmoAccount.oauth(
             config: config, limiter: config.amocrm.limiter(shared: SharedBudget(store: store)),
             logger: .init(label: "amosync", factory: { _ in LineLogHandler(label: "amosync", level: .warning) }))

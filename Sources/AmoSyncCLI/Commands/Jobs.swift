@@ -21,7 +21,7 @@ struct Jobs: AsyncParsableCommand {
         @Flag(help: "One JSON document instead of a table.") var json = false
 
         func run() async throws {
-            var filter = JobStore.Filter()
+            var filter = JobFilter()
             filter.states = state
             filter.kinds = kind
             filter.source = source
@@ -61,7 +61,7 @@ struct Jobs: AsyncParsableCommand {
 
         func run() async throws {
             let (config, store) = try options.openStore()
-            var filter = JobStore.Filter()
+            var filter = JobFilter()
             filter.limit = limit
             filter.text = Jobs.searchKey(text, countryCode: config.contacts.defaultCountryCode)
             var jobs = try await store.list(filter)

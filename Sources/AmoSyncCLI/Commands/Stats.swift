@@ -19,7 +19,7 @@ struct Stats: AsyncParsableCommand {
 
 /// Everything `stats` shows, gathered from the database and the token files.
 struct StatsReport: Sendable {
-    var stats: JobStore.Stats
+    var stats: QueueStats
     var authMode: String
     var authState: String
     var authProblem: String?
@@ -30,11 +30,11 @@ struct StatsReport: Sendable {
     var expiresAt: Date?
     var throttlePauses: Int
     var lastThrottleAt: Date?
-    var index: JobStore.IndexPosition
+    var index: IndexPosition
     var indexedContacts: Int
     var indexBytes: Int?
 
-    static func collect(config: Config, store: JobStore) async throws -> StatsReport {
+    static func collect(config: Config, store: any AdminStore & IndexStore & MetaStore) async throws -> StatsReport {
         let problem = try await store.meta("auth_problem")
         var report = StatsReport(
             stats: try await store.stats(), authMode: config.amocrm.longLivedToken == nil ? "oauth" : "long_lived",

@@ -94,7 +94,7 @@ enum JobReport {
         return lines.joined(separator: "\n")
     }
 
-    static func changes(_ changes: [JobStore.Change], verb: String) -> String {
+    static func changes(_ changes: [JobChange], verb: String) -> String {
         let done = changes.filter { $0.to != nil && $0.from != $0.to }.count
         let lines = changes.map { change -> String in
             let transition = change.from.map { from in "\(from.rawValue) → \(change.to?.rawValue ?? "?")" } ?? ""

@@ -8,10 +8,10 @@ import Foundation
 /// amoCRM (`check`, `auth exchange`) record their requests in the shared SQLite file and count
 /// each other's, so that together they stay within `requests_per_second`.
 package final class SharedBudget: Sendable {
-    let store: JobStore
+    let store: any BudgetStore
     let pid = Int(ProcessInfo.processInfo.processIdentifier)
 
-    package init(store: JobStore) { self.store = store }
+    package init(store: any BudgetStore) { self.store = store }
 
     /// A request in flight is stored this far in the future (past any timeout) until answered.
     static let inFlightHorizon: Double = 300

@@ -16,7 +16,7 @@ package struct AmoAccount: Sendable {
     ///   - onStateChange: told when the OAuth tokens stop or start working (nil: they work).
     ///   - observer: told of every request (endpoint, status, seconds), for metrics.
     package init(
-        config: Config, store: JobStore?, transport: any HTTPTransport = URLSessionTransport(), logger: Logger,
+        config: Config, store: (any BudgetStore)?, transport: any HTTPTransport = URLSessionTransport(), logger: Logger,
         outageBase: Double = 1, onStateChange: @escaping @Sendable (String?) async -> Void = { _ in },
         observer: (@Sendable (_ endpoint: String, _ status: Int, _ seconds: Double) -> Void)? = nil, transientRetries: Int = 2
     ) {

@@ -12,7 +12,7 @@ import AmoSyncCore
 /// creates objects; `run()` starts everything as services of one group.
 package struct Daemon: Sendable {
     let config: Config
-    let store: JobStore
+    let store: SQLiteStore
     let health: DeliveryHealth
     let client: AmoClient
     let tokens: any AccessTokenProvider
@@ -66,7 +66,7 @@ package struct Daemon: Sendable {
         signals: [UnixSignal] = [.sigterm, .sigint], options: Options = Options(),
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> Daemon {
-        let store = try JobStore(path: config.databasePath)
+        let store = try SQLiteStore(path: config.databasePath)
         let health = DeliveryHealth(store: store)
         let notifier = SystemdNotifier()
         let doorbell = Doorbell()

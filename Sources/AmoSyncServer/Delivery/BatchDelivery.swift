@@ -15,7 +15,7 @@ protocol DeliveryMetrics: Sendable {
 struct BatchDelivery: Sendable {
     let client: AmoClient
     let catalog: FieldCatalog
-    let store: JobStore
+    let store: any QueueStore
     private(set) var config: Config
     let locks: ContactLocks
     let index: ContactIndex?
@@ -25,7 +25,7 @@ struct BatchDelivery: Sendable {
     private(set) var policy: RetryPolicy
 
     init(
-        client: AmoClient, catalog: FieldCatalog, store: JobStore, config: Config, locks: ContactLocks,
+        client: AmoClient, catalog: FieldCatalog, store: any QueueStore, config: Config, locks: ContactLocks,
         index: ContactIndex?, health: DeliveryHealth, metrics: (any DeliveryMetrics)? = nil, logger: Logger
     ) {
         self.metrics = metrics
@@ -200,9 +200,9 @@ struct BatchDelivery: Sendable {
     /// Saves outcomes; deferred jobs go back without an attempt. Jobs whose lease was lost
     /// are left to the lane that holds them now.
     private func record(_ items: [DeliveryItem]) async -> Summary {
-        var outcomes = items.compactMap { item -> (job: Job, resolution: JobStore.Resolution, attempt: Attempt)? in
+        var outcomes = items.compactMap { item -> JobOutcome? in
             guard !item.leaseLost, let resolution = item.resolution, let attempt = item.attempt else { return nil }
-            return (item.job, resolution, attempt)
+            return JobOutcome(job: item.job, resolution: resolution, attempt: attempt)
         }
         let deferred = items.filter { $0.deferred && $0.resolution == nil && !$0.leaseLost }
         do {
@@ -225,7 +225,8 @@ struct BatchDelivery: Sendable {
         metrics?.delivery(outcome: "done", count: summary.done)
         metrics?.delivery(outcome: "retry", count: summary.retried)
         metrics?.delivery(outcome: "failed", count: summary.failed)
-        for (job, resolution, attempt) in outcomes {
+        for outcome in outcomes {
+            let (job, resolution, attempt) = (outcome.job, outcome.resolution, outcome.attempt)
             var metadata: Logger.Metadata = ["job.id": "\(job.id)", "job.kind": "\(job.kind.rawValue)"]
             metadata[job.kind == .order || job.kind == .orderUpdate ? "order.id" : "job.external_id"] = "\(job.externalID)"
             if let lead = job.progress.leadID { metadata["amo.lead_id"] = "\(lead)" }

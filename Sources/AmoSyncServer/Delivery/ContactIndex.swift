@@ -16,7 +16,7 @@ import AmoSyncCore
 /// that. With a zero interval (the behaviour before 0.7) every batch refreshes in front of
 /// itself and the first one makes the whole full sync.
 final class ContactIndex: Sendable {
-    let store: JobStore
+    let store: any IndexStore
     let client: AmoClient
     let countryCode: String
     let logger: Logger
@@ -58,7 +58,7 @@ final class ContactIndex: Sendable {
     static let pageSize = 250
 
     init(
-        store: JobStore, client: AmoClient, countryCode: String, logger: Logger, reuseWindow: Duration = .milliseconds(800),
+        store: any IndexStore, client: AmoClient, countryCode: String, logger: Logger, reuseWindow: Duration = .milliseconds(800),
         clock: any TimeSource = SystemTime(), refreshInterval: Duration = .zero, syncRate: Double = 3, headStart: Duration = .zero,
         health: DeliveryHealth? = nil
     ) {
@@ -237,7 +237,7 @@ final class ContactIndex: Sendable {
 
     /// Reads the page at `position` and stores it with the position that moves past it, in
     /// one transaction. False when amoCRM's filters are unavailable.
-    private func readPage(_ position: inout JobStore.IndexPosition) async throws -> Bool {
+    private func readPage(_ position: inout IndexPosition) async throws -> Bool {
         let page: Page<Contact>
         do {
             page = try await client.send(Endpoints.contacts(updatedSince: position.cursor, page: position.page, limit: Self.pageSize))
@@ -266,7 +266,7 @@ final class ContactIndex: Sendable {
 
     /// When the full sync should be done: the cursor moves through time from the oldest
     /// contact's `updated_at` to now, at the pace this process has kept so far.
-    private func estimatedEnd(_ position: JobStore.IndexPosition) -> Int? {
+    private func estimatedEnd(_ position: IndexPosition) -> Int? {
         let now = clock.now
         let run = state.withLock { state in
             if state.syncRun == nil { state.syncRun = (now, position.cursor) }
@@ -280,12 +280,12 @@ final class ContactIndex: Sendable {
     }
 
     /// Contacts as amoCRM returned them (reduced to what matching reads), with their match keys.
-    private func indexed(_ contacts: [Contact]) -> [JobStore.IndexedContact] {
+    private func indexed(_ contacts: [Contact]) -> [IndexedContact] {
         contacts.compactMap { contact in
             guard let existing = ExistingContact(contact), let data = try? AmoJSON.encode(ExistingContact.compact(contact)) else {
                 return nil
             }
-            return JobStore.IndexedContact(
+            return IndexedContact(
                 id: existing.id, updatedAt: existing.updatedAt, data: String(decoding: data, as: UTF8.self),
                 keys: existing.keys(countryCode: countryCode))
         }

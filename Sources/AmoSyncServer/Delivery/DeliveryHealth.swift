@@ -13,9 +13,9 @@ actor DeliveryHealth {
     private(set) var backgroundProblems: [String: String] = [:]
     private(set) var lastThrottleAt: Date?
     private(set) var throttlePauses = 0
-    let store: JobStore?
+    let store: (any MetaStore)?
 
-    init(store: JobStore? = nil) { self.store = store }
+    init(store: (any MetaStore)? = nil) { self.store = store }
 
     /// Why delivery is paused now (nil: it is not).
     var pauseReason: String? { credentialsProblem ?? accountProblem }

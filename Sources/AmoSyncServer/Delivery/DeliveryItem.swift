@@ -5,7 +5,7 @@ import AmoSyncCore
 /// One job inside a batch while it is delivered; lives only inside one batch's task.
 final class DeliveryItem {
     var job: Job
-    var resolution: JobStore.Resolution?
+    var resolution: JobResolution?
     var attempt: Attempt?
     /// Put back without an attempt (its customer is being created by another batch).
     var deferred = false
@@ -39,7 +39,7 @@ final class DeliveryItem {
         dirty = true
     }
 
-    func finish(_ resolution: JobStore.Resolution, _ attempt: Attempt) {
+    func finish(_ resolution: JobResolution, _ attempt: Attempt) {
         guard self.resolution == nil else { return }
         self.resolution = resolution
         self.attempt = attempt

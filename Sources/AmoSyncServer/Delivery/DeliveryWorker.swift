@@ -11,7 +11,7 @@ import AmoSyncCore
 final class DeliveryWorker: Service {
     /// The largest batch while the contact index's first full sync runs.
     static let syncingBatchLimit = 16
-    let store: JobStore
+    let store: any QueueStore
     let delivery: BatchDelivery
     let health: DeliveryHealth
     let doorbell: Doorbell
@@ -28,7 +28,7 @@ final class DeliveryWorker: Service {
     private let reconfigured = Doorbell()
 
     init(
-        store: JobStore, delivery: BatchDelivery, health: DeliveryHealth, doorbell: Doorbell, rules: Live<Config>,
+        store: any QueueStore, delivery: BatchDelivery, health: DeliveryHealth, doorbell: Doorbell, rules: Live<Config>,
         logger: Logger, shutdownGrace: Duration = .seconds(7), idlePoll: Duration = .seconds(5),
         authProbeInterval: Duration = .seconds(10), heartbeat: (@Sendable () -> Void)? = nil
     ) {

@@ -8,7 +8,7 @@ import AmoSyncCore
 /// batch no longer holds (the process stalled past its lease and another lane claimed it) is
 /// marked lost: the batch sends nothing more for it and writes nothing for it.
 final class LeaseKeeper: Sendable {
-    let store: JobStore
+    let store: any QueueStore
     let jobs: [Job]
     let lease: TimeInterval
     let logger: Logger
@@ -16,7 +16,7 @@ final class LeaseKeeper: Sendable {
     let clock: any TimeSource
     private let lost = Mutex<Set<Int64>>([])
 
-    init(store: JobStore, jobs: [Job], lease: TimeInterval, logger: Logger, clock: any TimeSource = SystemTime()) {
+    init(store: any QueueStore, jobs: [Job], lease: TimeInterval, logger: Logger, clock: any TimeSource = SystemTime()) {
         self.clock = clock
         self.store = store
         self.jobs = jobs

@@ -11,7 +11,7 @@ struct IntakeRoutes: Sendable {
     let config: Config
     let mapper: Mapper
     let writer: IntakeWriter
-    let store: JobStore
+    let store: any MetaStore
     let health: DeliveryHealth
     let doorbell: Doorbell
     let logger: Logger
@@ -20,7 +20,7 @@ struct IntakeRoutes: Sendable {
     let ipLimit: IPRateLimit
 
     init(
-        config: Config, writer: IntakeWriter, store: JobStore, health: DeliveryHealth, doorbell: Doorbell, logger: Logger,
+        config: Config, writer: IntakeWriter, store: any MetaStore, health: DeliveryHealth, doorbell: Doorbell, logger: Logger,
         ipLimit: IPRateLimit = IPRateLimit()
     ) {
         self.ipLimit = ipLimit
@@ -95,8 +95,8 @@ struct IntakeRoutes: Sendable {
         }
     }
 
-    func store(_ job: JobStore.NewJob) async throws -> JobStore.EnqueueResult {
-        let result: JobStore.EnqueueResult
+    func store(_ job: NewJob) async throws -> EnqueueResult {
+        let result: EnqueueResult
         do { result = try await writer.submit(job) } catch {
             logger.error("could not store a job", metadata: ["error": "\(error)"])
             throw IntakeError.storage(error)
@@ -111,7 +111,7 @@ struct IntakeRoutes: Sendable {
         return result
     }
 
-    static func accepted(_ result: JobStore.EnqueueResult) -> Response {
+    static func accepted(_ result: EnqueueResult) -> Response {
         if result.duplicate {
             return .json(
                 .ok,
@@ -148,7 +148,7 @@ struct IntakeRoutes: Sendable {
         let externalID = key.flatMap { $0.isEmpty ? nil : String($0.prefix(200)) } ?? UUID().uuidString.lowercased()
         let mapped: MappedJob
         do { mapped = try mapper.mapForm(name, values: input, externalID: externalID) } catch { throw IntakeError.invalid(error) }
-        let result = try await store(JobStore.NewJob(mapped: mapped, input: input, dedupeKey: "forms:\(name):\(externalID)"))
+        let result = try await store(NewJob(mapped: mapped, input: input, dedupeKey: "forms:\(name):\(externalID)"))
         return browser ? thanks(form) : Self.accepted(result)
     }
 

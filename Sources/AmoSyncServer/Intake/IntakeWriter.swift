@@ -6,23 +6,23 @@ import AmoSyncCore
 /// (one fsync), so durability stays `synchronous=FULL` while throughput scales with load.
 /// Each request still gets its answer only after its transaction committed.
 final class IntakeWriter: Sendable {
-    typealias Waiter = (job: JobStore.NewJob, continuation: CheckedContinuation<JobStore.EnqueueResult, any Error>)
+    typealias Waiter = (job: NewJob, continuation: CheckedContinuation<EnqueueResult, any Error>)
     private struct State {
         var pending: [Waiter] = []
         var flushing = false
     }
 
-    let store: JobStore
+    let store: any QueueStore
     private let state = Mutex(State())
     let maxBatch: Int
 
-    init(store: JobStore, maxBatch: Int = 512) {
+    init(store: any QueueStore, maxBatch: Int = 512) {
         self.store = store
         self.maxBatch = maxBatch
     }
 
     /// Stores a job; returns once it is committed.
-    func submit(_ job: JobStore.NewJob) async throws -> JobStore.EnqueueResult {
+    func submit(_ job: NewJob) async throws -> EnqueueResult {
         try await withCheckedThrowingContinuation { continuation in
             let start = state.withLock { state -> Bool in
                 state.pending.append((job, continuation))

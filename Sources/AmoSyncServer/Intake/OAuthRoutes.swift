@@ -14,7 +14,7 @@ import AmoSyncCore
 /// configured account as its `referer`; a referer elsewhere is refused (see `RefererPolicy`);
 /// callbacks are limited to a few a minute and one exchange runs at a time.
 package struct OAuthRoutes: Sendable {
-    let store: JobStore
+    let store: any MetaStore
     let tokens: TokenManager
     let referers: RefererPolicy
     let logger: Logger
@@ -25,7 +25,7 @@ package struct OAuthRoutes: Sendable {
     /// How long the link of `amosync auth url` works.
     package static let stateLifetime: TimeInterval = 3600
 
-    init(store: JobStore, tokens: TokenManager, referers: RefererPolicy, logger: Logger) {
+    init(store: any MetaStore, tokens: TokenManager, referers: RefererPolicy, logger: Logger) {
         self.store = store
         self.tokens = tokens
         self.referers = referers
@@ -108,7 +108,7 @@ package struct OAuthRoutes: Sendable {
 
     /// Exchanges the stored code, retrying transient failures while it can still be valid
     /// (20 minutes). Each round reads the newest stored code.
-    static func finishPending(store: JobStore, tokens: TokenManager, logger: Logger) async {
+    static func finishPending(store: any MetaStore, tokens: TokenManager, logger: Logger) async {
         var delay = 1.0
         while let raw = try? await store.meta("pending_auth_code"), let pending = try? JSONValue.parse(Data(raw.utf8)),
             let code = pending["code"]?.stringValue
@@ -136,7 +136,7 @@ package struct OAuthRoutes: Sendable {
     }
 
     /// Removes the pending code unless a newer one replaced it.
-    private static func clear(_ store: JobStore, _ raw: String) async {
+    private static func clear(_ store: any MetaStore, _ raw: String) async {
         if (try? await store.meta("pending_auth_code")) == raw { try? await store.setMeta("pending_auth_code", nil) }
     }
 }

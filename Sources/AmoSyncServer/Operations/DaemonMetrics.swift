@@ -52,7 +52,7 @@ final class DaemonMetrics: DeliveryMetrics {
     }
 
     /// Samples the queue, the limiter and the tokens, then renders the text format.
-    func render(store: JobStore, limiter: RateLimiter, tokens: any AccessTokenProvider) async -> String {
+    func render(store: any AdminStore & IndexStore, limiter: RateLimiter, tokens: any AccessTokenProvider) async -> String {
         if let stats = try? await store.stats() {
             for state in JobState.allCases {
                 registry.makeGauge(name: "amosync_jobs", labels: [("state", state.rawValue)]).set(Double(stats.counts[state] ?? 0))

@@ -17,7 +17,7 @@ final class ManualTime: TimeSource {
 
     var now: ContinuousClock.Instant { state.withLock { $0.now } }
 
-    /// The same time as a wall-clock date (for `JobStore(now:)`), moved by `advance` too.
+    /// The same time as a wall-clock date (for `SQLiteStore(now:)`), moved by `advance` too.
     var date: Date {
         let elapsed = now - start
         return base.addingTimeInterval(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)

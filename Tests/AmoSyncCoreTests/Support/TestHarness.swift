@@ -110,7 +110,7 @@ final class RunningDaemon: Sendable {
         self.dir = dir
     }
 
-    var store: JobStore { daemon.store }
+    var store: SQLiteStore { daemon.store }
 
     func stop() async {
         await daemon.shutdown()
@@ -261,4 +261,12 @@ func sampleOrder(
 func testAccount(_ fake: some FakeAccount) throws -> AmoAccount {
     let config = try Config.parse(testConfig(fake: fake, dir: TempDir()).canonicalData, environment: [:])
     return AmoAccount(config: config, store: nil, logger: quietLogger())
+}
+
+extension QueueStore {
+    /// Outcomes as tests write them: `(job, .done, attempt)`.
+    @discardableResult
+    func finish(_ outcomes: [(Job, JobResolution, Attempt)]) async throws -> Set<Int64> {
+        try await finish(outcomes.map { JobOutcome(job: $0.0, resolution: $0.1, attempt: $0.2) })
+    }
 }

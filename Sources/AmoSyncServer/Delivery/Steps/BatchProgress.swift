@@ -12,11 +12,11 @@ protocol BatchProgress: Sendable {
 
 /// Progress kept in the job rows, retries by the configured policy.
 struct StoredProgress: BatchProgress {
-    let store: JobStore
+    let store: any QueueStore
     let policy: RetryPolicy
     let now: @Sendable () -> Date
 
-    init(store: JobStore, policy: RetryPolicy, now: @escaping @Sendable () -> Date = Date.init) {
+    init(store: any QueueStore, policy: RetryPolicy, now: @escaping @Sendable () -> Date = Date.init) {
         self.store = store
         self.policy = policy
         self.now = now

@@ -9,7 +9,7 @@ struct LeadStep: Sendable {
     let sender: BatchSender
     let index: ContactIndex?
     let reader: ContactReader
-    let leads: any LeadLookup
+    let leads: any QueueStore
     let progress: any BatchProgress
 
     /// Creates the leads of the batch in one `leads/complex` request, each linked to its

@@ -2,18 +2,9 @@ import AmoAPI
 import AmoSyncCore
 import Foundation
 
-/// Where an order's lead is: the lead its first job created, and which order holds a lead.
-protocol LeadLookup: Sendable {
-    func leadID(source: String, externalID: String) async throws -> Int?
-    /// The order (or form) whose job produced this lead, if any.
-    func order(holding leadID: Int) async throws -> (source: String, externalID: String)?
-}
-
-extension JobStore: LeadLookup {}
-
 /// Step 3: changed orders applied to their leads, one PATCH for the batch.
 struct LeadUpdateStep: Sendable {
-    let leads: any LeadLookup
+    let leads: any QueueStore
     let sender: BatchSender
     let progress: any BatchProgress
 

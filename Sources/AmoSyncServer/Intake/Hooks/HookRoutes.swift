@@ -141,6 +141,6 @@ extension IntakeRoutes {
         do throws(MappingError) { mapped = try mapper.mapForm(form, values: input, externalID: externalID) } catch {
             return try await skipped(input, source: name, id: externalID, reason: "the submission cannot be delivered: \(error.summary)")
         }
-        return Self.accepted(try await store(JobStore.NewJob(mapped: mapped, input: input, dedupeKey: "forms:\(form):\(externalID)")))
+        return Self.accepted(try await store(NewJob(mapped: mapped, input: input, dedupeKey: "forms:\(form):\(externalID)")))
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import GRDB
 import AmoSyncCore
 
 /// Where a job stands (README, "Command line": `jobs list`).
@@ -74,34 +73,6 @@ package struct Job: Sendable {
         var description: String { "stored job cannot be read: \(column): \(reason)" }
     }
 
-    init(row: Row) throws {
-        func column<T>(_ name: String, _ decode: (String) throws -> T?) throws -> T {
-            let text: String? = row[name]
-            let decoded: T?
-            do { decoded = try text.flatMap(decode) } catch { throw Unreadable(column: name, reason: "\(error)") }
-            guard let decoded else {
-                throw Unreadable(column: name, reason: "unexpected value \(text.map { "\"\($0.prefix(40))\"" } ?? "NULL")")
-            }
-            return decoded
-        }
-        id = row["id"]
-        kind = try column("kind") { JobKind(rawValue: $0) }
-        source = row["source"]
-        externalID = row["external_id"]
-        state = try column("state") { JobState(rawValue: $0) }
-        input = try column("input") { try JSONValue.parse(Data($0.utf8)) }
-        plan = try column("plan") { try DeliveryPlan(json: JSONValue.parse(Data($0.utf8))) }
-        progress = try column("progress") { try JSONDecoder().decode(JobProgress.self, from: Data($0.utf8)) }
-        warnings = try column("warnings") { try JSONDecoder().decode([String].self, from: Data($0.utf8)) }
-        attempts = row["attempts"]
-        runAt = Date(timeIntervalSince1970: row["run_at"])
-        leaseUntil = (row["lease_until"] as Double?).map(Date.init(timeIntervalSince1970:))
-        leaseOwner = row["lease_owner"]
-        createdAt = Date(timeIntervalSince1970: row["created_at"])
-        updatedAt = Date(timeIntervalSince1970: row["updated_at"])
-        lastError = row["last_error"]
-    }
-
     init(
         id: Int64, kind: JobKind, source: String, externalID: String, state: JobState, input: JSONValue, plan: DeliveryPlan,
         progress: JobProgress = JobProgress(), attempts: Int = 0, runAt: Date = Date(), createdAt: Date = Date(),
@@ -121,32 +92,6 @@ package struct Job: Sendable {
         self.updatedAt = createdAt
         self.lastError = lastError
         self.warnings = warnings
-    }
-
-    /// What `jobs list` and `jobs show` can still say of a row that does not decode: its
-    /// identity, times and the decoding error; the input and plan are left empty.
-    init(unreadable row: Row, error: any Error) {
-        id = row["id"]
-        kind = (row["kind"] as String?).flatMap(JobKind.init(rawValue:)) ?? .order
-        source = row["source"] ?? ""
-        externalID = row["external_id"] ?? ""
-        state = (row["state"] as String?).flatMap(JobState.init(rawValue:)) ?? .failed
-        input = .null
-        plan = DeliveryPlan(key: "")
-        progress = JobProgress()
-        attempts = row["attempts"] ?? 0
-        runAt = Date(timeIntervalSince1970: row["run_at"] ?? 0)
-        leaseUntil = (row["lease_until"] as Double?).map(Date.init(timeIntervalSince1970:))
-        leaseOwner = row["lease_owner"]
-        createdAt = Date(timeIntervalSince1970: row["created_at"] ?? 0)
-        updatedAt = Date(timeIntervalSince1970: row["updated_at"] ?? 0)
-        lastError = "\(error)"
-        warnings = []
-    }
-
-    /// Decodes a row for display: an unreadable row is shown with its decoding error.
-    static func displayed(_ row: Row) -> Job {
-        do { return try Job(row: row) } catch { return Job(unreadable: row, error: error) }
     }
 }
 

@@ -1,0 +1,28 @@
+import Foundation
+import GRDB
+
+/// The shared request budget (`api_requests`): every process's requests to the account.
+extension SQLiteStore {
+    /// Other processes' requests stored after `since` (in flight ones are stored in the future).
+    package func requests(notOf pid: Int, since: Double) async throws -> [(pid: Int, at: Double)] {
+        try await database.read { db in
+            try RequestRecord.filter(RequestRecord.CodingKeys.pid != pid && RequestRecord.CodingKeys.at > since).fetchAll(db)
+                .map { ($0.pid, $0.at) }
+        }
+    }
+
+    /// Records a request of `pid`, forgetting rows older than a minute; returns its row.
+    package func recordRequest(pid: Int, at: Double) async throws -> Int64 {
+        let horizon = now().timeIntervalSince1970 - 60
+        return try await settle { db in
+            try RequestRecord.filter(RequestRecord.CodingKeys.at < horizon).deleteAll(db)
+            return try RequestRecord(pid: pid, at: at).inserted(db).id ?? 0
+        }
+    }
+
+    package func setRequestTime(_ id: Int64, to at: Double) async throws {
+        try await settle { db in
+            try db.execute(sql: "UPDATE api_requests SET at = :at WHERE id = :id", arguments: ["at": at, "id": id])
+        }
+    }
+}

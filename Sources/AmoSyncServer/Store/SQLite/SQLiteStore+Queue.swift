@@ -1,0 +1,89 @@
+import Foundation
+import GRDB
+import AmoSyncCore
+
+/// Intake: new jobs, in one transaction for a group of requests.
+extension SQLiteStore {
+    package func enqueue(_ jobs: [NewJob]) async throws -> [EnqueueResult] {
+        let now = self.now().timeIntervalSince1970
+        return try await settle { db in try jobs.map { try Self.insert($0, now: now, db: db) } }
+    }
+
+    func enqueue(_ job: NewJob) async throws -> EnqueueResult { try await enqueue([job])[0] }
+
+    /// A known dedupe key is a duplicate; a changed order (its id seen with other content) is an update.
+    static func insert(_ job: NewJob, now: Double, db: Database) throws -> EnqueueResult {
+        // Cached statements: intake runs these thousands of times a second.
+        let existing = try db.cachedStatement(sql: "SELECT id, kind, state FROM jobs WHERE dedupe_key = :key")
+        if let row = try Row.fetchOne(existing, arguments: ["key": job.dedupeKey]) {
+            return EnqueueResult(
+                jobID: row["id"], kind: JobKind(rawValue: row["kind"]) ?? .order, duplicate: true,
+                state: JobState(rawValue: row["state"]) ?? .queued)
+        }
+        var kind = job.mapped.kind
+        if kind == .order, job.skipReason == nil {
+            let earlier = try db.cachedStatement(
+                sql: """
+                    SELECT 1 FROM jobs WHERE source = :source AND external_id = :id AND kind = 'order' AND state <> 'skipped' LIMIT 1
+                    """)
+            if try Bool.fetchOne(earlier, arguments: ["source": job.mapped.source, "id": job.mapped.externalID]) == true {
+                kind = .orderUpdate
+            }
+        }
+        let state: JobState = job.skipReason == nil ? .queued : .skipped
+        let record = JobRecord(job, kind: kind, state: state, now: now)
+        try record.insert(db)
+        return EnqueueResult(jobID: db.lastInsertedRowID, kind: kind, duplicate: false, state: state)
+    }
+
+    package func nextRunAt() async throws -> Date? {
+        try await database.read { db in
+            try Double.fetchOne(
+                db,
+                sql: """
+                    SELECT MIN(t) FROM (SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued'
+                                        UNION ALL SELECT MIN(lease_until) FROM jobs WHERE state = 'running')
+                    """
+            ).map(Date.init(timeIntervalSince1970:))
+        }
+    }
+
+    package func leadID(source: String, externalID: String) async throws -> Int? {
+        try await database.read { db in
+            try JobRecord.filter(JobRecord.CodingKeys.source == source && JobRecord.CodingKeys.externalID == externalID)
+                .filter(JobRecord.CodingKeys.state == JobState.done.rawValue && JobRecord.CodingKeys.leadID != nil)
+                .order(JobRecord.CodingKeys.id).select(JobRecord.CodingKeys.leadID, as: Int.self).fetchOne(db)
+        }
+    }
+
+    package func order(holding leadID: Int) async throws -> (source: String, externalID: String)? {
+        try await database.read { db in
+            try JobRecord.filter(JobRecord.CodingKeys.leadID == leadID).fetchOne(db).map { ($0.source, $0.externalID) }
+        }
+    }
+
+    /// Deletes done, cancelled and skipped jobs finished more than `days` ago; returns how many.
+    /// At most `purgeChunk` jobs (and their attempts) go per transaction, found through the
+    /// `created_at` index (a job finished before the cutoff was created before it): intake
+    /// never waits behind a purge of a million jobs.
+    @discardableResult
+    package func purge(olderThanDays days: Double) async throws -> Int {
+        let cutoff = now().timeIntervalSince1970 - days * 86_400
+        var total = 0
+        while true {
+            let deleted = try await database.write { db in
+                try db.execute(
+                    sql: """
+                        DELETE FROM jobs WHERE id IN (
+                          SELECT id FROM jobs WHERE created_at < :cutoff AND state IN ('done', 'cancelled', 'skipped')
+                            AND COALESCE(finished_at, updated_at) < :cutoff LIMIT :chunk)
+                        """, arguments: ["cutoff": cutoff, "chunk": Self.purgeChunk])
+                return db.changesCount
+            }
+            total += deleted
+            if deleted < Self.purgeChunk { return total }
+        }
+    }
+
+    static let purgeChunk = 1000
+}

@@ -1,0 +1,76 @@
+import Foundation
+import AmoSyncCore
+
+/// The durable queue and what lives beside it, split by concern. Each concern is a protocol,
+/// so that a second engine (PostgreSQL) can sit behind the same interface; `SQLiteStore` is
+/// the one today. Every method is one transaction; every write of a worker is conditional on
+/// the lease it holds.
+package typealias Store = QueueStore & AdminStore & IndexStore & BudgetStore & MetaStore
+
+/// Intake and delivery: jobs in, claimed, checkpointed, finished.
+package protocol QueueStore: Sendable {
+    /// Stores new jobs in one transaction; a known dedupe key is a duplicate.
+    func enqueue(_ jobs: [NewJob]) async throws -> [EnqueueResult]
+    /// Leases up to `limit` due jobs under a new owner and counts an attempt for each.
+    func claimBatch(limit: Int, leaseFor lease: TimeInterval) async throws -> [Job]
+    /// Extends leases; returns the ids this claim no longer holds.
+    func renew(_ jobs: [Job], leaseFor lease: TimeInterval) async throws -> Set<Int64>
+    /// Checkpoints progress; returns the ids this claim no longer holds.
+    func saveProgress(_ jobs: [Job]) async throws -> Set<Int64>
+    /// Records the end of an attempt; returns the ids this claim no longer holds.
+    @discardableResult func finish(_ outcomes: [JobOutcome]) async throws -> Set<Int64>
+    /// Gives jobs back without spending their attempt.
+    func release(_ jobs: [Job], runAt: Date?) async throws
+    /// When the next job becomes due (nil: nothing waits).
+    func nextRunAt() async throws -> Date?
+    /// The lead the first delivered job of an order created.
+    func leadID(source: String, externalID: String) async throws -> Int?
+    /// The order (or form) whose job produced or updated this lead.
+    func order(holding leadID: Int) async throws -> (source: String, externalID: String)?
+    /// Deletes delivered, cancelled and skipped jobs older than `days`; how many.
+    @discardableResult func purge(olderThanDays days: Double) async throws -> Int
+}
+
+/// What operators ask and change (`jobs …`, `stats`).
+package protocol AdminStore: Sendable {
+    func list(_ filter: JobFilter) async throws -> [Job]
+    func job(_ id: Int64) async throws -> Job?
+    func attempts(of id: Int64) async throws -> [Attempt]
+    func retry(ids: [Int64], remap: (@Sendable (Job) throws -> DeliveryPlan)?) async throws -> [JobChange]
+    func failedIDs(since: Date?) async throws -> [Int64]
+    func cancel(ids: [Int64]) async throws -> [JobChange]
+    func stats() async throws -> QueueStats
+}
+
+/// The contact index's tables and its sync position.
+package protocol IndexStore: Sendable {
+    func indexPosition() async throws -> IndexPosition
+    /// A page of contacts and the position that moves past it, in one transaction.
+    func storeIndexPage(_ contacts: [IndexedContact], position: IndexPosition) async throws
+    /// Stores contacts; an older copy never replaces a newer one.
+    func index(_ contacts: [IndexedContact]) async throws
+    func forgetIndexedContact(_ id: Int) async throws
+    /// The stored contacts holding any of `keys`.
+    func indexedContacts(withAnyOf keys: [String]) async throws -> [String]
+    func indexedContactCount() async throws -> Int
+    /// Bytes the index takes on disk (nil when the engine cannot tell).
+    func indexBytes() async throws -> Int?
+}
+
+/// The request budget shared by every process using the account.
+package protocol BudgetStore: Sendable {
+    func requests(notOf pid: Int, since: Double) async throws -> [(pid: Int, at: Double)]
+    func recordRequest(pid: Int, at: Double) async throws -> Int64
+    func setRequestTime(_ id: Int64, to at: Double) async throws
+}
+
+/// Small shared state between the daemon and admin commands.
+package protocol MetaStore: Sendable {
+    func setMeta(_ key: String, _ value: String?) async throws
+    func meta(_ key: String) async throws -> String?
+    func issueOAuthState(_ state: String, expiresAt: Date) async throws
+    /// True once for the state issued last, before it expires.
+    func consumeOAuthState(_ presented: String) async throws -> Bool
+    /// Throws unless a write transaction can be taken (`/readyz`).
+    func checkWritable() async throws
+}

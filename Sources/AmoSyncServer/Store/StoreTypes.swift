@@ -1,0 +1,129 @@
+import Foundation
+import AmoSyncCore
+
+/// A job to store: the mapped plan and the raw input.
+package struct NewJob: Sendable {
+    var mapped: MappedJob
+    /// The input as stored: canonical JSON.
+    var inputText: String
+    var dedupeKey: String
+    /// Stored as `skipped` with this reason instead of queued.
+    var skipReason: String?
+
+    init(mapped: MappedJob, input: JSONValue, dedupeKey: String) {
+        self.init(mapped: mapped, inputBytes: input.canonicalBytes, dedupeKey: dedupeKey)
+    }
+
+    init(mapped: MappedJob, inputBytes: [UInt8], dedupeKey: String) {
+        self.mapped = mapped
+        self.inputText = String(decoding: inputBytes, as: UTF8.self)
+        self.dedupeKey = dedupeKey
+    }
+
+    /// A signed webhook delivery with nothing to deliver, kept with the reason (deduplicated
+    /// on its content, so a platform's resend is a duplicate).
+    static func skipped(source: String, externalID: String?, input: JSONValue, reason: String) -> NewJob {
+        let bytes = input.canonicalBytes
+        let digest = Hashing.sha256Hex(bytes).prefix(32)
+        let id = externalID ?? String(digest)
+        let mapped = MappedJob(kind: .order, source: source, externalID: id, plan: DeliveryPlan(key: "\(source):\(id)"), searchKeys: [id])
+        var job = NewJob(mapped: mapped, inputBytes: bytes, dedupeKey: "\(source):skipped:\(digest)")
+        job.skipReason = reason
+        return job
+    }
+
+    /// Orders (and site users) dedupe on id + content: the same content again is a duplicate,
+    /// changed content becomes an update of the same order.
+    package static func versioned(_ mapped: MappedJob, input: JSONValue) -> NewJob {
+        let bytes = input.canonicalBytes
+        return NewJob(
+            mapped: mapped, inputBytes: bytes, dedupeKey: "\(mapped.source):\(mapped.externalID):\(Hashing.sha256Hex(bytes).prefix(32))")
+    }
+}
+
+/// What `enqueue` did.
+package struct EnqueueResult: Sendable, Equatable {
+    var jobID: Int64
+    var kind: JobKind
+    var duplicate: Bool
+    var state: JobState = .queued
+}
+
+/// How a delivery attempt ended for one job.
+package enum JobResolution: Sendable, Equatable {
+    case done
+    case retry(at: Date, refundAttempt: Bool)
+    case failed
+}
+
+/// One job's end of an attempt, as a batch records it.
+package struct JobOutcome: Sendable {
+    var job: Job
+    var resolution: JobResolution
+    var attempt: Attempt
+}
+
+/// Which jobs `jobs list` shows.
+package struct JobFilter: Sendable {
+    package var states: [JobState] = []
+    package var kinds: [JobKind] = []
+    package var source: String?
+    package var since: Date?
+    package var text: String?
+    package var limit = 50
+
+    package init() {}
+}
+
+/// What an admin command changed, job by job.
+package struct JobChange: Sendable, Equatable {
+    package var id: Int64
+    package var from: JobState?
+    package var to: JobState?
+    package var note: String?
+}
+
+/// Queue figures for `stats`, `/metrics` and `/readyz`.
+package struct QueueStats: Sendable, Equatable {
+    package var counts: [JobState: Int]
+    package var oldestQueuedSeconds: Double?
+    package var lastDeliveryAt: Date?
+    package var deliveredLastHour: Int
+}
+
+/// One contact as the index keeps it: amoCRM's contact (reduced) and its normalized match keys.
+package struct IndexedContact: Sendable {
+    var id: Int
+    var updatedAt: Int
+    var data: String
+    var keys: Set<String>
+}
+
+/// Where the contact index's full sync stands.
+package struct IndexPosition: Sendable, Equatable {
+    package var cursor = 0
+    package var page = 1
+    package var complete = false
+    /// `updated_at` of the oldest contact, where the full sync began (progress is measured from it).
+    package var origin: Int?
+    /// When the full sync is expected to be done (Unix time), while it runs.
+    package var etaAt: Int?
+
+    /// The full sync has begun (read a page) and is not complete.
+    package var syncing: Bool { !complete && origin != nil }
+
+    /// Seconds until the estimated end of the full sync; nil when there is no estimate.
+    package func secondsToGo(now: Date = Date()) -> Double? {
+        etaAt.map { max(0, Double($0) - now.timeIntervalSince1970) }
+    }
+
+    /// How far the full sync has come, 0…1: the share of the time from the oldest contact's
+    /// `updated_at` to `now` that the cursor has passed (an estimate: contacts are rarely
+    /// spread evenly in time).
+    package func progress(now: Date = Date()) -> Double {
+        if complete { return 1 }
+        guard let origin else { return 0 }
+        let span = now.timeIntervalSince1970 - Double(origin)
+        return span > 0 ? min(1, max(0, Double(cursor - origin) / span)) : 0
+    }
+}
