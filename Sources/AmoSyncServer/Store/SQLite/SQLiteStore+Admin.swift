@@ -52,8 +52,8 @@ extension SQLiteStore {
                 }
                 try db.execute(
                     sql: """
-                        UPDATE jobs SET state = 'queued', attempts = 0, run_at = :now, updated_at = :now, lease_until = NULL, lease_owner = NULL,
-                          finished_at = NULL, plan = :plan, warnings = :warnings WHERE id = :id
+                        UPDATE jobs SET state = 'queued', attempts = 0, run_at = :now, updated_at = :now, lease_until = NULL,
+                          lease_owner = NULL, finished_at = NULL, plan = :plan, warnings = :warnings WHERE id = :id
                         """,
                     arguments: ["now": now, "plan": plan.json.canonicalString, "warnings": JobRecord.encodeJSON(plan.warnings), "id": id])
                 return JobChange(

@@ -79,7 +79,8 @@ extension SQLiteStore {
                 case .done:
                     try db.execute(
                         sql:
-                            "UPDATE jobs SET state = 'done', finished_at = :now, last_error = NULL, \(common) WHERE id = :id AND \(Self.held)",
+                            "UPDATE jobs SET state = 'done', finished_at = :now, last_error = NULL, \(common) "
+                            + "WHERE id = :id AND \(Self.held)",
                         arguments: arguments)
                 case .retry(let at, let refund):
                     var retry = arguments
@@ -92,7 +93,8 @@ extension SQLiteStore {
                 case .failed:
                     try db.execute(
                         sql:
-                            "UPDATE jobs SET state = 'failed', finished_at = :now, last_error = :error, \(common) WHERE id = :id AND \(Self.held)",
+                            "UPDATE jobs SET state = 'failed', finished_at = :now, last_error = :error, \(common) "
+                            + "WHERE id = :id AND \(Self.held)",
                         arguments: arguments)
                 }
                 guard db.changesCount > 0 else {
