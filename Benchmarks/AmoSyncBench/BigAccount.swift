@@ -74,7 +74,7 @@ func bigAccount(
     return String(
         format: "| %@ | %d | %.1f s | %.1f s | %d of %d (%.1f %%) in %.0f s | %@ | %d | %d | %.1f MB | %.0f MB | %d | %.1f |",
         refreshSeconds == 0 ? "full sync first (index_refresh_seconds 0, before)" : "background sync at \(JSONNumber(syncRate)) req/s",
-        orders, first ?? -1, last ?? -1, indexed, contacts, position.progress() * 100, elapsed,
+        orders, first ?? -1, last ?? -1, indexed, contacts, position.progress(now: Date()) * 100, elapsed,
         position.complete ? "complete" : eta.map { String(format: "%.0f min", $0 / 60) } ?? "?", created,
         summary["phones_on_several_contacts"]?.intValue ?? -1, Double(bytes) / 1_048_576, peakRSSMegabytes(), stats.throttled,
         stats.busiest10sPerSecond)

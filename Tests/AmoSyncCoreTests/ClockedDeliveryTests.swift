@@ -5,7 +5,8 @@ import Testing
 @testable import AmoSyncCore
 @testable import AmoSyncServer
 
-/// Leases and the index's reuse window on a clock the test moves: no real waiting.
+/// Leases, the index's reuse window and the daemon's worker on a clock the test moves: no real
+/// waiting.
 @Suite struct ClockedDeliveryTests {
     @Test func theKeeperRenewsLeasesEveryThirdOfTheLeaseAndNoticesALostOne() async throws {
         let dir = TempDir()
@@ -57,5 +58,33 @@ import Testing
         #expect(try await index.refresh())
         #expect(await fake.state.requestStats().byEndpoint["GET /api/v4/contacts"] == 2, "past the window: refreshed")
         await #expect(try index.contacts(withAnyOf: ["+79120000002"]).map(\.id) == [manager])
+    }
+
+    /// The daemon reads one clock: a retry due in a minute waits for that clock, not the wall's.
+    @Test func aRetryDueInAMinuteWaitsForTheDaemonsClock() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let dir = TempDir()
+        let time = ManualTime()
+        let store = try SQLiteStore(path: dir.file("queue.sqlite3"), now: { time.date })
+        let mapper = Mapper(config: try Config.parse(testConfig(fake: fake, dir: dir).canonicalData, environment: [:]))
+        let order = sampleOrder(id: "later")
+        _ = try await store.enqueue([.versioned(try mapper.mapOrder(order), input: order)])
+        let claimed = try await store.claimBatch(limit: 1, leaseFor: 60)
+        try await store.finish([
+            (
+                claimed[0], .retry(at: time.date.addingTimeInterval(60), refundAttempt: true),
+                Attempt(at: time.date, durationMs: 0, outcome: .retry)
+            )
+        ])
+        let daemon = try await RunningDaemon.start(fake: fake, dir: dir, options: { $0.clock = time })
+        // Asleep on the daemon's clock: both lanes idle, and the worker's supervisor.
+        await time.sleepers(3)
+        #expect(await fake.state.requestStats().total == 0, "not due on the daemon's clock")
+        time.advance(.seconds(61))
+        try await daemon.waitIdle()
+        #expect(try await daemon.store.job(claimed[0].id)?.state == .done)
+        #expect((await fake.state.snapshot())["leads"]?.arrayValue?.count == 1)
+        await daemon.stop()
     }
 }

@@ -15,8 +15,8 @@ import Testing
         let store: SQLiteStore
         let items: [DeliveryItem]
         let client: AmoClient
-        var progress: StoredProgress { StoredProgress(store: store, policy: RetryPolicy(config.worker)) }
-        var sender: BatchSender { BatchSender(client: client, index: nil, progress: progress) }
+        var progress: StoredProgress { StoredProgress(store: store, policy: RetryPolicy(config.worker), now: Date.init) }
+        var sender: BatchSender { BatchSender(client: client, index: nil, progress: progress, clock: SystemTime()) }
     }
 
     static func claimed(_ orders: [JSONValue], fake: RunningFake, dir: TempDir) async throws -> Batch {
@@ -145,12 +145,12 @@ import Testing
         let fake = try await RunningFake.start()
         defer { fake.stop() }
         let batch = try await Self.claimed([sampleOrder(id: "1"), sampleOrder(id: "2")], fake: fake, dir: TempDir())
-        let progress = StoredProgress(store: batch.store, policy: RetryPolicy(base: 1, max: 10, maxAttempts: 1))
+        let progress = StoredProgress(store: batch.store, policy: RetryPolicy(base: 1, max: 10, maxAttempts: 1), now: Date.init)
         let attempt = Attempt(at: Date(), durationMs: 0, outcome: .retry, error: "amoCRM's answer did not include this entity")
         progress.retryOrFail(batch.items[0], attempt)
         #expect(batch.items[0].resolution == .failed)
         #expect(batch.items[0].attempt?.error == "amoCRM's answer did not include this entity (attempt 1 of 1, giving up)")
-        let patient = StoredProgress(store: batch.store, policy: RetryPolicy(base: 1, max: 10, maxAttempts: 2))
+        let patient = StoredProgress(store: batch.store, policy: RetryPolicy(base: 1, max: 10, maxAttempts: 2), now: Date.init)
         patient.retryOrFail(batch.items[1], attempt)
         guard case .retry(_, let refund) = batch.items[1].resolution else {
             Issue.record("expected a retry, got \(String(describing: batch.items[1].resolution))")

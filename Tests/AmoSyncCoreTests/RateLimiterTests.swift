@@ -167,6 +167,6 @@ final class Flag: Sendable {
                 sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [now + SharedBudget.inFlightHorizon - 10])
         }
         // Counted at the moment the rows describe, however long this test took to get here.
-        await #expect(SharedBudget(store: store).others(window: 1.01, now: now) == 2)
+        await #expect(SharedBudget(store: store, clock: FixedDate(Date(timeIntervalSince1970: now))).others(window: 1.01) == 2)
     }
 }

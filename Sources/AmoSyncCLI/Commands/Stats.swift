@@ -75,7 +75,7 @@ struct StatsReport: Sendable {
             "contact_index": [
                 "state": .string(indexState), "contacts": .number(JSONNumber(indexedContacts)),
                 "bytes": indexBytes.map { .number(JSONNumber($0)) } ?? .null,
-                "progress": .number(JSONNumber((index.progress() * 1000).rounded() / 1000)),
+                "progress": .number(JSONNumber((index.progress(now: Date()) * 1000).rounded() / 1000)),
                 "synced_to": index.syncing ? JobReport.date(Date(timeIntervalSince1970: Double(index.cursor))) : .null,
                 "eta": index.etaAt.map { JobReport.date(Date(timeIntervalSince1970: Double($0))) } ?? .null,
             ],
@@ -104,9 +104,9 @@ struct StatsReport: Sendable {
         let size = indexBytes.map { ", \(String(format: "%.1f", Double($0) / 1_048_576)) MB on disk" } ?? ""
         var line = "contact index: \(indexState), \(indexedContacts) contacts\(size)"
         if index.syncing {
-            line += String(format: ", about %.0f %%", index.progress() * 100)
+            line += String(format: ", about %.0f %%", index.progress(now: Date()) * 100)
             line += ", synced to \(JobReport.iso.string(from: Date(timeIntervalSince1970: Double(index.cursor))))"
-            if let seconds = index.secondsToGo() { line += ", about \(max(1, Int(seconds / 60 + 0.5))) min to go" }
+            if let seconds = index.secondsToGo(now: Date()) { line += ", about \(max(1, Int(seconds / 60 + 0.5))) min to go" }
         }
         return line
     }

@@ -88,7 +88,8 @@ package final class AmoClient: Sendable {
         // The duration metric starts when the request leaves, not when it queued for a slot.
         let sent = SendStamp()
         request.sendStamp = sent
-        let elapsed = { sent.sent.map { (ContinuousClock.now - $0).seconds } ?? 0 }
+        let clock = limiter.clock
+        let elapsed = { sent.sent.map { (clock.now - $0).seconds } ?? 0 }
         do {
             let response = try await limiter.perform(request, on: transport)
             observer?(endpoint.template, response.status, elapsed())

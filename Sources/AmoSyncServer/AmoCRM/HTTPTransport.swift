@@ -71,8 +71,11 @@ package final class URLSessionTransport: HTTPTransport {
     package static let defaultMaxResponseBytes = 16 << 20
     private let session: URLSession
     private let tasks: TaskDelegate
+    /// Stamps when a request leaves, and runs its deadline.
+    let clock: any TimeSource
 
-    package init(maxResponseBytes: Int = defaultMaxResponseBytes) {
+    package init(maxResponseBytes: Int = defaultMaxResponseBytes, clock: any TimeSource = SystemTime()) {
+        self.clock = clock
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpMaximumConnectionsPerHost = 16
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
@@ -93,7 +96,7 @@ package final class URLSessionTransport: HTTPTransport {
         for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
         urlRequest.httpBody = request.body
         let once = ResumeOnce()
-        let (session, tasks) = (session, tasks)
+        let (session, tasks, clock) = (session, tasks, clock)
         let timeout = request.timeout
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<IncomingResponse, any Error>) in
@@ -101,7 +104,7 @@ package final class URLSessionTransport: HTTPTransport {
                 // A hard deadline: the request never outlives its timeout, whatever libcurl does
                 // with a half-closed connection. Cancelled as soon as the answer comes.
                 let deadline = Task {
-                    guard (try? await Task.sleep(for: .milliseconds(Int64((timeout + 1) * 1000)))) != nil else { return }
+                    guard (try? await clock.sleep(for: .milliseconds(Int64((timeout + 1) * 1000)))) != nil else { return }
                     if once.resume(continuation, .failure(TransportError(timedOut: true, message: "no answer within \(Int(timeout)) s"))) {
                         task.cancel()
                     }
@@ -111,7 +114,7 @@ package final class URLSessionTransport: HTTPTransport {
                     once.resume(continuation, result)
                 }
                 once.setTask(task)
-                request.sendStamp?.mark()
+                request.sendStamp?.mark(at: clock.now)
                 task.resume()
             }
         } onCancel: {

@@ -100,7 +100,7 @@ package actor RateLimiter {
         let arrivedBy = ticket.stamp.sent.map { min(now, $0 + arrivalAllowance) } ?? now
         finished.append(arrivedBy)
         if let row = sharedRows.removeValue(forKey: ticket.id) {
-            await shared?.release(row, arrivedBy: Date().timeIntervalSince1970 - (now - arrivedBy).seconds)
+            await shared?.release(row, arrivedBy: clock.date.timeIntervalSince1970 - (now - arrivedBy).seconds)
         }
     }
 

@@ -17,7 +17,7 @@ final class SendStamp: Sendable {
 
     init() {}
 
-    func mark(at instant: ContinuousClock.Instant = .now) { value.withLock { $0 = $0 ?? instant } }
+    func mark(at instant: ContinuousClock.Instant) { value.withLock { $0 = $0 ?? instant } }
 
     var sent: ContinuousClock.Instant? { value.withLock { $0 } }
 }

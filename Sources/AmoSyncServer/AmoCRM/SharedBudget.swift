@@ -10,8 +10,12 @@ import Foundation
 package final class SharedBudget: Sendable {
     let store: any BudgetStore
     let pid = Int(ProcessInfo.processInfo.processIdentifier)
+    let clock: any TimeSource
 
-    package init(store: any BudgetStore) { self.store = store }
+    package init(store: any BudgetStore, clock: any TimeSource = SystemTime()) {
+        self.store = store
+        self.clock = clock
+    }
 
     /// A request in flight is stored this far in the future (past any timeout) until answered.
     static let inFlightHorizon: Double = 300
@@ -20,7 +24,8 @@ package final class SharedBudget: Sendable {
     /// within `window` seconds. A process that died mid-request (a crash, `kill -9`) stops
     /// holding its requests one window after it sent them, so that a restarted daemon does not
     /// hit the limit with its first requests; a live one holds them until it answers.
-    func others(window: Double, now: Double = Date().timeIntervalSince1970) async -> Int {
+    func others(window: Double) async -> Int {
+        let now = clock.date.timeIntervalSince1970
         let rows = (try? await store.requests(notOf: pid, since: now - window)) ?? []
         return rows.filter { (process, at) in
             if at <= now { return true }  // answered: amoCRM has counted it within the window
@@ -33,7 +38,7 @@ package final class SharedBudget: Sendable {
     /// sets the time by which it has arrived (`RateLimiter.release`).
     func record() async -> Int64? {
         // In flight: a time past any request timeout, corrected on release.
-        try? await store.recordRequest(pid: pid, at: Date().timeIntervalSince1970 + Self.inFlightHorizon)
+        try? await store.recordRequest(pid: pid, at: clock.date.timeIntervalSince1970 + Self.inFlightHorizon)
     }
 
     func release(_ id: Int64, arrivedBy: Double) async {

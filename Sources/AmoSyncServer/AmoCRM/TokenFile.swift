@@ -78,11 +78,12 @@ package struct TokenFile: Sendable {
     }
 
     /// Takes an exclusive lock shared by every process using this file; `unlock` gives it back.
-    func lock() async throws -> Int32 {
+    /// Another holder is asked again every 20 ms (on `clock`).
+    func lock(clock: any TimeSource = SystemTime()) async throws -> Int32 {
         let fd = open(path + ".lock", O_RDWR | O_CREAT, 0o600)
         guard fd >= 0 else { throw TokenFileError.io("cannot open \(path).lock: \(String(cString: strerror(errno)))") }
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
-            do { try await Task.sleep(for: .milliseconds(20)) } catch {
+            do { try await clock.sleep(for: .milliseconds(20)) } catch {
                 close(fd)
                 throw error
             }

@@ -25,6 +25,8 @@ package actor TokenManager: AccessTokenProvider {
     let referers: RefererPolicy
     /// Told when credentials die (`reason`) or work again (`nil`).
     let onStateChange: @Sendable (String?) async -> Void
+    /// When tokens expire.
+    let clock: any TimeSource
     private var tokens: TokenSet?
     private var loadedModified: Date?
     private var refreshing: Task<TokenSet, any Error>?
@@ -35,8 +37,10 @@ package actor TokenManager: AccessTokenProvider {
     package init(
         client: Client, file: TokenFile, baseURL: String, transport: any HTTPTransport, limiter: RateLimiter,
         timeout: TimeInterval, logger: Logger, refreshMargin: TimeInterval = 600, authCode: String? = nil,
-        referers: RefererPolicy, onStateChange: @escaping @Sendable (String?) async -> Void = { _ in }
+        referers: RefererPolicy, onStateChange: @escaping @Sendable (String?) async -> Void = { _ in },
+        clock: any TimeSource = SystemTime()
     ) {
+        self.clock = clock
         self.client = client
         self.file = file
         self.baseURL = baseURL
@@ -64,7 +68,7 @@ package actor TokenManager: AccessTokenProvider {
             throw Self.unauthorized(
                 "no tokens in \(file.path): authorize with `amosync auth exchange --code CODE` (or set amocrm.auth_code)")
         }
-        if tokens.expiresAt.timeIntervalSinceNow < refreshMargin { return try await refresh(from: tokens).accessToken }
+        if tokens.expiresAt.timeIntervalSince(clock.date) < refreshMargin { return try await refresh(from: tokens).accessToken }
         return tokens.accessToken
     }
 
@@ -125,7 +129,7 @@ package actor TokenManager: AccessTokenProvider {
     }
 
     private func refreshLocked(_ old: TokenSet) async throws -> TokenSet {
-        let lock = try await file.lock()
+        let lock = try await file.lock(clock: clock)
         defer { file.unlock(lock) }
         // Another process may have refreshed while we waited for the lock.
         if let stored = try? file.read(), stored.refreshToken != old.refreshToken {
@@ -161,7 +165,7 @@ package actor TokenManager: AccessTokenProvider {
             }
         }
         reloadIfChanged()
-        let lock = try await file.lock()
+        let lock = try await file.lock(clock: clock)
         defer { file.unlock(lock) }
         var new = try await request(grant: TokenRequest.authorizationCode, value: code, base: base)
         if base != baseURL { new.baseURL = base }
@@ -224,7 +228,7 @@ package actor TokenManager: AccessTokenProvider {
             }
             return TokenSet(
                 accessToken: answer.accessToken, refreshToken: answer.refreshToken,
-                expiresAt: Date().addingTimeInterval(answer.expiresIn ?? 86_400))
+                expiresAt: clock.date.addingTimeInterval(answer.expiresIn ?? 86_400))
         case 401, 400, 403, 404:
             let title = problem?.title ?? ""
             let hint = problem?.hint ?? problem?.detail ?? ""

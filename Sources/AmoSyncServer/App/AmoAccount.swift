@@ -18,10 +18,13 @@ package struct AmoAccount: Sendable {
     package init(
         config: Config, store: (any BudgetStore)?, transport: any HTTPTransport = URLSessionTransport(), logger: Logger,
         outageBase: Double = 1, onStateChange: @escaping @Sendable (String?) async -> Void = { _ in },
-        observer: (@Sendable (_ endpoint: String, _ status: Int, _ seconds: Double) -> Void)? = nil, transientRetries: Int = 2
+        observer: (@Sendable (_ endpoint: String, _ status: Int, _ seconds: Double) -> Void)? = nil, transientRetries: Int = 2,
+        clock: any TimeSource = SystemTime()
     ) {
-        limiter = config.amocrm.limiter(outageBase: outageBase, shared: store.map(SharedBudget.init))
-        tokens = Self.tokenProvider(config: config, transport: transport, limiter: limiter, logger: logger, onStateChange: onStateChange)
+        limiter = config.amocrm.limiter(
+            outageBase: outageBase, shared: store.map { SharedBudget(store: $0, clock: clock) }, clock: clock)
+        tokens = Self.tokenProvider(
+            config: config, transport: transport, limiter: limiter, logger: logger, onStateChange: onStateChange, clock: clock)
         client = AmoClient(
             baseURL: config.amocrm.apiBase, transport: transport, limiter: limiter, tokens: tokens,
             timeout: config.amocrm.timeoutSeconds, logger: logger, observer: observer, transientRetries: transientRetries)
@@ -30,23 +33,23 @@ package struct AmoAccount: Sendable {
     /// A long-lived token, or the `TokenManager` for OAuth.
     static func tokenProvider(
         config: Config, transport: any HTTPTransport, limiter: RateLimiter, logger: Logger,
-        onStateChange: @escaping @Sendable (String?) async -> Void
+        onStateChange: @escaping @Sendable (String?) async -> Void, clock: any TimeSource
     ) -> any AccessTokenProvider {
         if let token = config.amocrm.longLivedToken {
-            if let expiry = JWT.expiry(token), expiry.timeIntervalSinceNow < 14 * 86_400 {
+            if let expiry = JWT.expiry(token), expiry.timeIntervalSince(clock.date) < 14 * 86_400 {
                 logger.warning(
                     "the long-lived token expires soon: create a new one in amoCRM and update amocrm.long_lived_token",
                     metadata: ["expires_at": "\(expiry)"])
             }
             return LongLivedToken(token)
         }
-        return oauth(config: config, transport: transport, limiter: limiter, logger: logger, onStateChange: onStateChange)
+        return oauth(config: config, transport: transport, limiter: limiter, logger: logger, onStateChange: onStateChange, clock: clock)
     }
 
     /// The OAuth token manager for the configured integration (`auth exchange`, `auth status`).
     package static func oauth(
         config: Config, transport: any HTTPTransport = URLSessionTransport(), limiter: RateLimiter, logger: Logger,
-        onStateChange: @escaping @Sendable (String?) async -> Void = { _ in }
+        onStateChange: @escaping @Sendable (String?) async -> Void = { _ in }, clock: any TimeSource = SystemTime()
     ) -> TokenManager {
         TokenManager(
             client: .init(
@@ -54,6 +57,6 @@ package struct AmoAccount: Sendable {
                 redirectURI: config.amocrm.redirectURI ?? ""),
             file: TokenFile(path: config.amocrm.tokensFile), baseURL: config.amocrm.apiBase, transport: transport,
             limiter: limiter, timeout: config.amocrm.timeoutSeconds, logger: logger,
-            authCode: config.amocrm.authCode, referers: config.amocrm.referers, onStateChange: onStateChange)
+            authCode: config.amocrm.authCode, referers: config.amocrm.referers, onStateChange: onStateChange, clock: clock)
     }
 }

@@ -55,6 +55,8 @@ package struct Daemon: Sendable {
         /// A listening socket systemd passed (`amosync.socket`): intake runs on it instead of
         /// binding `server.host:port`.
         package var inheritedSocket: Int32?
+        /// The daemon's one clock: everything that waits, expires or stamps time reads it.
+        package var clock: any TimeSource = SystemTime()
         /// Receives the bound port of the `/metrics` listener (useful with port 0).
         var onMetricsListening: @Sendable (Int) async -> Void = { _ in }
         package init() {}
@@ -66,10 +68,11 @@ package struct Daemon: Sendable {
         signals: [UnixSignal] = [.sigterm, .sigint], options: Options = Options(),
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) throws -> Daemon {
-        let store = try SQLiteStore(path: config.databasePath)
-        let health = DeliveryHealth(store: store)
-        let notifier = SystemdNotifier()
-        let doorbell = Doorbell()
+        let clock = options.clock
+        let store = try SQLiteStore(path: config.databasePath) { clock.date }
+        let health = DeliveryHealth(store: store, clock: clock)
+        let notifier = SystemdNotifier(clock: clock)
+        let doorbell = Doorbell(clock: clock)
         let rules = Live(config)
         let metrics = DaemonMetrics()
         let account = AmoAccount(
@@ -78,36 +81,39 @@ package struct Daemon: Sendable {
                 if let problem { await health.credentialsFailed(problem) } else { await health.credentialsWork() }
             },
             observer: { endpoint, status, seconds in metrics.amoRequest(endpoint: endpoint, status: status, seconds: seconds) },
-            transientRetries: options.transientRetries)
+            transientRetries: options.transientRetries, clock: clock)
         let (limiter, tokens, client) = (account.limiter, account.tokens, account.client)
         let index =
             options.contactIndex
             ? ContactIndex(
                 store: store, client: client, countryCode: config.contacts.defaultCountryCode, logger: logger,
-                reuseWindow: options.indexReuseWindow, refreshInterval: .seconds(config.contacts.indexRefreshSeconds),
+                reuseWindow: options.indexReuseWindow, clock: clock, refreshInterval: .seconds(config.contacts.indexRefreshSeconds),
                 syncRate: config.contacts.indexSyncRequestsPerSecond, headStart: options.indexHeadStart, health: health)
             : nil
         let delivery = BatchDelivery(
-            client: client, catalog: FieldCatalog(client: client), store: store, config: config, locks: ContactLocks(), index: index,
-            health: health, metrics: metrics, logger: logger)
+            client: client, catalog: FieldCatalog(client: client, clock: clock), store: store, config: config,
+            locks: ContactLocks(clock: clock), index: index, health: health, metrics: metrics, logger: logger, clock: clock)
         let worker = DeliveryWorker(
             store: store, delivery: delivery, health: health, doorbell: doorbell, rules: rules,
             logger: logger, shutdownGrace: options.shutdownGrace, authProbeInterval: options.authProbeInterval,
-            heartbeat: { notifier.heartbeat() })
+            heartbeat: { notifier.heartbeat() }, clock: clock)
         let router = Router(context: IntakeContext.self)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         let writer = IntakeWriter(store: store, maxBatch: options.intakeBatchLimit)
         let ipLimit = IPRateLimit()
         let makeIntake: @Sendable (Config) -> IntakeRoutes = { config in
-            IntakeRoutes(config: config, writer: writer, store: store, health: health, doorbell: doorbell, logger: logger, ipLimit: ipLimit)
+            IntakeRoutes(
+                config: config, writer: writer, store: store, health: health, doorbell: doorbell, logger: logger, ipLimit: ipLimit,
+                clock: clock)
         }
         let intake = Live(makeIntake(config))
         IntakeRoutes.register(intake, on: router, logger: logger)
         var startup = StartupTasks(
             accountCheck: options.checkAccountAtStart ? AccountCheck(config: config, client: client) : nil,
-            accountCheckDelay: index?.inBackground == true ? options.indexHeadStart : .zero, pendingExchange: nil, logger: logger)
+            accountCheckDelay: index?.inBackground == true ? options.indexHeadStart : .zero, pendingExchange: nil, logger: logger,
+            clock: clock)
         if let manager = tokens as? TokenManager {
-            let oauth = OAuthRoutes(store: store, tokens: manager, referers: config.amocrm.referers, logger: logger)
+            let oauth = OAuthRoutes(store: store, tokens: manager, referers: config.amocrm.referers, logger: logger, clock: clock)
             oauth.register(on: router)
             startup.pendingExchange = { oauth.exchangePending() }
         }
@@ -140,12 +146,13 @@ package struct Daemon: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = options.companions.map { .init(service: $0) }
         services.append(.init(service: startup, successTerminationBehavior: .ignore))
         // Background work never ends the daemon: an error is logged, shown, and the work started again.
-        services.append(.init(service: Supervised(name: "delivery worker", service: worker, health: health, logger: logger)))
+        services.append(.init(service: Supervised(name: "delivery worker", service: worker, health: health, logger: logger, clock: clock)))
         if let index, index.inBackground {
             services.append(
                 .init(
                     service: Supervised(
-                        name: ContactIndex.serviceName, service: ContactIndexKeeper(index: index), health: health, logger: logger)))
+                        name: ContactIndex.serviceName, service: ContactIndexKeeper(index: index), health: health, logger: logger,
+                        clock: clock)))
         }
         services.append(.init(service: Listener(server: intakeServer, port: server.port, setting: "server.port or --port")))
         if let listener = server.metrics {

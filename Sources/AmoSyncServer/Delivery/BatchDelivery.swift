@@ -22,12 +22,15 @@ struct BatchDelivery: Sendable {
     let health: DeliveryHealth
     let metrics: (any DeliveryMetrics)?
     let logger: Logger
+    let clock: any TimeSource
     private(set) var policy: RetryPolicy
 
     init(
         client: AmoClient, catalog: FieldCatalog, store: any QueueStore, config: Config, locks: ContactLocks,
-        index: ContactIndex?, health: DeliveryHealth, metrics: (any DeliveryMetrics)? = nil, logger: Logger
+        index: ContactIndex?, health: DeliveryHealth, metrics: (any DeliveryMetrics)? = nil, logger: Logger,
+        clock: any TimeSource = SystemTime()
     ) {
+        self.clock = clock
         self.metrics = metrics
         self.index = index
         self.client = client
@@ -48,12 +51,15 @@ struct BatchDelivery: Sendable {
         return copy
     }
 
-    var progress: StoredProgress { StoredProgress(store: store, policy: policy) }
+    var progress: StoredProgress {
+        let clock = clock
+        return StoredProgress(store: store, policy: policy) { clock.date }
+    }
 
     /// The steps, built for the current config.
     var steps: (fields: FieldStep, contacts: ContactStep, updates: LeadUpdateStep, leads: LeadStep, notes: NoteStep) {
         let progress = self.progress
-        let sender = BatchSender(client: client, index: index, progress: progress)
+        let sender = BatchSender(client: client, index: index, progress: progress, clock: clock)
         let bodies = ContactBodies(contacts: config.contacts)
         let reader = ContactReader(client: client, index: index)
         let matcher = ContactMatcher(
@@ -76,7 +82,7 @@ struct BatchDelivery: Sendable {
     /// Delivers the jobs and records the outcome of each.
     @discardableResult
     func deliver(_ jobs: [Job]) async -> Summary {
-        let leases = LeaseKeeper(store: store, jobs: jobs, lease: config.worker.leaseSeconds, logger: logger)
+        let leases = LeaseKeeper(store: store, jobs: jobs, lease: config.worker.leaseSeconds, logger: logger, clock: clock)
         let items = jobs.map { DeliveryItem(job: $0, leases: leases) }
         revalidate(items)
         return await withTaskGroup { group in
@@ -101,7 +107,7 @@ struct BatchDelivery: Sendable {
             if plan.contact == nil, plan.lead == nil {
                 item.fail(
                     Attempt(
-                        at: Date(), durationMs: 0, outcome: .failed,
+                        at: clock.date, durationMs: 0, outcome: .failed,
                         error: "nothing valid to deliver: " + dropped.joined(separator: "; ")))
             }
         }
@@ -109,7 +115,7 @@ struct BatchDelivery: Sendable {
 
     /// The steps, each for the whole batch; on a failure the outcome of every job still in it.
     private func run(_ items: [DeliveryItem]) async {
-        let started = Date()
+        let started = clock.date
         var locked: [String] = []
         do {
             locked = await lockCustomers(items)
@@ -119,7 +125,7 @@ struct BatchDelivery: Sendable {
             try await steps.updates.run(items, fields)
             try await steps.leads.run(items, fields)
             try await steps.notes.run(items)
-            let attempt = Attempt(at: started, durationMs: Self.milliseconds(since: started), outcome: .done)
+            let attempt = Attempt(at: started, durationMs: milliseconds(since: started), outcome: .done)
             for item in items where item.active { item.finish(.done, attempt) }
             await health.credentialsWork()
         } catch let error as AmoError {
@@ -130,8 +136,8 @@ struct BatchDelivery: Sendable {
                 metadata: ["jobs": "\(items.filter(\.active).count)"])
             for item in items where item.active {
                 item.finish(
-                    .retry(at: Date(), refundAttempt: true),
-                    Attempt(at: started, durationMs: Self.milliseconds(since: started), outcome: .interrupted, error: "stopped by shutdown")
+                    .retry(at: clock.date, refundAttempt: true),
+                    Attempt(at: started, durationMs: milliseconds(since: started), outcome: .interrupted, error: "stopped by shutdown")
                 )
             }
         } catch {
@@ -141,12 +147,12 @@ struct BatchDelivery: Sendable {
         await locks.unlock(locked)
     }
 
-    static func milliseconds(since date: Date) -> Int { Int(Date().timeIntervalSince(date) * 1000) }
+    func milliseconds(since date: Date) -> Int { Int(clock.date.timeIntervalSince(date) * 1000) }
 
     /// Applies a request failure that stopped the batch to every job still in it.
     private func handle(_ error: AmoError, _ items: [DeliveryItem], started: Date) async {
         let base = Attempt(
-            at: started, durationMs: Self.milliseconds(since: started), outcome: .retry, httpStatus: error.status,
+            at: started, durationMs: milliseconds(since: started), outcome: .retry, httpStatus: error.status,
             request: error.request, error: error.description,
             validationErrors: error.validationErrors.map { ValidationIssue(path: $0.path, code: $0.code, detail: $0.detail) })
         var metadata: Logger.Metadata = [
@@ -165,7 +171,7 @@ struct BatchDelivery: Sendable {
             var attempt = base
             attempt.outcome = .throttled
             for item in items where item.active {
-                item.finish(.retry(at: Date().addingTimeInterval(pause.seconds), refundAttempt: true), attempt)
+                item.finish(.retry(at: clock.date.addingTimeInterval(pause.seconds), refundAttempt: true), attempt)
             }
         case .unauthorized, .accountUnavailable:
             if error.kind == .unauthorized {
@@ -178,7 +184,7 @@ struct BatchDelivery: Sendable {
             var attempt = base
             attempt.outcome = .paused
             // The worker pauses while it lasts; the jobs are ready as soon as it is over.
-            for item in items where item.active { item.finish(.retry(at: Date().addingTimeInterval(1), refundAttempt: true), attempt) }
+            for item in items where item.active { item.finish(.retry(at: clock.date.addingTimeInterval(1), refundAttempt: true), attempt) }
         case .rejected where error.request.hasPrefix("GET "):
             // A read refused (a 404 from whatever answers at the account's address): nothing
             // about the jobs is wrong, so they are not failed for it.
@@ -207,7 +213,7 @@ struct BatchDelivery: Sendable {
         let deferred = items.filter { $0.deferred && $0.resolution == nil && !$0.leaseLost }
         do {
             let lost = try await store.finish(outcomes)
-            try await store.release(deferred.map(\.job), runAt: Date().addingTimeInterval(0.5))
+            try await store.release(deferred.map(\.job), runAt: clock.date.addingTimeInterval(0.5))
             items.first?.leases?.markLost(lost)
             outcomes.removeAll { lost.contains($0.job.id) }
         } catch {
@@ -253,7 +259,7 @@ struct BatchDelivery: Sendable {
     private func lockCustomers(_ items: [DeliveryItem]) async -> [String] {
         let groups = DeliveryItem.customers(items.filter(\.needsContact))
         let allNeedContacts = items.allSatisfy(\.needsContact)
-        let deadline = ContinuousClock.now + Self.customerWait
+        let deadline = clock.now + Self.customerWait
         while true {
             var locked: [String] = []
             var waiting: [[DeliveryItem]] = []
@@ -261,7 +267,7 @@ struct BatchDelivery: Sendable {
                 let keys = Array(Set(group.flatMap(\.contactKeys)))
                 if await locks.tryLock(keys) { locked += keys } else { waiting.append(group) }
             }
-            let now = ContinuousClock.now
+            let now = clock.now
             if allNeedContacts, !groups.isEmpty, waiting.count == groups.count, now < deadline, !Task.isCancelled {
                 await locks.released(limit: min(.seconds(1), deadline - now))
                 continue

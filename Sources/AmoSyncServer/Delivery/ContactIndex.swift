@@ -275,7 +275,7 @@ final class ContactIndex: Sendable {
         let elapsed = (now - run.at).seconds
         let covered = Double(position.cursor - run.cursor)
         guard elapsed > 1, covered > 0 else { return nil }
-        let wallNow = Date().timeIntervalSince1970
+        let wallNow = clock.date.timeIntervalSince1970
         return Int(wallNow + max(0, wallNow - Double(position.cursor)) / (covered / elapsed))
     }
 

@@ -7,7 +7,9 @@ actor ContactLocks {
     private var held: Set<String> = []
     private var waiters: [UUID: CheckedContinuation<Void, Never>] = [:]
 
-    init() {}
+    let clock: any TimeSource
+
+    init(clock: any TimeSource = SystemTime()) { self.clock = clock }
 
     /// Takes all keys, or none when any is held.
     func tryLock(_ keys: [String]) -> Bool {
@@ -32,7 +34,7 @@ actor ContactLocks {
         guard !held.isEmpty else { return }
         let id = UUID()
         let timer = Task {
-            try? await Task.sleep(for: limit)
+            try? await self.clock.sleep(for: limit)
             self.cancel(id)
         }
         await withTaskCancellationHandler {

@@ -14,8 +14,12 @@ actor DeliveryHealth {
     private(set) var lastThrottleAt: Date?
     private(set) var throttlePauses = 0
     let store: (any MetaStore)?
+    let clock: any TimeSource
 
-    init(store: (any MetaStore)? = nil) { self.store = store }
+    init(store: (any MetaStore)? = nil, clock: any TimeSource = SystemTime()) {
+        self.store = store
+        self.clock = clock
+    }
 
     /// Why delivery is paused now (nil: it is not).
     var pauseReason: String? { credentialsProblem ?? accountProblem }
@@ -62,9 +66,10 @@ actor DeliveryHealth {
     }
 
     func throttled() async {
-        lastThrottleAt = Date()
+        let now = clock.date
+        lastThrottleAt = now
         throttlePauses += 1
         try? await store?.setMeta("throttle_pauses", "\(throttlePauses)")
-        try? await store?.setMeta("last_throttle_at", "\(Date().timeIntervalSince1970)")
+        try? await store?.setMeta("last_throttle_at", "\(now.timeIntervalSince1970)")
     }
 }

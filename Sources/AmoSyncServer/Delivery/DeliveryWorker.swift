@@ -23,6 +23,7 @@ final class DeliveryWorker: Service {
     let idlePoll: Duration
     let authProbeInterval: Duration
     let heartbeat: (@Sendable () -> Void)?
+    let clock: any TimeSource
     private let stopping = Atomic<Bool>(false)
     /// Rung by `reconfigure()`: the lane count may have changed.
     private let reconfigured = Doorbell()
@@ -30,8 +31,9 @@ final class DeliveryWorker: Service {
     init(
         store: any QueueStore, delivery: BatchDelivery, health: DeliveryHealth, doorbell: Doorbell, rules: Live<Config>,
         logger: Logger, shutdownGrace: Duration = .seconds(7), idlePoll: Duration = .seconds(5),
-        authProbeInterval: Duration = .seconds(10), heartbeat: (@Sendable () -> Void)? = nil
+        authProbeInterval: Duration = .seconds(10), heartbeat: (@Sendable () -> Void)? = nil, clock: any TimeSource = SystemTime()
     ) {
+        self.clock = clock
         self.authProbeInterval = authProbeInterval
         self.store = store
         self.delivery = delivery
@@ -74,7 +76,7 @@ final class DeliveryWorker: Service {
                 self.stopping.store(true, ordering: .relaxed)
                 self.doorbell.ring()
                 self.reconfigured.ring()
-                do { try await Task.sleep(for: self.shutdownGrace) } catch { return .shutdownWatchEnded }
+                do { try await self.clock.sleep(for: self.shutdownGrace) } catch { return .shutdownWatchEnded }
                 return .graceOver
             }
             while let event = await group.next() {
@@ -122,8 +124,8 @@ final class DeliveryWorker: Service {
             let config = rules.current
             guard number < config.worker.concurrency else { return }  // retired by a reload
             heartbeat?()
-            if number == 0, lastPurge.map({ ContinuousClock.now - $0 > .seconds(3600) }) ?? true {
-                lastPurge = .now
+            if number == 0, lastPurge.map({ clock.now - $0 > .seconds(3600) }) ?? true {
+                lastPurge = clock.now
                 if let purged = try? await store.purge(olderThanDays: Double(config.retentionDays)), purged > 0 {
                     logger.info(
                         "old delivered jobs deleted (retention_days)",
@@ -132,21 +134,21 @@ final class DeliveryWorker: Service {
             }
             if let problem = await health.pauseReason {
                 // Paused: jobs stay queued. Lane 0 tries again every `authProbeInterval` and logs once a minute.
-                if number == 0, lastAuthLog.map({ ContinuousClock.now - $0 > .seconds(60) }) ?? true {
+                if number == 0, lastAuthLog.map({ clock.now - $0 > .seconds(60) }) ?? true {
                     logger.error(
                         "delivery paused: amoCRM credentials or the account do not work; jobs stay queued and spend no attempts",
                         metadata: ["reason": "\(problem)"])
-                    lastAuthLog = .now
+                    lastAuthLog = clock.now
                 }
-                if number != 0 || lastProbe.map({ ContinuousClock.now - $0 < authProbeInterval }) ?? false {
+                if number != 0 || lastProbe.map({ clock.now - $0 < authProbeInterval }) ?? false {
                     await doorbell.wait(timeout: .milliseconds(500))
                     continue
                 }
-                lastProbe = .now
+                lastProbe = clock.now
             }
             // A throttle or outage pause: claim nothing until it is over.
             if let pause = await delivery.client.limiter.pauseRemaining {
-                try? await Task.sleep(for: min(pause, .seconds(1)))
+                try? await clock.sleep(for: min(pause, .seconds(1)))
                 continue
             }
             var limit = config.worker.batchSize
@@ -192,7 +194,7 @@ final class DeliveryWorker: Service {
             return
         }
         let next = (try? await store.nextRunAt()) ?? nil
-        let wait = next.map { min(idlePoll.seconds, max(0.02, $0.timeIntervalSinceNow)) } ?? idlePoll.seconds
+        let wait = next.map { min(idlePoll.seconds, max(0.02, $0.timeIntervalSince(clock.date))) } ?? idlePoll.seconds
         await doorbell.wait(timeout: .milliseconds(Int64(wait * 1000)))
     }
 }

@@ -13,8 +13,9 @@ final class Doorbell: Sendable {
         var rings: UInt64 = 0
     }
     private let state = Mutex(State())
+    let clock: any TimeSource
 
-    init() {}
+    init(clock: any TimeSource = SystemTime()) { self.clock = clock }
 
     /// Wakes every waiter.
     func ring() {
@@ -40,7 +41,7 @@ final class Doorbell: Sendable {
                     self.wake(id)
                 }
             }
-            group.addTask { try? await Task.sleep(for: timeout) }
+            group.addTask { try? await self.clock.sleep(for: timeout) }
             await group.next()
             group.cancelAll()
         }

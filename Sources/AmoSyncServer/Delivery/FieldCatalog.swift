@@ -21,7 +21,12 @@ actor FieldCatalog {
     private var lastRefresh: [String: ContinuousClock.Instant] = [:]
     private var creating: [String: Task<[AmoField], any Error>] = [:]
 
-    init(client: AmoClient) { self.client = client }
+    let clock: any TimeSource
+
+    init(client: AmoClient, clock: any TimeSource = SystemTime()) {
+        self.client = client
+        self.clock = clock
+    }
 
     /// All fields of an entity, loading them on first use.
     func all(_ entity: String) async throws -> [AmoField] {
@@ -42,7 +47,7 @@ actor FieldCatalog {
             task.cancel()
         }
         fields[entity] = list
-        lastRefresh[entity] = .now
+        lastRefresh[entity] = clock.now
         return list
     }
 
@@ -77,7 +82,7 @@ actor FieldCatalog {
     {
         var list = try await all(entity)
         var unknown = Set(refs.filter { Self.find($0, in: list) == nil })
-        let recently = lastRefresh[entity].map { ContinuousClock.now - $0 < .seconds(30) } ?? false
+        let recently = lastRefresh[entity].map { clock.now - $0 < .seconds(30) } ?? false
         if !unknown.isEmpty, !recently {
             list = try await reload(entity)
             unknown = unknown.filter { Self.find($0, in: list) == nil }

@@ -38,7 +38,7 @@ actor IPRateLimit {
     var count: Int { entries.count }
 
     /// Nil when the submission may go on, else the seconds to wait.
-    func check(_ key: String, limit: Int, now: Instant = .now) -> Int? {
+    func check(_ key: String, limit: Int, now: Instant) -> Int? {
         guard limit > 0 else { return nil }
         sweep(now: now)
         if var entry = entries[key] {

@@ -18,11 +18,13 @@ struct IntakeRoutes: Sendable {
     let tokens: [[UInt8]]
     /// Shared by every version of the rules: a reload does not reset the per-IP counts.
     let ipLimit: IPRateLimit
+    let clock: any TimeSource
 
     init(
         config: Config, writer: IntakeWriter, store: any MetaStore, health: DeliveryHealth, doorbell: Doorbell, logger: Logger,
-        ipLimit: IPRateLimit = IPRateLimit()
+        ipLimit: IPRateLimit = IPRateLimit(), clock: any TimeSource = SystemTime()
     ) {
+        self.clock = clock
         self.ipLimit = ipLimit
         self.config = config
         self.mapper = Mapper(config: config)

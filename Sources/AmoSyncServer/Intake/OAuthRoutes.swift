@@ -18,6 +18,7 @@ package struct OAuthRoutes: Sendable {
     let tokens: TokenManager
     let referers: RefererPolicy
     let logger: Logger
+    let clock: any TimeSource
     let flood = IPRateLimit(capacity: 1)
     let exchanges = ExchangeRunner()
     /// Callbacks accepted a minute, from everybody together.
@@ -25,7 +26,8 @@ package struct OAuthRoutes: Sendable {
     /// How long the link of `amosync auth url` works.
     package static let stateLifetime: TimeInterval = 3600
 
-    init(store: any MetaStore, tokens: TokenManager, referers: RefererPolicy, logger: Logger) {
+    init(store: any MetaStore, tokens: TokenManager, referers: RefererPolicy, logger: Logger, clock: any TimeSource = SystemTime()) {
+        self.clock = clock
         self.store = store
         self.tokens = tokens
         self.referers = referers
@@ -34,7 +36,7 @@ package struct OAuthRoutes: Sendable {
 
     func register(on router: Router<IntakeContext>) {
         router.get("/oauth/callback") { request, _ in
-            if let wait = await flood.check("callback", limit: Self.callbacksPerMinute) {
+            if let wait = await flood.check("callback", limit: Self.callbacksPerMinute, now: clock.now) {
                 logger.warning("OAuth callbacks flooded: callback refused")
                 var response = Self.page(.tooManyRequests, "Try again", "Too many authorization attempts; try again in \(wait) s.")
                 response.headers[.retryAfter] = "\(wait)"
@@ -89,7 +91,7 @@ package struct OAuthRoutes: Sendable {
         }
         let pending: JSONValue = [
             "code": .string(code), "referer": referer.map(JSONValue.string) ?? .null,
-            "at": .number(JSONNumber(Date().timeIntervalSince1970.rounded())),
+            "at": .number(JSONNumber(clock.date.timeIntervalSince1970.rounded())),
         ]
         do { try await store.setMeta("pending_auth_code", pending.canonicalString) } catch {
             return Self.page(.serviceUnavailable, "Try again", "The code could not be stored.")
@@ -102,19 +104,19 @@ package struct OAuthRoutes: Sendable {
     /// was left pending). One exchange runs at a time; a newer code is picked up by it.
     @discardableResult
     func exchangePending() -> Task<Void, Never> {
-        let (store, tokens, logger) = (store, tokens, logger)
-        return exchanges.run { await Self.finishPending(store: store, tokens: tokens, logger: logger) }
+        let (store, tokens, logger, clock) = (store, tokens, logger, clock)
+        return exchanges.run { await Self.finishPending(store: store, tokens: tokens, logger: logger, clock: clock) }
     }
 
     /// Exchanges the stored code, retrying transient failures while it can still be valid
     /// (20 minutes). Each round reads the newest stored code.
-    static func finishPending(store: any MetaStore, tokens: TokenManager, logger: Logger) async {
+    static func finishPending(store: any MetaStore, tokens: TokenManager, logger: Logger, clock: any TimeSource) async {
         var delay = 1.0
         while let raw = try? await store.meta("pending_auth_code"), let pending = try? JSONValue.parse(Data(raw.utf8)),
             let code = pending["code"]?.stringValue
         {
             let received = pending["at"]?.doubleValue ?? 0
-            guard Date().timeIntervalSince1970 - received < 20 * 60 else {
+            guard clock.date.timeIntervalSince1970 - received < 20 * 60 else {
                 await clear(store, raw)
                 return
             }
@@ -129,7 +131,7 @@ package struct OAuthRoutes: Sendable {
                 // A newer code may have been stored meanwhile: the loop reads it.
             } catch {
                 logger.warning("authorization code exchange failed, retrying", metadata: ["error": "\(error)"])
-                try? await Task.sleep(for: .seconds(delay))
+                try? await clock.sleep(for: .seconds(delay))
                 delay = min(delay * 2, 60)
             }
         }

@@ -61,8 +61,9 @@ final class DaemonMetrics: DeliveryMetrics {
         }
         if let position = try? await store.indexPosition() {
             // The contact index's full sync: 0…1 and seconds to go (0 when complete or not yet estimated).
-            registry.makeGauge(name: "amosync_contact_index_sync_progress").set(position.progress())
-            registry.makeGauge(name: "amosync_contact_index_sync_eta_seconds").set(position.secondsToGo() ?? 0)
+            let now = limiter.clock.date
+            registry.makeGauge(name: "amosync_contact_index_sync_progress").set(position.progress(now: now))
+            registry.makeGauge(name: "amosync_contact_index_sync_eta_seconds").set(position.secondsToGo(now: now) ?? 0)
         }
         advance("amosync_ratelimit_wait_seconds_total", to: await limiter.waitedSeconds)
         advance("amosync_ratelimit_pauses_total", to: Double(await limiter.pauses))

@@ -14,6 +14,7 @@ struct StartupTasks: Service, CustomStringConvertible {
     var accountCheckDelay: Duration = .zero
     var pendingExchange: (@Sendable () -> Task<Void, Never>)?
     let logger: Logger
+    let clock: any TimeSource
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -21,7 +22,7 @@ struct StartupTasks: Service, CustomStringConvertible {
                 if let accountCheck {
                     group.addTask {
                         // A config that does not match the account is reported at start (and by `amosync check`).
-                        guard (try? await Task.sleep(for: accountCheckDelay)) != nil, let findings = try? await accountCheck.run() else {
+                        guard (try? await clock.sleep(for: accountCheckDelay)) != nil, let findings = try? await accountCheck.run() else {
                             return
                         }
                         for finding in findings where finding.isProblem {

@@ -11,6 +11,7 @@ struct Supervised: Service, CustomStringConvertible {
     let service: any Service
     let health: DeliveryHealth
     let logger: Logger
+    let clock: any TimeSource
     /// How long a restarted service runs before its problem is cleared and its back-off reset.
     var healthy: Duration = .seconds(60)
     var description: String { "Supervised(\(name))" }
@@ -24,7 +25,7 @@ struct Supervised: Service, CustomStringConvertible {
     func run() async throws {
         var failures = 0
         while !Task.isCancelled {
-            let started = ContinuousClock.now
+            let started = clock.now
             let failure = await withTaskGroup(of: Outcome.self) { group in
                 group.addTask {
                     do {
@@ -36,7 +37,7 @@ struct Supervised: Service, CustomStringConvertible {
                 }
                 group.addTask {
                     // Running for a while again: the problem is over.
-                    if (try? await Task.sleep(for: healthy)) != nil { await health.backgroundWorks(name) }
+                    if (try? await clock.sleep(for: healthy)) != nil { await health.backgroundWorks(name) }
                     return .healthy
                 }
                 while let outcome = await group.next() {
@@ -50,10 +51,10 @@ struct Supervised: Service, CustomStringConvertible {
             guard let failure else { return }
             await health.backgroundFailed(name, failure)
             logger.error("background service failed; starting it again", metadata: ["service": "\(name)", "error": "\(failure)"])
-            if ContinuousClock.now - started >= healthy { failures = 0 }
+            if clock.now - started >= healthy { failures = 0 }
             failures += 1
             let delay = Duration.seconds(min(60, 1 << min(failures - 1, 6)))
-            await cancelWhenGracefulShutdown { try? await Task.sleep(for: delay) }
+            await cancelWhenGracefulShutdown { try? await clock.sleep(for: delay) }
             if Task.isShuttingDownGracefully { return }
         }
     }

@@ -14,8 +14,10 @@ final class SystemdNotifier: Sendable {
     /// Half of `WatchdogSec`, or nil when no watchdog is configured.
     let watchdogInterval: Duration?
     private let lastPing = Mutex<ContinuousClock.Instant?>(nil)
+    let clock: any TimeSource
 
-    init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    init(environment: [String: String] = ProcessInfo.processInfo.environment, clock: any TimeSource = SystemTime()) {
+        self.clock = clock
         socketPath = environment["NOTIFY_SOCKET"].flatMap { $0.isEmpty ? nil : $0 }
         if let usec = environment["WATCHDOG_USEC"].flatMap(Int64.init), usec > 0 {
             watchdogInterval = .microseconds(usec / 2)
@@ -53,7 +55,7 @@ final class SystemdNotifier: Sendable {
     /// A keep-alive from the worker loop, sent at most once per half watchdog interval.
     func heartbeat() {
         guard let interval = watchdogInterval else { return }
-        let now = ContinuousClock.now
+        let now = clock.now
         let due = lastPing.withLock { last -> Bool in
             if let last, now - last < interval / 2 { return false }
             last = now

@@ -75,7 +75,7 @@ package struct Job: Sendable {
 
     init(
         id: Int64, kind: JobKind, source: String, externalID: String, state: JobState, input: JSONValue, plan: DeliveryPlan,
-        progress: JobProgress = JobProgress(), attempts: Int = 0, runAt: Date = Date(), createdAt: Date = Date(),
+        progress: JobProgress = JobProgress(), attempts: Int = 0, runAt: Date = .distantPast, createdAt: Date = .distantPast,
         lastError: String? = nil, warnings: [String] = []
     ) {
         self.id = id

@@ -113,14 +113,14 @@ package struct IndexPosition: Sendable, Equatable {
     package var syncing: Bool { !complete && origin != nil }
 
     /// Seconds until the estimated end of the full sync; nil when there is no estimate.
-    package func secondsToGo(now: Date = Date()) -> Double? {
+    package func secondsToGo(now: Date) -> Double? {
         etaAt.map { max(0, Double($0) - now.timeIntervalSince1970) }
     }
 
     /// How far the full sync has come, 0…1: the share of the time from the oldest contact's
     /// `updated_at` to `now` that the cursor has passed (an estimate: contacts are rarely
     /// spread evenly in time).
-    package func progress(now: Date = Date()) -> Double {
+    package func progress(now: Date) -> Double {
         if complete { return 1 }
         guard let origin else { return 0 }
         let span = now.timeIntervalSince1970 - Double(origin)

@@ -112,3 +112,11 @@ func race(_ task: Task<Void, any Error>, _ clock: ManualTime, sleepers: Int = 1)
     watchers.withLock { $0.forEach { $0.cancel() } }
     return result
 }
+
+/// The wall clock stopped at one moment (the monotonic clock runs): what a check reads "now".
+struct FixedDate: TimeSource {
+    let date: Date
+    init(_ date: Date) { self.date = date }
+    var now: ContinuousClock.Instant { .now }
+    func sleep(until deadline: ContinuousClock.Instant) async throws { try await ContinuousClock().sleep(until: deadline) }
+}

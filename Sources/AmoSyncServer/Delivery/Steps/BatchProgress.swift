@@ -16,7 +16,7 @@ struct StoredProgress: BatchProgress {
     let policy: RetryPolicy
     let now: @Sendable () -> Date
 
-    init(store: any QueueStore, policy: RetryPolicy, now: @escaping @Sendable () -> Date = Date.init) {
+    init(store: any QueueStore, policy: RetryPolicy, now: @escaping @Sendable () -> Date) {
         self.store = store
         self.policy = policy
         self.now = now

@@ -17,6 +17,8 @@ struct BatchSender: Sendable {
     /// Told when a matched contact turns out to be deleted in amoCRM.
     let index: ContactIndex?
     let progress: any BatchProgress
+    /// Stamps the attempts it records.
+    let clock: any TimeSource
 
     /// Sends the active entries in one request (`request` builds it from their bodies) and
     /// returns the answer's items by entry index (`sort` checks them). Validation errors name
@@ -196,7 +198,7 @@ struct BatchSender: Sendable {
         }
         let summary = issues.map { "\($0.path): \($0.code)" }.joined(separator: "; ")
         return Attempt(
-            at: Date(), durationMs: 0, outcome: .failed, httpStatus: error.status, request: error.request,
+            at: clock.date, durationMs: 0, outcome: .failed, httpStatus: error.status, request: error.request,
             error: summary.isEmpty ? error.description : "\(error.description) — \(summary)", validationErrors: issues)
     }
 
@@ -206,7 +208,7 @@ struct BatchSender: Sendable {
             progress.retryOrFail(
                 item,
                 Attempt(
-                    at: Date(), durationMs: 0, outcome: .retry, request: request,
+                    at: clock.date, durationMs: 0, outcome: .retry, request: request,
                     error: "amoCRM's answer did not include this entity"))
         }
     }

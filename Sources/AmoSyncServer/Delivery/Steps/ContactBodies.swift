@@ -8,22 +8,22 @@ struct ContactBodies: Sendable {
     let contacts: Config.Contacts
 
     /// A contact amosync created, for the index (amoCRM's own copy follows with the next sync).
-    static func createdContact(id: Int, body: Contact) -> Contact {
+    static func createdContact(id: Int, body: Contact, at now: Date) -> Contact {
         var contact = body
         contact.id = id
-        contact.updatedAt = Int(Date().timeIntervalSince1970.rounded(.down))
+        contact.updatedAt = Int(now.timeIntervalSince1970.rounded(.down))
         contact.requestID = nil
         return contact
     }
 
     /// An existing contact with a PATCH applied, for the index.
-    static func merged(_ contact: ExistingContact, body: Contact) -> Contact {
+    static func merged(_ contact: ExistingContact, body: Contact, at now: Date) -> Contact {
         func values(_ code: String) -> [(value: String, enumCode: String?)]? {
             guard let field = body.customFieldsValues?.first(where: { $0.fieldCode == code }) else { return nil }
             return (field.values ?? []).compactMap { item in item.text.map { ($0, item.enumCode) } }
         }
         return ExistingContact.contact(
-            id: contact.id, name: body.name ?? contact.name, updatedAt: Int(Date().timeIntervalSince1970),
+            id: contact.id, name: body.name ?? contact.name, updatedAt: Int(now.timeIntervalSince1970),
             phones: values(CustomFieldValues.phoneCode) ?? contact.phones, emails: values(CustomFieldValues.emailCode) ?? contact.emails)
     }
 

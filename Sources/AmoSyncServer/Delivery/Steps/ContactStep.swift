@@ -86,7 +86,7 @@ struct ContactStep: Sendable {
             var merged: [Contact] = []
             for (index, entry) in entries.enumerated() where answer[index] != nil {
                 entry.items.forEach { $0.update { $0.contactUpdated = true } }
-                merged.append(ContactBodies.merged(patches[index].contact, body: entry.body))
+                merged.append(ContactBodies.merged(patches[index].contact, body: entry.body, at: sender.clock.date))
             }
             try await index?.record(merged)
         }
@@ -105,7 +105,7 @@ struct ContactStep: Sendable {
                         $0.contactUpdated = true
                     }
                 }
-                created.append(ContactBodies.createdContact(id: id, body: entry.body))
+                created.append(ContactBodies.createdContact(id: id, body: entry.body, at: sender.clock.date))
             }
             try await index?.record(created)
             sender.unanswered(creates, request: Endpoints.Label.createContacts) { $0.contactID == nil }

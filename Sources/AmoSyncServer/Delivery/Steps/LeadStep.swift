@@ -54,7 +54,7 @@ struct LeadStep: Sendable {
             if embedded != Lead.Embedded() { body.embedded = embedded }
             return BatchEntry(items: [item], body: body)
         }
-        let now = Int(Date().timeIntervalSince1970)
+        let now = Int(sender.clock.date.timeIntervalSince1970)
         creating.forEach { item in
             item.update {
                 $0.leadSent = true
@@ -77,7 +77,7 @@ struct LeadStep: Sendable {
                     item.warn("merged by amoCRM duplicate control into lead \(result.id)")
                     if let contact = result.contactID { mergedContacts.append(contact) }
                 } else if item.job.progress.contactID == nil, let contact = result.contactID, let body = item.newContact {
-                    created.append(ContactBodies.createdContact(id: contact, body: body))
+                    created.append(ContactBodies.createdContact(id: contact, body: body, at: sender.clock.date))
                 }
                 item.update { progress in
                     progress.leadID = result.id

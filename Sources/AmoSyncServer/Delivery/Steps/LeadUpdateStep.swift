@@ -19,7 +19,7 @@ struct LeadUpdateStep: Sendable {
             else {
                 item.fail(
                     Attempt(
-                        at: Date(), durationMs: 0, outcome: .failed,
+                        at: sender.clock.date, durationMs: 0, outcome: .failed,
                         error: "this order has no lead yet: its first job was not delivered (retry or cancel that job first)"))
                 continue
             }

@@ -16,7 +16,8 @@ struct FormGateMiddleware: RouterMiddleware {
         guard let form = rules.config.forms[name] else { throw IntakeError.notFound("no form named \(name) in the configuration") }
         if !form.isPublic {
             try rules.authorize(request)
-        } else if let wait = await rules.ipLimit.check("\(name)|\(rules.clientKey(request, context: context))", limit: form.perIPPerMinute)
+        } else if let wait = await rules.ipLimit.check(
+            "\(name)|\(rules.clientKey(request, context: context))", limit: form.perIPPerMinute, now: rules.clock.now)
         {
             rules.logger.warning("public form flooded: submission refused", metadata: ["form": "\(name)"])
             throw IntakeError(
