@@ -78,11 +78,38 @@ let package = Package(
         .executableTarget(
             name: "amosync-bench", dependencies: ["AmoSyncCore", "AmoSyncServer", "AmoCRMFake"], path: "Benchmarks/AmoSyncBench"),
         .executableTarget(name: "amosync-fuzz", dependencies: ["AmoSyncCore", "AmoAPI"], path: "Fuzz/AmoSyncFuzz"),
+        // Tests by layer (README, "Tests"): `swift test --filter 'CoreTests|ServerTests'` is the fast loop.
+        // What every layer's tests read: fixture files, the example config, the mapping tests'
+        // config, JSON edits by dotted path. Pure.
+        .testTarget(name: "TestFixtures", dependencies: ["AmoSyncCore"]),
+        // Pure: mapping, config, JSON, plans, payload parsing. No I/O but the fixture files.
+        .testTarget(name: "CoreTests", dependencies: ["AmoSyncCore", "AmoAPI", "TestFixtures"]),
+        // What the server and system tests run: temporary folders, the fake in process or on
+        // loopback, the daemon in process or as a child process, a router without a socket.
         .testTarget(
-            name: "AmoSyncCoreTests",
+            name: "TestSupport",
             dependencies: [
-                "AmoSyncCore", "AmoSyncServer", "AmoCRMFake", "AmoSyncCLI",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "AmoSyncCore", "AmoAPI", "AmoSyncServer", "AmoCRMFake", "AmoSyncCLI", "TestFixtures",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ]),
+        // The server in process: the store, delivery against the fake's in-process transport, the
+        // router driven directly, the daemon on loopback ports.
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "AmoSyncCore", "AmoAPI", "AmoSyncServer", "AmoCRMFake", "AmoSyncCLI", "TestSupport", "TestFixtures",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
+        // Whole processes: kill -9, SIGTERM, socket activation, raw sockets, Chromium, PHP, the rate over time.
+        .testTarget(
+            name: "SystemTests",
+            dependencies: [
+                "AmoSyncCore", "AmoAPI", "AmoSyncServer", "AmoCRMFake", "AmoSyncCLI", "TestSupport", "TestFixtures",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
     ],

@@ -1,6 +1,6 @@
 import AmoAPI
 import Foundation
-@testable import AmoSyncCore
+import AmoSyncCore
 
 /// One fuzz input through what the public intake does with untrusted bytes — body decoding
 /// (JSON, urlencoded, multipart), the WooCommerce, Shopify and Tilda-cart adapters, mapping,

@@ -1,0 +1,119 @@
+import Foundation
+import Testing
+
+@testable import AmoSyncCore
+@testable import AmoSyncServer
+@testable import AmoCRMFake
+@testable import TestSupport
+@testable import TestFixtures
+
+/// Where PHP CLI is, if installed (`.ci/run` installs Debian's php-cli).
+enum PHPCLI {
+    static var path: String? { ["/usr/bin/php", "/usr/local/bin/php"].first { FileManager.default.isExecutableFile(atPath: $0) } }
+}
+
+/// The MODX/miniShop2 plugin and FormIt hook in `examples/modx/`, run by PHP CLI with
+/// miniShop2-shaped objects (`examples/modx/test/run.php`) against a running daemon and fake amoCRM.
+@Suite(.enabled(if: PHPCLI.path != nil, "PHP CLI (Debian's php-cli package) is not installed"))
+struct ModxPluginTests {
+    static let runner = Repository.file("examples/modx/test/run.php").path
+
+    /// Runs `php run.php ARGUMENTS`; its output (MODX log lines and the element's return value).
+    static func run(_ arguments: [String]) async throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try #require(PHPCLI.path))
+        process.arguments = [runner] + arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = await ProcessOutput.read(of: process, pipe: pipe)
+        #expect(process.terminationStatus == 0, "\(output)")
+        return output
+    }
+
+    /// A checkout (msOnCreateOrder), then a manager marks the order paid (msOnChangeOrderStatus):
+    /// one lead with the order's price, goods and route by category, its contact, UTM from the
+    /// customer's cookies; the status change moves the lead.
+    @Test func anOrderAndItsStatusChangeReachAmoCRM() async throws {
+        let fake = try await RunningFake.start(overHTTP: true)
+        defer { fake.stop() }
+        let daemon = try await RunningDaemon.start(fake: fake) { json in
+            json.set("orders.status_map", ["2": 567891])
+            json.set(
+                "orders.lead_fields", ["goods": "Товары", "delivery.name": "Доставка", "payment.name": "Оплата", "address.city": "Город"])
+        }
+        let url = "http://127.0.0.1:\(daemon.port)"
+        let created = try await Self.run(["create", url, RunningDaemon.intakeToken])
+        #expect(created == "RETURN NULL\n", "no MODX log line: \(created)")
+        try await daemon.waitIdle()
+
+        let job = try #require(try await daemon.store.list(JobFilter()).first)
+        #expect(job.input["id"] == "2411/7")
+        #expect(job.input["status"] == "1")
+        #expect(job.input["cookies"] == "utm_source=yandex; utm_medium=cpc; _ga=GA1.2.111.222", "no session cookie")
+        #expect(job.input.value(at: "items.0.categories") == [40, 12, 3])
+        #expect(job.input.value(at: "items.1.sku") == "F-91")
+
+        var state = await fake.state.snapshot()
+        let lead = try #require(state["leads"]?.arrayValue?.first)
+        #expect(lead["name"] == "Заказ #2411/7")
+        #expect(lead["price"] == 6280)
+        #expect(lead["pipeline_id"] == 23456, "routed by the kettle's category 40")
+        #expect(lead["status_id"] == 567890)
+        let fields = customFields(lead)
+        #expect(fields["Товары"] == ["Чайник Bosch TWK (K-77) 5100 × 1 = 5100\nФильтр для воды (F-91) 395 × 2 = 790"])
+        #expect(fields["Доставка"] == ["Курьер"])
+        #expect(fields["Оплата"] == ["Картой онлайн"])
+        #expect(fields["Город"] == ["Пермь"])
+        #expect(fields["UTM_SOURCE"] == ["yandex"])
+        let contact = try #require(state["contacts"]?.arrayValue?.first)
+        #expect(contact["name"] == "Иван Петров")
+        #expect(customFields(contact)["PHONE"] == ["+79125550102"])
+        #expect(customFields(contact)["EMAIL"] == ["ivan@example.org"])
+        let note = state["notes"]?.arrayValue?.first?.value(at: "params.text")?.stringValue ?? ""
+        #expect(note.contains("Позвонить после 18:00"), "\(note)")
+
+        let paid = try await Self.run(["status", url, RunningDaemon.intakeToken, "2"])
+        #expect(paid == "RETURN NULL\n", "\(paid)")
+        try await daemon.waitIdle()
+        let jobs = try await daemon.store.list(JobFilter())
+        #expect(jobs.map(\.kind).sorted { $0.rawValue < $1.rawValue } == [.order, .orderUpdate])
+        state = await fake.state.snapshot()
+        #expect(state["leads"]?.arrayValue?.count == 1)
+        #expect(state["leads"]?.arrayValue?.first?["status_id"] == 567891)
+
+        // Status 1 ("new") follows every checkout: the plugin has already sent it.
+        #expect(try await Self.run(["status", url, RunningDaemon.intakeToken, "1"]) == "RETURN NULL\n")
+        #expect(try await daemon.store.list(JobFilter()).count == 2)
+        await daemon.stop()
+    }
+
+    @Test func aFormItSubmissionBecomesAFormJob() async throws {
+        let daemon = try await RunningDaemon.start(fake: StaticFake())
+        let output = try await Self.run(["form", "http://127.0.0.1:\(daemon.port)", RunningDaemon.intakeToken])
+        #expect(output == "RETURN true\n", "\(output)")
+        let job = try #require(try await daemon.store.list(JobFilter()).first)
+        #expect(job.kind == .form)
+        #expect(job.plan.contact?.phones == ["+79125550304"])
+        #expect(job.input["utm_source"] == "vk")
+        #expect(job.input["nospam"] == nil)
+        await daemon.stop()
+    }
+
+    /// amosync down, or hanging: the checkout goes on; MODX's log says what happened.
+    @Test func aDeadOrHangingDaemonIsLoggedNotWaitedFor() async throws {
+        let hanging = try RawListener()  // accepts connections, never answers
+        defer { hanging.close() }
+        let output = try await Self.run(["create", "http://127.0.0.1:\(hanging.port)", "token", "1"])
+        #expect(
+            output.hasPrefix(
+                "LOG 1 [amosync] order 2411/7 (msOnCreateOrder) was not accepted by http://127.0.0.1:\(hanging.port)/v1/orders"))
+        #expect(output.hasSuffix("RETURN NULL\n"))
+
+        let closed = try #require(FreePort.ephemeral())  // nothing listens there
+        let refused = try await Self.run(["form", "http://127.0.0.1:\(closed)", "token"])
+        #expect(refused.hasSuffix("RETURN true\n"), "a form is never refused: \(refused)")
+        #expect(refused.contains("[amosync] form callback was not accepted"), "\(refused)")
+    }
+}
