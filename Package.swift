@@ -18,14 +18,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
+        // SHA-256 and HMAC-SHA256 from the system's OpenSSL (libssl-dev to build; libssl3 at run time,
+        // which libcurl already needs).
+        .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         // Config, mapping and plans: pure, no I/O.
-        .target(
-            name: "AmoSyncCore",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto")]
-        ),
+        .target(name: "AmoSyncCore", dependencies: ["CLibCrypto"]),
         // amoCRM API v4 as Codable types and endpoints: what the daemon sends and the fake answers.
         .target(name: "AmoAPI", dependencies: ["AmoSyncCore"]),
         // The daemon: intake, queue, delivery, the amoCRM client, operations.
