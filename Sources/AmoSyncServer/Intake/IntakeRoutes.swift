@@ -36,41 +36,35 @@ struct IntakeRoutes: Sendable {
         self.tokens = config.intakeTokens.map { Array($0.utf8) }
     }
 
-    /// Routes every request to the rules current when it arrives (`live`, replaced by a reload).
-    /// Checks that come before the body is read are middleware: bearer auth, the form gate
-    /// (unknown form, auth, per-IP limit), CORS, the body limit; an error a handler throws is
-    /// an `IntakeError` (an `HTTPResponseError`), anything else a logged 500.
+    /// Routes every request to the rules current when it arrives (`live`, replaced by a reload),
+    /// taken once per request by `RulesMiddleware`. Checks that come before the body is read
+    /// are middleware: bearer auth, the form gate (unknown form, auth, per-address limit),
+    /// CORS, the body limit; an error a handler throws is an `IntakeError` (an
+    /// `HTTPResponseError`), anything else a logged 500.
     static func register(_ live: Live<IntakeRoutes>, on router: Router<IntakeContext>, logger: Logger) {
         router.add(middleware: UnexpectedErrorMiddleware(logger: logger))
+        router.add(middleware: RulesMiddleware(live: live))
         let v1 = router.group("/v1")
         v1.group("orders")
-            .add(middleware: BearerAuthMiddleware(rules: live))
-            .add(middleware: BodyLimitMiddleware(rules: live))
-            .post { request, _ in try await live.current.order(request) }
+            .add(middleware: BearerAuthMiddleware())
+            .add(middleware: BodyLimitMiddleware())
+            .post { request, context in try await context.rules.order(request) }
         v1.group("contacts")
-            .add(middleware: BearerAuthMiddleware(rules: live))
-            .add(middleware: BodyLimitMiddleware(rules: live))
-            .post { request, _ in try await live.current.contact(request) }
+            .add(middleware: BearerAuthMiddleware())
+            .add(middleware: BodyLimitMiddleware())
+            .post { request, context in try await context.rules.contact(request) }
         v1.group("hooks/:source")
-            .add(middleware: BodyLimitMiddleware(rules: live))
-            .post { request, context in try await live.current.hook(request, source: context.parameters.get("source") ?? "") }
+            .add(middleware: BodyLimitMiddleware())
+            .post { request, context in try await context.rules.hook(request, source: context.parameters.get("source") ?? "") }
         v1.group("forms/:form")
-            .add(middleware: CORSMiddleware(rules: live))
-            .add(middleware: FormGateMiddleware(rules: live))
-            .add(middleware: BodyLimitMiddleware(rules: live))
-            .post { request, context in try await live.current.form(request, name: context.parameters.get("form") ?? "", context: context) }
+            .add(middleware: CORSMiddleware())
+            .add(middleware: FormGateMiddleware())
+            .add(middleware: BodyLimitMiddleware())
+            .post { request, context in try await context.rules.form(request, name: context.parameters.get("form") ?? "") }
             // Answered by CORSMiddleware.
             .on("", method: .options) { _, _ in Response(status: .noContent) }
         router.get("/healthz") { _, _ in Response.json(.ok, ["status": "ok"]) }
-        router.get("/readyz") { _, _ in await live.current.readiness() }
-    }
-
-    func authorize(_ request: Request) throws(IntakeError) {
-        guard let header = request.headers[.authorization], header.lowercased().hasPrefix("bearer ") else { throw .unauthorized }
-        let presented = Array(header.dropFirst(7).trimmed.utf8)
-        var matched = false
-        for token in tokens { matched = Hashing.constantTimeEqual(token, presented) || matched }
-        guard matched else { throw .unauthorized }
+        router.get("/readyz") { _, context in await context.rules.readiness() }
     }
 
     /// Reads the body within `max_body_bytes` and decodes it by Content-Type.
@@ -137,7 +131,7 @@ struct IntakeRoutes: Sendable {
         return Self.accepted(try await store(.versioned(mapped, input: input)))
     }
 
-    func form(_ request: Request, name: String, context: IntakeContext) async throws -> Response {
+    func form(_ request: Request, name: String) async throws -> Response {
         // FormGateMiddleware has checked the name, the token and the per-IP limit.
         guard let form = config.forms[name] else { throw IntakeError.notFound("no form named \(name) in the configuration") }
         let input = try await body(request, allowed: ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"])
@@ -162,51 +156,6 @@ struct IntakeRoutes: Sendable {
             return response
         }
         return OAuthRoutes.page(.ok, "Thank you", "Your request has been received. We will contact you soon.")
-    }
-
-    /// The socket peer; when that is one of `server.trusted_proxies`, the client that proxy
-    /// names: the rightmost `X-Forwarded-For` address that is not a trusted proxy itself
-    /// (addresses further left are the client's own claims), else `X-Real-IP`.
-    func clientIP(_ request: Request, context: IntakeContext) -> String {
-        let peer: String
-        switch context.remoteAddress {
-        case .v4(let address)?: peer = address.host
-        case .v6(let address)?: peer = address.host
-        default: peer = "unknown"
-        }
-        let proxies = config.server.trustedProxies
-        func trusted(_ address: String) -> Bool { proxies.contains { $0.contains(address) } }
-        guard trusted(peer) else { return peer }
-        let forwarded = request.headers[values: .init("X-Forwarded-For")!].flatMap { $0.split(separator: ",") }.map { $0.trimmed }
-        for address in forwarded.reversed() where !trusted(address) {
-            return CIDR.bytes(address) != nil ? address : peer
-        }
-        if let real = request.headers[.init("X-Real-IP")!]?.trimmed, CIDR.bytes(real) != nil { return real }
-        return peer
-    }
-
-    /// The client's key in per-address limits (an IPv6 client by its /64).
-    func clientKey(_ request: Request, context: IntakeContext) -> String {
-        let address = clientIP(request, context: context)
-        return CIDR.clientKey(address) ?? address
-    }
-
-    /// CORS for `fetch()` posts from the form's allowed origins.
-    func allowOrigin(_ request: Request, form: String, response: inout Response) {
-        guard let origin = request.headers[.origin], config.forms[form]?.allowedOrigins.contains(origin) == true else { return }
-        response.headers[.accessControlAllowOrigin] = origin
-        response.headers[.vary] = "Origin"
-    }
-
-    func preflight(_ request: Request, form: String) -> Response {
-        var response = Response(status: .noContent)
-        guard let origin = request.headers[.origin], config.forms[form]?.allowedOrigins.contains(origin) == true else { return response }
-        response.headers[.accessControlAllowOrigin] = origin
-        response.headers[.accessControlAllowMethods] = "POST, OPTIONS"
-        response.headers[.accessControlAllowHeaders] = "Content-Type, Idempotency-Key, Authorization"
-        response.headers[.accessControlMaxAge] = "600"
-        response.headers[.vary] = "Origin"
-        return response
     }
 
     /// On the public port: which check failed, never why (paths, errors and credential

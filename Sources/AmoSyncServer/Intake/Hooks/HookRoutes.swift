@@ -84,10 +84,6 @@ extension IntakeRoutes {
         return .json(.ok, .object(answer))
     }
 
-    func json(_ raw: Data) throws -> JSONValue {
-        do { return try JSONValue.parse(raw) } catch { throw IntakeError.malformed("body is not valid JSON: \(Config.describe(error))") }
-    }
-
     func order(_ translate: @autoclosure () throws -> JSONValue, source: String) async throws -> Response {
         let input: JSONValue
         let mapped: MappedJob
