@@ -103,6 +103,7 @@ package final class URLSessionTransport: HTTPTransport {
                 let task = session.dataTask(with: urlRequest)
                 // A hard deadline: the request never outlives its timeout, whatever libcurl does
                 // with a half-closed connection. Cancelled as soon as the answer comes.
+                // Unstructured: it must run while this task waits in the continuation.
                 let deadline = Task {
                     guard (try? await clock.sleep(for: .milliseconds(Int64((timeout + 1) * 1000)))) != nil else { return }
                     if once.resume(continuation, .failure(TransportError(timedOut: true, message: "no answer within \(Int(timeout)) s"))) {

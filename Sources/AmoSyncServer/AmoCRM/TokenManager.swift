@@ -57,7 +57,7 @@ package actor TokenManager: AccessTokenProvider {
     var deadReason: String? { dead }
 
     package func accessToken() async throws -> String {
-        reloadIfChanged()
+        await reloadIfChanged()
         if tokens == nil, let authCode, !triedAuthCode {
             triedAuthCode = true
             logger.info("no tokens stored: exchanging amocrm.auth_code")
@@ -73,7 +73,7 @@ package actor TokenManager: AccessTokenProvider {
     }
 
     package func renew(after rejected: String) async throws -> String {
-        reloadIfChanged()
+        await reloadIfChanged()
         if let dead { throw Self.unauthorized(dead) }
         guard let tokens else { return try await accessToken() }
         if tokens.accessToken != rejected { return tokens.accessToken }  // someone refreshed meanwhile
@@ -87,14 +87,16 @@ package actor TokenManager: AccessTokenProvider {
         AmoError(kind: .unauthorized, request: "POST \(AmoPath.accessToken)", status: 401, title: nil, detail: detail)
     }
 
-    private func reloadIfChanged() {
+    /// Picks up a tokens file another process (or `amosync auth exchange`) wrote. The state
+    /// change is reported before this returns, so reports arrive in the order things happened.
+    private func reloadIfChanged() async {
         let modified = file.modified()
         guard modified != loadedModified || (tokens == nil && modified != nil) else { return }
         loadedModified = modified
         guard let stored = try? file.read() else { return }
         if let problem = foreignAddress(stored.baseURL) {
             tokens = nil
-            markDead(problem)
+            await markDead(problem)
             return
         }
         if stored != tokens {
@@ -102,8 +104,7 @@ package actor TokenManager: AccessTokenProvider {
             if dead != nil {
                 logger.info("new tokens found in the tokens file: delivery resumes")
                 dead = nil
-                let callback = onStateChange
-                Task { await callback(nil) }
+                await onStateChange(nil)
             }
         }
     }
@@ -122,6 +123,8 @@ package actor TokenManager: AccessTokenProvider {
     /// One refresh at a time in this process; callers arriving meanwhile share its result.
     func refresh(from old: TokenSet) async throws -> TokenSet {
         if let refreshing { return try await refreshing.value }
+        // Unstructured: callers arriving meanwhile await this same refresh (single flight), and a
+        // caller cancelled mid-way does not cancel a refresh amoCRM may already have applied.
         let task = Task { try await self.refreshLocked(old) }
         refreshing = task
         defer { refreshing = nil }
@@ -133,12 +136,12 @@ package actor TokenManager: AccessTokenProvider {
         defer { file.unlock(lock) }
         // Another process may have refreshed while we waited for the lock.
         if let stored = try? file.read(), stored.refreshToken != old.refreshToken {
-            adopt(stored)
+            await adopt(stored)
             return stored
         }
         var new = try await request(grant: TokenRequest.refresh, value: old.refreshToken, base: old.baseURL ?? baseURL)
         new.baseURL = old.baseURL
-        try persist(new)
+        try await persist(new)
         refreshes += 1
         logger.info("access token refreshed", metadata: ["expires_at": "\(new.expiresAt)"])
         return new
@@ -164,12 +167,12 @@ package actor TokenManager: AccessTokenProvider {
                 throw AmoError(kind: .rejected, request: "POST \(AmoPath.accessToken)", status: nil, title: nil, detail: reason)
             }
         }
-        reloadIfChanged()
+        await reloadIfChanged()
         let lock = try await file.lock(clock: clock)
         defer { file.unlock(lock) }
         var new = try await request(grant: TokenRequest.authorizationCode, value: code, base: base)
         if base != baseURL { new.baseURL = base }
-        try persist(new)
+        try await persist(new)
         return new
     }
 
@@ -180,26 +183,24 @@ package actor TokenManager: AccessTokenProvider {
         return components.string ?? "https://\(host)"
     }
 
-    private func persist(_ new: TokenSet) throws {
+    private func persist(_ new: TokenSet) async throws {
         try file.write(new)  // before the new pair is ever used
-        adopt(new)
+        await adopt(new)
     }
 
-    private func adopt(_ new: TokenSet) {
+    private func adopt(_ new: TokenSet) async {
         tokens = new
         loadedModified = file.modified()
         if dead != nil {
             dead = nil
-            let callback = onStateChange
-            Task { await callback(nil) }
+            await onStateChange(nil)
         }
     }
 
-    private func markDead(_ reason: String) {
+    private func markDead(_ reason: String) async {
         if dead == nil { logger.error("amoCRM credentials are dead", metadata: ["reason": "\(reason)"]) }
         dead = reason
-        let callback = onStateChange
-        Task { await callback(reason) }
+        await onStateChange(reason)
     }
 
     /// `POST /oauth2/access_token`, through the shared rate limiter.
@@ -248,7 +249,7 @@ package actor TokenManager: AccessTokenProvider {
                     "amoCRM refused the refresh (HTTP \(response.status) \(title): \(hint)): authorize again with `amosync auth "
                     + "exchange --code CODE`"
             }
-            if grant == TokenRequest.refresh || tokens == nil { markDead(reason) }
+            if grant == TokenRequest.refresh || tokens == nil { await markDead(reason) }
             throw Self.unauthorized(reason)
         case 429:
             throw AmoError(kind: .throttled, request: label, status: 429, title: nil, detail: "rate limit exceeded")

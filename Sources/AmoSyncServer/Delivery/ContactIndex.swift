@@ -136,6 +136,7 @@ final class ContactIndex: Sendable {
             if filtersUnavailable(state) { return nil }
             let now = clock.now
             if let running = state.refresh, let started = state.startedAt, now - started < (window ?? reuseWindow) { return running }
+            // Unstructured: one refresh shared by every batch asking within the reuse window.
             let task = Task { try await self.sync(startedAt: now) }
             state.refresh = task
             state.startedAt = now

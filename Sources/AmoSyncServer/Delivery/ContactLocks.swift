@@ -33,6 +33,8 @@ actor ContactLocks {
     func released(limit: Duration = .seconds(1)) async {
         guard !held.isEmpty else { return }
         let id = UUID()
+        // Unstructured: the timer runs beside the wait below, which is a continuation (not a
+        // task a group could race); it is cancelled as soon as the wait ends.
         let timer = Task {
             try? await self.clock.sleep(for: limit)
             self.cancel(id)
@@ -42,6 +44,7 @@ actor ContactLocks {
                 if Task.isCancelled { continuation.resume() } else { waiters[id] = continuation }
             }
         } onCancel: {
+            // The handler is synchronous and cannot enter the actor: a task does, at once.
             Task { await self.cancel(id) }
         }
         timer.cancel()

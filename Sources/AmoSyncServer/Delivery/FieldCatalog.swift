@@ -37,6 +37,7 @@ actor FieldCatalog {
     private func reload(_ entity: String) async throws -> [AmoField] {
         if let task = loading[entity] { return try await task.value }
         let client = self.client
+        // Unstructured: one load shared by every lane that asks while it runs (single flight).
         let task = Task { try await Self.fetch(entity, client: client) }
         loading[entity] = task
         defer { loading[entity] = nil }
@@ -124,6 +125,7 @@ actor FieldCatalog {
         defer { for ref in toCreate { creating[Self.key(ref, entity)] = nil } }
         if !toCreate.isEmpty {
             let client = self.client
+            // Unstructured: lanes needing the same new field wait for this one creation (single flight).
             let task = Task { try await Self.post(toCreate, entity: entity, apiOnly: apiOnly, client: client) }
             for ref in toCreate { creating[Self.key(ref, entity)] = task }
             waits.append(task)

@@ -21,6 +21,8 @@ final class ExchangeRunner: Sendable {
                 state.again = true
                 return running
             }
+            // Unstructured: the exchange outlives the OAuth callback that asked for it (the
+            // callback is answered at once).
             state.task = Task {
                 repeat {
                     await work()

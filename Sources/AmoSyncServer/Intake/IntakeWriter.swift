@@ -30,6 +30,8 @@ final class IntakeWriter: Sendable {
                 state.flushing = true
                 return true
             }
+            // Unstructured: the flush carries the jobs of every waiting request, so it must not
+            // end with the request that started it (its client may hang up).
             if start { Task { await self.flush() } }
         }
     }
