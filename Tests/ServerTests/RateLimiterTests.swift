@@ -133,7 +133,7 @@ final class Flag: Sendable {
             // A dead process's request sent 10 s ago, never answered, holds nothing.
             try db.execute(sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [Date().timeIntervalSince1970 + 290])
         }
-        await #expect(budget.others(window: 1.01) == 2)
+        await #expect(budget.others(window: 1.01, allowance: 0.05) == 2)
         let clock = ManualTime()
         let limiter = RateLimiter(requestsPerSecond: 3, shared: budget, clock: clock)
         _ = try await limiter.acquire()
@@ -155,7 +155,7 @@ final class Flag: Sendable {
 
     /// A crash and an immediate restart: the dead process's last requests (answered or still in
     /// flight when it died) count for one more window, as amoCRM counts them.
-    @Test func aDeadProcessesRecentRequestsStillCountForOneWindow() async throws {
+    @Test func aDeadProcessesRecentRequestsCountUntilTheyMustHaveArrivedAndOneWindow() async throws {
         let dir = TempDir()
         let store = try SQLiteStore(path: dir.file("q.sqlite3"))
         let now = Date().timeIntervalSince1970
@@ -167,8 +167,13 @@ final class Flag: Sendable {
             // sent 10 s ago
             try db.execute(
                 sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [now + SharedBudget.inFlightHorizon - 10])
+            // sent 1.5 s ago, never answered: it may have arrived as late as the allowance allows
+            try db.execute(
+                sql: "INSERT INTO api_requests (pid, at) VALUES (999999, ?)", arguments: [now + SharedBudget.inFlightHorizon - 1.5])
         }
         // Counted at the moment the rows describe, however long this test took to get here.
-        await #expect(SharedBudget(store: store, clock: FixedDate(Date(timeIntervalSince1970: now))).others(window: 1.01) == 2)
+        let budget = SharedBudget(store: store, clock: FixedDate(Date(timeIntervalSince1970: now)))
+        await #expect(budget.others(window: 1.01, allowance: 0.05) == 2, "past the allowance and a window: free")
+        await #expect(budget.others(window: 1.01, allowance: 2) == 3, "strict arrivals: held until it must have arrived, and a window")
     }
 }

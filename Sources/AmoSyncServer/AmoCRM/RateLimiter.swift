@@ -72,7 +72,7 @@ package actor RateLimiter {
                 continue
             }
             // Other processes' requests first: the read suspends, and what follows must not.
-            let others = await shared?.others(window: window.seconds) ?? 0
+            let others = await shared?.others(window: window.seconds, allowance: arrivalAllowance.seconds) ?? 0
             let now = clock.now
             if let pausedUntil, pausedUntil > now { continue }  // a 429 arrived meanwhile
             finished.removeAll { now - $0 >= window }

@@ -21,16 +21,17 @@ package final class SharedBudget: Sendable {
     static let inFlightHorizon: Double = 300
 
     /// Requests of other processes that amoCRM may still count: sent and in flight, or answered
-    /// within `window` seconds. A process that died mid-request (a crash, `kill -9`) stops
-    /// holding its requests one window after it sent them, so that a restarted daemon does not
-    /// hit the limit with its first requests; a live one holds them until it answers.
-    func others(window: Double) async -> Int {
+    /// within `window` seconds. A process that died mid-request (a crash, `kill -9`) holds its
+    /// requests until they must have arrived (`allowance` after they were sent, as the limiter
+    /// assumes of its own) and one window more, so that a restarted daemon does not hit the limit
+    /// with its first requests; a live one holds them until it answers.
+    func others(window: Double, allowance: Double) async -> Int {
         let now = clock.date.timeIntervalSince1970
         let rows = (try? await store.requests(notOf: pid, since: now - window)) ?? []
         return rows.filter { (process, at) in
             if at <= now { return true }  // answered: amoCRM has counted it within the window
             let alive = kill(pid_t(process), 0) == 0 || errno == EPERM
-            return alive || at - Self.inFlightHorizon > now - window
+            return alive || at - Self.inFlightHorizon + allowance > now - window
         }.count
     }
 
