@@ -1,6 +1,11 @@
 // swift-tools-version:6.1
 import PackageDescription
 
+// What the server and system tests (and their support) see of the package.
+let testedModules: [Target.Dependency] = [
+    "AmoSyncCore", "AmoAPI", "AmoSyncServer", "AmoCRMFake", "AmoSyncCLI", "TestFixtures", .product(name: "GRDB", package: "GRDB.swift"),
+]
+
 // Linux only: the daemon calls Glibc and systemd directly (no Apple platform is declared or built).
 let package = Package(
     name: "amosync",
@@ -87,8 +92,7 @@ let package = Package(
         // loopback, the daemon in process or as a child process, a router without a socket.
         .testTarget(
             name: "TestSupport",
-            dependencies: [
-                "AmoSyncCore", "AmoAPI", "AmoSyncServer", "AmoCRMFake", "AmoSyncCLI", "TestFixtures",
+            dependencies: testedModules + [
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -98,19 +102,11 @@ let package = Package(
         // router driven directly, the daemon on loopback ports.
         .testTarget(
             name: "ServerTests",
-            dependencies: [
-                "AmoSyncCore", "AmoAPI", "AmoSyncServer", "AmoCRMFake", "AmoSyncCLI", "TestSupport", "TestFixtures",
-                .product(name: "GRDB", package: "GRDB.swift"),
-                .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "Logging", package: "swift-log"),
+            dependencies: testedModules + [
+                "TestSupport", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log"),
             ]),
         // Whole processes: kill -9, SIGTERM, socket activation, raw sockets, Chromium, PHP, the rate over time.
-        .testTarget(
-            name: "SystemTests",
-            dependencies: [
-                "AmoSyncCore", "AmoAPI", "AmoSyncServer", "AmoCRMFake", "AmoSyncCLI", "TestSupport", "TestFixtures",
-                .product(name: "GRDB", package: "GRDB.swift"),
-            ]),
+        .testTarget(name: "SystemTests", dependencies: testedModules + ["TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,8 +2,6 @@ import Foundation
 import Testing
 @testable import AmoSyncCore
 @testable import AmoSyncServer
-@testable import AmoCRMFake
-@testable import AmoSyncCLI
 @testable import TestSupport
 @testable import TestFixtures
 

@@ -3,8 +3,6 @@ import Testing
 
 @testable import AmoSyncCore
 @testable import AmoSyncServer
-@testable import AmoCRMFake
-@testable import AmoSyncCLI
 @testable import TestSupport
 @testable import TestFixtures
 

@@ -1,8 +1,6 @@
 import Foundation
 @testable import AmoSyncCore
 @testable import AmoSyncServer
-@testable import AmoCRMFake
-@testable import AmoSyncCLI
 @testable import TestFixtures
 
 /// `amosync serve` as a real child process, for crash and shutdown tests.

@@ -2,7 +2,6 @@ import Foundation
 @testable import AmoSyncCore
 @testable import AmoSyncServer
 @testable import AmoCRMFake
-@testable import AmoSyncCLI
 
 extension FakeAmoProcess: FakeAccount {
     /// `amosync fake-amocrm` on a free port, its log in `log`.

@@ -2,8 +2,6 @@ import Foundation
 import Synchronization
 @testable import AmoSyncCore
 @testable import AmoSyncServer
-@testable import AmoCRMFake
-@testable import AmoSyncCLI
 
 /// A real loopback transport that stands in for DNS: requests to `host` go to `target`
 /// (scheme, address and port), and every host asked for is recorded, with whether the

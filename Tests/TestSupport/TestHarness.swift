@@ -4,7 +4,6 @@ import Logging
 @testable import AmoSyncCore
 @testable import AmoSyncServer
 @testable import AmoCRMFake
-@testable import AmoSyncCLI
 @testable import TestFixtures
 
 /// A temporary directory removed when the test ends.

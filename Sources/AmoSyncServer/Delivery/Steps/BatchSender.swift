@@ -49,20 +49,10 @@ struct BatchSender: Sendable {
         for _ in 0..<4 {
             let indices = selected.filter { entries[$0].active }
             if indices.isEmpty { return Outcome() }
-            let bodies = indices.map { index in
-                var body = entries[index].body
-                body.requestID = "\(index)"
-                return body
-            }
-            let endpoint = try request(bodies)
+            let endpoint = try request(Self.bodies(indices, of: entries))
             label = endpoint.label
             do {
-                let answer = try await client.send(endpoint)
-                do { return Outcome(answered: try sort(answer, entries.count)) } catch {
-                    throw AmoError(
-                        kind: endpoint.isIdempotent ? .transient : .unknownOutcome, request: endpoint.label, status: nil, title: nil,
-                        detail: "\(error)")
-                }
+                return Outcome(answered: try await exchange(endpoint, count: entries.count, sort: sort))
             } catch let error as AmoError where error.kind == .rejected {
                 let byEntry = Dictionary(grouping: error.validationErrors) { $0.requestID.flatMap(Int.init) ?? -1 }
                 guard !byEntry.isEmpty, byEntry[-1] == nil else {
@@ -78,6 +68,28 @@ struct BatchSender: Sendable {
         }
         throw AmoError(
             kind: .transient, request: label, status: 400, title: nil, detail: "validation kept failing after dropping refused values")
+    }
+
+    /// The entries' bodies, each with its index as `request_id`.
+    private static func bodies<Body>(_ indices: [Int], of entries: [BatchEntry<Body>]) -> [Body] {
+        indices.map { index in
+            var body = entries[index].body
+            body.requestID = "\(index)"
+            return body
+        }
+    }
+
+    /// Sends one batch request and sorts the answer by entry; an answer that does not fit the
+    /// request is not believed: a write's outcome is then unknown, a read is retried.
+    private func exchange<Answer: Sendable, Item>(
+        _ endpoint: Endpoint<Answer>, count: Int, sort: (Answer, Int) throws(AnswerMismatch) -> [Int: Item]
+    ) async throws -> [Int: Item] {
+        let answer = try await client.send(endpoint)
+        do { return try sort(answer, count) } catch {
+            throw AmoError(
+                kind: endpoint.isIdempotent ? .transient : .unknownOutcome, request: endpoint.label, status: nil, title: nil,
+                detail: "\(error)")
+        }
     }
 
     /// A refusal naming no entry: each half is sent on its own. When both halves are refused
@@ -106,19 +118,9 @@ struct BatchSender: Sendable {
         _ indices: [Int], in entries: inout [BatchEntry<Body>], names: [Int: String], error: AmoError,
         request: ([Body]) throws -> Endpoint<Answer>, sort: (Answer, Int) throws(AnswerMismatch) -> [Int: Item]
     ) async throws -> Outcome<Item> {
-        let bodies = indices.map { index in
-            var body = entries[index].body
-            body.requestID = "\(index)"
-            return body
-        }
-        let endpoint = try request(bodies)
+        let endpoint = try request(Self.bodies(indices, of: entries))
         do {
-            let answer = try await client.send(endpoint)
-            do { return Outcome(answered: try sort(answer, entries.count)) } catch {
-                throw AmoError(
-                    kind: endpoint.isIdempotent ? .transient : .unknownOutcome, request: endpoint.label, status: nil, title: nil,
-                    detail: "\(error)")
-            }
+            return Outcome(answered: try await exchange(endpoint, count: entries.count, sort: sort))
         } catch let refused as AmoError where refused.kind == .rejected {
             for index in indices { entries[index].items.forEach { $0.fail(attempt(for: refused, entry: entries[index], names: names)) } }
             return Outcome(wholeRefused: true)
