@@ -5,6 +5,8 @@ swift build -c release --product amosync >&2
 swift build -c release --product amosync-bench >&2
 # AMOSYNC_BIN=PATH measures another build (an earlier commit) with the same script.
 BIN="${AMOSYNC_BIN:-$PWD/.build/release/amosync}"
+# The fake amoCRM is the environment: this build's, whichever daemon is measured.
+FAKE_BIN="${FAKE_BIN:-$PWD/.build/release/amosync}"
 BENCH="$PWD/.build/release/amosync-bench"
 WORK=$(mktemp -d /tmp/amosync-bench.XXXXXX)
 PIDS=()
@@ -18,7 +20,7 @@ DAEMON_TOKEN=${DAEMON_TOKEN:-$TOKEN}
 FAKE_PORT=${FAKE_PORT:-18099}
 
 start_fake() {  # start_fake LATENCY_MS
-  "$BIN" fake-amocrm --port "$FAKE_PORT" --token "$TOKEN" --latency-ms "$1" --log-level error >"$WORK/fake.log" 2>&1 &
+  "$FAKE_BIN" fake-amocrm --port "$FAKE_PORT" --token "$TOKEN" --latency-ms "$1" --log-level error >"$WORK/fake.log" 2>&1 &
   PIDS+=($!)
   for _ in $(seq 50); do curl -fsS "http://127.0.0.1:$FAKE_PORT/__fake/state" >/dev/null 2>&1 && return; sleep 0.1; done
   echo "fake amoCRM did not start" >&2; exit 1
@@ -54,6 +56,10 @@ wrk_field() {  # wrk_field NAME FILE: a figure intake.lua's done() printed
 
 acknowledged() {  # acknowledged FILE: answered 2xx (wrk's requests are answered ones; refused connections are socket errors)
   echo $(( $(wrk_field requests "$1") - $(wrk_field non2xx "$1") ))
+}
+
+peak_rss_mb() {  # peak_rss_mb PID: the process's peak resident memory (VmHWM) in MB
+  echo $(( $(awk '/^VmHWM/{print $2}' "/proc/$1/status") / 1024 ))
 }
 
 stored_jobs() {  # stored_jobs CONFIG: every job in the queue, whatever its state

@@ -174,9 +174,17 @@ package actor FakeAmoState {
             faults.afterApply[endpoint]!.removeFirst()
             response = afterApply(next, to: response)
         }
-        if let padding = faults.oversize.removeValue(forKey: endpoint), case .object(var object)? = try? JSONValue.parse(response.body) {
-            object["padding"] = .string(String(repeating: "x", count: padding))
-            response.body = JSONValue.object(object).canonicalData
+        if let padding = faults.oversize.removeValue(forKey: endpoint) {
+            // An object gets a padding key; an array (`leads/complex`) one more element.
+            let filler = JSONValue.string(String(repeating: "x", count: padding))
+            switch try? JSONValue.parse(response.body) {
+            case .object(var object)?:
+                object["padding"] = filler
+                response.body = JSONValue.object(object).canonicalData
+            case .array(let items)?:
+                response.body = JSONValue.array(items + [["padding": filler]]).canonicalData
+            default: break
+            }
         }
         return response
     }

@@ -235,7 +235,7 @@ import Testing
     }
 
     @Test func aLostAnswerDoesNotCreateASecondLeadOrNote() async throws {
-        let fake = try await RunningFake.start()
+        let fake = try await RunningFake.start(overHTTP: true)  // a connection closed after the write
         var faults = FakeFaults()
         faults.afterApply = ["POST /api/v4/leads/complex": [.drop], "POST /api/v4/leads/notes": [.drop]]
         await fake.state.setFaults(faults)

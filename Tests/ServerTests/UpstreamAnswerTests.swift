@@ -162,7 +162,7 @@ import Testing
 
     @Test(arguments: [302, 307])
     func aRedirectIsRetriedNeverFollowed(status: Int) async throws {
-        let fake = try await RunningFake.start()
+        let fake = try await RunningFake.start(overHTTP: true)  // libcurl must not follow it
         defer { fake.stop() }
         var faults = FakeFaults()
         faults.failNext = [.init(count: 1, status: status, endpoint: Self.complex)]
@@ -177,7 +177,7 @@ import Testing
     }
 
     @Test func anOversizedAnswerFailsItsRequestCleanly() async throws {
-        let fake = try await RunningFake.start()
+        let fake = try await RunningFake.start(overHTTP: true)  // the transport's cap on what arrives
         defer { fake.stop() }
         await fake.state.seedContact(name: "Someone", phones: ["+79990000000"])  // the list answer is not empty
         var faults = FakeFaults()
