@@ -65,7 +65,7 @@ import Testing
             note == [
                 "Заказ #1001",
                 "Товары:",
-                "IPod Nano - 8gb - green (IPOD2008GREEN) 199.00 × 1 = 199.00 USD",
+                "IPod Nano - 8gb - green – Custom Engraving Front: Happy Birthday (IPOD2008GREEN) 199.00 × 1 = 199.00 USD",
                 "IPod Nano - 8gb - red (IPOD2008RED) 199.00 × 1 = 199.00 USD",
                 "IPod Nano - 8gb - black (IPOD2008BLACK) 199.00 × 1 = 199.00 USD",
                 "Доставка: Free Shipping (0.00 USD)",

@@ -23,13 +23,14 @@ import Testing
     /// Posts a fixture as its platform would and returns the answer's status and the stored job.
     static func deliver(_ name: String, source: String, topic: String? = nil) async throws -> (HTTPResponse.Status, Job?) {
         let intake = try intake()
-        let status = try await post(try Fixtures.data(name), source: source, topic: topic, to: intake)
+        let status = try await post(try Fixtures.data(name), source: source, topic: topic, json: name.hasSuffix(".json"), to: intake)
         return (status, try await intake.store.list(JobFilter()).first)
     }
 
     /// The request a platform sends: WooCommerce's and Shopify's delivery headers, Tilda's form encoding.
-    static func post(_ body: Data, source: String, topic: String?, to intake: IntakeRouterTests.Intake) async throws -> HTTPResponse.Status
-    {
+    static func post(
+        _ body: Data, source: String, topic: String?, json: Bool = false, to intake: IntakeRouterTests.Intake
+    ) async throws -> HTTPResponse.Status {
         var headers: HTTPFields = [.contentType: "application/json"]
         var uri = "/v1/hooks/\(source)"
         func set(_ name: String, _ value: String?) { headers[HTTPField.Name(name)!] = value }
@@ -50,7 +51,8 @@ import Testing
             set("X-Shopify-Webhook-Id", "b54557e4-bdd9-4b37-8a5f-bf7d70bcd043")
             set("X-Shopify-Hmac-Sha256", webhookSignature(body, "shpss_0123456789"))
         default:
-            headers[.contentType] = "application/x-www-form-urlencoded"
+            // Tilda posts form-encoded, or JSON when the webhook is set to send JSON.
+            if !json { headers[.contentType] = "application/x-www-form-urlencoded" }
             uri += "?key=tilda-key"
         }
         let (path, fields) = (uri, headers)
@@ -235,5 +237,36 @@ import Testing
                 "Итого: 6215",
                 "UTM: roistat=445566",
             ])
+    }
+
+    /// The third round: Tilda carts in each shape, WooCommerce's escaped titles, Shopify's
+    /// presentment currency — posted as the platforms post them.
+    @Test(
+        arguments: [
+            ("tilda/cart-json-string-1487047237.urlencoded", "tilda", nil, "1487047237", 500, "Купоны: МХЛ50 −500"),
+            (
+                "tilda/cart-json-string-cloudpayments.urlencoded", "tilda", nil, "1869817991", 5,
+                "Оплата: cloudpayments (транзакция 3521002298)"
+            ),
+            ("tilda/cart-json-body-yakassa.json", "tilda", nil, "1624284557", 28, "Чай \"Лапсанг\" (TEA-7) 2 × 3 = 6"),
+            (
+                "woocommerce/order-8831-usps-variations.json", "woo", "order.created", "8831", 88,
+                "Доставка: USPS Ground Advantage™ (7.95 USD)"
+            ),
+            (
+                "shopify/order-presentment-gbp.json", "shop", "orders/paid", "2087", 162,
+                "Итого: 162.04 EUR (в валюте покупателя: 142.32 GBP)"
+            ),
+        ] as [(String, String, String?, String, Int, String)])
+    func genuineShapesOfTheThirdRound(file: String, source: String, topic: String?, id: String, price: Int, line: String) async throws {
+        let (status, stored) = try await Self.deliver(file, source: source, topic: topic)
+        #expect(status == .accepted)
+        let job = try #require(stored)
+        #expect(job.kind == .order)
+        #expect(job.externalID == id)
+        #expect(job.plan.lead?.price == price)
+        #expect(Self.lines(job.plan.note).contains(line), "\(Self.lines(job.plan.note))")
+        let text = (job.plan.note ?? "") + (job.plan.lead?.fields.map(\.value).joined() ?? "")
+        #expect(!text.contains("&#") && !text.contains("&amp;") && !text.contains("&quot;") && !text.contains("{\""), "\(text)")
     }
 }

@@ -215,6 +215,7 @@ extension Mapper {
         }
         if !extras.fees.isEmpty { lines.append("Сборы: " + extras.fees.joined(separator: ", ")) }
         if !extras.coupons.isEmpty { lines.append("Купоны: " + extras.coupons.joined(separator: ", ")) }
+        if !extras.refunds.isEmpty { lines.append("Возвраты: " + extras.refunds.joined(separator: ", ")) }
         if let discount = input["discount"]?.decimalValue, discount > 0 {
             lines.append("Скидка: \(Money.format(discount, currency: currency))")
         }
@@ -224,7 +225,13 @@ extension Mapper {
         if !address.isEmpty {
             lines.append("Адрес: \(address.joined(separator: ", "))\(text("address.comment").map { " (\($0))" } ?? "")")
         }
-        if let total = money(input["total"]) { lines.append("Итого: \(total)") }
+        if let total = money(input["total"]) {
+            // What the customer paid in their own currency (a Shopify shop selling abroad).
+            let paid = input.value(at: "customer_total.amount")?.decimalValue.flatMap { amount in
+                Self.text(input.value(at: "customer_total.currency")).map { Money.format(amount, currency: $0.trimmed) }
+            }
+            lines.append("Итого: \(total)" + (paid.map { " (в валюте покупателя: \($0))" } ?? ""))
+        }
         if let comment = text("comment") { lines.append("Комментарий: \(comment)") }
         if !extras.attributes.isEmpty { lines.append("Атрибуты: " + extras.attributes.joined(separator: ", ")) }
         if !tracking.isEmpty { lines.append("UTM: " + tracking.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")) }
@@ -237,6 +244,8 @@ extension Mapper {
 struct OrderExtras {
     var fees: [String] = []
     var coupons: [String] = []
+    /// `10.00 USD (Damaged in transit)`.
+    var refunds: [String] = []
     var attributes: [String] = []
     /// The customer's phone could not be read as a number: the note keeps it as written.
     var unreadablePhone = false
@@ -250,6 +259,11 @@ struct OrderExtras {
             guard let code = coupon["code"]?.textValue, !code.trimmed.isEmpty else { continue }
             let amount = coupon["amount"]?.decimalValue.flatMap { $0 > 0 ? " −" + Money.format($0, currency: currency) : nil }
             coupons.append(code.trimmed + (amount ?? ""))
+        }
+        for refund in input["refunds"]?.arrayValue ?? [] {
+            guard let amount = refund["amount"]?.decimalValue else { continue }
+            let reason = refund["reason"]?.textValue.map { $0.trimmed }.flatMap { $0.isEmpty ? nil : " (\($0))" }
+            refunds.append(Money.format(amount, currency: currency) + (reason ?? ""))
         }
         for (key, value) in (input["attributes"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
             let lower = key.lowercased()

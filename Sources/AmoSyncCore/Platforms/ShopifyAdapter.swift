@@ -1,8 +1,10 @@
 import Foundation
 
 /// A Shopify `orders/create` (or `orders/updated`) webhook translated into amosync's order body.
+/// Every text is read plain (`PlatformText`).
 package enum ShopifyAdapter {
-    package static func order(_ shop: JSONValue) throws(MappingError) -> JSONValue {
+    package static func order(_ body: JSONValue) throws(MappingError) -> JSONValue {
+        let shop = PlatformText.cleaned(body)
         guard case .object = shop, let shopifyID = Mapper.identifier(shop["id"]) else {
             throw MappingError(path: "id", problem: "a Shopify order with an id was expected")
         }
@@ -30,7 +32,7 @@ package enum ShopifyAdapter {
         let items: [JSONValue] = (shop["line_items"]?.arrayValue ?? []).map { line in
             // `name` is the title with the variant the buyer picked ("Example T-Shirt - Small").
             let name = line["name"]?.textValue.flatMap { $0.trimmed.isEmpty ? nil : $0 } ?? line["title"]?.textValue ?? ""
-            var item: [String: JSONValue] = ["name": .string(name)]
+            var item: [String: JSONValue] = ["name": .string(name + properties(line))]
             item["quantity"] = line["quantity"].map(WebhookText.number)
             item["price"] = line["price"].map(WebhookText.number)
             if let product = Mapper.identifier(line["product_id"]) { item["id"] = .string(product) }
@@ -47,6 +49,7 @@ package enum ShopifyAdapter {
             order["customer"] = .object(person)
         }
         order["total"] = shop["total_price"].map(WebhookText.number)
+        if let paid = customerTotal(shop) { order["customer_total"] = paid }
         if let discount = shop["total_discounts"]?.decimalValue, discount > 0 { order["discount"] = .number(JSONNumber(discount)) }
         let coupons = (shop["discount_codes"]?.arrayValue ?? []).compactMap { WebhookText.coupon(code: $0["code"], amount: $0["amount"]) }
         if !coupons.isEmpty { order["coupons"] = .array(coupons) }
@@ -88,5 +91,29 @@ package enum ShopifyAdapter {
         if !attributes.isEmpty { order["attributes"] = .object(attributes) }
         if !utm.isEmpty { order["utm"] = .object(utm) }
         return .object(order)
+    }
+
+    /// A line's custom properties as the admin shows them (`Engraving: Anna`); Shopify hides
+    /// those whose name starts with `_`.
+    static func properties(_ line: JSONValue) -> String {
+        let shown = (line["properties"]?.arrayValue ?? []).compactMap { property -> String? in
+            guard let name = property["name"]?.textValue?.trimmed, !name.isEmpty, !name.hasPrefix("_"),
+                let value = property["value"]?.textValue?.trimmed, !value.isEmpty
+            else { return nil }
+            return "\(name): \(value)"
+        }
+        return shown.isEmpty ? "" : " – " + shown.joined(separator: ", ")
+    }
+
+    /// What the customer was charged in their own currency, when the shop sells in another
+    /// (`presentment_currency`, `total_price_set.presentment_money`): a shop in EUR whose
+    /// customer paid £142.32. The lead's price stays the shop's amount.
+    static func customerTotal(_ shop: JSONValue) -> JSONValue? {
+        guard let money = shop.value(at: "total_price_set.presentment_money"),
+            let currency = money["currency_code"]?.textValue ?? shop["presentment_currency"]?.textValue,
+            let amount = money["amount"]?.numberValue,
+            currency.uppercased() != (shop["currency"]?.textValue ?? "").uppercased()
+        else { return nil }
+        return ["amount": .number(amount), "currency": .string(currency)]
     }
 }

@@ -1,8 +1,10 @@
 import Foundation
 
-/// A WooCommerce order webhook (REST API v3 order) translated into amosync's order body.
+/// A WooCommerce order webhook (REST API v3 order) translated into amosync's order body. Every
+/// text is read plain (`PlatformText`): WooCommerce escapes titles, fees, coupons and meta for HTML.
 package enum WooCommerceAdapter {
-    package static func order(_ woo: JSONValue) throws(MappingError) -> JSONValue {
+    package static func order(_ body: JSONValue) throws(MappingError) -> JSONValue {
+        let woo = PlatformText.cleaned(body)
         guard case .object = woo, let id = Mapper.identifier(woo["id"]) else {
             throw MappingError(path: "id", problem: "a WooCommerce order with an id was expected")
         }
@@ -24,7 +26,7 @@ package enum WooCommerceAdapter {
         // customer `total + total_tax` (10.50 + 2.00 for a 12.50 mug), so that is the price.
         let grossPrices = woo["prices_include_tax"] == true
         let items: [JSONValue] = (woo["line_items"]?.arrayValue ?? []).map { line in
-            var item: [String: JSONValue] = ["name": .string(HTMLEntities.decode(line["name"]?.textValue ?? ""))]
+            var item: [String: JSONValue] = ["name": .string(itemName(line))]
             item["quantity"] = line["quantity"].map(WebhookText.number)
             if let product = Mapper.identifier(line["product_id"]) { item["id"] = .string(product) }
             if let sku = line["sku"]?.textValue, !sku.isEmpty { item["sku"] = .string(sku) }
@@ -63,11 +65,19 @@ package enum WooCommerceAdapter {
         if !coupons.isEmpty { order["coupons"] = .array(coupons) }
         let fees = (woo["fee_lines"]?.arrayValue ?? []).compactMap { line -> JSONValue? in
             guard let name = line["name"]?.textValue, !name.isEmpty else { return nil }
-            var fee: [String: JSONValue] = ["name": .string(HTMLEntities.decode(name))]
+            var fee: [String: JSONValue] = ["name": .string(name)]
             if let amount = line["total"]?.numberValue { fee["amount"] = .number(amount) }
             return .object(fee)
         }
         if !fees.isEmpty { order["fees"] = .array(fees) }
+        // Refunds made so far (a partly refunded order is still `processing` or `completed`).
+        let refunds = (woo["refunds"]?.arrayValue ?? []).compactMap { refund -> JSONValue? in
+            guard let amount = refund["total"]?.decimalValue, amount != 0 else { return nil }
+            var entry: [String: JSONValue] = ["amount": .number(JSONNumber(abs(amount)))]
+            if let reason = refund["reason"]?.textValue?.trimmed, !reason.isEmpty { entry["reason"] = .string(reason) }
+            return .object(entry)
+        }
+        if !refunds.isEmpty { order["refunds"] = .array(refunds) }
         var utm: [String: JSONValue] = [:]
         for meta in woo["meta_data"]?.arrayValue ?? [] {
             guard var key = meta["key"]?.textValue?.lowercased(), let value = meta["value"]?.textValue, !value.isEmpty else { continue }
@@ -76,5 +86,29 @@ package enum WooCommerceAdapter {
         }
         if !utm.isEmpty { order["utm"] = .object(utm) }
         return .object(order)
+    }
+
+    /// The line's name with what the buyer picked that the name does not already say: a
+    /// variation's attributes (`pa_color` → `Color: Blue`) and other visible item meta
+    /// (WooCommerce hides keys that start with `_`). Newer stores send `display_key` and
+    /// `display_value`; older ones only `key` and `value`.
+    static func itemName(_ line: JSONValue) -> String {
+        let name = line["name"]?.textValue?.trimmed ?? ""
+        let picked = (line["meta_data"]?.arrayValue ?? []).compactMap { meta -> String? in
+            guard let key = meta["key"]?.textValue, !key.hasPrefix("_"),
+                let value = (meta["display_value"] ?? meta["value"])?.textValue?.trimmed, !value.isEmpty,
+                !name.localizedCaseInsensitiveContains(value)
+            else { return nil }
+            let label = meta["display_key"]?.textValue?.trimmed ?? attributeLabel(key)
+            return label.isEmpty ? value : "\(label): \(value)"
+        }
+        return picked.isEmpty ? name : name + " – " + picked.joined(separator: ", ")
+    }
+
+    /// `pa_color` → `Color`, `size` → `Size` (an attribute's slug when no label came with it).
+    static func attributeLabel(_ key: String) -> String {
+        let slug = key.hasPrefix("pa_") ? String(key.dropFirst(3)) : key
+        let words = slug.split(whereSeparator: { $0 == "_" || $0 == "-" }).joined(separator: " ")
+        return words.prefix(1).uppercased() + words.dropFirst()
     }
 }
