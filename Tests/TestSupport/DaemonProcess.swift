@@ -52,6 +52,9 @@ final class DaemonProcess {
         process.waitUntilExit()
     }
 
+    /// A test that ends early (an error thrown before its `terminate`) leaves no daemon running.
+    deinit { if process.isRunning { Foundation.kill(process.processIdentifier, SIGKILL) } }
+
     /// SIGTERM, then the exit status (nil when it did not exit within `timeout`).
     func terminate(timeout: Duration) async -> Int32? {
         Foundation.kill(process.processIdentifier, SIGTERM)
