@@ -154,15 +154,17 @@ final class TaskDelegate: NSObject, URLSessionDataDelegate, Sendable {
     }
 
     func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
+        // Changed in place in the table: a copy of the entry held meanwhile would make every
+        // append copy the whole answer so far.
+        let id = dataTask.taskIdentifier
         let over = running.withLock { running -> Bool in
-            guard var task = running[dataTask.taskIdentifier], !task.tooLarge else { return false }
-            if task.data.count + data.count > maxResponseBytes {
-                task.tooLarge = true
-                task.data = Data()
-                running[dataTask.taskIdentifier] = task
+            guard running[id]?.tooLarge == false, let received = running[id]?.data.count else { return false }
+            if received + data.count > maxResponseBytes {
+                running[id]?.tooLarge = true
+                running[id]?.data = Data()
                 return true
             }
-            running[dataTask.taskIdentifier]!.data.append(data)
+            running[id]?.data.append(data)
             return false
         }
         if over { dataTask.cancel() }
