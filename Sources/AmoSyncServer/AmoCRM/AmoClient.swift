@@ -61,13 +61,18 @@ package final class AmoClient: Sendable {
             token = try await tokens.renew(after: token)
             response = try await perform(endpoint, token: token)
         }
-        try await classify(response, endpoint: endpoint)
-        do { return try endpoint.read(response.status, response.body) } catch {
+        try classify(response, endpoint: endpoint)
+        // A 2xx whose body does not read (not JSON, or not what the endpoint answers) does not
+        // prove the request failed: a write is "maybe applied", never repeated blindly.
+        let answer: Response
+        do { answer = try endpoint.read(response.status, response.body) } catch {
             throw AmoError(
                 kind: endpoint.isIdempotent ? .transient : .unknownOutcome, request: endpoint.label, status: response.status, title: nil,
                 detail: "the answer does not fit the request (\(Self.describe(error))): \(Self.preview(response.body))",
                 amoRequestID: response.header("X-Request-Id"))
         }
+        await limiter.succeeded()
+        return answer
     }
 
     private func perform<Response>(_ endpoint: Endpoint<Response>, token: String) async throws -> IncomingResponse {
@@ -104,22 +109,14 @@ package final class AmoClient: Sendable {
         }
     }
 
-    /// Throws the `AmoError` for a failed answer; returns for a 2xx.
-    private func classify<Response>(_ response: IncomingResponse, endpoint: Endpoint<Response>) async throws {
+    /// Throws the `AmoError` for a failed answer; returns for a 2xx (its body is read once, by
+    /// the endpoint).
+    private func classify<Response>(_ response: IncomingResponse, endpoint: Endpoint<Response>) throws {
+        if (200..<300).contains(response.status) { return }
         let requestID = response.header("X-Request-Id")
         let label = endpoint.label
         let problem = response.body.isEmpty ? nil : try? AmoJSON.decode(Problem.self, from: response.body)
-        // An answer that does not prove the request failed (5xx, an unreadable 2xx) leaves a write
-        // "maybe applied": never repeated blindly.
-        let maybeApplied: AmoError.Kind = endpoint.isIdempotent ? .transient : .unknownOutcome
         switch response.status {
-        case 200..<300:
-            if response.status != 204, !response.body.isEmpty, (try? JSONValue.parse(response.body)) == nil {
-                throw AmoError(
-                    kind: maybeApplied, request: label, status: response.status, title: nil,
-                    detail: "the answer is not JSON (\(Self.preview(response.body)))", amoRequestID: requestID)
-            }
-            await limiter.succeeded()
         case 300..<400:
             // A redirect is never followed (the token would go with it) and means the request
             // was not handled here: tried again later.
@@ -148,8 +145,10 @@ package final class AmoClient: Sendable {
                         : "access to the account is forbidden (HTTP 403): check the account's IP whitelist and the integration"),
                 amoRequestID: requestID)
         case 500...:
+            // A 5xx does not prove the request failed (amoCRM has answered 500 after saving): a
+            // write is "maybe applied", never repeated blindly.
             throw AmoError(
-                kind: maybeApplied, request: label, status: response.status, title: problem?.title,
+                kind: endpoint.isIdempotent ? .transient : .unknownOutcome, request: label, status: response.status, title: problem?.title,
                 detail: problem?.detail ?? "server error", amoRequestID: requestID)
         default:
             throw AmoError(
@@ -167,6 +166,7 @@ package final class AmoClient: Sendable {
     }
 
     static func describe(_ error: any Error) -> String {
+        if case DecodingError.dataCorrupted = error { return "not JSON" }
         if case DecodingError.keyNotFound(let key, _) = error { return "\(key.stringValue) is missing" }
         if case DecodingError.typeMismatch(_, let context) = error {
             return "\(context.codingPath.map(\.stringValue).joined(separator: ".")) has the wrong type"

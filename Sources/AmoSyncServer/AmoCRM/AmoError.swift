@@ -35,6 +35,9 @@ package struct AmoError: Error, Sendable, CustomStringConvertible {
         return text
     }
 
+    /// The request only read (`GET …`, its label's method): refusing it says nothing about a
+    /// job's data.
+    var isRead: Bool { request.hasPrefix("GET ") }
 }
 
 /// One item of `validation-errors`: which batch item (`request_id`) and what it refused.

@@ -173,26 +173,18 @@ struct BatchDelivery: Sendable {
             for item in items where item.active {
                 item.finish(.retry(at: clock.date.addingTimeInterval(pause.seconds), refundAttempt: true), attempt)
             }
-        case .unauthorized, .accountUnavailable:
-            if error.kind == .unauthorized {
-                await health.credentialsFailed(error.detail)
-                logger.error("amoCRM credentials do not work: delivery paused", metadata: metadata)
-            } else {
-                await health.accountUnavailable(error.detail)
-                logger.error("the amoCRM account cannot be used now: delivery paused", metadata: metadata)
-            }
-            var attempt = base
-            attempt.outcome = .paused
-            // The worker pauses while it lasts; the jobs are ready as soon as it is over.
-            for item in items where item.active { item.finish(.retry(at: clock.date.addingTimeInterval(1), refundAttempt: true), attempt) }
-        case .rejected where error.request.hasPrefix("GET "):
-            // A read refused (a 404 from whatever answers at the account's address): nothing
-            // about the jobs is wrong, so they are not failed for it.
-            let pause = await client.limiter.backOff()
-            logger.warning(
-                "amoCRM refused a read, will retry; delivery paused", metadata: metadata.merging(["pause_s": "\(pause.seconds)"]) { $1 })
-            for item in items where item.active { progress.retryOrFail(item, base) }
-        case .transient, .unknownOutcome:
+        case .unauthorized:
+            await health.credentialsFailed(error.detail)
+            logger.error("amoCRM credentials do not work: delivery paused", metadata: metadata)
+            pause(items, base)
+        case .accountUnavailable:
+            await health.accountUnavailable(error.detail)
+            logger.error("the amoCRM account cannot be used now: delivery paused", metadata: metadata)
+            pause(items, base)
+        // A refused read (a 404 from whatever answers at the account's address) says nothing
+        // wrong about the jobs: they are retried, not failed.
+        case .transient, .unknownOutcome,
+            .rejected where error.isRead:
             let pause = await client.limiter.backOff()
             logger.warning(
                 "amoCRM request failed, will retry; delivery paused", metadata: metadata.merging(["pause_s": "\(pause.seconds)"]) { $1 })
@@ -201,6 +193,14 @@ struct BatchDelivery: Sendable {
             logger.warning("amoCRM rejected a request", metadata: metadata)
             for item in items where item.active { item.fail(base) }
         }
+    }
+
+    /// While the worker is paused (dead credentials, an unusable account) the jobs wait without
+    /// spending an attempt, ready as soon as it is over.
+    private func pause(_ items: [DeliveryItem], _ base: Attempt) {
+        var attempt = base
+        attempt.outcome = .paused
+        for item in items where item.active { item.finish(.retry(at: clock.date.addingTimeInterval(1), refundAttempt: true), attempt) }
     }
 
     /// Saves outcomes; deferred jobs go back without an attempt. Jobs whose lease was lost

@@ -91,18 +91,20 @@ final class ContactIndex: Sendable {
         if !complete { complete = await waitForHeadStart() }
         guard complete else { return false }
         if let last = state.withLock({ $0.lastRefreshed }), clock.now - last < refreshInterval * 2 { return true }
-        do { return try await refresh() } catch is CancellationError { throw CancellationError() } catch {
-            // The background keeper reports and retries it; this batch searches meanwhile.
-            logger.warning("contact index: the refresh failed; this batch searches instead", metadata: ["error": "\(error)"])
-            return false
-        }
+        return try await searchingOnFailure { try await self.refresh() }
     }
 
     /// Like `ready()`, but a complete index reads amoCRM's changes now, whatever its last
     /// refresh: a create that may have taken effect is then seen.
     func refreshNow() async throws -> Bool {
         if inBackground, state.withLock({ $0.complete != true || filtersUnavailable($0) }) { return try await ready() }
-        do { return try await refresh(sharingWithin: .zero) } catch is CancellationError { throw CancellationError() } catch {
+        return try await searchingOnFailure { try await self.refresh(sharingWithin: .zero) }
+    }
+
+    /// A batch's refresh that failed is not the batch's failure: the background keeper reports
+    /// and retries it, and this batch searches meanwhile (false).
+    private func searchingOnFailure(_ refresh: () async throws -> Bool) async throws -> Bool {
+        do { return try await refresh() } catch is CancellationError { throw CancellationError() } catch {
             logger.warning("contact index: the refresh failed; this batch searches instead", metadata: ["error": "\(error)"])
             return false
         }

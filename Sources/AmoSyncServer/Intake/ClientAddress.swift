@@ -9,12 +9,7 @@ struct ClientAddress {
     let address: String
 
     init(_ request: Request, peer: SocketAddress?, trustedProxies: [CIDR]) {
-        let peerHost: String
-        switch peer {
-        case .v4(let address)?: peerHost = address.host
-        case .v6(let address)?: peerHost = address.host
-        default: peerHost = "unknown"
-        }
+        let peerHost = peer?.ipAddress ?? "unknown"
         func trusted(_ address: String) -> Bool { trustedProxies.contains { $0.contains(address) } }
         guard trusted(peerHost) else {
             address = peerHost
@@ -32,4 +27,15 @@ struct ClientAddress {
 
     /// The client's key in per-address limits (an IPv6 client by its /64).
     var key: String { CIDR.clientKey(address) ?? address }
+}
+
+extension SocketAddress {
+    /// The peer's IP address as text; nil for a Unix socket.
+    var ipAddress: String? {
+        switch self {
+        case .v4(let address): address.host
+        case .v6(let address): address.host
+        default: nil
+        }
+    }
 }

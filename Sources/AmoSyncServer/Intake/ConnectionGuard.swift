@@ -64,13 +64,7 @@ final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
         /// The key a connection from `peer` counts under: the address, an IPv6 address's /64
         /// (one customer's network), nil for an exempt proxy or a non-IP peer.
         func key(_ peer: SocketAddress?) -> String? {
-            let host: String
-            switch peer {
-            case .v4(let address)?: host = address.host
-            case .v6(let address)?: host = address.host
-            default: return nil
-            }
-            guard maxPerAddress < .max, !exempt().contains(where: { $0.contains(host) }) else { return nil }
+            guard let host = peer?.ipAddress, maxPerAddress < .max, !exempt().contains(where: { $0.contains(host) }) else { return nil }
             return CIDR.clientKey(host)
         }
     }

@@ -25,8 +25,8 @@ package protocol QueueStore: Sendable {
     func nextRunAt() async throws -> Date?
     /// The lead the first delivered job of an order created.
     func leadID(source: String, externalID: String) async throws -> Int?
-    /// The order (or form) whose job produced or updated this lead.
-    func order(holding leadID: Int) async throws -> (source: String, externalID: String)?
+    /// The orders (or forms) whose jobs produced or updated these leads, by lead id.
+    func orders(holding leadIDs: [Int]) async throws -> [Int: (source: String, externalID: String)]
     /// Deletes delivered, cancelled and skipped jobs older than `days`; how many.
     @discardableResult func purge(olderThanDays days: Double) async throws -> Int
 }

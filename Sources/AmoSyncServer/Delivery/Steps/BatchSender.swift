@@ -98,16 +98,12 @@ struct BatchSender: Sendable {
         _ indices: [Int], in entries: inout [BatchEntry<Body>], names: [Int: String], error: AmoError,
         request: ([Body]) throws -> Endpoint<Answer>, sort: (Answer, Int) throws(AnswerMismatch) -> [Int: Item]
     ) async throws -> Outcome<Item> {
-        guard indices.count > 1 else {
-            for index in indices { entries[index].items.forEach { $0.fail(attempt(for: error, entry: entries[index], names: names)) } }
-            return Outcome(wholeRefused: true)
-        }
+        guard indices.count > 1 else { return refuse(indices, of: entries, names: names, error: error) }
         let half = indices.count / 2
         let left = try await send(Array(indices[..<half]), in: &entries, names: names, request: request, sort: sort)
         if left.wholeRefused, half > 1 {
             // Did the other half fare better? If it is refused whole as well, nothing is split further.
-            let right = try await sendOnce(Array(indices[half...]), in: &entries, names: names, error: error, request: request, sort: sort)
-            return Outcome(answered: right.answered, wholeRefused: right.wholeRefused)
+            return try await sendOnce(Array(indices[half...]), in: &entries, names: names, request: request, sort: sort)
         }
         let right = try await send(Array(indices[half...]), in: &entries, names: names, request: request, sort: sort)
         return Outcome(answered: left.answered.merging(right.answered) { $1 }, wholeRefused: left.wholeRefused && right.wholeRefused)
@@ -115,16 +111,23 @@ struct BatchSender: Sendable {
 
     /// One request for these entries; refused whole, they fail (no further split).
     private func sendOnce<Body, Answer: Sendable, Item>(
-        _ indices: [Int], in entries: inout [BatchEntry<Body>], names: [Int: String], error: AmoError,
+        _ indices: [Int], in entries: inout [BatchEntry<Body>], names: [Int: String],
         request: ([Body]) throws -> Endpoint<Answer>, sort: (Answer, Int) throws(AnswerMismatch) -> [Int: Item]
     ) async throws -> Outcome<Item> {
         let endpoint = try request(Self.bodies(indices, of: entries))
         do {
             return Outcome(answered: try await exchange(endpoint, count: entries.count, sort: sort))
         } catch let refused as AmoError where refused.kind == .rejected {
-            for index in indices { entries[index].items.forEach { $0.fail(attempt(for: refused, entry: entries[index], names: names)) } }
-            return Outcome(wholeRefused: true)
+            return refuse(indices, of: entries, names: names, error: refused)
         }
+    }
+
+    /// These entries were refused whole: each of their jobs fails with amoCRM's answer.
+    private func refuse<Body, Item>(
+        _ indices: [Int], of entries: [BatchEntry<Body>], names: [Int: String], error: AmoError
+    ) -> Outcome<Item> {
+        for index in indices { entries[index].items.forEach { $0.fail(attempt(for: error, entry: entries[index], names: names)) } }
+        return Outcome(wholeRefused: true)
     }
 
     /// Drops refused values (custom field values, the stage, the responsible user, a deleted

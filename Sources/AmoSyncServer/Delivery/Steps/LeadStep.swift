@@ -97,9 +97,9 @@ struct LeadStep: Sendable {
     /// A new lead's id that is already the lead of another order is not believed: amoCRM (or
     /// whatever answered) gave a wrong answer, and the batch is taken as maybe applied.
     func checkOwnership(_ answer: [Int: ComplexResult], _ entries: [BatchEntry<Lead>]) async throws {
+        let owners = try await leads.orders(holding: answer.values.filter { !$0.merged }.map(\.id))  // one read for the batch
         for (index, result) in answer where !result.merged {
-            guard let item = entries[safe: index]?.items.first,
-                let owner = try await leads.order(holding: result.id),
+            guard let item = entries[safe: index]?.items.first, let owner = owners[result.id],
                 owner.source != item.job.source || owner.externalID != item.job.externalID
             else { continue }
             throw AmoError(

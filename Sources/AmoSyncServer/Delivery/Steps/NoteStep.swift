@@ -16,15 +16,13 @@ struct NoteStep: Sendable {
                 && $0.job.progress.leadID != nil
         }
         guard !needing.isEmpty else { return }
-        for item in needing where item.job.progress.noteSent {
-            let text = Self.text(item)
+        let notes = needing.map { (item: $0, text: Self.text($0)) }
+        for (item, text) in notes where item.job.progress.noteSent {
             if let found = try await existing(on: item.job.progress.leadID!, text: text) { item.update { $0.noteID = found } }
         }
-        let creating = needing.filter { $0.job.progress.noteID == nil }
-        var entries = creating.map { item in
-            BatchEntry(items: [item], body: Note(entityID: item.job.progress.leadID!, text: Self.text(item)))
-        }
-        creating.forEach { item in item.update { $0.noteSent = true } }
+        let creating = notes.filter { $0.item.job.progress.noteID == nil }
+        var entries = creating.map { item, text in BatchEntry(items: [item], body: Note(entityID: item.job.progress.leadID!, text: text)) }
+        creating.forEach { item, _ in item.update { $0.noteSent = true } }
         try await progress.checkpoint(items)
         let answer = try await sender.sendBatch(
             &entries, names: [:], request: Endpoints.createNotes,

@@ -56,9 +56,14 @@ extension SQLiteStore {
         }
     }
 
-    package func order(holding leadID: Int) async throws -> (source: String, externalID: String)? {
-        try await database.read { db in
-            try JobRecord.filter(JobRecord.CodingKeys.leadID == leadID).fetchOne(db).map { ($0.source, $0.externalID) }
+    package func orders(holding leadIDs: [Int]) async throws -> [Int: (source: String, externalID: String)] {
+        guard !leadIDs.isEmpty else { return [:] }
+        return try await database.read { db in
+            var owners: [Int: (source: String, externalID: String)] = [:]
+            for job in try JobRecord.filter(leadIDs.contains(JobRecord.CodingKeys.leadID)).fetchAll(db) {
+                if let lead = job.leadID, owners[lead] == nil { owners[lead] = (job.source, job.externalID) }
+            }
+            return owners
         }
     }
 
