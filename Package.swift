@@ -3,7 +3,8 @@ import PackageDescription
 
 // What the server and system tests (and their support) see of the package.
 let testedModules: [Target.Dependency] = [
-    "AmoSyncCore", "AmoAPI", "AmoSyncServer", "AmoCRMFake", "AmoSyncCLI", "TestFixtures", .product(name: "GRDB", package: "GRDB.swift"),
+    "AmoSyncCore", "AmoAPI", "AmoSyncServer", "AmoCRMFake", "ShopFakes", "AmoSyncCLI", "TestFixtures",
+    .product(name: "GRDB", package: "GRDB.swift"),
 ]
 
 // Linux only: the daemon calls Glibc and systemd directly (no Apple platform is declared or built).
@@ -63,6 +64,16 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            ]
+        ),
+        // Fake shops (WooCommerce's REST API and webhooks): tests and `sandbox`, never `serve`'s code.
+        .target(
+            name: "ShopFakes",
+            dependencies: [
+                "AmoSyncCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         // The commit a release was built from (a C string the build sets with -Xcc -DAMOSYNC_COMMIT).

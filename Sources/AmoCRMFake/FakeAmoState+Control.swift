@@ -194,6 +194,16 @@ extension FakeAmoState {
             if let seconds = body?["outage_seconds"]?.doubleValue { faults.outageUntil = Date().addingTimeInterval(seconds) }
             self.faults = faults
             return .json(200, ["ok": true], contentType: "application/json")
+        case ("POST", let path) where path.hasPrefix("/__fake/leads/") && path.hasSuffix("/move"):
+            // A manager drags a lead to another stage.
+            let id = Int(path.dropFirst("/__fake/leads/".count).dropLast("/move".count)) ?? 0
+            guard let status = body?["status_id"]?.intValue, move(lead: id, to: status, pipeline: body?["pipeline_id"]?.intValue) else {
+                return .problem(400, title: "Bad Request", detail: "no lead \(id), or status_id is not a stage of its pipeline")
+            }
+            return .json(200, ["ok": true], contentType: "application/json")
+        case ("POST", "/__fake/webhooks/drop"):
+            hookDeliveries.dropNext += body?["count"]?.intValue ?? 1
+            return .json(200, ["ok": true], contentType: "application/json")
         case ("GET", "/__fake/thanks"):
             return FakeResponse(
                 status: 200, contentType: "text/html; charset=utf-8",

@@ -216,6 +216,7 @@ extension FakeAmoState {
         var answer: [(id: Int, requestID: String)] = []
         var updated: [Int: Int] = [:]
         for (index, value) in validated.built.enumerated() {
+            if entity == "leads", let old = leads[value.id] { stageChanged(from: old, to: value) }
             put(value, in: entity)
             answer.append((value.id, items[index]["request_id"]?.textValue ?? "\(index)"))
             updated[value.id] = value.updatedAt

@@ -34,7 +34,10 @@ package actor FakeAmoState {
     var contacts = FakeTable()
     var leads = FakeTable()
     var notes: [Int: FakeNote] = [:]
-    var nextID = ["field": 1_000_000, "enum": 4_000_000, "contact": 10_000_000, "lead": 20_000_000, "note": 30_000_000]
+    var nextID = [
+        "field": 1_000_000, "enum": 4_000_000, "contact": 10_000_000, "lead": 20_000_000, "note": 30_000_000, "webhook": 1,
+        "event": 60_466_176,
+    ]
     let users = [504141, 123453, 581651]
     /// pipeline id → (status id, type) in order; type 1 is the unsorted stage.
     let pipelines: [(id: Int, name: String, statuses: [(id: Int, name: String, type: Int)])] = [
@@ -59,6 +62,10 @@ package actor FakeAmoState {
     /// The account's "контроль дублей" for API leads: a new complex lead whose contact already
     /// has an open lead is merged into that lead (`merged: true`).
     var duplicateControl = false
+    /// Subscribed webhooks, the event log, and what the webhooks' deliveries did.
+    var webhooks: [Webhook] = []
+    var events: [Event] = []
+    var hookDeliveries = FakeHookDeliveries()
 
     package init(options: Options = Options()) {
         subdomain = options.subdomain
@@ -167,6 +174,10 @@ package actor FakeAmoState {
         case .createNotes: response = createNotes(body)
         case .complex: response = createComplex(body)
         case .notes(let lead): response = listNotes(lead, query: request.query)
+        case .webhooks: response = listWebhooks()
+        case .createWebhook: response = createWebhook(body)
+        case .deleteWebhook: response = deleteWebhook(body)
+        case .events: response = listEvents(query: request.query)
         default: return .problem(404, title: "Not Found", detail: "Unknown path \(request.path)")
         }
         let endpoint = "\(request.method) \(request.path)"

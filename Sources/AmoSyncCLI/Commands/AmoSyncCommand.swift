@@ -15,7 +15,9 @@ package struct AmoSyncCommand: AsyncParsableCommand {
             Every command takes --config PATH (default: $AMOSYNC_CONFIG, else /etc/amosync/config.json).
             """,
         version: VersionText.line,
-        subcommands: [Init.self, Serve.self, Sandbox.self, FakeAmoCRMCommand.self, Jobs.self, Stats.self, Auth.self, Check.self])
+        subcommands: [
+            Init.self, Serve.self, Sandbox.self, FakeAmoCRMCommand.self, Jobs.self, Stats.self, Auth.self, Check.self, AmoCRMCommand.self,
+        ])
 
     package init() {}
 

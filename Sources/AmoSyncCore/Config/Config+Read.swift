@@ -129,6 +129,8 @@ extension Config {
         amocrm.timeoutSeconds = section.double("timeout_seconds", range: 1...300) ?? amocrm.timeoutSeconds
         amocrm.arrivalAllowanceMs = section.int("arrival_allowance_ms", range: 0...300_000) ?? amocrm.arrivalAllowanceMs
         amocrm.followReferer = section.bool("follow_referer") ?? amocrm.followReferer
+        if var hook = section.object("webhook") { amocrm.webhook = Self.readAmoWebhook(&hook) }
+        amocrm.eventsPollMinutes = section.int("events_poll_minutes", range: 0...1440) ?? amocrm.eventsPollMinutes
         if section.values["long_lived_token"]?.nonNull == nil {
             for key in ["client_id", "client_secret", "redirect_uri"] where section.values[key] == nil || section.values[key]!.isNull {
                 problems.add(section.child(key), "is required unless long_lived_token is set")
@@ -218,6 +220,7 @@ extension Config {
         orders.contactFields = section.fieldMap("contact_fields") ?? [:]
         orders.tags = section.strings("tags") ?? []
         orders.note = section.bool("note") ?? orders.note
+        if var back = section.object("status_back") { orders.statusBack = Self.readOwnStatusBack(&back) }
         section.finish()
     }
 
@@ -228,6 +231,13 @@ extension Config {
             let type = source.string("type", required: true) ?? ""
             let secret = source.string("secret")
             let form = source.string("form")
+            var api: ShopAPI?
+            if var section = source.object("api") { api = Self.readShopAPI(&section, type: type) }
+            var statusBack: [Int: String] = [:]
+            if var map = source.object("status_back") { statusBack = Self.readStatusMap(&map, type: type) }
+            if !statusBack.isEmpty, api == nil {
+                problems.add(source.child("status_back"), "needs \(source.child("api")): statuses are written through the shop's API")
+            }
             source.finish()
             if !type.isEmpty, !Config.sourceTypes.contains(type) {
                 problems.add(source.child("type"), "must be one of \(Config.sourceTypes.joined(separator: ", ")), got \(type)")
@@ -237,6 +247,8 @@ extension Config {
             }
             if type == "tilda", form == nil { problems.add(source.child("form"), "is required for tilda sources") }
             sources[name] = Source(type: type, secret: secret, form: form)
+            sources[name]?.api = api
+            sources[name]?.statusBack = statusBack
         }
         section.finish()
     }

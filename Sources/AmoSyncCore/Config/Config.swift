@@ -44,6 +44,10 @@ package struct Config: Sendable {
         package var arrivalAllowanceMs = 50
         /// Follow an OAuth referer naming another amoCRM host (a renamed account).
         var followReferer = false
+        /// amoCRM's webhook into amosync (lead stage changes); nil: none is received.
+        package var webhook: AmoWebhook?
+        /// How often missed stage changes are read from `GET /api/v4/events` (0: never).
+        package var eventsPollMinutes = 5
 
         /// Which OAuth referer may move the connection: the account host, or (with
         /// `follow_referer` and no `base_url`) another host under amoCRM's domains.
@@ -110,12 +114,25 @@ package struct Config: Sendable {
         package var contactFields: [String: FieldRef] = [:]
         var tags: [String] = []
         var note = true
+        /// Stage changes posted to the shop's own backend (or the MODX plugin).
+        package var statusBack: OwnStatusBack?
     }
 
     package struct Source: Sendable {
         package var type: String
         package var secret: String?
         package var form: String?
+        /// The shop's API, for writing statuses back.
+        package var api: ShopAPI?
+        /// amoCRM status id → what the shop's order becomes (a WooCommerce status; Shopify's
+        /// `close`, `cancel`, `tag:TEXT`).
+        package var statusBack: [Int: String] = [:]
+
+        package init(type: String, secret: String? = nil, form: String? = nil) {
+            self.type = type
+            self.secret = secret
+            self.form = form
+        }
     }
 
     package struct Form: Sendable {

@@ -32,6 +32,12 @@ package enum Hashing {
         return Array(digest.prefix(Int(length)))
     }
 
+    /// base64(HMAC-SHA256(secret, body)): how WooCommerce and Shopify sign, and how amosync signs
+    /// what it posts to a shop's own backend.
+    package static func hmacBase64(_ body: some DataProtocol, secret: String) -> String {
+        Data(hmacSHA256(key: Array(secret.utf8), message: body)).base64EncodedString()
+    }
+
     /// True when `signature` (base64, as WooCommerce and Shopify send it) is the HMAC of
     /// `body` with `secret`; compared in constant time.
     package static func verifyHMACBase64(_ signature: String?, body: some DataProtocol, secret: String) -> Bool {

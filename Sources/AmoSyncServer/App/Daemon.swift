@@ -17,6 +17,8 @@ package struct Daemon: Sendable {
     let client: AmoClient
     let tokens: any AccessTokenProvider
     let worker: DeliveryWorker
+    /// Reads amoCRM's event log for stage changes no webhook brought.
+    let events: EventPoller
     let metrics: DaemonMetrics
     /// The config in force (replaced by a reload).
     let rules: Live<Config>
@@ -147,6 +149,15 @@ package struct Daemon: Sendable {
         services.append(.init(service: startup, successTerminationBehavior: .ignore))
         // Background work never ends the daemon: an error is logged, shown, and the work started again.
         services.append(.init(service: Supervised(name: "delivery worker", service: worker, health: health, logger: logger, clock: clock)))
+        // The way back to the shop: its own lane of the queue, and the repair of missed webhooks.
+        let shopWriter = StatusBackWorker(
+            store: store, client: client, health: health, doorbell: doorbell, rules: rules, transport: transport, logger: logger,
+            clock: clock)
+        services.append(
+            .init(service: Supervised(name: "status_back writer", service: shopWriter, health: health, logger: logger, clock: clock)))
+        let poller = EventPoller(store: store, client: client, rules: rules, doorbell: doorbell, logger: logger, clock: clock)
+        services.append(
+            .init(service: Supervised(name: "amoCRM event poll", service: poller, health: health, logger: logger, clock: clock)))
         if let index, index.inBackground {
             services.append(
                 .init(
@@ -180,7 +191,7 @@ package struct Daemon: Sendable {
         configuration.maximumGracefulShutdownDuration = options.shutdownLimit
         configuration.maximumCancellationDuration = options.cancellationLimit
         return Daemon(
-            config: config, store: store, health: health, client: client, tokens: tokens, worker: worker, metrics: metrics,
+            config: config, store: store, health: health, client: client, tokens: tokens, worker: worker, events: poller, metrics: metrics,
             rules: rules, reloading: reloading, group: ServiceGroup(configuration: configuration))
     }
 

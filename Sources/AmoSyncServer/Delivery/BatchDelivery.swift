@@ -15,7 +15,7 @@ protocol DeliveryMetrics: Sendable {
 struct BatchDelivery: Sendable {
     let client: AmoClient
     let catalog: FieldCatalog
-    let store: any QueueStore
+    let store: any QueueStore & LedgerStore
     private(set) var config: Config
     let locks: ContactLocks
     let index: ContactIndex?
@@ -26,7 +26,7 @@ struct BatchDelivery: Sendable {
     private(set) var policy: RetryPolicy
 
     init(
-        client: AmoClient, catalog: FieldCatalog, store: any QueueStore, config: Config, locks: ContactLocks,
+        client: AmoClient, catalog: FieldCatalog, store: any QueueStore & LedgerStore, config: Config, locks: ContactLocks,
         index: ContactIndex?, health: DeliveryHealth, metrics: (any DeliveryMetrics)? = nil, logger: Logger,
         clock: any TimeSource = SystemTime()
     ) {

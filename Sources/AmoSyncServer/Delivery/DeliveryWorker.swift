@@ -166,7 +166,7 @@ final class DeliveryWorker: Service {
             }
             let jobs: [Job]
             do {
-                jobs = try await store.claimBatch(limit: limit, leaseFor: config.worker.leaseSeconds)
+                jobs = try await store.claimBatch(limit: limit, leaseFor: config.worker.leaseSeconds, lane: .amocrm)
             } catch {
                 if Task.isCancelled { return }
                 logger.error("could not claim jobs", metadata: ["error": "\(error)"])
@@ -193,7 +193,7 @@ final class DeliveryWorker: Service {
             await doorbell.wait(timeout: .seconds(3600))
             return
         }
-        let next = (try? await store.nextRunAt()) ?? nil
+        let next = (try? await store.nextRunAt(lane: .amocrm)) ?? nil
         let wait = next.map { min(idlePoll.seconds, max(0.02, $0.timeIntervalSince(clock.date))) } ?? idlePoll.seconds
         await doorbell.wait(timeout: .milliseconds(Int64(wait * 1000)))
     }

@@ -56,6 +56,9 @@ struct IntakeRoutes: Sendable {
         v1.group("hooks/:source")
             .add(middleware: BodyLimitMiddleware())
             .post { request, context in try await context.rules.hook(request, source: context.parameters.get("source") ?? "") }
+        v1.group("amocrm/events/:key")
+            .add(middleware: BodyLimitMiddleware())
+            .post { request, context in try await context.rules.amoEvents(request, key: context.parameters.get("key") ?? "") }
         v1.group("forms/:form")
             .add(middleware: CORSMiddleware())
             .add(middleware: FormGateMiddleware())

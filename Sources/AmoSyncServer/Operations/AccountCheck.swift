@@ -41,7 +41,19 @@ package struct AccountCheck: Sendable {
         account.users = Set(try await client.send(Endpoints.users()).items.map(\.id))
         account.leadFields = try await FieldCatalog.fetch("leads", client: client)
         account.contactFields = try await FieldCatalog.fetch("contacts", client: client)
-        return findings(account)
+        var found = findings(account)
+        if config.amocrm.webhook != nil {
+            let state = try await AmoHook(config: config, client: client).state()
+            if state != .registered { found.append(Finding(path: "amocrm.webhook", message: AmoHook.describe(state), isProblem: true)) }
+        } else if config.writesStatusBack {
+            found.append(
+                Finding(
+                    path: "amocrm.webhook",
+                    message:
+                        "not set: stage changes reach the shop only through the event poll, every \(config.amocrm.eventsPollMinutes) min",
+                    isProblem: config.amocrm.eventsPollMinutes == 0))
+        }
+        return found
     }
 
     func findings(_ account: Snapshot) -> [Finding] {

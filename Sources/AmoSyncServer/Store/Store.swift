@@ -5,14 +5,14 @@ import AmoSyncCore
 /// so that a second engine (PostgreSQL) can sit behind the same interface; `SQLiteStore` is
 /// the one today. Every method is one transaction; every write of a worker is conditional on
 /// the lease it holds.
-package typealias Store = QueueStore & AdminStore & IndexStore & BudgetStore & MetaStore
+package typealias Store = QueueStore & AdminStore & IndexStore & BudgetStore & MetaStore & LedgerStore
 
 /// Intake and delivery: jobs in, claimed, checkpointed, finished.
 package protocol QueueStore: Sendable {
     /// Stores new jobs in one transaction; a known dedupe key is a duplicate.
     func enqueue(_ jobs: [NewJob]) async throws -> [EnqueueResult]
-    /// Leases up to `limit` due jobs under a new owner and counts an attempt for each.
-    func claimBatch(limit: Int, leaseFor lease: TimeInterval) async throws -> [Job]
+    /// Leases up to `limit` due jobs of one lane under a new owner and counts an attempt for each.
+    func claimBatch(limit: Int, leaseFor lease: TimeInterval, lane: JobLane) async throws -> [Job]
     /// Extends leases; returns the ids this claim no longer holds.
     func renew(_ jobs: [Job], leaseFor lease: TimeInterval) async throws -> Set<Int64>
     /// Checkpoints progress; returns the ids this claim no longer holds.
@@ -21,8 +21,8 @@ package protocol QueueStore: Sendable {
     @discardableResult func finish(_ outcomes: [JobOutcome]) async throws -> Set<Int64>
     /// Gives jobs back without spending their attempt.
     func release(_ jobs: [Job], runAt: Date?) async throws
-    /// When the next job becomes due (nil: nothing waits).
-    func nextRunAt() async throws -> Date?
+    /// When the next job of a lane becomes due (nil: nothing waits).
+    func nextRunAt(lane: JobLane) async throws -> Date?
     /// The lead the first delivered job of an order created.
     func leadID(source: String, externalID: String) async throws -> Int?
     /// The orders (or forms) whose jobs produced or updated these leads, by lead id.
@@ -73,4 +73,33 @@ package protocol MetaStore: Sendable {
     func consumeOAuthState(_ presented: String) async throws -> Bool
     /// Throws unless a write transaction can be taken (`/readyz`).
     func checkWritable() async throws
+}
+
+/// Which worker takes a job: the amoCRM delivery worker, or the shop writer (`status_back`),
+/// so that a slow shop never holds up amoCRM delivery.
+package enum JobLane: Sendable { case amocrm, shop }
+
+/// The way back to the shop: what amosync wrote to shops' orders, what the shop last said.
+package protocol LedgerStore: Sendable {
+    /// The latest status amosync wrote (or is writing) to an order.
+    func statusWrite(source: String, externalID: String) async throws -> StatusWrite?
+    /// Records a write before it is sent (an echo can arrive before the answer).
+    func recordStatusWrite(_ write: StatusWrite) async throws
+    /// Forgets the write once the shop reports another status: that one is the shop's own.
+    func forgetStatusWrite(source: String, externalID: String) async throws
+    /// The order's status as its newest order job says (what the shop last told us).
+    func reportedStatus(source: String, externalID: String) async throws -> String?
+    /// Whether a `status_back` job for this lead and stage was queued, given a newer hint or
+    /// run at or after `since`: the lead was (or will be) read after that move.
+    func hasStatusBack(lead: Int, status: Int, since: Date) async throws -> Bool
+}
+
+/// A status amosync wrote to a shop's order, and the stage that asked for it.
+package struct StatusWrite: Sendable, Equatable {
+    package var source: String
+    package var externalID: String
+    package var status: String
+    package var stageID: Int
+    package var leadID: Int
+    package var at: Date
 }

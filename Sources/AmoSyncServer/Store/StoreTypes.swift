@@ -32,6 +32,21 @@ package struct NewJob: Sendable {
         return job
     }
 
+    /// A lead's stage change (amoCRM's webhook or its event log): one `status_back` job per
+    /// lead and hint, under the source `amocrm` (its jobs wait for no order's jobs).
+    static func statusBack(_ change: StageChange, via: String, dedupeKey: String) -> NewJob {
+        let id = "lead:\(change.leadID)"
+        let mapped = MappedJob(
+            kind: .statusBack, source: StatusBackJob.source, externalID: id, plan: DeliveryPlan(key: "amocrm:\(id)"),
+            searchKeys: ["\(change.leadID)"])
+        var input = change.json
+        if case .object(var object) = input {
+            object["via"] = .string(via)
+            input = .object(object)
+        }
+        return NewJob(mapped: mapped, input: input, dedupeKey: dedupeKey)
+    }
+
     /// Orders (and site users) dedupe on id + content: the same content again is a duplicate,
     /// changed content becomes an update of the same order.
     package static func versioned(_ mapped: MappedJob, input: JSONValue) -> NewJob {

@@ -4,7 +4,7 @@ import Foundation
 
 /// Step 3: changed orders applied to their leads, one PATCH for the batch.
 struct LeadUpdateStep: Sendable {
-    let leads: any QueueStore
+    let leads: any QueueStore & LedgerStore
     let sender: BatchSender
     let progress: any BatchProgress
 
@@ -30,7 +30,7 @@ struct LeadUpdateStep: Sendable {
                 names: fields.names, warnings: &warnings)
             warnings.forEach(item.warn)
             var lead = Lead(id: leadID, price: plan.price)
-            if let status = plan.mappedStatusID {
+            if let status = plan.mappedStatusID, try await !isEcho(item) {
                 lead.statusID = status
                 if Status.isClosed(status) { lead.pipelineID = plan.pipelineID }
             }
@@ -51,5 +51,20 @@ struct LeadUpdateStep: Sendable {
         }
         sender.unanswered(entries, request: Endpoints.Label.updateLeads) { $0.leadID == nil }
         try await progress.checkpoint(items)
+    }
+
+    /// The shop reports the status amosync wrote to it (its `order.updated` for our own write):
+    /// the lead is not moved, or a stage the manager chose would be played back to amoCRM. A
+    /// status the shop reports that amosync did not write is the shop's own, and ends the ledger's
+    /// entry (a later return to the written status is the shop's own change too).
+    private func isEcho(_ item: DeliveryItem) async throws -> Bool {
+        let job = item.job
+        guard let written = try await leads.statusWrite(source: job.source, externalID: job.externalID) else { return false }
+        if job.input["status"]?.textValue == written.status {
+            item.warn("the shop reports the status \(written.status) amosync wrote for stage \(written.stageID): the lead is not moved")
+            return true
+        }
+        try await leads.forgetStatusWrite(source: job.source, externalID: job.externalID)
+        return false
     }
 }

@@ -132,6 +132,59 @@ enum Migrations {
                     CREATE INDEX jobs_lead ON jobs (lead_id) WHERE lead_id IS NOT NULL;
                     """)
         }
+        migrator.registerMigration("v7-status-back") { db in
+            // New job kinds (amoCRM → shop): the CHECK is rebuilt as in v5, the id sequence kept.
+            // `status_writes` is the ledger of what amosync wrote to a shop's order — one row per
+            // order, the latest write — so that the shop's echo of it does not move the lead.
+            try db.execute(
+                sql: """
+                    CREATE TABLE jobs_new (
+                      id INTEGER PRIMARY KEY AUTOINCREMENT,
+                      kind TEXT NOT NULL CHECK (kind IN ('order', 'order_update', 'form', 'contact', 'status_back', 'reconcile')),
+                      source TEXT NOT NULL,
+                      external_id TEXT NOT NULL,
+                      dedupe_key TEXT NOT NULL UNIQUE,
+                      state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'done', 'failed', 'cancelled', 'skipped')),
+                      input TEXT NOT NULL,
+                      plan TEXT NOT NULL,
+                      progress TEXT NOT NULL DEFAULT '{}',
+                      warnings TEXT NOT NULL DEFAULT '[]',
+                      attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                      run_at REAL NOT NULL,
+                      lease_until REAL,
+                      created_at REAL NOT NULL,
+                      updated_at REAL NOT NULL,
+                      finished_at REAL,
+                      last_error TEXT,
+                      search TEXT NOT NULL DEFAULT '',
+                      lease_owner TEXT,
+                      lead_id INTEGER,
+                      contact_id INTEGER,
+                      note_id INTEGER,
+                      CHECK (state <> 'running' OR lease_until IS NOT NULL)
+                    );
+                    INSERT INTO jobs_new SELECT id, kind, source, external_id, dedupe_key, state, input, plan, progress, warnings,
+                      attempts, run_at, lease_until, created_at, updated_at, finished_at, last_error, search, lease_owner,
+                      lead_id, contact_id, note_id FROM jobs;
+                    UPDATE sqlite_sequence SET seq = MAX(seq, COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'jobs'), 0))
+                      WHERE name = 'jobs_new';
+                    DROP TABLE jobs;
+                    ALTER TABLE jobs_new RENAME TO jobs;
+                    CREATE INDEX jobs_claim ON jobs (state, run_at);
+                    CREATE INDEX jobs_order ON jobs (source, external_id);
+                    CREATE INDEX jobs_created ON jobs (created_at);
+                    CREATE INDEX jobs_lead ON jobs (lead_id) WHERE lead_id IS NOT NULL;
+                    CREATE TABLE status_writes (
+                      source TEXT NOT NULL,
+                      external_id TEXT NOT NULL,
+                      status TEXT NOT NULL,
+                      stage_id INTEGER NOT NULL,
+                      lead_id INTEGER NOT NULL,
+                      at REAL NOT NULL,
+                      PRIMARY KEY (source, external_id)
+                    );
+                    """)
+        }
         return migrator
     }
 }

@@ -23,12 +23,13 @@ extension SQLiteStore {
           SELECT id FROM (
             SELECT id, run_at FROM (
               SELECT j.id, j.run_at FROM (SELECT id, run_at, source, external_id FROM jobs
-                                          WHERE state = 'queued' AND run_at <= :now ORDER BY run_at, id LIMIT :scan) j
+                                          WHERE state = 'queued' AND run_at <= :now AND (kind = 'status_back') = :shop
+                                          ORDER BY run_at, id LIMIT :scan) j
               WHERE NOT \(waits) LIMIT :limit)
             UNION ALL
             SELECT id, run_at FROM (
               SELECT j.id, j.run_at FROM jobs j
-              WHERE j.state = 'running' AND j.lease_until < :now AND NOT \(waits)
+              WHERE j.state = 'running' AND j.lease_until < :now AND (j.kind = 'status_back') = :shop AND NOT \(waits)
               LIMIT :limit))
           ORDER BY run_at, id LIMIT :limit)
         RETURNING *
@@ -38,7 +39,7 @@ extension SQLiteStore {
     static let stepAside = """
         UPDATE jobs SET run_at = :later WHERE id IN (
           SELECT j.id FROM (SELECT id, source, external_id FROM jobs WHERE state = 'queued' AND run_at <= :now
-                            ORDER BY run_at, id LIMIT :scan) j
+                            AND (kind = 'status_back') = :shop ORDER BY run_at, id LIMIT :scan) j
           WHERE \(waits))
         """
 
@@ -51,12 +52,12 @@ extension SQLiteStore {
     /// instead of being walked past by every claim, and the window is looked at once more.
     /// The claimed jobs share a new `leaseOwner`: only this claim can checkpoint, renew, finish
     /// or release them while its lease lasts.
-    package func claimBatch(limit: Int, leaseFor lease: TimeInterval) async throws -> [Job] {
+    package func claimBatch(limit: Int, leaseFor lease: TimeInterval, lane: JobLane = .amocrm) async throws -> [Job] {
         let now = self.now().timeIntervalSince1970
         let owner = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(13))"
         let scan = Self.claimScan(limit)
         @Sendable func arguments(_ limit: Int) -> StatementArguments {
-            ["leaseUntil": now + lease, "owner": owner, "now": now, "scan": scan, "limit": limit]
+            ["leaseUntil": now + lease, "owner": owner, "now": now, "scan": scan, "limit": limit, "shop": lane == .shop]
         }
         // Rows are decoded after the transaction: intake waits for the writer, not for JSON decoding.
         let records = try await database.write { db in
@@ -64,7 +65,8 @@ extension SQLiteStore {
             // Fewer than asked for: blocked jobs may fill the window. They step aside, and the
             // window is looked at once more (a busy queue never pays for this).
             if claimed.count < limit {
-                try db.execute(sql: Self.stepAside, arguments: ["later": now + Self.blockedDelay, "now": now, "scan": scan])
+                try db.execute(
+                    sql: Self.stepAside, arguments: ["later": now + Self.blockedDelay, "now": now, "scan": scan, "shop": lane == .shop])
                 if db.changesCount > 0 {
                     claimed += try JobRecord.fetchAll(db, sql: Self.claim, arguments: arguments(limit - claimed.count))
                 }

@@ -21,6 +21,22 @@ extension SQLiteStore {
                 state: JobState(rawValue: row["state"]) ?? .queued)
         }
         var kind = job.mapped.kind
+        if kind == .statusBack {
+            // A hint for a lead that already has a re-read waiting adds nothing: that one reads
+            // the lead as it will be then. A burst of moves costs one amoCRM request.
+            let waiting = try db.cachedStatement(
+                sql: """
+                    SELECT id FROM jobs WHERE source = :source AND external_id = :id AND kind = 'status_back' AND state = 'queued'
+                    ORDER BY id LIMIT 1
+                    """)
+            if let id = try Int64.fetchOne(waiting, arguments: ["source": job.mapped.source, "id": job.mapped.externalID]) {
+                // It carries the newest hint (what `jobs show` and the event poll see).
+                try db.execute(
+                    sql: "UPDATE jobs SET input = :input, updated_at = :now WHERE id = :id",
+                    arguments: ["input": job.inputText, "now": now, "id": id])
+                return EnqueueResult(jobID: id, kind: .statusBack, duplicate: true, state: .queued)
+            }
+        }
         if kind == .order, job.skipReason == nil {
             let earlier = try db.cachedStatement(
                 sql: """
@@ -36,14 +52,15 @@ extension SQLiteStore {
         return EnqueueResult(jobID: db.lastInsertedRowID, kind: kind, duplicate: false, state: state)
     }
 
-    package func nextRunAt() async throws -> Date? {
+    package func nextRunAt(lane: JobLane = .amocrm) async throws -> Date? {
         try await database.read { db in
             try Double.fetchOne(
                 db,
                 sql: """
-                    SELECT MIN(t) FROM (SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued'
-                                        UNION ALL SELECT MIN(lease_until) FROM jobs WHERE state = 'running')
-                    """
+                    SELECT MIN(t) FROM (
+                      SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued' AND (kind = 'status_back') = :shop
+                      UNION ALL SELECT MIN(lease_until) FROM jobs WHERE state = 'running' AND (kind = 'status_back') = :shop)
+                    """, arguments: ["shop": lane == .shop]
             ).map(Date.init(timeIntervalSince1970:))
         }
     }

@@ -1,0 +1,36 @@
+import Foundation
+import Hummingbird
+import AmoSyncCore
+
+/// `POST /v1/amocrm/events/{key}`: amoCRM's webhook for lead stage changes. amoCRM waits 2 s,
+/// counts only 1xx–2xx and switches a hook off after many failures: every change is stored
+/// first (a `status_back` job per lead) and answered 200 at once; the lead is read again
+/// through the API before anything is written to a shop.
+extension IntakeRoutes {
+    func amoEvents(_ request: Request, key: String) async throws -> Response {
+        // A wrong key is indistinguishable from a route that does not exist.
+        guard let hook = config.amocrm.webhook, Hashing.constantTimeEqual(Array(key.utf8), Array(hook.key.utf8)) else {
+            logger.warning("amoCRM webhook with a wrong key refused", metadata: ["key_bytes": "\(key.utf8.count)"])
+            throw IntakeError.notFound("not found")
+        }
+        let body = AmoWebhookBody.parse(try await rawBody(request))
+        guard body.subdomain?.lowercased() == config.amocrm.subdomain.lowercased() else {
+            logger.warning(
+                "amoCRM webhook from another account refused",
+                metadata: ["account": "\(RefererPolicy.printable(body.subdomain ?? "none"))"])
+            throw IntakeError(
+                status: .forbidden, code: "other_account",
+                message: "this body is from account \(RefererPolicy.printable(body.subdomain ?? "(none)")), not amocrm.subdomain")
+        }
+        guard !body.changes.isEmpty else { return .json(.ok, ["status": "ok", "stored": 0]) }
+        var ids: [JSONValue] = []
+        for change in body.changes {
+            // amoCRM's resend of the same delivery is a duplicate; another move of the lead (even
+            // back to the same stage within the same second: another old stage) is a new hint.
+            let key = Hashing.sha256Hex(Array(change.json.canonicalBytes)).prefix(32)
+            let result = try await store(.statusBack(change, via: "webhook", dedupeKey: "amocrm:lead:\(change.leadID):\(key)"))
+            ids.append(.number(JSONNumber(result.jobID)))
+        }
+        return .json(.ok, ["status": "ok", "stored": .number(JSONNumber(ids.count)), "job_ids": .array(ids)])
+    }
+}

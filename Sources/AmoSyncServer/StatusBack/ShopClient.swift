@@ -1,0 +1,52 @@
+import AmoSyncCore
+import Foundation
+
+/// Where an order's status is written: a shop's API or its own backend.
+protocol ShopClient: Sendable {
+    /// The order's status as the shop holds it now; nil when the shop cannot be asked (its own
+    /// backend), and amosync goes by what it knows.
+    func currentStatus(order: String) async throws(ShopError) -> String?
+    /// Sets the order's status, saying which stage of which lead asked for it.
+    func write(_ status: String, order: String, change: AppliedStage) async throws(ShopError)
+}
+
+/// The lead's stage as amoCRM holds it, which a write carries to the shop.
+struct AppliedStage: Sendable {
+    var leadID: Int
+    var statusID: Int
+    var pipelineID: Int?
+    var changedAt: Date
+    /// Where a person opens the lead.
+    var leadURL: String
+}
+
+/// Which shop a source writes to, and its map.
+struct StatusBackTarget: Sendable {
+    var map: [Int: String]
+    var client: any ShopClient
+
+    /// The target of the orders of `source` (`orders` is `POST /v1/orders`, the own backend);
+    /// nil when that source writes nothing back.
+    static func of(source: String, config: Config, transport: any HTTPTransport) -> StatusBackTarget? {
+        if let settings = config.sources[source] {
+            guard !settings.statusBack.isEmpty, let api = settings.api else { return nil }
+            switch settings.type {
+            case "woocommerce":
+                return StatusBackTarget(map: settings.statusBack, client: WooCommerceClient(source: source, api: api, transport: transport))
+            default:
+                return nil
+            }
+        }
+        guard source == "orders", let own = config.orders.statusBack else { return nil }
+        return StatusBackTarget(map: own.map, client: OwnBackendClient(settings: own, transport: transport))
+    }
+}
+
+extension HTTPTransport {
+    /// Sends a request to a shop; any answer comes back, no answer is a transient `ShopError`.
+    func shop(_ request: OutgoingRequest, label: String) async throws(ShopError) -> IncomingResponse {
+        do { return try await send(request) } catch {
+            throw ShopError(kind: .transient, request: label, status: nil, detail: "\(error)")
+        }
+    }
+}

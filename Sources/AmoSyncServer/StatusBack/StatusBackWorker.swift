@@ -1,0 +1,164 @@
+import AmoAPI
+import AmoSyncCore
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The shop writer, a `Service` beside the delivery worker: it takes the `status_back` jobs
+/// (its own lane of the queue, so a slow or dead shop never holds up amoCRM delivery), reads
+/// each lead again through the one rate-limited client, decides with `StatusBackDecision` and
+/// writes the order's status to the shop.
+final class StatusBackWorker: Service {
+    let store: any QueueStore & LedgerStore
+    let client: AmoClient
+    let health: DeliveryHealth
+    let doorbell: Doorbell
+    let rules: Live<Config>
+    let transport: any HTTPTransport
+    let logger: Logger
+    let clock: any TimeSource
+    /// Jobs written at once (each waits for its shop, not for the others).
+    let width: Int
+    let idlePoll: Duration
+
+    init(
+        store: any QueueStore & LedgerStore, client: AmoClient, health: DeliveryHealth, doorbell: Doorbell, rules: Live<Config>,
+        transport: any HTTPTransport, logger: Logger, clock: any TimeSource, width: Int = 8, idlePoll: Duration = .seconds(5)
+    ) {
+        self.store = store
+        self.client = client
+        self.health = health
+        self.doorbell = doorbell
+        self.rules = rules
+        self.transport = transport
+        self.logger = logger
+        self.clock = clock
+        self.width = width
+        self.idlePoll = idlePoll
+    }
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let paused = await self.health.pauseReason != nil
+                let throttled = await self.client.limiter.pauseRemaining != nil
+                if paused || throttled {
+                    await self.doorbell.wait(timeout: .seconds(1))
+                    continue
+                }
+                let config = self.rules.current
+                let jobs: [Job]
+                do {
+                    jobs = try await self.store.claimBatch(limit: self.width, leaseFor: config.worker.leaseSeconds, lane: .shop)
+                } catch {
+                    if Task.isCancelled { return }
+                    self.logger.error("could not claim status_back jobs", metadata: ["error": "\(error)"])
+                    await self.doorbell.wait(timeout: .seconds(1))
+                    continue
+                }
+                if jobs.isEmpty {
+                    let next = (try? await self.store.nextRunAt(lane: .shop)) ?? nil
+                    let wait = next.map { min(self.idlePoll.seconds, max(0.02, $0.timeIntervalSince(self.clock.date))) }
+                    await self.doorbell.wait(timeout: .milliseconds(Int64((wait ?? self.idlePoll.seconds) * 1000)))
+                    continue
+                }
+                let outcomes = await withTaskGroup(of: JobOutcome?.self) { group in
+                    for job in jobs { group.addTask { await self.handle(job, config: config) } }
+                    var outcomes: [JobOutcome] = []
+                    for await outcome in group { if let outcome { outcomes.append(outcome) } }
+                    return outcomes
+                }
+                do { try await self.store.finish(outcomes) } catch {
+                    self.logger.error("could not record status_back outcomes", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+    }
+
+    /// One job: whose order, what the lead's stage is now, what the order is, what to write.
+    /// Nil: the job was given back (delivery paused), no attempt spent.
+    func handle(_ job: Job, config: Config) async -> JobOutcome? {
+        let started = clock.now
+        var job = job
+        func outcome(
+            _ resolution: JobResolution, _ outcome: Attempt.Outcome, error: String? = nil, status: Int? = nil, request: String? = nil
+        )
+            -> JobOutcome
+        {
+            let attempt = Attempt(
+                at: clock.date, durationMs: (clock.now - started).milliseconds, outcome: outcome, httpStatus: status, request: request,
+                error: error)
+            return JobOutcome(job: job, resolution: resolution, attempt: attempt)
+        }
+        func done(_ note: String) -> JobOutcome {
+            job.warnings.append(note)
+            logger.info("status_back", metadata: ["job.id": "\(job.id)", "decision": "\(note)"])
+            return outcome(.done, .done)
+        }
+        let policy = RetryPolicy(config.worker)
+        func retry(_ error: String, status: Int?, request: String?) -> JobOutcome {
+            if policy.exhausted(job.attempts) { return outcome(.failed, .failed, error: error, status: status, request: request) }
+            let at = clock.date.addingTimeInterval(policy.delay(afterAttempt: job.attempts))
+            return outcome(.retry(at: at, refundAttempt: false), .retry, error: error, status: status, request: request)
+        }
+        guard let change = StageChange(json: job.input) else {
+            return outcome(.failed, .failed, error: "the job's input is not a stage change (lead_id and status_id)")
+        }
+        let owner: (source: String, externalID: String)?
+        do { owner = try await store.orders(holding: [change.leadID])[change.leadID] } catch {
+            return retry("the queue could not be read: \(error)", status: nil, request: nil)
+        }
+        guard let owner else { return done("lead \(change.leadID) is not one amosync delivered: nothing to write") }
+        guard let target = StatusBackTarget.of(source: owner.source, config: config, transport: transport) else {
+            return done("source \(owner.source) writes no status back (no status_back for it)")
+        }
+        // The hint is only a hint: the lead as amoCRM holds it now decides.
+        let lead: Lead
+        do { lead = try await client.send(Endpoints.lead(change.leadID)) } catch let error as AmoError {
+            switch error.kind {
+            case .rejected where error.status == 404: return done("lead \(change.leadID) no longer exists in amoCRM")
+            case .unauthorized, .accountUnavailable, .throttled:
+                try? await store.release([job], runAt: nil)
+                return nil
+            default: return retry(error.description, status: error.status, request: error.request)
+            }
+        } catch {
+            return retry("\(error)", status: nil, request: nil)
+        }
+        guard let stage = lead.statusID else { return done("amoCRM's answer for lead \(change.leadID) has no status_id") }
+        do {
+            let current: String?
+            if let asked = try await target.client.currentStatus(order: owner.externalID) {
+                current = asked
+            } else if let written = try await store.statusWrite(source: owner.source, externalID: owner.externalID) {
+                current = written.status
+            } else {
+                current = try await store.reportedStatus(source: owner.source, externalID: owner.externalID)
+            }
+            switch StatusBackDecision.decide(stage: stage, map: target.map, current: current, forward: config.orders.statusMap) {
+            case .leave(let reason):
+                return done("order \(owner.source)/\(owner.externalID): \(reason)")
+            case .write(let status):
+                // Recorded before it is sent: the shop's echo can arrive before its answer.
+                try await store.recordStatusWrite(
+                    StatusWrite(
+                        source: owner.source, externalID: owner.externalID, status: status, stageID: stage, leadID: change.leadID,
+                        at: clock.date))
+                let applied = AppliedStage(
+                    leadID: change.leadID, statusID: stage, pipelineID: lead.pipelineID,
+                    changedAt: lead.updatedAt.map { Date(timeIntervalSince1970: Double($0)) } ?? clock.date,
+                    leadURL: config.amocrm.leadURL(change.leadID))
+                try await target.client.write(status, order: owner.externalID, change: applied)
+                return done("order \(owner.source)/\(owner.externalID) set to \(status) (lead \(change.leadID) at stage \(stage))")
+            }
+        } catch let error as ShopError {
+            logger.warning("the shop did not take a status", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
+            if error.kind == .rejected {
+                return outcome(.failed, .failed, error: error.description, status: error.status, request: error.request)
+            }
+            return retry(error.description, status: error.status, request: error.request)
+        } catch {
+            return retry("\(error)", status: nil, request: nil)
+        }
+    }
+}

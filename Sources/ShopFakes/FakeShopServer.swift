@@ -1,0 +1,31 @@
+import AmoSyncCore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+
+/// The fake shop as a real HTTP server on loopback: WooCommerce's REST API under `/wp-json/wc/v3`.
+package struct FakeShopServer: HTTPResponder {
+    package typealias Context = BasicRequestContext
+    let woo: FakeWooShop
+
+    package func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
+        var request = request
+        let body = Data(buffer: try await request.collectBody(upTo: 1 << 20))
+        let answer = await woo.handle(
+            method: request.method.rawValue, path: request.uri.path, authorization: request.headers[.authorization], body: body)
+        var response = Response(status: .init(code: answer.status), body: .init(byteBuffer: ByteBuffer(bytes: answer.body.canonicalBytes)))
+        response.headers[.contentType] = "application/json; charset=UTF-8"
+        return response
+    }
+
+    /// A Hummingbird application serving `woo`; `onRunning` receives the bound port.
+    package static func application(
+        woo: FakeWooShop, port: Int = 0, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        Application(
+            responder: FakeShopServer(woo: woo),
+            configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "fake-shop"),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+@testable import AmoSyncCore
+@testable import ShopFakes
+
+/// The fake WooCommerce shop on a loopback port, for one test.
+final class RunningShop: Sendable {
+    static let consumerKey = "ck_4f1a0e1b2c3d4e5f60718293a4b5c6d7e8f90123"
+    static let consumerSecret = "cs_9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a291807"
+    static let webhookSecret = "wc-webhook-secret-0123456789"
+    let woo: FakeWooShop
+    let port: Int
+    let task: Task<Void, any Error>
+
+    init(woo: FakeWooShop, port: Int, task: Task<Void, any Error>) {
+        self.woo = woo
+        self.port = port
+        self.task = task
+    }
+
+    static func start() async throws -> RunningShop {
+        let woo = FakeWooShop(consumerKey: consumerKey, consumerSecret: consumerSecret)
+        let box = PortBox()
+        let app = FakeShopServer.application(woo: woo, logger: quietLogger()) { await box.set($0) }
+        let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+        return RunningShop(woo: woo, port: await box.wait(), task: task)
+    }
+
+    var baseURL: String { "http://127.0.0.1:\(port)" }
+
+    /// `sources.woo` for a daemon that takes this shop's webhooks and writes statuses back.
+    func source(statusBack: [String: String]) -> JSONValue {
+        [
+            "type": "woocommerce", "secret": .string(Self.webhookSecret),
+            "api": [
+                "url": "https://shop.example", "base_url": .string(baseURL), "consumer_key": .string(Self.consumerKey),
+                "consumer_secret": .string(Self.consumerSecret),
+            ],
+            "status_back": .object(statusBack.mapValues { .string($0) }),
+        ]
+    }
+
+    deinit { task.cancel() }
+}
