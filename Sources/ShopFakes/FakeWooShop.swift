@@ -70,8 +70,11 @@ package actor FakeWooShop {
         setStatus(id, status)
     }
 
+    /// Each order's statuses as they were set, with the time (for a failing test's message).
+    package private(set) var history: [Int: [String]] = [:]
     private func setStatus(_ id: Int, _ status: String) {
         guard case .object(var order) = orders[id] else { return }
+        history[id, default: []].append("\(status)@\(Date().timeIntervalSince1970)")
         order["status"] = .string(status)
         let now = Self.timestamp(Date())
         order["date_modified"] = .string(now)

@@ -60,6 +60,31 @@ final class TestClock: @unchecked Sendable {
         #expect(changed.kind == .orderUpdate && !changed.duplicate)
         #expect(other.kind == .order)
         await #expect(try store.stats().counts[.queued] == 3)
+        // Back to the first content: a change back, not a resend of the first version.
+        let back = try await store.enqueue(try order("1"))
+        #expect(back.kind == .orderUpdate && !back.duplicate && back.jobID != first.jobID)
+        // Its resend is a duplicate of it; the version before it is a change again.
+        #expect(try await store.enqueue(try order("1")) == EnqueueResult(jobID: back.jobID, kind: .orderUpdate, duplicate: true))
+        let paidAgain = try await store.enqueue(try order("1", status: "paid"))
+        #expect(paidAgain.kind == .orderUpdate && !paidAgain.duplicate && paidAgain.jobID != changed.jobID)
+        await #expect(try store.stats().counts[.queued] == 5)
+    }
+
+    /// Hints for a lead whose re-read still waits join it, carrying the newest; once it ran, a new one is queued.
+    @Test func aStageHintJoinsTheLeadsWaitingReadOnly() async throws {
+        let store = try store()
+        func hint(_ status: Int) -> NewJob {
+            .statusBack(StageChange(leadID: 7, statusID: status, changedAt: status), via: "webhook", dedupeKey: "hint:\(UUID())")
+        }
+        let first = try await store.enqueue(hint(142))
+        let second = try await store.enqueue(hint(143))
+        #expect(second == EnqueueResult(jobID: first.jobID, kind: .statusBack, duplicate: true))
+        #expect(try await store.job(first.jobID)?.input["status_id"] == 143, "the waiting read carries the newest hint")
+        let claimed = try await store.claimBatch(limit: 10, leaseFor: 60, lane: .shop)
+        #expect(claimed.map(\.id) == [first.jobID])
+        #expect(try await store.claimBatch(limit: 10, leaseFor: 60, lane: .amocrm).isEmpty, "the delivery lane does not take it")
+        let third = try await store.enqueue(hint(142))
+        #expect(!third.duplicate && third.jobID != first.jobID, "a move after the read began is read again")
     }
 
     /// The store takes any GRDB writer: here a queue in memory, migrated like a file.

@@ -9,6 +9,8 @@ package struct NewJob: Sendable {
     var dedupeKey: String
     /// Stored as `skipped` with this reason instead of queued.
     var skipReason: String?
+    /// A version of an order or a site user (`versioned`): a duplicate only of the latest version.
+    var isVersion = false
 
     init(mapped: MappedJob, input: JSONValue, dedupeKey: String) {
         self.init(mapped: mapped, inputBytes: input.canonicalBytes, dedupeKey: dedupeKey)
@@ -35,7 +37,7 @@ package struct NewJob: Sendable {
     /// A lead's stage change (amoCRM's webhook or its event log): one `status_back` job per
     /// lead and hint, under the source `amocrm` (its jobs wait for no order's jobs).
     static func statusBack(_ change: StageChange, via: String, dedupeKey: String) -> NewJob {
-        let id = "lead:\(change.leadID)"
+        let id = StatusBackJob.externalID(lead: change.leadID)
         let mapped = MappedJob(
             kind: .statusBack, source: StatusBackJob.source, externalID: id, plan: DeliveryPlan(key: "amocrm:\(id)"),
             searchKeys: ["\(change.leadID)"])
@@ -51,8 +53,10 @@ package struct NewJob: Sendable {
     /// changed content becomes an update of the same order.
     package static func versioned(_ mapped: MappedJob, input: JSONValue) -> NewJob {
         let bytes = input.canonicalBytes
-        return NewJob(
+        var job = NewJob(
             mapped: mapped, inputBytes: bytes, dedupeKey: "\(mapped.source):\(mapped.externalID):\(Hashing.sha256Hex(bytes).prefix(32))")
+        job.isVersion = true
+        return job
     }
 }
 

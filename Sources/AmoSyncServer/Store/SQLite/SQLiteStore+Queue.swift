@@ -11,14 +11,20 @@ extension SQLiteStore {
 
     func enqueue(_ job: NewJob) async throws -> EnqueueResult { try await enqueue([job])[0] }
 
-    /// A known dedupe key is a duplicate; a changed order (its id seen with other content) is an update.
+    /// A known dedupe key is a duplicate; a changed order (its id seen with other content) is an
+    /// update. A version of an order is a duplicate of the order's latest version only: content
+    /// seen before but not last (processing → on-hold → processing) is a change back, an update.
     static func insert(_ job: NewJob, now: Double, db: Database) throws -> EnqueueResult {
+        var job = job
         // Cached statements: intake runs these thousands of times a second.
         let existing = try db.cachedStatement(sql: "SELECT id, kind, state FROM jobs WHERE dedupe_key = :key")
         if let row = try Row.fetchOne(existing, arguments: ["key": job.dedupeKey]) {
-            return EnqueueResult(
-                jobID: row["id"], kind: JobKind(rawValue: row["kind"]) ?? .order, duplicate: true,
-                state: JobState(rawValue: row["state"]) ?? .queued)
+            guard job.isVersion, let latest = try latestVersion(of: job, db: db) else { return duplicate(row) }
+            // The same content as the latest version (found by its key's prefix: a change back
+            // carries one of its own): a resend.
+            if (latest["dedupe_key"] as String).hasPrefix(job.dedupeKey) { return duplicate(latest) }
+            // A change back: a key of its own, after the version it follows.
+            job.dedupeKey += ":after:\(latest["id"] as Int64)"
         }
         var kind = job.mapped.kind
         if kind == .statusBack {
@@ -50,6 +56,23 @@ extension SQLiteStore {
         let record = JobRecord(job, kind: kind, state: state, now: now)
         try record.insert(db)
         return EnqueueResult(jobID: db.lastInsertedRowID, kind: kind, duplicate: false, state: state)
+    }
+
+    /// The newest stored version of the order (or site user) `job` is a version of.
+    static func latestVersion(of job: NewJob, db: Database) throws -> Row? {
+        let latest = try db.cachedStatement(
+            sql: """
+                SELECT id, kind, state, dedupe_key FROM jobs WHERE source = :source AND external_id = :id
+                  AND kind IN ('order', 'order_update', 'contact') AND state <> 'skipped'
+                ORDER BY id DESC LIMIT 1
+                """)
+        return try Row.fetchOne(latest, arguments: ["source": job.mapped.source, "id": job.mapped.externalID])
+    }
+
+    static func duplicate(_ row: Row) -> EnqueueResult {
+        EnqueueResult(
+            jobID: row["id"], kind: JobKind(rawValue: row["kind"]) ?? .order, duplicate: true,
+            state: JobState(rawValue: row["state"]) ?? .queued)
     }
 
     package func nextRunAt(lane: JobLane = .amocrm) async throws -> Date? {
