@@ -80,9 +80,9 @@ import Testing
             )
         ])
         let daemon = try await RunningDaemon.start(fake: fake, dir: dir, options: { $0.clock = time })
-        // Asleep on the daemon's clock: both lanes idle and the worker's supervisor; the status_back
-        // writer idle and its supervisor; the event poll between passes and its supervisor.
-        await time.sleepers(7)
+        // Asleep on the daemon's clock: both lanes idle, and the worker's supervisor (nothing is
+        // written back: no status_back writer, no event poll).
+        await time.sleepers(3)
         #expect(await fake.state.requestStats().total == 0, "not due on the daemon's clock")
         time.advance(.seconds(61))
         try await daemon.waitIdle()

@@ -1,6 +1,7 @@
 extension Config {
     /// Settings a running daemon holds in objects built once (listeners, the database, the
-    /// amoCRM client and its limiter, the contact index's phone normalization and pace): a reload that
+    /// amoCRM client and its limiter, the contact index's phone normalization and pace, amoCRM's
+    /// webhook key, whether the status_back writer runs at all): a reload that
     /// changes them logs "restart needed" and keeps the old values.
     var fixedSettings: [(key: String, value: String)] {
         [
@@ -18,6 +19,10 @@ extension Config {
             ("amocrm.tokens_file", amocrm.tokensFile), ("amocrm.requests_per_second", "\(amocrm.requestsPerSecond)"),
             ("amocrm.timeout_seconds", "\(amocrm.timeoutSeconds)"), ("amocrm.arrival_allowance_ms", "\(amocrm.arrivalAllowanceMs)"),
             ("amocrm.follow_referer", "\(amocrm.followReferer)"),
+            ("amocrm.webhook.public_url", amocrm.webhook?.publicURL ?? ""), ("amocrm.webhook.key", amocrm.webhook?.key ?? ""),
+            ("amocrm.events_poll_minutes", "\(amocrm.eventsPollMinutes)"),
+            // The status_back writer and the event poll run only when some stage is written back.
+            ("sources.NAME.status_back or orders.status_back (none ↔ some)", "\(writesStatusBack)"),
             ("contacts.default_country_code", contacts.defaultCountryCode),
             ("contacts.index_refresh_seconds", "\(contacts.indexRefreshSeconds)"),
             ("contacts.index_sync_requests_per_second", "\(contacts.indexSyncRequestsPerSecond)"),

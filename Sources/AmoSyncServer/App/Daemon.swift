@@ -149,15 +149,17 @@ package struct Daemon: Sendable {
         services.append(.init(service: startup, successTerminationBehavior: .ignore))
         // Background work never ends the daemon: an error is logged, shown, and the work started again.
         services.append(.init(service: Supervised(name: "delivery worker", service: worker, health: health, logger: logger, clock: clock)))
-        // The way back to the shop: its own lane of the queue, and the repair of missed webhooks.
-        let shopWriter = StatusBackWorker(
-            store: store, client: client, health: health, doorbell: doorbell, rules: rules, transport: transport, logger: logger,
-            clock: clock)
-        services.append(
-            .init(service: Supervised(name: "status_back writer", service: shopWriter, health: health, logger: logger, clock: clock)))
+        // The way back to the shop, when something is written back or amoCRM's webhook is taken:
+        // its own lane of the queue, and the repair of missed webhooks.
         let poller = EventPoller(store: store, client: client, rules: rules, doorbell: doorbell, logger: logger, clock: clock)
-        services.append(
-            .init(service: Supervised(name: "amoCRM event poll", service: poller, health: health, logger: logger, clock: clock)))
+        if config.writesStatusBack || config.amocrm.webhook != nil {
+            let shopWriter = StatusBackWorker(
+                store: store, client: client, health: health, doorbell: doorbell, rules: rules, transport: transport, logger: logger,
+                clock: clock)
+            for (name, service) in [("status_back writer", shopWriter), ("amoCRM event poll", poller)] as [(String, any Service)] {
+                services.append(.init(service: Supervised(name: name, service: service, health: health, logger: logger, clock: clock)))
+            }
+        }
         if let index, index.inBackground {
             services.append(
                 .init(
