@@ -50,7 +50,4 @@ extension Config {
     package var writesStatusBack: Bool {
         orders.statusBack != nil || sources.values.contains { !$0.statusBack.isEmpty }
     }
-
-    /// WooCommerce's core order statuses (a plugin's own statuses are accepted by the shop, not checked here).
-    static let wooStatuses = ["pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed"]
 }

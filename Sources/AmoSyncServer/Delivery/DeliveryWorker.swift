@@ -193,8 +193,6 @@ final class DeliveryWorker: Service {
             await doorbell.wait(timeout: .seconds(3600))
             return
         }
-        let next = (try? await store.nextRunAt(lane: .amocrm)) ?? nil
-        let wait = next.map { min(idlePoll.seconds, max(0.02, $0.timeIntervalSince(clock.date))) } ?? idlePoll.seconds
-        await doorbell.wait(timeout: .milliseconds(Int64(wait * 1000)))
+        await doorbell.wait(until: (try? await store.nextRunAt(lane: .amocrm)) ?? nil, atMost: idlePoll)
     }
 }

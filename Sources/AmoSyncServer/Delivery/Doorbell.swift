@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 import AmoSyncCore
 
@@ -25,6 +26,12 @@ final class Doorbell: Sendable {
             return Array(state.waiters.values)
         }
         for continuation in waiting { continuation.resume() }
+    }
+
+    /// Waits for a ring, or until `due` (the queue's next due job), at most `atMost` and at least 20 ms.
+    func wait(until due: Date?, atMost: Duration) async {
+        let seconds = due.map { min(atMost.seconds, max(0.02, $0.timeIntervalSince(clock.date))) } ?? atMost.seconds
+        await wait(timeout: .milliseconds(Int64(seconds * 1000)))
     }
 
     /// Returns after a ring or the timeout, whichever comes first (at once when cancelled).

@@ -57,9 +57,7 @@ final class StatusBackWorker: Service {
                     continue
                 }
                 if jobs.isEmpty {
-                    let next = (try? await self.store.nextRunAt(lane: .shop)) ?? nil
-                    let wait = next.map { min(self.idlePoll.seconds, max(0.02, $0.timeIntervalSince(self.clock.date))) }
-                    await self.doorbell.wait(timeout: .milliseconds(Int64((wait ?? self.idlePoll.seconds) * 1000)))
+                    await self.doorbell.wait(until: (try? await self.store.nextRunAt(lane: .shop)) ?? nil, atMost: self.idlePoll)
                     continue
                 }
                 let outcomes = await withTaskGroup(of: JobOutcome?.self) { group in
@@ -127,14 +125,9 @@ final class StatusBackWorker: Service {
         }
         guard let stage = lead.statusID else { return done("amoCRM's answer for lead \(change.leadID) has no status_id") }
         do {
-            let current: String?
-            if let asked = try await target.client.currentStatus(order: owner.externalID) {
-                current = asked
-            } else if let written = try await store.statusWrite(source: owner.source, externalID: owner.externalID) {
-                current = written.status
-            } else {
-                current = try await store.reportedStatus(source: owner.source, externalID: owner.externalID)
-            }
+            // The shop's own word where it can be asked; else what amosync last wrote or was sent.
+            var current = try await target.client.currentStatus(order: owner.externalID)
+            if current == nil { current = try await store.knownStatus(source: owner.source, externalID: owner.externalID) }
             switch StatusBackDecision.decide(stage: stage, map: target.map, current: current, forward: config.orders.statusMap) {
             case .leave(let reason):
                 return done("order \(owner.source)/\(owner.externalID): \(reason)")

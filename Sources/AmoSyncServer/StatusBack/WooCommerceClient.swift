@@ -1,3 +1,4 @@
+import AmoAPI
 import AmoSyncCore
 import Foundation
 
@@ -19,8 +20,7 @@ struct WooCommerceClient: ShopClient {
     func currentStatus(order: String) async throws(ShopError) -> String? {
         let answer = try await call("GET", "orders/\(Self.escaped(order))", body: nil)
         guard let status = answer["status"]?.stringValue else {
-            throw ShopError(
-                kind: .transient, request: "GET \(Self.template)", status: 200, detail: "the order has no status in the shop's answer")
+            throw ShopError(kind: .transient, request: Self.label("GET", "orders/\(order)"), status: 200, detail: "the order has no status")
         }
         return status
     }
@@ -34,14 +34,15 @@ struct WooCommerceClient: ShopClient {
         _ = try await call("POST", path + "/notes", body: ["note": .string(note), "customer_note": false])
     }
 
-    static let template = "/wp-json/wc/v3/orders/{id}"
+    /// `PUT /wp-json/wc/v3/orders/{id}`: a bounded label for logs and attempts.
+    static func label(_ method: String, _ path: String) -> String { "\(method) " + AmoPath.template("/wp-json/wc/v3/\(path)") }
 
     static func escaped(_ id: String) -> String {
         id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id
     }
 
     private func call(_ method: String, _ path: String, body: JSONValue?) async throws(ShopError) -> JSONValue {
-        let label = "\(method) /wp-json/wc/v3/" + AmoSyncTemplate.of(path)
+        let label = Self.label(method, path)
         let credentials = Data("\(api.consumerKey ?? ""):\(api.consumerSecret ?? "")".utf8).base64EncodedString()
         var headers = ["Authorization": "Basic \(credentials)", "Accept": "application/json", "User-Agent": "amosync/\(AmoSync.version)"]
         if body != nil { headers["Content-Type"] = "application/json" }
@@ -68,12 +69,5 @@ struct WooCommerceClient: ShopClient {
             throw ShopError(kind: .transient, request: label, status: response.status, detail: "the answer is not JSON")
         }
         return json
-    }
-}
-
-/// `orders/1042/notes` → `orders/{id}/notes`: bounded labels for logs and attempts.
-enum AmoSyncTemplate {
-    static func of(_ path: String) -> String {
-        path.split(separator: "/").enumerated().map { $0.offset == 1 ? "{id}" : String($0.element) }.joined(separator: "/")
     }
 }

@@ -87,11 +87,22 @@ package protocol LedgerStore: Sendable {
     func recordStatusWrite(_ write: StatusWrite) async throws
     /// Forgets the write once the shop reports another status: that one is the shop's own.
     func forgetStatusWrite(source: String, externalID: String) async throws
-    /// The order's status as its newest order job says (what the shop last told us).
-    func reportedStatus(source: String, externalID: String) async throws -> String?
+    /// The order's status as far as amosync knows: the newer of its own latest write and the
+    /// status of the order's newest version (what the shop last sent).
+    func knownStatus(source: String, externalID: String) async throws -> String?
+    /// For each update job: the status of the order's version before it, and amosync's latest
+    /// write to the order (one read for a batch).
+    func updateContext(_ jobs: [Job]) async throws -> [Int64: UpdateContext]
     /// Whether a `status_back` job for this lead and stage was queued, given a newer hint or
     /// run at or after `since`: the lead was (or will be) read after that move.
     func hasStatusBack(lead: Int, status: Int, since: Date) async throws -> Bool
+}
+
+/// What an update of an order is judged by: did the shop's status change, is it our echo.
+package struct UpdateContext: Sendable, Equatable {
+    /// The status of the order's version before this one.
+    package var previousStatus: String?
+    package var written: StatusWrite?
 }
 
 /// A status amosync wrote to a shop's order, and the stage that asked for it.

@@ -8,12 +8,13 @@ struct LeadUpdateStep: Sendable {
     let sender: BatchSender
     let progress: any BatchProgress
 
-    /// Applies changed orders to the lead their first job created: status through
+    /// Applies changed orders to the lead their first job created: a changed status through
     /// `status_map` (won/lost with the lead's pipeline), price and fields.
     func run(_ items: [DeliveryItem], _ fields: ResolvedFields) async throws {
         let updates = items.filter { $0.active && $0.job.kind == .orderUpdate && $0.job.progress.leadID == nil }
         guard !updates.isEmpty else { return }
         var entries: [BatchEntry<Lead>] = []
+        let context = try await leads.updateContext(updates.map(\.job))
         for item in updates {
             guard let leadID = try await leads.leadID(source: item.job.source, externalID: item.job.externalID), let plan = item.plan.lead
             else {
@@ -30,7 +31,7 @@ struct LeadUpdateStep: Sendable {
                 names: fields.names, warnings: &warnings)
             warnings.forEach(item.warn)
             var lead = Lead(id: leadID, price: plan.price)
-            if let status = plan.mappedStatusID, try await !isEcho(item) {
+            if let status = plan.mappedStatusID, try await movesLead(item, context[item.job.id]) {
                 lead.statusID = status
                 if Status.isClosed(status) { lead.pipelineID = plan.pipelineID }
             }
@@ -53,18 +54,22 @@ struct LeadUpdateStep: Sendable {
         try await progress.checkpoint(items)
     }
 
-    /// The shop reports the status amosync wrote to it (its `order.updated` for our own write):
-    /// the lead is not moved, or a stage the manager chose would be played back to amoCRM. A
-    /// status the shop reports that amosync did not write is the shop's own, and ends the ledger's
-    /// entry (a later return to the written status is the shop's own change too).
-    private func isEcho(_ item: DeliveryItem) async throws -> Bool {
+    /// Whether the update's status moves the lead: only when the shop's status changed (an edit
+    /// of the address leaves the lead where the manager put it), and not when the shop reports
+    /// the status amosync wrote to it (its `order.updated` for our own write), or a stage the
+    /// manager chose would be played back to amoCRM. A changed status amosync did not write is
+    /// the shop's own, and ends the ledger's entry (a later return to the written status is the
+    /// shop's own change too).
+    private func movesLead(_ item: DeliveryItem, _ context: UpdateContext?) async throws -> Bool {
         let job = item.job
-        guard let written = try await leads.statusWrite(source: job.source, externalID: job.externalID) else { return false }
-        if job.input["status"]?.textValue == written.status {
+        let reported = job.input["status"]?.textValue
+        if let previous = context?.previousStatus, previous == reported { return false }
+        guard let written = context?.written else { return true }
+        if reported == written.status {
             item.warn("the shop reports the status \(written.status) amosync wrote for stage \(written.stageID): the lead is not moved")
-            return true
+            return false
         }
         try await leads.forgetStatusWrite(source: job.source, externalID: job.externalID)
-        return false
+        return true
     }
 }

@@ -25,10 +25,11 @@ extension IntakeRoutes {
         guard !body.changes.isEmpty else { return .json(.ok, ["status": "ok", "stored": 0]) }
         var ids: [JSONValue] = []
         for change in body.changes {
-            // amoCRM's resend of the same delivery is a duplicate; another move of the lead (even
-            // back to the same stage within the same second: another old stage) is a new hint.
-            let key = Hashing.sha256Hex(Array(change.json.canonicalBytes)).prefix(32)
-            let result = try await store(.statusBack(change, via: "webhook", dedupeKey: "amocrm:lead:\(change.leadID):\(key)"))
+            // No content key: a lead moved A→B→A→B within one second sends the same fields twice,
+            // and the second move must be read too. A hint for a lead whose re-read is still
+            // queued joins it (amoCRM's resend of a delivery included); a resend after the
+            // re-read costs one more read, which finds nothing to write.
+            let result = try await store(.statusBack(change, via: "webhook", dedupeKey: "amocrm:webhook:\(UUID().uuidString)"))
             ids.append(.number(JSONNumber(result.jobID)))
         }
         return .json(.ok, ["status": "ok", "stored": .number(JSONNumber(ids.count)), "job_ids": .array(ids)])

@@ -4,15 +4,52 @@ import GRDB
 /// The way back to the shop: the ledger of amosync's own writes, and what the shop last said.
 extension SQLiteStore {
     package func statusWrite(source: String, externalID: String) async throws -> StatusWrite? {
+        try await database.read { db in try Self.statusWrite(source: source, externalID: externalID, db: db) }
+    }
+
+    static func statusWrite(source: String, externalID: String, db: Database) throws -> StatusWrite? {
+        try Row.fetchOne(
+            db, sql: "SELECT * FROM status_writes WHERE source = :source AND external_id = :id",
+            arguments: ["source": source, "id": externalID]
+        ).map { row in
+            StatusWrite(
+                source: row["source"], externalID: row["external_id"], status: row["status"], stageID: row["stage_id"],
+                leadID: row["lead_id"], at: Date(timeIntervalSince1970: row["at"]))
+        }
+    }
+
+    /// The status of the order's newest version before job `before` (all versions: nil), and when it came.
+    static func version(source: String, externalID: String, before: Int64?, db: Database) throws -> (status: String?, at: Double)? {
+        try Row.fetchOne(
+            db,
+            sql: """
+                SELECT json_extract(input, '$.status') AS status, created_at FROM jobs
+                WHERE source = :source AND external_id = :id AND kind IN ('order', 'order_update') AND state <> 'skipped'
+                  AND id < :before
+                ORDER BY id DESC LIMIT 1
+                """, arguments: ["source": source, "id": externalID, "before": before ?? Int64.max]
+        ).map { ($0["status"], $0["created_at"]) }
+    }
+
+    package func knownStatus(source: String, externalID: String) async throws -> String? {
         try await database.read { db in
-            try Row.fetchOne(
-                db, sql: "SELECT * FROM status_writes WHERE source = :source AND external_id = :id",
-                arguments: ["source": source, "id": externalID]
-            ).map { row in
-                StatusWrite(
-                    source: row["source"], externalID: row["external_id"], status: row["status"], stageID: row["stage_id"],
-                    leadID: row["lead_id"], at: Date(timeIntervalSince1970: row["at"]))
+            let reported = try Self.version(source: source, externalID: externalID, before: nil, db: db)
+            guard let written = try Self.statusWrite(source: source, externalID: externalID, db: db),
+                written.at.timeIntervalSince1970 >= reported?.at ?? 0
+            else { return reported?.status }
+            return written.status
+        }
+    }
+
+    package func updateContext(_ jobs: [Job]) async throws -> [Int64: UpdateContext] {
+        try await database.read { db in
+            var context: [Int64: UpdateContext] = [:]
+            for job in jobs {
+                context[job.id] = UpdateContext(
+                    previousStatus: try Self.version(source: job.source, externalID: job.externalID, before: job.id, db: db)?.status,
+                    written: try Self.statusWrite(source: job.source, externalID: job.externalID, db: db))
             }
+            return context
         }
     }
 
@@ -39,27 +76,19 @@ extension SQLiteStore {
         }
     }
 
-    package func reportedStatus(source: String, externalID: String) async throws -> String? {
-        try await database.read { db in
-            try String.fetchOne(
-                db,
-                sql: """
-                    SELECT json_extract(input, '$.status') FROM jobs
-                    WHERE source = :source AND external_id = :id AND kind IN ('order', 'order_update') AND state <> 'skipped'
-                    ORDER BY id DESC LIMIT 1
-                    """, arguments: ["source": source, "id": externalID])
-        }
-    }
-
     package func hasStatusBack(lead: Int, status: Int, since: Date) async throws -> Bool {
         try await database.read { db in
             try Bool.fetchOne(
                 db,
                 sql: """
-                    SELECT 1 FROM jobs WHERE source = 'amocrm' AND external_id = :id AND kind = 'status_back' AND updated_at >= :since
+                    SELECT 1 FROM jobs WHERE source = :source AND external_id = :id AND kind = 'status_back' AND updated_at >= :since
                       AND json_extract(input, '$.status_id') = :status
                     LIMIT 1
-                    """, arguments: ["id": "lead:\(lead)", "since": since.timeIntervalSince1970, "status": status]) ?? false
+                    """,
+                arguments: [
+                    "source": StatusBackJob.source, "id": StatusBackJob.externalID(lead: lead), "since": since.timeIntervalSince1970,
+                    "status": status,
+                ]) ?? false
         }
     }
 }
