@@ -101,11 +101,7 @@ import Testing
     }
 
     @Test func sigtermDuringTheDrainExitsCleanlyAndResumesWithoutRepeats() async throws {
-        let fake = try await RunningFake.start(
-            overHTTP: true,
-            faults: {
-                var f = FakeFaults(); f.latencyMs = 150; return f
-            }())
+        let fake = try await RunningFake.start(overHTTP: true, latencyMs: 150)
         defer { fake.stop() }
         let dir = TempDir()
         let config = try await Self.prepare(fake: fake, dir: dir, batchSize: 25)

@@ -13,11 +13,7 @@ import Testing
     /// requests in sequence) takes longer than its lease twice over. Renewed leases keep other lanes off its jobs, so every
     /// order is one lead and one note, and every customer one contact.
     @Test func aBatchSlowerThanItsLeaseKeepsIt() async throws {
-        let fake = try await RunningFake.start(
-            overHTTP: true,
-            faults: {
-                var f = FakeFaults(); f.latencyMs = 2000; return f
-            }())
+        let fake = try await RunningFake.start(overHTTP: true, latencyMs: 2000)
         defer { fake.stop() }
         let dir = TempDir()
         let orders = 200, customers = 200  // one batch per lane
@@ -262,16 +258,8 @@ import Testing
         let holder = try? RawListener(port: preferred)
         #expect(!FreePort.isFree(preferred), "the default port is taken")
         let dir = TempDir()
-        let process = Process()
-        process.executableURL = try DaemonProcess.binary()
-        process.arguments = arguments + (arguments == ["sandbox"] ? ["--directory", dir.path] : [])
         let log = dir.file("out.log")
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        defer { kill(process.processIdentifier, SIGKILL) }
+        let process = try DaemonProcess(arguments: arguments + (arguments == ["sandbox"] ? ["--directory", dir.path] : []), log: log)
         var used: Int?
         try await eventually(timeout: .seconds(60)) {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -283,32 +271,20 @@ import Testing
         let port = try #require(used)
         #expect(port > preferred)
         #expect(!FreePort.isFree(port), "it listens on the port it named")
-        kill(process.processIdentifier, SIGINT)
+        process.signal(SIGINT)
         _ = holder
     }
 
     /// Ctrl-C on a running sandbox: exit 0 and not one error line.
     @Test func sandboxStopsCleanlyOnCtrlC() async throws {
         let dir = TempDir()
-        let process = Process()
-        process.executableURL = try DaemonProcess.binary()
-        process.arguments = ["sandbox", "--port", "0", "--directory", dir.path]
         let log = dir.file("sandbox.log")
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
+        let process = try DaemonProcess(arguments: ["sandbox", "--port", "0", "--directory", dir.path], log: log)
         try await eventually(timeout: .seconds(60)) {
             ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("Press Ctrl-C to stop")
         }
-        kill(process.processIdentifier, SIGINT)
-        let status = await withCheckedContinuation { continuation in
-            Thread {
-                process.waitUntilExit()
-                continuation.resume(returning: process.terminationStatus)
-            }.start()
-        }
+        process.signal(SIGINT)
+        let status = await process.exitStatus(within: .seconds(30))
         let text = try String(contentsOfFile: log, encoding: .utf8)
         #expect(status == 0)
         #expect(

@@ -3,7 +3,7 @@ import Foundation
 @testable import AmoSyncServer
 @testable import TestFixtures
 
-/// `amosync serve` as a real child process, for crash and shutdown tests.
+/// `amosync serve` (or another command) as a real child process, for crash and shutdown tests.
 final class DaemonProcess {
     let process = Process()
 
@@ -19,9 +19,14 @@ final class DaemonProcess {
         return found
     }
 
-    init(config: String, log: String) throws {
+    convenience init(config: String, log: String) throws {
+        try self.init(arguments: ["serve", "--config", config, "--log-level", "info"], log: log)
+    }
+
+    /// `amosync ARGUMENTS…`, its output and errors appended to `log`.
+    init(arguments: [String], log: String) throws {
         process.executableURL = try Self.binary()
-        process.arguments = ["serve", "--config", config, "--log-level", "info"]
+        process.arguments = arguments
         FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()

@@ -56,7 +56,11 @@ final class RunningFake: FakeAccount {
     let token: String
     let task: Task<Void, any Error>?
 
-    static func start(overHTTP: Bool = false, requestsPerSecond: Int = 7, faults: FakeFaults = FakeFaults()) async throws -> RunningFake {
+    static func start(
+        overHTTP: Bool = false, requestsPerSecond: Int = 7, faults: FakeFaults = FakeFaults(), latencyMs: Int? = nil
+    ) async throws -> RunningFake {
+        var faults = faults
+        if let latencyMs { faults.latencyMs = latencyMs }
         let token = JWT.make(["exp": .number(JSONNumber(Date().addingTimeInterval(86_400).timeIntervalSince1970.rounded()))])
         var options = FakeAmoState.Options()
         options.longLivedTokens = [token]
