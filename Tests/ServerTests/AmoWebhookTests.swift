@@ -93,10 +93,13 @@ import Testing
         #expect(sent["status_id"] == 32_392_162)
         #expect(sent["pipeline_id"] == 3_177_727)
 
-        // The shop's backend reports the status amosync wrote: the lead stays where the manager put it.
+        // The shop's backend reports the status amosync wrote: the lead stays where the manager put
+        // it, and with nothing else changed amoCRM is not asked at all.
+        let patches = await fake.state.requestStats().byEndpoint["PATCH /api/v4/leads"] ?? 0
         #expect(try await daemon.send("/v1/orders", json: sampleOrder(extra: ["status": "paid"])).status == 202)
         try await daemon.waitIdle()
         #expect(await fake.state.leads[lead]?.statusID == 32_392_162)
+        #expect(await fake.state.requestStats().byEndpoint["PATCH /api/v4/leads"] ?? 0 == patches)
         let update = try #require(try await daemon.store.list(JobFilter()).first { $0.kind == .orderUpdate })
         #expect(update.warnings.contains { $0.contains("amosync wrote") })
         // The same move again (a re-read finds the order already paid): nothing more is posted.
@@ -107,6 +110,7 @@ import Testing
         #expect(try await daemon.send("/v1/orders", json: sampleOrder(extra: ["status": "completed"])).status == 202)
         try await daemon.waitIdle()
         #expect(await fake.state.leads[lead]?.statusID == 142)
+        #expect(await fake.state.requestStats().byEndpoint["PATCH /api/v4/leads"] == patches + 1, "this one is sent")
         #expect(try await daemon.store.statusWrite(source: "orders", externalID: "1042") == nil)
         // An edit that leaves the status as it was leaves the lead where the manager put it.
         #expect(await fake.state.move(lead: lead, to: 32_392_160, pipeline: 3_177_727))

@@ -90,8 +90,8 @@ package protocol LedgerStore: Sendable {
     /// The order's status as far as amosync knows: the newer of its own latest write and the
     /// status of the order's newest version (what the shop last sent).
     func knownStatus(source: String, externalID: String) async throws -> String?
-    /// For each update job: the status of the order's version before it, and amosync's latest
-    /// write to the order (one read for a batch).
+    /// For each update job: the order's lead, its version before it (status; price and fields when
+    /// delivered), and amosync's latest write to the order (one read for a batch).
     func updateContext(_ jobs: [Job]) async throws -> [Int64: UpdateContext]
     /// Whether a `status_back` job for this lead and stage was queued, given a newer hint or
     /// run at or after `since`: the lead was (or will be) read after that move.
@@ -100,8 +100,12 @@ package protocol LedgerStore: Sendable {
 
 /// What an update of an order is judged by: did the shop's status change, is it our echo.
 package struct UpdateContext: Sendable, Equatable {
+    /// The lead the order's first delivered job created.
+    package var leadID: Int?
     /// The status of the order's version before this one.
     package var previousStatus: String?
+    /// The lead as the version before this one set it (price, fields), when that one was delivered.
+    package var previousLead: LeadPlan?
     package var written: StatusWrite?
 }
 

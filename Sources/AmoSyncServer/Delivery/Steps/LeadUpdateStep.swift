@@ -16,8 +16,8 @@ struct LeadUpdateStep: Sendable {
         var entries: [BatchEntry<Lead>] = []
         let context = try await leads.updateContext(updates.map(\.job))
         for item in updates {
-            guard let leadID = try await leads.leadID(source: item.job.source, externalID: item.job.externalID), let plan = item.plan.lead
-            else {
+            let known = context[item.job.id]
+            guard let leadID = known?.leadID, let plan = item.plan.lead else {
                 item.fail(
                     Attempt(
                         at: sender.clock.date, durationMs: 0, outcome: .failed,
@@ -31,9 +31,17 @@ struct LeadUpdateStep: Sendable {
                 names: fields.names, warnings: &warnings)
             warnings.forEach(item.warn)
             var lead = Lead(id: leadID, price: plan.price)
-            if let status = plan.mappedStatusID, try await movesLead(item, context[item.job.id]) {
+            var moves = false
+            if let status = plan.mappedStatusID, try await movesLead(item, known) {
+                moves = true
                 lead.statusID = status
                 if Status.isClosed(status) { lead.pipelineID = plan.pipelineID }
+            }
+            // Nothing for amoCRM: the status does not move the lead (the shop's echo of our own
+            // write, most often) and price and fields are what the delivered version before set.
+            if !moves, let before = known?.previousLead, before.price == plan.price, before.fields == plan.fields {
+                item.update { $0.leadID = leadID }
+                continue
             }
             if !values.isEmpty { lead.customFieldsValues = values }
             entries.append(BatchEntry(items: [item], body: lead))

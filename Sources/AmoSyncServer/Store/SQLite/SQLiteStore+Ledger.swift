@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import AmoSyncCore
 
 /// The way back to the shop: the ledger of amosync's own writes, and what the shop last said.
 extension SQLiteStore {
@@ -18,25 +19,25 @@ extension SQLiteStore {
         }
     }
 
-    /// The status of the order's newest version before job `before` (all versions: nil), and when it came.
-    static func version(source: String, externalID: String, before: Int64?, db: Database) throws -> (status: String?, at: Double)? {
+    /// The order's newest version before job `before` (all versions: nil): its status, when it
+    /// came, its plan and state.
+    static func version(source: String, externalID: String, before: Int64?, db: Database) throws -> Row? {
         try Row.fetchOne(
             db,
             sql: """
-                SELECT json_extract(input, '$.status') AS status, created_at FROM jobs
+                SELECT json_extract(input, '$.status') AS status, created_at, plan, state FROM jobs
                 WHERE source = :source AND external_id = :id AND kind IN ('order', 'order_update') AND state <> 'skipped'
                   AND id < :before
                 ORDER BY id DESC LIMIT 1
-                """, arguments: ["source": source, "id": externalID, "before": before ?? Int64.max]
-        ).map { ($0["status"], $0["created_at"]) }
+                """, arguments: ["source": source, "id": externalID, "before": before ?? Int64.max])
     }
 
     package func knownStatus(source: String, externalID: String) async throws -> String? {
         try await database.read { db in
             let reported = try Self.version(source: source, externalID: externalID, before: nil, db: db)
             guard let written = try Self.statusWrite(source: source, externalID: externalID, db: db),
-                written.at.timeIntervalSince1970 >= reported?.at ?? 0
-            else { return reported?.status }
+                written.at.timeIntervalSince1970 >= reported?["created_at"] ?? 0
+            else { return reported?["status"] }
             return written.status
         }
     }
@@ -45,8 +46,11 @@ extension SQLiteStore {
         try await database.read { db in
             var context: [Int64: UpdateContext] = [:]
             for job in jobs {
+                let previous = try Self.version(source: job.source, externalID: job.externalID, before: job.id, db: db)
+                let delivered = previous.flatMap { $0["state"] == JobState.done.rawValue ? $0["plan"] as String? : nil }
                 context[job.id] = UpdateContext(
-                    previousStatus: try Self.version(source: job.source, externalID: job.externalID, before: job.id, db: db)?.status,
+                    leadID: try Self.leadID(source: job.source, externalID: job.externalID, db: db), previousStatus: previous?["status"],
+                    previousLead: try delivered.flatMap { try DeliveryPlan(json: JSONValue.parse(Data($0.utf8))).lead },
                     written: try Self.statusWrite(source: job.source, externalID: job.externalID, db: db))
             }
             return context

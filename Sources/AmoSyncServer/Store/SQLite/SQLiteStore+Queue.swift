@@ -89,11 +89,13 @@ extension SQLiteStore {
     }
 
     package func leadID(source: String, externalID: String) async throws -> Int? {
-        try await database.read { db in
-            try JobRecord.filter(JobRecord.CodingKeys.source == source && JobRecord.CodingKeys.externalID == externalID)
-                .filter(JobRecord.CodingKeys.state == JobState.done.rawValue && JobRecord.CodingKeys.leadID != nil)
-                .order(JobRecord.CodingKeys.id).select(JobRecord.CodingKeys.leadID, as: Int.self).fetchOne(db)
-        }
+        try await database.read { db in try Self.leadID(source: source, externalID: externalID, db: db) }
+    }
+
+    static func leadID(source: String, externalID: String, db: Database) throws -> Int? {
+        try JobRecord.filter(JobRecord.CodingKeys.source == source && JobRecord.CodingKeys.externalID == externalID)
+            .filter(JobRecord.CodingKeys.state == JobState.done.rawValue && JobRecord.CodingKeys.leadID != nil)
+            .order(JobRecord.CodingKeys.id).select(JobRecord.CodingKeys.leadID, as: Int.self).fetchOne(db)
     }
 
     package func orders(holding leadIDs: [Int]) async throws -> [Int: (source: String, externalID: String)] {
