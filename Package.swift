@@ -91,7 +91,8 @@ let package = Package(
         ),
         .executableTarget(name: "amosync", dependencies: ["AmoSyncCLI"]),
         .executableTarget(
-            name: "amosync-bench", dependencies: ["AmoSyncCore", "AmoSyncServer", "AmoCRMFake"], path: "Benchmarks/AmoSyncBench"),
+            name: "amosync-bench", dependencies: ["AmoSyncCore", "AmoSyncServer", "AmoCRMFake", "ShopFakes"],
+            path: "Benchmarks/AmoSyncBench"),
         .executableTarget(name: "amosync-fuzz", dependencies: ["AmoSyncCore", "AmoAPI"], path: "Fuzz/AmoSyncFuzz"),
         // Tests by layer (README, "Tests"): `swift test --filter 'CoreTests|ServerTests'` is the fast loop.
         // What every layer's tests read: fixture files, the example config, the mapping tests'

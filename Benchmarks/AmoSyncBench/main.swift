@@ -8,6 +8,8 @@
 //   swift run -c release amosync-bench quiet [--orders 20] [--interval-ms 2000] [--latency-ms 150] [--idle-seconds 60]
 //   swift run -c release amosync-bench bigaccount [--contacts 1000000] [--orders 100] [--sync-rate 3] [--full] [--before]
 //   swift run -c release amosync-bench prefill --config PATH --jobs 100000
+//   swift run -c release amosync-bench statusback [--orders 30] [--moves 40] [--missed 5] [--interval-ms 1500] [--latency-ms 150]
+//     [--shop-latency-ms 250]: a manager's move to the WooCommerce order's status, and a missed webhook's cost
 //   swift run -c release amosync-bench parse [--bytes 262144]: the worst body shapes of every intake parser
 //   amosync-bench fake …: the fake amoCRM; the drain starts it as a child process
 import AmoSyncCore
@@ -249,6 +251,11 @@ case "bigaccount":
                 contacts: contacts, orders: orders, refreshSeconds: refresh, syncRate: Double(rate),
                 latencyMs: option("latency-ms", 150), watchSeconds: CommandLine.arguments.contains("--full") ? 86_400 : watch))
     }
+case "statusback":
+    print(
+        try await statusBackBench(
+            orders: option("orders", 30), moves: option("moves", 40), missed: option("missed", 5), intervalMs: option("interval-ms", 1500),
+            latencyMs: option("latency-ms", 150), shopLatencyMs: option("shop-latency-ms", 250)))
 case "parse":
     try ParseWorst.run(size: option("bytes", 262_144))
 case "fake":

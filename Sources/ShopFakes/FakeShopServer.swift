@@ -8,10 +8,13 @@ import NIOCore
 package struct FakeShopServer: HTTPResponder {
     package typealias Context = BasicRequestContext
     let woo: FakeWooShop
+    /// How long each answer takes (a shop on shared hosting answers in hundreds of milliseconds).
+    var latencyMs = 0
 
     package func respond(to request: Request, context: BasicRequestContext) async throws -> Response {
         var request = request
         let body = Data(buffer: try await request.collectBody(upTo: 1 << 20))
+        if latencyMs > 0 { try await Task.sleep(for: .milliseconds(latencyMs)) }
         let answer = await woo.handle(
             method: request.method.rawValue, path: request.uri.path, authorization: request.headers[.authorization], body: body)
         var response = Response(status: .init(code: answer.status), body: .init(byteBuffer: ByteBuffer(bytes: answer.body.canonicalBytes)))
@@ -21,10 +24,11 @@ package struct FakeShopServer: HTTPResponder {
 
     /// A Hummingbird application serving `woo`; `onRunning` receives the bound port.
     package static func application(
-        woo: FakeWooShop, port: Int = 0, logger: Logger, onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+        woo: FakeWooShop, port: Int = 0, latencyMs: Int = 0, logger: Logger,
+        onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            responder: FakeShopServer(woo: woo),
+            responder: FakeShopServer(woo: woo, latencyMs: latencyMs),
             configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "fake-shop"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
     }

@@ -14,7 +14,7 @@ package struct Daemon: Sendable {
     let config: Config
     let store: SQLiteStore
     let health: DeliveryHealth
-    let client: AmoClient
+    package let client: AmoClient
     let tokens: any AccessTokenProvider
     let worker: DeliveryWorker
     /// Reads amoCRM's event log for stage changes no webhook brought.
