@@ -48,6 +48,14 @@ import Testing
         #expect(jobs.map(\.kind) == [.statusBack])
         #expect(jobs.first?.input["lead_id"] == 25_399_013)
         #expect(jobs.first?.input["status_id"] == 142)
+        // One POST may carry several leads: each its own job, all stored before the answer.
+        let two = Data(
+            ("leads[status][0][id]=11&leads[status][0][status_id]=142&leads[status][1][id]=12&leads[status][1][status_id]=143"
+                + "&account[subdomain]=example").utf8)
+        let both = try await post(daemon, two)
+        #expect(both.json?["stored"] == 2)
+        let stored = try await daemon.store.list(JobFilter()).filter { $0.kind == .statusBack }.map { $0.input["lead_id"]?.intValue }
+        #expect(Set(stored) == [25_399_013, 11, 12])
         await daemon.stop()
     }
 

@@ -23,15 +23,21 @@ extension IntakeRoutes {
                 message: "this body is from account \(RefererPolicy.printable(body.subdomain ?? "(none)")), not amocrm.subdomain")
         }
         guard !body.changes.isEmpty else { return .json(.ok, ["status": "ok", "stored": 0]) }
-        var ids: [JSONValue] = []
-        for change in body.changes {
-            // No content key: a lead moved A→B→A→B within one second sends the same fields twice,
-            // and the second move must be read too. A hint for a lead whose re-read is still
-            // queued joins it (amoCRM's resend of a delivery included); a resend after the
-            // re-read costs one more read, which finds nothing to write.
-            let result = try await store(.statusBack(change, via: "webhook", dedupeKey: "amocrm:webhook:\(UUID().uuidString)"))
-            ids.append(.number(JSONNumber(result.jobID)))
+        // No content key: a lead moved A→B→A→B within one second sends the same fields twice, and
+        // the second move must be read too. A hint for a lead whose re-read is still queued joins
+        // it (amoCRM's resend of a delivery included); a resend after the re-read costs one more
+        // read, which finds nothing to write. Submitted together: one transaction for the body.
+        let results = try await withThrowingTaskGroup(of: (Int, Int64).self) { group in
+            for (index, change) in body.changes.enumerated() {
+                group.addTask {
+                    (index, try await store(.statusBack(change, via: "webhook", dedupeKey: "amocrm:webhook:\(UUID().uuidString)")).jobID)
+                }
+            }
+            var ids = [Int64](repeating: 0, count: body.changes.count)
+            for try await (index, id) in group { ids[index] = id }
+            return ids
         }
+        let ids = results.map { JSONValue.number(JSONNumber($0)) }
         return .json(.ok, ["status": "ok", "stored": .number(JSONNumber(ids.count)), "job_ids": .array(ids)])
     }
 }
