@@ -52,7 +52,6 @@ func statusBackBench(orders: Int, moves: Int, missed: Int, intervalMs: Int, late
     json = .object(root)
     let config = try Config.parse(json.canonicalData)
     let daemon = try await BenchDaemon.start(config)
-    defer { Task { await daemon.stop() } }
     // Registered as `amosync amocrm webhook install` does, with the daemon's real port.
     var hookConfig = config
     hookConfig.amocrm.webhook?.publicURL = "http://127.0.0.1:\(daemon.port)"
@@ -141,6 +140,8 @@ func statusBackBench(orders: Int, moves: Int, missed: Int, intervalMs: Int, late
                     + "amoCRM requests meanwhile %d", missed, repaired.count, percentile(repaired, 0.5), repaired.last ?? 0,
                 try await fakeRequests(fake) - before))
     }
+    // Stopped before the process ends: a daemon still sending at exit meets torn-down libraries.
+    await daemon.stop()
     return lines.joined(separator: "\n")
 }
 
