@@ -85,6 +85,15 @@ final class TestClock: @unchecked Sendable {
         #expect(try await store.claimBatch(limit: 10, leaseFor: 60, lane: .amocrm).isEmpty, "the delivery lane does not take it")
         let third = try await store.enqueue(hint(142))
         #expect(!third.duplicate && third.jobID != first.jobID, "a move after the read began is read again")
+        // A status written back is no delivery to amoCRM: `stats` does not count it as one.
+        try await store.finish([(claimed[0], .done, Attempt(at: Date(), durationMs: 0, outcome: .done))])
+        var stats = try await store.stats()
+        #expect(stats.lastDeliveryAt == nil && stats.deliveredLastHour == 0)
+        _ = try await store.enqueue(try order("1"))
+        let delivery = try await store.claimBatch(limit: 1, leaseFor: 60, lane: .amocrm)
+        try await store.finish([(delivery[0], .done, Attempt(at: Date(), durationMs: 0, outcome: .done))])
+        stats = try await store.stats()
+        #expect(stats.lastDeliveryAt != nil && stats.deliveredLastHour == 1)
     }
 
     /// The store takes any GRDB writer: here a queue in memory, migrated like a file.

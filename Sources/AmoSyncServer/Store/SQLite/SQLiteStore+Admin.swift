@@ -101,7 +101,8 @@ extension SQLiteStore {
             let last = try MetaRecord.fetchOne(db, key: "last_delivery_at").flatMap { Double($0.value) }
             let hour =
                 try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM jobs WHERE state = 'done' AND finished_at >= :since", arguments: ["since": now - 3600])
+                    db, sql: "SELECT COUNT(*) FROM jobs WHERE state = 'done' AND kind <> 'status_back' AND finished_at >= :since",
+                    arguments: ["since": now - 3600])
                 ?? 0
             return QueueStats(
                 counts: counts, oldestQueuedSeconds: oldest.map { max(0, now - $0) },

@@ -102,7 +102,8 @@ extension SQLiteStore {
                     continue
                 }
                 if case .done = outcome.resolution {
-                    delivered = true
+                    // A status written back to a shop is no delivery to amoCRM (`stats`' last delivery).
+                    if job.kind != .statusBack { delivered = true }
                     // The next job of this order (stepped aside by a claim while this one ran) is due now.
                     try db.execute(
                         sql: """
