@@ -116,4 +116,72 @@ struct ModxPluginTests {
         #expect(refused.hasSuffix("RETURN true\n"), "a form is never refused: \(refused)")
         #expect(refused.contains("[amosync] form callback was not accepted"), "\(refused)")
     }
+
+    /// amosync → MODX: a manager moves the lead; amosync posts the signed status to
+    /// amosync.status.php (behind PHP's own server), which changes the miniShop2 order through
+    /// changeOrderStatus; its msOnChangeOrderStatus runs amosync.plugin.php, whose report of the
+    /// new status comes back to amosync as the echo of its own write and does not move the lead.
+    @Test func aStageWrittenBackChangesTheMiniShop2OrderAndItsEchoDoesNotMoveTheLead() async throws {
+        let fake = try await RunningFake.start(overHTTP: true)
+        defer { fake.stop() }
+        let phpPort = try #require(FreePort.ephemeral())
+        let secret = "modx-status-secret-0123456789"
+        let key = "amocrm-hook-key-0123456789abcdefghij"
+        let daemon = try await RunningDaemon.start(fake: fake) { json in
+            json.set("amocrm.webhook", ["public_url": "https://amosync.shop.example", "key": .string(key)])
+            // Not each other's inverse: "3" (sent) leads to 32392161; stage 32392162 asks for "3".
+            json.set("orders.status_map", ["3": 32_392_161])
+            json.set(
+                "orders.status_back",
+                ["url": .string("http://127.0.0.1:\(phpPort)/status.php"), "secret": .string(secret), "map": ["32392162": "3"]])
+        }
+        let dir = TempDir()
+        let state = dir.file("order.json")
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: try #require(PHPCLI.path))
+        server.arguments = ["-S", "127.0.0.1:\(phpPort)", Repository.file("examples/modx/test/status-router.php").path]
+        server.environment = [
+            "AMOSYNC_URL": "http://127.0.0.1:\(daemon.port)", "AMOSYNC_TOKEN": RunningDaemon.intakeToken,
+            "AMOSYNC_STATUS_SECRET": secret, "AMOSYNC_TEST_STATE": state,
+        ]
+        server.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
+        server.standardError = FileHandle(forWritingAtPath: "/dev/null")
+        try server.run()
+        defer { server.terminate() }
+        let endpoint = URL(string: "http://127.0.0.1:\(phpPort)/status.php")!
+        func post(_ body: Data, signature: String) async throws -> Int {
+            try await URLSessionTransport().send(
+                OutgoingRequest(method: "POST", url: endpoint, headers: ["X-Amosync-Signature": signature], body: body)
+            ).status
+        }
+        try await eventually { (try? await post(Data("{}".utf8), signature: "bad")) == 401 }
+
+        #expect(try await Self.run(["create", "http://127.0.0.1:\(daemon.port)", RunningDaemon.intakeToken]) == "RETURN NULL\n")
+        try await daemon.waitIdle()
+        let lead = try #require(try await daemon.store.leadID(source: "orders", externalID: "2411/7"))
+        #expect(await fake.state.move(lead: lead, to: 32_392_162, pipeline: 3_177_727))
+        let hook = Data(
+            ("leads[status][0][id]=\(lead)&leads[status][0][status_id]=32392162&leads[status][0][pipeline_id]=3177727"
+                + "&account[subdomain]=example").utf8)
+        let answer = try await daemon.send(
+            "/v1/amocrm/events/\(key)", body: hook, contentType: "application/x-www-form-urlencoded", token: nil)
+        #expect(answer.status == 200)
+        try await daemon.waitIdle()
+
+        let saved = try JSONValue.parse(Data(contentsOf: URL(fileURLWithPath: state)))
+        #expect(saved["status"] == 3, "the miniShop2 order is sent")
+        #expect(saved.value(at: "changes.0.context") == "mgr")
+        #expect(await fake.state.leads[lead]?.statusID == 32_392_162, "the plugin's report of it did not move the lead")
+        let echo = try #require(try await daemon.store.list(JobFilter()).first { $0.kind == .orderUpdate })
+        #expect(echo.input["status"] == "3")
+        #expect(echo.warnings.contains { $0.contains("amosync wrote") })
+        let written = try #require(try await daemon.store.list(JobFilter()).first { $0.kind == .statusBack })
+        #expect(written.state == .done)
+
+        // What the endpoint refuses: another secret, and an order it does not have.
+        let stray = JSONValue.object(["order_id": "9999", "status": 2]).canonicalData
+        #expect(try await post(stray, signature: Hashing.hmacBase64(stray, secret: "another-secret-0123456789")) == 401)
+        #expect(try await post(stray, signature: Hashing.hmacBase64(stray, secret: secret)) == 404)
+        await daemon.stop()
+    }
 }
