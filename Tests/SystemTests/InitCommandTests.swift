@@ -96,6 +96,32 @@ import Testing
         #expect(check.status == 0, "\(check.output)")
     }
 
+    /// `--public-url`: amoCRM's webhook with a new key in the env file, and the command that registers it.
+    @Test func aPublicURLSetsUpAmoCRMsWebhook() async throws {
+        let dir = TempDir()
+        let config = dir.file("config.json")
+        try Data("a.b.c".utf8).write(to: URL(fileURLWithPath: dir.file("token")))
+        let run = try await CommandLineTests.amosync([
+            "init", "--subdomain", "shop", "--long-lived-token-file", dir.file("token"), "--config", config, "--offline",
+            "--public-url", "https://amosync.shop.example",
+        ])
+        #expect(run.status == 0, "\(run.output)")
+        #expect(run.output.contains("amosync amocrm webhook install --config \(config)"), "\(run.output)")
+        let json = try JSONValue.parse(try Data(contentsOf: URL(fileURLWithPath: config)))
+        #expect(json.value(at: "amocrm.webhook.public_url") == "https://amosync.shop.example")
+        #expect(json.value(at: "amocrm.webhook.key") == "env:AMOSYNC_AMOCRM_HOOK_KEY")
+        let key = try #require(try Self.env(dir.file("amosync.env"))["AMOSYNC_AMOCRM_HOOK_KEY"])
+        #expect(key.count == 64 && key.allSatisfy(\.isHexDigit))
+        let check = try await CommandLineTests.amosync(["check", "--offline", "--config", config])
+        #expect(check.status == 0, "\(check.output)")
+        let wrong = try await CommandLineTests.amosync([
+            "init", "--subdomain", "shop", "--long-lived-token-file", dir.file("token"), "--config", dir.file("other.json"),
+            "--offline", "--public-url", "amosync.shop.example",
+        ])
+        #expect(wrong.status == 2)
+        #expect(wrong.output.contains("--public-url"), "\(wrong.output)")
+    }
+
     /// OAuth: the secret stays in the environment variable named; until the env file holds it,
     /// `check` names the key that is missing.
     @Test func oauthNamesTheSecretToAdd() async throws {

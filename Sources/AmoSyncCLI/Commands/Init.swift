@@ -25,6 +25,12 @@ struct Init: AsyncParsableCommand {
     @Option(help: "OAuth redirect URI, as registered in the integration.") var redirectUri: String?
     @Option(help: "Where the daemon keeps its queue and tokens.") var stateDirectory = "/var/lib/amosync"
     @Option(help: "Intake port.") var port = 8080
+    @Option(
+        help: """
+            The HTTPS address amoCRM reaches this amosync at (https://amosync.shop.example): sets amocrm.webhook with a new \
+            key in amosync.env, so that managers' stage changes can be written back to the shop.
+            """)
+    var publicUrl: String?
     @Flag(help: "Do not call amoCRM: leads go to the main pipeline's first stage until orders.pipeline_id is set.")
     var offline = false
     @Option(help: ArgumentHelp("API base URL instead of https://SUBDOMAIN.DOMAIN (tests).", visibility: .hidden)) var baseUrl: String?
@@ -32,6 +38,9 @@ struct Init: AsyncParsableCommand {
     var packagedExample = "/usr/share/amosync/config.example.json"
 
     func validate() throws {
+        if let publicUrl, URL(string: publicUrl)?.scheme?.hasPrefix("http") != true || URL(string: publicUrl)?.host == nil {
+            throw ValidationError("--public-url: expected the address amoCRM reaches amosync at, like https://amosync.shop.example")
+        }
         let oauth = [clientId, clientSecretEnv, redirectUri]
         switch (longLivedTokenFile, oauth.allSatisfy { $0 != nil }, oauth.contains { $0 != nil }) {
         case (.some, _, false), (nil, true, _): break
@@ -51,7 +60,9 @@ struct Init: AsyncParsableCommand {
         var starter = StarterConfig(subdomain: subdomain, domain: domain, baseURL: baseUrl, auth: .longLivedToken)
         starter.stateDirectory = stateDirectory
         starter.port = port
+        starter.publicURL = publicUrl
         var secrets: [(String, String)] = [(StarterConfig.Variable.intakeToken, StarterFiles.newToken())]
+        if publicUrl != nil { secrets.append((StarterConfig.Variable.hookKey, StarterFiles.newToken())) }
         if let file = longLivedTokenFile {
             guard let data = FileManager.default.contents(atPath: file) else {
                 try fail(StarterFiles.Failure("cannot read the token file \(file) (--long-lived-token-file)"))
@@ -86,7 +97,7 @@ struct Init: AsyncParsableCommand {
         Console.print(
             Self.nextSteps(
                 configPath: path, envPath: envPath, written: env, stage: stageLine, port: port,
-                missingSecret: secrets.contains { $0.0 == clientSecretEnv } ? nil : clientSecretEnv))
+                missingSecret: secrets.contains { $0.0 == clientSecretEnv } ? nil : clientSecretEnv, publicURL: publicUrl))
     }
 
     private func fail(_ error: any Error) throws -> Never {
@@ -105,7 +116,8 @@ struct Init: AsyncParsableCommand {
     }
 
     static func nextSteps(
-        configPath: String, envPath: String, written: [String], stage: String, port: Int, missingSecret: String?
+        configPath: String, envPath: String, written: [String], stage: String, port: Int, missingSecret: String?,
+        publicURL: String? = nil
     ) -> String {
         var lines = [
             "wrote \(configPath)",
@@ -128,6 +140,11 @@ struct Init: AsyncParsableCommand {
             "  forms:    POST https://YOUR-HOST/v1/forms/callback  Authorization: Bearer $\(StarterConfig.Variable.intakeToken)",
             "  webhooks: WooCommerce, Shopify, Tilda post to https://YOUR-HOST/v1/hooks/SOURCE once a source is configured (README)",
             "The intake token is in \(envPath) (\(StarterConfig.Variable.intakeToken)).",
+            publicURL == nil
+                ? "Managers' decisions back to the shop: run init with --public-url (or set amocrm.webhook), map stages in "
+                    + "status_back (README, \"Back to the shop\"), then amosync amocrm webhook install"
+                : "amoCRM → amosync: once \(publicURL!) reaches this server, register the webhook: "
+                    + "amosync amocrm webhook install\(configPath == "/etc/amosync/config.json" ? "" : " --config \(configPath)")",
         ]
         return lines.joined(separator: "\n")
     }

@@ -12,6 +12,7 @@ struct StarterConfig {
     enum Variable {
         static let intakeToken = "AMOSYNC_INTAKE_TOKEN"
         static let longLivedToken = "AMOCRM_LONG_LIVED_TOKEN"
+        static let hookKey = "AMOSYNC_AMOCRM_HOOK_KEY"
     }
 
     var subdomain: String
@@ -23,6 +24,8 @@ struct StarterConfig {
     var port = 8080
     /// The stage new orders and forms go to; nil: amoCRM's default (the main pipeline's first stage).
     var stage: (pipelineID: Int, statusID: Int)?
+    /// Where amoCRM reaches this amosync (`amocrm.webhook.public_url`); nil: no webhook.
+    var publicURL: String?
 
     var json: JSONValue {
         let russian = domain == "amocrm.ru"
@@ -31,6 +34,7 @@ struct StarterConfig {
             "tokens_file": .string(path("tokens.json")), "requests_per_second": 7,
         ]
         if let baseURL { amocrm["base_url"] = .string(baseURL) }
+        if let publicURL { amocrm["webhook"] = ["public_url": .string(publicURL), "key": .string("env:" + Variable.hookKey)] }
         switch auth {
         case .longLivedToken:
             amocrm["long_lived_token"] = .string("env:" + Variable.longLivedToken)
