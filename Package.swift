@@ -66,7 +66,7 @@ let package = Package(
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ]
         ),
-        // Fake shops (WooCommerce's REST API and webhooks): tests and `sandbox`, never `serve`'s code.
+        // Fake shops (WooCommerce's REST API and webhooks): `sandbox`, tests and benchmarks, never `serve`'s code.
         .target(
             name: "ShopFakes",
             dependencies: [
@@ -82,7 +82,7 @@ let package = Package(
         .target(
             name: "AmoSyncCLI",
             dependencies: [
-                "AmoSyncCore", "AmoSyncServer", "AmoCRMFake", "AmoSyncBuildInfo",
+                "AmoSyncCore", "AmoSyncServer", "AmoCRMFake", "ShopFakes", "AmoSyncBuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),

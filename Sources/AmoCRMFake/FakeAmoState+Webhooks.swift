@@ -45,6 +45,11 @@ extension FakeAmoState {
         return .encoded(200, hook)
     }
 
+    /// Subscribes `destination` to lead stage changes, as `POST /api/v4/webhooks` does (the sandbox).
+    package func subscribe(_ destination: String) {
+        _ = createWebhook(["destination": .string(destination), "settings": [.string(Webhook.leadStatusChanged)]])
+    }
+
     /// amoCRM switches off a hook whose deliveries keep failing.
     func disableWebhooks() {
         for index in webhooks.indices { webhooks[index].disabled = true }

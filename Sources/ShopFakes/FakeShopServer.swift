@@ -4,7 +4,8 @@ import Hummingbird
 import Logging
 import NIOCore
 
-/// The fake shop as a real HTTP server on loopback: WooCommerce's REST API under `/wp-json/wc/v3`.
+/// The fake shop as a real HTTP server on loopback: WooCommerce's REST API under `/wp-json/wc/v3`,
+/// and the shop's own people under `/__shop` (a customer's checkout, staff changing a status).
 package struct FakeShopServer: HTTPResponder {
     package typealias Context = BasicRequestContext
     let woo: FakeWooShop
@@ -15,8 +16,11 @@ package struct FakeShopServer: HTTPResponder {
         var request = request
         let body = Data(buffer: try await request.collectBody(upTo: 1 << 20))
         if latencyMs > 0 { try await Task.sleep(for: .milliseconds(latencyMs)) }
-        let answer = await woo.handle(
-            method: request.method.rawValue, path: request.uri.path, authorization: request.headers[.authorization], body: body)
+        let path = request.uri.path
+        let answer =
+            path.hasPrefix("/__shop/")
+            ? await woo.control(method: request.method.rawValue, path: path, body: body)
+            : await woo.handle(method: request.method.rawValue, path: path, authorization: request.headers[.authorization], body: body)
         var response = Response(status: .init(code: answer.status), body: .init(byteBuffer: ByteBuffer(bytes: answer.body.canonicalBytes)))
         response.headers[.contentType] = "application/json; charset=UTF-8"
         return response

@@ -133,6 +133,35 @@ package actor FakeWooShop {
         }
     }
 
+    /// What the shop's people do, without auth (`sandbox`, tests): `POST /__shop/orders`
+    /// `{"name", "phone", "email"}` checks out; `POST /__shop/orders/{id}/status` `{"status"}` is staff
+    /// in wp-admin; `GET /__shop/orders/{id}` is the order with its notes.
+    package func control(method: String, path: String, body: Data) -> (status: Int, body: JSONValue) {
+        let parts = path.split(separator: "/").map(String.init)
+        let json = (try? JSONValue.parse(body)) ?? [:]
+        switch (method, parts.count) {
+        case ("POST", 2) where parts[1] == "orders":
+            let id = checkout(
+                name: json["name"]?.stringValue ?? "Anna Ivanova", phone: json["phone"]?.stringValue ?? "+7 912 555-01-02",
+                email: json["email"]?.stringValue ?? "anna@example.org")
+            return (201, ["id": .number(JSONNumber(id)), "status": .string(status(of: id) ?? "")])
+        case ("GET", 3) where parts[1] == "orders":
+            guard let id = Int(parts[2]), let order = orders[id] else { return (404, Self.error("no_order", "no such order", 404)) }
+            return (
+                200,
+                ["id": .number(JSONNumber(id)), "status": order["status"] ?? .null, "notes": .array(notes(of: id).map(JSONValue.string))]
+            )
+        case ("POST", 4) where parts[1] == "orders" && parts[3] == "status":
+            guard let id = Int(parts[2]), orders[id] != nil, let status = json["status"]?.stringValue, Self.statuses.contains(status) else {
+                return (400, Self.error("bad_request", "an order id and one of \(Self.statuses.joined(separator: ", ")) are needed", 400))
+            }
+            staffSetStatus(id, status)
+            return (200, ["id": .number(JSONNumber(id)), "status": .string(status)])
+        default:
+            return (404, Self.error("rest_no_route", "unknown control path \(path)", 404))
+        }
+    }
+
     static func error(_ code: String, _ message: String, _ status: Int) -> JSONValue {
         ["code": .string(code), "message": .string(message), "data": ["status": .number(JSONNumber(status))]]
     }

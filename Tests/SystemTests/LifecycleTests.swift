@@ -275,6 +275,43 @@ import Testing
         _ = holder
     }
 
+    /// The sandbox's loop, as its instructions tell a newcomer: a checkout in the fake shop becomes a
+    /// lead; the manager wins it in the fake amoCRM; the shop's order is completed, with a note.
+    @Test func theSandboxShowsTheLoopBackToTheShop() async throws {
+        let dir = TempDir()
+        let (port, fakePort, shopPort) = (
+            try #require(FreePort.ephemeral()), try #require(FreePort.ephemeral()), try #require(FreePort.ephemeral())
+        )
+        let process = try DaemonProcess(
+            arguments: [
+                "sandbox", "--port", "\(port)", "--fake-port", "\(fakePort)", "--shop-port", "\(shopPort)", "--directory", dir.path,
+            ], log: dir.file("sandbox.log"))
+        func call(_ method: String, _ url: String, _ body: String? = nil) async throws -> JSONValue? {
+            let answer = try await URLSessionTransport().send(
+                OutgoingRequest(method: method, url: URL(string: url)!, body: body.map { Data($0.utf8) }))
+            return try? JSONValue.parse(answer.body)
+        }
+        try await eventually(timeout: .seconds(60)) {
+            ((try? String(contentsOfFile: dir.file("sandbox.log"), encoding: .utf8)) ?? "").contains("Press Ctrl-C to stop")
+        }
+        let order = try #require(
+            try await call("POST", "http://127.0.0.1:\(shopPort)/__shop/orders", #"{"name":"Boris"}"#)?["id"]?.intValue)
+        var lead: Int?
+        try await eventually {
+            lead = try await call("GET", "http://127.0.0.1:\(fakePort)/__fake/state")?["leads"]?.arrayValue?.first?["id"]?.intValue
+            return lead != nil
+        }
+        _ = try await call("POST", "http://127.0.0.1:\(fakePort)/__fake/leads/\(try #require(lead))/move", #"{"status_id":142}"#)
+        var shown: JSONValue?
+        try await eventually {
+            shown = try await call("GET", "http://127.0.0.1:\(shopPort)/__shop/orders/\(order)")
+            return shown?["status"] == "completed"
+        }
+        #expect(shown?["notes"]?.arrayValue?.first?.stringValue?.contains("stage 142") == true)
+        process.signal(SIGINT)
+        #expect(await process.exitStatus(within: .seconds(30)) == 0)
+    }
+
     /// Ctrl-C on a running sandbox: exit 0 and not one error line.
     @Test func sandboxStopsCleanlyOnCtrlC() async throws {
         let dir = TempDir()

@@ -6,6 +6,7 @@ import ServiceLifecycle
 import AmoSyncCore
 import AmoSyncServer
 import AmoCRMFake
+import ShopFakes
 
 struct Sandbox: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -14,6 +15,7 @@ struct Sandbox: AsyncParsableCommand {
 
     @Option(help: "Port of the daemon's HTTP intake (default: 8080, or the next free port above it).") var port: Int?
     @Option(help: "Port of the fake amoCRM (0 picks a free one).") var fakePort = 0
+    @Option(help: "Port of the fake WooCommerce shop (0 picks a free one).") var shopPort = 0
     @Option(help: "Where to keep the demo config and database (default: a new temporary directory).") var directory: String?
     @OptionGroup var logging: LogOptions
 
@@ -31,17 +33,27 @@ struct Sandbox: AsyncParsableCommand {
         ])
         var fakeOptions = FakeAmoState.Options()
         fakeOptions.longLivedTokens = [token]
-        let fake = FakeAmoServer.application(state: FakeAmoState(options: fakeOptions), port: fakePort, logger: logger)
+        let amo = FakeAmoState(options: fakeOptions)
+        let fake = FakeAmoServer.application(state: amo, port: fakePort, logger: logger)
+        // The loop back to the shop: a fake WooCommerce shop whose orders come in by its webhook,
+        // and amoCRM's webhook for stage changes, both pointing at the daemon.
+        let shopPort = try Self.port(self.shopPort == 0 ? nil : self.shopPort, preferred: 0, setting: "--shop-port")
+        let woo = FakeWooShop(consumerKey: SandboxSetup.consumerKey, consumerSecret: SandboxSetup.consumerSecret)
+        await woo.subscribe(URL(string: "http://127.0.0.1:\(port)/v1/hooks/woo")!, secret: SandboxSetup.wooSecret)
+        let shop = FakeShopServer.application(woo: woo, port: shopPort, logger: logger)
+        await amo.subscribe("http://127.0.0.1:\(port)/v1/amocrm/events/\(SandboxSetup.hookKey)")
         let configPath = (dir as NSString).appendingPathComponent("config.json")
-        let json = SandboxSetup.configJSON(port: port, fakePort: fakePort, directory: dir, token: token)
+        let json = SandboxSetup.configJSON(port: port, fakePort: fakePort, shopPort: shopPort, directory: dir, token: token)
         try Data(json.utf8).write(to: URL(fileURLWithPath: configPath))
         let config = try Config.parse(Data(json.utf8))
         var options = Daemon.Options()
         // The fake starts first and stops last, in the daemon's own service group.
-        options.companions = [Listener(server: fake, port: fakePort, setting: "--fake-port")]
+        options.companions = [
+            Listener(server: fake, port: fakePort, setting: "--fake-port"), Listener(server: shop, port: shopPort, setting: "--shop-port"),
+        ]
         options.reloadConfig = { try ConfigFile.load(path: configPath) }
         let daemon = try Daemon.build(config: config, logger: logger, options: options) { bound in
-            Console.print(SandboxSetup.instructions(port: bound, fakePort: fakePort, configPath: configPath))
+            Console.print(SandboxSetup.instructions(port: bound, fakePort: fakePort, shopPort: shopPort, configPath: configPath))
         }
         do { try await daemon.run() } catch {
             Console.error("sandbox stopped: \(error)")
