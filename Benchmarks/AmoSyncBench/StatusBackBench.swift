@@ -18,44 +18,21 @@ func statusBackBench(orders: Int, moves: Int, missed: Int, intervalMs: Int, late
     let fake = try startFake(latencyMs: latencyMs, existing: 0)
     defer { fake.stop() }
     let woo = FakeWooShop(consumerKey: "ck_bench", consumerSecret: "cs_bench")
-    let (shopPorts, shopPort) = AsyncStream.makeStream(of: Int.self)
-    let shopApp = FakeShopServer.application(woo: woo, latencyMs: shopLatencyMs, logger: quiet()) { shopPort.yield($0) }
-    let shopTask = Task { try await shopApp.runService(gracefulShutdownSignals: []) }
+    let (shop, shopTask) = try await startShop(woo: woo, latencyMs: shopLatencyMs)
     defer { shopTask.cancel() }
-    var shopIterator = shopPorts.makeAsyncIterator()
-    guard let shop = await shopIterator.next() else { throw BenchError(description: "the fake shop did not listen") }
 
-    let dir = NSTemporaryDirectory() + "amosync-bench-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    defer { try? FileManager.default.removeItem(atPath: dir) }
-    let key = "bench-hook-key-0123456789abcdefghijkl"
     let forward = ["processing": 32_392_159, "on-hold": 32_392_161, "completed": 142, "cancelled": 143]
-    var json = benchConfig(fakePort: fake.port, token: fake.token, dir: dir, batchSize: 50, concurrency: 4)
-    guard case .object(var root) = json, case .object(var amocrm)? = root["amocrm"], case .object(var ordersSection)? = root["orders"]
-    else { throw BenchError(description: "bench config") }
-    amocrm["subdomain"] = "example"  // the fake's account
-    amocrm["webhook"] = ["public_url": "http://127.0.0.1:1", "key": .string(key)]
-    amocrm["events_poll_minutes"] = 1
-    ordersSection["status_map"] = .object(forward.mapValues { .number(JSONNumber($0)) })
-    root["amocrm"] = .object(amocrm)
-    root["orders"] = .object(ordersSection)
-    root["sources"] = [
-        "woo": [
-            "type": "woocommerce", "secret": "bench-woo-secret",
-            "api": [
-                "url": "https://shop.example", "base_url": .string("http://127.0.0.1:\(shop)"), "consumer_key": "ck_bench",
-                "consumer_secret": "cs_bench",
-            ],
-            "status_back": .object(Dictionary(uniqueKeysWithValues: forward.map { ("\($1)", JSONValue.string($0)) })),
-        ]
+    let source: JSONValue = [
+        "type": "woocommerce", "secret": "bench-woo-secret",
+        "api": [
+            "url": "https://shop.example", "base_url": .string("http://127.0.0.1:\(shop)"), "consumer_key": "ck_bench",
+            "consumer_secret": "cs_bench",
+        ],
+        "status_back": .object(Dictionary(uniqueKeysWithValues: forward.map { ("\($1)", JSONValue.string($0)) })),
     ]
-    json = .object(root)
-    let config = try Config.parse(json.canonicalData)
-    let daemon = try await BenchDaemon.start(config)
-    // Registered as `amosync amocrm webhook install` does, with the daemon's real port.
-    var hookConfig = config
-    hookConfig.amocrm.webhook?.publicURL = "http://127.0.0.1:\(daemon.port)"
-    try await AmoHook(config: hookConfig, client: daemon.daemon.client).install()
+    let loop = try await LoopDaemon.start(fake: fake, statusMap: forward, sources: ["woo": source])
+    defer { loop.removeDirectory() }
+    let daemon = loop.daemon
     await woo.subscribe(URL(string: "http://127.0.0.1:\(daemon.port)/v1/hooks/woo")!, secret: "bench-woo-secret")
 
     var ids: [Int] = []
@@ -158,4 +135,45 @@ func fakeControl(_ fake: FakeAmoProcess, _ path: String, _ body: JSONValue) asyn
     guard (response as? HTTPURLResponse)?.statusCode == 200 else {
         throw BenchError(description: "\(path): \(String(decoding: answer, as: UTF8.self))")
     }
+}
+
+/// A daemon with amoCRM's webhook registered (as `amosync amocrm webhook install` does, with the
+/// daemon's real port), `status_map` and the given shop sources, in a directory of its own.
+struct LoopDaemon {
+    let daemon: BenchDaemon
+    let dir: String
+
+    static func start(fake: FakeAmoProcess, statusMap: [String: Int], sources: JSONValue) async throws -> LoopDaemon {
+        let dir = NSTemporaryDirectory() + "amosync-bench-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var json = benchConfig(fakePort: fake.port, token: fake.token, dir: dir, batchSize: 50, concurrency: 4)
+        guard case .object(var root) = json, case .object(var amocrm)? = root["amocrm"], case .object(var orders)? = root["orders"]
+        else { throw BenchError(description: "bench config") }
+        amocrm["subdomain"] = "example"  // the fake's account
+        amocrm["webhook"] = ["public_url": "http://127.0.0.1:1", "key": "bench-hook-key-0123456789abcdefghijkl"]
+        amocrm["events_poll_minutes"] = 1
+        orders["status_map"] = .object(statusMap.mapValues { .number(JSONNumber($0)) })
+        root["amocrm"] = .object(amocrm)
+        root["orders"] = .object(orders)
+        root["sources"] = sources
+        json = .object(root)
+        let config = try Config.parse(json.canonicalData)
+        let daemon = try await BenchDaemon.start(config)
+        var hookConfig = config
+        hookConfig.amocrm.webhook?.publicURL = "http://127.0.0.1:\(daemon.port)"
+        try await AmoHook(config: hookConfig, client: daemon.daemon.client).install()
+        return LoopDaemon(daemon: daemon, dir: dir)
+    }
+
+    func removeDirectory() { try? FileManager.default.removeItem(atPath: dir) }
+}
+
+/// The fake shops' server on a loopback port, in this process: its port and its task.
+func startShop(woo: FakeWooShop? = nil, shopify: FakeShopifyShop? = nil, latencyMs: Int) async throws -> (Int, Task<Void, any Error>) {
+    let (ports, port) = AsyncStream.makeStream(of: Int.self)
+    let app = FakeShopServer.application(woo: woo, shopify: shopify, latencyMs: latencyMs, logger: quiet()) { port.yield($0) }
+    let task = Task { try await app.runService(gracefulShutdownSignals: []) }
+    var iterator = ports.makeAsyncIterator()
+    guard let bound = await iterator.next() else { throw BenchError(description: "the fake shop did not listen") }
+    return (bound, task)
 }

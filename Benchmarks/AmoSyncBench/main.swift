@@ -10,6 +10,8 @@
 //   swift run -c release amosync-bench prefill --config PATH --jobs 100000
 //   swift run -c release amosync-bench statusback [--orders 30] [--moves 40] [--missed 5] [--interval-ms 1500] [--latency-ms 150]
 //     [--shop-latency-ms 250]: a manager's move to the WooCommerce order's status, and a missed webhook's cost
+//   swift run -c release amosync-bench shopify [--moves 150] [--bucket 1000] [--restore 100] [--latency-ms 150] [--shop-latency-ms 100]
+//     a burst of won deals closed in Shopify within its cost bucket
 //   swift run -c release amosync-bench parse [--bytes 262144]: the worst body shapes of every intake parser
 //   amosync-bench fake …: the fake amoCRM; the drain starts it as a child process
 import AmoSyncCore
@@ -256,6 +258,12 @@ case "statusback":
         try await statusBackBench(
             orders: option("orders", 30), moves: option("moves", 40), missed: option("missed", 5), intervalMs: option("interval-ms", 1500),
             latencyMs: option("latency-ms", 150), shopLatencyMs: option("shop-latency-ms", 250)))
+case "shopify":
+    print(
+        try await shopifyBench(
+            moves: option("moves", 150), bucket: option("bucket", 1000), restore: option("restore", 100),
+            latencyMs: option("latency-ms", 150),
+            shopLatencyMs: option("shop-latency-ms", 100)))
 case "parse":
     try ParseWorst.run(size: option("bytes", 262_144))
 case "fake":

@@ -1,14 +1,17 @@
 import AmoSyncCore
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
 
-/// The fake shop as a real HTTP server on loopback: WooCommerce's REST API under `/wp-json/wc/v3`,
-/// and the shop's own people under `/__shop` (a customer's checkout, staff changing a status).
+/// The fake shops as a real HTTP server on loopback: WooCommerce's REST API under `/wp-json/wc/v3`
+/// and the shop's own people under `/__shop` (a customer's checkout, staff changing a status);
+/// Shopify's GraphQL Admin API and its token grant under `/admin`.
 package struct FakeShopServer: HTTPResponder {
     package typealias Context = BasicRequestContext
-    let woo: FakeWooShop
+    var woo: FakeWooShop?
+    var shopify: FakeShopifyShop?
     /// How long each answer takes (a shop on shared hosting answers in hundreds of milliseconds).
     var latencyMs = 0
 
@@ -17,22 +20,32 @@ package struct FakeShopServer: HTTPResponder {
         let body = Data(buffer: try await request.collectBody(upTo: 1 << 20))
         if latencyMs > 0 { try await Task.sleep(for: .milliseconds(latencyMs)) }
         let path = request.uri.path
-        let answer =
-            path.hasPrefix("/__shop/")
-            ? await woo.control(method: request.method.rawValue, path: path, body: body)
-            : await woo.handle(method: request.method.rawValue, path: path, authorization: request.headers[.authorization], body: body)
+        let method = request.method.rawValue
+        let answer: (status: Int, body: JSONValue)
+        if path.hasPrefix("/admin/"), let shopify {
+            answer = await shopify.handle(
+                method: method, path: path, token: request.headers[HTTPField.Name("X-Shopify-Access-Token")!],
+                contentType: request.headers[.contentType], body: body)
+        } else if let woo {
+            answer =
+                path.hasPrefix("/__shop/")
+                ? await woo.control(method: method, path: path, body: body)
+                : await woo.handle(method: method, path: path, authorization: request.headers[.authorization], body: body)
+        } else {
+            answer = (404, ["errors": "Not Found"])
+        }
         var response = Response(status: .init(code: answer.status), body: .init(byteBuffer: ByteBuffer(bytes: answer.body.canonicalBytes)))
         response.headers[.contentType] = "application/json; charset=UTF-8"
         return response
     }
 
-    /// A Hummingbird application serving `woo`; `onRunning` receives the bound port.
+    /// A Hummingbird application serving `woo` and `shopify`; `onRunning` receives the bound port.
     package static func application(
-        woo: FakeWooShop, port: Int = 0, latencyMs: Int = 0, logger: Logger,
+        woo: FakeWooShop? = nil, shopify: FakeShopifyShop? = nil, port: Int = 0, latencyMs: Int = 0, logger: Logger,
         onRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            responder: FakeShopServer(woo: woo, latencyMs: latencyMs),
+            responder: FakeShopServer(woo: woo, shopify: shopify, latencyMs: latencyMs),
             configuration: .init(address: .hostname("127.0.0.1", port: port), serverName: "fake-shop"),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? port) }, logger: logger)
     }

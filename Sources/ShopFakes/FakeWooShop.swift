@@ -1,8 +1,5 @@
 import AmoSyncCore
 import Foundation
-#if canImport(FoundationNetworking)
-    import FoundationNetworking
-#endif
 
 /// A WooCommerce shop as its REST API v3 and its webhooks behave, for tests and `sandbox`:
 /// orders in the documented shape, Basic auth with a consumer key and secret (401 otherwise),
@@ -180,17 +177,14 @@ package actor FakeWooShop {
     private func drain() async {
         while let url = hookURL, hookStatus == "active", !outbox.isEmpty {
             let (topic, body) = outbox.removeFirst()
-            var request = URLRequest(url: url, timeoutInterval: 5)
-            request.httpMethod = "POST"
-            request.httpBody = body
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            request.setValue(topic, forHTTPHeaderField: "X-WC-Webhook-Topic")
-            request.setValue("order", forHTTPHeaderField: "X-WC-Webhook-Resource")
-            request.setValue(String(topic.split(separator: ".").last ?? ""), forHTTPHeaderField: "X-WC-Webhook-Event")
-            request.setValue("https://shop.example/", forHTTPHeaderField: "X-WC-Webhook-Source")
-            request.setValue("7", forHTTPHeaderField: "X-WC-Webhook-ID")
-            request.setValue(Hashing.hmacBase64(body, secret: hookSecret), forHTTPHeaderField: "X-WC-Webhook-Signature")
-            let status = ((try? await URLSession.shared.data(for: request))?.1 as? HTTPURLResponse)?.statusCode ?? 0
+            let status = await HookDelivery.post(
+                body, to: url,
+                headers: [
+                    "X-WC-Webhook-Topic": topic, "X-WC-Webhook-Resource": "order",
+                    "X-WC-Webhook-Event": String(topic.split(separator: ".").last ?? ""),
+                    "X-WC-Webhook-Source": "https://shop.example/", "X-WC-Webhook-ID": "7",
+                    "X-WC-Webhook-Signature": Hashing.hmacBase64(body, secret: hookSecret),
+                ])
             if (200..<300).contains(status) {
                 counts.webhooksDelivered += 1
                 hookFailures = 0

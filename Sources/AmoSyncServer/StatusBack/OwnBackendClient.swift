@@ -15,11 +15,11 @@ struct OwnBackendClient: ShopClient {
     }
 
     /// The backend cannot be asked: amosync goes by the statuses it was sent and wrote.
-    func currentStatus(order: String) async throws(ShopError) -> String? { nil }
+    func currentStatus(of order: ShopOrder, wanted: String) async throws(ShopError) -> String? { nil }
 
-    func write(_ status: String, order: String, change: AppliedStage) async throws(ShopError) {
+    func write(_ status: String, order: ShopOrder, change: AppliedStage) async throws(ShopError) {
         var body: [String: JSONValue] = [
-            "order_id": .string(order), "status": .string(status), "lead_id": .number(JSONNumber(change.leadID)),
+            "order_id": .string(order.externalID), "status": .string(status), "lead_id": .number(JSONNumber(change.leadID)),
             "status_id": .number(JSONNumber(change.statusID)),
             "changed_at": .string(ISO8601DateFormatter().string(from: change.changedAt)),
         ]

@@ -3,11 +3,26 @@ import Foundation
 
 /// Where an order's status is written: a shop's API or its own backend.
 protocol ShopClient: Sendable {
-    /// The order's status as the shop holds it now; nil when the shop cannot be asked (its own
-    /// backend), and amosync goes by what it knows.
-    func currentStatus(order: String) async throws(ShopError) -> String?
+    /// The order's status as the shop holds it now, as far as it bears on `wanted` (the status
+    /// the lead's stage asks for): `wanted` itself when the order already has it. Nil when the
+    /// shop cannot be asked (its own backend), and amosync goes by what it knows.
+    func currentStatus(of order: ShopOrder, wanted: String) async throws(ShopError) -> String?
     /// Sets the order's status, saying which stage of which lead asked for it.
-    func write(_ status: String, order: String, change: AppliedStage) async throws(ShopError)
+    func write(_ status: String, order: ShopOrder, change: AppliedStage) async throws(ShopError)
+    /// The status the shop's own webhook reports once `status` is written: what the ledger
+    /// keeps, so that the echo does not move the lead.
+    func reported(after status: String) -> String
+}
+
+extension ShopClient {
+    func reported(after status: String) -> String { status }
+}
+
+/// An order as a shop's API addresses it: amosync's id (the order's number) and, where the
+/// API uses another, that one (Shopify's numeric order id, `shopify_id` in the order).
+struct ShopOrder: Sendable {
+    var externalID: String
+    var platformID: String?
 }
 
 /// The lead's stage as amoCRM holds it, which a write carries to the shop.
@@ -27,12 +42,15 @@ struct StatusBackTarget: Sendable {
 
     /// The target of the orders of `source` (`orders` is `POST /v1/orders`, the own backend);
     /// nil when that source writes nothing back.
-    static func of(source: String, config: Config, transport: any HTTPTransport) -> StatusBackTarget? {
+    static func of(source: String, config: Config, transport: any HTTPTransport, shopify: ShopifySessions) async -> StatusBackTarget? {
         if let settings = config.sources[source] {
             guard !settings.statusBack.isEmpty, let api = settings.api else { return nil }
             switch settings.type {
             case "woocommerce":
                 return StatusBackTarget(map: settings.statusBack, client: WooCommerceClient(source: source, api: api, transport: transport))
+            case "shopify":
+                return StatusBackTarget(
+                    map: settings.statusBack, client: ShopifyClient(session: await shopify.session(source: source, api: api)))
             default:
                 return nil
             }

@@ -20,6 +20,8 @@ final class StatusBackWorker: Service {
     /// Jobs written at once (each waits for its shop, not for the others).
     let width: Int
     let idlePoll: Duration
+    /// Shopify's tokens and cost buckets, kept from job to job.
+    let shopify: ShopifySessions
 
     init(
         store: any QueueStore & LedgerStore, client: AmoClient, health: DeliveryHealth, doorbell: Doorbell, rules: Live<Config>,
@@ -35,6 +37,7 @@ final class StatusBackWorker: Service {
         self.clock = clock
         self.width = width
         self.idlePoll = idlePoll
+        self.shopify = ShopifySessions(transport: transport, clock: clock)
     }
 
     func run() async throws {
@@ -107,7 +110,7 @@ final class StatusBackWorker: Service {
             return retry("the queue could not be read: \(error)", status: nil, request: nil)
         }
         guard let owner else { return done("lead \(change.leadID) is not one amosync delivered: nothing to write") }
-        guard let target = StatusBackTarget.of(source: owner.source, config: config, transport: transport) else {
+        guard let target = await StatusBackTarget.of(source: owner.source, config: config, transport: transport, shopify: shopify) else {
             return done("source \(owner.source) writes no status back (no status_back for it)")
         }
         // The hint is only a hint: the lead as amoCRM holds it now decides.
@@ -125,8 +128,17 @@ final class StatusBackWorker: Service {
         }
         guard let stage = lead.statusID else { return done("amoCRM's answer for lead \(change.leadID) has no status_id") }
         do {
+            // A stage status_back does not name is decided without asking the shop.
+            let wanted: String
+            switch StatusBackDecision.decide(stage: stage, map: target.map, current: nil, forward: config.orders.statusMap) {
+            case .leave(let reason): return done("order \(owner.source)/\(owner.externalID): \(reason)")
+            case .write(let status): wanted = status
+            }
+            let order = ShopOrder(
+                externalID: owner.externalID,
+                platformID: try await store.platformOrderID(source: owner.source, externalID: owner.externalID))
             // The shop's own word where it can be asked; else what amosync last wrote or was sent.
-            var current = try await target.client.currentStatus(order: owner.externalID)
+            var current = try await target.client.currentStatus(of: order, wanted: wanted)
             if current == nil { current = try await store.knownStatus(source: owner.source, externalID: owner.externalID) }
             switch StatusBackDecision.decide(stage: stage, map: target.map, current: current, forward: config.orders.statusMap) {
             case .leave(let reason):
@@ -135,13 +147,14 @@ final class StatusBackWorker: Service {
                 // Recorded before it is sent: the shop's echo can arrive before its answer.
                 try await store.recordStatusWrite(
                     StatusWrite(
-                        source: owner.source, externalID: owner.externalID, status: status, stageID: stage, leadID: change.leadID,
+                        source: owner.source, externalID: owner.externalID, status: target.client.reported(after: status), stageID: stage,
+                        leadID: change.leadID,
                         at: clock.date))
                 let applied = AppliedStage(
                     leadID: change.leadID, statusID: stage, pipelineID: lead.pipelineID,
                     changedAt: lead.updatedAt.map { Date(timeIntervalSince1970: Double($0)) } ?? clock.date,
                     leadURL: config.amocrm.leadURL(change.leadID))
-                try await target.client.write(status, order: owner.externalID, change: applied)
+                try await target.client.write(status, order: order, change: applied)
                 return done("order \(owner.source)/\(owner.externalID) set to \(status) (lead \(change.leadID) at stage \(stage))")
             }
         } catch let error as ShopError {

@@ -17,16 +17,17 @@ struct WooCommerceClient: ShopClient {
         self.transport = transport
     }
 
-    func currentStatus(order: String) async throws(ShopError) -> String? {
-        let answer = try await call("GET", "orders/\(Self.escaped(order))", body: nil)
+    func currentStatus(of order: ShopOrder, wanted: String) async throws(ShopError) -> String? {
+        let answer = try await call("GET", "orders/\(Self.escaped(order.externalID))", body: nil)
         guard let status = answer["status"]?.stringValue else {
-            throw ShopError(kind: .transient, request: Self.label("GET", "orders/\(order)"), status: 200, detail: "the order has no status")
+            throw ShopError(
+                kind: .transient, request: Self.label("GET", "orders/\(order.externalID)"), status: 200, detail: "the order has no status")
         }
         return status
     }
 
-    func write(_ status: String, order: String, change: AppliedStage) async throws(ShopError) {
-        let path = "orders/\(Self.escaped(order))"
+    func write(_ status: String, order: ShopOrder, change: AppliedStage) async throws(ShopError) {
+        let path = "orders/\(Self.escaped(order.externalID))"
         _ = try await call("PUT", path, body: ["status": .string(status)])
         let note =
             "amoCRM: lead \(change.leadID) moved to stage \(change.statusID)"

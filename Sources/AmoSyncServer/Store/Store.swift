@@ -90,6 +90,9 @@ package protocol LedgerStore: Sendable {
     /// The order's status as far as amosync knows: the newer of its own latest write and the
     /// status of the order's newest version (what the shop last sent).
     func knownStatus(source: String, externalID: String) async throws -> String?
+    /// The order's id in the shop's API where it is not its number: Shopify's `shopify_id`,
+    /// from the order's newest version.
+    func platformOrderID(source: String, externalID: String) async throws -> String?
     /// For each update job: the order's lead, its version before it (status; price and fields when
     /// delivered), and amosync's latest write to the order (one read for a batch).
     func updateContext(_ jobs: [Job]) async throws -> [Int64: UpdateContext]
