@@ -147,5 +147,36 @@ import Testing
         #expect(config.sources["woo"]?.statusBack == [142: "completed", 143: "cancelled"])
         #expect(config.sources["woo"]?.api?.base == "https://shop.example")
         #expect(config.writesStatusBack)
+        let printed = "\(config.sources["woo"]!.api!) \(String(reflecting: config.sources["woo"]!.api!))"
+        #expect(!printed.contains("cs_1") && !printed.contains("ck_1"), "a shop's keys are never printed: \(printed)")
+    }
+
+    @Test func aShopifySourceTakesAStaticTokenOrClientCredentials() throws {
+        var json = ConfigTests.minimal
+        json.set(
+            "sources",
+            [
+                "shop": [
+                    "type": "shopify", "secret": "s",
+                    "api": ["shop": "example.myshopify.com", "client_id": "id-1", "client_secret": "shpss_1", "version": "2026-01"],
+                    "status_back": ["142": "close", "143": "cancel", "32392162": "tag:sent"],
+                ]
+            ])
+        let config = try Config.parse(json.canonicalData, environment: ConfigTests.env)
+        let api = try #require(config.sources["shop"]?.api)
+        #expect(api.base == "https://example.myshopify.com")
+        #expect(api.version == "2026-01")
+        #expect(api.accessToken == nil && api.clientSecret == "shpss_1")
+        #expect(config.sources["shop"]?.statusBack == [142: "close", 143: "cancel", 32_392_162: "tag:sent"])
+        #expect(!"\(api)".contains("shpss_1"))
+        let neither = problems {
+            $0.set("sources", ["shop": ["type": "shopify", "secret": "s", "api": ["shop": "example.myshopify.com", "client_id": "id-1"]]])
+        }
+        #expect(
+            neither.contains { $0.hasPrefix("sources.shop.api.access_token:") && $0.contains("client_id and client_secret") }, "\(neither)")
+        let notMyShopify = problems {
+            $0.set("sources", ["shop": ["type": "shopify", "secret": "s", "api": ["shop": "https://shop.example", "access_token": "t"]]])
+        }
+        #expect(notMyShopify.contains { $0.hasPrefix("sources.shop.api.shop:") }, "\(notMyShopify)")
     }
 }

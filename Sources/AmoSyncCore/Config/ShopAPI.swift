@@ -51,3 +51,14 @@ extension Config {
         orders.statusBack != nil || sources.values.contains { !$0.statusBack.isEmpty }
     }
 }
+
+/// Printed without its keys and tokens, like the rest of the config.
+extension Config.ShopAPI: CustomStringConvertible, CustomDebugStringConvertible {
+    package var description: String { "ShopAPI(\(base), secrets redacted)" }
+    package var debugDescription: String { description }
+}
+
+extension Config.OwnStatusBack: CustomStringConvertible, CustomDebugStringConvertible {
+    package var description: String { "OwnStatusBack(\(url), secret redacted)" }
+    package var debugDescription: String { description }
+}
