@@ -21,21 +21,22 @@ package struct FakeShopServer: HTTPResponder {
         if latencyMs > 0 { try await Task.sleep(for: .milliseconds(latencyMs)) }
         let path = request.uri.path
         let method = request.method.rawValue
-        let answer: (status: Int, body: JSONValue)
+        var answer: (status: Int, body: JSONValue, headers: [String: String]) = (404, ["errors": "Not Found"], [:])
         if path.hasPrefix("/admin/"), let shopify {
-            answer = await shopify.handle(
+            let (status, json) = await shopify.handle(
                 method: method, path: path, token: request.headers[HTTPField.Name("X-Shopify-Access-Token")!],
                 contentType: request.headers[.contentType], body: body)
+            answer = (status, json, [:])
+        } else if path.hasPrefix("/__shop/"), let woo {
+            let (status, json) = await woo.control(method: method, path: path, body: body)
+            answer = (status, json, [:])
         } else if let woo {
-            answer =
-                path.hasPrefix("/__shop/")
-                ? await woo.control(method: method, path: path, body: body)
-                : await woo.handle(method: method, path: path, authorization: request.headers[.authorization], body: body)
-        } else {
-            answer = (404, ["errors": "Not Found"])
+            let query = Dictionary(request.uri.queryParameters.map { (String($0.key), String($0.value)) }, uniquingKeysWith: { $1 })
+            answer = await woo.handle(method: method, path: path, query: query, authorization: request.headers[.authorization], body: body)
         }
         var response = Response(status: .init(code: answer.status), body: .init(byteBuffer: ByteBuffer(bytes: answer.body.canonicalBytes)))
         response.headers[.contentType] = "application/json; charset=UTF-8"
+        for (name, value) in answer.headers { response.headers[HTTPField.Name(name)!] = value }
         return response
     }
 

@@ -16,6 +16,9 @@ package actor FakeWooShop {
         package var unauthorized = 0
         package var webhooksDelivered = 0
         package var webhooksFailed = 0
+        /// `GET /orders` pages listed, and `GET /webhooks` reads.
+        package var listRequests = 0
+        package var webhookReads = 0
     }
 
     package static let statuses = ["pending", "processing", "on-hold", "completed", "cancelled", "refunded", "failed", "checkout-draft"]
@@ -24,26 +27,16 @@ package actor FakeWooShop {
     var orders: [Int: JSONValue] = [:]
     var orderNotes: [Int: [String]] = [:]
     var nextOrder = 1000
-    package private(set) var counts = Counts()
-    /// The order webhook: where it delivers, with which secret; off after 5 failures in a row.
-    var hookURL: URL?
-    var hookSecret = ""
-    package private(set) var hookStatus = "active"
-    var hookFailures = 0
-    var outbox: [(topic: String, body: Data)] = []
+    package internal(set) var counts = Counts()
+    /// The shop's webhooks (one a topic, as WooCommerce keeps them): each off after 5 failed
+    /// deliveries in a row.
+    var hooks: [Hook] = []
+    var outbox: [(hook: Int, body: Data)] = []
     var delivering = false
 
     package init(consumerKey: String, consumerSecret: String) {
         self.consumerKey = consumerKey
         self.consumerSecret = consumerSecret
-    }
-
-    /// Points the shop's order webhooks (`order.created`, `order.updated`) at `url`.
-    package func subscribe(_ url: URL, secret: String) {
-        hookURL = url
-        hookSecret = secret
-        hookStatus = "active"
-        hookFailures = 0
     }
 
     package func status(of id: Int) -> String? { orders[id]?["status"]?.stringValue }
@@ -80,15 +73,33 @@ package actor FakeWooShop {
         deliver("order.updated", .object(order))
     }
 
-    /// Answers one REST request (`/wp-json/wc/v3/…`).
-    package func handle(method: String, path: String, authorization: String?, body: Data) -> (status: Int, body: JSONValue) {
+    /// Answers one REST request (`/wp-json/wc/v3/…`); the headers are the list's totals.
+    package func handle(
+        method: String, path: String, query: [String: String] = [:], authorization: String?, body: Data
+    ) -> (
+        status: Int, body: JSONValue, headers: [String: String]
+    ) {
         let expected = "Basic " + Data("\(consumerKey):\(consumerSecret)".utf8).base64EncodedString()
         guard let authorization, Hashing.constantTimeEqual(Array(authorization.utf8), Array(expected.utf8)) else {
             counts.unauthorized += 1
-            return (401, Self.error("woocommerce_rest_cannot_view", "Sorry, you cannot view this resource.", 401))
+            return (401, Self.error("woocommerce_rest_cannot_view", "Sorry, you cannot view this resource.", 401), [:])
         }
         let parts = path.split(separator: "/").map(String.init)
-        guard parts.count >= 5, parts[0...3] == ["wp-json", "wc", "v3", "orders"], let id = Int(parts[4]), orders[id] != nil else {
+        guard parts.count >= 4, parts[0...2] == ["wp-json", "wc", "v3"] else {
+            return (404, Self.error("rest_no_route", "No route was found matching the URL and request method.", 404), [:])
+        }
+        if parts[3] == "webhooks", parts.count <= 5 {
+            let answer = webhooks(method: method, id: parts.count == 5 ? parts[4] : nil, body: body, query: query)
+            return (answer.status, answer.body, [:])
+        }
+        if parts == ["wp-json", "wc", "v3", "orders"], method == "GET" { return list(query) }
+        let answer = order(method: method, parts: parts, body: body)
+        return (answer.status, answer.body, [:])
+    }
+
+    /// `GET|PUT /orders/{id}`, `POST /orders/{id}/notes`.
+    func order(method: String, parts: [String], body: Data) -> (status: Int, body: JSONValue) {
+        guard parts.count >= 5, parts[3] == "orders", let id = Int(parts[4]), orders[id] != nil else {
             return (404, Self.error("woocommerce_rest_shop_order_invalid_id", "Invalid ID.", 404))
         }
         switch (method, parts.count) {
@@ -162,43 +173,6 @@ package actor FakeWooShop {
     static func error(_ code: String, _ message: String, _ status: Int) -> JSONValue {
         ["code": .string(code), "message": .string(message), "data": ["status": .number(JSONNumber(status))]]
     }
-
-    // MARK: Webhook deliveries, one at a time in the order they happened (WooCommerce's queue).
-
-    private func deliver(_ topic: String, _ order: JSONValue) {
-        guard hookURL != nil, hookStatus == "active" else { return }
-        outbox.append((topic, order.canonicalData))
-        if !delivering {
-            delivering = true
-            Task { await self.drain() }
-        }
-    }
-
-    private func drain() async {
-        while let url = hookURL, hookStatus == "active", !outbox.isEmpty {
-            let (topic, body) = outbox.removeFirst()
-            let status = await HookDelivery.post(
-                body, to: url,
-                headers: [
-                    "X-WC-Webhook-Topic": topic, "X-WC-Webhook-Resource": "order",
-                    "X-WC-Webhook-Event": String(topic.split(separator: ".").last ?? ""),
-                    "X-WC-Webhook-Source": "https://shop.example/", "X-WC-Webhook-ID": "7",
-                    "X-WC-Webhook-Signature": Hashing.hmacBase64(body, secret: hookSecret),
-                ])
-            if (200..<300).contains(status) {
-                counts.webhooksDelivered += 1
-                hookFailures = 0
-            } else {
-                counts.webhooksFailed += 1
-                hookFailures += 1
-                if hookFailures >= 5 { hookStatus = "disabled" }
-            }
-        }
-        delivering = false
-    }
-
-    /// Deliveries not yet made.
-    package var pendingDeliveries: Int { outbox.count + (delivering ? 1 : 0) }
 
     // MARK: The order, in REST API v3's documented shape.
 

@@ -3,6 +3,7 @@ import Testing
 
 @testable import AmoSyncCore
 @testable import AmoSyncServer
+@testable import ShopFakes
 @testable import TestSupport
 @testable import TestFixtures
 
@@ -73,6 +74,42 @@ import Testing
     }
 
     /// Exit codes: a usage error is 2 and names the option; a failure is 1 and says why.
+    /// `amosync reconcile` lists the shop page by page and queues what amosync never received;
+    /// `amosync check --fix` turns on the webhook the shop switched off.
+    @Test func reconcileQueuesWhatTheShopHasAndCheckFixTurnsItsWebhookOn() async throws {
+        let shop = try await RunningShop.start()
+        await shop.woo.seed(150, modifiedAt: Date().addingTimeInterval(-600))
+        await shop.woo.subscribe(URL(string: "https://amosync.shop.example/v1/hooks/woo")!, secret: RunningShop.webhookSecret)
+        await shop.woo.setHookStatus("order.created", "disabled")
+        let dir = TempDir()
+        var json = testConfig(fake: StaticFake(), dir: dir)
+        json.set("sources", ["woo": shop.source(statusBack: [:], reconcileMinutes: 10)])
+        let path = dir.file("config.json")
+        try json.canonicalData.write(to: URL(fileURLWithPath: path))
+
+        let first = try await Self.amosync(["reconcile", "woo", "--config", path])
+        #expect(first.status == 0, "\(first.output)")
+        #expect(first.output.contains("page 1: 100 listed, 100 new"), "\(first.output)")
+        #expect(first.output.contains("150 new and 0 status change(s) queued, 0 already here"), "\(first.output)")
+        let store = try SQLiteStore(path: dir.file("queue.sqlite3"))
+        #expect(try await store.stats().counts[.queued] == 150)
+        let again = try await Self.amosync(["reconcile", "woo", "--config", path])
+        #expect(again.output.contains("0 new and 0 status change(s) queued, 150 already here"), "\(again.output)")
+        #expect(try await store.stats().counts[.queued] == 150)
+        let unknown = try await Self.amosync(["reconcile", "nope", "--config", path])
+        #expect(unknown.status == 1)
+        #expect(unknown.output.contains("no source named nope (sources: woo)"), "\(unknown.output)")
+        let badSince = try await Self.amosync(["reconcile", "woo", "--since", "yesterday", "--config", path])
+        #expect(badSince.status == 2)
+        #expect(badSince.output.contains("--since: expected an ISO 8601 time"), "\(badSince.output)")
+
+        let check = try await Self.amosync(["check", "--fix", "--config", path])
+        #expect(check.output.contains("webhook 7 (order.created) was disabled, now active"), "\(check.output)")
+        #expect(check.output.contains("webhook 8 (order.updated) is active"), "\(check.output)")
+        #expect(!check.output.contains(RunningShop.consumerSecret))
+        #expect(await shop.woo.hookStatus("order.created") == "active")
+    }
+
     @Test func exitCodesAreTheDocumentedOnes() async throws {
         let dir = TempDir()
         let (path, _, _, id) = try await Self.failedOrder(in: dir)

@@ -1,5 +1,6 @@
 import Foundation
 @testable import AmoSyncCore
+@testable import TestFixtures
 @testable import ShopFakes
 
 /// The fake WooCommerce shop (and a fake Shopify shop, when given) on a loopback port, for one test.
@@ -33,7 +34,13 @@ final class RunningShop: Sendable {
     var baseURL: String { "http://127.0.0.1:\(port)" }
 
     /// `sources.woo` for a daemon that takes this shop's webhooks and writes statuses back.
-    func source(statusBack: [String: String]) -> JSONValue {
+    func source(statusBack: [String: String], reconcileMinutes: Int? = nil) -> JSONValue {
+        var source = wooSource(statusBack: statusBack)
+        if let reconcileMinutes { source.set("reconcile_minutes", .number(JSONNumber(reconcileMinutes))) }
+        return source
+    }
+
+    private func wooSource(statusBack: [String: String]) -> JSONValue {
         [
             "type": "woocommerce", "secret": .string(Self.webhookSecret),
             "api": [

@@ -17,6 +17,7 @@ package struct AmoSyncCommand: AsyncParsableCommand {
         version: VersionText.line,
         subcommands: [
             Init.self, Serve.self, Sandbox.self, FakeAmoCRMCommand.self, Jobs.self, Stats.self, Auth.self, Check.self, AmoCRMCommand.self,
+            Reconcile.self,
         ])
 
     package init() {}
@@ -161,16 +162,28 @@ struct Serve: AsyncParsableCommand {
 
 struct Check: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Validate the config file, then check it against the account; exit 0 only if all is well.",
-        discussion: "One line per problem, with its config key path. Usable in a deploy script: amosync check && systemctl restart amosync")
+        abstract: "Validate the config file, then check it against the account and the shops; exit 0 only if all is well.",
+        discussion: """
+            One line per problem, with its config key path. Usable in a deploy script: amosync check && systemctl restart amosync
+
+            A source with an API: its webhooks that point at /v1/hooks/SOURCE, one line a topic (disabled, paused or missing \
+            is a problem). --fix turns a webhook the shop switched off on again and says so.
+            """)
 
     @OptionGroup var options: ConfigOptions
-    @Flag(help: "Only validate the file; do not call amoCRM.") var offline = false
+    @Flag(help: "Only validate the file; do not call amoCRM or the shops.") var offline = false
+    @Flag(help: "Turn on again the shop webhooks the shop switched off (WooCommerce disables one after 5 failed deliveries).")
+    var fix = false
 
     func run() async throws {
         let config = try options.load()
         Console.print("\(options.path): configuration is valid")
         if offline { return }
+        var shopProblems = 0
+        for line in await ShopOperations(config: config).checkWebhooks(fix: fix) {
+            Console.print((line.problem ? "" : "note: ") + line.text)
+            if line.problem { shopProblems += 1 }
+        }
         // The same budget as a running daemon on this database.
         let account = AmoAccount(
             config: config, store: try? SQLiteStore(path: config.databasePath),
@@ -188,7 +201,7 @@ struct Check: AsyncParsableCommand {
             throw ExitCode.failure
         }
         for finding in findings { Console.print((finding.isProblem ? "" : "note: ") + finding.line) }
-        let problems = findings.filter(\.isProblem).count
+        let problems = findings.filter(\.isProblem).count + shopProblems
         Console.print(
             problems == 0
                 ? "account \(config.amocrm.subdomain): all pipelines, statuses, users and fields check out"

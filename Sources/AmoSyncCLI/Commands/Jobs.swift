@@ -147,7 +147,7 @@ struct Jobs: AsyncParsableCommand {
         case .order, .orderUpdate: return try mapper.mapOrder(job.input, source: job.source).plan
         case .form: return try mapper.mapForm(job.source, values: job.input, externalID: job.externalID).plan
         case .contact: return try mapper.mapContact(job.input).plan
-        case .statusBack: return job.plan  // a hint: the lead is read again when it runs
+        case .statusBack, .reconcile: return job.plan  // a hint: the lead (the shop) is read again when it runs
         }
     }
 }

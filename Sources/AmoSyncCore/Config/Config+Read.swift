@@ -238,6 +238,13 @@ extension Config {
             if !statusBack.isEmpty, api == nil {
                 problems.add(source.child("status_back"), "needs \(source.child("api")): statuses are written through the shop's API")
             }
+            let reconcileMinutes = source.int("reconcile_minutes", range: 0...1440)
+            let lookback = source.int("reconcile_lookback_hours", range: 1...720)
+            if api == nil, reconcileMinutes ?? 0 > 0 || lookback != nil {
+                problems.add(
+                    source.child(reconcileMinutes != nil ? "reconcile_minutes" : "reconcile_lookback_hours"),
+                    "needs \(source.child("api")): missed orders are listed through the shop's API")
+            }
             source.finish()
             if !type.isEmpty, !Config.sourceTypes.contains(type) {
                 problems.add(source.child("type"), "must be one of \(Config.sourceTypes.joined(separator: ", ")), got \(type)")
@@ -249,6 +256,8 @@ extension Config {
             sources[name] = Source(type: type, secret: secret, form: form)
             sources[name]?.api = api
             sources[name]?.statusBack = statusBack
+            sources[name]?.reconcileMinutes = reconcileMinutes ?? 10
+            sources[name]?.reconcileLookbackHours = lookback ?? 24
         }
         section.finish()
     }

@@ -21,8 +21,10 @@ extension Config {
             ("amocrm.follow_referer", "\(amocrm.followReferer)"),
             ("amocrm.webhook.public_url", amocrm.webhook?.publicURL ?? ""), ("amocrm.webhook.key", amocrm.webhook?.key ?? ""),
             ("amocrm.events_poll_minutes", "\(amocrm.eventsPollMinutes)"),
-            // The status_back writer and the event poll run only when some stage is written back.
+            // The status_back writer and the event poll run only when some stage is written back,
+            // and the shop's lane only when something is written back or reconciled.
             ("sources.NAME.status_back or orders.status_back (none ↔ some)", "\(writesStatusBack)"),
+            ("the shop's lane: status_back, amocrm.webhook or sources.NAME.reconcile_minutes (none ↔ some)", "\(usesShopLane)"),
             ("contacts.default_country_code", contacts.defaultCountryCode),
             ("contacts.index_refresh_seconds", "\(contacts.indexRefreshSeconds)"),
             ("contacts.index_sync_requests_per_second", "\(contacts.indexSyncRequestsPerSecond)"),

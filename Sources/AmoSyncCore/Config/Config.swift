@@ -127,6 +127,13 @@ package struct Config: Sendable {
         /// amoCRM status id → what the shop's order becomes (a WooCommerce status; Shopify's
         /// `close`, `cancel`, `tag:TEXT`).
         package var statusBack: [Int: String] = [:]
+        /// How often the shop is asked for orders amosync never received (with `api`; 0: never).
+        package var reconcileMinutes = 10
+        /// How far the first pass looks back.
+        package var reconcileLookbackHours = 24
+
+        /// Whether the shop is reconciled every `reconcileMinutes`.
+        package var reconciles: Bool { api != nil && reconcileMinutes > 0 && (type == "woocommerce" || type == "shopify") }
 
         package init(type: String, secret: String? = nil, form: String? = nil) {
             self.type = type

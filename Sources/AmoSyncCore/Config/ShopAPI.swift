@@ -46,6 +46,10 @@ extension Config {
         }
     }
 
+    /// Whether the shop's lane of the queue runs: something is written back, amoCRM's webhook is
+    /// taken, or a shop is reconciled.
+    package var usesShopLane: Bool { writesStatusBack || amocrm.webhook != nil || sources.values.contains { $0.reconciles } }
+
     /// Whether any stage change is written back anywhere.
     package var writesStatusBack: Bool {
         orders.statusBack != nil || sources.values.contains { !$0.statusBack.isEmpty }

@@ -152,11 +152,14 @@ package struct Daemon: Sendable {
         // The way back to the shop, when something is written back or amoCRM's webhook is taken:
         // its own lane of the queue, and the repair of missed webhooks.
         let poller = EventPoller(store: store, client: client, rules: rules, doorbell: doorbell, logger: logger, clock: clock)
-        if config.writesStatusBack || config.amocrm.webhook != nil {
+        if config.usesShopLane {
             let shopWriter = StatusBackWorker(
                 store: store, client: client, health: health, doorbell: doorbell, rules: rules, transport: transport, logger: logger,
-                clock: clock)
-            for (name, service) in [("status_back writer", shopWriter), ("amoCRM event poll", poller)] as [(String, any Service)] {
+                clock: clock, metrics: metrics)
+            let scheduler = ReconcileScheduler(store: store, rules: rules, doorbell: doorbell, clock: clock, logger: logger)
+            for (name, service) in [("status_back writer", shopWriter), ("amoCRM event poll", poller), ("reconcile schedule", scheduler)]
+                as [(String, any Service)]
+            {
                 services.append(.init(service: Supervised(name: name, service: service, health: health, logger: logger, clock: clock)))
             }
         }

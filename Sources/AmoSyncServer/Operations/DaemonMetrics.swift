@@ -41,6 +41,17 @@ final class DaemonMetrics: DeliveryMetrics {
         Timer(label: "amosync_amocrm_request_duration_seconds", factory: factory).recordNanoseconds(Int64(seconds * 1e9))
     }
 
+    /// Orders a reconcile pass of `source` queued (never received, or a status change missed).
+    func reconciled(source: String, found: Int, at date: Date) {
+        Counter(label: "amosync_reconcile_found_total", dimensions: [("source", source)], factory: factory).increment(by: found)
+        registry.makeGauge(name: "amosync_reconcile_last_timestamp_seconds", labels: [("source", source)]).set(date.timeIntervalSince1970)
+    }
+
+    /// Whether the shop's webhook for `topic` is active and points at this amosync (1) or not (0).
+    func shopWebhook(source: String, topic: String, up: Bool) {
+        registry.makeGauge(name: "amosync_shop_webhook_up", labels: [("source", source), ("topic", topic)]).set(up ? 1.0 : 0.0)
+    }
+
     /// Brings a monotonically growing figure read at scrape time into a counter.
     func advance(_ name: String, to total: Double) {
         let delta = sampled.withLock { values -> Double in

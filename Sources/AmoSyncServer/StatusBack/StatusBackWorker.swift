@@ -4,12 +4,13 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// The shop writer, a `Service` beside the delivery worker: it takes the `status_back` jobs
-/// (its own lane of the queue, so a slow or dead shop never holds up amoCRM delivery), reads
-/// each lead again through the one rate-limited client, decides with `StatusBackDecision` and
-/// writes the order's status to the shop.
+/// The shop writer, a `Service` beside the delivery worker: it takes the `status_back` and
+/// `reconcile` jobs (their own lane of the queue, so a slow or dead shop never holds up amoCRM
+/// delivery). A stage change: the lead is read again through the one rate-limited client,
+/// `StatusBackDecision` decides, the order's status is written to the shop. A reconcile pass:
+/// `ReconcileRunner`.
 final class StatusBackWorker: Service {
-    let store: any QueueStore & LedgerStore
+    let store: any QueueStore & LedgerStore & MetaStore & ReconcileStore
     let client: AmoClient
     let health: DeliveryHealth
     let doorbell: Doorbell
@@ -22,10 +23,13 @@ final class StatusBackWorker: Service {
     let idlePoll: Duration
     /// Shopify's tokens and cost buckets, kept from job to job.
     let shopify: ShopifySessions
+    let reconciles: ReconcileRunner
 
     init(
-        store: any QueueStore & LedgerStore, client: AmoClient, health: DeliveryHealth, doorbell: Doorbell, rules: Live<Config>,
-        transport: any HTTPTransport, logger: Logger, clock: any TimeSource, width: Int = 8, idlePoll: Duration = .seconds(5)
+        store: any QueueStore & LedgerStore & MetaStore & ReconcileStore, client: AmoClient, health: DeliveryHealth, doorbell: Doorbell,
+        rules: Live<Config>,
+        transport: any HTTPTransport, logger: Logger, clock: any TimeSource, metrics: DaemonMetrics? = nil, width: Int = 8,
+        idlePoll: Duration = .seconds(5)
     ) {
         self.store = store
         self.client = client
@@ -38,6 +42,8 @@ final class StatusBackWorker: Service {
         self.width = width
         self.idlePoll = idlePoll
         self.shopify = ShopifySessions(transport: transport, clock: clock)
+        self.reconciles = ReconcileRunner(
+            store: store, transport: transport, shopify: shopify, doorbell: doorbell, metrics: metrics, logger: logger, clock: clock)
     }
 
     func run() async throws {
@@ -102,6 +108,18 @@ final class StatusBackWorker: Service {
             let at = clock.date.addingTimeInterval(policy.delay(afterAttempt: job.attempts))
             return outcome(.retry(at: at, refundAttempt: false), .retry, error: error, status: status, request: request)
         }
+        /// A shop's refusal fails the job with its words; anything else is tried again.
+        func failure(_ error: any Error) -> JobOutcome {
+            guard let error = error as? ShopError else { return retry("\(error)", status: nil, request: nil) }
+            logger.warning("the shop did not take a request", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
+            if error.kind == .rejected {
+                return outcome(.failed, .failed, error: error.description, status: error.status, request: error.request)
+            }
+            return retry(error.description, status: error.status, request: error.request)
+        }
+        if job.kind == .reconcile {
+            do { return done(try await reconciles.run(job, config: config)) } catch { return failure(error) }
+        }
         guard let change = StageChange(json: job.input) else {
             return outcome(.failed, .failed, error: "the job's input is not a stage change (lead_id and status_id)")
         }
@@ -157,14 +175,8 @@ final class StatusBackWorker: Service {
                 try await target.client.write(status, order: order, change: applied)
                 return done("order \(owner.source)/\(owner.externalID) set to \(status) (lead \(change.leadID) at stage \(stage))")
             }
-        } catch let error as ShopError {
-            logger.warning("the shop did not take a status", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
-            if error.kind == .rejected {
-                return outcome(.failed, .failed, error: error.description, status: error.status, request: error.request)
-            }
-            return retry(error.description, status: error.status, request: error.request)
         } catch {
-            return retry("\(error)", status: nil, request: nil)
+            return failure(error)
         }
     }
 }

@@ -42,12 +42,21 @@ struct WooCommerceClient: ShopClient {
         id.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? id
     }
 
-    private func call(_ method: String, _ path: String, body: JSONValue?) async throws(ShopError) -> JSONValue {
+    func call(_ method: String, _ path: String, body: JSONValue?) async throws(ShopError) -> JSONValue {
+        try await exchange(method, path, query: "", body: body).json
+    }
+
+    /// One request; the answer's JSON and headers (a list's totals are in `X-WP-TotalPages`).
+    func exchange(
+        _ method: String, _ path: String, query: String, body: JSONValue?
+    ) async throws(ShopError) -> (
+        json: JSONValue, response: IncomingResponse
+    ) {
         let label = Self.label(method, path)
         let credentials = Data("\(api.consumerKey ?? ""):\(api.consumerSecret ?? "")".utf8).base64EncodedString()
         var headers = ["Authorization": "Basic \(credentials)", "Accept": "application/json", "User-Agent": "amosync/\(AmoSync.version)"]
         if body != nil { headers["Content-Type"] = "application/json" }
-        guard let url = URL(string: "\(api.base)/wp-json/wc/v3/\(path)") else {
+        guard let url = URL(string: "\(api.base)/wp-json/wc/v3/\(path)" + (query.isEmpty ? "" : "?" + query)) else {
             throw ShopError(kind: .rejected, request: label, status: nil, detail: "sources.\(source).api.url does not make a URL")
         }
         let request = OutgoingRequest(method: method, url: url, headers: headers, body: body?.canonicalData, timeout: timeout)
@@ -69,6 +78,6 @@ struct WooCommerceClient: ShopClient {
         guard let json else {
             throw ShopError(kind: .transient, request: label, status: response.status, detail: "the answer is not JSON")
         }
-        return json
+        return (json, response)
     }
 }

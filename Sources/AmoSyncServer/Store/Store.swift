@@ -101,6 +101,15 @@ package protocol LedgerStore: Sendable {
     func hasStatusBack(lead: Int, status: Int, since: Date) async throws -> Bool
 }
 
+/// Reconciliation: what amosync already has of the orders a shop lists.
+package protocol ReconcileStore: Sendable {
+    /// Of these orders of `source`, the ones amosync received (any version not skipped), each
+    /// with the status of its newest version (nil when that version has none).
+    func knownOrders(source: String, externalIDs: [String]) async throws -> [String: String?]
+    /// Whether a job of `kind` for `source` is queued or running.
+    func hasPendingJob(kind: JobKind, source: String) async throws -> Bool
+}
+
 /// What an update of an order is judged by: did the shop's status change, is it our echo.
 package struct UpdateContext: Sendable, Equatable {
     /// The lead the order's first delivered job created.

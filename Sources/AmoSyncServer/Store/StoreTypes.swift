@@ -49,6 +49,16 @@ package struct NewJob: Sendable {
         return NewJob(mapped: mapped, input: input, dedupeKey: dedupeKey)
     }
 
+    /// A reconcile pass over `source` (`since`: where it starts instead of the cursor), one a
+    /// `slot` (the period it is due in).
+    static func reconcile(source: String, since: Date?, slot: String) -> NewJob {
+        let id = "reconcile:\(slot)"
+        let mapped = MappedJob(kind: .reconcile, source: source, externalID: id, plan: DeliveryPlan(key: "\(source):\(id)"), searchKeys: [])
+        var input: [String: JSONValue] = ["source": .string(source)]
+        if let since { input["since"] = .string(ISO8601DateFormatter().string(from: since)) }
+        return NewJob(mapped: mapped, input: .object(input), dedupeKey: "\(source):\(id)")
+    }
+
     /// Orders (and site users) dedupe on id + content: the same content again is a duplicate,
     /// changed content becomes an update of the same order.
     package static func versioned(_ mapped: MappedJob, input: JSONValue) -> NewJob {

@@ -101,7 +101,9 @@ extension SQLiteStore {
             let last = try MetaRecord.fetchOne(db, key: "last_delivery_at").flatMap { Double($0.value) }
             let hour =
                 try Int.fetchOne(
-                    db, sql: "SELECT COUNT(*) FROM jobs WHERE state = 'done' AND kind <> 'status_back' AND finished_at >= :since",
+                    db,
+                    sql:
+                        "SELECT COUNT(*) FROM jobs WHERE state = 'done' AND kind NOT IN \(Self.shopKinds) AND finished_at >= :since",
                     arguments: ["since": now - 3600])
                 ?? 0
             return QueueStats(

@@ -1,10 +1,14 @@
 import Foundation
 import GRDB
+import AmoSyncCore
 
 /// Claiming jobs for delivery: a bounded look at the due jobs, blocked ones stepping aside.
 extension SQLiteStore {
     /// The most due jobs one claim looks at: four batches' worth, at least 200.
     static func claimScan(_ limit: Int) -> Int { max(200, limit * 4) }
+
+    /// The kinds in the shop's lane (`JobKind.isShopWork`), as an SQL list.
+    static let shopKinds = "(" + JobKind.allCases.filter(\.isShopWork).map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
 
     /// How long a due job that waits for an earlier job of its order steps aside (seconds).
     static let blockedDelay = 5.0
@@ -23,13 +27,13 @@ extension SQLiteStore {
           SELECT id FROM (
             SELECT id, run_at FROM (
               SELECT j.id, j.run_at FROM (SELECT id, run_at, source, external_id FROM jobs
-                                          WHERE state = 'queued' AND run_at <= :now AND (kind = 'status_back') = :shop
+                                          WHERE state = 'queued' AND run_at <= :now AND (kind IN \(shopKinds)) = :shop
                                           ORDER BY run_at, id LIMIT :scan) j
               WHERE NOT \(waits) LIMIT :limit)
             UNION ALL
             SELECT id, run_at FROM (
               SELECT j.id, j.run_at FROM jobs j
-              WHERE j.state = 'running' AND j.lease_until < :now AND (j.kind = 'status_back') = :shop AND NOT \(waits)
+              WHERE j.state = 'running' AND j.lease_until < :now AND (j.kind IN \(shopKinds)) = :shop AND NOT \(waits)
               LIMIT :limit))
           ORDER BY run_at, id LIMIT :limit)
         RETURNING *
@@ -39,7 +43,7 @@ extension SQLiteStore {
     static let stepAside = """
         UPDATE jobs SET run_at = :later WHERE id IN (
           SELECT j.id FROM (SELECT id, source, external_id FROM jobs WHERE state = 'queued' AND run_at <= :now
-                            AND (kind = 'status_back') = :shop ORDER BY run_at, id LIMIT :scan) j
+                            AND (kind IN \(shopKinds)) = :shop ORDER BY run_at, id LIMIT :scan) j
           WHERE \(waits))
         """
 

@@ -103,7 +103,7 @@ extension SQLiteStore {
                 }
                 if case .done = outcome.resolution {
                     // A status written back to a shop is no delivery to amoCRM (`stats`' last delivery).
-                    if job.kind != .statusBack { delivered = true }
+                    if !job.kind.isShopWork { delivered = true }
                     // The next job of this order (stepped aside by a claim while this one ran) is due now.
                     try db.execute(
                         sql: """

@@ -81,8 +81,8 @@ extension SQLiteStore {
                 db,
                 sql: """
                     SELECT MIN(t) FROM (
-                      SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued' AND (kind = 'status_back') = :shop
-                      UNION ALL SELECT MIN(lease_until) FROM jobs WHERE state = 'running' AND (kind = 'status_back') = :shop)
+                      SELECT MIN(run_at) AS t FROM jobs WHERE state = 'queued' AND (kind IN \(Self.shopKinds)) = :shop
+                      UNION ALL SELECT MIN(lease_until) FROM jobs WHERE state = 'running' AND (kind IN \(Self.shopKinds)) = :shop)
                     """, arguments: ["shop": lane == .shop]
             ).map(Date.init(timeIntervalSince1970:))
         }

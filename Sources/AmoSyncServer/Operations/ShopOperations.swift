@@ -1,0 +1,71 @@
+import AmoSyncCore
+import Foundation
+
+/// What the command line does with a shop's API: `amosync reconcile SOURCE` and the shop part
+/// of `amosync check [--fix]`.
+package struct ShopOperations: Sendable {
+    let config: Config
+    let transport: any HTTPTransport
+    let shopify: ShopifySessions
+
+    package init(config: Config, transport: any HTTPTransport = URLSessionTransport()) {
+        self.config = config
+        self.transport = transport
+        self.shopify = ShopifySessions(transport: transport, clock: SystemTime())
+    }
+
+    /// Why `source` cannot be reconciled, with the key to set; nil when it can.
+    package func problem(reconciling source: String) -> String? {
+        guard let settings = config.sources[source] else {
+            return "no source named \(source) (sources: \(config.sources.keys.sorted().joined(separator: ", ")))"
+        }
+        guard settings.type == "woocommerce" || settings.type == "shopify" else {
+            return "sources.\(source) is a \(settings.type) source: only WooCommerce and Shopify orders can be listed"
+        }
+        guard settings.api != nil else { return "sources.\(source).api is not set: orders are listed through the shop's API" }
+        return nil
+    }
+
+    /// One pass over `source` from `since` (else its cursor), queued into `store`; `progress`
+    /// hears a line after each page. Returns the summary.
+    package func reconcile(
+        _ source: String, since: Date?, store: SQLiteStore, progress: @escaping @Sendable (String) -> Void
+    ) async throws -> String {
+        guard let catalog = await ShopCatalogs.catalog(source: source, config: config, transport: transport, shopify: shopify) else {
+            throw ShopError(kind: .rejected, request: "reconcile", status: nil, detail: problem(reconciling: source) ?? "not supported")
+        }
+        let reconciler = Reconciler(source: source, config: config, catalog: catalog, store: store, clock: SystemTime())
+        let outcome = try await reconciler.pass(since: since) { page in
+            progress(
+                "page \(page.pages): \(page.listed) listed, \(page.new) new, \(page.changed) status change(s), \(page.known) already here")
+        }
+        return ReconcileRunner.summary(outcome, source: source)
+            + (outcome.cursor.map { "; the cursor is now \(Reconciler.format($0))" } ?? "")
+    }
+
+    /// Each shop source's webhooks, a line each (problem or not); with `fix`, the switched-off ones
+    /// are turned on first. A shop that cannot be asked is one problem line.
+    package func checkWebhooks(fix: Bool) async -> [(text: String, problem: Bool)] {
+        var lines: [(text: String, problem: Bool)] = []
+        for (source, settings) in config.sources.sorted(by: { $0.key < $1.key }) where settings.api != nil {
+            guard let catalog = await ShopCatalogs.catalog(source: source, config: config, transport: transport, shopify: shopify) else {
+                continue
+            }
+            do {
+                var health = WebhookHealth.of(try await catalog.webhooks(), source: source, type: settings.type)
+                if fix, !health.switchedOff.isEmpty {
+                    for hook in health.switchedOff {
+                        let enabled = try await catalog.enable(hook)
+                        lines.append(
+                            ("sources.\(source): webhook \(hook.id) (\(hook.topic)) was \(hook.status), now \(enabled.status)", false))
+                    }
+                    health = WebhookHealth.of(try await catalog.webhooks(), source: source, type: settings.type)
+                }
+                lines += health.lines(source: source)
+            } catch {
+                lines.append(("sources.\(source).api: the shop's webhooks cannot be read: \(error)", true))
+            }
+        }
+        return lines
+    }
+}

@@ -1,0 +1,103 @@
+import AmoSyncCore
+import Foundation
+
+/// One pass over a shop: the orders it changed since the cursor, each one amosync never
+/// received — or whose status changed since the newest version amosync has — queued exactly as
+/// its webhook would have been (the same translation, mapping and dedupe). An order amosync has
+/// at the status the shop lists is left alone: it costs no job and no amoCRM request.
+///
+/// The cursor is the shop's own time of the newest change seen (`date_modified_gmt`,
+/// `updatedAt`), stored after each page; a pass starts `overlap` before it, so that a clock
+/// apart or a change saved while the last pass listed cannot be skipped (what is read twice is
+/// known the second time). The first pass looks back `reconcile_lookback_hours`.
+struct Reconciler: Sendable {
+    let source: String
+    let config: Config
+    let catalog: any ShopCatalog
+    let store: any QueueStore & MetaStore & ReconcileStore
+    let clock: any TimeSource
+
+    static let overlap: TimeInterval = 600
+    static func cursorKey(_ source: String) -> String { "reconcile_cursor:\(source)" }
+
+    struct Outcome: Sendable, Equatable {
+        var since: Date
+        var pages = 0
+        var listed = 0
+        /// Orders amosync never received, queued.
+        var new = 0
+        /// Orders whose status changed without a webhook, queued as a new version.
+        var changed = 0
+        /// Orders amosync has at the listed status (or queued meanwhile by their webhook).
+        var known = 0
+        /// Orders that cannot be delivered (the webhook would have been answered `skipped`).
+        var unmappable = 0
+        /// The shop's time of the newest change seen.
+        var cursor: Date?
+
+        var found: Int { new + changed }
+    }
+
+    /// Runs the pass from `since` (else the cursor less the overlap, else the lookback);
+    /// `progress` hears after each page.
+    func pass(since start: Date? = nil, progress: @Sendable (Outcome) async -> Void = { _ in }) async throws -> Outcome {
+        let settings = config.sources[source]
+        let stored = try await store.meta(Self.cursorKey(source)).flatMap(Self.parse)
+        let since =
+            start ?? stored.map { $0.addingTimeInterval(-Self.overlap) }
+            ?? clock.date.addingTimeInterval(-Double(settings?.reconcileLookbackHours ?? 24) * 3600)
+        var outcome = Outcome(since: since, cursor: stored)
+        let mapper = Mapper(config: config)
+        let shopify = settings?.type == "shopify"
+        var after: String?
+        repeat {
+            let page = try await catalog.changedOrders(since: since, after: after)
+            outcome.pages += 1
+            var candidates: [(id: String, status: String?, job: NewJob)] = []
+            for order in page.orders {
+                outcome.listed += 1
+                if let modified = order.modified, modified > outcome.cursor ?? .distantPast { outcome.cursor = modified }
+                do {
+                    let input = shopify ? try ShopifyAdapter.order(order.body) : try WooCommerceAdapter.order(order.body)
+                    let mapped = try mapper.mapOrder(input, source: source, requireContact: false)
+                    candidates.append((mapped.externalID, input["status"]?.textValue, .versioned(mapped, input: input)))
+                } catch {
+                    outcome.unmappable += 1
+                }
+            }
+            let known = try await store.knownOrders(source: source, externalIDs: candidates.map(\.id))
+            var jobs: [NewJob] = []
+            for candidate in candidates {
+                if let status = known[candidate.id] {
+                    if status == candidate.status {
+                        outcome.known += 1
+                        continue
+                    }
+                    outcome.changed += 1
+                } else {
+                    outcome.new += 1
+                }
+                jobs.append(candidate.job)
+            }
+            if !jobs.isEmpty {
+                // A webhook that came meanwhile with the same content makes it a duplicate.
+                let duplicates = try await store.enqueue(jobs).filter(\.duplicate).count
+                outcome.known += duplicates
+                outcome.new -= min(outcome.new, duplicates)
+            }
+            if let cursor = outcome.cursor, cursor > stored ?? .distantPast {
+                try await store.setMeta(Self.cursorKey(source), Self.format(cursor))
+            }
+            await progress(outcome)
+            after = page.next
+        } while after != nil
+        return outcome
+    }
+
+    static func format(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        return formatter.string(from: date)
+    }
+
+    static func parse(_ text: String) -> Date? { ISO8601DateFormatter().date(from: text) }
+}

@@ -1,0 +1,54 @@
+import AmoSyncCore
+import Foundation
+
+/// How the webhooks that bring a source's orders to amosync stand: for each topic the source
+/// needs, the shop's webhook for it whose delivery URL ends in `/v1/hooks/{source}`, if any.
+struct WebhookHealth: Sendable, Equatable {
+    struct Topic: Sendable, Equatable {
+        var topic: String
+        var hook: ShopWebhook?
+        var up: Bool { hook?.status == "active" }
+    }
+
+    var topics: [Topic]
+
+    /// The topics a source's orders come by.
+    static func required(type: String) -> [String] {
+        type == "shopify" ? ["orders/create", "orders/updated"] : ["order.created", "order.updated"]
+    }
+
+    static func of(_ hooks: [ShopWebhook], source: String, type: String) -> WebhookHealth {
+        let ours = hooks.filter { pointsHere($0.deliveryURL, source: source) }
+        return WebhookHealth(
+            topics: required(type: type).map { topic in
+                Topic(topic: topic, hook: ours.first { $0.topic == topic && $0.status == "active" } ?? ours.first { $0.topic == topic })
+            })
+    }
+
+    static func pointsHere(_ url: String, source: String) -> Bool {
+        var path = URL(string: url)?.path ?? ""
+        while path.hasSuffix("/") { path.removeLast() }
+        return path.hasSuffix("/v1/hooks/\(source)")
+    }
+
+    /// The webhooks `check --fix` turns on again: switched off (`disabled`) or `paused`.
+    var switchedOff: [ShopWebhook] { topics.compactMap { $0.up ? nil : $0.hook } }
+
+    /// One line a topic, and whether it is a problem.
+    func lines(source: String) -> [(text: String, problem: Bool)] {
+        topics.map { entry in
+            guard let hook = entry.hook else {
+                return (
+                    "sources.\(source): no webhook for \(entry.topic) points at /v1/hooks/\(source): orders it would bring are found "
+                        + "only by reconciliation; add one in the shop (delivery URL https://YOUR-HOST/v1/hooks/\(source), "
+                        + "secret sources.\(source).secret)", true
+                )
+            }
+            if entry.up { return ("sources.\(source): webhook \(hook.id) (\(entry.topic)) is active → \(hook.deliveryURL)", false) }
+            return (
+                "sources.\(source): webhook \(hook.id) (\(entry.topic)) is \(hook.status): the shop sends nothing; "
+                    + "`amosync check --fix` turns it on again", true
+            )
+        }
+    }
+}

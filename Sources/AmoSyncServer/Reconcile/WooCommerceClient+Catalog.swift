@@ -1,0 +1,57 @@
+import AmoSyncCore
+import Foundation
+
+/// WooCommerce's lists: `GET /wp-json/wc/v3/orders?modified_after=…&orderby=modified&order=asc`,
+/// 100 a page (its largest), and `GET|PUT /wp-json/wc/v3/webhooks`.
+extension WooCommerceClient: ShopCatalog {
+    static let pageSize = 100
+
+    func changedOrders(since: Date, after: String?) async throws(ShopError) -> ShopOrderPage {
+        let page = after.flatMap(Int.init) ?? 1
+        let query = [
+            "modified_after=\(Self.gmt(since))", "dates_are_gmt=true", "orderby=modified", "order=asc", "per_page=\(Self.pageSize)",
+            "page=\(page)",
+        ].joined(separator: "&")
+        let (json, response) = try await exchange("GET", "orders", query: query, body: nil)
+        guard let items = json.arrayValue else {
+            throw ShopError(
+                kind: .transient, request: Self.label("GET", "orders"), status: response.status, detail: "the answer is not a list")
+        }
+        let pages = response.header("X-WP-TotalPages").flatMap(Int.init) ?? page
+        return ShopOrderPage(
+            orders: items.map { ListedOrder(body: $0, modified: $0["date_modified_gmt"]?.stringValue.flatMap(Self.date)) },
+            next: page < pages && !items.isEmpty ? "\(page + 1)" : nil, total: response.header("X-WP-Total").flatMap(Int.init))
+    }
+
+    func webhooks() async throws(ShopError) -> [ShopWebhook] {
+        let json = try await call("GET", "webhooks?per_page=100", body: nil)
+        return (json.arrayValue ?? []).compactMap(Self.webhook)
+    }
+
+    func enable(_ hook: ShopWebhook) async throws(ShopError) -> ShopWebhook {
+        let json = try await call("PUT", "webhooks/\(Self.escaped(hook.id))", body: ["status": "active"])
+        guard let enabled = Self.webhook(json) else {
+            throw ShopError(kind: .transient, request: Self.label("PUT", "webhooks/1"), status: 200, detail: "the answer is not a webhook")
+        }
+        return enabled
+    }
+
+    static func webhook(_ json: JSONValue) -> ShopWebhook? {
+        guard let id = Mapper.identifier(json["id"]), let topic = json["topic"]?.stringValue else { return nil }
+        return ShopWebhook(
+            id: id, topic: topic, status: json["status"]?.stringValue ?? "", deliveryURL: json["delivery_url"]?.stringValue ?? "")
+    }
+
+    /// `2026-12-03T10:15:00` (GMT, as `dates_are_gmt` asks).
+    static func gmt(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]
+        return formatter.string(from: date)
+    }
+
+    static func date(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]
+        return formatter.date(from: String(text.prefix(19)))
+    }
+}

@@ -1,0 +1,68 @@
+import AmoSyncCore
+import Foundation
+
+/// `GET /wp-json/wc/v3/orders` as WooCommerce pages it: `per_page` 1…100 (400 otherwise),
+/// `page`, `modified_after` (ISO 8601, GMT with `dates_are_gmt`), `orderby=modified|date|id`,
+/// `order`, and the totals in `X-WP-Total` and `X-WP-TotalPages`.
+extension FakeWooShop {
+    func list(_ query: [String: String]) -> (status: Int, body: JSONValue, headers: [String: String]) {
+        let perPage = Int(query["per_page"] ?? "10") ?? 0
+        guard (1...100).contains(perPage) else {
+            return (400, Self.invalid("per_page", "per_page must be between 1 (inclusive) and 100 (inclusive)"), [:])
+        }
+        guard let page = Int(query["page"] ?? "1"), page >= 1 else {
+            return (400, Self.invalid("page", "page must be greater than 0"), [:])
+        }
+        let orderBy = query["orderby"] ?? "date"
+        guard ["date", "id", "modified", "include", "title", "slug"].contains(orderBy) else {
+            return (400, Self.invalid("orderby", "orderby is not one of date, id, include, title, slug, modified."), [:])
+        }
+        var after: String?
+        if let text = query["modified_after"] {
+            guard let date = Self.date(text) else {
+                return (400, Self.invalid("modified_after", "Invalid date."), [:])
+            }
+            after = Self.timestamp(date)
+        }
+        counts.listRequests += 1
+        let key = orderBy == "modified" ? "date_modified_gmt" : "date_created_gmt"
+        var matching = orders.values.filter { order in after.map { (order["date_modified_gmt"]?.stringValue ?? "") > $0 } ?? true }
+        matching.sort { a, b in
+            let (x, y) = (a[key]?.stringValue ?? "", b[key]?.stringValue ?? "")
+            return x == y ? (a["id"]?.intValue ?? 0) < (b["id"]?.intValue ?? 0) : x < y
+        }
+        if query["order"] ?? "desc" == "desc" { matching.reverse() }
+        let pages = (matching.count + perPage - 1) / perPage
+        let slice = matching.dropFirst((page - 1) * perPage).prefix(perPage)
+        return (200, .array(Array(slice)), ["X-WP-Total": "\(matching.count)", "X-WP-TotalPages": "\(pages)"])
+    }
+
+    /// Orders placed while nobody listened (no webhook), last modified at `date`.
+    @discardableResult
+    package func seed(_ count: Int, modifiedAt date: Date) -> [Int] {
+        (0..<count).map { index in
+            nextOrder += 1
+            orders[nextOrder] = Self.order(
+                id: nextOrder, name: "Customer \(nextOrder)", phone: "+7 9\(String(format: "%09d", nextOrder))",
+                email: "c\(nextOrder)@example.org", status: index % 3 == 0 ? "completed" : "processing", at: date)
+            return nextOrder
+        }
+    }
+
+    static func invalid(_ param: String, _ message: String) -> JSONValue {
+        [
+            "code": "rest_invalid_param", "message": .string("Invalid parameter(s): \(param)"),
+            "data": ["status": 400, "params": .object([param: .string(message)])],
+        ]
+    }
+
+    /// `2026-12-03T10:15:00`, with or without a zone or fractions.
+    static func date(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]
+        return formatter.date(from: String(text.prefix(19)))
+    }
+}
