@@ -12,6 +12,8 @@
 //     [--shop-latency-ms 250]: a manager's move to the WooCommerce order's status, and a missed webhook's cost
 //   swift run -c release amosync-bench shopify [--moves 150] [--bucket 1000] [--restore 100] [--latency-ms 150] [--shop-latency-ms 100]
 //     a burst of won deals closed in Shopify within its cost bucket
+//   swift run -c release amosync-bench reconcile [--orders 10000] [--shop-latency-ms 100]
+//     two reconcile passes over a WooCommerce shop: all new, then all unchanged
 //   swift run -c release amosync-bench parse [--bytes 262144]: the worst body shapes of every intake parser
 //   amosync-bench fake …: the fake amoCRM; the drain starts it as a child process
 import AmoSyncCore
@@ -264,6 +266,8 @@ case "shopify":
             moves: option("moves", 150), bucket: option("bucket", 1000), restore: option("restore", 100),
             latencyMs: option("latency-ms", 150),
             shopLatencyMs: option("shop-latency-ms", 100)))
+case "reconcile":
+    print(try await reconcileBench(orders: option("orders", 10_000), shopLatencyMs: option("shop-latency-ms", 100)))
 case "parse":
     try ParseWorst.run(size: option("bytes", 262_144))
 case "fake":

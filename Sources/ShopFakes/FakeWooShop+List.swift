@@ -2,8 +2,9 @@ import AmoSyncCore
 import Foundation
 
 /// `GET /wp-json/wc/v3/orders` as WooCommerce pages it: `per_page` 1…100 (400 otherwise),
-/// `page`, `modified_after` (ISO 8601, GMT with `dates_are_gmt`), `orderby=modified|date|id`,
-/// `order`, and the totals in `X-WP-Total` and `X-WP-TotalPages`.
+/// `page`, `modified_after` (ISO 8601, GMT with `dates_are_gmt`), `include` (ids), `orderby`,
+/// `order`, WordPress's `_fields` (only those keys), and the totals in `X-WP-Total` and
+/// `X-WP-TotalPages`.
 extension FakeWooShop {
     func list(_ query: [String: String]) -> (status: Int, body: JSONValue, headers: [String: String]) {
         let perPage = Int(query["per_page"] ?? "10") ?? 0
@@ -26,15 +27,22 @@ extension FakeWooShop {
         }
         counts.listRequests += 1
         let key = orderBy == "modified" ? "date_modified_gmt" : "date_created_gmt"
-        var matching = orders.values.filter { order in after.map { (order["date_modified_gmt"]?.stringValue ?? "") > $0 } ?? true }
-        matching.sort { a, b in
-            let (x, y) = (a[key]?.stringValue ?? "", b[key]?.stringValue ?? "")
-            return x == y ? (a["id"]?.intValue ?? 0) < (b["id"]?.intValue ?? 0) : x < y
+        let include = query["include"].map { Set($0.split(separator: ",").compactMap { Int($0) }) }
+        // Each order's sort key read once (not in every comparison): a shop of 10,000 orders pages quickly.
+        var keyed = orders.compactMap { id, order -> (key: String, id: Int, order: JSONValue)? in
+            if let include, !include.contains(id) { return nil }
+            if let after, (order["date_modified_gmt"]?.stringValue ?? "") <= after { return nil }
+            return (order[key]?.stringValue ?? "", id, order)
         }
+        keyed.sort { $0.key == $1.key ? $0.id < $1.id : $0.key < $1.key }
+        var matching = keyed.map(\.order)
         if query["order"] ?? "desc" == "desc" { matching.reverse() }
         let pages = (matching.count + perPage - 1) / perPage
-        let slice = matching.dropFirst((page - 1) * perPage).prefix(perPage)
-        return (200, .array(Array(slice)), ["X-WP-Total": "\(matching.count)", "X-WP-TotalPages": "\(pages)"])
+        var slice = Array(matching.dropFirst((page - 1) * perPage).prefix(perPage))
+        if let fields = query["_fields"].map({ Set($0.split(separator: ",").map(String.init)) }) {
+            slice = slice.map { order in .object((order.objectValue ?? [:]).filter { fields.contains($0.key) }) }
+        }
+        return (200, .array(slice), ["X-WP-Total": "\(matching.count)", "X-WP-TotalPages": "\(pages)"])
     }
 
     /// Orders placed while nobody listened (no webhook), last modified at `date`.

@@ -3,6 +3,7 @@ import Testing
 @testable import AmoSyncCore
 @testable import AmoSyncServer
 @testable import AmoSyncCLI
+@testable import ShopFakes
 @testable import TestSupport
 @testable import TestFixtures
 #if canImport(Glibc)
@@ -10,6 +11,51 @@ import Testing
 #endif
 
 @Suite struct OperationsTests {
+    /// The alert rules and the Grafana dashboard shipped under /usr/share/amosync name only
+    /// metric families a running daemon exports (one that took an order and reconciled a shop).
+    @Test func theAlertRulesAndTheDashboardNameOnlyMetricsTheDaemonExports() async throws {
+        let fake = try await RunningFake.start(overHTTP: true)
+        defer { fake.stop() }
+        let shop = try await RunningShop.start()
+        let daemon = try await RunningDaemon.start(fake: fake) { json in
+            json.set("sources", ["woo": shop.source(statusBack: [:], reconcileMinutes: 10)])
+        }
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "1"))
+        try await eventually { try await daemon.store.list(JobFilter()).contains { $0.kind == .reconcile && $0.state == .done } }
+        try await daemon.waitIdle()
+        let response = try await URLSessionTransport().send(
+            OutgoingRequest(method: "GET", url: URL(string: "http://127.0.0.1:\(daemon.metricsPort)/metrics")!))
+        let exported = Set(
+            String(decoding: response.body, as: UTF8.self).split(separator: "\n").compactMap { line -> String? in
+                line.hasPrefix("# TYPE ") ? line.split(separator: " ").dropFirst(2).first.map(String.init) : nil
+            })
+        #expect(exported.contains("amosync_shop_webhook_up") && exported.contains("amosync_reconcile_found_total"), "\(exported)")
+
+        let rules = try String(contentsOf: Repository.file("monitoring/prometheus/amosync.rules.yml"), encoding: .utf8)
+        let ruleExpressions = rules.split(separator: "\n").filter { $0.trimmingCharacters(in: .whitespaces).hasPrefix("expr:") }
+        #expect(ruleExpressions.count >= 8)
+        let dashboard = try JSONValue.parse(Data(contentsOf: Repository.file("monitoring/grafana/amosync-dashboard.json")))
+        let panels = dashboard["panels"]?.arrayValue ?? []
+        #expect(panels.count >= 6)
+        #expect(dashboard["templating"]?["list"]?.arrayValue?.first?["type"] == "datasource")
+        var expressions = ruleExpressions.map(String.init)
+        for panel in panels {
+            let targets = panel["targets"]?.arrayValue ?? []
+            #expect(!targets.isEmpty && panel["gridPos"] != nil, "\(panel["title"]?.stringValue ?? "?")")
+            expressions += targets.compactMap { $0["expr"]?.stringValue }
+        }
+        let named = Set(
+            expressions.flatMap { expression in
+                expression.matches(of: #/amosync_[a-z0-9_]+/#).map { String($0.output) }
+            })
+        #expect(named.count >= 10)
+        for name in named.sorted() {
+            let family = ["_bucket", "_sum", "_count"].reduce(name) { $0.hasSuffix($1) ? String($0.dropLast($1.count)) : $0 }
+            #expect(exported.contains(family), "\(name) is named in monitoring/ but the daemon does not export it")
+        }
+        await daemon.stop()
+    }
+
     @Test func metricsCountIntakeDeliveriesAndAmoCRMRequestsWithoutSecrets() async throws {
         let fake = try await RunningFake.start()
         defer { fake.stop() }

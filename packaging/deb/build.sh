@@ -40,6 +40,9 @@ for unit in amosync.service amosync@.service amosync.socket; do
 done
 install -m 0644 config.example.json "$pkg/etc/amosync/config.json"  # postinst: 0640 root:amosync
 install -m 0644 config.example.json "$pkg/usr/share/amosync/config.example.json"
+# Prometheus alert rules and the Grafana dashboard (README, "Alerts and a dashboard").
+install -D -m 0644 monitoring/prometheus/amosync.rules.yml "$pkg/usr/share/amosync/prometheus/amosync.rules.yml"
+install -D -m 0644 monitoring/grafana/amosync-dashboard.json "$pkg/usr/share/amosync/grafana/amosync-dashboard.json"
 install -m 0644 README.md "$pkg/usr/share/doc/amosync/README.md"
 install -m 0644 "$here/copyright" "$pkg/usr/share/doc/amosync/copyright"
 gzip -9n <"$here/changelog" >"$pkg/usr/share/doc/amosync/changelog.gz"

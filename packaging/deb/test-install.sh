@@ -25,6 +25,9 @@ expect_mode /etc/amosync "750 root:amosync"
 expect_mode /etc/amosync/config.json "640 root:amosync"
 expect_mode /var/lib/amosync "750 amosync:amosync"
 for unit in amosync.service amosync@.service amosync.socket; do [ -f "/lib/systemd/system/$unit" ] || fail "no $unit"; done
+for file in prometheus/amosync.rules.yml grafana/amosync-dashboard.json; do
+  [ -f "/usr/share/amosync/$file" ] || fail "no /usr/share/amosync/$file"
+done
 grep -q '^ExecStart=/usr/bin/amosync serve' /lib/systemd/system/amosync.service || fail "the unit does not run /usr/bin/amosync"
 zcat /usr/share/man/man1/amosync.1.gz | grep -q '^\.SH "AMOSYNC INIT"' || fail "the manual page lacks amosync init"
 

@@ -34,8 +34,8 @@ struct Reconcile: AsyncParsableCommand {
             start = date
         }
         do {
-            let summary = try await operations.reconcile(source, since: start, store: store) { line in Console.print(line) }
-            Console.print(summary)
+            let report = try await operations.reconcile(source, since: start, store: store) { line in Console.print(line) }
+            Console.print(report.summary)
         } catch {
             Console.error("\(source): the shop could not be listed: \(error)")
             throw ExitCode.failure

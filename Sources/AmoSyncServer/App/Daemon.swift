@@ -177,7 +177,9 @@ package struct Daemon: Sendable {
             metricsRouter.get("/metrics") { _, _ in
                 var response = Response(
                     status: .ok,
-                    body: .init(byteBuffer: ByteBuffer(string: await metrics.render(store: store, limiter: limiter, tokens: tokens))))
+                    body: .init(
+                        byteBuffer: ByteBuffer(string: await metrics.render(store: store, limiter: limiter, tokens: tokens, health: health))
+                    ))
                 response.headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
                 return response
             }

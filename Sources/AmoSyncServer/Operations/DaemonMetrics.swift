@@ -16,6 +16,7 @@ final class DaemonMetrics: DeliveryMetrics {
         // Families present from the start, even before anything happened.
         _ = registry.makeCounter(name: "amosync_token_refreshes_total")
         _ = registry.makeCounter(name: "amosync_ratelimit_wait_seconds_total")
+        _ = registry.makeCounter(name: "amosync_ratelimit_pauses_total")
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20].map {
             .milliseconds(Int64($0 * 1000))
@@ -62,8 +63,18 @@ final class DaemonMetrics: DeliveryMetrics {
         if delta > 0 { registry.makeCounter(name: name).increment(by: delta) }
     }
 
-    /// Samples the queue, the limiter and the tokens, then renders the text format.
-    func render(store: any AdminStore & IndexStore, limiter: RateLimiter, tokens: any AccessTokenProvider) async -> String {
+    /// Samples the queue, the limiter, the tokens and the account's health, then renders the text format.
+    func render(
+        store: any AdminStore & IndexStore, limiter: RateLimiter, tokens: any AccessTokenProvider, health: DeliveryHealth?
+    ) async
+        -> String
+    {
+        if let health {
+            // 1 while amoCRM takes the credentials (0: delivery paused until someone authorizes again),
+            // and while the account answers (0: not paid or blocked).
+            registry.makeGauge(name: "amosync_credentials_ok").set(await health.credentialsProblem == nil ? 1.0 : 0.0)
+            registry.makeGauge(name: "amosync_account_available").set(await health.accountProblem == nil ? 1.0 : 0.0)
+        }
         if let stats = try? await store.stats() {
             for state in JobState.allCases {
                 registry.makeGauge(name: "amosync_jobs", labels: [("state", state.rawValue)]).set(Double(stats.counts[state] ?? 0))

@@ -26,11 +26,20 @@ package struct ShopOperations: Sendable {
         return nil
     }
 
+    /// What a pass did: its summary line and its counts.
+    package struct Report: Sendable {
+        package var summary: String
+        package var pages: Int
+        package var listed: Int
+        package var found: Int
+        package var known: Int
+    }
+
     /// One pass over `source` from `since` (else its cursor), queued into `store`; `progress`
-    /// hears a line after each page. Returns the summary.
+    /// hears a line after each page.
     package func reconcile(
         _ source: String, since: Date?, store: SQLiteStore, progress: @escaping @Sendable (String) -> Void
-    ) async throws -> String {
+    ) async throws -> Report {
         guard let catalog = await ShopCatalogs.catalog(source: source, config: config, transport: transport, shopify: shopify) else {
             throw ShopError(kind: .rejected, request: "reconcile", status: nil, detail: problem(reconciling: source) ?? "not supported")
         }
@@ -39,8 +48,10 @@ package struct ShopOperations: Sendable {
             progress(
                 "page \(page.pages): \(page.listed) listed, \(page.new) new, \(page.changed) status change(s), \(page.known) already here")
         }
-        return ReconcileRunner.summary(outcome, source: source)
-            + (outcome.cursor.map { "; the cursor is now \(Reconciler.format($0))" } ?? "")
+        return Report(
+            summary: ReconcileRunner.summary(outcome, source: source)
+                + (outcome.cursor.map { "; the cursor is now \(Reconciler.format($0))" } ?? ""), pages: outcome.pages,
+            listed: outcome.listed, found: outcome.found, known: outcome.known)
     }
 
     /// Each shop source's webhooks, a line each (problem or not); with `fix`, the switched-off ones

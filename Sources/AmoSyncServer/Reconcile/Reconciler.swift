@@ -30,7 +30,8 @@ struct Reconciler: Sendable {
         var changed = 0
         /// Orders amosync has at the listed status (or queued meanwhile by their webhook).
         var known = 0
-        /// Orders that cannot be delivered (the webhook would have been answered `skipped`).
+        /// Orders that cannot be delivered (the webhook would have been answered `skipped`), or were
+        /// deleted between the list and the read.
         var unmappable = 0
         /// The shop's time of the newest change seen.
         var cursor: Date?
@@ -53,32 +54,35 @@ struct Reconciler: Sendable {
         repeat {
             let page = try await catalog.changedOrders(since: since, after: after)
             outcome.pages += 1
-            var candidates: [(id: String, status: String?, job: NewJob)] = []
+            outcome.listed += page.orders.count
+            for order in page.orders where order.modified ?? .distantPast > outcome.cursor ?? .distantPast {
+                outcome.cursor = order.modified
+            }
+            // Only the orders amosync lacks (or has at another status) are asked for whole.
+            let known = try await store.knownOrders(source: source, externalIDs: page.orders.map(\.externalID))
+            var wanted: [String: Bool] = [:]  // id → whether amosync has a version of it
             for order in page.orders {
-                outcome.listed += 1
-                if let modified = order.modified, modified > outcome.cursor ?? .distantPast { outcome.cursor = modified }
-                do {
-                    let input = shopify ? try ShopifyAdapter.order(order.body) : try WooCommerceAdapter.order(order.body)
-                    let mapped = try mapper.mapOrder(input, source: source, requireContact: false)
-                    candidates.append((mapped.externalID, input["status"]?.textValue, .versioned(mapped, input: input)))
-                } catch {
-                    outcome.unmappable += 1
-                }
-            }
-            let known = try await store.knownOrders(source: source, externalIDs: candidates.map(\.id))
-            var jobs: [NewJob] = []
-            for candidate in candidates {
-                if let status = known[candidate.id] {
-                    if status == candidate.status {
-                        outcome.known += 1
-                        continue
-                    }
-                    outcome.changed += 1
+                if let status = known[order.externalID], status == order.status {
+                    outcome.known += 1
                 } else {
-                    outcome.new += 1
+                    wanted[order.externalID] = known[order.externalID] != nil
                 }
-                jobs.append(candidate.job)
             }
+            var jobs: [NewJob] = []
+            for body in wanted.isEmpty ? [] : try await catalog.orders(wanted.keys.sorted()) {
+                do {
+                    let input = shopify ? try ShopifyAdapter.order(body) : try WooCommerceAdapter.order(body)
+                    let mapped = try mapper.mapOrder(input, source: source, requireContact: false)
+                    guard let had = wanted.removeValue(forKey: mapped.externalID) else { continue }
+                    if had { outcome.changed += 1 } else { outcome.new += 1 }
+                    jobs.append(.versioned(mapped, input: input))
+                } catch {
+                    continue  // stays in `wanted`: counted below
+                }
+            }
+            // Orders that cannot be delivered (their webhook would have been answered `skipped`), or
+            // that were gone when they were read whole (deleted meanwhile).
+            outcome.unmappable += wanted.count
             if !jobs.isEmpty {
                 // A webhook that came meanwhile with the same content makes it a duplicate.
                 let duplicates = try await store.enqueue(jobs).filter(\.duplicate).count

@@ -4,9 +4,11 @@ import Foundation
 /// A shop asked for what it holds: the orders changed since a time, and the webhooks that
 /// should have brought them (`amosync reconcile`, `amosync check`).
 protocol ShopCatalog: Sendable {
-    /// One page of orders changed after `since`, oldest change first, each in the shape the
-    /// platform's webhook carries; `after` is the previous page's `next`.
+    /// One page of the orders changed after `since`, oldest change first, each only as far as
+    /// amosync needs to know whether it has it; `after` is the previous page's `next`.
     func changedOrders(since: Date, after: String?) async throws(ShopError) -> ShopOrderPage
+    /// These orders whole, in the shape the platform's webhook carries them.
+    func orders(_ ids: [String]) async throws(ShopError) -> [JSONValue]
     /// The shop's webhooks (all of them; `WebhookHealth` picks amosync's).
     func webhooks() async throws(ShopError) -> [ShopWebhook]
     /// Turns a webhook the platform switched off (or staff paused) on again.
@@ -21,9 +23,11 @@ struct ShopOrderPage: Sendable {
     var total: Int?
 }
 
-/// An order as listed, with the shop's own time of its last change.
+/// An order as listed: its id and status as the order's webhook would carry them into amosync,
+/// and the shop's own time of its last change.
 struct ListedOrder: Sendable {
-    var body: JSONValue
+    var externalID: String
+    var status: String?
     var modified: Date?
 }
 

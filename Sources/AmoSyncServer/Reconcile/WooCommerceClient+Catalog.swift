@@ -2,7 +2,9 @@ import AmoSyncCore
 import Foundation
 
 /// WooCommerce's lists: `GET /wp-json/wc/v3/orders?modified_after=…&orderby=modified&order=asc`,
-/// 100 a page (its largest), and `GET|PUT /wp-json/wc/v3/webhooks`.
+/// 100 a page (its largest) with only `id`, `status` and `date_modified_gmt` (WordPress's
+/// `_fields`), the orders amosync lacks then whole (`include=…`), and `GET|PUT
+/// /wp-json/wc/v3/webhooks`.
 extension WooCommerceClient: ShopCatalog {
     static let pageSize = 100
 
@@ -10,7 +12,7 @@ extension WooCommerceClient: ShopCatalog {
         let page = after.flatMap(Int.init) ?? 1
         let query = [
             "modified_after=\(Self.gmt(since))", "dates_are_gmt=true", "orderby=modified", "order=asc", "per_page=\(Self.pageSize)",
-            "page=\(page)",
+            "page=\(page)", "_fields=id,status,date_modified_gmt",
         ].joined(separator: "&")
         let (json, response) = try await exchange("GET", "orders", query: query, body: nil)
         guard let items = json.arrayValue else {
@@ -19,8 +21,23 @@ extension WooCommerceClient: ShopCatalog {
         }
         let pages = response.header("X-WP-TotalPages").flatMap(Int.init) ?? page
         return ShopOrderPage(
-            orders: items.map { ListedOrder(body: $0, modified: $0["date_modified_gmt"]?.stringValue.flatMap(Self.date)) },
-            next: page < pages && !items.isEmpty ? "\(page + 1)" : nil, total: response.header("X-WP-Total").flatMap(Int.init))
+            orders: items.compactMap { item in
+                Mapper.identifier(item["id"]).map {
+                    ListedOrder(
+                        externalID: $0, status: item["status"]?.stringValue,
+                        modified: item["date_modified_gmt"]?.stringValue.flatMap(Self.date))
+                }
+            }, next: page < pages && !items.isEmpty ? "\(page + 1)" : nil, total: response.header("X-WP-Total").flatMap(Int.init))
+    }
+
+    func orders(_ ids: [String]) async throws(ShopError) -> [JSONValue] {
+        var bodies: [JSONValue] = []
+        for chunk in stride(from: 0, to: ids.count, by: Self.pageSize).map({ Array(ids[$0..<min(ids.count, $0 + Self.pageSize)]) }) {
+            let include = chunk.map(Self.escaped).joined(separator: ",")
+            let (json, _) = try await exchange("GET", "orders", query: "include=\(include)&per_page=\(Self.pageSize)", body: nil)
+            bodies += json.arrayValue ?? []
+        }
+        return bodies
     }
 
     func webhooks() async throws(ShopError) -> [ShopWebhook] {
