@@ -19,7 +19,7 @@ extension FakeWooShop {
             return (400, Self.invalid("orderby", "orderby is not one of date, id, include, title, slug, modified."), [:])
         }
         var after: String?
-        if let text = query["modified_after"] {
+        if let text = query["modified_after"], !ignoresModifiedAfter {
             guard let date = Self.date(text) else {
                 return (400, Self.invalid("modified_after", "Invalid date."), [:])
             }

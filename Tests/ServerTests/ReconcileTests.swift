@@ -122,6 +122,15 @@ import Testing
         #expect(second.known == count)
         #expect(await shop.woo.counts.listRequests - listed <= count / 100 + 1)
         #expect(try await store.stats().counts[.queued] == count, "nothing more queued")
+
+        // A WooCommerce before 5.8 ignores `modified_after`: the pass still stops at the first order
+        // changed before its start instead of reading the shop back to its first order.
+        await shop.woo.seed(500, modifiedAt: modified.addingTimeInterval(-2 * 86_400))
+        await shop.woo.setIgnoresModifiedAfter(true)
+        let before = await shop.woo.counts.listRequests
+        let old = try await reconciler.pass()
+        #expect(old.listed == count && old.found == 0)
+        #expect(await shop.woo.counts.listRequests - before == count / 100 + 1, "the page that reaches the older orders is the last")
     }
 
     @Test func theScheduleQueuesOnePassAPeriodAndNoneWhileOneWaits() async throws {

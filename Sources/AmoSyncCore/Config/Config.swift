@@ -132,8 +132,9 @@ package struct Config: Sendable {
         /// How far the first pass looks back.
         package var reconcileLookbackHours = 24
 
-        /// Whether the shop is reconciled every `reconcileMinutes`.
-        package var reconciles: Bool { api != nil && reconcileMinutes > 0 && (type == "woocommerce" || type == "shopify") }
+        /// Whether the shop is reconciled every `reconcileMinutes` (WooCommerce; Shopify's orders
+        /// are not listed yet).
+        package var reconciles: Bool { api != nil && reconcileMinutes > 0 && type == "woocommerce" }
 
         package init(type: String, secret: String? = nil, form: String? = nil) {
             self.type = type

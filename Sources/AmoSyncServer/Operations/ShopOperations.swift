@@ -19,8 +19,11 @@ package struct ShopOperations: Sendable {
         guard let settings = config.sources[source] else {
             return "no source named \(source) (sources: \(config.sources.keys.sorted().joined(separator: ", ")))"
         }
-        guard settings.type == "woocommerce" || settings.type == "shopify" else {
-            return "sources.\(source) is a \(settings.type) source: only WooCommerce and Shopify orders can be listed"
+        guard settings.type == "woocommerce" else {
+            return settings.type == "shopify"
+                ? "sources.\(source): Shopify orders are not reconciled yet (only WooCommerce's); Shopify retries a failed "
+                    + "webhook for 48 hours"
+                : "sources.\(source) is a \(settings.type) source: only WooCommerce orders can be listed"
         }
         guard settings.api != nil else { return "sources.\(source).api is not set: orders are listed through the shop's API" }
         return nil
@@ -60,6 +63,7 @@ package struct ShopOperations: Sendable {
         var lines: [(text: String, problem: Bool)] = []
         for (source, settings) in config.sources.sorted(by: { $0.key < $1.key }) where settings.api != nil {
             guard let catalog = await ShopCatalogs.catalog(source: source, config: config, transport: transport, shopify: shopify) else {
+                lines.append(("sources.\(source): its webhooks are not checked and its orders not reconciled yet (Shopify)", false))
                 continue
             }
             do {

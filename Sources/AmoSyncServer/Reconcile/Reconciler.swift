@@ -6,10 +6,13 @@ import Foundation
 /// its webhook would have been (the same translation, mapping and dedupe). An order amosync has
 /// at the status the shop lists is left alone: it costs no job and no amoCRM request.
 ///
-/// The cursor is the shop's own time of the newest change seen (`date_modified_gmt`,
-/// `updatedAt`), stored after each page; a pass starts `overlap` before it, so that a clock
-/// apart or a change saved while the last pass listed cannot be skipped (what is read twice is
-/// known the second time). The first pass looks back `reconcile_lookback_hours`.
+/// The shop lists newest change first; the pass stops at the first order changed before its
+/// start (a shop that ignores the time filter — WooCommerce before 5.8 — is not read to its
+/// first order). The cursor is the shop's own time of the newest change seen
+/// (`date_modified_gmt`), stored when the pass is through; a pass starts `overlap` before it, so
+/// that a clock apart or a change saved while the last pass listed cannot be skipped (what is
+/// read twice is known the second time; an order changed while the pass pages moves to the front
+/// and is newer than the cursor). The first pass looks back `reconcile_lookback_hours`.
 struct Reconciler: Sendable {
     let source: String
     let config: Config
@@ -52,8 +55,13 @@ struct Reconciler: Sendable {
         let shopify = settings?.type == "shopify"
         var after: String?
         repeat {
-            let page = try await catalog.changedOrders(since: since, after: after)
+            var page = try await catalog.changedOrders(since: since, after: after)
             outcome.pages += 1
+            // Newest first: past the first order changed before `since`, the rest is older still.
+            if let older = page.orders.firstIndex(where: { $0.modified.map { $0 <= since } ?? false }) {
+                page.orders.removeSubrange(older...)
+                page.next = nil
+            }
             outcome.listed += page.orders.count
             for order in page.orders where order.modified ?? .distantPast > outcome.cursor ?? .distantPast {
                 outcome.cursor = order.modified
@@ -89,12 +97,12 @@ struct Reconciler: Sendable {
                 outcome.known += duplicates
                 outcome.new -= min(outcome.new, duplicates)
             }
-            if let cursor = outcome.cursor, cursor > stored ?? .distantPast {
-                try await store.setMeta(Self.cursorKey(source), Self.format(cursor))
-            }
             await progress(outcome)
             after = page.next
         } while after != nil
+        if let cursor = outcome.cursor, cursor > stored ?? .distantPast {
+            try await store.setMeta(Self.cursorKey(source), Self.format(cursor))
+        }
         return outcome
     }
 

@@ -4,7 +4,7 @@ import Foundation
 /// A shop asked for what it holds: the orders changed since a time, and the webhooks that
 /// should have brought them (`amosync reconcile`, `amosync check`).
 protocol ShopCatalog: Sendable {
-    /// One page of the orders changed after `since`, oldest change first, each only as far as
+    /// One page of the orders changed after `since`, newest change first, each only as far as
     /// amosync needs to know whether it has it; `after` is the previous page's `next`.
     func changedOrders(since: Date, after: String?) async throws(ShopError) -> ShopOrderPage
     /// These orders whole, in the shape the platform's webhook carries them.

@@ -1,7 +1,7 @@
 import AmoSyncCore
 import Foundation
 
-/// WooCommerce's lists: `GET /wp-json/wc/v3/orders?modified_after=…&orderby=modified&order=asc`,
+/// WooCommerce's lists: `GET /wp-json/wc/v3/orders?modified_after=…&orderby=modified&order=desc`,
 /// 100 a page (its largest) with only `id`, `status` and `date_modified_gmt` (WordPress's
 /// `_fields`), the orders amosync lacks then whole (`include=…`), and `GET|PUT
 /// /wp-json/wc/v3/webhooks`.
@@ -11,7 +11,7 @@ extension WooCommerceClient: ShopCatalog {
     func changedOrders(since: Date, after: String?) async throws(ShopError) -> ShopOrderPage {
         let page = after.flatMap(Int.init) ?? 1
         let query = [
-            "modified_after=\(Self.gmt(since))", "dates_are_gmt=true", "orderby=modified", "order=asc", "per_page=\(Self.pageSize)",
+            "modified_after=\(Self.gmt(since))", "dates_are_gmt=true", "orderby=modified", "order=desc", "per_page=\(Self.pageSize)",
             "page=\(page)", "_fields=id,status,date_modified_gmt",
         ].joined(separator: "&")
         let (json, response) = try await exchange("GET", "orders", query: query, body: nil)
