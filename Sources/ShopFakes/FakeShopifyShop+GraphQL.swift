@@ -12,7 +12,8 @@ extension FakeShopifyShop {
         let requested: Double
         switch (field, mutation) {
         case ("order", false): requested = 1
-        case ("orderClose", true), ("orderCancel", true), ("tagsAdd", true): requested = 10
+        case ("webhookSubscriptions", false): requested = 102
+        case ("orderClose", true), ("orderCancel", true), ("tagsAdd", true), ("webhookSubscriptionCreate", true): requested = 10
         default: return Self.failure("Field '\(field)' doesn't exist on type '\(mutation ? "Mutation" : "QueryRoot")'")
         }
         if let problem = Self.invalidVariable(field, variables) {
@@ -33,13 +34,19 @@ extension FakeShopifyShop {
         }
         available -= requested
         let data: JSONValue
+        var actual = requested
         switch field {
+        case "webhookSubscriptions":
+            data = ["webhookSubscriptions": ["nodes": .array(subscriptions.map(Self.subscriptionNode))]]
+            actual = Double(2 + subscriptions.count)
+            available += requested - actual
+        case "webhookSubscriptionCreate": data = ["webhookSubscriptionCreate": subscribe(variables)]
         case "order": data = ["order": orderNode(variables["id"]?.stringValue)]
         case "orderClose": data = ["orderClose": close(variables["input"]?["id"]?.stringValue)]
         case "orderCancel": data = ["orderCancel": cancel(variables)]
         default: data = ["tagsAdd": addTags(variables["id"]?.stringValue, variables["tags"]?.arrayValue ?? [])]
         }
-        return ["data": data, "extensions": cost(requested: requested, actual: requested)]
+        return ["data": data, "extensions": cost(requested: requested, actual: actual)]
     }
 
     /// The first field inside the operation's selection: `orderClose` in `mutation X($input: …) { orderClose(…) {…} }`.
@@ -54,6 +61,10 @@ extension FakeShopifyShop {
         func id(_ value: JSONValue?) -> Bool { value?.stringValue?.hasPrefix("gid://shopify/") == true }
         switch field {
         case "order": return id(variables["id"]) ? nil : ("id", "ID!")
+        case "webhookSubscriptions": return nil
+        case "webhookSubscriptionCreate":
+            if !webhookTopics.contains(variables["topic"]?.stringValue ?? "") { return ("topic", "WebhookSubscriptionTopic!") }
+            return variables["webhookSubscription"]?["uri"]?.stringValue == nil ? ("webhookSubscription", "WebhookSubscriptionInput!") : nil
         case "orderClose": return id(variables["input"]?["id"]) ? nil : ("input", "OrderCloseInput!")
         case "tagsAdd":
             if !id(variables["id"]) { return ("id", "ID!") }
@@ -68,6 +79,38 @@ extension FakeShopifyShop {
             }
             return nil
         }
+    }
+
+    static let webhookTopics: Set<String> = ["ORDERS_CREATE", "ORDERS_UPDATED", "ORDERS_CANCELLED", "ORDERS_DELETE", "ORDERS_PAID"]
+
+    static func subscriptionNode(_ subscription: (id: Int, topic: String, uri: URL)) -> JSONValue {
+        [
+            "id": .string("gid://shopify/WebhookSubscription/\(subscription.id)"),
+            "topic": .string(subscription.topic.replacingOccurrences(of: "/", with: "_").uppercased()),
+            "uri": .string(subscription.uri.absoluteString),
+        ]
+    }
+
+    /// `webhookSubscriptionCreate`: an https address (Shopify refuses plain http), once a topic.
+    func subscribe(_ variables: [String: JSONValue]) -> JSONValue {
+        let topic = (variables["topic"]?.stringValue ?? "").lowercased().replacingOccurrences(of: "_", with: "/")
+        let uri = variables["webhookSubscription"]?["uri"]?.stringValue ?? ""
+        func refused(_ message: String) -> JSONValue {
+            [
+                "webhookSubscription": .null,
+                "userErrors": [["field": ["webhookSubscription", "callbackUrl"], "message": .string(message)]],
+            ]
+        }
+        guard let url = URL(string: uri), url.scheme == "https", url.host != nil else {
+            return refused("Address protocol \(URL(string: uri)?.scheme ?? "") is not supported")
+        }
+        guard !subscriptions.contains(where: { $0.topic == topic && $0.uri == url }) else {
+            return refused("Address for this topic has already been taken")
+        }
+        lastSubscription += 1
+        let subscription = (id: lastSubscription, topic: topic, uri: url)
+        subscriptions.append(subscription)
+        return ["webhookSubscription": Self.subscriptionNode(subscription), "userErrors": []]
     }
 
     static func failure(_ message: String) -> JSONValue {

@@ -45,7 +45,9 @@ package actor FakeShopifyShop {
     package internal(set) var staffNotes: [Int: [String]] = [:]
     var nextID = 450_789_469
     var nextNumber = 1000
-    var hookURL: URL?
+    /// The app's webhook subscriptions (`orders/create` …), signed with `hookSecret`.
+    var subscriptions: [(id: Int, topic: String, uri: URL)] = []
+    var lastSubscription = 7_000
     var hookSecret = ""
     var outbox: [(topic: String, body: Data)] = []
     var delivering = false
@@ -65,8 +67,18 @@ package actor FakeShopifyShop {
 
     /// Points the shop's order webhooks at `url`, signed with `secret` (the app's client secret).
     package func subscribe(_ url: URL, secret: String) {
-        hookURL = url
         hookSecret = secret
+        for topic in ["orders/create", "orders/updated", "orders/cancelled", "orders/delete"] {
+            subscriptions.removeAll { $0.topic == topic }
+            lastSubscription += 1
+            subscriptions.append((lastSubscription, topic, url))
+        }
+    }
+
+    /// Shopify removes a subscription after retrying a failing delivery for 48 hours.
+    package func removeSubscription(_ topic: String) { subscriptions.removeAll { $0.topic == topic } }
+    package func subscribed(_ topic: String) -> [String] {
+        subscriptions.filter { $0.topic == topic }.map(\.uri.absoluteString)
     }
 
     /// Another client of the same app keeps the bucket at `points` until the next query comes.
@@ -171,7 +183,7 @@ package actor FakeShopifyShop {
     // MARK: Webhook deliveries, one at a time in the order they happened.
 
     func deliver(_ topic: String, _ order: JSONValue) {
-        guard hookURL != nil else { return }
+        guard subscriptions.contains(where: { $0.topic == topic }) else { return }
         outbox.append((topic, order.canonicalData))
         if !delivering {
             delivering = true
@@ -180,8 +192,9 @@ package actor FakeShopifyShop {
     }
 
     private func drain() async {
-        while let url = hookURL, !outbox.isEmpty {
+        while !outbox.isEmpty {
             let (topic, body) = outbox.removeFirst()
+            guard let url = subscriptions.first(where: { $0.topic == topic })?.uri else { continue }
             let status = await HookDelivery.post(
                 body, to: url,
                 headers: [

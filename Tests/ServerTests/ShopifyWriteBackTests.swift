@@ -182,6 +182,31 @@ import Testing
         await loop.stop()
     }
 
+    @Test func checkListsTheSubscriptionsAndFixSubscribesAMissingTopicAgain() async throws {
+        let shopify = FakeShopifyShop(
+            accessToken: RunningShop.shopifyToken, clientID: RunningShop.shopifyClientID, clientSecret: RunningShop.shopifyClientSecret)
+        let shop = try await RunningShop.start(shopify: shopify)
+        let url = "https://amosync.shop.example/v1/hooks/shop"
+        await shopify.subscribe(URL(string: url)!, secret: RunningShop.webhookSecret)
+        // Shopify gave up on a failing delivery after 48 hours and removed the subscription.
+        await shopify.removeSubscription("orders/updated")
+        var json = testConfig(fake: StaticFake(), dir: TempDir())
+        json.set("sources", ["shop": shop.shopifySource(statusBack: [:])])
+        let operations = ShopOperations(config: try Config.parse(json.canonicalData, environment: [:]))
+
+        let before = await operations.checkWebhooks(fix: false)
+        #expect(before.contains { !$0.problem && $0.text.contains("(orders/create) is active → \(url)") }, "\(before)")
+        #expect(before.contains { $0.problem && $0.text.contains("no webhook for orders/updated points at /v1/hooks/shop") }, "\(before)")
+        let fixed = await operations.checkWebhooks(fix: true)
+        #expect(fixed.contains { $0.text.contains("(orders/updated) was missing, now subscribed to \(url): active") }, "\(fixed)")
+        #expect(!fixed.contains { $0.problem }, "\(fixed)")
+        #expect(await shopify.subscribed("orders/updated") == [url])
+        // Subscribed once: a second --fix finds nothing to do.
+        let again = await operations.checkWebhooks(fix: true)
+        #expect(!again.contains { $0.text.contains("was missing") })
+        #expect(await shopify.subscribed("orders/updated").count == 1)
+    }
+
     @Test func aWrongClientSecretFailsTheJobWithShopifysWordsAndNoSecret() async throws {
         let shopify = FakeShopifyShop(
             accessToken: nil, clientID: RunningShop.shopifyClientID, clientSecret: RunningShop.shopifyClientSecret)

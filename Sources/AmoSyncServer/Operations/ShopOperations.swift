@@ -58,27 +58,32 @@ package struct ShopOperations: Sendable {
     }
 
     /// Each shop source's webhooks, a line each (problem or not); with `fix`, the switched-off ones
-    /// are turned on first. A shop that cannot be asked is one problem line.
+    /// are turned on (WooCommerce) and the missing ones subscribed (Shopify) first. A shop that
+    /// cannot be asked is one problem line.
     package func checkWebhooks(fix: Bool) async -> [(text: String, problem: Bool)] {
         var lines: [(text: String, problem: Bool)] = []
         for (source, settings) in config.sources.sorted(by: { $0.key < $1.key }) where settings.api != nil {
-            guard let catalog = await ShopCatalogs.catalog(source: source, config: config, transport: transport, shopify: shopify) else {
-                lines.append(("sources.\(source): its webhooks are not checked and its orders not reconciled yet (Shopify)", false))
+            guard let shop = await ShopCatalogs.webhooks(source: source, config: config, transport: transport, shopify: shopify) else {
                 continue
             }
             do {
-                var health = WebhookHealth.of(try await catalog.webhooks(), source: source, type: settings.type)
-                if fix, !health.switchedOff.isEmpty {
-                    for hook in health.switchedOff {
-                        let enabled = try await catalog.enable(hook)
-                        lines.append(
-                            ("sources.\(source): webhook \(hook.id) (\(hook.topic)) was \(hook.status), now \(enabled.status)", false))
+                var health = WebhookHealth.of(try await shop.webhooks(), source: source, type: settings.type)
+                if fix, !health.down.isEmpty {
+                    let url = health.deliveryURL(source: source, publicURL: config.amocrm.webhook?.publicURL)
+                    for topic in health.down {
+                        guard let repaired = try await shop.repair(topic.topic, hook: topic.hook, url: url) else { continue }
+                        let was = topic.hook.map { "was \($0.status), now" } ?? "was missing, now subscribed to \(repaired.deliveryURL):"
+                        lines.append(("sources.\(source): webhook \(repaired.id) (\(topic.topic)) \(was) \(repaired.status)", false))
                     }
-                    health = WebhookHealth.of(try await catalog.webhooks(), source: source, type: settings.type)
+                    health = WebhookHealth.of(try await shop.webhooks(), source: source, type: settings.type)
                 }
                 lines += health.lines(source: source)
             } catch {
                 lines.append(("sources.\(source).api: the shop's webhooks cannot be read: \(error)", true))
+            }
+            if settings.type == "shopify" {
+                lines.append(
+                    ("sources.\(source): Shopify orders are not reconciled yet; Shopify retries a failed webhook for 48 hours", false))
             }
         }
         return lines

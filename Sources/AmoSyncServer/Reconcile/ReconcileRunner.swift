@@ -32,10 +32,15 @@ final class ReconcileRunner: Sendable {
     /// The pass's summary for the job.
     func run(_ job: Job, config: Config) async throws -> String {
         let source = job.source
-        guard let settings = config.sources[source], let catalog = await ShopCatalogs.catalog(source: source, config: config, with: self)
-        else { return "source \(source) has no shop API amosync lists orders with: nothing to reconcile" }
-        let health = WebhookHealth.of(try await catalog.webhooks(), source: source, type: settings.type)
+        guard let settings = config.sources[source],
+            let hooks = await ShopCatalogs.webhooks(source: source, config: config, transport: transport, shopify: shopify)
+        else { return "source \(source) has no shop API: nothing to reconcile" }
+        let health = WebhookHealth.of(try await hooks.webhooks(), source: source, type: settings.type)
         note(health, source: source)
+        let webhooks = "webhooks: " + health.topics.map { "\($0.topic) \($0.hook?.status ?? "missing")" }.joined(separator: ", ")
+        guard let catalog = await ShopCatalogs.catalog(source: source, config: config, transport: transport, shopify: shopify) else {
+            return "\(source): \(webhooks); Shopify orders are not listed yet"
+        }
         let since = job.input["since"]?.stringValue.flatMap(Reconciler.parse)
         let reconciler = Reconciler(source: source, config: config, catalog: catalog, store: store, clock: clock)
         let outcome = try await reconciler.pass(since: since) { [doorbell] page in
@@ -47,8 +52,7 @@ final class ReconcileRunner: Sendable {
                 "reconciliation found orders no webhook brought",
                 metadata: ["source": "\(source)", "new": "\(outcome.new)", "changed": "\(outcome.changed)"])
         }
-        return Self.summary(outcome, source: source)
-            + "; webhooks: " + health.topics.map { "\($0.topic) \($0.hook?.status ?? "missing")" }.joined(separator: ", ")
+        return Self.summary(outcome, source: source) + "; " + webhooks
     }
 
     /// Logs a webhook's change once (and how it stands at the first look when it is down).
@@ -81,15 +85,25 @@ final class ReconcileRunner: Sendable {
 
 /// Which catalog lists a source's orders.
 enum ShopCatalogs {
-    static func catalog(source: String, config: Config, with runner: ReconcileRunner) async -> (any ShopCatalog)? {
-        await catalog(source: source, config: config, transport: runner.transport, shopify: runner.shopify)
+    static func catalog(
+        source: String, config: Config, transport: any HTTPTransport, shopify: ShopifySessions
+    ) async
+        -> (any ShopCatalog)?
+    {
+        guard let settings = config.sources[source], let api = settings.api, settings.type == "woocommerce" else { return nil }
+        return WooCommerceClient(source: source, api: api, transport: transport)
     }
 
-    static func catalog(source: String, config: Config, transport: any HTTPTransport, shopify: ShopifySessions) async -> (any ShopCatalog)?
+    /// Which client reads a source's webhooks.
+    static func webhooks(
+        source: String, config: Config, transport: any HTTPTransport, shopify: ShopifySessions
+    ) async
+        -> (any ShopWebhooks)?
     {
         guard let settings = config.sources[source], let api = settings.api else { return nil }
         switch settings.type {
         case "woocommerce": return WooCommerceClient(source: source, api: api, transport: transport)
+        case "shopify": return ShopifyClient(session: await shopify.session(source: source, api: api))
         default: return nil
         }
     }

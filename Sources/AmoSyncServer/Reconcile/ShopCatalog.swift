@@ -1,18 +1,23 @@
 import AmoSyncCore
 import Foundation
 
-/// A shop asked for what it holds: the orders changed since a time, and the webhooks that
-/// should have brought them (`amosync reconcile`, `amosync check`).
-protocol ShopCatalog: Sendable {
+/// A shop asked for the orders it changed since a time (`amosync reconcile`).
+protocol ShopCatalog: ShopWebhooks {
     /// One page of the orders changed after `since`, newest change first, each only as far as
     /// amosync needs to know whether it has it; `after` is the previous page's `next`.
     func changedOrders(since: Date, after: String?) async throws(ShopError) -> ShopOrderPage
     /// These orders whole, in the shape the platform's webhook carries them.
     func orders(_ ids: [String]) async throws(ShopError) -> [JSONValue]
+}
+
+/// A shop asked for the webhooks that should bring its orders (`amosync check [--fix]`).
+protocol ShopWebhooks: Sendable {
     /// The shop's webhooks (all of them; `WebhookHealth` picks amosync's).
     func webhooks() async throws(ShopError) -> [ShopWebhook]
-    /// Turns a webhook the platform switched off (or staff paused) on again.
-    func enable(_ hook: ShopWebhook) async throws(ShopError) -> ShopWebhook
+    /// Makes `topic` deliver to amosync again: a webhook the shop switched off (or staff paused)
+    /// turned on (WooCommerce), a missing subscription created to `url` (Shopify). Nil when this
+    /// shop cannot (WooCommerce cannot make one without its secret).
+    func repair(_ topic: String, hook: ShopWebhook?, url: String?) async throws(ShopError) -> ShopWebhook?
 }
 
 struct ShopOrderPage: Sendable {

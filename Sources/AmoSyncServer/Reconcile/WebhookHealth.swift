@@ -31,18 +31,27 @@ struct WebhookHealth: Sendable, Equatable {
         return path.hasSuffix("/v1/hooks/\(source)")
     }
 
-    /// The webhooks `check --fix` turns on again: switched off (`disabled`) or `paused`.
-    var switchedOff: [ShopWebhook] { topics.compactMap { $0.up ? nil : $0.hook } }
+    /// The topics `check --fix` repairs: switched off (`disabled`, `paused`) or missing.
+    var down: [Topic] { topics.filter { !$0.up } }
+
+    /// Where a missing subscription should deliver: where amosync's other webhooks of the source
+    /// do, else `public_url` + `/v1/hooks/SOURCE`.
+    func deliveryURL(source: String, publicURL: String?) -> String? {
+        if let url = topics.compactMap({ $0.hook?.deliveryURL }).first { return url }
+        guard var base = publicURL else { return nil }
+        while base.hasSuffix("/") { base.removeLast() }
+        return "\(base)/v1/hooks/\(source)"
+    }
 
     /// One line a topic, and whether it is a problem.
     func lines(source: String) -> [(text: String, problem: Bool)] {
         topics.map { entry in
             guard let hook = entry.hook else {
-                return (
-                    "sources.\(source): no webhook for \(entry.topic) points at /v1/hooks/\(source): orders it would bring are found "
-                        + "only by reconciliation; add one in the shop (delivery URL https://YOUR-HOST/v1/hooks/\(source), "
-                        + "secret sources.\(source).secret)", true
-                )
+                let fix =
+                    entry.topic.contains("/")
+                    ? "`amosync check --fix` subscribes it (to where the source's other webhook delivers, else amocrm.webhook.public_url)"
+                    : "add one in the shop (delivery URL https://YOUR-HOST/v1/hooks/\(source), secret sources.\(source).secret)"
+                return ("sources.\(source): no webhook for \(entry.topic) points at /v1/hooks/\(source): \(fix)", true)
             }
             if entry.up { return ("sources.\(source): webhook \(hook.id) (\(entry.topic)) is active → \(hook.deliveryURL)", false) }
             return (

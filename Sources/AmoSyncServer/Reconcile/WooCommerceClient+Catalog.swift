@@ -45,7 +45,8 @@ extension WooCommerceClient: ShopCatalog {
         return (json.arrayValue ?? []).compactMap(Self.webhook)
     }
 
-    func enable(_ hook: ShopWebhook) async throws(ShopError) -> ShopWebhook {
+    func repair(_ topic: String, hook: ShopWebhook?, url: String?) async throws(ShopError) -> ShopWebhook? {
+        guard let hook else { return nil }
         let json = try await call("PUT", "webhooks/\(Self.escaped(hook.id))", body: ["status": "active"])
         guard let enabled = Self.webhook(json) else {
             throw ShopError(kind: .transient, request: Self.label("PUT", "webhooks/1"), status: 200, detail: "the answer is not a webhook")
