@@ -13,11 +13,25 @@ extension FakeShopifyShop {
         switch (field, mutation) {
         case ("order", false): requested = 1
         case ("webhookSubscriptions", false): requested = 102
+        case ("orders", false): requested = 2 + Double(Self.argument("first", in: query).flatMap(Int.init) ?? 50)
+        case ("nodes", false): requested = 112 * Double(variables["ids"]?.arrayValue?.count ?? 0)
         case ("orderClose", true), ("orderCancel", true), ("tagsAdd", true), ("webhookSubscriptionCreate", true): requested = 10
         default: return Self.failure("Field '\(field)' doesn't exist on type '\(mutation ? "Mutation" : "QueryRoot")'")
         }
         if let problem = Self.invalidVariable(field, variables) {
             return Self.failure("Variable $\(problem.name) of type \(problem.type) was provided invalid value")
+        }
+        // A single query may cost at most 1,000 points, whatever the bucket holds.
+        guard requested <= 1000 else {
+            counts.maxCostExceeded += 1
+            return [
+                "errors": [
+                    [
+                        "message": .string("Query cost is \(Int(requested)), which exceeds the single query max cost limit (1000)."),
+                        "extensions": ["code": "MAX_COST_EXCEEDED", "cost": .number(JSONNumber(requested)), "maxCost": 1000],
+                    ]
+                ]
+            ]
         }
         refill()
         guard available >= requested else {
@@ -41,6 +55,12 @@ extension FakeShopifyShop {
             actual = Double(2 + subscriptions.count)
             available += requested - actual
         case "webhookSubscriptionCreate": data = ["webhookSubscriptionCreate": subscribe(variables)]
+        case "orders":
+            let connection = ordersConnection(query, variables: variables)
+            data = ["orders": connection]
+            actual = 2 + Double(connection["nodes"]?.arrayValue?.count ?? 0)
+            available += requested - actual
+        case "nodes": data = ["nodes": nodes(variables["ids"]?.arrayValue ?? [])]
         case "order": data = ["order": orderNode(variables["id"]?.stringValue)]
         case "orderClose": data = ["orderClose": close(variables["input"]?["id"]?.stringValue)]
         case "orderCancel": data = ["orderCancel": cancel(variables)]
@@ -61,7 +81,9 @@ extension FakeShopifyShop {
         func id(_ value: JSONValue?) -> Bool { value?.stringValue?.hasPrefix("gid://shopify/") == true }
         switch field {
         case "order": return id(variables["id"]) ? nil : ("id", "ID!")
-        case "webhookSubscriptions": return nil
+        case "webhookSubscriptions", "orders": return nil
+        case "nodes":
+            return variables["ids"]?.arrayValue?.allSatisfy({ id($0) }) == true ? nil : ("ids", "[ID!]!")
         case "webhookSubscriptionCreate":
             if !webhookTopics.contains(variables["topic"]?.stringValue ?? "") { return ("topic", "WebhookSubscriptionTopic!") }
             return variables["webhookSubscription"]?["uri"]?.stringValue == nil ? ("webhookSubscription", "WebhookSubscriptionInput!") : nil

@@ -19,6 +19,7 @@ package actor FakeShopifyShop {
         package var tagsAdded = 0
         package var webhooksDelivered = 0
         package var webhooksFailed = 0
+        package var maxCostExceeded = 0
     }
 
     /// Stable versions: `YYYY-01`, `-04`, `-07`, `-10`.
@@ -91,6 +92,11 @@ package actor FakeShopifyShop {
     package func expireTokens() { issued = issued.mapValues { _ in .distantPast } }
 
     package func order(_ id: Int) -> JSONValue? { orders[id] }
+    /// Staff tag an order in the admin (its `orders/updated` follows).
+    package func staffTag(_ id: Int, _ tag: String) {
+        change(id) { $0["tags"] = .string((Self.tags($0["tags"]?.stringValue) + [tag]).joined(separator: ", ")) }
+    }
+
     /// Staff delete an order (its `orders/delete` webhook carries only the id).
     package func delete(_ id: Int) {
         guard orders.removeValue(forKey: id) != nil else { return }

@@ -15,7 +15,7 @@ struct Reconcile: AsyncParsableCommand {
             """)
 
     @OptionGroup var options: ConfigOptions
-    @Argument(help: "The source (sources.SOURCE) to reconcile: a WooCommerce source with an api.") var source: String
+    @Argument(help: "The source (sources.SOURCE) to reconcile: a WooCommerce or Shopify source with an api.") var source: String
     @Option(help: "Start here instead of the cursor (ISO 8601, like 2026-12-01T00:00:00Z).") var since: String?
 
     func run() async throws {

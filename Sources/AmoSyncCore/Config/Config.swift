@@ -132,8 +132,7 @@ package struct Config: Sendable {
         /// How far the first pass looks back.
         package var reconcileLookbackHours = 24
 
-        /// Whether the shop is looked at every `reconcileMinutes`: its webhooks, and its orders
-        /// (WooCommerce; Shopify's are not listed yet).
+        /// Whether the shop is looked at every `reconcileMinutes`: its webhooks and its orders.
         package var reconciles: Bool { api != nil && reconcileMinutes > 0 && (type == "woocommerce" || type == "shopify") }
 
         package init(type: String, secret: String? = nil, form: String? = nil) {

@@ -19,11 +19,8 @@ package struct ShopOperations: Sendable {
         guard let settings = config.sources[source] else {
             return "no source named \(source) (sources: \(config.sources.keys.sorted().joined(separator: ", ")))"
         }
-        guard settings.type == "woocommerce" else {
-            return settings.type == "shopify"
-                ? "sources.\(source): Shopify orders are not reconciled yet (only WooCommerce's); Shopify retries a failed "
-                    + "webhook for 48 hours"
-                : "sources.\(source) is a \(settings.type) source: only WooCommerce orders can be listed"
+        guard settings.type == "woocommerce" || settings.type == "shopify" else {
+            return "sources.\(source) is a \(settings.type) source: only WooCommerce and Shopify orders can be listed"
         }
         guard settings.api != nil else { return "sources.\(source).api is not set: orders are listed through the shop's API" }
         return nil
@@ -80,10 +77,6 @@ package struct ShopOperations: Sendable {
                 lines += health.lines(source: source)
             } catch {
                 lines.append(("sources.\(source).api: the shop's webhooks cannot be read: \(error)", true))
-            }
-            if settings.type == "shopify" {
-                lines.append(
-                    ("sources.\(source): Shopify orders are not reconciled yet; Shopify retries a failed webhook for 48 hours", false))
             }
         }
         return lines

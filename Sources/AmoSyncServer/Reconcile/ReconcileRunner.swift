@@ -39,7 +39,7 @@ final class ReconcileRunner: Sendable {
         note(health, source: source)
         let webhooks = "webhooks: " + health.topics.map { "\($0.topic) \($0.hook?.status ?? "missing")" }.joined(separator: ", ")
         guard let catalog = await ShopCatalogs.catalog(source: source, config: config, transport: transport, shopify: shopify) else {
-            return "\(source): \(webhooks); Shopify orders are not listed yet"
+            return "\(source): \(webhooks); its orders cannot be listed"
         }
         let since = job.input["since"]?.stringValue.flatMap(Reconciler.parse)
         let reconciler = Reconciler(source: source, config: config, catalog: catalog, store: store, clock: clock)
@@ -90,8 +90,12 @@ enum ShopCatalogs {
     ) async
         -> (any ShopCatalog)?
     {
-        guard let settings = config.sources[source], let api = settings.api, settings.type == "woocommerce" else { return nil }
-        return WooCommerceClient(source: source, api: api, transport: transport)
+        guard let settings = config.sources[source], let api = settings.api else { return nil }
+        switch settings.type {
+        case "woocommerce": return WooCommerceClient(source: source, api: api, transport: transport)
+        case "shopify": return ShopifyClient(session: await shopify.session(source: source, api: api))
+        default: return nil
+        }
     }
 
     /// Which client reads a source's webhooks.

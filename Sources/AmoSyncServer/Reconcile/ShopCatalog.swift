@@ -7,7 +7,7 @@ protocol ShopCatalog: ShopWebhooks {
     /// amosync needs to know whether it has it; `after` is the previous page's `next`.
     func changedOrders(since: Date, after: String?) async throws(ShopError) -> ShopOrderPage
     /// These orders whole, in the shape the platform's webhook carries them.
-    func orders(_ ids: [String]) async throws(ShopError) -> [JSONValue]
+    func orders(_ listed: [ListedOrder]) async throws(ShopError) -> [JSONValue]
 }
 
 /// A shop asked for the webhooks that should bring its orders (`amosync check [--fix]`).
@@ -32,6 +32,8 @@ struct ShopOrderPage: Sendable {
 /// and the shop's own time of its last change.
 struct ListedOrder: Sendable {
     var externalID: String
+    /// The id the API reads it by, where that is not `externalID` (Shopify's order id).
+    var platformID: String?
     var status: String?
     var modified: Date?
 }

@@ -24,13 +24,14 @@ extension WooCommerceClient: ShopCatalog {
             orders: items.compactMap { item in
                 Mapper.identifier(item["id"]).map {
                     ListedOrder(
-                        externalID: $0, status: item["status"]?.stringValue,
+                        externalID: $0, platformID: nil, status: item["status"]?.stringValue,
                         modified: item["date_modified_gmt"]?.stringValue.flatMap(Self.date))
                 }
             }, next: page < pages && !items.isEmpty ? "\(page + 1)" : nil, total: response.header("X-WP-Total").flatMap(Int.init))
     }
 
-    func orders(_ ids: [String]) async throws(ShopError) -> [JSONValue] {
+    func orders(_ listed: [ListedOrder]) async throws(ShopError) -> [JSONValue] {
+        let ids = listed.map(\.externalID)
         var bodies: [JSONValue] = []
         for chunk in stride(from: 0, to: ids.count, by: Self.pageSize).map({ Array(ids[$0..<min(ids.count, $0 + Self.pageSize)]) }) {
             let include = chunk.map(Self.escaped).joined(separator: ",")
