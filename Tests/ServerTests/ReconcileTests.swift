@@ -161,4 +161,33 @@ import Testing
         #expect(try await scheduler.queueDue() == ["woo"])
         #expect(try await store.list(JobFilter()).filter { $0.kind == .reconcile }.count == 2)
     }
+
+    /// A webhook that goes down is logged once, not at every pass; coming back is logged too.
+    @Test func aWebhookChangeIsLoggedOnceAndItsGaugeFollows() async throws {
+        let capture = LogCapture()
+        let store = try SQLiteStore(path: TempDir().file("queue.sqlite3"))
+        let metrics = DaemonMetrics()
+        let runner = ReconcileRunner(
+            store: store, transport: URLSessionTransport(), shopify: ShopifySessions(transport: URLSessionTransport(), clock: SystemTime()),
+            doorbell: Doorbell(clock: SystemTime()), metrics: metrics, logger: capture.logger(), clock: SystemTime())
+        func health(_ status: String) -> WebhookHealth {
+            WebhookHealth.of(
+                [
+                    ShopWebhook(id: "7", topic: "order.created", status: status, deliveryURL: "https://a.example/v1/hooks/woo"),
+                    ShopWebhook(id: "8", topic: "order.updated", status: "active", deliveryURL: "https://a.example/v1/hooks/woo"),
+                ], source: "woo", type: "woocommerce")
+        }
+        runner.note(health("active"), source: "woo")
+        #expect(capture.all.isEmpty, "all is well at the first look: nothing to say")
+        runner.note(health("disabled"), source: "woo")
+        runner.note(health("disabled"), source: "woo")
+        runner.note(health("disabled"), source: "woo")
+        #expect(capture.all.filter { $0.hasPrefix("warning") }.count == 1, "\(capture.all)")
+        #expect(capture.all.last?.contains("status=disabled") == true && capture.all.last?.contains("topic=order.created") == true)
+        #expect(metrics.registry.emitToString().contains(#"amosync_shop_webhook_up{source="woo",topic="order.created"} 0"#))
+        runner.note(health("active"), source: "woo")
+        #expect(capture.all.count == 2)
+        #expect(capture.all.last?.hasPrefix("info the shop's webhook is active again") == true, "\(capture.all)")
+        #expect(metrics.registry.emitToString().contains(#"amosync_shop_webhook_up{source="woo",topic="order.created"} 1"#))
+    }
 }

@@ -64,7 +64,9 @@ final class ReconcileRunner: Sendable {
         for topic in health.topics {
             metrics?.shopWebhook(source: source, topic: topic.topic, up: topic.up)
             let earlier = before?.topics.first { $0.topic == topic.topic }
-            guard earlier?.hook?.status != topic.hook?.status || (before == nil && !topic.up) else { continue }
+            // The first look says only what is down; later looks say what changed.
+            let changed = before == nil ? !topic.up : earlier?.hook?.status != topic.hook?.status
+            guard changed else { continue }
             let metadata: Logger.Metadata = [
                 "source": "\(source)", "topic": "\(topic.topic)", "status": "\(topic.hook?.status ?? "missing")",
             ]
