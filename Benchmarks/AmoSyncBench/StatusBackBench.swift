@@ -142,6 +142,12 @@ func fakeControl(_ fake: FakeAmoProcess, _ path: String, _ body: JSONValue) asyn
 struct LoopDaemon {
     let daemon: BenchDaemon
     let dir: String
+    let config: Config
+
+    /// Another daemon on the same database and config (the first one stopped): a restart.
+    func restarted() async throws -> LoopDaemon {
+        LoopDaemon(daemon: try await BenchDaemon.start(config), dir: dir, config: config)
+    }
 
     static func start(fake: FakeAmoProcess, statusMap: [String: Int], sources: JSONValue) async throws -> LoopDaemon {
         let dir = NSTemporaryDirectory() + "amosync-bench-\(UUID().uuidString)"
@@ -162,7 +168,7 @@ struct LoopDaemon {
         var hookConfig = config
         hookConfig.amocrm.webhook?.publicURL = "http://127.0.0.1:\(daemon.port)"
         try await AmoHook(config: hookConfig, client: daemon.daemon.client).install()
-        return LoopDaemon(daemon: daemon, dir: dir)
+        return LoopDaemon(daemon: daemon, dir: dir, config: config)
     }
 
     func removeDirectory() { try? FileManager.default.removeItem(atPath: dir) }

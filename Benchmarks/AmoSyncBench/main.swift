@@ -14,6 +14,8 @@
 //     a burst of won deals closed in Shopify within its cost bucket
 //   swift run -c release amosync-bench reconcile [--orders 10000] [--shop-latency-ms 100]
 //     two reconcile passes over a WooCommerce shop: all new, then all unchanged
+//   swift run -c release amosync-bench restart [--orders 50] [--latency-ms 150] [--shop-latency-ms 100]
+//     orders a shop took while amosync was stopped: from the restart to the last in amoCRM
 //   swift run -c release amosync-bench parse [--bytes 262144]: the worst body shapes of every intake parser
 //   amosync-bench fake …: the fake amoCRM; the drain starts it as a child process
 import AmoSyncCore
@@ -268,6 +270,10 @@ case "shopify":
             shopLatencyMs: option("shop-latency-ms", 100)))
 case "reconcile":
     print(try await reconcileBench(orders: option("orders", 10_000), shopLatencyMs: option("shop-latency-ms", 100)))
+case "restart":
+    print(
+        try await restartBench(
+            orders: option("orders", 50), latencyMs: option("latency-ms", 150), shopLatencyMs: option("shop-latency-ms", 100)))
 case "parse":
     try ParseWorst.run(size: option("bytes", 262_144))
 case "fake":
