@@ -94,43 +94,9 @@ import Testing
         await second.stop()
     }
 
+    /// 1,000 orders here (the fast loop); the 10,000 in `SystemTests`.
     @Test func aPassOverUnchangedOrdersQueuesNothingAndAsksTheShopOnceAHundred() async throws {
-        let shop = try await RunningShop.start()
-        let count = 1_000
-        let modified = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 3600).rounded(.down))
-        await shop.woo.seed(count, modifiedAt: modified)
-        let dir = TempDir()
-        var json = testConfig(fake: StaticFake(), dir: dir)
-        json.set("sources", ["woo": shop.source(statusBack: [:], reconcileMinutes: 10)])
-        let config = try Config.parse(json.canonicalData, environment: [:])
-        let store = try SQLiteStore(path: dir.file("queue.sqlite3"))
-        let lister = WooCommerceClient(source: "woo", api: config.sources["woo"]!.api!, transport: URLSessionTransport())
-        let reconciler = Reconciler(source: "woo", config: config, catalog: lister, store: store, clock: SystemTime())
-
-        let first = try await reconciler.pass()
-        #expect(first.new == count)
-        #expect(first.pages == count / 100)
-        #expect(try await store.stats().counts[.queued] == count)
-        let cursor = try #require(try await store.meta(Reconciler.cursorKey("woo")).flatMap(Reconciler.parse))
-        #expect(cursor == modified, "the cursor is the shop's newest change")
-
-        // Read again from the cursor less the overlap: every order is known.
-        let listed = await shop.woo.counts.listRequests
-        let second = try await reconciler.pass()
-        #expect(second.listed == count)
-        #expect(second.found == 0)
-        #expect(second.known == count)
-        #expect(await shop.woo.counts.listRequests - listed <= count / 100 + 1)
-        #expect(try await store.stats().counts[.queued] == count, "nothing more queued")
-
-        // A WooCommerce before 5.8 ignores `modified_after`: the pass still stops at the first order
-        // changed before its start instead of reading the shop back to its first order.
-        await shop.woo.seed(500, modifiedAt: modified.addingTimeInterval(-2 * 86_400))
-        await shop.woo.setIgnoresModifiedAfter(true)
-        let before = await shop.woo.counts.listRequests
-        let old = try await reconciler.pass()
-        #expect(old.listed == count && old.found == 0)
-        #expect(await shop.woo.counts.listRequests - before == count / 100 + 1, "the page that reaches the older orders is the last")
+        try await UnchangedShop.reconcile(count: 1_000)
     }
 
     @Test func theScheduleQueuesOnePassAPeriodAndNoneWhileOneWaits() async throws {
