@@ -40,6 +40,9 @@ package actor FakeShopifyShop {
     let restoreRate: Double
     var available: Double
     var bucketAt = Date()
+    /// The HTTP status of a `THROTTLED` answer: Shopify's is 200; 429 as some report it.
+    var throttledStatus = 200
+    package func answerThrottledWith(_ status: Int) { throttledStatus = status }
     /// `drain(to:)`: nothing is restored before the next query.
     var heldEmpty = false
     var orders: [Int: JSONValue] = [:]
@@ -130,7 +133,9 @@ package actor FakeShopifyShop {
             return (400, ["errors": ["query": "Required parameter missing or invalid"]])
         }
         counts.graphQL += 1
-        return (200, graphQL(query, variables: request["variables"]?.objectValue ?? [:]))
+        let answer = graphQL(query, variables: request["variables"]?.objectValue ?? [:])
+        let throttled = answer["errors"]?.arrayValue?.first?["extensions"]?["code"] == "THROTTLED"
+        return (throttled ? throttledStatus : 200, answer)
     }
 
     /// The client credentials grant: form-encoded or JSON `grant_type`, `client_id`, `client_secret`.

@@ -158,6 +158,17 @@ import Testing
         let jobs = try await loop.daemon.store.list(JobFilter()).filter { $0.kind == .statusBack }
         #expect(jobs.count == 4)
         #expect(jobs.allSatisfy { $0.state == .done && $0.attempts == 1 })
+
+        // Throttled with HTTP 429 (as some report Shopify's answer): waited out the same way, not a failed attempt.
+        await shopify.answerThrottledWith(429)
+        await shopify.drain(to: 0)
+        let order = try #require(loop.leads.keys.sorted().first)
+        try await loop.move(order, to: 32_392_162)
+        try await loop.quiet()
+        #expect(await shopify.tags(of: order) == ["sent"])
+        #expect(await shopify.counts.throttled == 2)
+        let tagged = try await loop.daemon.store.list(JobFilter()).filter { $0.kind == .statusBack }
+        #expect(tagged.count == 5 && tagged.allSatisfy { $0.state == .done && $0.attempts == 1 })
         await loop.stop()
     }
 

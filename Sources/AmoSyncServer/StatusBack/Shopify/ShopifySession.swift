@@ -51,6 +51,15 @@ actor ShopifySession {
                 continue
             }
             let json = try? JSONValue.parse(response.body)
+            if response.status == 429 {
+                // Throttled as REST throttles (some proxies, older shops): the cost report if the body
+                // has one, else `Retry-After`, else a second.
+                let reported = Self.throttleStatus(json)
+                if let reported { bucket = (reported.available, reported.rate, clock.now) }
+                let wait = response.header("Retry-After").flatMap(Double.init) ?? (reported == nil ? 1 : 0)
+                if wait > 0 { try? await clock.sleep(for: .seconds(min(wait, 60))) }
+                continue
+            }
             guard (200..<300).contains(response.status) else {
                 throw ShopError(
                     kind: ShopError.kind(of: response.status), request: label, status: response.status,
@@ -59,11 +68,7 @@ actor ShopifySession {
             guard let json else {
                 throw ShopError(kind: .transient, request: label, status: response.status, detail: "the answer is not JSON")
             }
-            if let status = json["extensions"]?["cost"]?["throttleStatus"], let available = status["currentlyAvailable"]?.doubleValue,
-                let rate = status["restoreRate"]?.doubleValue, rate > 0
-            {
-                bucket = (available, rate, clock.now)
-            }
+            if let reported = Self.throttleStatus(json) { bucket = (reported.available, reported.rate, clock.now) }
             let errors = json["errors"]?.arrayValue ?? []
             if errors.contains(where: { $0["extensions"]?["code"]?.stringValue == "THROTTLED" || $0["message"]?.stringValue == "Throttled" }
             ) {
@@ -132,6 +137,14 @@ actor ShopifySession {
         let lifetime = json?["expires_in"]?.doubleValue ?? 86_399
         fetched = (token, sent + .seconds(max(lifetime - 300, lifetime / 2)))
         return token
+    }
+
+    /// `extensions.cost.throttleStatus`: what the bucket holds and how fast it fills.
+    static func throttleStatus(_ json: JSONValue?) -> (available: Double, rate: Double)? {
+        guard let status = json?["extensions"]?["cost"]?["throttleStatus"], let available = status["currentlyAvailable"]?.doubleValue,
+            let rate = status["restoreRate"]?.doubleValue, rate > 0
+        else { return nil }
+        return (available, rate)
     }
 
     /// GraphQL's `errors` (an array of `{"message"}`) or REST's (`{"errors": "…"}`), as one line.
