@@ -45,6 +45,25 @@ extension FakeWooShop {
         return (200, .array(slice), ["X-WP-Total": "\(matching.count)", "X-WP-TotalPages": "\(pages)"])
     }
 
+    /// Makes order lists wait (a shop slow to list) until `releaseLists()`; `listsWaiting` says
+    /// how many wait now.
+    package func holdLists() { listsHeld = true }
+
+    package func releaseLists() {
+        listsHeld = false
+        let waiting = listWaiters
+        listWaiters = []
+        waiting.forEach { $0.resume() }
+    }
+
+    package var listsWaiting: Int { listWaiters.count }
+
+    /// Where a list request waits while lists are held.
+    package func passListGate() async {
+        guard listsHeld else { return }
+        await withCheckedContinuation { listWaiters.append($0) }
+    }
+
     /// Orders placed while nobody listened (no webhook), last modified at `date`.
     @discardableResult
     package func seed(_ count: Int, modifiedAt date: Date) -> [Int] {

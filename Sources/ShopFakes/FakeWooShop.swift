@@ -33,6 +33,8 @@ package actor FakeWooShop {
     var hooks: [Hook] = []
     var outbox: [(hook: Int, body: Data)] = []
     var delivering = false
+    var listsHeld = false
+    var listWaiters: [CheckedContinuation<Void, Never>] = []
     /// WooCommerce before 5.8: `modified_after` is not a parameter yet, and is ignored.
     package var ignoresModifiedAfter = false
     package func setIgnoresModifiedAfter(_ ignores: Bool) { ignoresModifiedAfter = ignores }

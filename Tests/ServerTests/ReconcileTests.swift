@@ -128,6 +128,42 @@ import Testing
         #expect(try await store.list(JobFilter()).filter { $0.kind == .reconcile }.count == 2)
     }
 
+    /// A pass that takes long (the shop lists slowly) does not hold up a stage change claimed
+    /// meanwhile: the order is written while the pass still waits for the shop.
+    @Test func aSlowPassDoesNotHoldUpAManagersDecision() async throws {
+        let fake = try await RunningFake.start(overHTTP: true)
+        defer { fake.stop() }
+        let shop = try await RunningShop.start()
+        let daemon = try await RunningDaemon.start(fake: fake) { json in
+            json.set("amocrm.webhook", ["public_url": "http://127.0.0.1:1", "key": "amocrm-hook-key-0123456789abcdefghij"])
+            json.set("orders.status_map", ["processing": 32_392_159, "completed": 142])
+            json.set("sources", ["woo": shop.source(statusBack: ["142": "completed"], reconcileMinutes: 10)])
+        }
+        _ = await fake.state.createWebhook(
+            [
+                "destination": .string("http://127.0.0.1:\(daemon.port)/v1/amocrm/events/amocrm-hook-key-0123456789abcdefghij"),
+                "settings": ["status_lead"],
+            ])
+        await shop.woo.subscribe(URL(string: "http://127.0.0.1:\(daemon.port)/v1/hooks/woo")!, secret: RunningShop.webhookSecret)
+        let order = await shop.woo.checkout(name: "Anna", phone: "+7 912 555-01-02", email: "anna@example.org")
+        try await eventually { try await daemon.store.leadID(source: "woo", externalID: "\(order)") != nil }
+        try await daemon.waitIdle()
+        let lead = try #require(try await daemon.store.leadID(source: "woo", externalID: "\(order)"))
+
+        // A pass begins and waits for the shop's list.
+        await shop.woo.holdLists()
+        _ = try await daemon.store.enqueue([.reconcile(source: "woo", since: nil, slot: "held")])
+        try await eventually { await shop.woo.listsWaiting == 1 }
+        #expect(await fake.state.move(lead: lead, to: 142, pipeline: 3_177_727))
+        try await eventually { await shop.woo.status(of: order) == "completed" }
+        let pass = try #require(try await daemon.store.list(JobFilter()).first { $0.externalID == "reconcile:held" })
+        #expect(pass.state == .running, "the pass still waits for the shop")
+        await shop.woo.releaseLists()
+        try await daemon.waitIdle()
+        #expect(try await daemon.store.job(pass.id)?.state == .done)
+        await daemon.stop()
+    }
+
     /// A webhook that goes down is logged once, not at every pass; coming back is logged too.
     @Test func aWebhookChangeIsLoggedOnceAndItsGaugeFollows() async throws {
         let capture = LogCapture()

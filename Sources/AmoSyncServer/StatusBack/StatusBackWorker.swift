@@ -48,37 +48,68 @@ final class StatusBackWorker: Service {
 
     func run() async throws {
         try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                let paused = await self.health.pauseReason != nil
-                let throttled = await self.client.limiter.pauseRemaining != nil
-                if paused || throttled {
-                    await self.doorbell.wait(timeout: .seconds(1))
-                    continue
-                }
-                let config = self.rules.current
-                let jobs: [Job]
-                do {
-                    jobs = try await self.store.claimBatch(limit: self.width, leaseFor: config.worker.leaseSeconds, lane: .shop)
-                } catch {
-                    if Task.isCancelled { return }
-                    self.logger.error("could not claim status_back jobs", metadata: ["error": "\(error)"])
-                    await self.doorbell.wait(timeout: .seconds(1))
-                    continue
-                }
-                if jobs.isEmpty {
-                    await self.doorbell.wait(until: (try? await self.store.nextRunAt(lane: .shop)) ?? nil, atMost: self.idlePoll)
-                    continue
-                }
-                let outcomes = await withTaskGroup(of: JobOutcome?.self) { group in
-                    for job in jobs { group.addTask { await self.handle(job, config: config) } }
-                    var outcomes: [JobOutcome] = []
-                    for await outcome in group { if let outcome { outcomes.append(outcome) } }
-                    return outcomes
-                }
-                do { try await self.store.finish(outcomes) } catch {
-                    self.logger.error("could not record status_back outcomes", metadata: ["error": "\(error)"])
+            // Reconcile passes run beside the loop (a pass over a big shop takes seconds to
+            // minutes): the stage changes claimed meanwhile do not wait for it.
+            await withTaskGroup(of: Void.self) { passes in
+                while !Task.isCancelled {
+                    let paused = await self.health.pauseReason != nil
+                    let throttled = await self.client.limiter.pauseRemaining != nil
+                    if paused || throttled {
+                        await self.doorbell.wait(timeout: .seconds(1))
+                        continue
+                    }
+                    let config = self.rules.current
+                    let jobs: [Job]
+                    do {
+                        jobs = try await self.store.claimBatch(limit: self.width, leaseFor: config.worker.leaseSeconds, lane: .shop)
+                    } catch {
+                        if Task.isCancelled { return }
+                        self.logger.error("could not claim status_back jobs", metadata: ["error": "\(error)"])
+                        await self.doorbell.wait(timeout: .seconds(1))
+                        continue
+                    }
+                    if jobs.isEmpty {
+                        await self.doorbell.wait(until: (try? await self.store.nextRunAt(lane: .shop)) ?? nil, atMost: self.idlePoll)
+                        continue
+                    }
+                    for pass in jobs where pass.kind == .reconcile {
+                        passes.addTask { await self.reconcile(pass, config: config) }
+                    }
+                    let writes = jobs.filter { $0.kind != .reconcile }
+                    let outcomes = await withTaskGroup(of: JobOutcome?.self) { group in
+                        for job in writes { group.addTask { await self.handle(job, config: config) } }
+                        var outcomes: [JobOutcome] = []
+                        for await outcome in group { if let outcome { outcomes.append(outcome) } }
+                        return outcomes
+                    }
+                    do { try await self.store.finish(outcomes) } catch {
+                        self.logger.error("could not record status_back outcomes", metadata: ["error": "\(error)"])
+                    }
                 }
             }
+        }
+    }
+
+    /// A reconcile pass with its lease renewed while it runs; given back unfinished (no attempt
+    /// spent) when the daemon stops meanwhile.
+    func reconcile(_ job: Job, config: Config) async {
+        let lease = config.worker.leaseSeconds
+        let renewal = Task {
+            while !Task.isCancelled {
+                try await clock.sleep(for: .seconds(lease / 3))
+                _ = try await store.renew([job], leaseFor: lease)
+            }
+        }
+        let outcome = await handle(job, config: config)
+        renewal.cancel()
+        do {
+            if Task.isCancelled {
+                try await store.release([job], runAt: nil)
+            } else if let outcome {
+                try await store.finish([outcome])
+            }
+        } catch {
+            logger.error("could not record a reconcile pass", metadata: ["job.id": "\(job.id)", "error": "\(error)"])
         }
     }
 
