@@ -27,7 +27,7 @@ extension FakeWooShop {
         }
         counts.listRequests += 1
         let key = orderBy == "modified" ? "date_modified_gmt" : "date_created_gmt"
-        let include = query["include"].map { Set($0.split(separator: ",").compactMap { Int($0) }) }
+        let include = ignoresInclude ? nil : query["include"].map { Set($0.split(separator: ",").compactMap { Int($0) }) }
         // Each order's sort key read once (not in every comparison): a shop of 10,000 orders pages quickly.
         var keyed = orders.compactMap { id, order -> (key: String, id: Int, order: JSONValue)? in
             if let include, !include.contains(id) { return nil }

@@ -38,6 +38,9 @@ package actor FakeWooShop {
     /// WooCommerce before 5.8: `modified_after` is not a parameter yet, and is ignored.
     package var ignoresModifiedAfter = false
     package func setIgnoresModifiedAfter(_ ignores: Bool) { ignoresModifiedAfter = ignores }
+    /// A shop (or a caching proxy) that drops `include` and answers with its newest orders.
+    package var ignoresInclude = false
+    package func setIgnoresInclude(_ ignores: Bool) { ignoresInclude = ignores }
 
     package init(consumerKey: String, consumerSecret: String) {
         self.consumerKey = consumerKey

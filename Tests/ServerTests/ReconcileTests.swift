@@ -164,6 +164,27 @@ import Testing
         await daemon.stop()
     }
 
+    /// A shop that drops `include` answers the read of whole orders with others: the asked ones
+    /// are then read one by one, none lost, none taken that was not asked for.
+    @Test func ordersAListDidNotGiveAreReadOneByOne() async throws {
+        let shop = try await RunningShop.start()
+        await shop.woo.seed(150, modifiedAt: Date().addingTimeInterval(-600))
+        await shop.woo.setIgnoresInclude(true)
+        let dir = TempDir()
+        var json = testConfig(fake: StaticFake(), dir: dir)
+        json.set("sources", ["woo": shop.source(statusBack: [:], reconcileMinutes: 10)])
+        let config = try Config.parse(json.canonicalData, environment: [:])
+        let store = try SQLiteStore(path: dir.file("queue.sqlite3"))
+        let lister = WooCommerceClient(source: "woo", api: config.sources["woo"]!.api!, transport: URLSessionTransport())
+        let outcome = try await Reconciler(source: "woo", config: config, catalog: lister, store: store, clock: SystemTime()).pass()
+        #expect(outcome.new == 150 && outcome.unmappable == 0, "\(outcome)")
+        let queued = try await store.list(
+            {
+                var filter = JobFilter(); filter.limit = 500; return filter
+            }())
+        #expect(Set(queued.map(\.externalID)).count == 150)
+    }
+
     /// A webhook that goes down is logged once, not at every pass; coming back is logged too.
     @Test func aWebhookChangeIsLoggedOnceAndItsGaugeFollows() async throws {
         let capture = LogCapture()

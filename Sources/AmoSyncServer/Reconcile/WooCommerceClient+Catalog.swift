@@ -36,7 +36,19 @@ extension WooCommerceClient: ShopCatalog {
         for chunk in stride(from: 0, to: ids.count, by: Self.pageSize).map({ Array(ids[$0..<min(ids.count, $0 + Self.pageSize)]) }) {
             let include = chunk.map(Self.escaped).joined(separator: ",")
             let (json, _) = try await exchange("GET", "orders", query: "include=\(include)&per_page=\(Self.pageSize)", body: nil)
-            bodies += json.arrayValue ?? []
+            // Only the asked ids count (a shop or proxy that drops `include` answers with others).
+            let wanted = Set(chunk)
+            var got = Set<String>()
+            for body in json.arrayValue ?? [] {
+                guard let id = Mapper.identifier(body["id"]), wanted.contains(id), got.insert(id).inserted else { continue }
+                bodies.append(body)
+            }
+            // One by one whatever the list did not give (an order deleted meanwhile answers 404: skipped).
+            for id in chunk where !got.contains(id) {
+                do { bodies.append(try await call("GET", "orders/\(Self.escaped(id))", body: nil)) } catch  where error.status == 404 {
+                    continue
+                }
+            }
         }
         return bodies
     }
