@@ -171,12 +171,8 @@ import Testing
         await shop.woo.seed(150, modifiedAt: Date().addingTimeInterval(-600))
         await shop.woo.setIgnoresInclude(true)
         let dir = TempDir()
-        var json = testConfig(fake: StaticFake(), dir: dir)
-        json.set("sources", ["woo": shop.source(statusBack: [:], reconcileMinutes: 10)])
-        let config = try Config.parse(json.canonicalData, environment: [:])
-        let store = try SQLiteStore(path: dir.file("queue.sqlite3"))
-        let lister = WooCommerceClient(source: "woo", api: config.sources["woo"]!.api!, transport: URLSessionTransport())
-        let outcome = try await Reconciler(source: "woo", config: config, catalog: lister, store: store, clock: SystemTime()).pass()
+        let (reconciler, store) = try shop.reconcilerOverAnEmptyQueue(in: dir)
+        let outcome = try await reconciler.pass()
         #expect(outcome.new == 150 && outcome.unmappable == 0, "\(outcome)")
         let queued = try await store.list(
             {

@@ -9,18 +9,26 @@ import Testing
 /// (all new), again (all known: nothing queued, one shop request per 100 orders) and once more from
 /// a WooCommerce before 5.8, which ignores `modified_after` (the pass still stops at the first
 /// older order).
+extension RunningShop {
+    /// A `Reconciler` of this WooCommerce shop (source `woo`) over a new, empty queue (in `dir`,
+    /// which the caller keeps while it uses the queue).
+    func reconcilerOverAnEmptyQueue(in dir: TempDir) throws -> (Reconciler, SQLiteStore) {
+        var json = testConfig(fake: StaticFake(), dir: dir)
+        json.set("sources", ["woo": source(statusBack: [:], reconcileMinutes: 10)])
+        let config = try Config.parse(json.canonicalData, environment: [:])
+        let store = try SQLiteStore(path: dir.file("queue.sqlite3"))
+        let lister = WooCommerceClient(source: "woo", api: config.sources["woo"]!.api!, transport: URLSessionTransport())
+        return (Reconciler(source: "woo", config: config, catalog: lister, store: store, clock: SystemTime()), store)
+    }
+}
+
 enum UnchangedShop {
     static func reconcile(count: Int) async throws {
         let shop = try await RunningShop.start()
         let modified = Date(timeIntervalSince1970: (Date().timeIntervalSince1970 - 3600).rounded(.down))
         await shop.woo.seed(count, modifiedAt: modified)
         let dir = TempDir()
-        var json = testConfig(fake: StaticFake(), dir: dir)
-        json.set("sources", ["woo": shop.source(statusBack: [:], reconcileMinutes: 10)])
-        let config = try Config.parse(json.canonicalData, environment: [:])
-        let store = try SQLiteStore(path: dir.file("queue.sqlite3"))
-        let lister = WooCommerceClient(source: "woo", api: config.sources["woo"]!.api!, transport: URLSessionTransport())
-        let reconciler = Reconciler(source: "woo", config: config, catalog: lister, store: store, clock: SystemTime())
+        let (reconciler, store) = try shop.reconcilerOverAnEmptyQueue(in: dir)
 
         let first = try await reconciler.pass()
         #expect(first.new == count)
