@@ -35,9 +35,17 @@ final class ReconcileRunner: Sendable {
         guard let settings = config.sources[source],
             let hooks = await ShopCatalogs.webhooks(source: source, config: config, transport: transport, shopify: shopify)
         else { return "source \(source) has no shop API: nothing to reconcile" }
-        let health = WebhookHealth.of(try await hooks.webhooks(), source: source, type: settings.type)
-        note(health, source: source)
-        let webhooks = "webhooks: " + health.topics.map { "\($0.topic) \($0.hook?.status ?? "missing")" }.joined(separator: ", ")
+        // The webhooks are looked at first; a shop that will not show them (a key without the right)
+        // still has its orders listed.
+        let webhooks: String
+        do {
+            let health = WebhookHealth.of(try await hooks.webhooks(), source: source, type: settings.type)
+            note(health, source: source)
+            webhooks = "webhooks: " + health.topics.map { "\($0.topic) \($0.hook?.status ?? "missing")" }.joined(separator: ", ")
+        } catch {
+            logger.warning("the shop's webhooks cannot be read", metadata: ["source": "\(source)", "error": "\(error)"])
+            webhooks = "webhooks cannot be read: \(error)"
+        }
         guard let catalog = await ShopCatalogs.catalog(source: source, config: config, transport: transport, shopify: shopify) else {
             return "\(source): \(webhooks); its orders cannot be listed"
         }
