@@ -187,7 +187,7 @@ import Testing
         let store = try SQLiteStore(path: TempDir().file("queue.sqlite3"))
         let metrics = DaemonMetrics()
         let runner = ReconcileRunner(
-            store: store, transport: URLSessionTransport(), shopify: ShopifySessions(transport: URLSessionTransport(), clock: SystemTime()),
+            store: store, shops: ShopAPIs(transport: URLSessionTransport(), clock: SystemTime()),
             doorbell: Doorbell(clock: SystemTime()), metrics: metrics, logger: capture.logger(), clock: SystemTime())
         func health(_ status: String) -> WebhookHealth {
             WebhookHealth.of(

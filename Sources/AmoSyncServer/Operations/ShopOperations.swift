@@ -5,13 +5,11 @@ import Foundation
 /// of `amosync check [--fix]`.
 package struct ShopOperations: Sendable {
     let config: Config
-    let transport: any HTTPTransport
-    let shopify: ShopifySessions
+    let shops: ShopAPIs
 
     package init(config: Config, transport: any HTTPTransport = URLSessionTransport()) {
         self.config = config
-        self.transport = transport
-        self.shopify = ShopifySessions(transport: transport, clock: SystemTime())
+        self.shops = ShopAPIs(transport: transport, clock: SystemTime())
     }
 
     /// Why `source` cannot be reconciled, with the key to set; nil when it can.
@@ -40,7 +38,7 @@ package struct ShopOperations: Sendable {
     package func reconcile(
         _ source: String, since: Date?, store: SQLiteStore, progress: @escaping @Sendable (String) -> Void
     ) async throws -> Report {
-        guard let catalog = await ShopCatalogs.catalog(source: source, config: config, transport: transport, shopify: shopify) else {
+        guard let catalog = await shops.client(source, config: config) else {
             throw ShopError(kind: .rejected, request: "reconcile", status: nil, detail: problem(reconciling: source) ?? "not supported")
         }
         let reconciler = Reconciler(source: source, config: config, catalog: catalog, store: store, clock: SystemTime())
@@ -60,9 +58,7 @@ package struct ShopOperations: Sendable {
     package func checkWebhooks(fix: Bool) async -> [(text: String, problem: Bool)] {
         var lines: [(text: String, problem: Bool)] = []
         for (source, settings) in config.sources.sorted(by: { $0.key < $1.key }) where settings.api != nil {
-            guard let shop = await ShopCatalogs.webhooks(source: source, config: config, transport: transport, shopify: shopify) else {
-                continue
-            }
+            guard let shop = await shops.client(source, config: config) else { continue }
             do {
                 var health = WebhookHealth.of(try await shop.webhooks(), source: source, type: settings.type)
                 if fix, !health.down.isEmpty {

@@ -7,8 +7,7 @@ import Synchronization
 /// once each time one changes, `amosync_shop_webhook_up`), then a `Reconciler` pass.
 final class ReconcileRunner: Sendable {
     let store: any QueueStore & MetaStore & ReconcileStore
-    let transport: any HTTPTransport
-    let shopify: ShopifySessions
+    let shops: ShopAPIs
     let doorbell: Doorbell
     let metrics: DaemonMetrics?
     let logger: Logger
@@ -17,12 +16,11 @@ final class ReconcileRunner: Sendable {
     private let seen = Mutex<[String: WebhookHealth]>([:])
 
     init(
-        store: any QueueStore & MetaStore & ReconcileStore, transport: any HTTPTransport, shopify: ShopifySessions, doorbell: Doorbell,
+        store: any QueueStore & MetaStore & ReconcileStore, shops: ShopAPIs, doorbell: Doorbell,
         metrics: DaemonMetrics?, logger: Logger, clock: any TimeSource
     ) {
         self.store = store
-        self.transport = transport
-        self.shopify = shopify
+        self.shops = shops
         self.doorbell = doorbell
         self.metrics = metrics
         self.logger = logger
@@ -32,25 +30,22 @@ final class ReconcileRunner: Sendable {
     /// The pass's summary for the job.
     func run(_ job: Job, config: Config) async throws -> String {
         let source = job.source
-        guard let settings = config.sources[source],
-            let hooks = await ShopCatalogs.webhooks(source: source, config: config, transport: transport, shopify: shopify)
-        else { return "source \(source) has no shop API: nothing to reconcile" }
+        guard let settings = config.sources[source], let shop = await shops.client(source, config: config) else {
+            return "source \(source) has no shop API: nothing to reconcile"
+        }
         // The webhooks are looked at first; a shop that will not show them (a key without the right)
         // still has its orders listed.
         let webhooks: String
         do {
-            let health = WebhookHealth.of(try await hooks.webhooks(), source: source, type: settings.type)
+            let health = WebhookHealth.of(try await shop.webhooks(), source: source, type: settings.type)
             note(health, source: source)
             webhooks = "webhooks: " + health.topics.map { "\($0.topic) \($0.hook?.status ?? "missing")" }.joined(separator: ", ")
         } catch {
             logger.warning("the shop's webhooks cannot be read", metadata: ["source": "\(source)", "error": "\(error)"])
             webhooks = "webhooks cannot be read: \(error)"
         }
-        guard let catalog = await ShopCatalogs.catalog(source: source, config: config, transport: transport, shopify: shopify) else {
-            return "\(source): \(webhooks); its orders cannot be listed"
-        }
         let since = job.input["since"]?.stringValue.flatMap(Reconciler.parse)
-        let reconciler = Reconciler(source: source, config: config, catalog: catalog, store: store, clock: clock)
+        let reconciler = Reconciler(source: source, config: config, catalog: shop, store: store, clock: clock)
         let outcome = try await reconciler.pass(since: since) { [doorbell] page in
             if page.found > 0 { await doorbell.ring() }
         }
@@ -90,35 +85,5 @@ final class ReconcileRunner: Sendable {
         "\(source): \(outcome.listed) orders changed since \(Reconciler.format(outcome.since)) listed in \(outcome.pages) page(s): "
             + "\(outcome.new) new and \(outcome.changed) status change(s) queued, \(outcome.known) already here"
             + (outcome.unmappable > 0 ? ", \(outcome.unmappable) that cannot be delivered" : "")
-    }
-}
-
-/// Which catalog lists a source's orders.
-enum ShopCatalogs {
-    static func catalog(
-        source: String, config: Config, transport: any HTTPTransport, shopify: ShopifySessions
-    ) async
-        -> (any ShopCatalog)?
-    {
-        guard let settings = config.sources[source], let api = settings.api else { return nil }
-        switch settings.type {
-        case "woocommerce": return WooCommerceClient(source: source, api: api, transport: transport)
-        case "shopify": return ShopifyClient(session: await shopify.session(source: source, api: api))
-        default: return nil
-        }
-    }
-
-    /// Which client reads a source's webhooks.
-    static func webhooks(
-        source: String, config: Config, transport: any HTTPTransport, shopify: ShopifySessions
-    ) async
-        -> (any ShopWebhooks)?
-    {
-        guard let settings = config.sources[source], let api = settings.api else { return nil }
-        switch settings.type {
-        case "woocommerce": return WooCommerceClient(source: source, api: api, transport: transport)
-        case "shopify": return ShopifyClient(session: await shopify.session(source: source, api: api))
-        default: return nil
-        }
     }
 }

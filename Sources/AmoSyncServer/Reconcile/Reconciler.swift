@@ -80,8 +80,7 @@ struct Reconciler: Sendable {
             let whole = page.orders.filter { wanted[$0.externalID] != nil }
             for body in whole.isEmpty ? [] : try await catalog.orders(whole) {
                 do {
-                    let input =
-                        shopify ? try ShopifyAdapter.order(ShopifyGraphQLOrder.restShape(body)) : try WooCommerceAdapter.order(body)
+                    let input = shopify ? try ShopifyAdapter.order(body) : try WooCommerceAdapter.order(body)
                     let mapped = try mapper.mapOrder(input, source: source, requireContact: false)
                     guard let had = wanted.removeValue(forKey: mapped.externalID) else { continue }
                     if had { outcome.changed += 1 } else { outcome.new += 1 }

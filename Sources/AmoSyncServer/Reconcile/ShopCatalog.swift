@@ -1,17 +1,14 @@
 import AmoSyncCore
 import Foundation
 
-/// A shop asked for the orders it changed since a time (`amosync reconcile`).
-protocol ShopCatalog: ShopWebhooks {
+/// A shop asked for the orders it changed since a time (`amosync reconcile`), and for the
+/// webhooks that should have brought them (`amosync check [--fix]`).
+protocol ShopCatalog: Sendable {
     /// One page of the orders changed after `since`, newest change first, each only as far as
     /// amosync needs to know whether it has it; `after` is the previous page's `next`.
     func changedOrders(since: Date, after: String?) async throws(ShopError) -> ShopOrderPage
     /// These orders whole, in the shape the platform's webhook carries them.
     func orders(_ listed: [ListedOrder]) async throws(ShopError) -> [JSONValue]
-}
-
-/// A shop asked for the webhooks that should bring its orders (`amosync check [--fix]`).
-protocol ShopWebhooks: Sendable {
     /// The shop's webhooks (all of them; `WebhookHealth` picks amosync's).
     func webhooks() async throws(ShopError) -> [ShopWebhook]
     /// Makes `topic` deliver to amosync again: a webhook the shop switched off (or staff paused)

@@ -4,7 +4,7 @@ import Foundation
 /// Shopify's orders through the GraphQL Admin API: `orders(query: "updated_at:>'…'", sortKey:
 /// UPDATED_AT, reverse: true)`, 100 a page with only the number, status and time, cursor paging;
 /// the orders amosync lacks then whole (`nodes(ids:)`, 5 a request: a query may cost at most
-/// 1,000 points).
+/// 1,000 points), in the REST resource's shape that the webhook carries.
 extension ShopifyClient: ShopCatalog {
     static let changedQuery = """
         query AmosyncChanged($query: String!, $after: String) { orders(first: 100, after: $after, sortKey: UPDATED_AT, \
@@ -49,7 +49,7 @@ extension ShopifyClient: ShopCatalog {
             let data = try await session.run(
                 Self.ordersQuery, variables: ["ids": .array(batch.map(JSONValue.string))], cost: Self.orderCost * Double(batch.count),
                 label: label + " nodes")
-            nodes += (data["nodes"]?.arrayValue ?? []).filter { $0 != .null }
+            nodes += (data["nodes"]?.arrayValue ?? []).filter { $0 != .null }.map(ShopifyGraphQLOrder.restShape)
         }
         return nodes
     }

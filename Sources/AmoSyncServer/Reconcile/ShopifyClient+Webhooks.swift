@@ -4,7 +4,7 @@ import Foundation
 /// Shopify's webhook subscriptions (`webhookSubscriptions`, `webhookSubscriptionCreate`): what
 /// `amosync check` lists, and what `--fix` subscribes again when Shopify removed it (it does after
 /// retrying a failing delivery for 48 hours).
-extension ShopifyClient: ShopWebhooks {
+extension ShopifyClient {
     static let webhooksQuery = """
         query AmosyncWebhooks { webhookSubscriptions(first: 100) { nodes { id topic uri } } }
         """

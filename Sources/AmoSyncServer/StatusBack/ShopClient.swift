@@ -42,21 +42,35 @@ struct StatusBackTarget: Sendable {
 
     /// The target of the orders of `source` (`orders` is `POST /v1/orders`, the own backend);
     /// nil when that source writes nothing back.
-    static func of(source: String, config: Config, transport: any HTTPTransport, shopify: ShopifySessions) async -> StatusBackTarget? {
+    static func of(source: String, config: Config, shops: ShopAPIs) async -> StatusBackTarget? {
         if let settings = config.sources[source] {
-            guard !settings.statusBack.isEmpty, let api = settings.api else { return nil }
-            switch settings.type {
-            case "woocommerce":
-                return StatusBackTarget(map: settings.statusBack, client: WooCommerceClient(source: source, api: api, transport: transport))
-            case "shopify":
-                return StatusBackTarget(
-                    map: settings.statusBack, client: ShopifyClient(session: await shopify.session(source: source, api: api)))
-            default:
-                return nil
-            }
+            guard !settings.statusBack.isEmpty, let client = await shops.client(source, config: config) else { return nil }
+            return StatusBackTarget(map: settings.statusBack, client: client)
         }
         guard source == "orders", let own = config.orders.statusBack else { return nil }
-        return StatusBackTarget(map: own.map, client: OwnBackendClient(settings: own, transport: transport))
+        return StatusBackTarget(map: own.map, client: OwnBackendClient(settings: own, transport: shops.transport))
+    }
+}
+
+/// The shops' APIs: the client of a source's `api` (WooCommerce REST, Shopify GraphQL), with
+/// Shopify's tokens and cost buckets kept from one use to the next.
+struct ShopAPIs: Sendable {
+    let transport: any HTTPTransport
+    let shopify: ShopifySessions
+
+    init(transport: any HTTPTransport, clock: any TimeSource) {
+        self.transport = transport
+        self.shopify = ShopifySessions(transport: transport, clock: clock)
+    }
+
+    /// The client of `source`'s API; nil when it has none.
+    func client(_ source: String, config: Config) async -> (any ShopClient & ShopCatalog)? {
+        guard let settings = config.sources[source], let api = settings.api else { return nil }
+        switch settings.type {
+        case "woocommerce": return WooCommerceClient(source: source, api: api, transport: transport)
+        case "shopify": return ShopifyClient(session: await shopify.session(source: source, api: api))
+        default: return nil
+        }
     }
 }
 

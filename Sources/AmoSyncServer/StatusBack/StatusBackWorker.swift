@@ -15,14 +15,13 @@ final class StatusBackWorker: Service {
     let health: DeliveryHealth
     let doorbell: Doorbell
     let rules: Live<Config>
-    let transport: any HTTPTransport
     let logger: Logger
     let clock: any TimeSource
     /// Jobs written at once (each waits for its shop, not for the others).
     let width: Int
     let idlePoll: Duration
-    /// Shopify's tokens and cost buckets, kept from job to job.
-    let shopify: ShopifySessions
+    /// The shops' clients (Shopify's tokens and cost buckets kept from job to job).
+    let shops: ShopAPIs
     let reconciles: ReconcileRunner
 
     init(
@@ -36,14 +35,12 @@ final class StatusBackWorker: Service {
         self.health = health
         self.doorbell = doorbell
         self.rules = rules
-        self.transport = transport
         self.logger = logger
         self.clock = clock
         self.width = width
         self.idlePoll = idlePoll
-        self.shopify = ShopifySessions(transport: transport, clock: clock)
-        self.reconciles = ReconcileRunner(
-            store: store, transport: transport, shopify: shopify, doorbell: doorbell, metrics: metrics, logger: logger, clock: clock)
+        self.shops = ShopAPIs(transport: transport, clock: clock)
+        self.reconciles = ReconcileRunner(store: store, shops: shops, doorbell: doorbell, metrics: metrics, logger: logger, clock: clock)
     }
 
     func run() async throws {
@@ -159,7 +156,7 @@ final class StatusBackWorker: Service {
             return retry("the queue could not be read: \(error)", status: nil, request: nil)
         }
         guard let owner else { return done("lead \(change.leadID) is not one amosync delivered: nothing to write") }
-        guard let target = await StatusBackTarget.of(source: owner.source, config: config, transport: transport, shopify: shopify) else {
+        guard let target = await StatusBackTarget.of(source: owner.source, config: config, shops: shops) else {
             return done("source \(owner.source) writes no status back (no status_back for it)")
         }
         // The hint is only a hint: the lead as amoCRM holds it now decides.
