@@ -151,7 +151,7 @@ final class StatusBackWorker: Service {
         guard let change = StageChange(json: job.input) else {
             return outcome(.failed, .failed, error: "the job's input is not a stage change (lead_id and status_id)")
         }
-        let owner: (source: String, externalID: String)?
+        let owner: OrderOwner?
         do { owner = try await store.orders(holding: [change.leadID])[change.leadID] } catch {
             return retry("the queue could not be read: \(error)", status: nil, request: nil)
         }
@@ -180,9 +180,7 @@ final class StatusBackWorker: Service {
             case .leave(let reason): return done("order \(owner.source)/\(owner.externalID): \(reason)")
             case .write(let status): wanted = status
             }
-            let order = ShopOrder(
-                externalID: owner.externalID,
-                platformID: try await store.platformOrderID(source: owner.source, externalID: owner.externalID))
+            let order = ShopOrder(externalID: owner.externalID, platformID: owner.platformID)
             // The shop's own word where it can be asked; else what amosync last wrote or was sent.
             var current = try await target.client.currentStatus(of: order, wanted: wanted)
             if current == nil { current = try await store.knownStatus(source: owner.source, externalID: owner.externalID) }

@@ -26,7 +26,7 @@ package protocol QueueStore: Sendable {
     /// The lead the first delivered job of an order created.
     func leadID(source: String, externalID: String) async throws -> Int?
     /// The orders (or forms) whose jobs produced or updated these leads, by lead id.
-    func orders(holding leadIDs: [Int]) async throws -> [Int: (source: String, externalID: String)]
+    func orders(holding leadIDs: [Int]) async throws -> [Int: OrderOwner]
     /// Deletes delivered, cancelled and skipped jobs older than `days`; how many.
     @discardableResult func purge(olderThanDays days: Double) async throws -> Int
 }
@@ -90,9 +90,6 @@ package protocol LedgerStore: Sendable {
     /// The order's status as far as amosync knows: the newer of its own latest write and the
     /// status of the order's newest version (what the shop last sent).
     func knownStatus(source: String, externalID: String) async throws -> String?
-    /// The order's id in the shop's API where it is not its number: Shopify's `shopify_id`,
-    /// from the order's newest version.
-    func platformOrderID(source: String, externalID: String) async throws -> String?
     /// For each update job: the order's lead, its version before it (status; price and fields when
     /// delivered), and amosync's latest write to the order (one read for a batch).
     func updateContext(_ jobs: [Job]) async throws -> [Int64: UpdateContext]

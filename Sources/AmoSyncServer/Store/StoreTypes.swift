@@ -70,6 +70,14 @@ package struct NewJob: Sendable {
     }
 }
 
+/// The order whose job created a lead.
+package struct OrderOwner: Sendable, Equatable {
+    var source: String
+    var externalID: String
+    /// Its id in the shop's API where that is not its number (Shopify's `shopify_id`).
+    var platformID: String?
+}
+
 /// What `enqueue` did.
 package struct EnqueueResult: Sendable, Equatable {
     var jobID: Int64

@@ -42,19 +42,6 @@ extension SQLiteStore {
         }
     }
 
-    package func platformOrderID(source: String, externalID: String) async throws -> String? {
-        try await database.read { db in
-            try String.fetchOne(
-                db,
-                sql: """
-                    SELECT CAST(json_extract(input, '$.shopify_id') AS TEXT) FROM jobs
-                    WHERE source = :source AND external_id = :id AND kind IN ('order', 'order_update')
-                      AND json_extract(input, '$.shopify_id') IS NOT NULL
-                    ORDER BY id DESC LIMIT 1
-                    """, arguments: ["source": source, "id": externalID])
-        }
-    }
-
     package func updateContext(_ jobs: [Job]) async throws -> [Int64: UpdateContext] {
         try await database.read { db in
             var context: [Int64: UpdateContext] = [:]

@@ -98,12 +98,21 @@ extension SQLiteStore {
             .order(JobRecord.CodingKeys.id).select(JobRecord.CodingKeys.leadID, as: Int.self).fetchOne(db)
     }
 
-    package func orders(holding leadIDs: [Int]) async throws -> [Int: (source: String, externalID: String)] {
+    package func orders(holding leadIDs: [Int]) async throws -> [Int: OrderOwner] {
         guard !leadIDs.isEmpty else { return [:] }
         return try await database.read { db in
-            var owners: [Int: (source: String, externalID: String)] = [:]
-            for job in try JobRecord.filter(leadIDs.contains(JobRecord.CodingKeys.leadID)).fetchAll(db) {
-                if let lead = job.leadID, owners[lead] == nil { owners[lead] = (job.source, job.externalID) }
+            var owners: [Int: OrderOwner] = [:]
+            // Only the columns it needs (not every version's input), through `jobs_lead`.
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT lead_id, source, external_id, CAST(json_extract(input, '$.shopify_id') AS TEXT) AS platform_id FROM jobs
+                    WHERE lead_id IN (\(databaseQuestionMarks(count: leadIDs.count))) ORDER BY id
+                    """, arguments: StatementArguments(leadIDs))
+            for row in rows {
+                let lead: Int = row["lead_id"]
+                if owners[lead] == nil { owners[lead] = OrderOwner(source: row["source"], externalID: row["external_id"]) }
+                if let id: String = row["platform_id"] { owners[lead]?.platformID = id }
             }
             return owners
         }
