@@ -152,7 +152,7 @@ import Testing
 
         // A pass begins and waits for the shop's list.
         await shop.woo.holdLists()
-        _ = try await daemon.store.enqueue([.reconcile(source: "woo", since: nil, slot: "held")])
+        _ = try await daemon.store.enqueue([.reconcile(source: "woo", slot: "held")])
         try await eventually { await shop.woo.listsWaiting == 1 }
         #expect(await fake.state.move(lead: lead, to: 142, pipeline: 3_177_727))
         try await eventually { await shop.woo.status(of: order) == "completed" }

@@ -44,9 +44,8 @@ final class ReconcileRunner: Sendable {
             logger.warning("the shop's webhooks cannot be read", metadata: ["source": "\(source)", "error": "\(error)"])
             webhooks = "webhooks cannot be read: \(error)"
         }
-        let since = job.input["since"]?.stringValue.flatMap(Reconciler.parse)
         let reconciler = Reconciler(source: source, config: config, catalog: shop, store: store, clock: clock)
-        let outcome = try await reconciler.pass(since: since) { [doorbell] page in
+        let outcome = try await reconciler.pass { [doorbell] page in
             if page.found > 0 { await doorbell.ring() }
         }
         metrics?.reconciled(source: source, found: outcome.found, at: clock.date)

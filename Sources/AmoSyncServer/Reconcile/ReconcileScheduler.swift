@@ -56,7 +56,7 @@ final class ReconcileScheduler: Service {
             logger.info("reconcile pass queued", metadata: ["source": "\(source)"])
             // Named by the time it was queued, to the millisecond: one job a pass, shown in `jobs list`.
             let slot = clock.date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true))
-            _ = try await store.enqueue([.reconcile(source: source, since: nil, slot: slot)])
+            _ = try await store.enqueue([.reconcile(source: source, slot: slot)])
             try await store.setMeta(Self.scheduledKey(source), "\(now)")
             queued.append(source)
         }

@@ -49,14 +49,11 @@ package struct NewJob: Sendable {
         return NewJob(mapped: mapped, input: input, dedupeKey: dedupeKey)
     }
 
-    /// A reconcile pass over `source` (`since`: where it starts instead of the cursor), one a
-    /// `slot` (the period it is due in).
-    static func reconcile(source: String, since: Date?, slot: String) -> NewJob {
+    /// A reconcile pass over `source`, named by when it was queued (`slot`).
+    static func reconcile(source: String, slot: String) -> NewJob {
         let id = "reconcile:\(slot)"
         let mapped = MappedJob(kind: .reconcile, source: source, externalID: id, plan: DeliveryPlan(key: "\(source):\(id)"), searchKeys: [])
-        var input: [String: JSONValue] = ["source": .string(source)]
-        if let since { input["since"] = .string(ISO8601DateFormatter().string(from: since)) }
-        return NewJob(mapped: mapped, input: .object(input), dedupeKey: "\(source):\(id)")
+        return NewJob(mapped: mapped, input: ["source": .string(source)], dedupeKey: "\(source):\(id)")
     }
 
     /// Orders (and site users) dedupe on id + content: the same content again is a duplicate,
