@@ -20,7 +20,7 @@ extension FakeWooShop {
         }
         var after: String?
         if let text = query["modified_after"], !ignoresModifiedAfter {
-            guard let date = Self.date(text) else {
+            guard let date = WooCommerceAdapter.gmtDate(text) else {
                 return (400, Self.invalid("modified_after", "Invalid date."), [:])
             }
             after = Self.timestamp(date)
@@ -81,15 +81,5 @@ extension FakeWooShop {
             "code": "rest_invalid_param", "message": .string("Invalid parameter(s): \(param)"),
             "data": ["status": 400, "params": .object([param: .string(message)])],
         ]
-    }
-
-    /// `2026-12-03T10:15:00`, with or without a zone or fractions.
-    static func date(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        if let date = formatter.date(from: text) { return date }
-        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]
-        return formatter.date(from: String(text.prefix(19)))
     }
 }

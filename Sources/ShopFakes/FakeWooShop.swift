@@ -184,11 +184,7 @@ package actor FakeWooShop {
 
     // MARK: The order, in REST API v3's documented shape.
 
-    static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]
-        return formatter.string(from: date)
-    }
+    static func timestamp(_ date: Date) -> String { WooCommerceAdapter.gmtText(date) }
 
     static func order(id: Int, name: String, phone: String, email: String, status: String, at date: Date) -> JSONValue {
         let time = timestamp(date)

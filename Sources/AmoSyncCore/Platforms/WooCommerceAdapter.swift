@@ -111,4 +111,17 @@ package enum WooCommerceAdapter {
         let words = slug.split(whereSeparator: { $0 == "_" || $0 == "-" }).joined(separator: " ")
         return words.prefix(1).uppercased() + words.dropFirst()
     }
+
+    /// WooCommerce's `*_gmt` times (and what `modified_after` takes with `dates_are_gmt`):
+    /// `2026-12-03T10:15:00`, GMT, no zone.
+    package static func gmtText(_ date: Date) -> String { gmtFormatter().string(from: date) }
+
+    /// A `*_gmt` time; a zone or fractions after the seconds are not read.
+    package static func gmtDate(_ text: String) -> Date? { gmtFormatter().date(from: String(text.prefix(19))) }
+
+    static func gmtFormatter() -> ISO8601DateFormatter {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]
+        return formatter
+    }
 }

@@ -11,7 +11,8 @@ extension WooCommerceClient: ShopCatalog {
     func changedOrders(since: Date, after: String?) async throws(ShopError) -> ShopOrderPage {
         let page = after.flatMap(Int.init) ?? 1
         let query = [
-            "modified_after=\(Self.gmt(since))", "dates_are_gmt=true", "orderby=modified", "order=desc", "per_page=\(Self.pageSize)",
+            "modified_after=\(WooCommerceAdapter.gmtText(since))", "dates_are_gmt=true", "orderby=modified", "order=desc",
+            "per_page=\(Self.pageSize)",
             "page=\(page)", "_fields=id,status,date_modified_gmt",
         ].joined(separator: "&")
         let (json, response) = try await exchange("GET", "orders", query: query, body: nil)
@@ -25,7 +26,7 @@ extension WooCommerceClient: ShopCatalog {
                 Mapper.identifier(item["id"]).map {
                     ListedOrder(
                         externalID: $0, platformID: nil, status: item["status"]?.stringValue,
-                        modified: item["date_modified_gmt"]?.stringValue.flatMap(Self.date))
+                        modified: item["date_modified_gmt"]?.stringValue.flatMap(WooCommerceAdapter.gmtDate))
                 }
             }, next: page < pages && !items.isEmpty ? "\(page + 1)" : nil, total: response.header("X-WP-Total").flatMap(Int.init))
     }
@@ -71,18 +72,5 @@ extension WooCommerceClient: ShopCatalog {
         guard let id = Mapper.identifier(json["id"]), let topic = json["topic"]?.stringValue else { return nil }
         return ShopWebhook(
             id: id, topic: topic, status: json["status"]?.stringValue ?? "", deliveryURL: json["delivery_url"]?.stringValue ?? "")
-    }
-
-    /// `2026-12-03T10:15:00` (GMT, as `dates_are_gmt` asks).
-    static func gmt(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]
-        return formatter.string(from: date)
-    }
-
-    static func date(_ text: String) -> Date? {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withDashSeparatorInDate]
-        return formatter.date(from: String(text.prefix(19)))
     }
 }
