@@ -63,7 +63,7 @@ actor ShopifySession {
             guard (200..<300).contains(response.status) else {
                 throw ShopError(
                     kind: ShopError.kind(of: response.status), request: label, status: response.status,
-                    detail: Self.errors(json) ?? AmoClient.preview(response.body)) + Self.advice(response.status, source: source)
+                    detail: (Self.errors(json) ?? AmoClient.preview(response.body)) + Self.advice(response.status, source: source))
             }
             guard let json else {
                 throw ShopError(kind: .transient, request: label, status: response.status, detail: "the answer is not JSON")
@@ -174,14 +174,6 @@ actor ShopifySession {
 
     private func release() {
         if waiting.isEmpty { inFlight = false } else { waiting.removeFirst().resume() }
-    }
-}
-
-extension ShopError {
-    static func + (error: ShopError, advice: String) -> ShopError {
-        var error = error
-        error.detail += advice
-        return error
     }
 }
 
