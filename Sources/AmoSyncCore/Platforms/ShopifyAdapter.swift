@@ -3,6 +3,9 @@ import Foundation
 /// A Shopify `orders/create` (or `orders/updated`) webhook translated into amosync's order body.
 /// Every text is read plain (`PlatformText`).
 package enum ShopifyAdapter {
+    /// The status of a cancelled order (the financial status of any other).
+    package static let cancelled = "cancelled"
+
     package static func order(_ body: JSONValue) throws(MappingError) -> JSONValue {
         let shop = PlatformText.cleaned(body)
         guard case .object = shop, let shopifyID = Mapper.identifier(shop["id"]) else {
@@ -64,7 +67,7 @@ package enum ShopifyAdapter {
             if let value = shop[theirs]?.textValue, !value.isEmpty { order[ours] = .string(value) }
         }
         // A cancellation (orders/cancelled, or an update carrying cancelled_at) is the status `cancelled`.
-        if shop["cancelled_at"]?.textValue?.isEmpty == false { order["status"] = "cancelled" }
+        if shop["cancelled_at"]?.textValue?.isEmpty == false { order["status"] = .string(cancelled) }
         if let note = shop["note"]?.textValue, !note.trimmed.isEmpty { order["comment"] = .string(note) }
         let shippingLines = shop["shipping_lines"]?.arrayValue ?? []
         if !shippingLines.isEmpty {

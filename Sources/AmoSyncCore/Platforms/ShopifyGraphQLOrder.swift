@@ -18,6 +18,13 @@ package enum ShopifyGraphQLOrder {
         """
     static let address = "firstName lastName company phone address1 address2 city zip province country countryCodeV2"
 
+    /// The status the order's webhook carries into amosync (`ShopifyAdapter`): `cancelled`, else
+    /// the financial status (`PAID` → `paid`), from a node with `cancelledAt` and `displayFinancialStatus`.
+    package static func status(_ node: JSONValue) -> String? {
+        if let cancelled = node["cancelledAt"], cancelled != .null { return ShopifyAdapter.cancelled }
+        return node["displayFinancialStatus"]?.stringValue?.lowercased()
+    }
+
     /// The REST resource's fields `ShopifyAdapter` reads, from the GraphQL node.
     package static func restShape(_ node: JSONValue) -> JSONValue {
         func money(_ set: JSONValue?, _ side: String = "shopMoney") -> JSONValue { set?[side]?["amount"] ?? .null }

@@ -30,11 +30,8 @@ extension ShopifyClient: ShopCatalog {
         }
         let listed = nodes.compactMap { node -> ListedOrder? in
             guard let id = node["legacyResourceId"]?.textValue, let number = Mapper.identifier(node["number"]) else { return nil }
-            // The status the order's webhook carries into amosync (`ShopifyAdapter`).
-            let cancelled = node["cancelledAt"].map { $0 != .null } ?? false
             return ListedOrder(
-                externalID: number, platformID: id,
-                status: cancelled ? "cancelled" : node["displayFinancialStatus"]?.stringValue?.lowercased(),
+                externalID: number, platformID: id, status: ShopifyGraphQLOrder.status(node),
                 modified: node["updatedAt"]?.stringValue.flatMap(Reconciler.parse))
         }
         let more = connection["pageInfo"]?["hasNextPage"]?.boolValue == true

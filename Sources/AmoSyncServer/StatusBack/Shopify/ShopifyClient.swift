@@ -37,12 +37,12 @@ struct ShopifyClient: ShopClient {
         guard let found = data["order"], found != .null else {
             throw ShopError(kind: .rejected, request: label + " order", status: 200, detail: "the shop has no order \(id)")
         }
-        let cancelled = found["cancelledAt"].map { $0 != .null } ?? false
+        let status = ShopifyGraphQLOrder.status(found)
         let tags = (found["tags"]?.arrayValue ?? []).compactMap { $0.stringValue?.lowercased() }
         switch wanted {
-        case "close" where found["closed"]?.boolValue == true, "cancel" where cancelled: return wanted
+        case "close" where found["closed"]?.boolValue == true, "cancel" where status == ShopifyAdapter.cancelled: return wanted
         case let tag where tag.hasPrefix("tag:") && tags.contains(String(tag.dropFirst(4)).lowercased()): return wanted
-        default: return cancelled ? "cancelled" : found["displayFinancialStatus"]?.stringValue?.lowercased()
+        default: return status
         }
     }
 
@@ -86,7 +86,7 @@ struct ShopifyClient: ShopClient {
 
     /// Shopify's `orders/cancelled` and `orders/updated` report a cancelled order as `cancelled`;
     /// closing and tagging leave the reported status as it was.
-    func reported(after status: String) -> String { status == "cancel" ? "cancelled" : status }
+    func reported(after status: String) -> String { status == "cancel" ? ShopifyAdapter.cancelled : status }
 
     /// `gid://shopify/Order/450789469`, from the order's Shopify id.
     static func globalID(_ order: ShopOrder, label: String) throws(ShopError) -> String {
