@@ -7,8 +7,13 @@ import ShopFakes
 /// webhook becomes an `orderClose` (one order read, 1 point, and one mutation, 10 points) against
 /// the fake Shopify shop's cost bucket (`bucket` points, `restore` a second). Reported: how long
 /// until the last order is closed, against the least the bucket allows, and the `THROTTLED`
-/// answers on the way.
-func shopifyBench(moves: Int, bucket: Int, restore: Int, latencyMs: Int, shopLatencyMs: Int) async throws -> String {
+/// answers on the way. The orders are taken after the reconcile pass at start is through, unless
+/// `duringFirstPass` (then the pass finds orders whose webhooks are still on their way).
+func shopifyBench(
+    moves: Int, bucket: Int, restore: Int, latencyMs: Int, shopLatencyMs: Int, duringFirstPass: Bool
+) async throws
+    -> String
+{
     let fake = try startFake(latencyMs: latencyMs, existing: 0)
     defer { fake.stop() }
     let shopify = FakeShopifyShop(
@@ -25,6 +30,9 @@ func shopifyBench(moves: Int, bucket: Int, restore: Int, latencyMs: Int, shopLat
     defer { loop.removeDirectory() }
     let daemon = loop.daemon
     await shopify.subscribe(URL(string: "http://127.0.0.1:\(daemon.port)/v1/hooks/shop")!, secret: "bench-shopify-secret")
+    var passes = JobFilter()
+    (passes.kinds, passes.states) = ([.reconcile], [.done])
+    while !duringFirstPass, try await daemon.store.list(passes).isEmpty { try await Task.sleep(for: .milliseconds(20)) }
 
     var leads: [Int: Int] = [:]
     for index in 0..<moves {
@@ -56,6 +64,7 @@ func shopifyBench(moves: Int, bucket: Int, restore: Int, latencyMs: Int, shopLat
     await daemon.stop()
     return [
         "shopify: \(moves) orders won within a second; bucket \(bucket) points, restore \(restore)/s; "
+            + (duringFirstPass ? "orders taken during the first reconcile pass; " : "")
             + "fake amoCRM \(latencyMs) ms, Shopify \(shopLatencyMs) ms",
         "| closed | last closed after | least the bucket allows | points/s | THROTTLED answers | Shopify requests per move "
             + "| amoCRM requests per move |",

@@ -11,6 +11,7 @@
 //   swift run -c release amosync-bench statusback [--orders 30] [--moves 40] [--missed 5] [--interval-ms 1500] [--latency-ms 150]
 //     [--shop-latency-ms 250]: a manager's move to the WooCommerce order's status, and a missed webhook's cost
 //   swift run -c release amosync-bench shopify [--moves 150] [--bucket 1000] [--restore 100] [--latency-ms 150] [--shop-latency-ms 100]
+//     [--during-first-pass]: the orders taken while the reconcile pass at start runs
 //     a burst of won deals closed in Shopify within its cost bucket
 //   swift run -c release amosync-bench reconcile [--orders 10000] [--shop-latency-ms 100]
 //     two reconcile passes over a WooCommerce shop: all new, then all unchanged
@@ -267,7 +268,7 @@ case "shopify":
         try await shopifyBench(
             moves: option("moves", 150), bucket: option("bucket", 1000), restore: option("restore", 100),
             latencyMs: option("latency-ms", 150),
-            shopLatencyMs: option("shop-latency-ms", 100)))
+            shopLatencyMs: option("shop-latency-ms", 100), duringFirstPass: CommandLine.arguments.contains("--during-first-pass")))
 case "reconcile":
     print(try await reconcileBench(orders: option("orders", 10_000), shopLatencyMs: option("shop-latency-ms", 100)))
 case "restart":

@@ -60,7 +60,17 @@ extension FakeShopifyShop {
             data = ["orders": connection]
             actual = 2 + Double(connection["nodes"]?.arrayValue?.count ?? 0)
             available += requested - actual
-        case "nodes": data = ["nodes": nodes(variables["ids"]?.arrayValue ?? [])]
+        case "nodes":
+            // Charged as requested, refunded to what came back (Shopify's `actualQueryCost`): an
+            // order, its customer and 2 addresses, 2 + 2 a line (with its product), 2 + 1 a shipping line.
+            let found = nodes(variables["ids"]?.arrayValue ?? [])
+            data = ["nodes": found]
+            actual = (found.arrayValue ?? []).reduce(1) { total, node in
+                let lines = Double(node["lineItems"]?["nodes"]?.arrayValue?.count ?? 0)
+                let shipping = Double(node["shippingLines"]?["nodes"]?.arrayValue?.count ?? 0)
+                return total + (node == .null ? 0 : 4 + 2 + 2 * lines + 2 + shipping)
+            }
+            available += requested - actual
         case "order": data = ["order": orderNode(variables["id"]?.stringValue)]
         case "orderClose": data = ["orderClose": close(variables["input"]?["id"]?.stringValue)]
         case "orderCancel": data = ["orderCancel": cancel(variables)]
