@@ -31,7 +31,7 @@ extension FakeAmoState {
                 if linked.count > 1 { problems.append(Self.problem("TooManyValues", "_embedded.contacts", "One contact at most")) }
                 if let contact = linked.first {
                     if let id = contact.id {
-                        if contacts[id] == nil {
+                        if contacts[id].map({ !$0.hidden }) != true {
                             problems.append(Self.problem("NotSupportedChoice", "_embedded.contacts.0.id"))
                         } else {
                             existing = id
@@ -104,6 +104,6 @@ extension FakeAmoState {
         }
         let wanted = keys(contact)
         guard !wanted.isEmpty else { return nil }
-        return contacts.values.filter { !keys($0).isDisjoint(with: wanted) }.map(\.id).min()
+        return contacts.values.filter { !$0.hidden && !keys($0).isDisjoint(with: wanted) }.map(\.id).min()
     }
 }

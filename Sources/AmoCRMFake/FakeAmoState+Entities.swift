@@ -87,6 +87,16 @@ extension FakeAmoState {
         if let from { items = items.filter { $0.updatedAt >= from } }
         if let created = query["filter[created_at][from]"].flatMap(Int.init) { items = items.filter { $0.createdAt >= created } }
         if let ids { items = items.filter { ids.contains($0.id) } }
+        if let users = (query["filter[responsible_user_id][]"] ?? query["filter[responsible_user_id]"]) {
+            let wanted = Set(users.split(separator: ",").compactMap { Int($0) })
+            items = items.filter { wanted.contains($0.responsibleUserID) }
+        }
+        let stages = Set(
+            query.keys.filter { $0.hasPrefix("filter[statuses][") && $0.hasSuffix("[status_id]") }.compactMap { key -> String? in
+                guard let pipeline = query[key.dropLast("[status_id]".count) + "[pipeline_id]"], let status = query[key] else { return nil }
+                return "\(pipeline):\(status)"
+            })
+        if !stages.isEmpty { items = items.filter { stages.contains("\($0.pipelineID):\($0.statusID)") } }
         if query["order[updated_at]"] != nil {
             let descending = query["order[updated_at]"] == "desc"
             items.sort { ($0.updatedAt, $0.id) < ($1.updatedAt, $1.id) }
@@ -102,6 +112,7 @@ extension FakeAmoState {
     }
 
     private func listPage(_ entity: String, _ slice: [FakeEntity], page: Int, more: Bool) -> FakeResponse {
+        let slice = slice.filter { !$0.hidden }
         if slice.isEmpty { return FakeResponse(status: 204) }
         return entity == "contacts"
             ? .encoded(200, Page(items: slice.map(contactModel), page: page, hasNext: more))
@@ -109,7 +120,7 @@ extension FakeAmoState {
     }
 
     func getEntity(_ entity: String, _ id: Int) -> FakeResponse {
-        guard let value = store(entity)[id] else { return FakeResponse(status: 204) }
+        guard let value = store(entity)[id], !value.hidden else { return FakeResponse(status: 204) }
         return entity == "contacts" ? .encoded(200, contactModel(value)) : .encoded(200, leadModel(value))
     }
 

@@ -36,9 +36,13 @@ package actor FakeAmoState {
     var notes: [Int: FakeNote] = [:]
     var nextID = [
         "field": 1_000_000, "enum": 4_000_000, "contact": 10_000_000, "lead": 20_000_000, "note": 30_000_000, "webhook": 1,
-        "event": 60_466_176,
+        "event": 60_466_176, "task": 40_000_000, "element": 50_000_000,
     ]
-    let users = [504141, 123453, 581651]
+    /// 600601 left the company: `rights.is_active` false.
+    let users = [504141, 123453, 581651, 600601]
+    var inactiveUsers: Set<Int> = [600601]
+    /// Incoming leads, tasks, lists and their elements, links.
+    var sales = FakeSales()
     /// pipeline id → (status id, type) in order; type 1 is the unsorted stage.
     let pipelines: [(id: Int, name: String, statuses: [(id: Int, name: String, type: Int)])] = [
         (
@@ -162,8 +166,8 @@ package actor FakeAmoState {
         }
         var response: FakeResponse
         switch route {
-        case .account: response = account()
-        case .users: response = .encoded(200, Page(items: users.map { User(id: $0, name: "User \($0)") }))
+        case .account: response = account(request.query)
+        case .users: response = listUsers()
         case .pipelines: response = .encoded(200, Page(items: pipelineModels))
         case .customFields(let entity): response = listFields(entity.rawValue, query: request.query)
         case .createCustomFields(let entity): response = createFields(entity.rawValue, body)
@@ -178,6 +182,16 @@ package actor FakeAmoState {
         case .createWebhook: response = createWebhook(body)
         case .deleteWebhook: response = deleteWebhook(body)
         case .events: response = listEvents(query: request.query)
+        case .createUnsortedForms: response = createIncoming(body)
+        case .unsorted: response = listIncoming(query: request.query)
+        case .acceptUnsorted(let uid): response = acceptIncoming(uid, body)
+        case .declineUnsorted(let uid): response = declineIncoming(uid)
+        case .createTasks: response = createTasks(body)
+        case .tasks: response = listTasks(query: request.query)
+        case .catalogs, .catalogFields, .catalogElements, .createCatalogElements:
+            response = catalogRequest(route, body: body, query: request.query)
+        case .linkLeads: response = link(body, unlink: false)
+        case .unlinkLeads: response = link(body, unlink: true)
         default: return .problem(404, title: "Not Found", detail: "Unknown path \(request.path)")
         }
         let endpoint = "\(request.method) \(request.path)"
@@ -254,12 +268,14 @@ package actor FakeAmoState {
         return response
     }
 
-    private func account() -> FakeResponse {
-        .encoded(
-            200,
-            Account(
-                id: 1_231_414, name: subdomain, subdomain: subdomain, currentUserID: users[0], country: "RU", currency: "RUB",
-                isUnsortedOn: true))
+    private func account(_ query: [String: String]) -> FakeResponse {
+        var account = Account(
+            id: 1_231_414, name: subdomain, subdomain: subdomain, currentUserID: users[0], country: "RU", currency: "RUB",
+            isUnsortedOn: true)
+        if query["with"]?.split(separator: ",").contains("task_types") == true {
+            account.embedded = Account.Embedded(taskTypes: sales.taskTypes.map { TaskType(id: $0.id, name: $0.name, code: $0.code) })
+        }
+        return .encoded(200, account)
     }
 
     /// The account's pipelines with their stages, as `GET /api/v4/leads/pipelines` answers.

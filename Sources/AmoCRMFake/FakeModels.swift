@@ -100,6 +100,8 @@ struct FakeEntity: Sendable {
     var statusID = 0
     var tags: [String] = []
     var contactIDs: [Int] = []
+    /// A contact created with an incoming lead: out of lists and searches until it is accepted.
+    var hidden = false
 }
 
 /// A note on a lead.

@@ -33,6 +33,9 @@ package enum AmoPath {
 
     /// `/api/v4/leads/123/notes` → `/api/v4/leads/{id}/notes`: a path with its ids as placeholders.
     package static func template(_ path: String) -> String {
-        "/" + path.split(separator: "/").map { $0.allSatisfy(\.isASCIIDigit) ? "{id}" : String($0) }.joined(separator: "/")
+        "/"
+            + path.split(separator: "/").map {
+                $0.allSatisfy(\.isASCIIDigit) ? "{id}" : $0.count >= 32 && $0.allSatisfy(\.isHexDigit) ? "{uid}" : String($0)
+            }.joined(separator: "/")
     }
 }

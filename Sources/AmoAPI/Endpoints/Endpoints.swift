@@ -26,9 +26,10 @@ package enum Endpoints {
 
     // MARK: Account
 
-    package static func account() -> Endpoint<Account> {
+    package static func account(with: [String] = []) -> Endpoint<Account> {
         let path = AmoPath.v4("account")
-        return Endpoint(method: .get, path: path, template: path, query: [], body: nil) { _, body in
+        let query = with.isEmpty ? [] : [("with", with.joined(separator: ","))]
+        return Endpoint(method: .get, path: path, template: path, query: query, body: nil) { _, body in
             try AmoJSON.decode(Account.self, from: body)
         }
     }
@@ -158,6 +159,16 @@ package enum Endpoints {
         get(AmoPath.v4("catalogs/\(catalog)/elements"), [("query", query), ("limit", "\(pageLimit)")])
     }
 
+    /// A page of a list's elements (the products index's full read).
+    package static func catalogElements(_ catalog: Int, page: Int) -> Endpoint<Page<CatalogElement>> {
+        get(AmoPath.v4("catalogs/\(catalog)/elements"), [("limit", "\(pageLimit)"), ("page", "\(page)")])
+    }
+
+    /// A list's fields (SKU, PRICE …).
+    package static func catalogFields(_ catalog: Int, page: Int = 1) -> Endpoint<Page<CustomField>> {
+        get(AmoPath.v4("catalogs/\(catalog)/custom_fields"), [("limit", "\(fieldPageLimit)"), ("page", "\(page)")])
+    }
+
     package static func createCatalogElements(_ catalog: Int, _ elements: [CatalogElement]) throws -> Endpoint<Page<CatalogElement>> {
         try write(.post, AmoPath.v4("catalogs/\(catalog)/elements"), elements)
     }
@@ -167,7 +178,56 @@ package enum Endpoints {
         try write(.post, AmoPath.v4("leads/link"), links)
     }
 
+    /// Links taken off leads (an order update that dropped an item).
+    package static func unlinkLeads(_ links: [EntityLink]) throws -> Endpoint<Page<EntityLink>> {
+        try write(.post, AmoPath.v4("leads/unlink"), links)
+    }
+
     package static func createTasks(_ tasks: [AmoTask]) throws -> Endpoint<Page<AmoTask>> { try write(.post, AmoPath.v4("tasks"), tasks) }
+
+    /// The tasks on these leads: what a create that got no clear answer is looked for in.
+    package static func tasks(leads: [Int], page: Int = 1) -> Endpoint<Page<AmoTask>> {
+        get(
+            AmoPath.v4("tasks"),
+            [("filter[entity_type]", "leads")] + leads.map { ("filter[entity_id][]", "\($0)") } + [
+                ("limit", "\(pageLimit)"), ("page", "\(page)"),
+            ])
+    }
+
+    /// Open leads of these users in these stages (`least_open` counts them).
+    package static func leads(responsible users: [Int], statuses: [(pipeline: Int, status: Int)], page: Int) -> Endpoint<Page<Lead>> {
+        var query = users.map { ("filter[responsible_user_id][]", "\($0)") }
+        for (index, stage) in statuses.enumerated() {
+            query += [
+                ("filter[statuses][\(index)][pipeline_id]", "\(stage.pipeline)"),
+                ("filter[statuses][\(index)][status_id]", "\(stage.status)"),
+            ]
+        }
+        return get(AmoPath.v4("leads"), query + [("limit", "\(pageLimit)"), ("page", "\(page)")])
+    }
+
+    /// Incoming leads of the form category.
+    package static func unsorted(page: Int = 1) -> Endpoint<Page<UnsortedForm>> {
+        get(AmoPath.v4("leads/unsorted"), [("filter[category][]", "forms"), ("limit", "\(pageLimit)"), ("page", "\(page)")])
+    }
+
+    /// A manager accepts an incoming lead: it moves to `status` (the pipeline's first stage when nil).
+    package static func acceptUnsorted(_ uid: String, user: Int, status: Int?) throws -> Endpoint<UnsortedForm> {
+        let path = AmoPath.v4("leads/unsorted/\(uid)/accept")
+        var body: [String: Int] = ["user_id": user]
+        if let status { body["status_id"] = status }
+        return Endpoint(method: .post, path: path, template: AmoPath.template(path), query: [], body: try AmoJSON.encode(body)) { _, body in
+            try AmoJSON.decode(UnsortedForm.self, from: body)
+        }
+    }
+
+    /// A manager declines an incoming lead (spam): it and its new contact are gone.
+    package static func declineUnsorted(_ uid: String, user: Int) throws -> Endpoint<Void> {
+        let path = AmoPath.v4("leads/unsorted/\(uid)/decline")
+        return Endpoint(
+            method: .delete, path: path, template: AmoPath.template(path), query: [], body: try AmoJSON.encode(["user_id": user])
+        ) { _, _ in () }
+    }
 }
 
 extension Endpoints {
@@ -178,5 +238,8 @@ extension Endpoints {
         package static let createContacts = "POST " + AmoPath.v4("contacts")
         package static let updateLeads = "PATCH " + AmoPath.v4("leads")
         package static let createNotes = "POST " + AmoPath.v4("leads/notes")
+        package static let createUnsorted = "POST " + AmoPath.v4("leads/unsorted/forms")
+        package static let createTasks = "POST " + AmoPath.v4("tasks")
+        package static let linkLeads = "POST " + AmoPath.v4("leads/link")
     }
 }

@@ -23,7 +23,13 @@ package enum Route: Sendable, Equatable {
     case catalogElements(catalog: Int)
     case createCatalogElements(catalog: Int)
     case linkLeads
+    case unlinkLeads
     case createTasks
+    case tasks
+    case catalogFields(catalog: Int)
+    case unsorted
+    case acceptUnsorted(uid: String)
+    case declineUnsorted(uid: String)
 
     /// The route of `method path`, nil for a path API v4 does not have (404).
     package init?(method: String, path: String) {
@@ -39,6 +45,7 @@ package enum Route: Sendable, Equatable {
         case ("GET", 1) where parts[0] == "events": self = .events
         case ("GET", 1) where parts[0] == "catalogs": self = .catalogs
         case ("POST", 1) where parts[0] == "tasks": self = .createTasks
+        case ("GET", 1) where parts[0] == "tasks": self = .tasks
         case ("GET", 1) where entity != nil: self = .list(entity!)
         case ("POST", 1) where entity != nil: self = .create(entity!)
         case ("PATCH", 1) where entity != nil: self = .update(entity!)
@@ -46,11 +53,18 @@ package enum Route: Sendable, Equatable {
         case ("POST", 2) where parts == ["leads", "complex"]: self = .complex
         case ("POST", 2) where parts == ["leads", "notes"]: self = .createNotes
         case ("POST", 2) where parts == ["leads", "link"]: self = .linkLeads
+        case ("POST", 2) where parts == ["leads", "unlink"]: self = .unlinkLeads
+        case ("GET", 2) where parts == ["leads", "unsorted"]: self = .unsorted
         case ("GET", 2) where entity != nil && parts[1] == "custom_fields": self = .customFields(entity!)
         case ("POST", 2) where entity != nil && parts[1] == "custom_fields": self = .createCustomFields(entity!)
         case ("GET", 2) where entity != nil && Int(parts[1]) != nil: self = .get(entity!, id: Int(parts[1])!)
         case ("GET", 3) where parts[0] == "leads" && Int(parts[1]) != nil && parts[2] == "notes": self = .notes(lead: Int(parts[1])!)
         case ("POST", 3) where parts == ["leads", "unsorted", "forms"]: self = .createUnsortedForms
+        case ("POST", 4) where parts[0] == "leads" && parts[1] == "unsorted" && parts[3] == "accept": self = .acceptUnsorted(uid: parts[2])
+        case ("DELETE", 4) where parts[0] == "leads" && parts[1] == "unsorted" && parts[3] == "decline":
+            self = .declineUnsorted(uid: parts[2])
+        case ("GET", 3) where parts[0] == "catalogs" && Int(parts[1]) != nil && parts[2] == "custom_fields":
+            self = .catalogFields(catalog: Int(parts[1])!)
         case ("GET", 3) where parts[0] == "catalogs" && Int(parts[1]) != nil && parts[2] == "elements":
             self = .catalogElements(catalog: Int(parts[1])!)
         case ("POST", 3) where parts[0] == "catalogs" && Int(parts[1]) != nil && parts[2] == "elements":

@@ -221,6 +221,8 @@ extension Config {
         orders.tags = section.strings("tags") ?? []
         orders.note = section.bool("note") ?? orders.note
         if var back = section.object("status_back") { orders.statusBack = Self.readOwnStatusBack(&back) }
+        (orders.unsorted, orders.task, orders.rotation) = Self.readSales(&section)
+        if var products = section.object("products") { orders.products = Self.readProducts(&products) }
         section.finish()
     }
 
@@ -300,6 +302,11 @@ extension Config {
         form.allowedOrigins = section.strings("allowed_origins") ?? []
         form.honeypot = section.string("honeypot")
         form.perIPPerMinute = section.int("per_ip_per_minute", range: 0...100_000) ?? form.perIPPerMinute
+        (form.unsorted, form.task, form.rotation) = Self.readSales(&section)
+        if !form.createLead, form.unsorted || form.task != nil || form.rotation != nil {
+            let key = form.unsorted ? "unsorted" : form.task != nil ? "task" : "rotation"
+            section.problems.add(section.child(key), "needs create_lead: a contact-only form makes no lead")
+        }
         if (form.pipelineID == nil) != (form.statusID == nil) {
             section.problems.add(
                 section.child(form.pipelineID == nil ? "pipeline_id" : "status_id"),

@@ -116,6 +116,11 @@ package struct Config: Sendable {
         var note = true
         /// Stage changes posted to the shop's own backend (or the MODX plugin).
         package var statusBack: OwnStatusBack?
+        /// New orders go to amoCRM's incoming leads instead of a stage.
+        package var unsorted = false
+        package var products: Products?
+        package var task: TaskRule?
+        package var rotation: Rotation?
     }
 
     package struct Source: Sendable {
@@ -164,6 +169,10 @@ package struct Config: Sendable {
         package var honeypot: String?
         /// Submissions per minute from one IP address (public forms; 0 = no limit).
         package var perIPPerMinute = 20
+        /// Submissions go to amoCRM's incoming leads instead of a stage.
+        package var unsorted = false
+        package var task: TaskRule?
+        package var rotation: Rotation?
     }
 
     package var server = Server()

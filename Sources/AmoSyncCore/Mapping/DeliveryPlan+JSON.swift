@@ -72,6 +72,7 @@ extension DeliveryPlan: JSONRepresentable {
         if let contact { object["contact"] = contact.json }
         if let lead { object["lead"] = lead.json }
         if let note { object["note"] = .string(note) }
+        if let sales { object["sales"] = sales.json }
         return .object(object)
     }
 
@@ -81,6 +82,7 @@ extension DeliveryPlan: JSONRepresentable {
             key: try fields.string("key"), contact: try fields.nested("contact", as: ContactPlan.self),
             lead: try fields.nested("lead", as: LeadPlan.self), note: fields.optionalString("note"),
             warnings: try fields.strings("warnings") ?? [])
+        sales = try fields.nested("sales", as: SalesPlan.self)
     }
 }
 

@@ -7,6 +7,8 @@ package struct DeliveryPlan: Sendable, Equatable {
     package var contact: ContactPlan?
     package var lead: LeadPlan?
     package var note: String?
+    /// Incoming leads, products, the manager's task and distribution (nil: none of them).
+    package var sales: SalesPlan?
     /// Problems that did not stop the job (a dropped value, an ignored input).
     package var warnings: [String] = []
 

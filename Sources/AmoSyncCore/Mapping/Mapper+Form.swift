@@ -6,7 +6,9 @@ extension Mapper {
 
     /// Maps a form submission (flat name → value) to a plan; `externalID` is the
     /// `Idempotency-Key` or a fresh id.
-    package func mapForm(_ name: String, values input: JSONValue, externalID: String) throws(MappingError) -> MappedJob {
+    package func mapForm(
+        _ name: String, values input: JSONValue, externalID: String, client: FormClient = FormClient()
+    ) throws(MappingError) -> MappedJob {
         guard let form = config.forms[name] else { throw MappingError(path: "form", problem: "unknown form \(name)") }
         guard case .object(let values) = input else { throw MappingError(path: "", problem: "expected a flat object of form inputs") }
         var problems: [MappingError.Detail] = []
@@ -73,7 +75,8 @@ extension Mapper {
                 tags: form.tags)
         }
         let note = form.note && form.createLead ? formNote(name, values: values, tracking: tracking) : nil
-        let plan = DeliveryPlan(key: "forms:\(name):\(externalID)", contact: contact, lead: lead, note: note, warnings: warnings)
+        var plan = DeliveryPlan(key: "forms:\(name):\(externalID)", contact: contact, lead: lead, note: note, warnings: warnings)
+        if lead != nil { applySales(toForm: &plan, name: name, form: form, values: values, client: client) }
         return MappedJob(
             kind: .form, source: name, externalID: externalID, plan: plan,
             searchKeys: [externalID] + keys.phones + keys.emails)

@@ -85,7 +85,8 @@ extension Mapper {
                 unmatchedPhones: extras.unreadablePhone ? phone.map { [$0.trimmed] } : nil)
         let note =
             config.orders.note ? orderNote(id: id, input: input, goods: goods, extras: extras, currency: currency, tracking: tracking) : nil
-        let plan = DeliveryPlan(key: "\(source):\(id)", contact: contact, lead: lead, note: note, warnings: warnings)
+        var plan = DeliveryPlan(key: "\(source):\(id)", contact: contact, lead: lead, note: note, warnings: warnings)
+        applySales(toOrder: &plan, input: input, source: source, id: id, items: items, routing: routing)
         return MappedJob(kind: .order, source: source, externalID: id, plan: plan, searchKeys: [id] + keys.phones + keys.emails)
     }
 
@@ -154,6 +155,8 @@ extension Mapper {
         var pipelineID: Int?
         var statusID: Int?
         var responsibleUserID: Int?
+        /// A category rule or the order itself named the user (rotation does not apply).
+        var named = false
     }
 
     /// Items in order, each item's categories nearest first: the first configured category decides.
@@ -164,7 +167,9 @@ extension Mapper {
         if let mapped = status.flatMap({ orders.statusMap[$0] }) { routing.statusID = mapped }
         if let categoryUser = rule?.responsibleUserID, orders.categoryResponsibleWins || orderResponsible == nil {
             routing.responsibleUserID = categoryUser
+            routing.named = true
         } else {
+            routing.named = orderResponsible != nil
             routing.responsibleUserID = orderResponsible ?? orders.responsibleUserID
         }
         return routing

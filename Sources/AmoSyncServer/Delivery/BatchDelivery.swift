@@ -8,14 +8,15 @@ protocol DeliveryMetrics: Sendable {
 }
 
 /// Delivers a claimed batch through its steps — `FieldStep`, `ContactStep`, `LeadUpdateStep`,
-/// `LeadStep`, `NoteStep` (in `Steps/`) — each sending one request for the whole batch and
+/// `RotationStep`, `LeadStep`, `IncomingStep`, `ProductStep`, `NoteStep`, `TaskStep` (in
+/// `Steps/`) — each sending one request for the whole batch (or none) and
 /// checkpointing in the job rows, so that a crash never repeats a step that took effect.
 /// This type owns what is around the steps: customer locks, leases, failures that stop the
 /// batch, and recording each job's outcome.
 struct BatchDelivery: Sendable {
     let client: AmoClient
     let catalog: FieldCatalog
-    let store: any QueueStore & LedgerStore
+    let store: any QueueStore & LedgerStore & SalesStore
     private(set) var config: Config
     let locks: ContactLocks
     let index: ContactIndex?
@@ -24,9 +25,11 @@ struct BatchDelivery: Sendable {
     let logger: Logger
     let clock: any TimeSource
     private(set) var policy: RetryPolicy
+    /// Users, products list and rotation turns, shared by every batch.
+    let sales: SalesServices
 
     init(
-        client: AmoClient, catalog: FieldCatalog, store: any QueueStore & LedgerStore, config: Config, locks: ContactLocks,
+        client: AmoClient, catalog: FieldCatalog, store: any QueueStore & LedgerStore & SalesStore, config: Config, locks: ContactLocks,
         index: ContactIndex?, health: DeliveryHealth, metrics: (any DeliveryMetrics)? = nil, logger: Logger,
         clock: any TimeSource = SystemTime()
     ) {
@@ -41,6 +44,7 @@ struct BatchDelivery: Sendable {
         self.health = health
         self.logger = logger
         self.policy = RetryPolicy(config.worker)
+        self.sales = SalesServices(client: client, store: store, clock: clock)
     }
 
     /// The same delivery with another version of the config (after a reload).
@@ -57,21 +61,37 @@ struct BatchDelivery: Sendable {
     }
 
     /// The steps, built for the current config.
-    var steps: (fields: FieldStep, contacts: ContactStep, updates: LeadUpdateStep, leads: LeadStep, notes: NoteStep) {
+    var steps: Steps {
         let progress = self.progress
         let sender = BatchSender(client: client, index: index, progress: progress, clock: clock)
         let bodies = ContactBodies(contacts: config.contacts)
         let reader = ContactReader(client: client, index: index)
         let matcher = ContactMatcher(
             client: client, countryCode: config.contacts.defaultCountryCode, matchBy: config.contacts.matchBy, index: index)
-        return (
-            FieldStep(
+        let leads = LeadStep(client: client, bodies: bodies, sender: sender, index: index, reader: reader, leads: store, progress: progress)
+        return Steps(
+            fields: FieldStep(
                 catalog: catalog, autoCreateLeads: config.fields.autoCreateLeads, autoCreateContacts: config.fields.autoCreateContacts),
-            ContactStep(matcher: matcher, bodies: bodies, sender: sender, index: index, reader: reader, progress: progress),
-            LeadUpdateStep(leads: store, sender: sender, progress: progress),
-            LeadStep(client: client, bodies: bodies, sender: sender, index: index, reader: reader, leads: store, progress: progress),
-            NoteStep(client: client, sender: sender, progress: progress)
-        )
+            contacts: ContactStep(matcher: matcher, bodies: bodies, sender: sender, index: index, reader: reader, progress: progress),
+            updates: LeadUpdateStep(leads: store, sender: sender, progress: progress),
+            rotation: RotationStep(sales: sales, progress: progress, logger: logger),
+            leads: leads,
+            incoming: IncomingStep(leads: leads, progress: progress),
+            products: ProductStep(client: client, products: sales.products, settings: config.orders.products, progress: progress),
+            notes: NoteStep(client: client, sender: sender, progress: progress),
+            tasks: TaskStep(client: client, sender: sender, progress: progress))
+    }
+
+    struct Steps {
+        let fields: FieldStep
+        let contacts: ContactStep
+        let updates: LeadUpdateStep
+        let rotation: RotationStep
+        let leads: LeadStep
+        let incoming: IncomingStep
+        let products: ProductStep
+        let notes: NoteStep
+        let tasks: TaskStep
     }
 
     /// Counts of what happened to a batch.
@@ -123,8 +143,12 @@ struct BatchDelivery: Sendable {
             let fields = try await steps.fields.resolve(items)
             try await steps.contacts.run(items, fields)
             try await steps.updates.run(items, fields)
+            try await steps.rotation.run(items)
             try await steps.leads.run(items, fields)
+            try await steps.incoming.run(items, fields)
+            try await steps.products.run(items)
             try await steps.notes.run(items)
+            try await steps.tasks.run(items)
             let attempt = Attempt(at: started, durationMs: milliseconds(since: started), outcome: .done)
             for item in items where item.active { item.finish(.done, attempt) }
             await health.credentialsWork()

@@ -63,7 +63,10 @@ struct IntakeRoutes: Sendable {
             .add(middleware: CORSMiddleware())
             .add(middleware: FormGateMiddleware())
             .add(middleware: BodyLimitMiddleware())
-            .post { request, context in try await context.rules.form(request, name: context.parameters.get("form") ?? "") }
+            .post { request, context in
+                let client = ClientAddress(request, peer: context.remoteAddress, trustedProxies: context.rules.config.server.trustedProxies)
+                return try await context.rules.form(request, name: context.parameters.get("form") ?? "", ip: client.address)
+            }
             // Answered by CORSMiddleware.
             .on("", method: .options) { _, _ in Response(status: .noContent) }
         router.get("/healthz") { _, _ in Response.json(.ok, ["status": "ok"]) }
@@ -134,7 +137,7 @@ struct IntakeRoutes: Sendable {
         return Self.accepted(try await store(.versioned(mapped, input: input)))
     }
 
-    func form(_ request: Request, name: String) async throws -> Response {
+    func form(_ request: Request, name: String, ip: String? = nil) async throws -> Response {
         // FormGateMiddleware has checked the name, the token and the per-IP limit.
         guard let form = config.forms[name] else { throw IntakeError.notFound("no form named \(name) in the configuration") }
         let input = try await body(request, allowed: ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"])
@@ -146,7 +149,10 @@ struct IntakeRoutes: Sendable {
         let key = request.headers[HTTPField.Name("Idempotency-Key")!]?.trimmed
         let externalID = key.flatMap { $0.isEmpty ? nil : String($0.prefix(200)) } ?? UUID().uuidString.lowercased()
         let mapped: MappedJob
-        do { mapped = try mapper.mapForm(name, values: input, externalID: externalID) } catch { throw IntakeError.invalid(error) }
+        let client = FormClient(ip: ip, referer: request.headers[.referer].map { String($0.prefix(2000)) })
+        do { mapped = try mapper.mapForm(name, values: input, externalID: externalID, client: client) } catch {
+            throw IntakeError.invalid(error)
+        }
         let result = try await store(NewJob(mapped: mapped, input: input, dedupeKey: "forms:\(name):\(externalID)"))
         return browser ? thanks(form) : Self.accepted(result)
     }

@@ -24,13 +24,22 @@ package struct JobProgress: Codable, Sendable, Equatable {
     var contactSent = false
     /// When the lead's create was sent (Unix time): where to look for it.
     var leadSentAt: Int?
+    /// The user rotation picked for the lead (kept, so a retry does not take another turn).
+    var assignedUserID: Int?
+    /// The incoming lead's uid (`unsorted`).
+    var incomingUID: String?
+    var taskID: Int?
+    var taskSent = false
+    /// The lead's products are linked with the quantities of this job's order.
+    var productsLinked = false
 
     init() {}
 
     enum CodingKeys: String, CodingKey {
         case contactID = "contact_id", leadID = "lead_id", noteID = "note_id"
         case contactUpdated = "contact_updated", leadSent = "lead_sent", noteSent = "note_sent", contactSent = "contact_sent"
-        case leadSentAt = "lead_sent_at"
+        case leadSentAt = "lead_sent_at", assignedUserID = "assigned_user_id", incomingUID = "incoming_uid", taskID = "task_id"
+        case taskSent = "task_sent", productsLinked = "products_linked"
     }
 
     package init(from decoder: any Decoder) throws {
@@ -43,6 +52,11 @@ package struct JobProgress: Codable, Sendable, Equatable {
         noteSent = try c.decodeIfPresent(Bool.self, forKey: .noteSent) ?? false
         contactSent = try c.decodeIfPresent(Bool.self, forKey: .contactSent) ?? false
         leadSentAt = try c.decodeIfPresent(Int.self, forKey: .leadSentAt)
+        assignedUserID = try c.decodeIfPresent(Int.self, forKey: .assignedUserID)
+        incomingUID = try c.decodeIfPresent(String.self, forKey: .incomingUID)
+        taskID = try c.decodeIfPresent(Int.self, forKey: .taskID)
+        taskSent = try c.decodeIfPresent(Bool.self, forKey: .taskSent) ?? false
+        productsLinked = try c.decodeIfPresent(Bool.self, forKey: .productsLinked) ?? false
     }
 }
 

@@ -99,6 +99,19 @@ package protocol LedgerStore: Sendable {
 }
 
 /// Reconciliation: what amosync already has of the orders a shop lists.
+/// What amoCRM's ways of working keep between batches and restarts: rotation turns, and the
+/// products index (SKU → element of the products list).
+package protocol SalesStore: Sendable {
+    /// Takes `count` consecutive turns of the rotation `key` in one transaction: the first
+    /// one's number (lanes in parallel get different turns).
+    func takeTurns(_ key: String, count: Int) async throws -> Int
+    /// The elements known for these SKUs.
+    func products(catalog: Int, skus: [String]) async throws -> [String: Int]
+    func recordProducts(catalog: Int, _ elements: [String: Int]) async throws
+    /// Elements that amoCRM no longer has.
+    func forgetProducts(catalog: Int, elements: [Int]) async throws
+}
+
 package protocol ReconcileStore: Sendable {
     /// Of these orders of `source`, the ones amosync received (any version not skipped), each
     /// with the status of its newest version (nil when that version has none).

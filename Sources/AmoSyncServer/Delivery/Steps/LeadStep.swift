@@ -17,20 +17,12 @@ struct LeadStep: Sendable {
     /// with the job key. A job whose earlier create may have taken effect (sent, no clear answer
     /// stored) first looks its key up, so a crash or a lost answer never makes a second lead.
     func run(_ items: [DeliveryItem], _ fields: ResolvedFields) async throws {
-        let needing = items.filter { $0.active && $0.job.kind != .orderUpdate && $0.plan.lead != nil && $0.job.progress.leadID == nil }
-        guard !needing.isEmpty else { return }
-        let sent = needing.filter { $0.job.progress.leadSent }
-        if !sent.isEmpty, let keyField = fields.key {
-            let found = try await LeadFinder(client: client, keyField: keyField).find(
-                sent.map { ($0.plan.key, $0.job.progress.leadSentAt) })
-            for item in sent {
-                guard let lead = found[item.plan.key] else { continue }
-                item.update { progress in
-                    progress.leadID = lead.id
-                    progress.contactID = progress.contactID ?? lead.contact
-                }
-            }
+        let needing = items.filter {
+            $0.active && $0.job.kind != .orderUpdate && $0.plan.lead != nil && $0.job.progress.leadID == nil
+                && $0.plan.sales?.incoming == nil
         }
+        guard !needing.isEmpty else { return }
+        try await lookUp(needing, fields)
         let creating = needing.filter { $0.job.progress.leadID == nil }
         guard !creating.isEmpty else { return try await progress.checkpoint(items) }
         if fields.key == nil {
@@ -94,6 +86,20 @@ struct LeadStep: Sendable {
         try await progress.checkpoint(items)
     }
 
+    /// Leads whose create may have taken effect are looked up by their job key first.
+    func lookUp(_ needing: [DeliveryItem], _ fields: ResolvedFields) async throws {
+        let sent = needing.filter { $0.job.progress.leadSent }
+        guard !sent.isEmpty, let keyField = fields.key else { return }
+        let found = try await LeadFinder(client: client, keyField: keyField).find(sent.map { ($0.plan.key, $0.job.progress.leadSentAt) })
+        for item in sent {
+            guard let lead = found[item.plan.key] else { continue }
+            item.update { progress in
+                progress.leadID = lead.id
+                progress.contactID = progress.contactID ?? lead.contact
+            }
+        }
+    }
+
     /// A new lead's id that is already the lead of another order is not believed: amoCRM (or
     /// whatever answered) gave a wrong answer, and the batch is taken as maybe applied.
     func checkOwnership(_ answer: [Int: ComplexResult], _ entries: [BatchEntry<Lead>]) async throws {
@@ -116,7 +122,8 @@ struct LeadStep: Sendable {
         if let key = fields.key { values.append(CustomFieldValues(fieldID: key.id, values: [.init(value: .string(item.plan.key))])) }
         var lead = Lead(
             name: AmoLimits.fit(plan.name, to: AmoLimits.name, what: "lead name", warnings: &warnings), price: plan.price,
-            pipelineID: plan.pipelineID, statusID: plan.statusID, responsibleUserID: plan.responsibleUserID)
+            pipelineID: plan.pipelineID, statusID: plan.statusID,
+            responsibleUserID: plan.responsibleUserID ?? item.job.progress.assignedUserID)
         if !values.isEmpty {
             lead.customFieldsValues = FieldValueEncoder.capped(
                 values, keeping: fields.key.map { [$0.id] } ?? [], names: fields.names, warnings: &warnings)

@@ -185,6 +185,18 @@ enum Migrations {
                     );
                     """)
         }
+        migrator.registerMigration("v8-product-index") { db in
+            // Order items as elements of the account's products list: SKU → element, per list.
+            try db.execute(
+                sql: """
+                    CREATE TABLE product_index (
+                      catalog_id INTEGER NOT NULL,
+                      sku TEXT NOT NULL,
+                      element_id INTEGER NOT NULL,
+                      PRIMARY KEY (catalog_id, sku)
+                    );
+                    """)
+        }
         return migrator
     }
 }
