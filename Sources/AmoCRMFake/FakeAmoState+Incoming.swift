@@ -200,7 +200,9 @@ extension FakeAmoState {
                 entityID: item["entity_id"]!.intValue!, entityType: "leads",
                 responsibleUserID: item["responsible_user_id"]?.intValue ?? users[0], typeID: item["task_type_id"]?.intValue ?? 1)
             sales.tasks[task.id] = task
+            // As amoCRM answers a create: the id and the request id only.
             var model = AmoTask(text: task.text, completeTill: task.completeTill, entityID: task.entityID)
+            (model.text, model.completeTill, model.entityID, model.entityType) = (nil, nil, nil, nil)
             model.id = task.id
             model.requestID = item["request_id"]?.textValue ?? "\(index)"
             answer.append(model)

@@ -182,3 +182,64 @@ import Testing
         await daemon.stop()
     }
 }
+
+/// `amosync check` for the new keys, against the fake account.
+@Suite struct SalesCheckTests {
+    /// `client`: one connection for several checks, so that they share its rate limit.
+    static func findings(
+        _ fake: RunningFake, client: AmoClient? = nil, _ configure: (inout JSONValue) -> Void
+    ) async throws -> [AccountCheck.Finding] {
+        var json = testConfig(fake: fake, dir: TempDir())
+        configure(&json)
+        let config = try Config.parse(json.canonicalData, environment: [:])
+        return try await AccountCheck(config: config, client: try client ?? testAccount(fake).client).run()
+    }
+
+    @Test func everyNewKeyIsCheckedAgainstTheAccount() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        await fake.state.dropSKUField()
+        let findings = try await Self.findings(fake) {
+            $0.set("orders.rotation", ["users": [504141, 600601, 777], "mode": "least_open"])
+            $0.set("orders.task", ["text": "Позвонить", "type_id": 99])
+            $0.set("orders.products", ["catalog_id": "auto"])
+            $0.set("forms.callback.unsorted", true)
+            $0.set("forms.callback.pipeline_id", 23456)  // a pipeline without incoming leads
+            $0.set("forms.callback.status_id", 567890)
+        }
+        let lines = findings.filter(\.isProblem).map(\.line)
+        #expect(lines.contains("orders.rotation.users.1: user 600601 is inactive in amoCRM: new leads skip them"))
+        #expect(lines.contains("orders.rotation.users.2: no user 777 in the account"))
+        #expect(
+            lines.contains(
+                "orders.task.type_id: no task type 99 in the account; its types: 1 (Связаться), 2 (Встреча), 3012 (Отправить КП)"))
+        #expect(
+            lines.contains(
+                "orders.products: list Товары (4255) has no field SKU (orders.products.sku_field); orders are still delivered, "
+                    + "with their items as text"))
+        #expect(lines.contains { $0.hasPrefix("forms.callback.unsorted: pipeline 23456 (Опт) has incoming leads turned off") })
+        #expect(lines.count == 5)
+    }
+
+    @Test func aPlanWithoutListsAndAUserWithoutAccessAreNamed() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        await fake.state.setLists(available: false)
+        let client = try testAccount(fake).client
+        var lines = try await Self.findings(fake, client: client) { $0.set("orders.products", ["catalog_id": 4255]) }.filter(\.isProblem)
+            .map(\.line)
+        #expect(lines.contains { $0.hasPrefix("orders.products.catalog_id: the account's plan has no lists (HTTP 402") })
+        await fake.state.setLists(available: true, allowed: false)
+        lines = try await Self.findings(fake, client: client) { $0.set("orders.products", ["catalog_id": 4255]) }.filter(\.isProblem).map(
+            \.line)
+        #expect(lines.contains { $0.hasPrefix("orders.products.catalog_id: amoCRM refused the lists (HTTP 403)") })
+        await fake.state.setLists()
+        let findings = try await Self.findings(fake, client: client) {
+            $0.set("orders.products", ["catalog_id": 4255])
+            $0.set("orders.task", ["text": "Позвонить", "type_id": 3012])
+            $0.set("orders.rotation", ["users": [504141, 123453]])
+        }
+        #expect(findings.filter(\.isProblem).isEmpty)
+        #expect(findings.contains { $0.line == "orders.products: items are linked as elements of list 4255 by its field SKU (#70001)" })
+    }
+}

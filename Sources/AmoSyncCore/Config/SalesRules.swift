@@ -1,3 +1,8 @@
+extension Config {
+    /// Some rule set asks for a task (the account's task types are then checked).
+    package var usesTasks: Bool { orders.task != nil || forms.values.contains { $0.task != nil } }
+}
+
 /// amoCRM's own ways of working, per rule set (`orders`, `forms.NAME`): incoming leads,
 /// products from the catalog, a task for the manager, distribution among managers.
 extension Config {

@@ -27,21 +27,29 @@ package struct AccountCheck: Sendable {
         /// The pipeline amoCRM puts a lead in when none is given.
         var main: Int?
         var users: Set<Int> = []
+        /// Users amoCRM reports inactive (`rights.is_active` false).
+        var inactiveUsers: Set<Int> = []
+        var taskTypes: [Int: String] = [:]
         var leadFields: [AmoField] = []
         var contactFields: [AmoField] = []
     }
 
     package func run() async throws -> [Finding] {
-        _ = try await client.send(Endpoints.account())
         var account = Snapshot()
+        for type in try await client.send(Endpoints.account(with: config.usesTasks ? ["task_types"] : [])).embedded?.taskTypes ?? [] {
+            account.taskTypes[type.id] = type.name ?? ""
+        }
         for pipeline in try await client.send(Endpoints.pipelines()).items {
             account.pipelines[pipeline.id] = (pipeline.name, Dictionary(pipeline.statuses.map { ($0.id, ($0.name, $0.type ?? 0)) }) { $1 })
             if pipeline.isMain == true { account.main = pipeline.id }
         }
-        account.users = Set(try await client.send(Endpoints.users()).items.map(\.id))
+        let users = try await client.send(Endpoints.users()).items
+        account.users = Set(users.map(\.id))
+        account.inactiveUsers = Set(users.filter { !$0.isActive }.map(\.id))
         account.leadFields = try await FieldCatalog.fetch("leads", client: client)
         account.contactFields = try await FieldCatalog.fetch("contacts", client: client)
-        var found = findings(account)
+        var found = findings(account) + salesFindings(account)
+        if let products = config.orders.products { found.append(await productsFinding(products)) }
         if config.amocrm.webhook != nil {
             let state = try await AmoHook(config: config, client: client).state()
             if state != .registered { found.append(Finding(path: "amocrm.webhook", message: AmoHook.describe(state), isProblem: true)) }
