@@ -5,6 +5,8 @@
 //     [--refresh-seconds N]: contacts.index_refresh_seconds (0: the refresh in front of every batch, as before 0.7)
 //     [--transient-retries N]: tries of a lone 5xx in place (0: the batch fails at once, as before 0.7)
 //     [--max-seconds N]: stop a drain that has not finished after N s (default 1800) and say so
+//     [--features task,unsorted,products,rotation|all]: amoCRM's own ways of working on (orders.task, …)
+//     [--rotation-mode round_robin|least_open]
 //   swift run -c release amosync-bench quiet [--orders 20] [--interval-ms 2000] [--latency-ms 150] [--idle-seconds 60]
 //   swift run -c release amosync-bench bigaccount [--contacts 1000000] [--orders 100] [--sync-rate 3] [--full] [--before]
 //   swift run -c release amosync-bench prefill --config PATH --jobs 100000
@@ -91,12 +93,31 @@ func benchConfig(
         "intake": ["tokens": ["bench-intake-token-0123456789"]],
         "worker": ["batch_size": .number(JSONNumber(batchSize)), "concurrency": .number(JSONNumber(concurrency))],
         "contacts": contacts,
-        "orders": [
-            "pipeline_id": 3177727, "status_id": 32392159,
-            "lead_fields": ["goods": "Товары", "delivery.name": "Доставка", "payment.name": "Оплата", "address.city": "Город"],
-            "tags": ["shop"], "note": true,
-        ],
+        "orders": .object(
+            [
+                "pipeline_id": 3177727, "status_id": 32392159,
+                "lead_fields": ["goods": "Товары", "delivery.name": "Доставка", "payment.name": "Оплата", "address.city": "Город"],
+                "tags": ["shop"], "note": true,
+            ].merging(salesRules()) { $1 }),
     ]
+}
+
+/// `--features`: which of amoCRM's own ways of working the orders rules turn on.
+func salesFeatures() -> Set<String> {
+    let list = Set((stringOption("features") ?? "").split(separator: ",").map(String.init))
+    return list.contains("all") ? ["task", "unsorted", "products", "rotation"] : list
+}
+
+func salesRules() -> [String: JSONValue] {
+    let features = salesFeatures()
+    var rules: [String: JSONValue] = [:]
+    if features.contains("task") { rules["task"] = ["text": "Позвонить: {customer.name}", "due_minutes": 15] }
+    if features.contains("unsorted") { rules["unsorted"] = true }
+    if features.contains("products") { rules["products"] = ["catalog_id": "auto"] }
+    if features.contains("rotation") {
+        rules["rotation"] = ["users": [504141, 123453, 581651], "mode": .string(stringOption("rotation-mode") ?? "round_robin")]
+    }
+    return rules
 }
 
 /// A new temporary directory (the caller removes it) and the bench config with its queue there.
@@ -138,6 +159,8 @@ struct DrainResult {
     var failed: Int
     /// Contacts, leads and notes the fake holds afterwards.
     var contacts: Int, leads: Int, notes: Int
+    /// Tasks, incoming leads, products and links (and tasks on a lead that already had one).
+    var sales = ""
 }
 
 func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurrency: Int, index: Bool) async throws -> DrainResult {
@@ -178,11 +201,13 @@ func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurren
     _ = try? await task.value
     let stats = try await fake.requestStats()
     let state = try await fake.state()
+    let summary = try await fake.summary()
+    let sales = ["tasks", "tasks_on_same_lead", "incoming", "elements", "links"].map { "\($0) \(summary[$0]?.intValue ?? 0)" }
     let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
     return DrainResult(
         orders: orders, seconds: seconds, requests: stats.total - before, fake: stats, done: done, failed: failed,
         contacts: state["contacts"]?.arrayValue?.count ?? 0, leads: state["leads"]?.arrayValue?.count ?? 0,
-        notes: state["notes"]?.arrayValue?.count ?? 0)
+        notes: state["notes"]?.arrayValue?.count ?? 0, sales: sales.joined(separator: ", "))
 }
 
 func report(_ label: String, _ result: DrainResult) {
@@ -208,7 +233,8 @@ case "drain":
             + "), fake amoCRM at 7 req/s with \(latency) ms latency"
             + (option("fail-percent", 0) > 0 ? ", \(option("fail-percent", 0)) % of requests answered 503" : "")
             + ", arrival allowance \(option("allowance-ms", 50)) ms, index_refresh_seconds \(option("refresh-seconds", 5)), "
-            + "transient retries \(option("transient-retries", 2))")
+            + "transient retries \(option("transient-retries", 2))"
+            + (salesFeatures().isEmpty ? "" : ", features: \(salesFeatures().sorted().joined(separator: ", "))"))
     print("| mode | orders | time | orders/s | requests | requests/order | 429s | max requests in 1 s | req/s, busiest 10 s |")
     print("|---|---|---|---|---|---|---|---|---|")
     let batched = try await drain(orders: orders, existing: existing, latencyMs: latency, batchSize: 50, concurrency: 4, index: true)
@@ -221,6 +247,7 @@ case "drain":
         "requests by endpoint (batched): "
             + batched.fake.byEndpoint.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))
     print("in the fake afterwards (batched): \(batched.contacts) contacts, \(batched.leads) leads, \(batched.notes) notes")
+    if !salesFeatures().isEmpty { print("and: \(batched.sales)") }
     if batched.done != orders {
         print(
             "WARNING: only \(batched.done) of \(orders) orders were delivered in \(Int(batched.seconds)) s "
@@ -298,6 +325,7 @@ case "prefill":
 default:
     print(
         "usage: amosync-bench drain [--orders N] [--existing N] [--latency-ms N] [--naive-orders N] [--allowance-ms N] "
+            + "[--features task,unsorted,products,rotation|all] "
             + "[--customers N] [--fail-percent P] [--refresh-seconds N] [--transient-retries N] [--max-seconds N]"
     )
     print("       amosync-bench quiet [--orders N] [--interval-ms N] [--latency-ms N] [--idle-seconds N] [--refresh-seconds N]")

@@ -95,6 +95,10 @@ extension FakeAmoState {
             "contacts": .number(JSONNumber(contacts.count)), "leads": .number(JSONNumber(leads.count)),
             "notes": .number(JSONNumber(notes.count)),
             "phones_on_several_contacts": .number(JSONNumber(holders.values.filter { $0 > 1 }.count)),
+            "tasks": .number(JSONNumber(sales.tasks.count)), "incoming": .number(JSONNumber(sales.incoming.count)),
+            "elements": .number(JSONNumber(sales.elements.count)),
+            "links": .number(JSONNumber(sales.links.values.reduce(0) { $0 + $1.count })),
+            "tasks_on_same_lead": .number(JSONNumber(sales.tasks.count - Set(sales.tasks.values.map(\.entityID)).count)),
             "requests": snapshotRequests(),
         ]
     }

@@ -58,14 +58,18 @@ import Testing
         }
         #expect(stats.byEndpoint["POST /api/v4/leads/link"] == 2, "20 links for each batch of 10 orders: one request each")
 
-        // The customer changes the order: the lead's quantity follows, nothing else is made.
+        // The customer changes the order (five mugs, no kettle): the lead's links follow, nothing is made.
         var changed = Self.order(1, mugs: 5)
+        changed.set("items", [["name": "Mug", "sku": "M-1", "price": 450.5, "quantity": 5]])
         changed.set("status", "paid")
         #expect(try await daemon.send("/v1/orders", json: changed).status == 202)
         try await daemon.waitIdle()
         let lead = try #require(try await daemon.store.list(JobFilter()).first { $0.externalID == "1" }?.progress.leadID)
-        #expect(await fake.state.links(of: lead)[mug.id]?.quantity == 5)
+        let after = await fake.state.links(of: lead)
+        #expect(after[mug.id]?.quantity == 5)
+        #expect(after[kettle] == nil, "the kettle the order no longer has is unlinked")
         #expect(await fake.state.elements.count == 2)
+        #expect(await fake.state.requestStats().byEndpoint["POST /api/v4/leads/unlink"] == 1)
         await daemon.stop()
     }
 

@@ -43,6 +43,10 @@ enum JobReport {
             "contact_id": job.progress.contactID.map { .number(JSONNumber($0)) } ?? .null,
             "note_id": job.progress.noteID.map { .number(JSONNumber($0)) } ?? .null,
         ]
+        if let task = job.progress.taskID { result["task_id"] = .number(JSONNumber(task)) }
+        if let uid = job.progress.incomingUID { result["incoming_uid"] = .string(uid) }
+        if let user = job.progress.assignedUserID { result["assigned_user_id"] = .number(JSONNumber(user)) }
+        if job.progress.productsLinked { result["products_linked"] = true }
         if let lead = job.progress.leadID { result["lead_url"] = .string(config.amocrm.leadURL(lead)) }
         if let contact = job.progress.contactID {
             result["contact_url"] = .string("https://\(config.amocrm.subdomain).\(config.amocrm.domain)/contacts/detail/\(contact)")
@@ -76,6 +80,9 @@ enum JobReport {
         if let contact = job.progress.contactID {
             lines.append("Contact:  \(contact)  https://\(config.amocrm.subdomain).\(config.amocrm.domain)/contacts/detail/\(contact)")
         }
+        if let uid = job.progress.incomingUID { lines.append("Incoming: \(safe(uid)) (in the pipeline's incoming leads until accepted)") }
+        if let user = job.progress.assignedUserID { lines.append("Assigned: user \(user) (rotation)") }
+        if let task = job.progress.taskID { lines.append("Task:     \(task)") }
         if !job.warnings.isEmpty { lines += ["", "Warnings:"] + job.warnings.map { "  - \(safe($0))" } }
         lines += ["", "Attempts:"]
         if attempts.isEmpty { lines.append("  none yet") }

@@ -77,7 +77,8 @@ struct BatchDelivery: Sendable {
             rotation: RotationStep(sales: sales, progress: progress, logger: logger),
             leads: leads,
             incoming: IncomingStep(leads: leads, progress: progress),
-            products: ProductStep(client: client, products: sales.products, settings: config.orders.products, progress: progress),
+            products: ProductStep(
+                client: client, products: sales.products, ledger: store, settings: config.orders.products, progress: progress),
             notes: NoteStep(client: client, sender: sender, progress: progress),
             tasks: TaskStep(client: client, sender: sender, progress: progress))
     }

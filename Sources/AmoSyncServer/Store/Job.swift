@@ -25,13 +25,13 @@ package struct JobProgress: Codable, Sendable, Equatable {
     /// When the lead's create was sent (Unix time): where to look for it.
     var leadSentAt: Int?
     /// The user rotation picked for the lead (kept, so a retry does not take another turn).
-    var assignedUserID: Int?
+    package var assignedUserID: Int?
     /// The incoming lead's uid (`unsorted`).
-    var incomingUID: String?
-    var taskID: Int?
+    package var incomingUID: String?
+    package var taskID: Int?
     var taskSent = false
     /// The lead's products are linked with the quantities of this job's order.
-    var productsLinked = false
+    package var productsLinked = false
 
     init() {}
 

@@ -129,6 +129,8 @@ package struct UpdateContext: Sendable, Equatable {
     /// The lead as the version before this one set it (price, fields), when that one was delivered.
     package var previousLead: LeadPlan?
     package var written: StatusWrite?
+    /// The items with a SKU of the version before this one, when that one was delivered.
+    package var previousProducts: [ProductLine]?
 }
 
 /// A status amosync wrote to a shop's order, and the stage that asked for it.

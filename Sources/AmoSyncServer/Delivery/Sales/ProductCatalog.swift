@@ -134,6 +134,11 @@ actor ProductCatalog {
         element.customFieldsValues?.first { $0.fieldID == field }?.values?.first?.text
     }
 
+    /// The elements the index knows for these SKUs (nothing is looked up or made).
+    func known(_ skus: [String], in list: List) async throws -> [String: Int] {
+        try await store.products(catalog: list.id, skus: skus)
+    }
+
     /// Elements amoCRM says are gone: found or created again next time.
     func forget(_ elements: [Int], in list: List) async {
         try? await store.forgetProducts(catalog: list.id, elements: elements)

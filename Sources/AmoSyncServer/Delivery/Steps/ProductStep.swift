@@ -4,18 +4,22 @@ import Foundation
 
 /// Step 5: order items as elements of the products list, linked to the lead with their
 /// quantities (`orders.products`), links of up to 50 in one request. Linking again sets the
-/// quantity, so an order update re-links its items and a retry repeats nothing harmful. When
+/// quantity, so an order update re-links its items (and unlinks the ones the order no longer
+/// has) and a retry repeats nothing harmful. When
 /// the account cannot have products linked (no list, no SKU field, no lists on its plan, no
 /// access), the order goes without links, and the job says why: its goods are in its text.
 struct ProductStep: Sendable {
     let client: AmoClient
     let products: ProductCatalog
+    let ledger: any LedgerStore
     let settings: Config.Products?
     let progress: any BatchProgress
 
     func run(_ items: [DeliveryItem]) async throws {
-        let needing = items.filter {
-            $0.active && $0.plan.sales?.products?.isEmpty == false && $0.job.progress.leadID != nil && !$0.job.progress.productsLinked
+        let needing = items.filter { item in
+            guard item.active, let lines = item.plan.sales?.products, item.job.progress.leadID != nil, !item.job.progress.productsLinked
+            else { return false }
+            return !lines.isEmpty || item.job.kind == .orderUpdate  // an update may have dropped every item
         }
         guard !needing.isEmpty else { return }
         guard let settings else {
@@ -52,10 +56,14 @@ struct ProductStep: Sendable {
                     ))
             }
         }
+        links += try await removed(needing, in: list)
         for start in stride(from: 0, to: links.count, by: Endpoints.batchLimit) {
             let chunk = Array(links[start..<min(start + Endpoints.batchLimit, links.count)])
             do {
-                _ = try await client.send(try Endpoints.linkLeads(chunk.map(\.link)))
+                let linking = chunk.filter { $0.link.metadata?.quantity != 0 }.map(\.link)
+                let unlinking = chunk.filter { $0.link.metadata?.quantity == 0 }.map(\.link)
+                if !linking.isEmpty { _ = try await client.send(try Endpoints.linkLeads(linking)) }
+                if !unlinking.isEmpty { _ = try await client.send(try Endpoints.unlinkLeads(unlinking)) }
             } catch let error as AmoError where error.kind == .rejected {
                 // An element deleted in amoCRM: forgotten, so that the next attempt finds or makes it again.
                 let gone = error.validationErrors.filter { $0.path.hasSuffix("to_entity_id") }.compactMap {
@@ -76,5 +84,31 @@ struct ProductStep: Sendable {
         }
         for item in needing { item.update { $0.productsLinked = true } }
         try await progress.checkpoint(items)
+    }
+
+    /// Updates: the items the order's previous version had and this one lacks, as links of
+    /// quantity 0 (sent as unlinks). Only elements the index knows are unlinked.
+    private func removed(_ items: [DeliveryItem], in list: ProductCatalog.List) async throws -> [(item: DeliveryItem, link: EntityLink)] {
+        let updates = items.filter { $0.job.kind == .orderUpdate }
+        guard !updates.isEmpty else { return [] }
+        let context = try await ledger.updateContext(updates.map(\.job))
+        var gone: [(item: DeliveryItem, sku: String)] = []
+        for item in updates {
+            let now = Set(item.plan.sales?.products?.map(\.sku) ?? [])
+            let before = Set(context[item.job.id]?.previousProducts?.map(\.sku) ?? [])
+            gone += before.subtracting(now).sorted().map { (item, $0) }
+        }
+        guard !gone.isEmpty else { return [] }
+        let known = try await products.known(gone.map(\.sku), in: list)
+        return gone.compactMap { entry in
+            known[entry.sku].map { element in
+                (
+                    entry.item,
+                    EntityLink(
+                        entityID: entry.item.job.progress.leadID!, entityType: "leads", toEntityID: element,
+                        toEntityType: EntityLink.catalogElements, metadata: .init(catalogID: list.id, quantity: 0))
+                )
+            }
+        }
     }
 }

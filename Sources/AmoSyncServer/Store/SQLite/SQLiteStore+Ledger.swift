@@ -48,10 +48,11 @@ extension SQLiteStore {
             for job in jobs {
                 let previous = try Self.version(source: job.source, externalID: job.externalID, before: job.id, db: db)
                 let delivered = previous.flatMap { $0["state"] == JobState.done.rawValue ? $0["plan"] as String? : nil }
+                let plan = try delivered.map { try DeliveryPlan(json: JSONValue.parse(Data($0.utf8))) }
                 context[job.id] = UpdateContext(
                     leadID: try Self.leadID(source: job.source, externalID: job.externalID, db: db), previousStatus: previous?["status"],
-                    previousLead: try delivered.flatMap { try DeliveryPlan(json: JSONValue.parse(Data($0.utf8))).lead },
-                    written: try Self.statusWrite(source: job.source, externalID: job.externalID, db: db))
+                    previousLead: plan?.lead, written: try Self.statusWrite(source: job.source, externalID: job.externalID, db: db),
+                    previousProducts: plan?.sales?.products)
             }
             return context
         }
