@@ -60,10 +60,8 @@ extension FakeAmoState {
     }
 
     private func createElements(_ catalog: FakeCatalog, _ body: JSONValue?) -> FakeResponse {
-        guard let items = body?.arrayValue, !items.isEmpty else {
-            return .problem(400, title: "Bad Request", detail: "expected a non-empty array")
-        }
-        if items.count > Endpoints.batchLimit { return .problem(400, title: "Bad Request", detail: "Too many elements: 50 at most") }
+        let (items, refusal) = Self.batch(body, of: "elements")
+        if let refusal { return refusal }
         var errors: [ValidationErrors] = []
         var built: [FakeElement] = []
         for (index, item) in items.enumerated() {
@@ -108,10 +106,8 @@ extension FakeAmoState {
     /// `POST /api/v4/leads/link` and `/leads/unlink`: lead → element links with `catalog_id` and
     /// `quantity` (linking again sets the quantity), or lead → contact.
     func link(_ body: JSONValue?, unlink: Bool) -> FakeResponse {
-        guard let items = body?.arrayValue, !items.isEmpty else {
-            return .problem(400, title: "Bad Request", detail: "expected a non-empty array")
-        }
-        if items.count > Endpoints.batchLimit { return .problem(400, title: "Bad Request", detail: "Too many links: 50 at most") }
+        let (items, refusal) = Self.batch(body, of: "links")
+        if let refusal { return refusal }
         var errors: [ValidationErrors] = []
         for (index, item) in items.enumerated() {
             var problems: [ValidationError] = []

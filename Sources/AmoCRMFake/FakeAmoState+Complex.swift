@@ -6,12 +6,8 @@ extension FakeAmoState {
     /// `POST /api/v4/leads/complex`: up to 50 leads, each with at most one contact (a new
     /// one as a full object, or an existing one by id). All or nothing, like the rest.
     func createComplex(_ body: JSONValue?) -> FakeResponse {
-        guard let items = body?.arrayValue, !items.isEmpty else {
-            return .problem(400, title: "Bad Request", detail: "expected a non-empty array")
-        }
-        if items.count > Endpoints.batchLimit {
-            return .problem(400, title: "Bad Request", detail: "Too many leads in one request: 50 at most")
-        }
+        let (items, refusal) = Self.batch(body, of: "leads")
+        if let refusal { return refusal }
         var errors: [ValidationErrors] = []
         var planned: [(lead: FakeEntity, contact: FakeEntity?, existing: Int?)] = []
         let time = Int(now)

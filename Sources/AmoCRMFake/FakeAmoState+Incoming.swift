@@ -7,12 +7,8 @@ extension FakeAmoState {
     /// The lead exists at once in the pipeline's incoming stage; a new contact stays hidden from
     /// lists and searches until a manager accepts it; an existing one is referenced by id.
     func createIncoming(_ body: JSONValue?) -> FakeResponse {
-        guard let items = body?.arrayValue, !items.isEmpty else {
-            return .problem(400, title: "Bad Request", detail: "expected a non-empty array")
-        }
-        if items.count > Endpoints.batchLimit {
-            return .problem(400, title: "Bad Request", detail: "Too many items in one request: 50 at most")
-        }
+        let (items, refusal) = Self.batch(body, of: "items")
+        if let refusal { return refusal }
         var errors: [ValidationErrors] = []
         var planned: [(form: FakeIncoming, lead: FakeEntity, contact: FakeEntity?)] = []
         let time = Int(now)
@@ -168,10 +164,8 @@ extension FakeAmoState {
     /// `POST /api/v4/tasks`: `complete_till` and `text` required, the entity must exist, the
     /// responsible user must exist and be active, the type must be one of the account's.
     func createTasks(_ body: JSONValue?) -> FakeResponse {
-        guard let items = body?.arrayValue, !items.isEmpty else {
-            return .problem(400, title: "Bad Request", detail: "expected a non-empty array")
-        }
-        if items.count > Endpoints.batchLimit { return .problem(400, title: "Bad Request", detail: "Too many tasks: 50 at most") }
+        let (items, refusal) = Self.batch(body, of: "tasks")
+        if let refusal { return refusal }
         var errors: [ValidationErrors] = []
         for (index, item) in items.enumerated() {
             var problems: [ValidationError] = []

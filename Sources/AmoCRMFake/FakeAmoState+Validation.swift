@@ -9,6 +9,17 @@ extension FakeAmoState {
         ValidationError(code: code, path: path, detail: detail)
     }
 
+    /// A batch write's items, or its refusal: not a non-empty array, or more than 50 `what`.
+    static func batch(_ body: JSONValue?, of what: String) -> (items: [JSONValue], refusal: FakeResponse?) {
+        guard let items = body?.arrayValue, !items.isEmpty else {
+            return ([], .problem(400, title: "Bad Request", detail: "expected a non-empty array"))
+        }
+        guard items.count <= Endpoints.batchLimit else {
+            return ([], .problem(400, title: "Bad Request", detail: "Too many \(what) in one request: 50 at most"))
+        }
+        return (items, nil)
+    }
+
     /// The longest name amoCRM takes for a lead or contact.
     static let nameLimit = 255
 
