@@ -258,7 +258,7 @@ package actor FakeAmoState {
             // The answer's items (a bare array, or the list in a HAL answer) get the hostile ids.
             func walk(_ value: JSONValue) -> JSONValue {
                 switch value {
-                case .array(let list): return .array(list.map(rewrite))
+                case .array(let list): return .array(list.map { rewrite(walk($0)) })
                 case .object(let object): return .object(object.mapValues(walk))
                 default: return value
                 }

@@ -243,3 +243,26 @@ import Testing
         #expect(findings.contains { $0.line == "orders.products: items are linked as elements of list 4255 by its field SKU (#70001)" })
     }
 }
+
+extension SalesTeamTests {
+    @Test func anIncomingAnswerNamingAnotherOrdersLeadIsNotBelieved() async throws {
+        let fake = try await RunningFake.start()
+        defer { fake.stop() }
+        let daemon = try await RunningDaemon.start(fake: fake) { $0.set("orders.unsorted", true) }
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "first", phone: "89120000001"))
+        try await daemon.waitIdle()
+        let first = try #require(try await daemon.store.list(JobFilter()).first?.progress.leadID)
+        var faults = FakeFaults()
+        faults.afterApply = ["POST /api/v4/leads/unsorted/forms": [.hostile("firstLead")]]
+        await fake.state.setFaults(faults)
+        _ = try await daemon.send("/v1/orders", json: sampleOrder(id: "second", phone: "89120000002"))
+        try await daemon.waitIdle()
+        let second = try #require(try await daemon.store.list(JobFilter()).first { $0.externalID == "second" })
+        #expect(second.state == .done)
+        #expect(second.progress.leadID != first, "the answer named the first order's lead")
+        #expect(await fake.state.incomingLeads.count == 2, "found again by its stamp, not sent twice")
+        #expect(
+            try await daemon.store.attempts(of: second.id).contains { $0.error?.contains("is already the lead of orders first") == true })
+        await daemon.stop()
+    }
+}

@@ -58,6 +58,11 @@ struct IncomingStep: Sendable {
             sort: { page, sent throws(AnswerMismatch) in
                 try BatchAnswer.sort(page, sent: sent, id: { $0.embedded?.leads?.first?.id }, requestID: \.requestID)
             })
+        // A lead id that is already another order's lead is not believed (as for `leads/complex`).
+        let results = answer.compactMapValues { form in
+            form.embedded?.leads?.first?.id.map { ComplexResult(id: $0, contactID: nil, requestID: [], merged: false) }
+        }
+        try await leads.checkOwnership(results, entries, label: Endpoints.Label.createUnsorted)
         for (index, entry) in entries.enumerated() {
             guard let form = answer[index], let lead = form.embedded?.leads?.first?.id else { continue }
             let contact = form.embedded?.contacts?.first?.id

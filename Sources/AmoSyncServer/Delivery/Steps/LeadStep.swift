@@ -102,14 +102,16 @@ struct LeadStep: Sendable {
 
     /// A new lead's id that is already the lead of another order is not believed: amoCRM (or
     /// whatever answered) gave a wrong answer, and the batch is taken as maybe applied.
-    func checkOwnership(_ answer: [Int: ComplexResult], _ entries: [BatchEntry<Lead>]) async throws {
+    func checkOwnership<Body>(
+        _ answer: [Int: ComplexResult], _ entries: [BatchEntry<Body>], label: String = Endpoints.Label.complex
+    ) async throws {
         let owners = try await leads.orders(holding: answer.values.filter { !$0.merged }.map(\.id))  // one read for the batch
         for (index, result) in answer where !result.merged {
             guard let item = entries[safe: index]?.items.first, let owner = owners[result.id],
                 owner.source != item.job.source || owner.externalID != item.job.externalID
             else { continue }
             throw AmoError(
-                kind: .unknownOutcome, request: Endpoints.Label.complex, status: 200, title: nil,
+                kind: .unknownOutcome, request: label, status: 200, title: nil,
                 detail: "amoCRM's answer does not fit the request: lead \(result.id) is already the lead of \(owner.source) "
                     + "\(owner.externalID)")
         }
