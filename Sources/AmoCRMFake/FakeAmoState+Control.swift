@@ -131,7 +131,7 @@ extension FakeAmoState {
 
     /// Everything the account holds, as `GET /__fake/state` returns it.
     func snapshot() -> JSONValue {
-        [
+        let entities: [String: JSONValue] = [
             "contacts": .array(contacts.values.sorted { $0.id < $1.id }.map { render($0, entity: "contacts") }),
             "leads": .array(leads.values.sorted { $0.id < $1.id }.map { render($0, entity: "leads") }),
             "notes": .array(notes.values.sorted { $0.id < $1.id }.map { (try? AmoJSON.value($0.model)) ?? .null }),
@@ -140,6 +140,7 @@ extension FakeAmoState {
             ],
             "requests": snapshotRequests(),
         ]
+        return .object(entities.merging(salesSnapshot) { $1 })
     }
 
     private func snapshotRequests() -> JSONValue {
@@ -162,6 +163,7 @@ extension FakeAmoState {
     /// `/__fake/state`, `/__fake/summary`, `/__fake/faults`, `/__fake/contacts`: test and benchmark control.
     func control(_ request: FakeRequest) -> FakeResponse {
         let body = request.body.isEmpty ? nil : try? JSONValue.parse(request.body)
+        if let answer = salesControl(request, body: body) { return answer }
         switch (request.method, request.path) {
         case ("GET", "/__fake/state"):
             return .json(200, snapshot(), contentType: "application/json")

@@ -127,3 +127,27 @@ import Testing
         #expect(catalogs.items.first { $0.type == Catalog.products }?.id == 4255)
     }
 }
+
+extension AmoAnswerShapeTests {
+    /// What a test or a benchmark of another process sets up through `/__fake/…`.
+    @Test func theFakesControlSetsUpListsUsersProductsAndLeads() async throws {
+        let fake = try await RunningFake.start()
+        #expect(try await Self.ask(fake, "POST", "/__fake/lists", body: ["available": false]).status == 200)
+        #expect(try await Self.ask(fake, "GET", "/api/v4/catalogs").status == 402)
+        _ = try await Self.ask(fake, "POST", "/__fake/lists", body: ["allowed": false])
+        #expect(try await Self.ask(fake, "GET", "/api/v4/catalogs").status == 403)
+        _ = try await Self.ask(fake, "POST", "/__fake/lists", body: [:])
+        #expect(try await Self.ask(fake, "POST", "/__fake/users/123453", body: ["active": false]).status == 200)
+        let users = try Endpoints.users().read(200, try await Self.ask(fake, "GET", "/api/v4/users").json.canonicalData)
+        #expect(users.items.filter { !$0.isActive }.map(\.id) == [123453, 600601])
+        #expect(try await Self.ask(fake, "POST", "/__fake/users/42", body: ["active": false]).status == 404)
+        let element = try await Self.ask(fake, "POST", "/__fake/elements", body: ["name": "Kettle", "sku": "K-77", "price": "5100"])
+        let found = try await Self.ask(fake, "GET", "/api/v4/catalogs/4255/elements", query: ["query": "K-77"])
+        #expect(found.json.value(at: "_embedded.elements.0.id") == element.json["id"])
+        let lead = try await Self.ask(fake, "POST", "/__fake/leads", body: ["responsible_user_id": 581651])
+        #expect(await fake.state.lead(lead.json["id"]?.intValue ?? 0)?.responsibleUserID == 581651)
+        let state = try await Self.ask(fake, "GET", "/__fake/state").json
+        #expect(state["catalog_elements"]?.arrayValue?.count == 1)
+        #expect(state["incoming"]?.arrayValue != nil && state["tasks"]?.arrayValue != nil && state["links"]?.arrayValue != nil)
+    }
+}
