@@ -29,6 +29,8 @@ let package = Package(
         // SHA-256 and HMAC-SHA256 from the system's OpenSSL (libssl-dev to build; libssl3 at run time,
         // which libcurl already needs).
         .systemLibrary(name: "CLibCrypto", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        // PostgreSQL's client library (libpq-dev to build; libpq5 at run time): the queue on PostgreSQL.
+        .systemLibrary(name: "CLibPQ", pkgConfig: "libpq", providers: [.apt(["libpq-dev"])]),
         // Config, mapping and plans: pure, no I/O.
         .target(name: "AmoSyncCore", dependencies: ["CLibCrypto"]),
         // amoCRM API v4 as Codable types and endpoints: what the daemon sends and the fake answers.
@@ -37,7 +39,7 @@ let package = Package(
         .target(
             name: "AmoSyncServer",
             dependencies: [
-                "AmoSyncCore", "AmoAPI",
+                "AmoSyncCore", "AmoAPI", "CLibPQ",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -88,6 +88,7 @@ for lib in $libs; do
     libc.so.6 | libm.so.6 | libdl.so.2 | libpthread.so.0 | librt.so.1 | libutil.so.1 | ld-linux-x86-64.so.2) dep="libc6 (>= $glibc)" ;;
     libcurl.so.4) dep="libcurl4 | libcurl4t64" ;;
     libsqlite3.so.0) dep="libsqlite3-0" ;;
+    libpq.so.5) dep="libpq5" ;;
     libcrypto.so.3) dep="libssl3 | libssl3t64" ;;
     libstdc++.so.6) dep="libstdc++6 (>= 12)" ;;
     libgcc_s.so.1) dep="libgcc-s1" ;;

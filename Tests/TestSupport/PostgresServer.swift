@@ -1,0 +1,133 @@
+import Foundation
+
+/// A PostgreSQL server of its own for one test: a new cluster (`initdb`) in a temporary folder,
+/// listening on a free loopback port, stopped (`pg_ctl stop -m immediate`) by `stop()`. The
+/// server binaries come from Debian's `postgresql` package (`.ci/run` installs it). PostgreSQL
+/// refuses to run as root, so under root the cluster belongs to the `postgres` user.
+final class PostgresServer: Sendable {
+    let port: Int
+    let dir: TempDir
+    /// The cluster's superuser.
+    static let user = "amosync"
+
+    /// `postgres://amosync@127.0.0.1:PORT/DATABASE`
+    func url(database: String = "postgres") -> String { "postgres://\(Self.user)@127.0.0.1:\(port)/\(database)" }
+
+    struct Missing: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// The newest installed server's binaries (`/usr/lib/postgresql/15/bin`).
+    static var binaries: String? {
+        let root = "/usr/lib/postgresql"
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
+        let versions = names.compactMap { Int($0) }.sorted()
+        guard let newest = versions.last else { return nil }
+        let bin = "\(root)/\(newest)/bin"
+        return FileManager.default.isExecutableFile(atPath: "\(bin)/initdb") ? bin : nil
+    }
+
+    /// Starts one (about a second: `initdb`, then `pg_ctl start -w`), on a thread of its own:
+    /// waiting for a child process must not hold one of Swift's few pool threads.
+    static func start() async throws -> PostgresServer {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try startBlocking() }) }.start()
+        }
+    }
+
+    private static func startBlocking() throws -> PostgresServer {
+        guard let bin = binaries else {
+            throw Missing(description: "PostgreSQL's server is not installed: apt-get install postgresql (.ci/run installs it)")
+        }
+        let dir = TempDir()
+        let asRoot = getuid() == 0
+        if asRoot { try run("/bin/chown", ["-R", "postgres", dir.path]) }
+        let data = dir.file("data")
+        try run("\(bin)/initdb", ["-D", data, "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync"], asPostgres: asRoot)
+        let port = try freePort()
+        try run(
+            "\(bin)/pg_ctl",
+            [
+                "-D", data, "-w", "-l", dir.file("server.log"), "-o",
+                "-p \(port) -k \(dir.path) -c listen_addresses=127.0.0.1 -c max_connections=50", "start",
+            ], asPostgres: asRoot)
+        return PostgresServer(port: port, dir: dir)
+    }
+
+    private init(port: Int, dir: TempDir) {
+        self.port = port
+        self.dir = dir
+    }
+
+    /// Creates a database on the server.
+    func createDatabase(_ name: String) async throws {
+        guard let bin = Self.binaries else { return }
+        let port = port
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            Thread {
+                continuation.resume(
+                    with: Result { try Self.run("\(bin)/createdb", ["-h", "127.0.0.1", "-p", "\(port)", "-U", Self.user, name]) })
+            }.start()
+        }
+    }
+
+    /// Stops the server at once (as a crash would); waits on a thread of its own.
+    func stop() {
+        guard let bin = Self.binaries else { return }
+        let data = dir.file("data")
+        let done = DispatchSemaphore(value: 0)
+        Thread {
+            try? Self.run("\(bin)/pg_ctl", ["-D", data, "-m", "immediate", "stop"], asPostgres: getuid() == 0)
+            done.signal()
+        }.start()
+        done.wait()
+    }
+
+    deinit { stop() }
+
+    /// Runs a program to its end with `posix_spawn` and `waitpid`. Not `Foundation.Process`: it
+    /// learns of an exit when every holder of an inherited descriptor has closed it, and the server
+    /// `pg_ctl start` leaves running holds it for its whole life.
+    private static func run(_ program: String, _ arguments: [String], asPostgres: Bool = false) throws {
+        let argv = asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--", program] + arguments : [program] + arguments
+        let log = (NSTemporaryDirectory() as NSString).appendingPathComponent("amosync-pg-\(UUID().uuidString).log")
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, log, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let cArguments = argv.map { strdup($0) } + [nil]
+        defer { cArguments.forEach { free($0) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, argv[0], &actions, nil, cArguments, environ)
+        guard spawned == 0 else { throw Missing(description: "cannot run \(argv[0]): error \(spawned)") }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1, errno == EINTR {}
+        let exited = (status & 0x7f) == 0
+        let code = (status >> 8) & 0xff
+        guard exited, code == 0 else {
+            let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            throw Missing(description: "\((program as NSString).lastPathComponent) failed (status \(status)): \(text)")
+        }
+    }
+
+    /// A loopback port nothing listens on now.
+    private static func freePort() throws -> Int {
+        let socket = Foundation.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(socket, $0, length) == 0 && getsockname(socket, $0, &length) == 0
+            }
+        }
+        guard bound else { throw Missing(description: "no free loopback port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
