@@ -16,7 +16,10 @@ extension SQLiteStore {
         let horizon = now().timeIntervalSince1970 - 60
         return try await settle { db in
             try RequestRecord.filter(RequestRecord.CodingKeys.at < horizon).deleteAll(db)
-            return try RequestRecord(pid: pid, at: at).inserted(db).id ?? 0
+            // The row's id (a `PersistableRecord` copy does not carry it: before, every request was
+            // recorded with id 0, so `setRequestTime` never moved an in-flight request to its time).
+            try RequestRecord(pid: pid, at: at).insert(db)
+            return db.lastInsertedRowID
         }
     }
 
