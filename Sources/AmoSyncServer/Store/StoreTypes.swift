@@ -161,3 +161,24 @@ package struct IndexPosition: Sendable, Equatable {
         return span > 0 ? min(1, max(0, Double(cursor - origin) / span)) : 0
     }
 }
+
+/// The pending OAuth `state` as both stores keep it in `meta` (`oauth_state`): the value, and
+/// whether a presented state matches it (in constant time) before it expires.
+enum OAuthStateRecord {
+    static let key = "oauth_state"
+
+    static func value(_ state: String, expiresAt: Date) -> String {
+        JSONValue.object([
+            "state": .string(state), "expires_at": .number(JSONNumber(expiresAt.timeIntervalSince1970.rounded())),
+        ]).canonicalString
+    }
+
+    /// nil: the stored value is not the presented state (it stays); else whether it is still good.
+    static func check(_ raw: String, presented: String, now: Double) -> Bool? {
+        guard let stored = try? JSONValue.parse(Data(raw.utf8)), let state = stored["state"]?.stringValue,
+            let expires = stored["expires_at"]?.doubleValue,
+            Hashing.constantTimeEqual(Array(state.utf8), Array(presented.utf8))
+        else { return nil }
+        return now < expires
+    }
+}

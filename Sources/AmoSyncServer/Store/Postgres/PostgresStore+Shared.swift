@@ -20,10 +20,7 @@ extension PostgresStore: MetaStore, BudgetStore, SalesStore {
     }
 
     package func issueOAuthState(_ state: String, expiresAt: Date) async throws {
-        let value = JSONValue.object([
-            "state": .string(state), "expires_at": .number(JSONNumber(expiresAt.timeIntervalSince1970.rounded())),
-        ])
-        try await setMeta("oauth_state", value.canonicalString)
+        try await setMeta(OAuthStateRecord.key, OAuthStateRecord.value(state, expiresAt: expiresAt))
     }
 
     /// True once for the state issued last, before it expires: the row is locked, compared in
@@ -31,13 +28,11 @@ extension PostgresStore: MetaStore, BudgetStore, SalesStore {
     package func consumeOAuthState(_ presented: String) async throws -> Bool {
         let now = self.now().timeIntervalSince1970
         return try await write { session in
-            guard let raw = try session.query("SELECT value FROM meta WHERE key = 'oauth_state' FOR UPDATE").first?["value"],
-                let stored = try? JSONValue.parse(Data(raw.utf8)), let state = stored["state"]?.stringValue,
-                let expires = stored["expires_at"]?.doubleValue
+            guard let raw = try session.query("SELECT value FROM meta WHERE key = $1 FOR UPDATE", [OAuthStateRecord.key]).first?["value"],
+                let good = OAuthStateRecord.check(raw, presented: presented, now: now)
             else { return false }
-            guard Hashing.constantTimeEqual(Array(state.utf8), Array(presented.utf8)) else { return false }
-            try session.query("DELETE FROM meta WHERE key = 'oauth_state'")
-            return now < expires
+            try session.query("DELETE FROM meta WHERE key = $1", [OAuthStateRecord.key])
+            return good
         }
     }
 

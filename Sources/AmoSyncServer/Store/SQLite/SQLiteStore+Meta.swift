@@ -23,10 +23,7 @@ extension SQLiteStore {
 
     /// Remembers the `state` of a new `auth url` link until `expiresAt`, replacing any earlier one.
     package func issueOAuthState(_ state: String, expiresAt: Date) async throws {
-        let value = JSONValue.object([
-            "state": .string(state), "expires_at": .number(JSONNumber(expiresAt.timeIntervalSince1970.rounded())),
-        ])
-        try await setMeta("oauth_state", value.canonicalString)
+        try await setMeta(OAuthStateRecord.key, OAuthStateRecord.value(state, expiresAt: expiresAt))
     }
 
     /// True once for the state issued last, before it expires; compared in constant time. A
@@ -34,12 +31,11 @@ extension SQLiteStore {
     package func consumeOAuthState(_ presented: String) async throws -> Bool {
         let now = self.now().timeIntervalSince1970
         return try await database.write { db in
-            guard let raw = try MetaRecord.fetchOne(db, key: "oauth_state")?.value, let stored = try? JSONValue.parse(Data(raw.utf8)),
-                let state = stored["state"]?.stringValue, let expires = stored["expires_at"]?.doubleValue
+            guard let raw = try MetaRecord.fetchOne(db, key: OAuthStateRecord.key)?.value,
+                let good = OAuthStateRecord.check(raw, presented: presented, now: now)
             else { return false }
-            guard Hashing.constantTimeEqual(Array(state.utf8), Array(presented.utf8)) else { return false }
-            _ = try MetaRecord.deleteOne(db, key: "oauth_state")
-            return now < expires
+            _ = try MetaRecord.deleteOne(db, key: OAuthStateRecord.key)
+            return good
         }
     }
 }
