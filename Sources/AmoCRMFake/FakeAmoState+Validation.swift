@@ -20,6 +20,14 @@ extension FakeAmoState {
         return (items, nil)
     }
 
+    /// A list's `limit`: 250 at most (more is refused, as amoCRM refuses it).
+    func pageLimit(_ query: [String: String]) -> Int? {
+        let limit = Int(query["limit"] ?? "") ?? 50
+        return (1...Endpoints.pageLimit).contains(limit) ? limit : nil
+    }
+
+    static let limitRefused = FakeResponse.problem(400, title: "Bad Request", detail: "limit: This value should be 250 or less.")
+
     /// The longest name amoCRM takes for a lead or contact.
     static let nameLimit = 255
 
