@@ -6,8 +6,7 @@ import Testing
 /// The PostgreSQL connection layer against a real server of the test's own.
 @Suite struct PostgresConnectionTests {
     @Test func valuesGoAsParametersAndComeBackAsTheyWere() async throws {
-        let server = try await PostgresServer.start()
-        let connection = try await PGConnection.connect(server.url())
+        let connection = try await PGConnection.connect(try await PostgresServer.database())
         #expect(try await connection.serverVersion >= 130_000)
         let tricky = "Robert'); DROP TABLE jobs;-- «Ёлка» \u{1F384}"
         let rows = try await connection.read { session in
@@ -26,8 +25,7 @@ import Testing
     }
 
     @Test func aTransactionThatThrowsLeavesNothingAndAConstraintNamesItself() async throws {
-        let server = try await PostgresServer.start()
-        let connection = try await PGConnection.connect(server.url())
+        let connection = try await PGConnection.connect(try await PostgresServer.database())
         try await connection.read { try $0.execute("CREATE TABLE keys (key text PRIMARY KEY)") }
         struct Abort: Error {}
         await #expect(throws: Abort.self) {
@@ -48,8 +46,8 @@ import Testing
     }
 
     @Test func twoConnectionsClaimingWithSkipLockedNeverTakeTheSameRow() async throws {
-        let server = try await PostgresServer.start()
-        let setup = try await PGConnection.connect(server.url())
+        let url = try await PostgresServer.database()
+        let setup = try await PGConnection.connect(url)
         try await setup.read { session in
             try session.execute("CREATE TABLE jobs (id bigserial PRIMARY KEY, state text NOT NULL DEFAULT 'queued', owner text)")
             try session.execute("INSERT INTO jobs (state) SELECT 'queued' FROM generate_series(1, 400)")
@@ -60,7 +58,7 @@ import Testing
         let lanes = try await withThrowingTaskGroup(of: [Int].self) { group in
             for lane in ["a", "b"] {
                 group.addTask {
-                    let connection = try await PGConnection.connect(server.url())
+                    let connection = try await PGConnection.connect(url)
                     var taken: [Int] = []
                     while true {
                         let batch = try await connection.write { try $0.query(claim, [lane]) }.compactMap { $0.int("id") }
@@ -76,20 +74,19 @@ import Testing
     }
 
     @Test func migrationsRunOnceWhenThreeNodesStartTogether() async throws {
-        let server = try await PostgresServer.start()
-        try await server.createDatabase("queue")
+        let url = try await PostgresServer.database()
         let migrator = PGMigrator([
             .init("v1-jobs", "CREATE TABLE jobs (id bigserial PRIMARY KEY, body text NOT NULL)"),
             .init("v2-index", "CREATE INDEX jobs_body ON jobs (body)"),
         ])
         let applied = try await withThrowingTaskGroup(of: [String].self) { group in
             for _ in 0..<3 {
-                group.addTask { try await migrator.migrate(try await PGConnection.connect(server.url(database: "queue"))) }
+                group.addTask { try await migrator.migrate(try await PGConnection.connect(url)) }
             }
             return try await group.reduce(into: []) { $0.append($1) }
         }
         #expect(applied.filter { !$0.isEmpty } == [["v1-jobs", "v2-index"]], "one node applied both, the others none")
-        let again = try await migrator.migrate(try await PGConnection.connect(server.url(database: "queue")))
+        let again = try await migrator.migrate(try await PGConnection.connect(url))
         #expect(again.isEmpty)
     }
 

@@ -22,8 +22,8 @@ import Testing
             let dir = TempDir()
             return (try SQLiteStore(path: dir.file("queue.sqlite3"), now: now), dir)
         case .postgres:
-            let server = try await PostgresServer.start()
-            return (try await PostgresStore.open(url: server.url(), now: now), server)
+            let url = try await PostgresServer.database()
+            return (try await PostgresStore.open(url: url, now: now), url as NSString)
         }
     }
 

@@ -29,13 +29,17 @@ final class PostgresServer: Sendable {
 
     /// Starts one (about a second: `initdb`, then `pg_ctl start -w`), on a thread of its own:
     /// waiting for a child process must not hold one of Swift's few pool threads.
-    static func start() async throws -> PostgresServer {
+    /// `durable: false` (what tests of the rules use): no fsync, so a test's databases never
+    /// stall the SQLite files other tests sync meanwhile; durability tests ask for `true`.
+    static func start(durable: Bool = false) async throws -> PostgresServer {
         try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try startBlocking() }) }.start()
+            Thread { continuation.resume(with: Result { try startBlocking(durable: durable) }) }.start()
         }
     }
 
-    private static func startBlocking() throws -> PostgresServer {
+    static let volatile = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+
+    private static func startBlocking(durable: Bool) throws -> PostgresServer {
         guard let bin = binaries else {
             throw Missing(description: "PostgreSQL's server is not installed: apt-get install postgresql (.ci/run installs it)")
         }
@@ -49,7 +53,7 @@ final class PostgresServer: Sendable {
             "\(bin)/pg_ctl",
             [
                 "-D", data, "-w", "-l", dir.file("server.log"), "-o",
-                "-p \(port) -k \(dir.path) -c listen_addresses=127.0.0.1 -c max_connections=50", "start",
+                "-p \(port) -k \(dir.path) -c listen_addresses=127.0.0.1 -c max_connections=100 \(durable ? "" : Self.volatile)", "start",
             ], asPostgres: asRoot)
         return PostgresServer(port: port, dir: dir)
     }
@@ -88,7 +92,7 @@ final class PostgresServer: Sendable {
     /// Runs a program to its end with `posix_spawn` and `waitpid`. Not `Foundation.Process`: it
     /// learns of an exit when every holder of an inherited descriptor has closed it, and the server
     /// `pg_ctl start` leaves running holds it for its whole life.
-    private static func run(_ program: String, _ arguments: [String], asPostgres: Bool = false) throws {
+    static func run(_ program: String, _ arguments: [String], asPostgres: Bool = false) throws {
         let argv = asPostgres ? ["/usr/sbin/runuser", "-u", "postgres", "--", program] + arguments : [program] + arguments
         let log = (NSTemporaryDirectory() as NSString).appendingPathComponent("amosync-pg-\(UUID().uuidString).log")
         defer { try? FileManager.default.removeItem(atPath: log) }
@@ -129,5 +133,53 @@ final class PostgresServer: Sendable {
         }
         guard bound else { throw Missing(description: "no free loopback port") }
         return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+extension PostgresServer {
+    /// A database of its own on the test run's one shared server: the server starts with the
+    /// first test that asks (one `initdb` for the run, not one per test) and stops when the test
+    /// process exits. A test that stops or breaks its server starts its own with `start()`.
+    static func database() async throws -> String {
+        let server = try await SharedPostgres.instance.server()
+        let name = "t_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").prefix(16).lowercased()
+        try await server.createDatabase(name)
+        return server.url(database: name)
+    }
+
+    /// Stops the server at once and removes its folder (at the test process's exit).
+    fileprivate static func stopAtExit(data: String, folder: String) {
+        guard let bin = binaries else { return }
+        try? run("\(bin)/pg_ctl", ["-D", data, "-m", "immediate", "stop"], asPostgres: getuid() == 0)
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+}
+
+/// The test run's shared PostgreSQL server.
+private actor SharedPostgres {
+    static let instance = SharedPostgres()
+    private var starting: Task<PostgresServer, any Error>?
+
+    func server() async throws -> PostgresServer {
+        if let starting { return try await starting.value }
+        let task = Task { () throws -> PostgresServer in
+            let server = try await PostgresServer.start()
+            SharedPostgresExit.register(data: server.dir.file("data"), folder: server.dir.path)
+            return server
+        }
+        starting = task
+        return try await task.value
+    }
+}
+
+/// `atexit` takes a C function: what it stops is kept here.
+private enum SharedPostgresExit {
+    nonisolated(unsafe) static var target: (data: String, folder: String)?
+
+    static func register(data: String, folder: String) {
+        target = (data, folder)
+        atexit {
+            if let target = SharedPostgresExit.target { PostgresServer.stopAtExit(data: target.data, folder: target.folder) }
+        }
     }
 }
