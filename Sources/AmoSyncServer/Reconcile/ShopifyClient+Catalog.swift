@@ -41,8 +41,7 @@ extension ShopifyClient: ShopCatalog {
     func orders(_ listed: [ListedOrder]) async throws(ShopError) -> [JSONValue] {
         let ids = listed.compactMap(\.platformID).map { "gid://shopify/Order/\($0)" }
         var nodes: [JSONValue] = []
-        for start in stride(from: 0, to: ids.count, by: Self.wholeBatch) {
-            let batch = Array(ids[start..<min(ids.count, start + Self.wholeBatch)])
+        for batch in ids.chunks(of: Self.wholeBatch) {
             let data = try await session.run(
                 Self.ordersQuery, variables: ["ids": .array(batch.map(JSONValue.string))], cost: Self.orderCost * Double(batch.count),
                 label: label + " nodes")

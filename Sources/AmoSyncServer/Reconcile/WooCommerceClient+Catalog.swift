@@ -34,7 +34,7 @@ extension WooCommerceClient: ShopCatalog {
     func orders(_ listed: [ListedOrder]) async throws(ShopError) -> [JSONValue] {
         let ids = listed.map(\.externalID)
         var bodies: [JSONValue] = []
-        for chunk in stride(from: 0, to: ids.count, by: Self.pageSize).map({ Array(ids[$0..<min(ids.count, $0 + Self.pageSize)]) }) {
+        for chunk in ids.chunks(of: Self.pageSize) {
             let include = chunk.map(Self.escaped).joined(separator: ",")
             let (json, _) = try await exchange("GET", "orders", query: "include=\(include)&per_page=\(Self.pageSize)", body: nil)
             // Only the asked ids count (a shop or proxy that drops `include` answers with others).

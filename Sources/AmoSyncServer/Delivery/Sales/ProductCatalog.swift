@@ -101,9 +101,7 @@ actor ProductCatalog {
         }
         let missing = bySKU.keys.sorted().filter { found[$0] == nil }
         if create, !missing.isEmpty {
-            for chunk in stride(from: 0, to: missing.count, by: Endpoints.batchLimit).map({
-                Array(missing[$0..<min($0 + Endpoints.batchLimit, missing.count)])
-            }) {
+            for chunk in missing.chunks(of: Endpoints.batchLimit).map(Array.init) {
                 let bodies = chunk.enumerated().map { index, sku in element(bySKU[sku]!, list: list, requestID: "\(index)") }
                 let answer = try await client.send(try Endpoints.createCatalogElements(list.id, bodies))
                 let sorted: [Int: CatalogElement]

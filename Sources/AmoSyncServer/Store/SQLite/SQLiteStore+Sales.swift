@@ -17,12 +17,12 @@ extension SQLiteStore: SalesStore {
         guard !skus.isEmpty else { return [:] }
         return try await database.read { db in
             var found: [String: Int] = [:]
-            for chunk in stride(from: 0, to: skus.count, by: 500).map({ Array(skus[$0..<min($0 + 500, skus.count)]) }) {
+            for chunk in skus.chunks(of: 500) {
                 let rows = try Row.fetchAll(
                     db,
                     sql: "SELECT sku, element_id FROM product_index WHERE catalog_id = ? AND sku IN "
                         + "(\(databaseQuestionMarks(count: chunk.count)))",
-                    arguments: StatementArguments([catalog] as [any DatabaseValueConvertible] + chunk))
+                    arguments: StatementArguments([catalog] as [any DatabaseValueConvertible] + Array(chunk)))
                 for row in rows { found[row["sku"]] = row["element_id"] }
             }
             return found
