@@ -21,8 +21,7 @@ extension Mapper {
             sales.incoming = IncomingForm(
                 formID: "amosync:\(source)", formName: source == "orders" ? "Заказ с сайта" : "Заказ (\(source))",
                 page: Self.text(input["page"]) ?? Self.text(input["landing_page"]) ?? source,
-                referer: Self.text(input["referer"]), ip: Self.text(input["ip"]) ?? Self.text(input.value(at: "customer.ip")),
-                sentAt: Self.unixNow)
+                referer: Self.text(input["referer"]), ip: Self.text(input["ip"]) ?? Self.text(input.value(at: "customer.ip")))
         }
         if let task = orders.task { sales.task = taskPlan(task, input: input, extra: [:]) }
         if let rotation = orders.rotation, !routing.named {
@@ -45,7 +44,7 @@ extension Mapper {
             sales.incoming = IncomingForm(
                 formID: Self.text(values["formid"]).flatMap { $0.isEmpty ? nil : $0 } ?? name,
                 formName: Self.text(values["formname"]).flatMap { $0.isEmpty ? nil : $0 } ?? name, page: page,
-                referer: Self.text(values["referer"]).flatMap { $0.isEmpty ? nil : $0 }, ip: client.ip, sentAt: Self.unixNow)
+                referer: Self.text(values["referer"]).flatMap { $0.isEmpty ? nil : $0 }, ip: client.ip)
         }
         if let task = form.task { sales.task = taskPlan(task, input: .object(values), extra: ["form": name]) }
         if let rotation = form.rotation, form.responsibleUserID == nil {
@@ -59,6 +58,4 @@ extension Mapper {
         let text = Template.render(rule.text, with: input, extra: extra).trimmed
         return TaskPlan(text: text.isEmpty ? rule.text : text, dueMinutes: rule.dueMinutes, typeID: rule.typeID)
     }
-
-    static var unixNow: Int { Int(Date().timeIntervalSince1970) }
 }

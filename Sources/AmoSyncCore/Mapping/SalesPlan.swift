@@ -28,16 +28,14 @@ package struct IncomingForm: Sendable, Equatable {
     package var page: String
     package var referer: String?
     package var ip: String?
-    /// Unix time the form was sent (the order or submission arrived).
-    package var sentAt: Int
+    // When it was sent is the job's own time (`created_at`), not kept twice.
 
-    package init(formID: String, formName: String, page: String, referer: String? = nil, ip: String? = nil, sentAt: Int) {
+    package init(formID: String, formName: String, page: String, referer: String? = nil, ip: String? = nil) {
         self.formID = formID
         self.formName = formName
         self.page = page
         self.referer = referer
         self.ip = ip
-        self.sentAt = sentAt
     }
 }
 
@@ -88,7 +86,6 @@ extension SalesPlan: JSONRepresentable {
         if let incoming {
             var form: [String: JSONValue] = [
                 "formID": .string(incoming.formID), "formName": .string(incoming.formName), "page": .string(incoming.page),
-                "sentAt": .number(JSONNumber(incoming.sentAt)),
             ]
             if let referer = incoming.referer { form["referer"] = .string(referer) }
             if let ip = incoming.ip { form["ip"] = .string(ip) }
@@ -124,7 +121,7 @@ extension SalesPlan: JSONRepresentable {
             let form = try JSONFields(value, path: "incoming")
             incoming = IncomingForm(
                 formID: try form.string("formID"), formName: try form.string("formName"), page: try form.string("page"),
-                referer: form.optionalString("referer"), ip: form.optionalString("ip"), sentAt: try form.int("sentAt") ?? 0)
+                referer: form.optionalString("referer"), ip: form.optionalString("ip"))
         }
         if let value = fields.object["task"], !value.isNull {
             let entry = try JSONFields(value, path: "task")

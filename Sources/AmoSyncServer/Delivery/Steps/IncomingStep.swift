@@ -37,32 +37,24 @@ struct IncomingStep: Sendable {
                 contacts = []
             }
             let form = item.plan.sales!.incoming!
+            // Sent when amosync took it: the job's own time.
+            let sentAt = Int(item.job.createdAt.timeIntervalSince1970)
             let metadata = FormMetadata(
-                formID: form.formID, formName: form.formName, formPage: form.page, formSentAt: form.sentAt, ip: form.ip,
-                referer: form.referer)
+                formID: form.formID, formName: form.formName, formPage: form.page, formSentAt: sentAt, ip: form.ip, referer: form.referer)
             let body = UnsortedForm(
-                sourceUID: item.plan.key, sourceName: Self.sourceName, pipelineID: pipeline, createdAt: form.sentAt, metadata: metadata,
+                sourceUID: item.plan.key, sourceName: Self.sourceName, pipelineID: pipeline, createdAt: sentAt, metadata: metadata,
                 embedded: .init(leads: [lead], contacts: contacts.isEmpty ? nil : contacts), requestID: "")
             return BatchEntry(items: [item], body: body)
         }
-        let now = Int(leads.sender.clock.date.timeIntervalSince1970)
-        creating.forEach { item in
-            item.update {
-                $0.leadSent = true
-                $0.leadSentAt = now
-            }
-        }
-        try await progress.checkpoint(items)
+        try await leads.markSent(creating, in: items)
         let answer = try await leads.sender.sendBatch(
             &entries, names: fields.names, request: Endpoints.createUnsortedForms,
             sort: { page, sent throws(AnswerMismatch) in
                 try BatchAnswer.sort(page, sent: sent, id: { $0.embedded?.leads?.first?.id }, requestID: \.requestID)
             })
         // A lead id that is already another order's lead is not believed (as for `leads/complex`).
-        let results = answer.compactMapValues { form in
-            form.embedded?.leads?.first?.id.map { ComplexResult(id: $0, contactID: nil, requestID: [], merged: false) }
-        }
-        try await leads.checkOwnership(results, entries, label: Endpoints.Label.createUnsorted)
+        try await leads.checkOwnership(
+            answer.compactMapValues { $0.embedded?.leads?.first?.id }, entries, request: Endpoints.Label.createUnsorted)
         for (index, entry) in entries.enumerated() {
             guard let form = answer[index], let lead = form.embedded?.leads?.first?.id else { continue }
             let contact = form.embedded?.contacts?.first?.id

@@ -46,18 +46,11 @@ struct LeadStep: Sendable {
             if embedded != Lead.Embedded() { body.embedded = embedded }
             return BatchEntry(items: [item], body: body)
         }
-        let now = Int(sender.clock.date.timeIntervalSince1970)
-        creating.forEach { item in
-            item.update {
-                $0.leadSent = true
-                $0.leadSentAt = now
-            }
-        }
-        try await progress.checkpoint(items)
+        try await markSent(creating, in: items)
         let answer = try await sender.sendBatch(
             &entries, names: fields.names, request: Endpoints.createComplex,
             sort: { results, sent throws(AnswerMismatch) in try BatchAnswer.sort(results, sent: sent) })
-        try await checkOwnership(answer, entries)
+        try await checkOwnership(answer.filter { !$0.value.merged }.mapValues(\.id), entries, request: Endpoints.Label.complex)
         var created: [Contact] = []
         var mergedContacts: [Int] = []
         for (index, entry) in entries.enumerated() {
@@ -100,19 +93,31 @@ struct LeadStep: Sendable {
         }
     }
 
-    /// A new lead's id that is already the lead of another order is not believed: amoCRM (or
-    /// whatever answered) gave a wrong answer, and the batch is taken as maybe applied.
-    func checkOwnership<Body>(
-        _ answer: [Int: ComplexResult], _ entries: [BatchEntry<Body>], label: String = Endpoints.Label.complex
-    ) async throws {
-        let owners = try await leads.orders(holding: answer.values.filter { !$0.merged }.map(\.id))  // one read for the batch
-        for (index, result) in answer where !result.merged {
-            guard let item = entries[safe: index]?.items.first, let owner = owners[result.id],
+    /// Records that these leads' create is about to be sent (and when), before it is sent: a
+    /// retry then looks them up instead of creating them again.
+    func markSent(_ creating: [DeliveryItem], in items: [DeliveryItem]) async throws {
+        let now = Int(sender.clock.date.timeIntervalSince1970)
+        creating.forEach { item in
+            item.update {
+                $0.leadSent = true
+                $0.leadSentAt = now
+            }
+        }
+        try await progress.checkpoint(items)
+    }
+
+    /// A new lead's id (by entry index) that is already the lead of another order is not
+    /// believed: amoCRM (or whatever answered) gave a wrong answer, and the batch is taken as
+    /// maybe applied.
+    func checkOwnership<Body>(_ created: [Int: Int], _ entries: [BatchEntry<Body>], request: String) async throws {
+        let owners = try await leads.orders(holding: Array(created.values))  // one read for the batch
+        for (index, lead) in created {
+            guard let item = entries[safe: index]?.items.first, let owner = owners[lead],
                 owner.source != item.job.source || owner.externalID != item.job.externalID
             else { continue }
             throw AmoError(
-                kind: .unknownOutcome, request: label, status: 200, title: nil,
-                detail: "amoCRM's answer does not fit the request: lead \(result.id) is already the lead of \(owner.source) "
+                kind: .unknownOutcome, request: request, status: 200, title: nil,
+                detail: "amoCRM's answer does not fit the request: lead \(lead) is already the lead of \(owner.source) "
                     + "\(owner.externalID)")
         }
     }
