@@ -5,8 +5,7 @@ import Foundation
 /// Step 5: order items as elements of the products list, linked to the lead with their
 /// quantities (`orders.products`), links of up to 50 in one request. Linking again sets the
 /// quantity, so an order update re-links its items (and unlinks the ones the order no longer
-/// has) and a retry repeats nothing harmful. When
-/// the account cannot have products linked (no list, no SKU field, no lists on its plan, no
+/// has) and a retry repeats nothing harmful. When the account cannot have products linked (no list, no SKU field, no lists on its plan, no
 /// access), the order goes without links, and the job says why: its goods are in its text.
 struct ProductStep: Sendable {
     let client: AmoClient
@@ -35,7 +34,8 @@ struct ProductStep: Sendable {
         }
         let lines = needing.flatMap { $0.plan.sales!.products! }
         let elements = try await products.elements(for: lines, in: list, create: settings.createMissing)
-        var links: [(item: DeliveryItem, link: EntityLink)] = []
+        var linking: [(item: DeliveryItem, link: EntityLink)] = []
+        var unlinking: [(item: DeliveryItem, link: EntityLink)] = []
         for item in needing {
             var quantities: [Int: Decimal] = [:]
             for line in item.plan.sales!.products! {
@@ -46,26 +46,36 @@ struct ProductStep: Sendable {
                 quantities[element, default: 0] += line.quantity
             }
             for (element, quantity) in quantities.sorted(by: { $0.key < $1.key }) {
-                let metadata = EntityLink.Metadata(catalogID: list.id, quantity: NSDecimalNumber(decimal: quantity).doubleValue)
-                links.append(
-                    (
-                        item,
-                        EntityLink(
-                            entityID: item.job.progress.leadID!, entityType: "leads", toEntityID: element,
-                            toEntityType: EntityLink.catalogElements, metadata: metadata)
-                    ))
+                // An item at quantity 0 is not ordered: it is taken off the lead.
+                let link = Self.link(item, element, list: list, quantity: NSDecimalNumber(decimal: quantity).doubleValue)
+                if quantity > 0 { linking.append((item, link)) } else { unlinking.append((item, link)) }
             }
         }
-        links += try await removed(needing, in: list)
-        for start in stride(from: 0, to: links.count, by: Endpoints.batchLimit) {
-            let chunk = Array(links[start..<min(start + Endpoints.batchLimit, links.count)])
+        unlinking += try await removed(needing, in: list).map { item, element in (item, Self.link(item, element, list: list, quantity: 0)) }
+        try await send(linking, in: list, request: Endpoints.linkLeads)
+        try await send(unlinking, in: list, request: Endpoints.unlinkLeads)
+        for item in needing { item.update { $0.productsLinked = true } }
+        try await progress.checkpoint(items)
+    }
+
+    static func link(_ item: DeliveryItem, _ element: Int, list: ProductCatalog.List, quantity: Double) -> EntityLink {
+        EntityLink(
+            entityID: item.job.progress.leadID!, entityType: "leads", toEntityID: element, toEntityType: EntityLink.catalogElements,
+            metadata: .init(catalogID: list.id, quantity: quantity))
+    }
+
+    /// Links (or unlinks) in requests of 50. An element deleted in amoCRM is forgotten and the
+    /// batch retried, so that the next attempt finds or makes it again; another refusal leaves
+    /// the order without those links, with a warning.
+    private func send(
+        _ links: [(item: DeliveryItem, link: EntityLink)], in list: ProductCatalog.List,
+        request: ([EntityLink]) throws -> Endpoint<Page<EntityLink>>
+    ) async throws {
+        for chunk in links.chunks(of: Endpoints.batchLimit) {
+            let chunk = Array(chunk)
             do {
-                let linking = chunk.filter { $0.link.metadata?.quantity != 0 }.map(\.link)
-                let unlinking = chunk.filter { $0.link.metadata?.quantity == 0 }.map(\.link)
-                if !linking.isEmpty { _ = try await client.send(try Endpoints.linkLeads(linking)) }
-                if !unlinking.isEmpty { _ = try await client.send(try Endpoints.unlinkLeads(unlinking)) }
+                _ = try await client.send(try request(chunk.map(\.link)))
             } catch let error as AmoError where error.kind == .rejected {
-                // An element deleted in amoCRM: forgotten, so that the next attempt finds or makes it again.
                 let gone = error.validationErrors.filter { $0.path.hasSuffix("to_entity_id") }.compactMap {
                     $0.requestID.flatMap(Int.init).flatMap { chunk[safe: $0]?.link.toEntityID }
                 }
@@ -75,20 +85,14 @@ struct ProductStep: Sendable {
                         kind: .transient, request: error.request, status: error.status, title: error.title,
                         detail: "products deleted in amoCRM (\(gone.map(String.init).joined(separator: ", "))): found or made again")
                 }
-                for item in Set(chunk.map { ObjectIdentifier($0.item) }).compactMap({ id in
-                    chunk.first { ObjectIdentifier($0.item) == id }?.item
-                }) {
-                    item.warn("products not linked: amoCRM refused the links (\(error.description))")
-                }
+                chunk.forEach { $0.item.warn("products not linked: amoCRM refused the links (\(error.description))") }
             }
         }
-        for item in needing { item.update { $0.productsLinked = true } }
-        try await progress.checkpoint(items)
     }
 
-    /// Updates: the items the order's previous version had and this one lacks, as links of
-    /// quantity 0 (sent as unlinks). Only elements the index knows are unlinked.
-    private func removed(_ items: [DeliveryItem], in list: ProductCatalog.List) async throws -> [(item: DeliveryItem, link: EntityLink)] {
+    /// Updates: the elements of the items the order's previous version had and this one lacks
+    /// (only those the index knows).
+    private func removed(_ items: [DeliveryItem], in list: ProductCatalog.List) async throws -> [(item: DeliveryItem, element: Int)] {
         let updates = items.filter { $0.job.kind == .orderUpdate }
         guard !updates.isEmpty else { return [] }
         let context = try await ledger.updateContext(updates.map(\.job))
@@ -100,15 +104,6 @@ struct ProductStep: Sendable {
         }
         guard !gone.isEmpty else { return [] }
         let known = try await products.known(gone.map(\.sku), in: list)
-        return gone.compactMap { entry in
-            known[entry.sku].map { element in
-                (
-                    entry.item,
-                    EntityLink(
-                        entityID: entry.item.job.progress.leadID!, entityType: "leads", toEntityID: element,
-                        toEntityType: EntityLink.catalogElements, metadata: .init(catalogID: list.id, quantity: 0))
-                )
-            }
-        }
+        return gone.compactMap { entry in known[entry.sku].map { (entry.item, $0) } }
     }
 }
