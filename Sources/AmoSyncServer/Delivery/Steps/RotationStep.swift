@@ -58,19 +58,13 @@ struct RotationStep: Sendable {
     private func eligible(_ users: [Int], accountUsers: [Int: Bool], items: [DeliveryItem]) async -> [Int] {
         var result: [Int] = []
         for user in users {
-            switch accountUsers[user] {
-            case true?: result.append(user)
-            case false?:
-                items.forEach { $0.warn("rotation: user \(user) is inactive in amoCRM and was skipped") }
-                if await sales.warned.first(user) {
-                    logger.warning("rotation: user \(user) is inactive in amoCRM; skipped until reactivated", metadata: ["user": "\(user)"])
-                }
-            case nil:
-                items.forEach { $0.warn("rotation: user \(user) is not in the amoCRM account and was skipped") }
-                if await sales.warned.first(user) {
-                    logger.warning("rotation: user \(user) is not in the amoCRM account; skipped", metadata: ["user": "\(user)"])
-                }
+            if accountUsers[user] == true {
+                result.append(user)
+                continue
             }
+            let reason = accountUsers[user] == false ? "is inactive in amoCRM" : "is not in the amoCRM account"
+            items.forEach { $0.warn("rotation: user \(user) \(reason) and was skipped") }
+            if await sales.warned.first(user) { logger.warning("rotation: user \(user) \(reason); skipped", metadata: ["user": "\(user)"]) }
         }
         return result
     }
