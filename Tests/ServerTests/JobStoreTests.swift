@@ -14,6 +14,8 @@ final class TestClock: @unchecked Sendable {
     func advance(_ seconds: Double) { lock.withLock { current = current.addingTimeInterval(seconds) } }
 }
 
+/// The queue's rules, on both engines where the rule is the queue's (SQLite's file, WAL and
+/// migrations have tests of their own).
 @Suite struct SQLiteStoreTests {
     let dir = TempDir()
     let clock = TestClock()
@@ -21,6 +23,15 @@ final class TestClock: @unchecked Sendable {
 
     /// A store in memory (the queue's logic); `fileStore()` where the file itself matters.
     func store() throws -> SQLiteStore { try SQLiteStore(database: try DatabaseQueue(), now: { [clock] in clock.now }) }
+
+    /// The queue's logic on either engine: SQLite in memory, or a database of its own on the
+    /// run's PostgreSQL server.
+    func store(_ engine: StoreContractTests.Engine) async throws -> any Store {
+        switch engine {
+        case .sqlite: return try store()
+        case .postgres: return try await PostgresStore.open(url: try await PostgresServer.database(), now: { [clock] in clock.now })
+        }
+    }
 
     func fileStore() throws -> SQLiteStore { try SQLiteStore(path: dir.file("q.sqlite3"), now: { [clock] in clock.now }) }
 
@@ -49,8 +60,9 @@ final class TestClock: @unchecked Sendable {
         }
     }
 
-    @Test func sameContentIsADuplicateAndChangedContentAnUpdate() async throws {
-        let store = try store()
+    @Test(arguments: StoreContractTests.Engine.allCases)
+    func sameContentIsADuplicateAndChangedContentAnUpdate(engine: StoreContractTests.Engine) async throws {
+        let store = try await store(engine)
         let first = try await store.enqueue(try order("1"))
         let again = try await store.enqueue(try order("1"))
         let changed = try await store.enqueue(try order("1", status: "paid"))
@@ -71,8 +83,9 @@ final class TestClock: @unchecked Sendable {
     }
 
     /// Hints for a lead whose re-read still waits join it, carrying the newest; once it ran, a new one is queued.
-    @Test func aStageHintJoinsTheLeadsWaitingReadOnly() async throws {
-        let store = try store()
+    @Test(arguments: StoreContractTests.Engine.allCases)
+    func aStageHintJoinsTheLeadsWaitingReadOnly(engine: StoreContractTests.Engine) async throws {
+        let store = try await store(engine)
         func hint(_ status: Int) -> NewJob {
             .statusBack(StageChange(leadID: 7, statusID: status, changedAt: status), via: "webhook", dedupeKey: "hint:\(UUID())")
         }
@@ -133,8 +146,9 @@ final class TestClock: @unchecked Sendable {
         #expect(try await store.job(result.jobID)?.lastError == "order.deleted")
     }
 
-    @Test func claimLeasesCountsAttemptsAndReclaimsExpiredLeases() async throws {
-        let store = try store()
+    @Test(arguments: StoreContractTests.Engine.allCases)
+    func claimLeasesCountsAttemptsAndReclaimsExpiredLeases(engine: StoreContractTests.Engine) async throws {
+        let store = try await store(engine)
         _ = try await store.enqueue([try order("1"), try order("2")])
         let claimed = try await store.claimBatch(limit: 10, leaseFor: 60)
         #expect(claimed.map(\.attempts) == [1, 1])
@@ -146,8 +160,9 @@ final class TestClock: @unchecked Sendable {
         #expect(again.map(\.attempts) == [2, 2])
     }
 
-    @Test func updatesWaitForTheirOrdersFirstJob() async throws {
-        let store = try store()
+    @Test(arguments: StoreContractTests.Engine.allCases)
+    func updatesWaitForTheirOrdersFirstJob(engine: StoreContractTests.Engine) async throws {
+        let store = try await store(engine)
         _ = try await store.enqueue([try order("1"), try order("1", status: "paid")])
         let first = try await store.claimBatch(limit: 10, leaseFor: 60)
         #expect(first.map(\.kind) == [.order])
@@ -159,8 +174,9 @@ final class TestClock: @unchecked Sendable {
     /// 300 failed orders each with a queued update: 300 due jobs that can't run. The claim looks
     /// at a bounded window of due jobs; the blocked ones step aside, so a new order behind them
     /// is claimed, and a predecessor's finish wakes its update at once.
-    @Test func blockedJobsStepAsideAndAFinishedPredecessorWakesItsNext() async throws {
-        let store = try store()
+    @Test(arguments: StoreContractTests.Engine.allCases)
+    func blockedJobsStepAsideAndAFinishedPredecessorWakesItsNext(engine: StoreContractTests.Engine) async throws {
+        let store = try await store(engine)
         var orders: [NewJob] = []
         var updates: [NewJob] = []
         for index in 0..<300 {
@@ -172,12 +188,12 @@ final class TestClock: @unchecked Sendable {
         try await store.finish(first.map { ($0, .failed, Attempt(at: clock.now, durationMs: 1, outcome: .failed, error: "bad")) })
         _ = try await store.enqueue(updates)
         let fresh = try await store.enqueue(try order("fresh")).jobID
-        #expect(SQLiteStore.claimScan(10) < 300, "more blocked jobs than one claim looks at")
+        #expect(QueueRules.claimScan(10) < 300, "more blocked jobs than one claim looks at")
         await #expect(try store.claimBatch(limit: 10, leaseFor: 60).map(\.id) == [fresh])
         var all = JobFilter()
         all.limit = 1000
         let steppedAside = try await store.list(all).filter { $0.kind == .orderUpdate && $0.runAt > clock.now }
-        #expect(steppedAside.count == SQLiteStore.claimScan(10), "the window's blocked jobs, no more")
+        #expect(steppedAside.count == QueueRules.claimScan(10), "the window's blocked jobs, no more")
         let predecessor = try await #require(try store.list(all).first { $0.externalID == "b0" && $0.kind == .order })
         _ = try await store.retry(ids: [predecessor.id], remap: nil)
         let retried = try await store.claimBatch(limit: 10, leaseFor: 60)
@@ -188,8 +204,9 @@ final class TestClock: @unchecked Sendable {
         #expect(update.map(\.kind) == [.orderUpdate])
     }
 
-    @Test func retrySchedulingFailureAndAdminRetry() async throws {
-        let store = try store()
+    @Test(arguments: StoreContractTests.Engine.allCases)
+    func retrySchedulingFailureAndAdminRetry(engine: StoreContractTests.Engine) async throws {
+        let store = try await store(engine)
         let id = try await store.enqueue(try order("1")).jobID
         var job = try await #require(try store.claimBatch(limit: 1, leaseFor: 60).first)
         try await store.finish([
@@ -225,10 +242,11 @@ final class TestClock: @unchecked Sendable {
     }
 
     /// More old jobs than one purge transaction takes: all of them go, chunk by chunk.
-    @Test func purgeGoesThroughManyJobsInBoundedChunks() async throws {
-        let store = try store()
+    @Test(arguments: StoreContractTests.Engine.allCases)
+    func purgeGoesThroughManyJobsInBoundedChunks(engine: StoreContractTests.Engine) async throws {
+        let store = try await store(engine)
         var jobs: [NewJob] = []
-        for index in 0..<(2 * SQLiteStore.purgeChunk + 500) { jobs.append(try await order("p\(index)")) }
+        for index in 0..<(2 * QueueRules.purgeChunk + 500) { jobs.append(try await order("p\(index)")) }
         _ = try await store.enqueue(jobs)
         let claimed = try await store.claimBatch(limit: jobs.count, leaseFor: 60)
         try await store.finish(claimed.map { ($0, .done, Attempt(at: clock.now, durationMs: 1, outcome: .done)) })
@@ -239,8 +257,9 @@ final class TestClock: @unchecked Sendable {
         await #expect(try store.job(kept)?.state == .queued, "a queued job stays")
     }
 
-    @Test func purgeDeletesOnlyOldDoneAndCancelledJobs() async throws {
-        let store = try store()
+    @Test(arguments: StoreContractTests.Engine.allCases)
+    func purgeDeletesOnlyOldDoneAndCancelledJobs(engine: StoreContractTests.Engine) async throws {
+        let store = try await store(engine)
         let done = try await store.enqueue(try order("1")).jobID
         let failed = try await store.enqueue(try order("2")).jobID
         let jobs = try await store.claimBatch(limit: 2, leaseFor: 60)
@@ -255,8 +274,9 @@ final class TestClock: @unchecked Sendable {
         await #expect(try store.job(failed)?.state == .failed)
     }
 
-    @Test func releaseRefundsTheAttempt() async throws {
-        let store = try store()
+    @Test(arguments: StoreContractTests.Engine.allCases)
+    func releaseRefundsTheAttempt(engine: StoreContractTests.Engine) async throws {
+        let store = try await store(engine)
         let id = try await store.enqueue(try order("1")).jobID
         let claimed = try await store.claimBatch(limit: 1, leaseFor: 60)
         try await store.release(claimed)
@@ -267,8 +287,9 @@ final class TestClock: @unchecked Sendable {
 
     /// A lane that stalled past its lease cannot overwrite the lane that took the job over:
     /// its renewals, checkpoints, outcome and release all find the lease gone.
-    @Test func onlyTheLeaseHolderWrites() async throws {
-        let store = try store()
+    @Test(arguments: StoreContractTests.Engine.allCases)
+    func onlyTheLeaseHolderWrites(engine: StoreContractTests.Engine) async throws {
+        let store = try await store(engine)
         let id = try await store.enqueue(try order("1")).jobID
         var stale = try #require(try await store.claimBatch(limit: 1, leaseFor: 10).first)
         #expect(try await store.renew([stale], leaseFor: 10).isEmpty, "the holder renews")
@@ -296,8 +317,9 @@ final class TestClock: @unchecked Sendable {
         #expect(job.leaseOwner == nil)
     }
 
-    @Test func findByPhoneEmailOrOrderID() async throws {
-        let store = try store()
+    @Test(arguments: StoreContractTests.Engine.allCases)
+    func findByPhoneEmailOrOrderID(engine: StoreContractTests.Engine) async throws {
+        let store = try await store(engine)
         _ = try await store.enqueue(try order("A-1"))
         var filter = JobFilter()
         for text in ["+79125550102", "A-1"] {

@@ -2,16 +2,19 @@ import Foundation
 import Testing
 @testable import AmoSyncServer
 @testable import TestSupport
+@testable import TestFixtures
+@testable import AmoSyncCore
 
-/// The same rules, checked against each store: SQLite (a file) and PostgreSQL (a server of the
-/// test's own). Each store protocol joins here as PostgreSQL gets it.
+/// The same rules, checked against each store: SQLite (a file) and PostgreSQL (a database of the
+/// test's own on the run's server). The queue's own rules are in `SQLiteStoreTests`, also run
+/// on both.
 @Suite struct StoreContractTests {
     enum Engine: String, CaseIterable, CustomTestStringConvertible {
         case sqlite, postgres
         var testDescription: String { rawValue }
     }
 
-    typealias Shared = MetaStore & BudgetStore & SalesStore
+    typealias Shared = Store
 
     /// A fresh store of the engine, and what keeps it alive (the folder, the server).
     static func store(
@@ -93,6 +96,54 @@ import Testing
         #expect(seen.last?.at == now - 0.25)
         #expect(try await store.requests(notOf: 2, since: now - 300).map(\.pid).sorted() == [1, 3], "the old one is gone")
         #expect(mine > 0)
+        withExtendedLifetime(keep) {}
+    }
+
+    @Test(arguments: Engine.allCases)
+    func theContactIndexKeepsTheNewerCopyAndFindsByAnyKey(engine: Engine) async throws {
+        let (store, keep) = try await Self.store(engine)
+        try await store.index([IndexedContact(id: 7, updatedAt: 200, data: "new", keys: ["p:79125550102", "e:a@b.ru"])])
+        try await store.index([IndexedContact(id: 7, updatedAt: 100, data: "old", keys: ["p:70000000000"])])
+        try await store.storeIndexPage(
+            [IndexedContact(id: 8, updatedAt: 50, data: "eight", keys: ["e:a@b.ru"])],
+            position: IndexPosition(cursor: 8, page: 3, complete: true, origin: 1, etaAt: nil))
+        #expect(try await store.indexedContacts(withAnyOf: ["p:79125550102"]) == ["new"])
+        #expect(try await store.indexedContacts(withAnyOf: ["p:70000000000"]).isEmpty, "the older copy did not replace the keys")
+        #expect(try await store.indexedContacts(withAnyOf: ["e:a@b.ru"]).sorted() == ["eight", "new"])
+        #expect(try await store.indexPosition() == IndexPosition(cursor: 8, page: 3, complete: true, origin: 1, etaAt: nil))
+        try await store.forgetIndexedContact(7)
+        #expect(try await store.indexedContacts(withAnyOf: ["e:a@b.ru"]) == ["eight"], "its keys went with it")
+        #expect(try await store.indexedContactCount() == 1)
+        withExtendedLifetime(keep) {}
+    }
+
+    @Test(arguments: Engine.allCases)
+    func theLedgerKnowsTheNewerOfItsWriteAndTheShopsStatus(engine: Engine) async throws {
+        let clock = TestClock()
+        let (store, keep) = try await Self.store(engine, now: { clock.now })
+        let mapper = Mapper(config: MappingFixtures.config())
+        func version(_ status: String) throws -> NewJob {
+            let input: JSONValue = ["id": "501", "customer": ["phone": "89125550102"], "total": 10, "status": .string(status)]
+            return .versioned(try mapper.mapOrder(input), input: input)
+        }
+        let first = try await store.enqueue(try version("new"))
+        #expect(try await store.knownStatus(source: "orders", externalID: "501") == "new")
+        #expect(try await store.knownOrders(source: "orders", externalIDs: ["501", "502"]) == ["501": "new"])
+        clock.advance(1)
+        let write = StatusWrite(source: "orders", externalID: "501", status: "paid", stageID: 3, leadID: 9, at: clock.now)
+        try await store.recordStatusWrite(write)
+        #expect(try await store.statusWrite(source: "orders", externalID: "501") == write)
+        #expect(try await store.knownStatus(source: "orders", externalID: "501") == "paid", "our write is newer")
+        clock.advance(1)
+        let update = try await store.enqueue(try version("shipped"))
+        #expect(try await store.knownStatus(source: "orders", externalID: "501") == "shipped", "the shop spoke last")
+        let job = try #require(try await store.job(update.jobID))
+        let context = try #require(try await store.updateContext([job])[update.jobID])
+        #expect(context.previousStatus == "new" && context.written == write && context.leadID == nil)
+        #expect(try await store.hasPendingJob(kind: .order, source: "orders") == true)
+        try await store.forgetStatusWrite(source: "orders", externalID: "501")
+        #expect(try await store.statusWrite(source: "orders", externalID: "501") == nil)
+        #expect(first.jobID < update.jobID)
         withExtendedLifetime(keep) {}
     }
 }

@@ -5,7 +5,7 @@ import AmoSyncCore
 /// so that a second engine (PostgreSQL) can sit behind the same interface; `SQLiteStore` is
 /// the one today. Every method is one transaction; every write of a worker is conditional on
 /// the lease it holds.
-package typealias Store = QueueStore & AdminStore & IndexStore & BudgetStore & MetaStore & LedgerStore
+package typealias Store = QueueStore & AdminStore & IndexStore & BudgetStore & MetaStore & LedgerStore & SalesStore & ReconcileStore
 
 /// Intake and delivery: jobs in, claimed, checkpointed, finished.
 package protocol QueueStore: Sendable {
@@ -141,4 +141,13 @@ package struct StatusWrite: Sendable, Equatable {
     package var stageID: Int
     package var leadID: Int
     package var at: Date
+}
+
+extension QueueStore {
+    func enqueue(_ job: NewJob) async throws -> EnqueueResult { try await enqueue([job])[0] }
+    func claimBatch(limit: Int, leaseFor lease: TimeInterval) async throws -> [Job] {
+        try await claimBatch(limit: limit, leaseFor: lease, lane: .amocrm)
+    }
+    func nextRunAt() async throws -> Date? { try await nextRunAt(lane: .amocrm) }
+    func release(_ jobs: [Job]) async throws { try await release(jobs, runAt: nil) }
 }

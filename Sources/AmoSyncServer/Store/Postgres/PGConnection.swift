@@ -73,9 +73,9 @@ package final class PGSession: @unchecked Sendable {
             PQfinish(connection)
             throw PGError(kind: .connection, message: "cannot connect to \(target): \(message)")
         }
-        // Text results in UTC and ISO dates, whatever the server's defaults.
+        // Text results in UTC, and a commit that returns is on disk, whatever the server's defaults.
         let session = PGSession(connection: connection, target: target)
-        try session.execute("SET TIME ZONE 'UTC'")
+        try session.execute("SET TIME ZONE 'UTC'; SET synchronous_commit = on")
         return session
     }
 

@@ -5,13 +5,15 @@ import Foundation
 /// the same rules as `SQLiteStore+Meta`, `+Budget` and `+Sales`.
 extension PostgresStore: MetaStore, BudgetStore, SalesStore {
     package func setMeta(_ key: String, _ value: String?) async throws {
-        try await write { session in
-            if let value {
-                try session.query(
-                    "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", [key, value])
-            } else {
-                try session.query("DELETE FROM meta WHERE key = $1", [key])
-            }
+        try await write { try Self.setMeta(key, value, session: $0) }
+    }
+
+    static func setMeta(_ key: String, _ value: String?, session: PGSession) throws {
+        if let value {
+            try session.query(
+                "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value", [key, value])
+        } else {
+            try session.query("DELETE FROM meta WHERE key = $1", [key])
         }
     }
 

@@ -1,9 +1,11 @@
 import Foundation
 
-/// The queue's store on PostgreSQL (#30, being built): the store protocols one by one, each
-/// tested against SQLite and PostgreSQL by the same tests (`StoreContractTests`). So far the
-/// small shared state (`MetaStore`), the request budget (`BudgetStore`) and rotation turns and
-/// the products index (`SalesStore`); the jobs follow.
+/// The queue's store on PostgreSQL (`database.url`), for several nodes on one queue: the same
+/// protocols and rules as `SQLiteStore`, tested by the same tests (`StoreContractTests`). Every
+/// method is one transaction (`synchronous_commit` on: committed is on disk); claims take rows
+/// with `FOR UPDATE SKIP LOCKED`, and the jobs of one order are stored one at a time across
+/// nodes (a transaction-scoped advisory lock on the order). Like `SQLiteStore`, it owns every
+/// SQL statement on its database: each concern is a file of its own in this folder.
 package final class PostgresStore: Sendable {
     let pool: PGPool
     let now: @Sendable () -> Date
@@ -28,26 +30,16 @@ package final class PostgresStore: Sendable {
         try await pool.with { try await $0.read(body) }
     }
 
+    /// One transaction. A deadlock or serialization failure (another node's transaction won)
+    /// rolls it back whole, and it runs again, up to three times.
     func write<T: Sendable>(_ body: @escaping @Sendable (PGSession) throws -> T) async throws -> T {
-        try await pool.with { try await $0.write(body) }
+        var attempt = 1
+        while true {
+            do { return try await pool.with { try await $0.write(body) } } catch let error as PGError
+                where attempt < 3 && (error.sqlState == "40P01" || error.sqlState == "40001")
+            {
+                attempt += 1
+            }
+        }
     }
-}
-
-/// The schema on PostgreSQL, migration by migration.
-enum PostgresSchema {
-    static let migrations: [PGMigrator.Migration] = [
-        .init(
-            "pg1-meta-budget-products",
-            """
-            CREATE TABLE meta (key text PRIMARY KEY, value text NOT NULL);
-            CREATE TABLE api_requests (id bigserial PRIMARY KEY, pid bigint NOT NULL, at double precision NOT NULL);
-            CREATE INDEX api_requests_at ON api_requests (at);
-            CREATE TABLE product_index (
-              catalog_id bigint NOT NULL,
-              sku text NOT NULL,
-              element_id bigint NOT NULL,
-              PRIMARY KEY (catalog_id, sku)
-            );
-            """)
-    ]
 }

@@ -19,7 +19,9 @@ struct AttemptRecord: Codable, FetchableRecord, PersistableRecord {
         case id, jobID = "job_id", at, durationMs = "duration_ms", outcome, httpStatus = "http_status", request, error
         case validationErrors = "validation_errors"
     }
+}
 
+extension AttemptRecord {
     init(_ attempt: Attempt, jobID: Int64) {
         self.jobID = jobID
         at = attempt.at.timeIntervalSince1970

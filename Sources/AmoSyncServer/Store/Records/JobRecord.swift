@@ -37,7 +37,9 @@ struct JobRecord: Codable, FetchableRecord, PersistableRecord {
         case finishedAt = "finished_at", lastError = "last_error", search
         case leadID = "lead_id", contactID = "contact_id", noteID = "note_id"
     }
+}
 
+extension JobRecord {
     /// A new row for intake.
     init(_ job: NewJob, kind: JobKind, state: JobState, now: Double) {
         self.kind = kind.rawValue

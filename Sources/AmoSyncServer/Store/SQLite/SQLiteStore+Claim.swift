@@ -4,14 +4,7 @@ import AmoSyncCore
 
 /// Claiming jobs for delivery: a bounded look at the due jobs, blocked ones stepping aside.
 extension SQLiteStore {
-    /// The most due jobs one claim looks at: four batches' worth, at least 200.
-    static func claimScan(_ limit: Int) -> Int { max(200, limit * 4) }
-
-    /// The kinds in the shop's lane (`JobKind.isShopWork`), as an SQL list.
-    static let shopKinds = "(" + JobKind.allCases.filter(\.isShopWork).map { "'\($0.rawValue)'" }.joined(separator: ", ") + ")"
-
-    /// How long a due job that waits for an earlier job of its order steps aside (seconds).
-    static let blockedDelay = 5.0
+    static let shopKinds = QueueRules.shopKinds
 
     /// A job that waits for an earlier job of its order (`j` is the job, `p` the earlier one).
     static let waits = """
@@ -58,8 +51,8 @@ extension SQLiteStore {
     /// or release them while its lease lasts.
     package func claimBatch(limit: Int, leaseFor lease: TimeInterval, lane: JobLane = .amocrm) async throws -> [Job] {
         let now = self.now().timeIntervalSince1970
-        let owner = "\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(13))"
-        let scan = Self.claimScan(limit)
+        let owner = QueueRules.newOwner(ProcessInfo.processInfo.processIdentifier)
+        let scan = QueueRules.claimScan(limit)
         @Sendable func arguments(_ limit: Int) -> StatementArguments {
             ["leaseUntil": now + lease, "owner": owner, "now": now, "scan": scan, "limit": limit, "shop": lane == .shop]
         }
@@ -70,7 +63,8 @@ extension SQLiteStore {
             // window is looked at once more (a busy queue never pays for this).
             if claimed.count < limit {
                 try db.execute(
-                    sql: Self.stepAside, arguments: ["later": now + Self.blockedDelay, "now": now, "scan": scan, "shop": lane == .shop])
+                    sql: Self.stepAside,
+                    arguments: ["later": now + QueueRules.blockedDelay, "now": now, "scan": scan, "shop": lane == .shop])
                 if db.changesCount > 0 {
                     claimed += try JobRecord.fetchAll(db, sql: Self.claim, arguments: arguments(limit - claimed.count))
                 }

@@ -133,13 +133,11 @@ extension SQLiteStore {
                         DELETE FROM jobs WHERE id IN (
                           SELECT id FROM jobs WHERE created_at < :cutoff AND state IN ('done', 'cancelled', 'skipped')
                             AND COALESCE(finished_at, updated_at) < :cutoff LIMIT :chunk)
-                        """, arguments: ["cutoff": cutoff, "chunk": Self.purgeChunk])
+                        """, arguments: ["cutoff": cutoff, "chunk": QueueRules.purgeChunk])
                 return db.changesCount
             }
             total += deleted
-            if deleted < Self.purgeChunk { return total }
+            if deleted < QueueRules.purgeChunk { return total }
         }
     }
-
-    static let purgeChunk = 1000
 }

@@ -2,7 +2,7 @@ import Foundation
 import GRDB
 import AmoSyncCore
 
-extension SQLiteStore: ReconcileStore {
+extension SQLiteStore {
     package func knownOrders(source: String, externalIDs: [String]) async throws -> [String: String?] {
         guard !externalIDs.isEmpty else { return [:] }
         return try await database.read { db in

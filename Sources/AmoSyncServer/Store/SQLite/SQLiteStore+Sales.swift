@@ -3,7 +3,7 @@ import GRDB
 import AmoSyncCore
 
 /// Rotation turns (in `meta`, `rotation_turn:KEY`) and the products index (`product_index`).
-extension SQLiteStore: SalesStore {
+extension SQLiteStore {
     package func takeTurns(_ key: String, count: Int) async throws -> Int {
         try await database.write { db in
             let name = "rotation_turn:\(key)"
