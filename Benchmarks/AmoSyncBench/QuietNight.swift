@@ -17,7 +17,7 @@ struct BenchDaemon {
     static func start(_ config: Config) async throws -> BenchDaemon {
         let store = try SQLiteStore(path: config.databasePath)
         let (ports, portSink) = AsyncStream.makeStream(of: Int.self)
-        let daemon = try Daemon.build(config: config, logger: quiet(), signals: []) { port in portSink.yield(port) }
+        let daemon = try await Daemon.build(config: config, logger: quiet(), signals: []) { port in portSink.yield(port) }
         let task = Task { try await daemon.run() }
         var iterator = ports.makeAsyncIterator()
         guard let port = await iterator.next() else { throw BenchError(description: "the daemon did not listen") }

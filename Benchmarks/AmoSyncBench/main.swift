@@ -183,7 +183,7 @@ func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurren
     var options = Daemon.Options()
     options.contactIndex = index
     options.transientRetries = option("transient-retries", 2)
-    let daemon = try Daemon.build(config: config, logger: quiet(), signals: [], options: options)
+    let daemon = try await Daemon.build(config: config, logger: quiet(), signals: [], options: options)
     let started = ContinuousClock.now
     let task = Task { try await daemon.run() }
     var done = 0

@@ -43,7 +43,7 @@ import Testing
         var options = Daemon.Options()
         options.contactIndex = false
         // Not run: no lanes.
-        let daemon = try Daemon.build(
+        let daemon = try await Daemon.build(
             config: config, logger: quietLogger(), transport: fake.transport(clock: options.clock), signals: [], options: options)
         let mapper = Mapper(config: config)
         let orders = (0..<6).map { sampleOrder(id: "busy-\($0)", phone: "+7 912 555 01 02", email: "anna@example.org") }

@@ -67,14 +67,14 @@ import Testing
         await #expect(try daemon.store.list(JobFilter()).count == 2)
 
         // The database refuses writes: 503, nothing acknowledged, and /readyz says which check failed.
-        try await daemon.store.database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = 1") }
+        try await (daemon.store as! SQLiteStore).database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = 1") }
         let unavailable = try await daemon.send("/v1/orders", json: sampleOrder(id: "5"))
         #expect(unavailable.status == 503)
         #expect(unavailable.json?["error"] == "storage_unavailable")
         let ready = try await daemon.send("/readyz", method: "GET", token: nil)
         #expect(ready.status == 503)
         #expect(ready.json?["problems"] == ["database_not_writable"])
-        try await daemon.store.database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = 0") }
+        try await (daemon.store as! SQLiteStore).database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA query_only = 0") }
         await daemon.stop()
     }
 

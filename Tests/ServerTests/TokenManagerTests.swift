@@ -32,7 +32,7 @@ import Testing
         onState: @escaping @Sendable (String?) async -> Void = { _ in }
     ) -> TokenManager {
         TokenManager(
-            client: client, file: TokenFile(path: file), baseURL: fake.baseURL, transport: fake.transport(clock: SystemTime()),
+            client: client, vault: TokenFile(path: file), baseURL: fake.baseURL, transport: fake.transport(clock: SystemTime()),
             limiter: limiter, timeout: 5, logger: logger?.logger() ?? quietLogger(),
             refreshMargin: margin, referers: RefererPolicy(accountHost: "example.amocrm.ru", followRenamed: false), onStateChange: onState)
     }
@@ -56,7 +56,7 @@ import Testing
             routes: ["renamed.amocrm.ru": URL(string: fake.baseURL)!], secret: Self.client.secret)
         func manager(follow: Bool) -> TokenManager {
             TokenManager(
-                client: Self.client, file: TokenFile(path: dir.file("tokens.json")), baseURL: configured, transport: transport,
+                client: Self.client, vault: TokenFile(path: dir.file("tokens.json")), baseURL: configured, transport: transport,
                 limiter: RateLimiter(requestsPerSecond: 7), timeout: 5, logger: quietLogger(),
                 referers: RefererPolicy(accountHost: "shop.amocrm.ru", followRenamed: follow))
         }
@@ -86,7 +86,7 @@ import Testing
         let dir = TempDir()
         let transport = HostMapTransport(routes: [:], secret: Self.client.secret)
         let manager = TokenManager(
-            client: Self.client, file: TokenFile(path: dir.file("tokens.json")), baseURL: fake.baseURL,
+            client: Self.client, vault: TokenFile(path: dir.file("tokens.json")), baseURL: fake.baseURL,
             transport: transport, limiter: RateLimiter(requestsPerSecond: 7), timeout: 5, logger: quietLogger(),
             referers: RefererPolicy(accountHost: "shop.amocrm.ru", followRenamed: true))
         await #expect(throws: AmoError.self) { try await manager.exchange(code: await fake.state.issueCode(), referer: referer) }
@@ -104,7 +104,7 @@ import Testing
         try file.write(stored)
         let transport = HostMapTransport(routes: [:], secret: Self.client.secret)
         let manager = TokenManager(
-            client: Self.client, file: file, baseURL: "https://shop.amocrm.ru", transport: transport,
+            client: Self.client, vault: file, baseURL: "https://shop.amocrm.ru", transport: transport,
             limiter: RateLimiter(requestsPerSecond: 7), timeout: 5, logger: quietLogger(),
             referers: RefererPolicy(accountHost: "shop.amocrm.ru", followRenamed: true))
         let client = AmoClient(
@@ -204,7 +204,7 @@ import Testing
         var options = Daemon.Options()
         options.authProbeInterval = .milliseconds(300)
         let box = PortBox()
-        let daemon = try Daemon.build(
+        let daemon = try await Daemon.build(
             config: config, logger: capture.logger(), transport: fake.transport(clock: options.clock), signals: [], options: options
         ) { await box.set($0) }
         let task = Task { try await daemon.run() }

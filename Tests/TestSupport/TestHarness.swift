@@ -118,7 +118,7 @@ final class RunningDaemon: Sendable {
         options.shutdownGrace = .seconds(3)
         options.checkAccountAtStart = false  // tests count requests
         adjust(&options)
-        let daemon = try Daemon.build(
+        let daemon = try await Daemon.build(
             config: config, logger: logger, transport: fake.transport(clock: options.clock), signals: [], options: options
         ) { await box.set($0) }
         let task = Task { try await daemon.run() }
@@ -135,7 +135,9 @@ final class RunningDaemon: Sendable {
         self.dir = dir
     }
 
-    var store: SQLiteStore { daemon.store }
+    var store: any Store { daemon.store }
+    /// The SQLite store, for tests that reach into the file (fault injection).
+    var sqlite: SQLiteStore { daemon.store as! SQLiteStore }
 
     func stop() async {
         await daemon.shutdown()

@@ -62,7 +62,7 @@ struct AmoCRMCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let account = AmoAccount(
-            config: config, store: try? SQLiteStore(path: config.databasePath),
+            config: config, store: try? await StoreOpener.open(config),
             logger: Logger(label: "amosync", factory: { _ in SwiftLogNoOpLogHandler() }))
         do { try await body(AmoHook(config: config, client: account.client)) } catch let error as AmoError {
             Console.error("amoCRM: \(error.kind == .unauthorized ? error.detail : error.description)")

@@ -59,10 +59,10 @@ struct ConfigOptions: ParsableArguments {
     }
 
     /// Opens the queue database named in the config.
-    func openStore() throws -> (Config, SQLiteStore) {
+    func openStore() async throws -> (Config, any Store) {
         let config = try load()
-        do { return (config, try SQLiteStore(path: config.databasePath)) } catch {
-            Console.error("cannot open the database \(config.databasePath) (database.path): \(error)")
+        do { return (config, try await StoreOpener.open(config)) } catch {
+            Console.error("cannot open the database \(config.databaseName) (\(StoreOpener.key(config))): \(error)")
             throw ExitCode.failure
         }
     }
@@ -139,13 +139,13 @@ struct Serve: AsyncParsableCommand {
             return config
         }
         do {
-            daemon = try Daemon.build(config: config, logger: logger, options: daemonOptions) { [config] port in
+            daemon = try await Daemon.build(config: config, logger: logger, options: daemonOptions) { [config] port in
                 logger.info(
                     "amosync listening",
                     metadata: [
                         "host": "\(config.server.host)", "port": "\(port)",
                         "socket": "\(inherited == nil ? "own" : "from systemd (amosync.socket)")",
-                        "database": "\(config.databasePath)",
+                        "database": "\(config.databaseName)",
                     ])
             }
         } catch {
@@ -184,13 +184,14 @@ struct Check: AsyncParsableCommand {
             Console.print((line.problem ? "" : "note: ") + line.text)
             if line.problem { shopProblems += 1 }
         }
-        // The same budget as a running daemon on this database.
+        // The same budget (and, on PostgreSQL, the same tokens) as a running daemon on this database.
+        let store = try? await StoreOpener.open(config)
         let account = AmoAccount(
-            config: config, store: try? SQLiteStore(path: config.databasePath),
-            logger: Logger(label: "amosync", factory: { _ in SwiftLogNoOpLogHandler() }))
-        if config.amocrm.longLivedToken == nil, (try? TokenFile(path: config.amocrm.tokensFile).read()) == nil {
+            config: config, store: store, logger: Logger(label: "amosync", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let vault = AmoAccount.vault(config: config, store: store)
+        if config.amocrm.longLivedToken == nil, (try? await vault.load()) == nil {
             Console.print(
-                "amocrm: no tokens yet (\(config.amocrm.tokensFile)): account checks skipped; authorize with `amosync auth url` "
+                "amocrm: no tokens yet (\(vault.place)): account checks skipped; authorize with `amosync auth url` "
                     + "or `amosync auth exchange`"
             )
             throw ExitCode.failure

@@ -22,7 +22,7 @@ struct Auth: AsyncParsableCommand {
         @Option(help: "The account host amoCRM named (example.amocrm.ru), when it differs from the configuration.") var referer: String?
 
         func run() async throws {
-            let (config, store) = try options.openStore()
+            let (config, store) = try await options.openStore()
             guard config.amocrm.longLivedToken == nil else {
                 Console.error("amocrm.long_lived_token is set: OAuth codes are not used with a long-lived token")
                 throw ExitCode.failure
@@ -47,15 +47,16 @@ struct Auth: AsyncParsableCommand {
         @Flag(help: "One JSON document.") var json = false
 
         func run() async throws {
-            let (config, store) = try options.openStore()
+            let (config, store) = try await options.openStore()
             let report = try await StatsReport.collect(config: config, store: store)
-            let stored = try? TokenFile(path: config.amocrm.tokensFile).read()
+            let vault = AmoAccount.vault(config: config, store: store)
+            let stored = try? await vault.load()
             let canRefresh = report.authMode == "oauth" && stored != nil && report.authState != "dead"
             let pending = await (try? store.meta("pending_auth_code")) != nil
             if json {
                 var object = report.json["auth"]?.objectValue ?? [:]
                 object["can_refresh"] = .bool(canRefresh)
-                object["tokens_file"] = .string(config.amocrm.tokensFile)
+                object["tokens_file"] = .string(vault.place)
                 object["pending_code"] = .bool(pending)
                 Console.printJSON(.object(object))
                 return
@@ -68,7 +69,7 @@ struct Auth: AsyncParsableCommand {
                 lines.append("access token expires: \(JobReport.iso.string(from: expires))" + (expires < Date() ? " (expired)" : ""))
             }
             if report.authMode == "oauth" {
-                lines.append("tokens file: \(config.amocrm.tokensFile)" + (stored == nil ? " (none yet)" : ""))
+                lines.append("tokens: \(vault.place)" + (stored == nil ? " (none yet)" : ""))
                 lines.append("refresh possible: \(canRefresh ? "yes" : "no")")
                 if let base = stored?.baseURL { lines.append("account address: \(base) (differs from the configuration)") }
             }
@@ -89,7 +90,7 @@ struct Auth: AsyncParsableCommand {
         @OptionGroup var options: ConfigOptions
 
         func run() async throws {
-            let (config, store) = try options.openStore()
+            let (config, store) = try await options.openStore()
             let state = (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16) }.joined(separator: "-")
             try await store.issueOAuthState(state, expiresAt: Date().addingTimeInterval(OAuthRoutes.stateLifetime))
             let host = config.amocrm.domain == "kommo.com" ? "www.kommo.com" : "www.\(config.amocrm.domain)"
@@ -107,7 +108,7 @@ struct Auth: AsyncParsableCommand {
 
     static func manager(_ config: Config, store: any BudgetStore) -> TokenManager {
         AmoAccount.oauth(
-            config: config, limiter: config.amocrm.limiter(shared: SharedBudget(store: store)),
+            config: config, store: store, limiter: config.amocrm.limiter(shared: SharedBudget(store: store)),
             logger: .init(label: "amosync", factory: { _ in LineLogHandler(label: "amosync", level: .warning) }))
     }
 }

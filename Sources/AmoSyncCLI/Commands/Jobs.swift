@@ -27,7 +27,7 @@ struct Jobs: AsyncParsableCommand {
             filter.source = source
             filter.since = try since.map(Jobs.parseSince)
             filter.limit = limit
-            let (_, store) = try options.openStore()
+            let (_, store) = try await options.openStore()
             let jobs = try await store.list(filter)
             Console.print(json: json, JobReport.listJSON(jobs), or: JobReport.listTable(jobs))
         }
@@ -40,7 +40,7 @@ struct Jobs: AsyncParsableCommand {
         @Flag(help: "One JSON document.") var json = false
 
         func run() async throws {
-            let (config, store) = try options.openStore()
+            let (config, store) = try await options.openStore()
             guard let job = try await store.job(id) else {
                 Console.error("no job \(id)")
                 throw ExitCode.failure
@@ -60,7 +60,7 @@ struct Jobs: AsyncParsableCommand {
         @Flag(help: "One JSON document.") var json = false
 
         func run() async throws {
-            let (config, store) = try options.openStore()
+            let (config, store) = try await options.openStore()
             var filter = JobFilter()
             filter.limit = limit
             filter.text = Jobs.searchKey(text, countryCode: config.contacts.defaultCountryCode)
@@ -88,7 +88,7 @@ struct Jobs: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let (config, store) = try options.openStore()
+            let (config, store) = try await options.openStore()
             var targets = ids
             if failed { await targets += try store.failedIDs(since: try since.map(Jobs.parseSince)) }
             let mapper = Mapper(config: config)
@@ -104,7 +104,7 @@ struct Jobs: AsyncParsableCommand {
         @Argument(help: "Job ids.") var ids: [Int64]
 
         func run() async throws {
-            let (_, store) = try options.openStore()
+            let (_, store) = try await options.openStore()
             await Console.print(JobReport.changes(try store.cancel(ids: ids), verb: "cancelled"))
         }
     }
@@ -115,7 +115,7 @@ struct Jobs: AsyncParsableCommand {
         @Option(help: "Age in days.") var olderThan: Double
 
         func run() async throws {
-            let (_, store) = try options.openStore()
+            let (_, store) = try await options.openStore()
             Console.print("\(try await store.purge(olderThanDays: olderThan)) job(s) deleted")
         }
     }

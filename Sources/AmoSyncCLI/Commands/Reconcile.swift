@@ -19,7 +19,7 @@ struct Reconcile: AsyncParsableCommand {
     @Option(help: "Start here instead of the cursor (ISO 8601, like 2026-12-01T00:00:00Z).") var since: String?
 
     func run() async throws {
-        let (config, store) = try options.openStore()
+        let (config, store) = try await options.openStore()
         let operations = ShopOperations(config: config)
         if let problem = operations.problem(reconciling: source) {
             Console.error(problem)

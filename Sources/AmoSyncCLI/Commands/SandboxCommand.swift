@@ -52,7 +52,7 @@ struct Sandbox: AsyncParsableCommand {
             Listener(server: fake, port: fakePort, setting: "--fake-port"), Listener(server: shop, port: shopPort, setting: "--shop-port"),
         ]
         options.reloadConfig = { try ConfigFile.load(path: configPath) }
-        let daemon = try Daemon.build(config: config, logger: logger, options: options) { bound in
+        let daemon = try await Daemon.build(config: config, logger: logger, options: options) { bound in
             Console.print(SandboxSetup.instructions(port: bound, fakePort: fakePort, shopPort: shopPort, configPath: configPath))
         }
         do { try await daemon.run() } catch {

@@ -11,7 +11,7 @@ struct Stats: AsyncParsableCommand {
     @Flag(help: "One JSON document.") var json = false
 
     func run() async throws {
-        let (config, store) = try options.openStore()
+        let (config, store) = try await options.openStore()
         let report = try await StatsReport.collect(config: config, store: store)
         Console.print(json: json, report.json, or: report.text)
     }
@@ -46,7 +46,7 @@ struct StatsReport: Sendable {
             indexBytes: try await store.indexBytes())
         if let token = config.amocrm.longLivedToken {
             report.expiresAt = JWT.expiry(token)
-        } else if let stored = try? TokenFile(path: config.amocrm.tokensFile).read() {
+        } else if let stored = try? await AmoAccount.vault(config: config, store: store).load() {
             report.expiresAt = stored.expiresAt
         } else {
             report.authState = "missing"

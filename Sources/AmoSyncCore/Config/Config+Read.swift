@@ -36,7 +36,7 @@ extension Config {
             section.finish()
         }
         if var section = root.object("database") {
-            databasePath = section.string("path", required: true) ?? databasePath
+            readDatabase(&section)
             section.finish()
         } else {
             problems.add("database", "is required")

@@ -11,7 +11,7 @@ extension Config {
             ("server.body_timeout_seconds", "\(server.bodyTimeoutSeconds)"),
             ("server.idle_timeout_seconds", "\(server.idleTimeoutSeconds)"), ("server.max_connections", "\(server.maxConnections)"),
             ("server.max_connections_per_address", "\(server.maxConnectionsPerAddress)"),
-            ("database.path", databasePath),
+            ("database.path", databaseURL == nil ? databasePath : ""), ("database.url", databaseURL ?? ""),
             ("amocrm.subdomain", amocrm.subdomain), ("amocrm.domain", amocrm.domain), ("amocrm.base_url", amocrm.baseURL ?? ""),
             // Secrets are compared, never logged: only the key names are.
             ("amocrm.client_id", amocrm.clientID ?? ""), ("amocrm.client_secret", amocrm.clientSecret ?? ""),
@@ -50,6 +50,7 @@ extension Config {
         effective.server.maxConnections = server.maxConnections
         effective.server.maxConnectionsPerAddress = server.maxConnectionsPerAddress
         effective.databasePath = databasePath
+        effective.databaseURL = databaseURL
         effective.amocrm = amocrm
         effective.contacts.defaultCountryCode = contacts.defaultCountryCode
         effective.contacts.indexRefreshSeconds = contacts.indexRefreshSeconds
@@ -61,7 +62,7 @@ extension Config {
 /// A config never prints its secrets (tokens, client secret, intake tokens): logs of the
 /// service group and error messages describe values with these.
 extension Config: CustomStringConvertible, CustomDebugStringConvertible {
-    package var description: String { "Config(account: \(amocrm.subdomain), database: \(databasePath))" }
+    package var description: String { "Config(account: \(amocrm.subdomain), database: \(databaseName))" }
     package var debugDescription: String { description }
 }
 

@@ -177,6 +177,8 @@ package struct Config: Sendable {
 
     package var server = Server()
     package var databasePath = "/var/lib/amosync/queue.sqlite3"
+    /// `database.url`: the queue on PostgreSQL (several nodes), instead of the SQLite file.
+    package var databaseURL: String?
     package var amocrm = AmoCRM()
     package var intakeTokens: [String] = []
     package var worker = Worker()

@@ -22,6 +22,20 @@ package struct TokenSet: Codable, Sendable, Equatable {
         self.expiresAt = expiresAt
         self.baseURL = baseURL
     }
+
+    /// The pair as stored, in the file or the database.
+    func encoded() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return try encoder.encode(self)
+    }
+
+    static func decode(_ data: Data) throws -> TokenSet {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return try decoder.decode(TokenSet.self, from: data)
+    }
 }
 
 /// `tokens_file`: written atomically (temp file in the same directory, fsync, rename,
@@ -34,9 +48,7 @@ package struct TokenFile: Sendable {
 
     package func read() throws -> TokenSet? {
         guard let data = try BoundedFile.read(path, limit: 64 << 10) else { return nil }
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
-        return try decoder.decode(TokenSet.self, from: data)
+        return try TokenSet.decode(data)
     }
 
     /// Modification time, to notice a pair written by another process (`auth exchange`).
@@ -45,10 +57,7 @@ package struct TokenFile: Sendable {
     }
 
     func write(_ tokens: TokenSet) throws {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
-        encoder.dateEncodingStrategy = .secondsSince1970
-        let data = try encoder.encode(tokens)
+        let data = try tokens.encoded()
         let directory = (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let temp = (directory as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).\(getpid()).tmp")

@@ -5,14 +5,15 @@ import AmoSyncCore
 
 /// The one owner of OAuth tokens (README, "Authorization"). amoCRM refresh tokens are single-use and
 /// rotate on every refresh, so: refreshes are single-flight inside the process and locked
-/// across processes; the new pair is written to `tokens_file` before it is used; a pair
-/// written by another process (`amosync auth exchange`) is picked up by itself; and dead
+/// across processes (and nodes); the new pair is written to its vault (`tokens_file`, or the
+/// database on PostgreSQL) before it is used; a pair written by another process (`amosync auth
+/// exchange`, another node) is picked up by itself; and dead
 /// credentials are reported, never retried in a loop.
 package actor TokenManager: AccessTokenProvider {
     package typealias Client = OAuthClient
 
     let client: Client
-    let file: TokenFile
+    let vault: any TokenVault
     let baseURL: String
     let transport: any HTTPTransport
     let limiter: RateLimiter
@@ -28,21 +29,21 @@ package actor TokenManager: AccessTokenProvider {
     /// When tokens expire.
     let clock: any TimeSource
     private var tokens: TokenSet?
-    private var loadedModified: Date?
+    private var loadedStamp: String?
     private var refreshing: Task<TokenSet, any Error>?
     private var dead: String?
     private var triedAuthCode = false
     private(set) var refreshes = 0
 
     package init(
-        client: Client, file: TokenFile, baseURL: String, transport: any HTTPTransport, limiter: RateLimiter,
+        client: Client, vault: any TokenVault, baseURL: String, transport: any HTTPTransport, limiter: RateLimiter,
         timeout: TimeInterval, logger: Logger, refreshMargin: TimeInterval = 600, authCode: String? = nil,
         referers: RefererPolicy, onStateChange: @escaping @Sendable (String?) async -> Void = { _ in },
         clock: any TimeSource = SystemTime()
     ) {
         self.clock = clock
         self.client = client
-        self.file = file
+        self.vault = vault
         self.baseURL = baseURL
         self.transport = transport
         self.limiter = limiter
@@ -66,7 +67,7 @@ package actor TokenManager: AccessTokenProvider {
         if let dead { throw Self.unauthorized(dead) }
         guard let tokens else {
             throw Self.unauthorized(
-                "no tokens in \(file.path): authorize with `amosync auth exchange --code CODE` (or set amocrm.auth_code)")
+                "no tokens in \(vault.place): authorize with `amosync auth exchange --code CODE` (or set amocrm.auth_code)")
         }
         if tokens.expiresAt.timeIntervalSince(clock.date) < refreshMargin { return try await refresh(from: tokens).accessToken }
         return tokens.accessToken
@@ -90,10 +91,10 @@ package actor TokenManager: AccessTokenProvider {
     /// Picks up a tokens file another process (or `amosync auth exchange`) wrote. The state
     /// change is reported before this returns, so reports arrive in the order things happened.
     private func reloadIfChanged() async {
-        let modified = file.modified()
-        guard modified != loadedModified || (tokens == nil && modified != nil) else { return }
-        loadedModified = modified
-        guard let stored = try? file.read() else { return }
+        let stamp = await vault.stamp()
+        guard stamp != loadedStamp || (tokens == nil && stamp != nil) else { return }
+        loadedStamp = stamp
+        guard let stored = try? await vault.load() else { return }
         if let problem = foreignAddress(stored.baseURL) {
             tokens = nil
             await markDead(problem)
@@ -102,7 +103,7 @@ package actor TokenManager: AccessTokenProvider {
         if stored != tokens {
             tokens = stored
             if dead != nil {
-                logger.info("new tokens found in the tokens file: delivery resumes")
+                logger.info("new tokens found in \(vault.place): delivery resumes")
                 dead = nil
                 await onStateChange(nil)
             }
@@ -116,7 +117,7 @@ package actor TokenManager: AccessTokenProvider {
         let host = URL(string: base)?.host?.lowercased() ?? base
         if host == URL(string: baseURL)?.host?.lowercased() { return nil }
         if case .follow = referers.decide(host) { return nil }
-        return "the tokens file \(file.path) sends requests to \(RefererPolicy.printable(host)), which the configuration does not follow "
+        return "the tokens in \(vault.place) send requests to \(RefererPolicy.printable(host)), which the configuration does not follow "
             + "(amocrm.follow_referer, amoCRM's own domains only): authorize again with `amosync auth exchange --code CODE`"
     }
 
@@ -132,10 +133,20 @@ package actor TokenManager: AccessTokenProvider {
     }
 
     private func refreshLocked(_ old: TokenSet) async throws -> TokenSet {
-        let lock = try await file.lock(clock: clock)
-        defer { file.unlock(lock) }
-        // Another process may have refreshed while we waited for the lock.
-        if let stored = try? file.read(), stored.refreshToken != old.refreshToken {
+        let lock = try await vault.lock(clock: clock)
+        do {
+            let new = try await refreshHolding(old)
+            await lock.release()
+            return new
+        } catch {
+            await lock.release()
+            throw error
+        }
+    }
+
+    private func refreshHolding(_ old: TokenSet) async throws -> TokenSet {
+        // Another process (or node) may have refreshed while we waited for the lock.
+        if let stored = try? await vault.load(), stored.refreshToken != old.refreshToken {
             await adopt(stored)
             return stored
         }
@@ -168,12 +179,17 @@ package actor TokenManager: AccessTokenProvider {
             }
         }
         await reloadIfChanged()
-        let lock = try await file.lock(clock: clock)
-        defer { file.unlock(lock) }
-        var new = try await request(grant: TokenRequest.authorizationCode, value: code, base: base)
-        if base != baseURL { new.baseURL = base }
-        try await persist(new)
-        return new
+        let lock = try await vault.lock(clock: clock)
+        do {
+            var new = try await request(grant: TokenRequest.authorizationCode, value: code, base: base)
+            if base != baseURL { new.baseURL = base }
+            try await persist(new)
+            await lock.release()
+            return new
+        } catch {
+            await lock.release()
+            throw error
+        }
     }
 
     /// The configured address with the account's new host (scheme and port kept).
@@ -184,13 +200,13 @@ package actor TokenManager: AccessTokenProvider {
     }
 
     private func persist(_ new: TokenSet) async throws {
-        try file.write(new)  // before the new pair is ever used
+        try await vault.save(new)  // before the new pair is ever used
         await adopt(new)
     }
 
     private func adopt(_ new: TokenSet) async {
         tokens = new
-        loadedModified = file.modified()
+        loadedStamp = await vault.stamp()
         if dead != nil {
             dead = nil
             await onStateChange(nil)

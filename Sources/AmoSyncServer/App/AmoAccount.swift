@@ -24,7 +24,8 @@ package struct AmoAccount: Sendable {
         limiter = config.amocrm.limiter(
             outageBase: outageBase, shared: store.map { SharedBudget(store: $0, clock: clock) }, clock: clock)
         tokens = Self.tokenProvider(
-            config: config, transport: transport, limiter: limiter, logger: logger, onStateChange: onStateChange, clock: clock)
+            config: config, store: store, transport: transport, limiter: limiter, logger: logger, onStateChange: onStateChange,
+            clock: clock)
         client = AmoClient(
             baseURL: config.amocrm.apiBase, transport: transport, limiter: limiter, tokens: tokens,
             timeout: config.amocrm.timeoutSeconds, logger: logger, observer: observer, transientRetries: transientRetries)
@@ -32,7 +33,7 @@ package struct AmoAccount: Sendable {
 
     /// A long-lived token, or the `TokenManager` for OAuth.
     static func tokenProvider(
-        config: Config, transport: any HTTPTransport, limiter: RateLimiter, logger: Logger,
+        config: Config, store: (any BudgetStore)?, transport: any HTTPTransport, limiter: RateLimiter, logger: Logger,
         onStateChange: @escaping @Sendable (String?) async -> Void, clock: any TimeSource
     ) -> any AccessTokenProvider {
         if let token = config.amocrm.longLivedToken {
@@ -43,19 +44,28 @@ package struct AmoAccount: Sendable {
             }
             return LongLivedToken(token)
         }
-        return oauth(config: config, transport: transport, limiter: limiter, logger: logger, onStateChange: onStateChange, clock: clock)
+        return oauth(
+            config: config, store: store, transport: transport, limiter: limiter, logger: logger, onStateChange: onStateChange,
+            clock: clock)
+    }
+
+    /// Where the OAuth pair lives: in the database when the queue is on PostgreSQL (every node
+    /// shares it), else in `amocrm.tokens_file`.
+    package static func vault(config: Config, store: (any Sendable)?) -> any TokenVault {
+        if let shared = store as? any SharedTokenStore { return DatabaseTokens(store: shared) }
+        return TokenFile(path: config.amocrm.tokensFile)
     }
 
     /// The OAuth token manager for the configured integration (`auth exchange`, `auth status`).
     package static func oauth(
-        config: Config, transport: any HTTPTransport = URLSessionTransport(), limiter: RateLimiter, logger: Logger,
+        config: Config, store: (any BudgetStore)?, transport: any HTTPTransport = URLSessionTransport(), limiter: RateLimiter, logger: Logger,
         onStateChange: @escaping @Sendable (String?) async -> Void = { _ in }, clock: any TimeSource = SystemTime()
     ) -> TokenManager {
         TokenManager(
             client: .init(
                 id: config.amocrm.clientID ?? "", secret: config.amocrm.clientSecret ?? "",
                 redirectURI: config.amocrm.redirectURI ?? ""),
-            file: TokenFile(path: config.amocrm.tokensFile), baseURL: config.amocrm.apiBase, transport: transport,
+            vault: vault(config: config, store: store), baseURL: config.amocrm.apiBase, transport: transport,
             limiter: limiter, timeout: config.amocrm.timeoutSeconds, logger: logger,
             authCode: config.amocrm.authCode, referers: config.amocrm.referers, onStateChange: onStateChange, clock: clock)
     }

@@ -12,7 +12,7 @@ import AmoSyncCore
 /// creates objects; `run()` starts everything as services of one group.
 package struct Daemon: Sendable {
     let config: Config
-    let store: SQLiteStore
+    let store: any Store
     let health: DeliveryHealth
     package let client: AmoClient
     let tokens: any AccessTokenProvider
@@ -69,9 +69,9 @@ package struct Daemon: Sendable {
         config: Config, logger: Logger, transport: any HTTPTransport = URLSessionTransport(),
         signals: [UnixSignal] = [.sigterm, .sigint], options: Options = Options(),
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
-    ) throws -> Daemon {
+    ) async throws -> Daemon {
         let clock = options.clock
-        let store = try SQLiteStore(path: config.databasePath) { clock.date }
+        let store = try await StoreOpener.open(config) { clock.date }
         let health = DeliveryHealth(store: store, clock: clock)
         let notifier = SystemdNotifier(clock: clock)
         let doorbell = Doorbell(clock: clock)

@@ -36,7 +36,7 @@ package struct ShopOperations: Sendable {
     /// One pass over `source` from `since` (else its cursor), queued into `store`; `progress`
     /// hears a line after each page.
     package func reconcile(
-        _ source: String, since: Date?, store: SQLiteStore, progress: @escaping @Sendable (String) -> Void
+        _ source: String, since: Date?, store: any Store, progress: @escaping @Sendable (String) -> Void
     ) async throws -> Report {
         guard let catalog = await shops.client(source, config: config) else {
             throw ShopError(kind: .rejected, request: "reconcile", status: nil, detail: problem(reconciling: source) ?? "not supported")

@@ -75,6 +75,18 @@ package protocol MetaStore: Sendable {
     func checkWritable() async throws
 }
 
+/// What several nodes on one database share beyond the queue (PostgreSQL): the OAuth pair, and
+/// the lease that makes one node per account the one that delivers.
+package protocol SharedTokenStore: Sendable {
+    /// The database, for messages (never its credentials).
+    var name: String { get }
+    /// The stored pair (as its vault encodes it) and its version.
+    func storedTokens() async throws -> (data: String, version: Int64)?
+    func saveTokens(_ data: String) async throws
+    /// Waits until this process holds the tokens' lock; the closure gives it back.
+    func lockTokens() async throws -> @Sendable () async -> Void
+}
+
 /// Which worker takes a job: the amoCRM delivery worker, or the shop writer (`status_back`),
 /// so that a slow shop never holds up amoCRM delivery.
 package enum JobLane: Sendable { case amocrm, shop }

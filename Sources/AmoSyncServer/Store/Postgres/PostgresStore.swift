@@ -1,3 +1,4 @@
+import AmoSyncCore
 import Foundation
 
 /// The queue's store on PostgreSQL (`database.url`), for several nodes on one queue: the same
@@ -9,9 +10,14 @@ import Foundation
 package final class PostgresStore: Sendable {
     let pool: PGPool
     let now: @Sendable () -> Date
+    /// For connections of their own (a lock held across a request); never printed.
+    let url: String
+    package let name: String
 
-    private init(pool: PGPool, now: @escaping @Sendable () -> Date) {
+    private init(pool: PGPool, url: String, now: @escaping @Sendable () -> Date) {
         self.pool = pool
+        self.url = url
+        self.name = Config.redacted(url)
         self.now = now
     }
 
@@ -23,7 +29,7 @@ package final class PostgresStore: Sendable {
     {
         let pool = try await PGPool.open(url, size: connections)
         try await pool.with { try await PGMigrator(PostgresSchema.migrations).migrate($0) }
-        return PostgresStore(pool: pool, now: now)
+        return PostgresStore(pool: pool, url: url, now: now)
     }
 
     func read<T: Sendable>(_ body: @escaping @Sendable (PGSession) throws -> T) async throws -> T {
