@@ -6,7 +6,7 @@ import Testing
 @testable import AmoSyncCore
 
 /// The same rules, checked against each store: SQLite (a file) and PostgreSQL (a database of the
-/// test's own on the run's server). The queue's own rules are in `SQLiteStoreTests`, also run
+/// test's own on the run's server). The queue's own rules are in `QueueStoreTests`, also run
 /// on both.
 @Suite struct StoreContractTests {
     enum Engine: String, CaseIterable, CustomTestStringConvertible {

@@ -1,20 +1,19 @@
 import AmoSyncCore
 import Foundation
-#if canImport(Glibc)
-    import Glibc
-#endif
 
 /// One request budget per account across processes: the daemon and admin commands that call
-/// amoCRM (`check`, `auth exchange`) record their requests in the shared SQLite file and count
-/// each other's, so that together they stay within `requests_per_second`.
+/// amoCRM (`check`, `auth exchange`) record their requests in the queue's database and count
+/// each other's, so that together they stay within `requests_per_second` — on PostgreSQL, the
+/// processes of every node.
 package final class SharedBudget: Sendable {
     let store: any BudgetStore
-    let pid = Int(ProcessInfo.processInfo.processIdentifier)
+    let pid: Int
     let clock: any TimeSource
 
     package init(store: any BudgetStore, clock: any TimeSource = SystemTime()) {
         self.store = store
         self.clock = clock
+        pid = store.processID
     }
 
     /// A request in flight is stored this far in the future (past any timeout) until answered.
@@ -28,10 +27,11 @@ package final class SharedBudget: Sendable {
     func others(window: Double, allowance: Double) async -> Int {
         let now = clock.date.timeIntervalSince1970
         let rows = (try? await store.requests(notOf: pid, since: now - window)) ?? []
+        let inFlight = Set(rows.filter { $0.at > now }.map(\.pid))
+        let alive = inFlight.isEmpty ? [] : await store.liveProcesses(among: inFlight)
         return rows.filter { (process, at) in
             if at <= now { return true }  // answered: amoCRM has counted it within the window
-            let alive = kill(pid_t(process), 0) == 0 || errno == EPERM
-            return alive || at - Self.inFlightHorizon + allowance > now - window
+            return alive.contains(process) || at - Self.inFlightHorizon + allowance > now - window
         }.count
     }
 

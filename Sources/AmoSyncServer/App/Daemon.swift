@@ -72,6 +72,9 @@ package struct Daemon: Sendable {
     ) async throws -> Daemon {
         let clock = options.clock
         let store = try await StoreOpener.open(config) { clock.date }
+        // One node per account delivers (PostgreSQL); on SQLite this one is the only one.
+        let nodes = store as? any NodeStore
+        let leadership = Leadership(alone: nodes == nil, clock: clock)
         let health = DeliveryHealth(store: store, clock: clock)
         let notifier = SystemdNotifier(clock: clock)
         let doorbell = Doorbell(clock: clock)
@@ -98,7 +101,7 @@ package struct Daemon: Sendable {
         let worker = DeliveryWorker(
             store: store, delivery: delivery, health: health, doorbell: doorbell, rules: rules,
             logger: logger, shutdownGrace: options.shutdownGrace, authProbeInterval: options.authProbeInterval,
-            heartbeat: { notifier.heartbeat() }, clock: clock)
+            heartbeat: { notifier.heartbeat() }, clock: clock, leadership: leadership)
         let router = Router(context: IntakeContext.self)
         router.add(middleware: MetricsMiddleware(metrics: metrics))
         let writer = IntakeWriter(store: store, maxBatch: options.intakeBatchLimit)
@@ -146,6 +149,14 @@ package struct Daemon: Sendable {
         // intake, the contact index's background sync, the worker, the start-up tasks, and last
         // the companions.
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = options.companions.map { .init(service: $0) }
+        if let nodes {
+            // Stopped after the lanes: the lease is given up once they are done.
+            let election = LeaderElection(
+                store: nodes, leadership: leadership, lease: LeaderElection.leaseName(account: config.amocrm.apiBase),
+                node: LeaderElection.nodeName, logger: logger)
+            services.append(
+                .init(service: Supervised(name: "delivery lease", service: election, health: health, logger: logger, clock: clock)))
+        }
         services.append(.init(service: startup, successTerminationBehavior: .ignore))
         // Background work never ends the daemon: an error is logged, shown, and the work started again.
         services.append(.init(service: Supervised(name: "delivery worker", service: worker, health: health, logger: logger, clock: clock)))
@@ -155,10 +166,13 @@ package struct Daemon: Sendable {
         if config.usesShopLane {
             let shopWriter = StatusBackWorker(
                 store: store, client: client, health: health, doorbell: doorbell, rules: rules, transport: transport, logger: logger,
-                clock: clock, metrics: metrics)
+                clock: clock, metrics: metrics, leadership: leadership)
             let scheduler = ReconcileScheduler(store: store, rules: rules, doorbell: doorbell, clock: clock, logger: logger)
-            for (name, service) in [("status_back writer", shopWriter), ("amoCRM event poll", poller), ("reconcile schedule", scheduler)]
-                as [(String, any Service)]
+            let background: [(String, any Service)] = [
+                ("status_back writer", shopWriter), ("amoCRM event poll", LeaderOnly(service: poller, leadership: leadership)),
+                ("reconcile schedule", LeaderOnly(service: scheduler, leadership: leadership)),
+            ]
+            for (name, service) in background
             {
                 services.append(.init(service: Supervised(name: name, service: service, health: health, logger: logger, clock: clock)))
             }
@@ -167,7 +181,8 @@ package struct Daemon: Sendable {
             services.append(
                 .init(
                     service: Supervised(
-                        name: ContactIndex.serviceName, service: ContactIndexKeeper(index: index), health: health, logger: logger,
+                        name: ContactIndex.serviceName, service: LeaderOnly(service: ContactIndexKeeper(index: index), leadership: leadership),
+                        health: health, logger: logger,
                         clock: clock)))
         }
         services.append(.init(service: Listener(server: intakeServer, port: server.port, setting: "server.port or --port")))

@@ -24,6 +24,8 @@ final class DeliveryWorker: Service {
     let authProbeInterval: Duration
     let heartbeat: (@Sendable () -> Void)?
     let clock: any TimeSource
+    /// Whether this node delivers (nil: it is the only one).
+    let leadership: Leadership?
     private let stopping = Atomic<Bool>(false)
     /// Rung by `reconfigure()`: the lane count may have changed.
     private let reconfigured = Doorbell()
@@ -31,8 +33,10 @@ final class DeliveryWorker: Service {
     init(
         store: any QueueStore, delivery: BatchDelivery, health: DeliveryHealth, doorbell: Doorbell, rules: Live<Config>,
         logger: Logger, shutdownGrace: Duration = .seconds(7), idlePoll: Duration = .seconds(5),
-        authProbeInterval: Duration = .seconds(10), heartbeat: (@Sendable () -> Void)? = nil, clock: any TimeSource = SystemTime()
+        authProbeInterval: Duration = .seconds(10), heartbeat: (@Sendable () -> Void)? = nil, clock: any TimeSource = SystemTime(),
+        leadership: Leadership? = nil
     ) {
+        self.leadership = leadership
         self.clock = clock
         self.authProbeInterval = authProbeInterval
         self.store = store
@@ -145,6 +149,11 @@ final class DeliveryWorker: Service {
                     continue
                 }
                 lastProbe = clock.now
+            }
+            // Another node delivers (PostgreSQL): this one takes orders and waits for the lease.
+            if let leadership, !leadership.isLeader {
+                await doorbell.wait(timeout: .seconds(1))
+                continue
             }
             // A throttle or outage pause: claim nothing until it is over.
             if let pause = await delivery.client.limiter.pauseRemaining {

@@ -23,13 +23,16 @@ final class StatusBackWorker: Service {
     /// The shops' clients (Shopify's tokens and cost buckets kept from job to job).
     let shops: ShopAPIs
     let reconciles: ReconcileRunner
+    /// Whether this node delivers (nil: it is the only one).
+    let leadership: Leadership?
 
     init(
         store: any QueueStore & LedgerStore & MetaStore & ReconcileStore, client: AmoClient, health: DeliveryHealth, doorbell: Doorbell,
         rules: Live<Config>,
         transport: any HTTPTransport, logger: Logger, clock: any TimeSource, metrics: DaemonMetrics? = nil, width: Int = 8,
-        idlePoll: Duration = .seconds(5)
+        idlePoll: Duration = .seconds(5), leadership: Leadership? = nil
     ) {
+        self.leadership = leadership
         self.store = store
         self.client = client
         self.health = health
@@ -51,7 +54,8 @@ final class StatusBackWorker: Service {
                 while !Task.isCancelled {
                     let paused = await self.health.pauseReason != nil
                     let throttled = await self.client.limiter.pauseRemaining != nil
-                    if paused || throttled {
+                    let follower = self.leadership.map { !$0.isLeader } ?? false
+                    if paused || throttled || follower {
                         await self.doorbell.wait(timeout: .seconds(1))
                         continue
                     }

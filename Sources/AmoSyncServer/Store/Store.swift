@@ -59,6 +59,11 @@ package protocol IndexStore: Sendable {
 
 /// The request budget shared by every process using the account.
 package protocol BudgetStore: Sendable {
+    /// This process in the budget's rows: its pid on one machine (SQLite), a node id of its
+    /// own on PostgreSQL (pids of different machines collide).
+    var processID: Int { get }
+    /// Which of these processes still run (a live one holds its in-flight requests until answered).
+    func liveProcesses(among ids: Set<Int>) async -> Set<Int>
     func requests(notOf pid: Int, since: Double) async throws -> [(pid: Int, at: Double)]
     func recordRequest(pid: Int, at: Double) async throws -> Int64
     func setRequestTime(_ id: Int64, to at: Double) async throws
@@ -85,6 +90,28 @@ package protocol SharedTokenStore: Sendable {
     func saveTokens(_ data: String) async throws
     /// Waits until this process holds the tokens' lock; the closure gives it back.
     func lockTokens() async throws -> @Sendable () async -> Void
+}
+
+/// Several nodes on one database: each records that it is alive, and one holds the delivery
+/// lease of an account (PostgreSQL). Times are the database's, so nodes' clocks do not matter.
+package protocol NodeStore: Sendable {
+    /// Records this node as alive and takes (when free or expired) or renews the lease `name`
+    /// for `seconds`; who holds it now.
+    func holdLease(_ name: String, node: String, seconds: Double) async throws -> LeaseState
+    /// Gives the lease up (a node that stops), so that another node takes it at once.
+    func releaseLease(_ name: String) async throws
+    /// Who holds the lease, if anyone (`stats`, `check`).
+    func leaseState(_ name: String) async throws -> LeaseState?
+}
+
+/// A lease as the database sees it.
+package struct LeaseState: Sendable, Equatable {
+    /// This node holds it.
+    package var held: Bool
+    /// The holder's name (host and pid).
+    package var holder: String
+    /// Seconds until it expires unless renewed.
+    package var remaining: Double
 }
 
 /// Which worker takes a job: the amoCRM delivery worker, or the shop writer (`status_back`),

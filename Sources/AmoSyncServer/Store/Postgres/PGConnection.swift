@@ -64,8 +64,22 @@ package final class PGSession: @unchecked Sendable {
         self.target = target
     }
 
+    /// A server that went away is noticed within seconds, not after TCP's hours: a connect
+    /// gives up after 5 s and a silent connection after 10 s, unless the URL says otherwise.
+    static let defaults = [
+        ("connect_timeout", "5"), ("tcp_user_timeout", "10000"), ("keepalives_idle", "5"), ("keepalives_interval", "2"),
+        ("keepalives_count", "3"), ("application_name", "amosync"),
+    ]
+
+    static func withDefaults(_ url: String) -> String {
+        guard url.hasPrefix("postgres://") || url.hasPrefix("postgresql://") else { return url }
+        let missing = defaults.filter { !url.contains("\($0.0)=") }.map { "\($0.0)=\($0.1)" }
+        guard !missing.isEmpty else { return url }
+        return url + (url.contains("?") ? "&" : "?") + missing.joined(separator: "&")
+    }
+
     static func open(_ url: String) throws -> PGSession {
-        guard let connection = PQconnectdb(url) else { throw PGError(kind: .connection, message: "libpq could not allocate a connection") }
+        guard let connection = PQconnectdb(withDefaults(url)) else { throw PGError(kind: .connection, message: "libpq could not allocate a connection") }
         func text(_ pointer: UnsafeMutablePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "?" }
         let target = "\(text(PQhost(connection))):\(text(PQport(connection)))/\(text(PQdb(connection)))"
         guard PQstatus(connection) == CONNECTION_OK else {

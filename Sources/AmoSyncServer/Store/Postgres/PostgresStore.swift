@@ -13,6 +13,8 @@ package final class PostgresStore: Sendable {
     /// For connections of their own (a lock held across a request); never printed.
     let url: String
     package let name: String
+    /// This process among the nodes (the budget's rows, the lease): random, never a pid.
+    let nodeID = Int64.random(in: 1...(1 << 52))
 
     private init(pool: PGPool, url: String, now: @escaping @Sendable () -> Date) {
         self.pool = pool

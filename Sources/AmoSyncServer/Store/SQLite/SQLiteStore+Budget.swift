@@ -1,8 +1,18 @@
 import Foundation
 import GRDB
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The shared request budget (`api_requests`): every process's requests to the account.
 extension SQLiteStore {
+    package var processID: Int { Int(ProcessInfo.processInfo.processIdentifier) }
+
+    /// Processes on this machine: the ones `kill(pid, 0)` finds.
+    package func liveProcesses(among ids: Set<Int>) async -> Set<Int> {
+        ids.filter { kill(pid_t($0), 0) == 0 || errno == EPERM }
+    }
+
     /// Other processes' requests stored after `since` (in flight ones are stored in the future).
     package func requests(notOf pid: Int, since: Double) async throws -> [(pid: Int, at: Double)] {
         try await database.read { db in

@@ -16,7 +16,7 @@ final class TestClock: @unchecked Sendable {
 
 /// The queue's rules, on both engines where the rule is the queue's (SQLite's file, WAL and
 /// migrations have tests of their own).
-@Suite struct SQLiteStoreTests {
+@Suite struct QueueStoreTests {
     let dir = TempDir()
     let clock = TestClock()
     let mapper = Mapper(config: MappingFixtures.config())

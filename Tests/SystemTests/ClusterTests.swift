@@ -1,0 +1,164 @@
+import Foundation
+import Testing
+@testable import AmoSyncCore
+@testable import AmoSyncServer
+@testable import AmoCRMFake
+@testable import TestSupport
+@testable import TestFixtures
+
+/// Three `amosync serve` processes on one PostgreSQL queue (a database of the test's own on the
+/// run's server), as two or three servers behind a load balancer would run them.
+@Suite(.serialized) struct ClusterTests {
+    static let orders = 3000
+    static let customers = 2000
+
+    /// The config of every node: the queue on PostgreSQL, the fake amoCRM, the background index.
+    static func config(fake: some FakeAccount, url: String, dir: TempDir) throws -> String {
+        var json = testConfig(fake: fake, dir: dir)
+        json.set("database", ["url": .string(url)])
+        json.set(
+            "worker",
+            [
+                "batch_size": 50, "concurrency": 2, "lease_seconds": 5, "backoff_base_seconds": 0.2, "backoff_max_seconds": 1,
+                "max_attempts": 50,
+            ])
+        json.set("contacts", [:])
+        json.set("amocrm.timeout_seconds", 2)
+        json.set("amocrm.arrival_allowance_ms", 2000)
+        let path = dir.file("config.json")
+        try json.canonicalData.write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    static func order(_ index: Int) -> JSONValue {
+        let customer = index % customers
+        return sampleOrder(
+            id: "N-\(index)", phone: "+7 912 400 \(String(format: "%04d", customer))", email: "n\(customer)@example.org")
+    }
+
+    /// The node holding the delivery lease, by its pid.
+    static func leader(_ store: PostgresStore, among nodes: [DaemonProcess], account: String) async throws -> DaemonProcess {
+        var found: DaemonProcess?
+        try await eventually(timeout: .seconds(60)) {
+            guard let state = try await store.leaseState(LeaderElection.leaseName(account: account)), state.remaining > 0,
+                let pid = state.holder.split(separator: ":").last.flatMap({ Int32($0) })
+            else { return false }
+            found = nodes.first { $0.process.processIdentifier == pid }
+            return found != nil
+        }
+        return found!
+    }
+
+    /// `kill -9` of the delivering node three times during a 3,000-order drain, each time
+    /// started again: another node takes the lease and goes on; nothing is lost or made twice,
+    /// and all nodes together stay within amoCRM's 7 requests a second.
+    @Test func theDeliveringNodeKilledThreeTimesLosesAndDuplicatesNothing() async throws {
+        let dir = TempDir()
+        let fake = try FakeAmoProcess.amosync(latencyMs: 30, log: dir.file("fake.log"))
+        defer { fake.stop() }
+        let url = try await PostgresServer.database()
+        let config = try Self.config(fake: fake, url: url, dir: dir)
+        let parsed = try Config.parse(Data(contentsOf: URL(fileURLWithPath: config)), environment: [:])
+        let store = try await PostgresStore.open(url: url)
+        let mapper = Mapper(config: parsed)
+        _ = try await store.enqueue((0..<Self.orders).map { .versioned(try mapper.mapOrder(Self.order($0)), input: Self.order($0)) })
+        var nodes = try (0..<3).map { try DaemonProcess(config: config, log: dir.file("node\($0).log")) }
+        var leaders: [Int32] = []
+        for _ in 0..<3 {
+            let before = try await store.stats().counts[.done] ?? 0
+            let leader = try await Self.leader(store, among: nodes, account: parsed.amocrm.apiBase)
+            // Killed once it has delivered something of its own.
+            try await eventually(timeout: .seconds(60)) { await (try store.stats().counts[.done] ?? 0) > before }
+            leaders.append(leader.process.processIdentifier)
+            leader.kill()
+            nodes.removeAll { $0 === leader }
+            nodes.append(try DaemonProcess(config: config, log: dir.file("node-restarted-\(leaders.count).log")))
+        }
+        await #expect((try store.stats().counts[.done] ?? 0) < Self.orders, "the kills happened during the drain")
+        try await eventually(timeout: .seconds(240)) {
+            let stats = try await store.stats()
+            return stats.counts[.queued] == 0 && stats.counts[.running] == 0
+        }
+        let last = try await Self.leader(store, among: nodes, account: parsed.amocrm.apiBase)
+        #expect(!leaders.contains(last.process.processIdentifier), "a surviving node took over")
+        for node in nodes { #expect(await node.terminate(timeout: .seconds(20)) == 0) }
+
+        let summary = try await fake.summary()
+        #expect(summary["leads"]?.intValue == Self.orders, "one lead per order")
+        #expect(summary["notes"]?.intValue == Self.orders, "one note per order")
+        #expect(summary["contacts"]?.intValue == Self.customers, "one contact per customer")
+        #expect(summary["phones_on_several_contacts"]?.intValue == 0)
+        let stats = try await store.stats()
+        #expect(stats.counts[.done] == Self.orders && stats.counts[.failed] == 0)
+        let requests = try await fake.requestStats()
+        #expect(requests.throttled == 0, "no 429 across nodes and kills")
+        #expect(requests.maxPerSecond <= 7, "all nodes together within 7 requests a second")
+        // What the closing note reports: the longest time without a request to amoCRM, and
+        // without a delivery (a write: a restarted node's start-up reads fill some of the gap).
+        let log = summary.value(at: "requests.log")?.arrayValue ?? []
+        func longestGap(_ entries: [JSONValue]) -> Double {
+            let times = entries.compactMap { $0["at"]?.doubleValue }.sorted()
+            return zip(times, times.dropFirst()).map { $1 - $0 }.max() ?? 0
+        }
+        let writes = log.filter { $0["method"]?.stringValue == "POST" }
+        print(
+            "cluster drain: \(Self.orders) orders, \(requests.total) requests, longest gap without a request "
+                + "\(longestGap(log)) s, without a write \(longestGap(writes)) s")
+    }
+
+    /// Orders posted to a node that is killed mid-stream: every order it answered 202 for is in
+    /// the queue (stored and committed before the answer), and the other node delivers them.
+    @Test func aNodeKilledMidIntakeLosesNoAcknowledgedOrder() async throws {
+        let dir = TempDir()
+        let fake = try FakeAmoProcess.amosync(latencyMs: 0, log: dir.file("fake.log"))
+        defer { fake.stop() }
+        let url = try await PostgresServer.database()
+        let config = try Self.config(fake: fake, url: url, dir: dir)
+        let store = try await PostgresStore.open(url: url)
+        let victim = try DaemonProcess(config: config, log: dir.file("victim.log"))
+        let other = try DaemonProcess(config: config, log: dir.file("other.log"))
+        let port = try await DaemonProcess.port(fromLog: dir.file("victim.log"))
+        let acknowledged = OrderIDs()
+        let transport = URLSessionTransport()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    var index = worker
+                    while true {
+                        let body = Self.order(10_000 + index).canonicalData
+                        let request = OutgoingRequest(
+                            method: "POST", url: URL(string: "http://127.0.0.1:\(port)/v1/orders")!,
+                            headers: ["Authorization": "Bearer \(RunningDaemon.intakeToken)", "Content-Type": "application/json"],
+                            body: body, timeout: 5)
+                        guard let answer = try? await transport.send(request) else { return }  // the node is gone
+                        if answer.status == 202 { await acknowledged.add("N-\(10_000 + index)") }
+                        index += 8
+                    }
+                }
+            }
+            // Killed once it has acknowledged a few hundred.
+            try await eventually(timeout: .seconds(60)) { await acknowledged.count >= 300 }
+            victim.kill()
+            try await group.waitForAll()
+        }
+        let ids = await acknowledged.all
+        let known = try await store.knownOrders(source: "orders", externalIDs: ids)
+        #expect(Set(known.keys) == Set(ids), "every acknowledged order is stored")
+        try await eventually(timeout: .seconds(120)) {
+            let stats = try await store.stats()
+            return stats.counts[.queued] == 0 && stats.counts[.running] == 0
+        }
+        #expect(await other.terminate(timeout: .seconds(20)) == 0)
+        let leads = try await fake.summary()["leads"]?.intValue ?? 0
+        let stored = try await store.stats().counts[.done] ?? 0
+        #expect(stored >= ids.count && leads == stored, "the surviving node delivered each stored order once")
+    }
+}
+
+/// Order ids the intake acknowledged, from several tasks.
+actor OrderIDs {
+    private var ids: [String] = []
+    var count: Int { ids.count }
+    var all: [String] { ids }
+    func add(_ id: String) { ids.append(id) }
+}
