@@ -155,6 +155,39 @@ import Testing
     }
 }
 
+extension ClusterTests {
+    /// PostgreSQL away for a while: intake answers 503 (never 202 for an order not stored),
+    /// `/readyz` says why, delivery waits; once the server is back both resume on their own and
+    /// every acknowledged order is delivered once.
+    @Test func postgreSQLAwayMakesIntakeAnswer503AndBothResumeOnTheirOwn() async throws {
+        let server = try await PostgresServer.start(durable: true)
+        try await server.createDatabase("queue")
+        let fake = try await RunningFake.start()
+        let daemon = try await RunningDaemon.start(fake: fake) { json in
+            json.set("database", ["url": .string(server.url(database: "queue"))])
+        }
+        #expect(try await daemon.send("/v1/orders", json: sampleOrder(id: "before")).status == 202)
+        try await daemon.waitIdle()
+        server.stop()
+        let during = try await daemon.send("/v1/orders", json: sampleOrder(id: "during"))
+        #expect(during.status == 503, "not stored: not acknowledged")
+        #expect(during.json?["error"] == "storage_unavailable")
+        #expect(try await daemon.send("/readyz", method: "GET", token: nil).status == 503)
+        try await server.restart()
+        var after = 0
+        try await eventually(timeout: .seconds(30)) {
+            after = try await daemon.send("/v1/orders", json: sampleOrder(id: "after")).status
+            return after == 202 || after == 200
+        }
+        try await daemon.waitIdle(timeout: .seconds(60))
+        #expect(try await daemon.send("/readyz", method: "GET", token: nil).status == 200)
+        let leads = await fake.state.snapshot()["leads"]?.arrayValue ?? []
+        #expect(leads.count == 2, "the orders before and after, once each; the refused one not at all")
+        await daemon.stop()
+        server.stop()
+    }
+}
+
 /// Order ids the intake acknowledged, from several tasks.
 actor OrderIDs {
     private var ids: [String] = []

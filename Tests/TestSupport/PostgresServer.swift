@@ -7,6 +7,7 @@ import Foundation
 final class PostgresServer: Sendable {
     let port: Int
     let dir: TempDir
+    let durable: Bool
     /// The cluster's superuser.
     static let user = "amosync"
 
@@ -48,19 +49,32 @@ final class PostgresServer: Sendable {
         if asRoot { try run("/bin/chown", ["-R", "postgres", dir.path]) }
         let data = dir.file("data")
         try run("\(bin)/initdb", ["-D", data, "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync"], asPostgres: asRoot)
-        let port = try freePort()
-        try run(
-            "\(bin)/pg_ctl",
-            [
-                "-D", data, "-w", "-l", dir.file("server.log"), "-o",
-                "-p \(port) -k \(dir.path) -c listen_addresses=127.0.0.1 -c max_connections=100 \(durable ? "" : Self.volatile)", "start",
-            ], asPostgres: asRoot)
-        return PostgresServer(port: port, dir: dir)
+        let server = PostgresServer(port: try freePort(), dir: dir, durable: durable)
+        try server.startBlocking()
+        return server
     }
 
-    private init(port: Int, dir: TempDir) {
+    private func startBlocking() throws {
+        guard let bin = Self.binaries else { return }
+        try Self.run(
+            "\(bin)/pg_ctl",
+            [
+                "-D", dir.file("data"), "-w", "-l", dir.file("server.log"), "-o",
+                "-p \(port) -k \(dir.path) -c listen_addresses=127.0.0.1 -c max_connections=100 \(durable ? "" : Self.volatile)", "start",
+            ], asPostgres: getuid() == 0)
+    }
+
+    /// Starts a stopped server again, on the same port with the same data (an outage's end).
+    func restart() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            Thread { continuation.resume(with: Result { try self.startBlocking() }) }.start()
+        }
+    }
+
+    private init(port: Int, dir: TempDir, durable: Bool) {
         self.port = port
         self.dir = dir
+        self.durable = durable
     }
 
     /// Creates a database on the server.

@@ -32,9 +32,13 @@ package final class PGConnection: @unchecked Sendable {
     }
 
     /// Runs `body` in one transaction: committed when it returns, rolled back when it throws.
+    /// A connection the server dropped since its last use (a restart, an outage) fails at `BEGIN`,
+    /// before anything of the transaction was sent: it is opened again and the transaction goes on.
     package func write<T: Sendable>(_ body: @escaping @Sendable (PGSession) throws -> T) async throws -> T {
         try await read { session in
-            try session.execute("BEGIN")
+            do { try session.execute("BEGIN") } catch let error as PGError where error.kind == .connection {
+                try session.usable().execute("BEGIN")
+            }
             do {
                 let result = try body(session)
                 try session.execute("COMMIT")

@@ -34,8 +34,14 @@ package final class PostgresStore: Sendable {
         return PostgresStore(pool: pool, url: url, now: now)
     }
 
+    /// A read; one that meets a connection the server dropped since its last use (a restart,
+    /// an outage) runs again on the connection opened anew.
     func read<T: Sendable>(_ body: @escaping @Sendable (PGSession) throws -> T) async throws -> T {
-        try await pool.with { try await $0.read(body) }
+        try await pool.with { connection in
+            do { return try await connection.read(body) } catch let error as PGError where error.kind == .connection {
+                return try await connection.read(body)
+            }
+        }
     }
 
     /// One transaction. A deadlock or serialization failure (another node's transaction won)
