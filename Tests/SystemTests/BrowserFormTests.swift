@@ -26,9 +26,9 @@ import Testing
         FileManager.default.createFile(atPath: log, contents: nil)
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         try process.run()
-        let dom = await ProcessOutput.read(of: process, pipe: output)
+        let (dom, status) = await ProcessOutput.read(of: process, pipe: output)
         let errors = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
-        return (dom, "exit \(process.terminationStatus): " + errors.split(separator: "\n").suffix(5).joined(separator: "\n"))
+        return (dom, "exit \(status): " + errors.split(separator: "\n").suffix(5).joined(separator: "\n"))
     }
 
     static var chromium: String? {

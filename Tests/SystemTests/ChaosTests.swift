@@ -150,13 +150,27 @@ import Testing
 
 /// Helpers for tests that run `amosync` commands as processes.
 enum ProcessOutput {
-    /// Reads everything and waits for the exit on a thread of its own, off Swift's pool.
-    static func read(of process: Process, pipe: Pipe) async -> String {
+    /// Reads everything, then reaps the process with `waitpid` itself, on a thread of its own
+    /// (off Swift's pool): its output and exit status (128 + N after signal N). Not
+    /// `Process.waitUntilExit()`: corelibs learns of an exit through a descriptor every child
+    /// inherits, and a Chromium helper that outlived the browser once made it miss the exit
+    /// and spin forever on a zombie.
+    static func read(of process: Process, pipe: Pipe) async -> (output: String, status: Int32) {
         await withCheckedContinuation { continuation in
             Thread {
                 let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                continuation.resume(returning: String(decoding: data, as: UTF8.self))
+                var status: Int32 = 0
+                var reaped: pid_t = -1
+                repeat { reaped = waitpid(process.processIdentifier, &status, 0) } while reaped == -1 && errno == EINTR
+                let code: Int32
+                if reaped == process.processIdentifier {
+                    code = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+                } else {
+                    // Foundation reaped it first: then it knows the status.
+                    process.waitUntilExit()
+                    code = process.terminationStatus
+                }
+                continuation.resume(returning: (String(decoding: data, as: UTF8.self), code))
             }.start()
         }
     }

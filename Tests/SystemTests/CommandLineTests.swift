@@ -23,8 +23,8 @@ import Testing
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
-        let output = await ProcessOutput.read(of: process, pipe: pipe)
-        return Run(status: process.terminationStatus, output: output)
+        let (output, status) = await ProcessOutput.read(of: process, pipe: pipe)
+        return Run(status: status, output: output)
     }
 
     /// A config file and a database with one failed order (pipeline 3177727).

@@ -119,8 +119,8 @@ import Testing
                 return (process, output)
             }
             for (process, output) in processes {
-                let text = await ProcessOutput.read(of: process, pipe: output)
-                if process.terminationStatus != 0 {
+                let (text, status) = await ProcessOutput.read(of: process, pipe: output)
+                if status != 0 {
                     failures.append("round \(round) \(process.arguments!.joined(separator: " ")): \(text)")
                 }
             }
@@ -245,8 +245,8 @@ import Testing
         process.standardOutput = output
         process.standardError = output
         try process.run()
-        let text = await ProcessOutput.read(of: process, pipe: output)
-        #expect(process.terminationStatus == 1)
+        let (text, status) = await ProcessOutput.read(of: process, pipe: output)
+        #expect(status == 1)
         #expect(text.contains("port \(holder.port) is already in use (set --port)"), "\(text)")
     }
 

@@ -27,8 +27,8 @@ struct ModxPluginTests {
         process.standardOutput = pipe
         process.standardError = pipe
         try process.run()
-        let output = await ProcessOutput.read(of: process, pipe: pipe)
-        #expect(process.terminationStatus == 0, "\(output)")
+        let (output, status) = await ProcessOutput.read(of: process, pipe: pipe)
+        #expect(status == 0, "\(output)")
         return output
     }
 
@@ -147,7 +147,8 @@ struct ModxPluginTests {
         server.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         server.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try server.run()
-        defer { server.terminate() }
+        // SIGKILL: PHP's server outlived a SIGTERM here (one orphan per run piled up).
+        defer { kill(server.processIdentifier, SIGKILL) }
         let endpoint = URL(string: "http://127.0.0.1:\(phpPort)/status.php")!
         func post(_ body: Data, signature: String) async throws -> Int {
             try await URLSessionTransport().send(

@@ -17,7 +17,7 @@ package struct AmoSyncCommand: AsyncParsableCommand {
         version: VersionText.line,
         subcommands: [
             Init.self, Serve.self, Sandbox.self, FakeAmoCRMCommand.self, Jobs.self, Stats.self, Auth.self, Check.self, AmoCRMCommand.self,
-            Reconcile.self,
+            Reconcile.self, MigrateQueue.self,
         ])
 
     package init() {}
@@ -179,10 +179,16 @@ struct Check: AsyncParsableCommand {
         let config = try options.load()
         Console.print("\(options.path): configuration is valid")
         if offline { return }
-        var shopProblems = 0
+        var otherProblems = 0
+        if let url = config.databaseURL {
+            for line in await DatabaseCheck(url: url).run() {
+                Console.print((line.problem ? "" : "note: ") + line.text)
+                if line.problem { otherProblems += 1 }
+            }
+        }
         for line in await ShopOperations(config: config).checkWebhooks(fix: fix) {
             Console.print((line.problem ? "" : "note: ") + line.text)
-            if line.problem { shopProblems += 1 }
+            if line.problem { otherProblems += 1 }
         }
         // The same budget (and, on PostgreSQL, the same tokens) as a running daemon on this database.
         let store = try? await StoreOpener.open(config)
@@ -202,7 +208,7 @@ struct Check: AsyncParsableCommand {
             throw ExitCode.failure
         }
         for finding in findings { Console.print((finding.isProblem ? "" : "note: ") + finding.line) }
-        let problems = findings.filter(\.isProblem).count + shopProblems
+        let problems = findings.filter(\.isProblem).count + otherProblems
         Console.print(
             problems == 0
                 ? "account \(config.amocrm.subdomain): all pipelines, statuses, users and fields check out"

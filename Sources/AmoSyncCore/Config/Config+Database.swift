@@ -26,7 +26,7 @@ extension Config {
         }
     }
 
-    static func isPostgresURL(_ url: String) -> Bool {
+    package static func isPostgresURL(_ url: String) -> Bool {
         guard let components = URLComponents(string: url), components.host?.isEmpty == false else { return false }
         return components.scheme == "postgres" || components.scheme == "postgresql"
     }

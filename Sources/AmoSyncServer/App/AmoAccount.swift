@@ -58,7 +58,8 @@ package struct AmoAccount: Sendable {
 
     /// The OAuth token manager for the configured integration (`auth exchange`, `auth status`).
     package static func oauth(
-        config: Config, store: (any BudgetStore)?, transport: any HTTPTransport = URLSessionTransport(), limiter: RateLimiter, logger: Logger,
+        config: Config, store: (any BudgetStore)?, transport: any HTTPTransport = URLSessionTransport(), limiter: RateLimiter,
+        logger: Logger,
         onStateChange: @escaping @Sendable (String?) async -> Void = { _ in }, clock: any TimeSource = SystemTime()
     ) -> TokenManager {
         TokenManager(

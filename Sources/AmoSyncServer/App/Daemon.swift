@@ -172,8 +172,7 @@ package struct Daemon: Sendable {
                 ("status_back writer", shopWriter), ("amoCRM event poll", LeaderOnly(service: poller, leadership: leadership)),
                 ("reconcile schedule", LeaderOnly(service: scheduler, leadership: leadership)),
             ]
-            for (name, service) in background
-            {
+            for (name, service) in background {
                 services.append(.init(service: Supervised(name: name, service: service, health: health, logger: logger, clock: clock)))
             }
         }
@@ -181,7 +180,8 @@ package struct Daemon: Sendable {
             services.append(
                 .init(
                     service: Supervised(
-                        name: ContactIndex.serviceName, service: LeaderOnly(service: ContactIndexKeeper(index: index), leadership: leadership),
+                        name: ContactIndex.serviceName,
+                        service: LeaderOnly(service: ContactIndexKeeper(index: index), leadership: leadership),
                         health: health, logger: logger,
                         clock: clock)))
         }

@@ -83,7 +83,9 @@ package final class PGSession: @unchecked Sendable {
     }
 
     static func open(_ url: String) throws -> PGSession {
-        guard let connection = PQconnectdb(withDefaults(url)) else { throw PGError(kind: .connection, message: "libpq could not allocate a connection") }
+        guard let connection = PQconnectdb(withDefaults(url)) else {
+            throw PGError(kind: .connection, message: "libpq could not allocate a connection")
+        }
         func text(_ pointer: UnsafeMutablePointer<CChar>?) -> String { pointer.map { String(cString: $0) } ?? "?" }
         let target = "\(text(PQhost(connection))):\(text(PQport(connection)))/\(text(PQdb(connection)))"
         guard PQstatus(connection) == CONNECTION_OK else {
