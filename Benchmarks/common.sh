@@ -10,7 +10,12 @@ FAKE_BIN="${FAKE_BIN:-$PWD/.build/release/amosync}"
 BENCH="$PWD/.build/release/amosync-bench"
 WORK=$(mktemp -d /tmp/amosync-bench.XXXXXX)
 PIDS=()
-cleanup() { for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$WORK"; }
+PG_STOP=()
+cleanup() {
+  for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true
+  if [ ${#PG_STOP[@]} -gt 0 ]; then "${PG_STOP[@]}" >/dev/null 2>&1 || true; fi
+  rm -rf "$WORK"
+}
 trap cleanup EXIT
 TOKEN="bench-long-lived-token"
 # SAME_CUSTOMER=1 / HOT_CUSTOMERS=N (intake.lua): one customer behind every order / 20 % of orders from N customers.
@@ -26,11 +31,31 @@ start_fake() {  # start_fake LATENCY_MS
   echo "fake amoCRM did not start" >&2; exit 1
 }
 
-write_config() {  # write_config NAME PORT
+# A PostgreSQL server of the benchmark's own (Debian's postgresql package), durable as in production
+# (fsync and synchronous_commit on), on PG_PORT; `postgres_database NAME` creates a database and prints its URL.
+PG_PORT=${PG_PORT:-18432}
+start_postgres() {
+  command -v pg_ctlcluster >/dev/null || { apt-get update -qq && apt-get install -y -qq postgresql; }
+  PG_BIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  PG_AS=(); mkdir -p "$WORK/pg"; chmod 755 "$WORK"
+  if [ "$(id -u)" -eq 0 ]; then chown postgres "$WORK/pg"; PG_AS=(runuser -u postgres --); fi
+  "${PG_AS[@]}" "$PG_BIN/initdb" -D "$WORK/pg/data" -U amosync --auth=trust -E UTF8 >/dev/null
+  "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -w -l "$WORK/pg/server.log" \
+    -o "-p $PG_PORT -k $WORK/pg -c listen_addresses=127.0.0.1" start >/dev/null
+  PG_STOP=("${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$WORK/pg/data" -m fast stop)
+}
+postgres_database() {
+  "$PG_BIN/createdb" -h 127.0.0.1 -p "$PG_PORT" -U amosync "$1"
+  echo "postgres://amosync@127.0.0.1:$PG_PORT/$1"
+}
+
+write_config() {  # write_config NAME PORT [DATABASE_URL]
+  local database="\"path\": \"$WORK/$1.sqlite3\""
+  if [ -n "${3:-}" ]; then database="\"url\": \"$3\""; fi
   cat >"$WORK/$1.json" <<JSON
 {
   "server": { "host": "127.0.0.1", "port": $2 },
-  "database": { "path": "$WORK/$1.sqlite3" },
+  "database": { $database },
   "amocrm": { "subdomain": "bench", "base_url": "http://127.0.0.1:$FAKE_PORT", "long_lived_token": "$DAEMON_TOKEN" },
   "intake": { "tokens": ["bench-intake-token-0123456789"] },
   "worker": { "concurrency": ${CONCURRENCY:-4} },

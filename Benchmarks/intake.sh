@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Intake throughput: wrk, 32 keep-alive connections posting unique orders for 10 s, against
 # `amosync serve` (release build), with group commit and with one commit per request.
-# Afterwards every acknowledged order must be in the queue.
+# Afterwards every acknowledged order must be in the queue. POSTGRES=1 adds the queue on PostgreSQL
+# (a durable server of its own on loopback, in the same run).
 source "$(dirname "$0")/common.sh"
 need_wrk
 DURATION=${DURATION:-10s}
 start_fake 150
 
-run() {  # run NAME BATCH_LIMIT PORT
-  write_config "$1" "$3"
+run() {  # run NAME BATCH_LIMIT PORT [DATABASE_URL]
+  write_config "$1" "$3" "${4:-}"
   "$BIN" serve --config "$WORK/$1.json" --intake-batch-limit "$2" --log-level warning >"$WORK/$1.log" 2>&1 &
   local pid=$!
   PIDS+=($pid)
@@ -28,3 +29,8 @@ echo "| mode | acknowledged | orders/s | p50 | p99 | errors | stored | every ack
 echo "|---|---|---|---|---|---|---|---|"
 run group-commit 512 18080
 run one-commit-per-request 1 18081
+if [ "${POSTGRES:-0}" = 1 ]; then
+  start_postgres
+  run group-commit-postgresql 512 18082 "$(postgres_database intake_group)"
+  run one-commit-per-request-postgresql 1 18083 "$(postgres_database intake_single)"
+fi

@@ -166,11 +166,13 @@ struct DrainResult {
 func drain(orders: Int, existing: Int, latencyMs: Int, batchSize: Int, concurrency: Int, index: Bool) async throws -> DrainResult {
     let fake = try startFake(latencyMs: latencyMs, existing: existing)
     defer { fake.stop() }
-    let (dir, config) = try benchSetup(
+    var (dir, config) = try benchSetup(
         fakePort: fake.port, token: fake.token, batchSize: batchSize, concurrency: concurrency,
         contacts: ["index_refresh_seconds": .number(JSONNumber(option("refresh-seconds", 5)))])
     defer { try? FileManager.default.removeItem(atPath: dir) }
-    let store = try SQLiteStore(path: config.databasePath)
+    // `--database-url postgres://…` (an empty database): the queue on PostgreSQL instead of a SQLite file.
+    config.databaseURL = stringOption("database-url")
+    let store = try await StoreOpener.open(config)
     let mapper = Mapper(config: config)
     for chunk in stride(from: 0, to: orders, by: 1000) {
         _ = try await store.enqueue(
@@ -226,7 +228,7 @@ case "drain":
     let customers = option("customers", 0)
     let existing = customers > 0 ? 0 : option("existing", 2500)
     let latency = option("latency-ms", 150)
-    let naiveOrders = option("naive-orders", 100)
+    let naiveOrders = stringOption("database-url") == nil ? option("naive-orders", 100) : 0  // one empty database: one drain
     print(
         "drain: \(orders) orders ("
             + (customers > 0 ? "from \(customers) new customer(s)" : "half from \(existing) existing customers")
@@ -234,7 +236,8 @@ case "drain":
             + (option("fail-percent", 0) > 0 ? ", \(option("fail-percent", 0)) % of requests answered 503" : "")
             + ", arrival allowance \(option("allowance-ms", 50)) ms, index_refresh_seconds \(option("refresh-seconds", 5)), "
             + "transient retries \(option("transient-retries", 2))"
-            + (salesFeatures().isEmpty ? "" : ", features: \(salesFeatures().sorted().joined(separator: ", "))"))
+            + (salesFeatures().isEmpty ? "" : ", features: \(salesFeatures().sorted().joined(separator: ", "))")
+            + (stringOption("database-url") == nil ? ", queue in SQLite" : ", queue on PostgreSQL"))
     print("| mode | orders | time | orders/s | requests | requests/order | 429s | max requests in 1 s | req/s, busiest 10 s |")
     print("|---|---|---|---|---|---|---|---|---|")
     let batched = try await drain(orders: orders, existing: existing, latencyMs: latency, batchSize: 50, concurrency: 4, index: true)
