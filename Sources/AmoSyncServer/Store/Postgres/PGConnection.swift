@@ -93,9 +93,9 @@ package final class PGSession: @unchecked Sendable {
             PQfinish(connection)
             throw PGError(kind: .connection, message: "cannot connect to \(target): \(message)")
         }
-        // Text results in UTC, and a commit that returns is on disk, whatever the server's defaults.
+        // Text results in UTC, a commit that returns is on disk, and no notices on stderr, whatever the server's defaults.
         let session = PGSession(connection: connection, target: target)
-        try session.execute("SET TIME ZONE 'UTC'; SET synchronous_commit = on")
+        try session.execute("SET TIME ZONE 'UTC'; SET synchronous_commit = on; SET client_min_messages = warning")
         return session
     }
 

@@ -17,18 +17,13 @@ extension PostgresStore: QueueStore {
         }
     }
 
+    /// A new job is one statement (the common case: its key is new); a known key takes the
+    /// rules of `SQLiteStore.insert` — a duplicate, or a version that changes back.
     static func insert(_ job: NewJob, now: Double, session: PGSession) throws -> EnqueueResult {
         var job = job
         let (source, externalID) = (job.mapped.source, job.mapped.externalID)
-        if let row = try session.query("SELECT id, kind, state FROM jobs WHERE dedupe_key = $1", [job.dedupeKey]).first {
-            guard job.isVersion, let latest = try latestVersion(source: source, externalID: externalID, session: session) else {
-                return duplicate(row)
-            }
-            if (latest["dedupe_key"] ?? "").hasPrefix(job.dedupeKey) { return duplicate(latest) }
-            job.dedupeKey += ":after:\(latest["id"] ?? "0")"
-        }
-        var kind = job.mapped.kind
-        if kind == .statusBack {
+        if job.mapped.kind == .statusBack {
+            // A hint for a lead that already has a re-read waiting joins it (see SQLiteStore.insert).
             let waiting = try session.query(
                 """
                 UPDATE jobs SET input = $3, updated_at = $4 WHERE id = (
@@ -40,24 +35,41 @@ extension PostgresStore: QueueStore {
                 return EnqueueResult(jobID: id, kind: .statusBack, duplicate: true, state: .queued)
             }
         }
-        if kind == .order, job.skipReason == nil {
-            let earlier = try session.query(
-                "SELECT 1 FROM jobs WHERE source = $1 AND external_id = $2 AND kind = 'order' AND state <> 'skipped' LIMIT 1",
-                [source, externalID])
-            if !earlier.isEmpty { kind = .orderUpdate }
+        if let stored = try store(job, now: now, session: session) { return stored }
+        guard let row = try session.query("SELECT id, kind, state FROM jobs WHERE dedupe_key = $1", [job.dedupeKey]).first else {
+            return EnqueueResult(jobID: 0, kind: job.mapped.kind, duplicate: true, state: .queued)
         }
+        guard job.isVersion, let latest = try latestVersion(source: source, externalID: externalID, session: session) else {
+            return duplicate(row)
+        }
+        if (latest["dedupe_key"] ?? "").hasPrefix(job.dedupeKey) { return duplicate(latest) }
+        // A change back: a key of its own, after the version it follows.
+        job.dedupeKey += ":after:\(latest["id"] ?? "0")"
+        if let stored = try store(job, now: now, session: session) { return stored }
+        return try session.query("SELECT id, kind, state FROM jobs WHERE dedupe_key = $1", [job.dedupeKey]).first.map(duplicate)
+            ?? EnqueueResult(jobID: 0, kind: job.mapped.kind, duplicate: true, state: .queued)
+    }
+
+    /// Inserts the job unless its key is known (nil then). An order whose id was seen before
+    /// (not skipped) is stored as an update, decided in the same statement.
+    static func store(_ job: NewJob, now: Double, session: PGSession) throws -> EnqueueResult? {
         let state: JobState = job.skipReason == nil ? .queued : .skipped
-        let record = JobRecord(job, kind: kind, state: state, now: now)
-        let placeholders = (1...record.insertValues.count).map { "$\($0)" }.joined(separator: ", ")
-        let inserted = try session.query(
-            "INSERT INTO jobs (\(JobRecord.insertColumns)) VALUES (\(placeholders)) ON CONFLICT (dedupe_key) DO NOTHING RETURNING id",
-            values: record.insertValues)
-        guard let id = inserted.first?.int64("id") else {
-            // Stored meanwhile under the same key (possible only outside the order's lock).
-            let row = try session.query("SELECT id, kind, state FROM jobs WHERE dedupe_key = $1", [job.dedupeKey]).first
-            return row.map(duplicate) ?? EnqueueResult(jobID: 0, kind: kind, duplicate: true, state: .queued)
-        }
-        return EnqueueResult(jobID: id, kind: kind, duplicate: false, state: state)
+        let record = JobRecord(job, kind: job.mapped.kind, state: state, now: now)
+        let values = record.insertValues
+        let placeholders = (2...values.count).map { "$\($0)" }.joined(separator: ", ")
+        let kind = """
+            CASE WHEN $1 = 'order' AND $5 = 'queued' AND EXISTS (
+              SELECT 1 FROM jobs WHERE source = $2 AND external_id = $3 AND kind = 'order' AND state <> 'skipped')
+            THEN 'order_update' ELSE $1 END
+            """
+        let row = try session.query(
+            """
+            INSERT INTO jobs (\(JobRecord.insertColumns)) VALUES (\(kind), \(placeholders))
+            ON CONFLICT (dedupe_key) DO NOTHING RETURNING id, kind
+            """, values: values
+        ).first
+        guard let row, let id = row.int64("id") else { return nil }
+        return EnqueueResult(jobID: id, kind: JobKind(rawValue: row["kind"] ?? "") ?? job.mapped.kind, duplicate: false, state: state)
     }
 
     static func latestVersion(source: String, externalID: String, session: PGSession) throws -> PGRow? {
