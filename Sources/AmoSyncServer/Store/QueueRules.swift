@@ -18,4 +18,43 @@ enum QueueRules {
 
     /// The owner of a new claim: this process and a random part.
     static func newOwner(_ pid: Int32) -> String { "\(pid)-\(UUID().uuidString.prefix(13))" }
+
+    /// What `retry` makes of a stored job.
+    enum Retry {
+        /// Queue it again with this plan (re-mapped by `remap`, or the stored one).
+        case success(DeliveryPlan)
+        /// Not retried: the change says why.
+        case failure(JobChange)
+    }
+
+    static func retry(_ job: Job, remap: (@Sendable (Job) throws -> DeliveryPlan)?) throws -> Retry {
+        guard job.state == .failed || job.state == .cancelled else {
+            return .failure(JobChange(id: job.id, from: job.state, to: job.state, note: "only failed or cancelled jobs can be retried"))
+        }
+        guard let remap else { return .success(job.plan) }
+        do { return .success(try remap(job)) } catch let error as MappingError {
+            return .failure(JobChange(id: job.id, from: job.state, to: job.state, note: "re-mapping failed: \(error.summary)"))
+        }
+    }
+
+    static func retried(_ job: Job, remapped: Bool) -> JobChange {
+        JobChange(id: job.id, from: job.state, to: .queued, note: remapped ? "re-mapped with the current config" : "old plan kept")
+    }
+
+    /// The contact index's sync position, from its `meta` rows.
+    static func indexPosition(_ saved: [String: String]) -> IndexPosition {
+        let keys = SQLiteStore.indexKeys
+        return IndexPosition(
+            cursor: Int(saved[keys.cursor] ?? "") ?? 0, page: Int(saved[keys.page] ?? "") ?? 1, complete: saved[keys.complete] == "1",
+            origin: saved[keys.origin].flatMap { Int($0) }, etaAt: saved[keys.eta].flatMap { Int($0) })
+    }
+
+    /// The `meta` rows of a sync position (nil: removed).
+    static func metaValues(_ position: IndexPosition) -> [(String, String?)] {
+        let keys = SQLiteStore.indexKeys
+        return [
+            (keys.cursor, "\(position.cursor)"), (keys.page, "\(position.page)"), (keys.complete, position.complete ? "1" : "0"),
+            (keys.origin, position.origin.map { "\($0)" }), (keys.eta, position.etaAt.map { "\($0)" }),
+        ]
+    }
 }

@@ -48,22 +48,17 @@ extension PostgresStore: AdminStore {
                     return JobChange(id: id, from: nil, to: nil, note: "no such job")
                 }
                 let job = Job.displayed(JobRecord(pg: row))
-                guard job.state == .failed || job.state == .cancelled else {
-                    return JobChange(id: id, from: job.state, to: job.state, note: "only failed or cancelled jobs can be retried")
-                }
-                var plan = job.plan
-                if let remap {
-                    do { plan = try remap(job) } catch let error as MappingError {
-                        return JobChange(id: id, from: job.state, to: job.state, note: "re-mapping failed: \(error.summary)")
-                    }
+                let plan: DeliveryPlan
+                switch try QueueRules.retry(job, remap: remap) {
+                case .success(let planned): plan = planned
+                case .failure(let refused): return refused
                 }
                 try session.query(
                     """
                     UPDATE jobs SET state = 'queued', attempts = 0, run_at = $1, updated_at = $1, lease_until = NULL,
                       lease_owner = NULL, finished_at = NULL, plan = $2, warnings = $3 WHERE id = $4
                     """, values: [now, plan.json.canonicalString, JobRecord.encodeJSON(plan.warnings), id])
-                return JobChange(
-                    id: id, from: job.state, to: .queued, note: remap == nil ? "old plan kept" : "re-mapped with the current config")
+                return QueueRules.retried(job, remapped: remap != nil)
             }
         }
     }

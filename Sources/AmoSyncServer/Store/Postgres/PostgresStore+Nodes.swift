@@ -29,7 +29,8 @@ extension PostgresStore: NodeStore {
             try session.query("DELETE FROM nodes WHERE seen_at < \(Self.databaseNow) - 3600")
             let taken = try session.query(
                 """
-                INSERT INTO leases (name, holder, holder_name, until, since) VALUES ($1, $2, $3, \(Self.databaseNow) + $4, \(Self.databaseNow))
+                INSERT INTO leases (name, holder, holder_name, until, since)
+                VALUES ($1, $2, $3, \(Self.databaseNow) + $4, \(Self.databaseNow))
                 ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, holder_name = EXCLUDED.holder_name, until = EXCLUDED.until,
                   since = CASE WHEN leases.holder = EXCLUDED.holder THEN leases.since ELSE EXCLUDED.since END
                 WHERE leases.holder = EXCLUDED.holder OR leases.until < EXCLUDED.since

@@ -41,14 +41,10 @@ extension SQLiteStore {
                 guard let job = try JobRecord.fetchOne(db, key: id).map(Job.displayed) else {
                     return JobChange(id: id, from: nil, to: nil, note: "no such job")
                 }
-                guard job.state == .failed || job.state == .cancelled else {
-                    return JobChange(id: id, from: job.state, to: job.state, note: "only failed or cancelled jobs can be retried")
-                }
-                var plan = job.plan
-                if let remap {
-                    do { plan = try remap(job) } catch let error as MappingError {
-                        return JobChange(id: id, from: job.state, to: job.state, note: "re-mapping failed: \(error.summary)")
-                    }
+                let plan: DeliveryPlan
+                switch try QueueRules.retry(job, remap: remap) {
+                case .success(let planned): plan = planned
+                case .failure(let refused): return refused
                 }
                 try db.execute(
                     sql: """
@@ -56,8 +52,7 @@ extension SQLiteStore {
                           lease_owner = NULL, finished_at = NULL, plan = :plan, warnings = :warnings WHERE id = :id
                         """,
                     arguments: ["now": now, "plan": plan.json.canonicalString, "warnings": JobRecord.encodeJSON(plan.warnings), "id": id])
-                return JobChange(
-                    id: id, from: job.state, to: .queued, note: remap == nil ? "old plan kept" : "re-mapped with the current config")
+                return QueueRules.retried(job, remapped: remap != nil)
             }
         }
     }

@@ -13,18 +13,11 @@ extension SQLiteStore {
             Dictionary(
                 try MetaRecord.filter(sql: "key LIKE 'contact_index_%'").fetchAll(db).map { ($0.key, $0.value) }, uniquingKeysWith: { $1 })
         }
-        let keys = Self.indexKeys
-        return IndexPosition(
-            cursor: Int(saved[keys.cursor] ?? "") ?? 0, page: Int(saved[keys.page] ?? "") ?? 1, complete: saved[keys.complete] == "1",
-            origin: saved[keys.origin].flatMap { Int($0) }, etaAt: saved[keys.eta].flatMap { Int($0) })
+        return QueueRules.indexPosition(saved)
     }
 
     package func storeIndexPage(_ contacts: [IndexedContact], position: IndexPosition) async throws {
-        let keys = Self.indexKeys
-        let values: [(String, String?)] = [
-            (keys.cursor, "\(position.cursor)"), (keys.page, "\(position.page)"), (keys.complete, position.complete ? "1" : "0"),
-            (keys.origin, position.origin.map { "\($0)" }), (keys.eta, position.etaAt.map { "\($0)" }),
-        ]
+        let values = QueueRules.metaValues(position)
         try await settle { db in
             try Self.index(contacts, db: db)
             for (key, value) in values { try Self.setMeta(key, value, db: db) }
