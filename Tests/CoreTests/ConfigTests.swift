@@ -111,4 +111,22 @@ import Testing
     @Test func malformedJSONIsReported() {
         #expect(throws: ConfigError.self) { try Config.parse(Data("{\"server\": ".utf8), environment: [:]) }
     }
+
+    @Test func theQueueIsAFileOrAPostgreSQLURLNeverBothAndTheURLIsNeverRepeated() throws {
+        var json = Self.minimal
+        json.set("database", ["url": "env:AMOSYNC_DATABASE_URL"])
+        let secret = "postgres://amosync:pa55-word@db.example.org:5432/queue?sslmode=require"
+        let config = try Config.parse(json.canonicalData, environment: Self.env.merging(["AMOSYNC_DATABASE_URL": secret]) { $1 })
+        #expect(config.databaseURL == secret)
+        #expect(config.databaseName == "postgres://db.example.org:5432/queue", "no user, password or options")
+        #expect(!"\(config)".contains("pa55-word"))
+        json.set("database", ["url": "mysql://root:pa55-word@db/queue"])
+        let refused = problems(json)
+        #expect(refused.count == 1 && refused[0].hasPrefix("database.url: expected postgres://USER:PASSWORD@HOST:5432/DATABASE"))
+        #expect(!refused[0].contains("pa55-word"))
+        json.set("database", ["url": "postgres://db/queue", "path": "/tmp/q.sqlite3"])
+        #expect(problems(json) == ["database: has both path (SQLite) and url (PostgreSQL): keep the one this installation uses"])
+        json.set("database", [:])
+        #expect(problems(json) == ["database.path: is required (or database.url for a queue on PostgreSQL)"])
+    }
 }

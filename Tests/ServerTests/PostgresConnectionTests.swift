@@ -102,4 +102,16 @@ import Testing
         #expect(refused?.kind == .connection)
         #expect(refused.map { "\($0)".contains("127.0.0.1:\(server.port)/postgres") && !"\($0)".contains("s3cret") } == true)
     }
+
+    /// TLS is what the URL asks for: `sslmode=require` against a server without TLS is refused
+    /// (never silently sent in the clear); `sslmode=disable` to the same server works.
+    @Test func aURLThatRequiresTLSIsNeverAnsweredInTheClear() async throws {
+        let url = try await PostgresServer.database()
+        let refused = await #expect(throws: PGError.self) { _ = try await PGConnection.connect(url + "?sslmode=require") }
+        #expect(refused?.kind == .connection)
+        #expect(refused.map { "\($0)".localizedCaseInsensitiveContains("SSL") } == true, "\(String(describing: refused))")
+        let plain = try await PGConnection.connect(url + "?sslmode=disable")
+        #expect(try await plain.read { try $0.query("SELECT 1 AS one").first?.int("one") } == 1)
+        plain.close()
+    }
 }

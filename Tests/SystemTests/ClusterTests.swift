@@ -40,7 +40,7 @@ import Testing
     static func leader(_ store: PostgresStore, among nodes: [DaemonProcess], account: String) async throws -> DaemonProcess {
         var found: DaemonProcess?
         try await eventually(timeout: .seconds(60)) {
-            guard let state = try await store.leaseState(LeaderElection.leaseName(account: account)), state.remaining > 0,
+            guard let state = try await store.leaseState(DeliveryLease.name(account: account)), state.remaining > 0,
                 let pid = state.holder.split(separator: ":").last.flatMap({ Int32($0) })
             else { return false }
             found = nodes.first { $0.process.processIdentifier == pid }

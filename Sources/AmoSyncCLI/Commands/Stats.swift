@@ -33,6 +33,8 @@ struct StatsReport: Sendable {
     var index: IndexPosition
     var indexedContacts: Int
     var indexBytes: Int?
+    /// On PostgreSQL: the node that delivers (holds the account's lease), nil when none does.
+    var deliveringNode: (name: String, seconds: Double)??
 
     static func collect(config: Config, store: any AdminStore & IndexStore & MetaStore) async throws -> StatsReport {
         let problem = try await store.meta("auth_problem")
@@ -54,6 +56,10 @@ struct StatsReport: Sendable {
         if problem != nil || (config.amocrm.longLivedToken != nil && report.expiresAt.map { $0 < Date() } == true) {
             report.authState = "dead"
         }
+        if let nodes = store as? any NodeStore {
+            let lease = try await nodes.leaseState(DeliveryLease.name(account: config.amocrm.apiBase))
+            report.deliveringNode = .some(lease.flatMap { $0.remaining > 0 ? ($0.holder, $0.remaining) : nil })
+        }
         return report
     }
 
@@ -71,6 +77,7 @@ struct StatsReport: Sendable {
             ],
             "account": ["problem": accountProblem.map(JSONValue.string) ?? .null],
             "background_problems": backgroundProblems.map(JSONValue.string) ?? .null,
+            "delivering_node": deliveringNode.map { $0.map { .string($0.name) } ?? .null } ?? .null,
             "rate_limit": ["pauses": .number(JSONNumber(throttlePauses)), "last_pause_at": JobReport.date(lastThrottleAt)],
             "contact_index": [
                 "state": .string(indexState), "contacts": .number(JSONNumber(indexedContacts)),
@@ -94,6 +101,12 @@ struct StatsReport: Sendable {
         if let backgroundProblems { lines.append("failing, retried: \(JobReport.safe(backgroundProblems))") }
         lines.append("rate-limit pauses: \(throttlePauses)" + (lastThrottleAt.map { ", last \(iso.string(from: $0))" } ?? ""))
         lines.append(indexLine)
+        if let deliveringNode {
+            lines.append(
+                "delivering node: "
+                    + (deliveringNode.map { "\($0.name) (lease renewed, \(Int($0.seconds.rounded())) s left)" }
+                        ?? "none now (the next node to ask takes the lease within 2 s)"))
+        }
         return lines.joined(separator: "\n")
     }
 

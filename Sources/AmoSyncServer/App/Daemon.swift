@@ -152,7 +152,7 @@ package struct Daemon: Sendable {
         if let nodes {
             // Stopped after the lanes: the lease is given up once they are done.
             let election = LeaderElection(
-                store: nodes, leadership: leadership, lease: LeaderElection.leaseName(account: config.amocrm.apiBase),
+                store: nodes, leadership: leadership, lease: DeliveryLease.name(account: config.amocrm.apiBase),
                 node: LeaderElection.nodeName, logger: logger)
             services.append(
                 .init(service: Supervised(name: "delivery lease", service: election, health: health, logger: logger, clock: clock)))

@@ -26,6 +26,11 @@ package final class Leadership: Sendable {
     func lose() { state.withLock { $0 = (false, nil) } }
 }
 
+/// The lease that says which node delivers to an account.
+package enum DeliveryLease {
+    package static func name(account: String) -> String { "delivery:\(account)" }
+}
+
 /// The election on PostgreSQL: every `every` this node records that it is alive and takes or
 /// renews the lease `delivery:ACCOUNT` for `seconds`. A dead leader's lease expires and the
 /// next node to ask takes it: within `seconds + every` of the last renewal. A node that stops
@@ -41,8 +46,6 @@ struct LeaderElection: Service, CustomStringConvertible {
     var every: Duration = .seconds(2)
     /// A holder stops delivering this long before its lease would expire unrenewed.
     var margin: Duration = .seconds(2)
-
-    static func leaseName(account: String) -> String { "delivery:\(account)" }
 
     static var nodeName: String { "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)" }
 
