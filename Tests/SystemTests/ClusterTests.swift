@@ -156,9 +156,10 @@ import Testing
 }
 
 extension ClusterTests {
-    /// PostgreSQL away for a while: intake answers 503 (never 202 for an order not stored),
-    /// `/readyz` says why, delivery waits; once the server is back both resume on their own and
-    /// every acknowledged order is delivered once.
+    /// PostgreSQL away for longer than the delivery lease: intake answers 503 (never 202 for an
+    /// order not stored), `/readyz` says so, and the node stops delivering once its lease could
+    /// have run out; once the server is back, intake works again, the node takes the lease again
+    /// and delivers what was stored, each order once.
     @Test func postgreSQLAwayMakesIntakeAnswer503AndBothResumeOnTheirOwn() async throws {
         let server = try await PostgresServer.start(durable: true)
         try await server.createDatabase("queue")
@@ -168,17 +169,21 @@ extension ClusterTests {
         }
         #expect(try await daemon.send("/v1/orders", json: sampleOrder(id: "before")).status == 202)
         try await daemon.waitIdle()
+        #expect(daemon.daemon.leadership.isLeader)
         server.stop()
         let during = try await daemon.send("/v1/orders", json: sampleOrder(id: "during"))
         #expect(during.status == 503, "not stored: not acknowledged")
         #expect(during.json?["error"] == "storage_unavailable")
         #expect(try await daemon.send("/readyz", method: "GET", token: nil).status == 503)
+        // Away past the lease: this node no longer counts itself the one that delivers.
+        try await eventually(timeout: .seconds(30)) { !daemon.daemon.leadership.isLeader }
         try await server.restart()
         var after = 0
         try await eventually(timeout: .seconds(30)) {
             after = try await daemon.send("/v1/orders", json: sampleOrder(id: "after")).status
             return after == 202 || after == 200
         }
+        try await eventually(timeout: .seconds(30)) { daemon.daemon.leadership.isLeader }
         try await daemon.waitIdle(timeout: .seconds(60))
         #expect(try await daemon.send("/readyz", method: "GET", token: nil).status == 200)
         let leads = await fake.state.snapshot()["leads"]?.arrayValue ?? []

@@ -14,6 +14,8 @@ package struct Daemon: Sendable {
     let config: Config
     let store: any Store
     let health: DeliveryHealth
+    /// Whether this node delivers (always on SQLite; on PostgreSQL while it holds the lease).
+    let leadership: Leadership
     package let client: AmoClient
     let tokens: any AccessTokenProvider
     let worker: DeliveryWorker
@@ -213,8 +215,8 @@ package struct Daemon: Sendable {
         configuration.maximumGracefulShutdownDuration = options.shutdownLimit
         configuration.maximumCancellationDuration = options.cancellationLimit
         return Daemon(
-            config: config, store: store, health: health, client: client, tokens: tokens, worker: worker, events: poller, metrics: metrics,
-            rules: rules, reloading: reloading, group: ServiceGroup(configuration: configuration))
+            config: config, store: store, health: health, leadership: leadership, client: client, tokens: tokens, worker: worker,
+            events: poller, metrics: metrics, rules: rules, reloading: reloading, group: ServiceGroup(configuration: configuration))
     }
 
     /// Runs until SIGTERM/SIGINT or `shutdown()`. A listener that cannot be opened stops the
