@@ -114,4 +114,21 @@ import Testing
         #expect(try await plain.read { try $0.query("SELECT 1 AS one").first?.int("one") } == 1)
         plain.close()
     }
+
+    /// A server with TLS: `sslmode=require` gets an encrypted session (the server says so), and
+    /// the whole store works over it.
+    @Test func aURLThatRequiresTLSGetsIt() async throws {
+        let server = try await PostgresServer.start(tls: true)
+        let url = server.url() + "?sslmode=require"
+        let connection = try await PGConnection.connect(url)
+        let encrypted = try await connection.read {
+            try $0.query("SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()").first?.bool("ssl")
+        }
+        #expect(encrypted == true)
+        connection.close()
+        let store = try await PostgresStore.open(url: url)
+        try await store.setMeta("over", "tls")
+        #expect(try await store.meta("over") == "tls")
+        server.stop()
+    }
 }

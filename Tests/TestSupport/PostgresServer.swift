@@ -8,6 +8,7 @@ final class PostgresServer: Sendable {
     let port: Int
     let dir: TempDir
     let durable: Bool
+    let tls: Bool
     /// The cluster's superuser.
     static let user = "amosync"
 
@@ -32,15 +33,17 @@ final class PostgresServer: Sendable {
     /// waiting for a child process must not hold one of Swift's few pool threads.
     /// `durable: false` (what tests of the rules use): no fsync, so a test's databases never
     /// stall the SQLite files other tests sync meanwhile; durability tests ask for `true`.
-    static func start(durable: Bool = false) async throws -> PostgresServer {
+    /// `tls: true`: TLS on, with a certificate made for the test (`openssl`, which Debian's
+    /// postgresql package brings along through ssl-cert).
+    static func start(durable: Bool = false, tls: Bool = false) async throws -> PostgresServer {
         try await withCheckedThrowingContinuation { continuation in
-            Thread { continuation.resume(with: Result { try startBlocking(durable: durable) }) }.start()
+            Thread { continuation.resume(with: Result { try startBlocking(durable: durable, tls: tls) }) }.start()
         }
     }
 
     static let volatile = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
 
-    private static func startBlocking(durable: Bool) throws -> PostgresServer {
+    private static func startBlocking(durable: Bool, tls: Bool) throws -> PostgresServer {
         guard let bin = binaries else {
             throw Missing(description: "PostgreSQL's server is not installed: apt-get install postgresql (.ci/run installs it)")
         }
@@ -49,7 +52,17 @@ final class PostgresServer: Sendable {
         if asRoot { try run("/bin/chown", ["-R", "postgres", dir.path]) }
         let data = dir.file("data")
         try run("\(bin)/initdb", ["-D", data, "-U", user, "--auth=trust", "-E", "UTF8", "--no-sync"], asPostgres: asRoot)
-        let server = PostgresServer(port: try freePort(), dir: dir, durable: durable)
+        if tls {
+            // server.crt and server.key in the data folder, the key readable by its owner only.
+            try run(
+                "/usr/bin/openssl",
+                [
+                    "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-keyout",
+                    "\(data)/server.key", "-out", "\(data)/server.crt",
+                ], asPostgres: asRoot)
+            try run("/bin/chmod", ["600", "\(data)/server.key"], asPostgres: asRoot)
+        }
+        let server = PostgresServer(port: try freePort(), dir: dir, durable: durable, tls: tls)
         try server.startBlocking()
         return server
     }
@@ -60,7 +73,8 @@ final class PostgresServer: Sendable {
             "\(bin)/pg_ctl",
             [
                 "-D", dir.file("data"), "-w", "-l", dir.file("server.log"), "-o",
-                "-p \(port) -k \(dir.path) -c listen_addresses=127.0.0.1 -c max_connections=100 \(durable ? "" : Self.volatile)", "start",
+                "-p \(port) -k \(dir.path) -c listen_addresses=127.0.0.1 -c max_connections=100 \(durable ? "" : Self.volatile)"
+                    + (tls ? " -c ssl=on" : ""), "start",
             ], asPostgres: getuid() == 0)
     }
 
@@ -71,10 +85,11 @@ final class PostgresServer: Sendable {
         }
     }
 
-    private init(port: Int, dir: TempDir, durable: Bool) {
+    private init(port: Int, dir: TempDir, durable: Bool, tls: Bool) {
         self.port = port
         self.dir = dir
         self.durable = durable
+        self.tls = tls
     }
 
     /// Creates a database on the server.
