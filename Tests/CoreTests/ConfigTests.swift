@@ -120,6 +120,8 @@ import Testing
         #expect(config.databaseURL == secret)
         #expect(config.databaseName == "postgres://db.example.org:5432/queue", "no user, password or options")
         #expect(!"\(config)".contains("pa55-word"))
+        json.set("database", ["url": "postgresql:///queue?host=/var/run/postgresql"])
+        #expect(problems(json).isEmpty, "libpq's local socket form")
         json.set("database", ["url": "mysql://root:pa55-word@db/queue"])
         let refused = problems(json)
         #expect(refused.count == 1 && refused[0].hasPrefix("database.url: expected postgres://USER:PASSWORD@HOST:5432/DATABASE"))

@@ -26,8 +26,10 @@ extension Config {
         }
     }
 
+    /// `postgres://` or `postgresql://`, libpq's URL forms (an empty host, `postgres:///db`, is the
+    /// local socket).
     package static func isPostgresURL(_ url: String) -> Bool {
-        guard let components = URLComponents(string: url), components.host?.isEmpty == false else { return false }
+        guard let components = URLComponents(string: url) else { return false }
         return components.scheme == "postgres" || components.scheme == "postgresql"
     }
 
@@ -40,7 +42,7 @@ extension Config {
 
     /// `postgres://host:port/database`: what a URL names, never its credentials or options.
     package static func redacted(_ url: String) -> String {
-        guard let components = URLComponents(string: url) else { return "PostgreSQL" }
+        guard let components = URLComponents(string: url), components.scheme?.hasPrefix("postgres") == true else { return "PostgreSQL" }
         let port = components.port.map { ":\($0)" } ?? ""
         return "postgres://\(components.host ?? "")\(port)\(components.path)"
     }
