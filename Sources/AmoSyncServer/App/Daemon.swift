@@ -195,7 +195,9 @@ package struct Daemon: Sendable {
                 var response = Response(
                     status: .ok,
                     body: .init(
-                        byteBuffer: ByteBuffer(string: await metrics.render(store: store, limiter: limiter, tokens: tokens, health: health))
+                        byteBuffer: ByteBuffer(
+                            string: await metrics.render(
+                                store: store, limiter: limiter, tokens: tokens, health: health, leadership: leadership))
                     ))
                 response.headers[.contentType] = "text/plain; version=0.0.4; charset=utf-8"
                 return response

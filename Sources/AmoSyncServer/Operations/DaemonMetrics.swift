@@ -65,7 +65,8 @@ final class DaemonMetrics: DeliveryMetrics {
 
     /// Samples the queue, the limiter, the tokens and the account's health, then renders the text format.
     func render(
-        store: any AdminStore & IndexStore, limiter: RateLimiter, tokens: any AccessTokenProvider, health: DeliveryHealth?
+        store: any AdminStore & IndexStore, limiter: RateLimiter, tokens: any AccessTokenProvider, health: DeliveryHealth?,
+        leadership: Leadership? = nil
     ) async
         -> String
     {
@@ -75,6 +76,8 @@ final class DaemonMetrics: DeliveryMetrics {
             registry.makeGauge(name: "amosync_credentials_ok").set(await health.credentialsProblem == nil ? 1.0 : 0.0)
             registry.makeGauge(name: "amosync_account_available").set(await health.accountProblem == nil ? 1.0 : 0.0)
         }
+        // 1 on the node that delivers (always on one server; on PostgreSQL, the lease holder).
+        if let leadership { registry.makeGauge(name: "amosync_delivering").set(leadership.isLeader ? 1.0 : 0.0) }
         if let stats = try? await store.stats() {
             for state in JobState.allCases {
                 registry.makeGauge(name: "amosync_jobs", labels: [("state", state.rawValue)]).set(Double(stats.counts[state] ?? 0))
