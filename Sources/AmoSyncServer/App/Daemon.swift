@@ -97,9 +97,10 @@ package struct Daemon: Sendable {
                 reuseWindow: options.indexReuseWindow, clock: clock, refreshInterval: .seconds(config.contacts.indexRefreshSeconds),
                 syncRate: config.contacts.indexSyncRequestsPerSecond, headStart: options.indexHeadStart, health: health)
             : nil
-        let delivery = BatchDelivery(
+        var delivery = BatchDelivery(
             client: client, catalog: FieldCatalog(client: client, clock: clock), store: store, config: config,
             locks: ContactLocks(clock: clock), index: index, health: health, metrics: metrics, logger: logger, clock: clock)
+        delivery.leadership = nodes == nil ? nil : leadership
         let worker = DeliveryWorker(
             store: store, delivery: delivery, health: health, doorbell: doorbell, rules: rules,
             logger: logger, shutdownGrace: options.shutdownGrace, authProbeInterval: options.authProbeInterval,
@@ -118,7 +119,7 @@ package struct Daemon: Sendable {
         var startup = StartupTasks(
             accountCheck: options.checkAccountAtStart ? AccountCheck(config: config, client: client) : nil,
             accountCheckDelay: index?.inBackground == true ? options.indexHeadStart : .zero, pendingExchange: nil, logger: logger,
-            clock: clock)
+            clock: clock, leadership: nodes == nil ? nil : leadership)
         if let manager = tokens as? TokenManager {
             let oauth = OAuthRoutes(store: store, tokens: manager, referers: config.amocrm.referers, logger: logger, clock: clock)
             oauth.register(on: router)
@@ -155,7 +156,7 @@ package struct Daemon: Sendable {
             // Stopped after the lanes: the lease is given up once they are done.
             let election = LeaderElection(
                 store: nodes, leadership: leadership, lease: DeliveryLease.name(account: config.amocrm.apiBase),
-                node: LeaderElection.nodeName, logger: logger)
+                node: LeaderElection.nodeName, logger: logger, handover: config.amocrm.timeoutSeconds + 10)
             services.append(
                 .init(service: Supervised(name: "delivery lease", service: election, health: health, logger: logger, clock: clock)))
         }

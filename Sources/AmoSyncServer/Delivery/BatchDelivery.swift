@@ -27,6 +27,8 @@ struct BatchDelivery: Sendable {
     private(set) var policy: RetryPolicy
     /// Users, products list and rotation turns, shared by every batch.
     let sales: SalesServices
+    /// Whether this node delivers (nil: it is the only one).
+    var leadership: Leadership?
 
     init(
         client: AmoClient, catalog: FieldCatalog, store: any QueueStore & LedgerStore & SalesStore, config: Config, locks: ContactLocks,
@@ -103,7 +105,8 @@ struct BatchDelivery: Sendable {
     /// Delivers the jobs and records the outcome of each.
     @discardableResult
     func deliver(_ jobs: [Job]) async -> Summary {
-        let leases = LeaseKeeper(store: store, jobs: jobs, lease: config.worker.leaseSeconds, logger: logger, clock: clock)
+        let leases = LeaseKeeper(
+            store: store, jobs: jobs, lease: config.worker.leaseSeconds, logger: logger, clock: clock, leadership: leadership)
         let items = jobs.map { DeliveryItem(job: $0, leases: leases) }
         revalidate(items)
         return await withTaskGroup { group in

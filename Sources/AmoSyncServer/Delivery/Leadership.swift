@@ -46,6 +46,10 @@ struct LeaderElection: Service, CustomStringConvertible {
     var every: Duration = .seconds(2)
     /// A holder stops delivering this long before its lease would expire unrenewed.
     var margin: Duration = .seconds(2)
+    /// When this node takes the lease from another, the jobs the other was delivering become
+    /// claimable after this (its requests in flight answered or timed out), not after their
+    /// own `worker.lease_seconds`.
+    var handover: Double = 30
 
     static var nodeName: String { "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)" }
 
@@ -58,8 +62,20 @@ struct LeaderElection: Service, CustomStringConvertible {
                 do {
                     let state = try await store.holdLease(lease, node: node, seconds: seconds)
                     if state.held {
+                        if lastHolder != node {
+                            // Taken over (or first taken): another node's claims stop holding jobs for long.
+                            let jobs = try await store.shortenLeasesOfOtherNodes(to: handover)
+                            if jobs > 0 {
+                                logger.notice(
+                                    "jobs another node was delivering are taken over once its requests in flight are over",
+                                    metadata: ["jobs": "\(jobs)", "seconds": "\(Int(handover))"])
+                            }
+                        }
                         leadership.hold(until: asked + .milliseconds(Int64(seconds * 1000)) - margin)
                     } else {
+                        if leadership.isLeader {
+                            logger.warning("this node no longer holds the delivery lease: batches in progress stop sending")
+                        }
                         leadership.lose()
                     }
                     let holder = state.held ? node : state.holder

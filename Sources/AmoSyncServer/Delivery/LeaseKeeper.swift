@@ -14,9 +14,15 @@ final class LeaseKeeper: Sendable {
     let logger: Logger
     /// When to renew (the store's own clock says until when).
     let clock: any TimeSource
+    /// On PostgreSQL: a node that no longer holds the delivery lease sends nothing more for any job.
+    let leadership: Leadership?
     private let lost = Mutex<Set<Int64>>([])
 
-    init(store: any QueueStore, jobs: [Job], lease: TimeInterval, logger: Logger, clock: any TimeSource = SystemTime()) {
+    init(
+        store: any QueueStore, jobs: [Job], lease: TimeInterval, logger: Logger, clock: any TimeSource = SystemTime(),
+        leadership: Leadership? = nil
+    ) {
+        self.leadership = leadership
         self.clock = clock
         self.store = store
         self.jobs = jobs
@@ -24,7 +30,16 @@ final class LeaseKeeper: Sendable {
         self.logger = logger
     }
 
-    func isLost(_ id: Int64) -> Bool { lost.withLock { $0.contains(id) } }
+    /// Once this node stops holding the delivery lease, every job of the batch is lost for good
+    /// (a step skipped meanwhile is never followed by the next one when the lease comes back).
+    func isLost(_ id: Int64) -> Bool {
+        if let leadership, !leadership.isLeader {
+            let ids = jobs.map(\.id)
+            lost.withLock { $0.formUnion(ids) }
+            return true
+        }
+        return lost.withLock { $0.contains(id) }
+    }
 
     func markLost(_ ids: Set<Int64>) {
         guard !ids.isEmpty else { return }

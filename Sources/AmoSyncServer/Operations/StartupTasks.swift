@@ -15,6 +15,9 @@ struct StartupTasks: Service, CustomStringConvertible {
     var pendingExchange: (@Sendable () -> Task<Void, Never>)?
     let logger: Logger
     let clock: any TimeSource
+    /// On PostgreSQL the account check waits until this node delivers: a node that only takes
+    /// orders sends amoCRM nothing, so nodes never race each other for the rate budget.
+    var leadership: Leadership?
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -22,6 +25,9 @@ struct StartupTasks: Service, CustomStringConvertible {
                 if let accountCheck {
                     group.addTask {
                         // A config that does not match the account is reported at start (and by `amosync check`).
+                        while let leadership, !leadership.isLeader {
+                            guard (try? await clock.sleep(for: .seconds(1))) != nil else { return }
+                        }
                         guard (try? await clock.sleep(for: accountCheckDelay)) != nil, let findings = try? await accountCheck.run() else {
                             return
                         }

@@ -16,8 +16,8 @@ enum QueueRules {
     /// a purge of a million jobs.
     static let purgeChunk = 1000
 
-    /// The owner of a new claim: this process and a random part.
-    static func newOwner(_ pid: Int32) -> String { "\(pid)-\(UUID().uuidString.prefix(13))" }
+    /// The owner of a new claim: this process (its pid, or its node id on PostgreSQL) and a random part.
+    static func newOwner(_ process: String) -> String { "\(process)-\(UUID().uuidString.prefix(13))" }
 
     /// What `retry` makes of a stored job.
     enum Retry {

@@ -102,6 +102,9 @@ package protocol NodeStore: Sendable {
     func releaseLease(_ name: String) async throws
     /// Who holds the lease, if anyone (`stats`, `check`).
     func leaseState(_ name: String) async throws -> LeaseState?
+    /// Jobs that claims of other nodes hold (a node that delivered before this one took the
+    /// lease) become claimable `seconds` from now, unless their own lease ends sooner; how many.
+    func shortenLeasesOfOtherNodes(to seconds: Double) async throws -> Int
 }
 
 /// A lease as the database sees it.

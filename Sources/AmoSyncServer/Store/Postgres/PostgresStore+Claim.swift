@@ -44,7 +44,7 @@ extension PostgresStore {
 
     package func claimBatch(limit: Int, leaseFor lease: TimeInterval, lane: JobLane) async throws -> [Job] {
         let now = self.now().timeIntervalSince1970
-        let owner = QueueRules.newOwner(ProcessInfo.processInfo.processIdentifier)
+        let owner = QueueRules.newOwner(ownerPrefix)
         let scan = QueueRules.claimScan(limit)
         let shop = lane == .shop
         let rows = try await write { session in

@@ -9,6 +9,19 @@ extension PostgresStore: NodeStore {
 
     package var processID: Int { Int(nodeID) }
 
+    /// What this node's claims' owners start with.
+    var ownerPrefix: String { "n\(nodeID)" }
+
+    package func shortenLeasesOfOtherNodes(to seconds: Double) async throws -> Int {
+        let until = now().timeIntervalSince1970 + seconds
+        let prefix = ownerPrefix + "-%"
+        return try await write { session in
+            try session.changes(
+                "UPDATE jobs SET lease_until = $1 WHERE state = 'running' AND lease_until > $1 AND lease_owner NOT LIKE $2",
+                values: [until, prefix])
+        }
+    }
+
     package func liveProcesses(among ids: Set<Int>) async -> Set<Int> {
         let rows = try? await read { session in
             try session.query(

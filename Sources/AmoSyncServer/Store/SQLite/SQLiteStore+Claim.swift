@@ -51,7 +51,7 @@ extension SQLiteStore {
     /// or release them while its lease lasts.
     package func claimBatch(limit: Int, leaseFor lease: TimeInterval, lane: JobLane = .amocrm) async throws -> [Job] {
         let now = self.now().timeIntervalSince1970
-        let owner = QueueRules.newOwner(ProcessInfo.processInfo.processIdentifier)
+        let owner = QueueRules.newOwner("\(ProcessInfo.processInfo.processIdentifier)")
         let scan = QueueRules.claimScan(limit)
         @Sendable func arguments(_ limit: Int) -> StatementArguments {
             ["leaseUntil": now + lease, "owner": owner, "now": now, "scan": scan, "limit": limit, "shop": lane == .shop]
