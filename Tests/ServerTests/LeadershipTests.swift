@@ -2,7 +2,9 @@ import Foundation
 import Testing
 @testable import AmoSyncCore
 @testable import AmoSyncServer
+@testable import AmoCRMFake
 @testable import TestSupport
+import Synchronization
 
 /// Whether this node delivers, on a hand-moved clock.
 @Suite struct LeadershipTests {
@@ -38,5 +40,20 @@ import Testing
         #expect(keeper.isLost(1))
         leadership.hold(until: clock.now + .seconds(8))
         #expect(keeper.isLost(1) && keeper.isLost(2), "lost for good")
+    }
+
+    /// An API request leaves only while the node delivers, asked as it leaves: one queued before
+    /// the lease moved is never sent, and counts as not sent (a write's outcome is not unknown).
+    @Test func aRequestIsSentOnlyWhileTheNodeDelivers() async throws {
+        let fake = try await RunningFake.start()
+        let delivering = Atomic<Bool>(true)
+        let transport = GatedTransport(inner: fake.transport(clock: SystemTime()), allows: { delivering.load(ordering: .relaxed) })
+        let request = OutgoingRequest(
+            method: "GET", url: URL(string: fake.baseURL + "/api/v4/account")!, headers: ["Authorization": "Bearer \(fake.token)"])
+        #expect(try await transport.send(request).status == 200)
+        delivering.store(false, ordering: .relaxed)
+        let refused = await #expect(throws: TransportError.self) { try await transport.send(request) }
+        #expect(refused?.sent == false)
+        #expect(await fake.state.requestStats().total == 1, "the second request never reached amoCRM")
     }
 }

@@ -15,19 +15,22 @@ package struct AmoAccount: Sendable {
     ///   - store: the queue whose shared budget this process joins (nil: none, e.g. no database yet).
     ///   - onStateChange: told when the OAuth tokens stop or start working (nil: they work).
     ///   - observer: told of every request (endpoint, status, seconds), for metrics.
+    ///   - sendGate: asked as each API request leaves (nil: always send); the OAuth requests are
+    ///     not gated, so any node can finish an authorization.
     package init(
         config: Config, store: (any BudgetStore)?, transport: any HTTPTransport = URLSessionTransport(), logger: Logger,
         outageBase: Double = 1, onStateChange: @escaping @Sendable (String?) async -> Void = { _ in },
         observer: (@Sendable (_ endpoint: String, _ status: Int, _ seconds: Double) -> Void)? = nil, transientRetries: Int = 2,
-        clock: any TimeSource = SystemTime()
+        clock: any TimeSource = SystemTime(), sendGate: (@Sendable () -> Bool)? = nil
     ) {
         limiter = config.amocrm.limiter(
             outageBase: outageBase, shared: store.map { SharedBudget(store: $0, clock: clock) }, clock: clock)
         tokens = Self.tokenProvider(
             config: config, store: store, transport: transport, limiter: limiter, logger: logger, onStateChange: onStateChange,
             clock: clock)
+        let gated: any HTTPTransport = sendGate.map { GatedTransport(inner: transport, allows: $0) } ?? transport
         client = AmoClient(
-            baseURL: config.amocrm.apiBase, transport: transport, limiter: limiter, tokens: tokens,
+            baseURL: config.amocrm.apiBase, transport: gated, limiter: limiter, tokens: tokens,
             timeout: config.amocrm.timeoutSeconds, logger: logger, observer: observer, transientRetries: transientRetries)
     }
 

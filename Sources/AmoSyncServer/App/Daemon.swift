@@ -77,6 +77,8 @@ package struct Daemon: Sendable {
         // One node per account delivers (PostgreSQL); on SQLite this one is the only one.
         let nodes = store as? any NodeStore
         let leadership = Leadership(alone: nodes == nil, clock: clock)
+        // On PostgreSQL an API request leaves only while this node delivers (asked after the limiter's wait).
+        let sendGate: (@Sendable () -> Bool)? = nodes == nil ? nil : { @Sendable in leadership.isLeader }
         let health = DeliveryHealth(store: store, clock: clock)
         let notifier = SystemdNotifier(clock: clock)
         let doorbell = Doorbell(clock: clock)
@@ -88,7 +90,7 @@ package struct Daemon: Sendable {
                 if let problem { await health.credentialsFailed(problem) } else { await health.credentialsWork() }
             },
             observer: { endpoint, status, seconds in metrics.amoRequest(endpoint: endpoint, status: status, seconds: seconds) },
-            transientRetries: options.transientRetries, clock: clock)
+            transientRetries: options.transientRetries, clock: clock, sendGate: sendGate)
         let (limiter, tokens, client) = (account.limiter, account.tokens, account.client)
         let index =
             options.contactIndex
