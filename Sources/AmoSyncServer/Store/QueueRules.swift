@@ -16,6 +16,17 @@ enum QueueRules {
     /// a purge of a million jobs.
     static let purgeChunk = 1000
 
+    /// Runs `deleteChunk` (one transaction deleting at most `purgeChunk` jobs) until a chunk
+    /// comes back short; how many were deleted in all.
+    static func purgeInChunks(_ deleteChunk: () async throws -> Int) async throws -> Int {
+        var total = 0
+        while true {
+            let deleted = try await deleteChunk()
+            total += deleted
+            if deleted < purgeChunk { return total }
+        }
+    }
+
     /// The owner of a new claim: this process (its pid, or its node id on PostgreSQL) and a random part.
     static func newOwner(_ process: String) -> String { "\(process)-\(UUID().uuidString.prefix(13))" }
 
@@ -39,22 +50,5 @@ enum QueueRules {
 
     static func retried(_ job: Job, remapped: Bool) -> JobChange {
         JobChange(id: job.id, from: job.state, to: .queued, note: remapped ? "re-mapped with the current config" : "old plan kept")
-    }
-
-    /// The contact index's sync position, from its `meta` rows.
-    static func indexPosition(_ saved: [String: String]) -> IndexPosition {
-        let keys = SQLiteStore.indexKeys
-        return IndexPosition(
-            cursor: Int(saved[keys.cursor] ?? "") ?? 0, page: Int(saved[keys.page] ?? "") ?? 1, complete: saved[keys.complete] == "1",
-            origin: saved[keys.origin].flatMap { Int($0) }, etaAt: saved[keys.eta].flatMap { Int($0) })
-    }
-
-    /// The `meta` rows of a sync position (nil: removed).
-    static func metaValues(_ position: IndexPosition) -> [(String, String?)] {
-        let keys = SQLiteStore.indexKeys
-        return [
-            (keys.cursor, "\(position.cursor)"), (keys.page, "\(position.page)"), (keys.complete, position.complete ? "1" : "0"),
-            (keys.origin, position.origin.map { "\($0)" }), (keys.eta, position.etaAt.map { "\($0)" }),
-        ]
     }
 }

@@ -162,6 +162,31 @@ package struct IndexPosition: Sendable, Equatable {
     }
 }
 
+/// The sync position as both stores keep it: five `meta` rows, `contact_index_*`.
+extension IndexPosition {
+    private static let keys = (
+        cursor: "contact_index_cursor", page: "contact_index_page", complete: "contact_index_complete",
+        origin: "contact_index_origin", eta: "contact_index_eta_at"
+    )
+
+    /// The position the `meta` rows (`key → value`) hold.
+    init(meta saved: [String: String]) {
+        let keys = Self.keys
+        self.init(
+            cursor: Int(saved[keys.cursor] ?? "") ?? 0, page: Int(saved[keys.page] ?? "") ?? 1, complete: saved[keys.complete] == "1",
+            origin: saved[keys.origin].flatMap { Int($0) }, etaAt: saved[keys.eta].flatMap { Int($0) })
+    }
+
+    /// Its `meta` rows (nil: removed).
+    var metaRows: [(key: String, value: String?)] {
+        let keys = Self.keys
+        return [
+            (keys.cursor, "\(cursor)"), (keys.page, "\(page)"), (keys.complete, complete ? "1" : "0"),
+            (keys.origin, origin.map { "\($0)" }), (keys.eta, etaAt.map { "\($0)" }),
+        ]
+    }
+}
+
 /// The pending OAuth `state` as both stores keep it in `meta` (`oauth_state`): the value, and
 /// whether a presented state matches it (in constant time) before it expires.
 enum OAuthStateRecord {

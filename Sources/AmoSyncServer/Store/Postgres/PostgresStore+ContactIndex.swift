@@ -10,11 +10,11 @@ extension PostgresStore: IndexStore {
                 },
                 uniquingKeysWith: { $1 })
         }
-        return QueueRules.indexPosition(saved)
+        return IndexPosition(meta: saved)
     }
 
     package func storeIndexPage(_ contacts: [IndexedContact], position: IndexPosition) async throws {
-        let values = QueueRules.metaValues(position)
+        let values = position.metaRows
         try await write { session in
             try Self.index(contacts, session: session)
             for (key, value) in values { try Self.setMeta(key, value, session: session) }

@@ -4,7 +4,9 @@ import Foundation
 /// What a lane writes about the jobs it holds, on PostgreSQL: the rules of
 /// `SQLiteStore+Progress`, each write conditional on the claim still holding the job.
 extension PostgresStore {
-    static let held = "state = 'running' AND lease_owner IS NOT DISTINCT FROM"
+    /// The condition every write of a lane adds: the job still runs under the claim whose
+    /// owner is the parameter `owner` (`$n`).
+    static func held(_ owner: String) -> String { "state = 'running' AND lease_owner IS NOT DISTINCT FROM \(owner)" }
 
     package func renew(_ jobs: [Job], leaseFor lease: TimeInterval) async throws -> Set<Int64> {
         guard !jobs.isEmpty else { return [] }
@@ -13,7 +15,7 @@ extension PostgresStore {
             var lost: Set<Int64> = []
             for job in jobs
             where try session.changes(
-                "UPDATE jobs SET lease_until = $1 WHERE id = $2 AND \(Self.held) $3", values: [until, job.id, job.leaseOwner]) == 0
+                "UPDATE jobs SET lease_until = $1 WHERE id = $2 AND \(Self.held("$3"))", values: [until, job.id, job.leaseOwner]) == 0
             {
                 lost.insert(job.id)
             }
@@ -38,7 +40,7 @@ extension PostgresStore {
             where try session.changes(
                 """
                 UPDATE jobs SET progress = $1, lead_id = $2, contact_id = $3, note_id = $4, updated_at = $5
-                WHERE id = $6 AND \(Self.held) $7
+                WHERE id = $6 AND \(Self.held("$7"))
                 """, values: Self.progressValues(job, now: now)) == 0
             {
                 lost.insert(job.id)
@@ -65,17 +67,20 @@ extension PostgresStore {
                 let sql: String
                 switch outcome.resolution {
                 case .done:
-                    sql = "UPDATE jobs SET state = 'done', finished_at = $5, last_error = NULL, \(common) WHERE id = $6 AND \(Self.held) $7"
+                    sql =
+                        "UPDATE jobs SET state = 'done', finished_at = $5, last_error = NULL, \(common) "
+                        + "WHERE id = $6 AND \(Self.held("$7"))"
                 case .retry(let at, let refund):
                     values += [outcome.attempt.error, at.timeIntervalSince1970, refund ? 1 : 0]
                     sql = """
                         UPDATE jobs SET state = 'queued', run_at = $11, last_error = COALESCE($10, last_error),
-                          attempts = GREATEST(0, attempts - $12), \(common) WHERE id = $6 AND \(Self.held) $7
+                          attempts = GREATEST(0, attempts - $12), \(common) WHERE id = $6 AND \(Self.held("$7"))
                         """
                 case .failed:
                     values.append(outcome.attempt.error)
                     sql =
-                        "UPDATE jobs SET state = 'failed', finished_at = $5, last_error = $10, \(common) WHERE id = $6 AND \(Self.held) $7"
+                        "UPDATE jobs SET state = 'failed', finished_at = $5, last_error = $10, \(common) "
+                        + "WHERE id = $6 AND \(Self.held("$7"))"
                 }
                 guard try session.changes(sql, values: values) > 0 else {
                     lost.insert(job.id)
@@ -113,7 +118,7 @@ extension PostgresStore {
                 try session.query(
                     """
                     UPDATE jobs SET state = 'queued', lease_until = NULL, lease_owner = NULL, attempts = GREATEST(0, attempts - 1),
-                      run_at = $1, updated_at = $2 WHERE id = $3 AND \(Self.held) $4
+                      run_at = $1, updated_at = $2 WHERE id = $3 AND \(Self.held("$4"))
                     """, values: [at, now, job.id, job.leaseOwner])
             }
         }

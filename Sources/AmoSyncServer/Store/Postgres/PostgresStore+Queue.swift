@@ -134,9 +134,8 @@ extension PostgresStore: QueueStore {
     @discardableResult
     package func purge(olderThanDays days: Double) async throws -> Int {
         let cutoff = now().timeIntervalSince1970 - days * 86_400
-        var total = 0
-        while true {
-            let deleted = try await write { session in
+        return try await QueueRules.purgeInChunks {
+            try await write { session in
                 try session.changes(
                     """
                     DELETE FROM jobs WHERE id IN (
@@ -144,8 +143,6 @@ extension PostgresStore: QueueStore {
                         AND COALESCE(finished_at, updated_at) < $1 LIMIT $2)
                     """, values: [cutoff, QueueRules.purgeChunk])
             }
-            total += deleted
-            if deleted < QueueRules.purgeChunk { return total }
         }
     }
 }

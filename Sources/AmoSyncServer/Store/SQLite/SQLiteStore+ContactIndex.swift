@@ -3,21 +3,16 @@ import GRDB
 
 /// The contact index's tables (`contact_index`, `contact_keys`) and its sync position (in `meta`).
 extension SQLiteStore {
-    static let indexKeys = (
-        cursor: "contact_index_cursor", page: "contact_index_page", complete: "contact_index_complete",
-        origin: "contact_index_origin", eta: "contact_index_eta_at"
-    )
-
     package func indexPosition() async throws -> IndexPosition {
         let saved = try await database.read { db in
             Dictionary(
                 try MetaRecord.filter(sql: "key LIKE 'contact_index_%'").fetchAll(db).map { ($0.key, $0.value) }, uniquingKeysWith: { $1 })
         }
-        return QueueRules.indexPosition(saved)
+        return IndexPosition(meta: saved)
     }
 
     package func storeIndexPage(_ contacts: [IndexedContact], position: IndexPosition) async throws {
-        let values = QueueRules.metaValues(position)
+        let values = position.metaRows
         try await settle { db in
             try Self.index(contacts, db: db)
             for (key, value) in values { try Self.setMeta(key, value, db: db) }

@@ -125,9 +125,8 @@ extension SQLiteStore {
     @discardableResult
     package func purge(olderThanDays days: Double) async throws -> Int {
         let cutoff = now().timeIntervalSince1970 - days * 86_400
-        var total = 0
-        while true {
-            let deleted = try await database.write { db in
+        return try await QueueRules.purgeInChunks {
+            try await database.write { db in
                 try db.execute(
                     sql: """
                         DELETE FROM jobs WHERE id IN (
@@ -136,8 +135,6 @@ extension SQLiteStore {
                         """, arguments: ["cutoff": cutoff, "chunk": QueueRules.purgeChunk])
                 return db.changesCount
             }
-            total += deleted
-            if deleted < QueueRules.purgeChunk { return total }
         }
     }
 }
