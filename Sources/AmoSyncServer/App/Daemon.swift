@@ -74,11 +74,9 @@ package struct Daemon: Sendable {
     ) async throws -> Daemon {
         let clock = options.clock
         let store = try await StoreOpener.open(config) { clock.date }
-        // One node per account delivers (PostgreSQL); on SQLite this one is the only one.
+        // One node per account delivers (PostgreSQL); on SQLite this one is the only one, for good.
         let nodes = store as? any NodeStore
         let leadership = Leadership(alone: nodes == nil, clock: clock)
-        // On PostgreSQL an API request leaves only while this node delivers (asked after the limiter's wait).
-        let sendGate: (@Sendable () -> Bool)? = nodes == nil ? nil : { @Sendable in leadership.isLeader }
         let health = DeliveryHealth(store: store, clock: clock)
         let notifier = SystemdNotifier(clock: clock)
         let doorbell = Doorbell(clock: clock)
@@ -90,7 +88,8 @@ package struct Daemon: Sendable {
                 if let problem { await health.credentialsFailed(problem) } else { await health.credentialsWork() }
             },
             observer: { endpoint, status, seconds in metrics.amoRequest(endpoint: endpoint, status: status, seconds: seconds) },
-            transientRetries: options.transientRetries, clock: clock, sendGate: sendGate)
+            // An API request leaves only while this node delivers (asked after the limiter's wait).
+            transientRetries: options.transientRetries, clock: clock, sendGate: { leadership.isLeader })
         let (limiter, tokens, client) = (account.limiter, account.tokens, account.client)
         let index =
             options.contactIndex
@@ -102,7 +101,7 @@ package struct Daemon: Sendable {
         var delivery = BatchDelivery(
             client: client, catalog: FieldCatalog(client: client, clock: clock), store: store, config: config,
             locks: ContactLocks(clock: clock), index: index, health: health, metrics: metrics, logger: logger, clock: clock)
-        delivery.leadership = nodes == nil ? nil : leadership
+        delivery.leadership = leadership
         let worker = DeliveryWorker(
             store: store, delivery: delivery, health: health, doorbell: doorbell, rules: rules,
             logger: logger, shutdownGrace: options.shutdownGrace, authProbeInterval: options.authProbeInterval,
@@ -121,7 +120,7 @@ package struct Daemon: Sendable {
         var startup = StartupTasks(
             accountCheck: options.checkAccountAtStart ? AccountCheck(config: config, client: client) : nil,
             accountCheckDelay: index?.inBackground == true ? options.indexHeadStart : .zero, pendingExchange: nil, logger: logger,
-            clock: clock, leadership: nodes == nil ? nil : leadership)
+            clock: clock, leadership: leadership)
         if let manager = tokens as? TokenManager {
             let oauth = OAuthRoutes(store: store, tokens: manager, referers: config.amocrm.referers, logger: logger, clock: clock)
             oauth.register(on: router)

@@ -24,6 +24,14 @@ package final class Leadership: Sendable {
 
     func hold(until deadline: ContinuousClock.Instant) { state.withLock { $0 = (true, deadline) } }
     func lose() { state.withLock { $0 = (false, nil) } }
+
+    /// Waits (asking every second) until this node delivers; false when cancelled first.
+    func waitUntilLeader() async -> Bool {
+        while !isLeader {
+            guard (try? await clock.sleep(for: .seconds(1))) != nil else { return false }
+        }
+        return true
+    }
 }
 
 /// The lease that says which node delivers to an account.
@@ -111,13 +119,6 @@ struct LeaderOnly: Service, CustomStringConvertible {
     var description: String { "LeaderOnly(\(service))" }
 
     func run() async throws {
-        let clock = leadership.clock
-        let lead: Bool = await cancelWhenGracefulShutdown {
-            while !leadership.isLeader {
-                guard (try? await clock.sleep(for: .seconds(1))) != nil else { return false }
-            }
-            return true
-        }
-        if lead { try await service.run() }
+        if await cancelWhenGracefulShutdown({ await leadership.waitUntilLeader() }) { try await service.run() }
     }
 }

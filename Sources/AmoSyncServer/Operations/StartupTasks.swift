@@ -25,9 +25,7 @@ struct StartupTasks: Service, CustomStringConvertible {
                 if let accountCheck {
                     group.addTask {
                         // A config that does not match the account is reported at start (and by `amosync check`).
-                        while let leadership, !leadership.isLeader {
-                            guard (try? await clock.sleep(for: .seconds(1))) != nil else { return }
-                        }
+                        if let leadership, await !leadership.waitUntilLeader() { return }
                         guard (try? await clock.sleep(for: accountCheckDelay)) != nil, let findings = try? await accountCheck.run() else {
                             return
                         }
