@@ -132,16 +132,21 @@ package actor TokenManager: AccessTokenProvider {
         return try await task.value
     }
 
-    private func refreshLocked(_ old: TokenSet) async throws -> TokenSet {
+    /// Runs `body` holding the vault's lock (every process and node using these tokens shares it).
+    private func holdingVaultLock<T: Sendable>(_ body: () async throws -> T) async throws -> T {
         let lock = try await vault.lock(clock: clock)
         do {
-            let new = try await refreshHolding(old)
+            let value = try await body()
             await lock.release()
-            return new
+            return value
         } catch {
             await lock.release()
             throw error
         }
+    }
+
+    private func refreshLocked(_ old: TokenSet) async throws -> TokenSet {
+        try await holdingVaultLock { try await refreshHolding(old) }
     }
 
     private func refreshHolding(_ old: TokenSet) async throws -> TokenSet {
@@ -179,16 +184,11 @@ package actor TokenManager: AccessTokenProvider {
             }
         }
         await reloadIfChanged()
-        let lock = try await vault.lock(clock: clock)
-        do {
+        return try await holdingVaultLock {
             var new = try await request(grant: TokenRequest.authorizationCode, value: code, base: base)
             if base != baseURL { new.baseURL = base }
             try await persist(new)
-            await lock.release()
             return new
-        } catch {
-            await lock.release()
-            throw error
         }
     }
 

@@ -42,11 +42,11 @@ package struct DatabaseTokens: TokenVault {
     package var place: String { "the database (\(store.name))" }
 
     package func load() async throws -> TokenSet? {
-        guard let text = try await store.storedTokens()?.data else { return nil }
+        guard let text = try await store.storedTokens() else { return nil }
         return try TokenSet.decode(Data(text.utf8))
     }
 
-    package func stamp() async -> String? { (try? await store.storedTokens()).flatMap { $0.map { "\($0.version)" } } }
+    package func stamp() async -> String? { (try? await store.tokensVersion()).flatMap { $0.map(String.init) } }
 
     package func save(_ tokens: TokenSet) async throws { try await store.saveTokens(String(decoding: try tokens.encoded(), as: UTF8.self)) }
 

@@ -85,8 +85,10 @@ package protocol MetaStore: Sendable {
 package protocol SharedTokenStore: Sendable {
     /// The database, for messages (never its credentials).
     var name: String { get }
-    /// The stored pair (as its vault encodes it) and its version.
-    func storedTokens() async throws -> (data: String, version: Int64)?
+    /// The stored pair, as its vault encodes it.
+    func storedTokens() async throws -> String?
+    /// Its version, bumped by every write (asked before each API request: one small read).
+    func tokensVersion() async throws -> Int64?
     func saveTokens(_ data: String) async throws
     /// Waits until this process holds the tokens' lock; the closure gives it back.
     func lockTokens() async throws -> @Sendable () async -> Void

@@ -7,13 +7,12 @@ import Foundation
 extension PostgresStore: SharedTokenStore {
     static let tokensLockKey = 0x616D_6F74_6F6B  // "amotok"
 
-    package func storedTokens() async throws -> (data: String, version: Int64)? {
-        try await read { session in
-            guard let row = try session.query("SELECT data, version FROM oauth_tokens WHERE account = 'amocrm'").first,
-                let data = row["data"], let version = row.int64("version")
-            else { return nil }
-            return (data, version)
-        }
+    package func storedTokens() async throws -> String? {
+        try await read { try $0.query("SELECT data FROM oauth_tokens WHERE account = 'amocrm'").first?["data"] }
+    }
+
+    package func tokensVersion() async throws -> Int64? {
+        try await read { try $0.query("SELECT version FROM oauth_tokens WHERE account = 'amocrm'").first?.int64("version") }
     }
 
     package func saveTokens(_ data: String) async throws {
