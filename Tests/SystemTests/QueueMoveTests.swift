@@ -32,7 +32,9 @@ extension ClusterTests {
         try await sqlite.setMeta("rotation_turn:orders", "5")
         let url = try await PostgresServer.database()
 
-        let run = try await CommandLineTests.amosync(["migrate-queue", "--config", path, "--to", url])
+        // The URL from amosync.env beside the config, as README suggests keeping it.
+        try Data("AMOSYNC_DATABASE_URL=\(url)\n".utf8).write(to: URL(fileURLWithPath: dir.file("amosync.env")))
+        let run = try await CommandLineTests.amosync(["migrate-queue", "--config", path, "--to", "env:AMOSYNC_DATABASE_URL"])
         #expect(run.status == 0, "\(run.output)")
         #expect(run.output.contains("done: 4 jobs, 2 job_attempts"), "\(run.output)")
         let postgres = try await PostgresStore.open(url: url)

@@ -26,8 +26,9 @@ struct MigrateQueue: AsyncParsableCommand {
         }
         var url = to
         if to.hasPrefix("env:") {
-            guard let value = ProcessInfo.processInfo.environment[String(to.dropFirst(4))] else {
-                Console.error("--to: environment variable \(to.dropFirst(4)) is not set")
+            // As the config resolves `env:`: the process environment over amosync.env beside the config.
+            guard let value = try ConfigFile.environment(forConfig: options.path)[String(to.dropFirst(4))] else {
+                Console.error("--to: environment variable \(to.dropFirst(4)) is not set (nor in amosync.env beside the config)")
                 throw ExitCode(2)
             }
             url = value
