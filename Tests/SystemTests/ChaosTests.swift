@@ -66,11 +66,7 @@ import Testing
     }
 
     static func waitUntilDrained(_ dir: TempDir, timeout: Duration = .seconds(120)) async throws {
-        let store = try SQLiteStore(path: dir.file("queue.sqlite3"))
-        try await eventually(timeout: timeout) {
-            let stats = try await store.stats()
-            return stats.counts[.queued] == 0 && stats.counts[.running] == 0
-        }
+        try await waitUntilIdle(try SQLiteStore(path: dir.file("queue.sqlite3")), timeout: timeout)
     }
 
     /// Five `kill -9`s at random moments of the drain, each followed by an immediate restart:

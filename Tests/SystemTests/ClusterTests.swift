@@ -89,10 +89,7 @@ import Testing
             nodes.append(try Node(config: config, log: dir.file("restarted\(round).log")))
         }
         await #expect((try store.stats().counts[.done] ?? 0) < Self.orders, "the kills happened during the drain")
-        try await eventually(timeout: .seconds(240)) {
-            let stats = try await store.stats()
-            return stats.counts[.queued] == 0 && stats.counts[.running] == 0
-        }
+        try await waitUntilIdle(store, timeout: .seconds(240))
         let last = try await Self.leader(store, among: nodes, account: account)
         #expect(!killed.contains(last.pid), "a surviving node took over")
         let logs = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".log") && $0 != "fake.log" }
@@ -174,10 +171,7 @@ import Testing
         let ids = await acknowledged.all
         let known = try await store.knownOrders(source: "orders", externalIDs: ids)
         #expect(Set(known.keys) == Set(ids), "every acknowledged order is stored")
-        try await eventually(timeout: .seconds(120)) {
-            let stats = try await store.stats()
-            return stats.counts[.queued] == 0 && stats.counts[.running] == 0
-        }
+        try await waitUntilIdle(store, timeout: .seconds(120))
         #expect(await other.terminate(timeout: .seconds(20)) == 0)
         let leads = try await fake.summary()["leads"]?.intValue ?? 0
         let stored = try await store.stats().counts[.done] ?? 0

@@ -170,10 +170,15 @@ final class RunningDaemon: Sendable {
 
     /// Waits until every job is done, failed or cancelled.
     func waitIdle(timeout: Duration = .seconds(30)) async throws {
-        try await eventually(timeout: timeout) {
-            let stats = try await store.stats()
-            return stats.counts[.queued] == 0 && stats.counts[.running] == 0
-        }
+        try await waitUntilIdle(store, timeout: timeout)
+    }
+}
+
+/// Waits until no job of `store` is queued or running (every one done, failed or cancelled).
+func waitUntilIdle(_ store: any AdminStore, timeout: Duration = .seconds(30)) async throws {
+    try await eventually(timeout: timeout) {
+        let stats = try await store.stats()
+        return stats.counts[.queued] == 0 && stats.counts[.running] == 0
     }
 }
 

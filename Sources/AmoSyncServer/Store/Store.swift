@@ -80,8 +80,8 @@ package protocol MetaStore: Sendable {
     func checkWritable() async throws
 }
 
-/// What several nodes on one database share beyond the queue (PostgreSQL): the OAuth pair, and
-/// the lease that makes one node per account the one that delivers.
+/// The OAuth pair kept in the queue's database, so that every node uses one (PostgreSQL; beside
+/// SQLite it stays in `tokens_file`).
 package protocol SharedTokenStore: Sendable {
     /// The database, for messages (never its credentials).
     var name: String { get }
